@@ -1,0 +1,171 @@
+//! Builds the actix application: shared state, middleware, routes, background
+//! workers, and a graceful stop.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Server, Service};
+use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::mail::{self, Mailer, OutboxSignal};
+use crate::metrics::Metrics;
+use crate::store::sessions;
+use crate::web::ratelimit::RateLimits;
+use crate::web::session_store::DbSessionStore;
+
+/// Everything handlers share. Cheap to clone (behind `web::Data`).
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: DbPool,
+    pub metrics: Metrics,
+    pub limits: RateLimits,
+    pub outbox: OutboxSignal,
+}
+
+/// Content-Security-Policy for every page: our own CSS/JS/images only.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// Open the pool and apply migrations.
+pub fn prepare_database(config: &Config) -> anyhow::Result<DbPool> {
+    let pool = db::connect(&config.database_url, config.db_pool_size)?;
+    let mut conn = pool.get().context("cannot open a database connection")?;
+    let applied = db::migrate(&mut conn)?;
+    for m in &applied {
+        tracing::info!(migration = %m, "applied migration");
+    }
+    Ok(pool)
+}
+
+/// A built, bound, not yet running server and its background workers.
+pub struct Application {
+    port: u16,
+    server: Server,
+    shutdown: watch::Sender<bool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Migrate, bind (`QUALEAD_BIND`; port 0 picks a free port) and start workers.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let config = Arc::new(config);
+        let c = config.clone();
+        let pool = tokio::task::spawn_blocking(move || prepare_database(&c)).await??;
+        let listener = TcpListener::bind(config.bind).with_context(|| format!("QUALEAD_BIND: cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+
+        let state = web::Data::new(AppState {
+            config: config.clone(),
+            pool: pool.clone(),
+            metrics: Metrics::new()?,
+            limits: RateLimits::default(),
+            outbox: OutboxSignal::default(),
+        });
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mailer = Mailer::from_config(&config)?;
+        let from = config.mail_from.parse().context("QUALEAD_MAIL_FROM")?;
+        let workers = vec![
+            tokio::spawn(mail::run_outbox_worker(pool.clone(), mailer, from, state.outbox.clone(), shutdown_rx.clone())),
+            tokio::spawn(housekeeping(state.clone(), shutdown_rx)),
+        ];
+
+        let server = serve(listener, state, &config)?;
+        tracing::info!(address = %config.bind, port, base_url = %config.base_url, database = %db::redact(&config.database_url), "Qualead is listening");
+        Ok(Application { port, server, shutdown, workers })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serve until SIGTERM / Ctrl-C (or the server handle stops it), then let the
+    /// workers finish what they hold and return.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await?;
+        tracing::info!("HTTP server stopped; stopping background workers");
+        let _ = self.shutdown.send(true);
+        for w in self.workers {
+            let _ = tokio::time::timeout(Duration::from_secs(30), w).await;
+        }
+        tracing::info!("stopped cleanly");
+        Ok(())
+    }
+}
+
+fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> anyhow::Result<Server> {
+    let key = Key::derive_from(&config.secret_key);
+    let secure = config.secure_cookies();
+    let pool = state.pool.clone();
+    let server = HttpServer::new(move || {
+        let metrics = state.metrics.clone();
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(64 * 1024))
+            .configure(crate::api::routes)
+            .configure(crate::web::routes)
+            .default_service(web::to(crate::web::home::not_found))
+            .wrap(
+                SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
+                    .cookie_name("qualead_session".into())
+                    .cookie_secure(secure)
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_content_security(CookieContentSecurity::Private)
+                    .session_lifecycle(PersistentSession::default().session_ttl(actix_web::cookie::time::Duration::days(14)))
+                    .build(),
+            )
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("Content-Security-Policy", CSP))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+                    .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()")),
+            )
+            .wrap_fn(move |req, srv| {
+                let started = Instant::now();
+                let method = req.method().as_str().to_owned();
+                let metrics = metrics.clone();
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    metrics.observe(&method, res.status().as_u16(), started.elapsed().as_secs_f64());
+                    Ok(res)
+                }
+            })
+            .wrap(tracing_actix_web::TracingLogger::default())
+    })
+    .workers(config.workers)
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Once a minute: drop expired sessions and idle rate-limit keys.
+async fn housekeeping(state: web::Data<AppState>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = shutdown.changed() => return,
+        }
+        state.limits.prune();
+        match db::run(&state.pool, |c| Ok(sessions::purge_expired(c)?)).await {
+            Ok(n) if n > 0 => tracing::debug!(sessions = n, "purged expired sessions"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot purge sessions"),
+        }
+    }
+}

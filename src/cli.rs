@@ -1,0 +1,102 @@
+//! The command line of DESIGN §2.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{Application, prepare_database};
+use crate::config::Config;
+use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
+use crate::store::users::{self, CreateUserError, UserSpec};
+use crate::store::api_keys;
+
+#[derive(Debug, Parser)]
+#[command(name = "qualead", version, about = "Qualead: a CPA network in one binary")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, then serve (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an active, verified account.
+    Create(CreateUser),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUser {
+    #[arg(long, value_parser = ["advertiser", "publisher", "admin"])]
+    pub role: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub password: String,
+    /// Also create an API key and print it on stdout.
+    #[arg(long)]
+    pub api_key: bool,
+    /// Display name (defaults to the part of the e-mail before the @).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// Run a parsed command line.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => Application::build(config).await?.run_until_stopped().await,
+        Command::Migrate => {
+            tokio::task::spawn_blocking(move || prepare_database(&config)).await??;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User(UserCommand::Create(args)) => {
+            let key = tokio::task::spawn_blocking(move || create_user(&config, args)).await??;
+            if let Some(key) = key {
+                println!("{key}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn create_user(config: &Config, args: CreateUser) -> anyhow::Result<Option<String>> {
+    let role: Role = args.role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let email = normalize_email(&args.email);
+    anyhow::ensure!(is_valid_email(&email), "--email: {:?} is not a valid e-mail address", args.email);
+    if let Some(problem) = password_problem(&args.password, &email) {
+        anyhow::bail!("--password: {problem}");
+    }
+    let name = args.name.unwrap_or_else(|| email.split('@').next().unwrap_or("user").to_string());
+    let hash = crate::crypto::hash_password(&args.password)?;
+    let pool = prepare_database(config)?;
+    let mut conn = pool.get()?;
+    conn.write_tx(|conn| {
+        let user = users::create(conn, UserSpec {
+            email: &email,
+            password_hash: &hash,
+            role,
+            status: AccountStatus::Active,
+            display_name: &name,
+            company: "",
+            verified: true,
+        })
+        .map_err(|e| match e {
+            CreateUserError::EmailTaken => anyhow::anyhow!("--email: an account with {email} already exists"),
+            CreateUserError::Db(e) => e.into(),
+        })?;
+        eprintln!("created {} account #{} <{}>", role, user.id, user.email);
+        if args.api_key {
+            let (key, _) = api_keys::create(conn, user.id, "created from the command line")?;
+            return Ok(Some(key));
+        }
+        Ok(None)
+    })
+}

@@ -1,0 +1,311 @@
+//! Environment → one typed [`Config`], validated at start-up. Every variable is
+//! documented in `.env.example`; a bad value stops start-up with one line naming it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use rand::RngCore;
+use url::Url;
+
+use crate::db::{Backend, sqlite_path};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub base_url: Url,
+    pub data_dir: PathBuf,
+    /// 64 bytes: signs and encrypts cookies; derives other keys.
+    pub secret_key: Vec<u8>,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub platform_fee_bps: u32,
+    pub settle_interval_secs: u64,
+    pub currency: String,
+    pub trusted_proxies: Vec<IpNet>,
+    /// When false, publisher postbacks may target loopback / private addresses (tests).
+    pub block_private_targets: bool,
+    pub db_pool_size: u32,
+    pub workers: usize,
+}
+
+/// A configuration error: which variable, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { var, message: message.into() }
+}
+
+impl Config {
+    /// Read the process environment (after loading `.env` if present).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Config::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Build a config from any key lookup; `from_env` uses the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let data_dir = PathBuf::from(get("QUALEAD_DATA_DIR").unwrap_or_else(|| "data".into()));
+
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("qualead.db").display()));
+        let backend = Backend::of_url(&database_url)
+            .ok_or_else(|| bad("DATABASE_URL", "must start with sqlite:// or postgres://"))?;
+        if backend == Backend::Sqlite && sqlite_path(&database_url).is_empty() {
+            return Err(bad("DATABASE_URL", "names no SQLite file"));
+        }
+        if backend == Backend::Postgres {
+            Url::parse(&database_url).map_err(|e| bad("DATABASE_URL", format!("is not a valid URL: {e}")))?;
+        }
+
+        let bind_raw = get("QUALEAD_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_raw
+            .parse()
+            .map_err(|_| bad("QUALEAD_BIND", format!("must be an address like 127.0.0.1:8080, got {bind_raw:?}")))?;
+
+        let base_url = match get("QUALEAD_BASE_URL") {
+            Some(raw) => parse_http_url(&raw).map_err(|m| bad("QUALEAD_BASE_URL", m))?,
+            None => default_base_url(bind),
+        };
+
+        let secret_key = match get("QUALEAD_SECRET_KEY") {
+            Some(raw) => decode_secret(&raw).map_err(|m| bad("QUALEAD_SECRET_KEY", m))?,
+            None => load_or_create_secret(&data_dir).map_err(|m| bad("QUALEAD_SECRET_KEY", m))?,
+        };
+
+        let smtp_url = match get("QUALEAD_SMTP_URL") {
+            Some(raw) => {
+                let u = Url::parse(&raw).map_err(|e| bad("QUALEAD_SMTP_URL", format!("is not a valid URL: {e}")))?;
+                if !matches!(u.scheme(), "smtp" | "smtps") || u.host_str().is_none() {
+                    return Err(bad("QUALEAD_SMTP_URL", "must look like smtp://host:25 or smtps://user:pass@host:465"));
+                }
+                Some(raw)
+            }
+            None => None,
+        };
+
+        let mail_from = get("QUALEAD_MAIL_FROM").unwrap_or_else(|| {
+            format!("Qualead <no-reply@{}>", base_url.host_str().unwrap_or("localhost"))
+        });
+        mail_from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| bad("QUALEAD_MAIL_FROM", format!("is not a valid mailbox: {e}")))?;
+
+        let platform_fee_bps = parse_num::<u32>(&get, "QUALEAD_PLATFORM_FEE_BPS", 2000)?;
+        if platform_fee_bps > 10_000 {
+            return Err(bad("QUALEAD_PLATFORM_FEE_BPS", "must be between 0 and 10000 (basis points)"));
+        }
+        let settle_interval_secs = parse_num::<u64>(&get, "QUALEAD_SETTLE_INTERVAL_SECS", 60)?;
+        if settle_interval_secs == 0 {
+            return Err(bad("QUALEAD_SETTLE_INTERVAL_SECS", "must be at least 1"));
+        }
+
+        let currency = get("QUALEAD_CURRENCY").unwrap_or_else(|| "USD".into());
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(bad("QUALEAD_CURRENCY", format!("must be a three-letter ISO 4217 code like USD, got {currency:?}")));
+        }
+
+        let trusted_proxies = match get("QUALEAD_TRUSTED_PROXIES") {
+            Some(raw) => parse_cidrs(&raw).map_err(|m| bad("QUALEAD_TRUSTED_PROXIES", m))?,
+            None => parse_cidrs("127.0.0.0/8,::1/128").unwrap_or_default(),
+        };
+
+        let block_private_targets = parse_bool(&get, "QUALEAD_BLOCK_PRIVATE_TARGETS", true)?;
+        let db_pool_size = parse_num::<u32>(&get, "QUALEAD_DB_POOL_SIZE", 16)?;
+        if db_pool_size == 0 {
+            return Err(bad("QUALEAD_DB_POOL_SIZE", "must be at least 1"));
+        }
+        let workers = parse_num::<usize>(
+            &get,
+            "QUALEAD_WORKERS",
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        )?;
+        if workers == 0 {
+            return Err(bad("QUALEAD_WORKERS", "must be at least 1"));
+        }
+
+        Ok(Config {
+            database_url,
+            bind,
+            base_url,
+            data_dir,
+            secret_key,
+            smtp_url,
+            mail_from,
+            platform_fee_bps,
+            settle_interval_secs,
+            currency,
+            trusted_proxies,
+            block_private_targets,
+            db_pool_size,
+            workers,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        Backend::of_url(&self.database_url).unwrap_or(Backend::Sqlite)
+    }
+
+    /// Where `.eml` files go when no SMTP server is configured.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// Cookies carry `Secure` when the public address is HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    /// An absolute URL under the public base address.
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path_and_query)
+    }
+}
+
+fn default_base_url(bind: SocketAddr) -> Url {
+    let host = if bind.ip().is_unspecified() { "127.0.0.1".to_string() } else { bind.ip().to_string() };
+    let host = if bind.is_ipv6() && !bind.ip().is_unspecified() { format!("[{host}]") } else { host };
+    Url::parse(&format!("http://{host}:{}", bind.port())).unwrap_or_else(|_| {
+        Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable!("a literal URL parses"))
+    })
+}
+
+fn parse_http_url(raw: &str) -> Result<Url, String> {
+    let u = Url::parse(raw).map_err(|e| format!("is not a valid URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(format!("must be an http:// or https:// address, got {raw:?}"));
+    }
+    Ok(u)
+}
+
+fn parse_num<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| bad(var, format!("must be a whole number, got {raw:?}"))),
+    }
+}
+
+fn parse_bool(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match get(var).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(bad(var, format!("must be true or false, got {other:?}"))),
+    }
+}
+
+/// `10.0.0.0/8, 192.168.1.7` → networks; a bare address is a /32 or /128.
+pub fn parse_cidrs(raw: &str) -> Result<Vec<IpNet>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{s:?} is not a CIDR like 10.0.0.0/8 or an IP address"))
+        })
+        .collect()
+}
+
+fn decode_secret(raw: &str) -> Result<Vec<u8>, String> {
+    let raw = raw.trim();
+    let bytes = hex::decode(raw)
+        .ok()
+        .or_else(|| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(raw).ok()
+        })
+        .ok_or_else(|| "must be hex or base64".to_string())?;
+    if bytes.len() < 64 {
+        return Err(format!("must hold at least 64 bytes (128 hex characters), got {}", bytes.len()));
+    }
+    Ok(bytes)
+}
+
+/// The secret lives in `data/secret.key` so sessions survive restarts without setup.
+fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, String> {
+    let path = data_dir.join("secret.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return decode_secret(&text).map_err(|m| format!("{} {m}", path.display()));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let mut key = vec![0u8; 64];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    write_private(&path, &hex::encode(&key)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(key)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.entry("QUALEAD_SECRET_KEY".into()).or_insert_with(|| "ab".repeat(64));
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_sqlite_on_loopback() {
+        let c = cfg(&[]).expect("defaults are valid");
+        assert_eq!(c.database_url, "sqlite://data/qualead.db");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(c.platform_fee_bps, 2000);
+        assert_eq!(c.currency, "USD");
+        assert!(c.trusted_proxies.iter().any(|n| n.contains(&"127.0.0.1".parse::<std::net::IpAddr>().expect("ip"))));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (var, val) in [
+            ("QUALEAD_PLATFORM_FEE_BPS", "abc"),
+            ("QUALEAD_PLATFORM_FEE_BPS", "10001"),
+            ("QUALEAD_BIND", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("QUALEAD_CURRENCY", "usd"),
+            ("QUALEAD_TRUSTED_PROXIES", "10.0.0.0/99"),
+            ("QUALEAD_SMTP_URL", "http://mail"),
+            ("QUALEAD_SECRET_KEY", "short"),
+            ("QUALEAD_BASE_URL", "ftp://x"),
+        ] {
+            let err = cfg(&[(var, val)]).expect_err(var);
+            assert_eq!(err.var, var);
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn cidrs_accept_bare_addresses() {
+        let nets = parse_cidrs("10.0.0.0/8, 192.168.1.7,::1").expect("valid");
+        assert_eq!(nets.len(), 3);
+        assert_eq!(nets[1].to_string(), "192.168.1.7/32");
+    }
+}

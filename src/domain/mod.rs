@@ -1,0 +1,5 @@
+//! Pure business rules with no I/O: accounts, money. The web and database layers
+//! stay thin around these.
+
+pub mod account;
+pub mod money;

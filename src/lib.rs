@@ -1,0 +1,14 @@
+//! Qualead: a CPA network. See `DESIGN.md` for the product contract.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod mail;
+pub mod metrics;
+pub mod store;
+pub mod web;

@@ -1,0 +1,68 @@
+//! Each e-mail is a subject, a text template and an HTML template under
+//! `templates/email/`.
+
+use askama::Template;
+
+pub trait Email {
+    fn subject(&self) -> String;
+    fn text(&self) -> askama::Result<String>;
+    fn html(&self) -> askama::Result<String>;
+}
+
+/// Declares an e-mail: its fields, its subject, and its two templates.
+macro_rules! email {
+    ($name:ident { $($field:ident : $ty:ty),* $(,)? }, subject = |$s:ident| $subject:expr, text = $text:literal, html = $html:literal) => {
+        pub struct $name { $(pub $field: $ty),* }
+
+        const _: () = {
+            #[derive(Template)]
+            #[template(path = $text)]
+            struct Text<'a> { m: &'a $name }
+
+            #[derive(Template)]
+            #[template(path = $html)]
+            struct Html<'a> { m: &'a $name }
+
+            impl Email for $name {
+                fn subject(&self) -> String {
+                    let $s = self;
+                    $subject
+                }
+                fn text(&self) -> askama::Result<String> {
+                    Text { m: self }.render()
+                }
+                fn html(&self) -> askama::Result<String> {
+                    Html { m: self }.render()
+                }
+            }
+        };
+    };
+}
+
+email!(VerifyEmail { name: String, link: String },
+    subject = |_m| "Confirm your e-mail address for Qualead".to_string(),
+    text = "email/verify_email.txt", html = "email/verify_email.html");
+
+email!(ResetPassword { name: String, link: String },
+    subject = |_m| "Reset your Qualead password".to_string(),
+    text = "email/reset_password.txt", html = "email/reset_password.html");
+
+email!(AccountStatusChanged { name: String, approved: bool, login_link: String },
+    subject = |m| if m.approved { "Your Qualead account is active".to_string() } else { "Your Qualead account was suspended".to_string() },
+    text = "email/account_status.txt", html = "email/account_status.html");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_email_has_both_parts_with_the_link() {
+        let m = VerifyEmail { name: "Ann <script>".into(), link: "http://x.io/verify-email?token=abc".into() };
+        let text = m.text().expect("text");
+        let html = m.html().expect("html");
+        assert!(text.contains("http://x.io/verify-email?token=abc"));
+        assert!(text.contains("Ann <script>"), "text part is not HTML-escaped");
+        assert!(html.contains("href=\"http://x.io/verify-email?token&#61;abc\"") || html.contains("token=abc"));
+        assert!(html.contains("Ann &#60;script&#62;") || html.contains("Ann &lt;script&gt;"), "{html}");
+    }
+}

@@ -1,0 +1,25 @@
+//! Diesel queries, one file per aggregate. Every function takes a `&mut DbConn` so
+//! callers decide the transaction; none of them does I/O beyond the database.
+
+pub mod api_keys;
+pub mod audit;
+pub mod outbox;
+pub mod sessions;
+pub mod settings;
+pub mod tokens;
+pub mod users;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+
+/// The current UTC time at the precision both backends store (microseconds).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Whether a diesel error is a unique-key violation (a duplicate insert).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

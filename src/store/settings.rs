@@ -1,0 +1,32 @@
+//! Platform settings that admins change at run time, stored as text.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::settings;
+use crate::store::now;
+
+/// New accounts wait for an admin before they can log in.
+pub const REQUIRE_ACCOUNT_APPROVAL: &str = "require_account_approval";
+
+pub fn get(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
+    settings::table.find(key).select(settings::value).first(conn).optional()
+}
+
+pub fn get_bool(conn: &mut DbConn, key: &str, default: bool) -> QueryResult<bool> {
+    Ok(get(conn, key)?.map(|v| v == "true").unwrap_or(default))
+}
+
+pub fn set(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        let n = diesel::update(settings::table.find(key))
+            .set((settings::value.eq(value), settings::updated_at.eq(now())))
+            .execute(conn)?;
+        if n == 0 {
+            diesel::insert_into(settings::table)
+                .values((settings::key.eq(key), settings::value.eq(value), settings::updated_at.eq(now())))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,250 @@
+//! The admin's pages: network overview, accounts (approve, suspend, create admins,
+//! the approval setting) and the audit log. Every action here is audited.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::db::{self, schema};
+use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
+use crate::error::{AppError, AppResult};
+use crate::mail::{self, templates::AccountStatusChanged};
+use crate::store::audit::{self, AuditEntry};
+use crate::store::users::{self, CreateUserError, User, UserSpec};
+use crate::store::{outbox, sessions, settings};
+use crate::web::auth::hash_password;
+use crate::web::context::{AdminCtx, FormErrors, Page, redirect, render, render_status};
+use crate::web::csrf::CsrfForm;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(overview))
+        .route("/admin/users", web::get().to(list_users))
+        .route("/admin/users", web::post().to(create_admin))
+        .route("/admin/users/{id}/status", web::post().to(set_status))
+        .route("/admin/settings", web::post().to(update_settings))
+        .route("/admin/audit", web::get().to(audit_log));
+}
+
+#[derive(Template)]
+#[template(path = "admin/overview.html")]
+struct OverviewPage {
+    page: Page,
+    counts: Vec<(String, String, i64)>,
+    pending: i64,
+    mail_queued: i64,
+    mail_failed: i64,
+}
+
+async fn overview(a: AdminCtx) -> AppResult<HttpResponse> {
+    use schema::users::dsl as u;
+    let (counts, (mail_queued, mail_failed)) = db::run(a.ctx.pool(), |c| {
+        let counts = u::users
+            .group_by((u::role, u::status))
+            .select((u::role, u::status, diesel::dsl::count_star()))
+            .order((u::role, u::status))
+            .load::<(String, String, i64)>(c)?;
+        Ok((counts, outbox::counts(c)?))
+    })
+    .await?;
+    let pending = counts.iter().filter(|(_, s, _)| s == "pending_approval").map(|(_, _, n)| n).sum();
+    render(&OverviewPage { page: a.ctx.page("Network overview"), counts, pending, mail_queued, mail_failed })
+}
+
+#[derive(Deserialize, Default)]
+struct UserFilter {
+    role: Option<String>,
+    status: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    page: Page,
+    users: Vec<User>,
+    role: String,
+    status: String,
+    require_approval: bool,
+    form: NewAdminForm,
+    errors: FormErrors,
+}
+
+async fn users_page(a: &AdminCtx, filter: UserFilter, form: NewAdminForm, errors: FormErrors) -> AppResult<HttpResponse> {
+    let role = filter.role.as_deref().and_then(|r| r.parse::<Role>().ok());
+    let status = filter.status.as_deref().and_then(|s| s.parse::<AccountStatus>().ok());
+    let (list, require_approval) = db::run(a.ctx.pool(), move |c| {
+        Ok((users::list(c, role, status, 500)?, settings::get_bool(c, settings::REQUIRE_ACCOUNT_APPROVAL, false)?))
+    })
+    .await?;
+    let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_status(code, &UsersPage {
+        page: a.ctx.page("Accounts"),
+        users: list,
+        role: role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        require_approval,
+        form,
+        errors,
+    })
+}
+
+async fn list_users(a: AdminCtx, q: web::Query<UserFilter>) -> AppResult<HttpResponse> {
+    users_page(&a, q.into_inner(), NewAdminForm::default(), FormErrors::default()).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct NewAdminForm {
+    email: String,
+    display_name: String,
+    password: String,
+}
+
+async fn create_admin(a: AdminCtx, CsrfForm(mut form): CsrfForm<NewAdminForm>) -> AppResult<HttpResponse> {
+    let email = normalize_email(&form.email);
+    let mut errors = FormErrors::default();
+    if !is_valid_email(&email) {
+        errors.add("email", "Enter a valid e-mail address.");
+    }
+    if form.display_name.trim().is_empty() {
+        errors.add("display_name", "Enter a name.");
+    }
+    if let Some(p) = password_problem(&form.password, &email) {
+        errors.add("password", p);
+    }
+    if errors.is_empty() {
+        let hash = hash_password(form.password.clone()).await?;
+        let name = form.display_name.trim().to_string();
+        let actor = AdminRef::of(&a);
+        let created = db::run(a.ctx.pool(), move |c| {
+            c.write_tx(|c| {
+                let user = match users::create(c, UserSpec {
+                    email: &email,
+                    password_hash: &hash,
+                    role: Role::Admin,
+                    status: AccountStatus::Active,
+                    display_name: &name,
+                    company: "",
+                    verified: true,
+                }) {
+                    Ok(u) => u,
+                    Err(CreateUserError::EmailTaken) => return Ok(None),
+                    Err(CreateUserError::Db(e)) => return Err(e.into()),
+                };
+                actor.audit(c, "user.create_admin", ("user", Some(user.id)), &user.email)?;
+                Ok(Some(user))
+            })
+        })
+        .await?;
+        if created.is_some() {
+            a.ctx.flash("success", "Admin account created.");
+            return Ok(redirect("/admin/users"));
+        }
+        errors.add("email", "An account with this e-mail already exists.");
+    }
+    form.password.clear();
+    users_page(&a, UserFilter::default(), form, errors).await
+}
+
+/// What an audited action needs from the acting admin, movable into blocking work.
+#[derive(Clone)]
+struct AdminRef {
+    id: i64,
+    ip: String,
+}
+
+impl AdminRef {
+    fn of(a: &AdminCtx) -> AdminRef {
+        AdminRef { id: a.user.id, ip: a.ctx.ip.to_string() }
+    }
+
+    fn audit(&self, conn: &mut db::DbConn, action: &str, subject: (&str, Option<i64>), detail: &str) -> AppResult<()> {
+        audit::record(conn, audit::Event {
+            actor_id: Some(self.id),
+            action,
+            subject_type: subject.0,
+            subject_id: subject.1,
+            detail,
+            ip: Some(&self.ip),
+        })?;
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn set_status(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<StatusForm>) -> AppResult<HttpResponse> {
+    let target_id = path.into_inner();
+    let status: AccountStatus = form
+        .status
+        .parse()
+        .ok()
+        .filter(|s| *s != AccountStatus::PendingApproval)
+        .ok_or_else(|| AppError::invalid("status must be active or suspended"))?;
+    if target_id == a.user.id {
+        return Err(AppError::conflict("own_account", "You cannot change the status of your own account."));
+    }
+    let actor = AdminRef::of(&a);
+    let login_link = a.ctx.state.config.url("/login");
+    db::run(a.ctx.pool(), move |c| {
+        c.write_tx(|c| {
+            let user = users::find(c, target_id)?.ok_or(AppError::NotFound)?;
+            if user.status() == status {
+                return Ok(());
+            }
+            users::set_status(c, user.id, status)?;
+            if status == AccountStatus::Suspended {
+                sessions::delete_for_user(c, user.id)?;
+            }
+            let action = if status == AccountStatus::Active { "user.activate" } else { "user.suspend" };
+            actor.audit(c, action, ("user", Some(user.id)), &format!("{} → {}", user.status, status.as_str()))?;
+            let mail = AccountStatusChanged {
+                name: user.display_name.clone(),
+                approved: status == AccountStatus::Active,
+                login_link: login_link.clone(),
+            };
+            mail::enqueue(c, &user.email, &mail)?;
+            Ok(())
+        })
+    })
+    .await?;
+    a.ctx.state.outbox.wake();
+    a.ctx.flash("success", format!("Account {} is now {}.", target_id, status.as_str()));
+    Ok(redirect("/admin/users"))
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    require_account_approval: Option<String>,
+}
+
+async fn update_settings(a: AdminCtx, CsrfForm(form): CsrfForm<SettingsForm>) -> AppResult<HttpResponse> {
+    let value = if form.require_account_approval.is_some() { "true" } else { "false" };
+    let actor = AdminRef::of(&a);
+    db::run(a.ctx.pool(), move |c| {
+        c.write_tx(|c| {
+            settings::set(c, settings::REQUIRE_ACCOUNT_APPROVAL, value)?;
+            actor.audit(c, "settings.update", ("setting", None), &format!("{}={value}", settings::REQUIRE_ACCOUNT_APPROVAL))
+        })
+    })
+    .await?;
+    a.ctx.flash("success", "Settings saved.");
+    Ok(redirect("/admin/users"))
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    page: Page,
+    entries: Vec<AuditEntry>,
+}
+
+async fn audit_log(a: AdminCtx) -> AppResult<HttpResponse> {
+    let entries = db::run(a.ctx.pool(), |c| Ok(audit::recent(c, 500)?)).await?;
+    render(&AuditPage { page: a.ctx.page("Audit log"), entries })
+}

@@ -1,0 +1,204 @@
+//! What every page handler needs: the session, the logged-in user (if any), the
+//! client's address, and the [`Page`] model the base layout renders. Role guards
+//! ([`SignedIn`], [`AdvertiserCtx`], [`PublisherCtx`], [`AdminCtx`]) are extractors:
+//! a handler that takes one cannot run for anybody else.
+
+use std::net::IpAddr;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::db;
+use crate::domain::account::{AccountStatus, Role};
+use crate::error::{AppError, AppResult};
+use crate::store::users::{self, User};
+use crate::web::client_ip::client_ip;
+use crate::web::csrf;
+use crate::web::session_store::USER_ID_KEY;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: String,
+    pub message: String,
+}
+
+/// The part of the logged-in user the layout shows.
+#[derive(Debug, Clone)]
+pub struct NavUser {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+impl NavUser {
+    pub fn role_str(&self) -> &'static str {
+        self.role.as_str()
+    }
+    pub fn is(&self, role: &str) -> bool {
+        self.role.as_str() == role
+    }
+}
+
+/// The model of `base.html`: every page template has a `page: Page` field.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub title: String,
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    pub path: String,
+}
+
+impl Page {
+    /// The logged-in user's id, or 0 for visitors.
+    pub fn user_id(&self) -> i64 {
+        self.user.as_ref().map(|u| u.id).unwrap_or_default()
+    }
+
+    /// Whether a navigation link points at the current section.
+    pub fn active(&self, prefix: &str) -> bool {
+        if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) }
+    }
+}
+
+pub struct Ctx {
+    pub session: Session,
+    pub user: Option<User>,
+    pub state: web::Data<AppState>,
+    pub ip: IpAddr,
+    pub path: String,
+}
+
+impl Ctx {
+    pub fn page(&self, title: impl Into<String>) -> Page {
+        let flash = self.session.remove_as::<Flash>("flash").and_then(Result::ok);
+        Page {
+            title: title.into(),
+            user: self.user.as_ref().map(|u| NavUser {
+                id: u.id,
+                email: u.email.clone(),
+                display_name: u.display_name.clone(),
+                role: u.role(),
+            }),
+            csrf: csrf::token(&self.session),
+            flash,
+            path: self.path.clone(),
+        }
+    }
+
+    /// A message shown once on the next page.
+    pub fn flash(&self, kind: &str, message: impl Into<String>) {
+        let _ = self.session.insert("flash", Flash { kind: kind.into(), message: message.into() });
+    }
+
+    pub fn pool(&self) -> &db::DbPool {
+        &self.state.pool
+    }
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+        let ip = state.as_ref().map(|s| client_ip(req, &s.config.trusted_proxies));
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
+            let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            let user_id = session.get::<i64>(USER_ID_KEY).ok().flatten();
+            let user = match user_id {
+                Some(id) => db::run(&state.pool, move |c| Ok(users::find(c, id)?)).await?,
+                None => None,
+            };
+            // A suspended (or deleted) account loses its session at the next request.
+            let user = user.filter(|u| u.status() == AccountStatus::Active);
+            if user_id.is_some() && user.is_none() {
+                session.purge();
+            }
+            Ok(Ctx { session, user, state, ip, path })
+        })
+    }
+}
+
+macro_rules! role_guard {
+    ($(#[$doc:meta])* $name:ident, [$($role:path),+]) => {
+        $(#[$doc])*
+        pub struct $name {
+            pub ctx: Ctx,
+            pub user: User,
+        }
+
+        impl FromRequest for $name {
+            type Error = AppError;
+            type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                let ctx = Ctx::from_request(req, payload);
+                Box::pin(async move {
+                    let mut ctx = ctx.await?;
+                    let Some(user) = ctx.user.take() else {
+                        return Err(AppError::LoginRequired { next: ctx.path.clone() });
+                    };
+                    if !matches!(user.role(), $($role)|+) {
+                        return Err(AppError::Forbidden);
+                    }
+                    ctx.user = Some(user.clone());
+                    Ok($name { ctx, user })
+                })
+            }
+        }
+    };
+}
+
+role_guard!(
+    /// Any logged-in, active account.
+    SignedIn, [Role::Advertiser, Role::Publisher, Role::Admin]);
+role_guard!(
+    /// A logged-in advertiser.
+    AdvertiserCtx, [Role::Advertiser]);
+role_guard!(
+    /// A logged-in publisher.
+    PublisherCtx, [Role::Publisher]);
+role_guard!(
+    /// A logged-in admin.
+    AdminCtx, [Role::Admin]);
+
+/// Render a template as an HTML page.
+pub fn render(t: &impl Template) -> AppResult<HttpResponse> {
+    render_status(StatusCode::OK, t)
+}
+
+pub fn render_status(status: StatusCode, t: &impl Template) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(t.render()?))
+}
+
+/// `303 See Other` to `location`: the answer to every successful form post.
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}
+
+/// Field-level error messages of a form, shown next to each input.
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors(Vec<(&'static str, String)>);
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

@@ -1,0 +1,26 @@
+//! Server-rendered pages per role, authentication and CSRF.
+
+pub mod account;
+pub mod admin;
+pub mod advertiser;
+pub mod auth;
+pub mod client_ip;
+pub mod context;
+pub mod csrf;
+pub mod home;
+pub mod ops;
+pub mod publisher;
+pub mod ratelimit;
+pub mod session_store;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(ops::routes)
+        .configure(home::routes)
+        .configure(auth::routes)
+        .configure(account::routes)
+        .configure(advertiser::routes)
+        .configure(publisher::routes)
+        .configure(admin::routes);
+}
