@@ -57,12 +57,17 @@ pub struct Application {
 
 impl Application {
     /// Migrate, bind (`QUALEAD_BIND`; port 0 picks a free port) and start workers.
-    pub async fn build(config: Config) -> anyhow::Result<Application> {
+    pub async fn build(mut config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("QUALEAD_BIND: cannot listen on {}", config.bind))?;
+        let local = listener.local_addr()?;
+        let port = local.port();
+        if !config.base_url_explicit {
+            config.base_url = crate::config::default_base_url(local);
+        }
         let config = Arc::new(config);
         let c = config.clone();
         let pool = tokio::task::spawn_blocking(move || prepare_database(&c)).await??;
-        let listener = TcpListener::bind(config.bind).with_context(|| format!("QUALEAD_BIND: cannot listen on {}", config.bind))?;
-        let port = listener.local_addr()?.port();
 
         let state = web::Data::new(AppState {
             config: config.clone(),
@@ -76,7 +81,13 @@ impl Application {
         let mailer = Mailer::from_config(&config)?;
         let from = config.mail_from.parse().context("QUALEAD_MAIL_FROM")?;
         let workers = vec![
-            tokio::spawn(mail::run_outbox_worker(pool.clone(), mailer, from, state.outbox.clone(), shutdown_rx.clone())),
+            tokio::spawn(mail::run_outbox_worker(
+                pool.clone(),
+                mailer,
+                from,
+                state.outbox.clone(),
+                shutdown_rx.clone(),
+            )),
             tokio::spawn(housekeeping(state.clone(), shutdown_rx)),
         ];
 
@@ -122,7 +133,9 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> 
                     .cookie_http_only(true)
                     .cookie_same_site(SameSite::Lax)
                     .cookie_content_security(CookieContentSecurity::Private)
-                    .session_lifecycle(PersistentSession::default().session_ttl(actix_web::cookie::time::Duration::days(14)))
+                    .session_lifecycle(
+                        PersistentSession::default().session_ttl(actix_web::cookie::time::Duration::days(14)),
+                    )
                     .build(),
             )
             .wrap(NormalizePath::new(TrailingSlash::Trim))

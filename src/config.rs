@@ -15,6 +15,8 @@ pub struct Config {
     pub database_url: String,
     pub bind: SocketAddr,
     pub base_url: Url,
+    /// Whether `QUALEAD_BASE_URL` was given; if not, it follows the bound port.
+    pub base_url_explicit: bool,
     pub data_dir: PathBuf,
     /// 64 bytes: signs and encrypts cookies; derives other keys.
     pub secret_key: Vec<u8>,
@@ -53,8 +55,8 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let data_dir = PathBuf::from(get("QUALEAD_DATA_DIR").unwrap_or_else(|| "data".into()));
 
-        let database_url = get("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("qualead.db").display()));
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("qualead.db").display()));
         let backend = Backend::of_url(&database_url)
             .ok_or_else(|| bad("DATABASE_URL", "must start with sqlite:// or postgres://"))?;
         if backend == Backend::Sqlite && sqlite_path(&database_url).is_empty() {
@@ -69,6 +71,7 @@ impl Config {
             .parse()
             .map_err(|_| bad("QUALEAD_BIND", format!("must be an address like 127.0.0.1:8080, got {bind_raw:?}")))?;
 
+        let base_url_explicit = get("QUALEAD_BASE_URL").is_some();
         let base_url = match get("QUALEAD_BASE_URL") {
             Some(raw) => parse_http_url(&raw).map_err(|m| bad("QUALEAD_BASE_URL", m))?,
             None => default_base_url(bind),
@@ -90,9 +93,8 @@ impl Config {
             None => None,
         };
 
-        let mail_from = get("QUALEAD_MAIL_FROM").unwrap_or_else(|| {
-            format!("Qualead <no-reply@{}>", base_url.host_str().unwrap_or("localhost"))
-        });
+        let mail_from = get("QUALEAD_MAIL_FROM")
+            .unwrap_or_else(|| format!("Qualead <no-reply@{}>", base_url.host_str().unwrap_or("localhost")));
         mail_from
             .parse::<lettre::message::Mailbox>()
             .map_err(|e| bad("QUALEAD_MAIL_FROM", format!("is not a valid mailbox: {e}")))?;
@@ -108,7 +110,10 @@ impl Config {
 
         let currency = get("QUALEAD_CURRENCY").unwrap_or_else(|| "USD".into());
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(bad("QUALEAD_CURRENCY", format!("must be a three-letter ISO 4217 code like USD, got {currency:?}")));
+            return Err(bad(
+                "QUALEAD_CURRENCY",
+                format!("must be a three-letter ISO 4217 code like USD, got {currency:?}"),
+            ));
         }
 
         let trusted_proxies = match get("QUALEAD_TRUSTED_PROXIES") {
@@ -134,6 +139,7 @@ impl Config {
             database_url,
             bind,
             base_url,
+            base_url_explicit,
             data_dir,
             secret_key,
             smtp_url,
@@ -168,7 +174,7 @@ impl Config {
     }
 }
 
-fn default_base_url(bind: SocketAddr) -> Url {
+pub fn default_base_url(bind: SocketAddr) -> Url {
     let host = if bind.ip().is_unspecified() { "127.0.0.1".to_string() } else { bind.ip().to_string() };
     let host = if bind.is_ipv6() && !bind.ip().is_unspecified() { format!("[{host}]") } else { host };
     Url::parse(&format!("http://{host}:{}", bind.port())).unwrap_or_else(|_| {
@@ -191,10 +197,7 @@ fn parse_num<T: std::str::FromStr>(
 ) -> Result<T, ConfigError> {
     match get(var) {
         None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|_| bad(var, format!("must be a whole number, got {raw:?}"))),
+        Some(raw) => raw.trim().parse().map_err(|_| bad(var, format!("must be a whole number, got {raw:?}"))),
     }
 }
 

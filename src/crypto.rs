@@ -41,7 +41,8 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 /// A valid hash of nothing anyone types, verified for unknown accounts so that the
 /// time taken does not reveal whether an e-mail is registered.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8t5RnmTRVVXMOHKLLJQYJXRO1eg4vK6Cyn2o5ybkUKU";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8t5RnmTRVVXMOHKLLJQYJXRO1eg4vK6Cyn2o5ybkUKU";
 
 /// Check `password` against a stored hash (or the dummy hash when `stored` is `None`).
 pub fn verify_password(password: &str, stored: Option<&str>) -> bool {

@@ -101,7 +101,8 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         if let AppError::LoginRequired { next } = self {
-            let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+            let target =
+                format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
             return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
         }
         if let AppError::Internal(e) = self {

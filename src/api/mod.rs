@@ -19,12 +19,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(|err, _| {
                 ApiError(AppError::invalid(format!("the JSON body could not be read: {err}"))).into()
             }))
-            .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                ApiError(AppError::invalid(format!("bad query parameters: {err}"))).into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|err, _| {
-                ApiError(AppError::invalid(format!("bad path parameter: {err}"))).into()
-            }))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|err, _| ApiError(AppError::invalid(format!("bad query parameters: {err}"))).into()),
+            )
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|err, _| ApiError(AppError::invalid(format!("bad path parameter: {err}"))).into()),
+            )
             .route("/me", web::get().to(me))
             .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError(AppError::NotFound)) })),
     );
@@ -49,7 +51,8 @@ impl FromRequest for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|k| k.trim().to_string());
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError(AppError::Internal(anyhow::anyhow!("application state missing"))))?;
+            let state =
+                state.ok_or_else(|| ApiError(AppError::Internal(anyhow::anyhow!("application state missing"))))?;
             let key = key.filter(|k| !k.is_empty() && k.len() <= 200).ok_or(ApiError(AppError::Unauthorized))?;
             let user = db::run(&state.pool, move |c| Ok(api_keys::authenticate(c, &key)?)).await?;
             let user = user.ok_or(ApiError(AppError::Unauthorized))?;

@@ -45,9 +45,7 @@ impl Backend {
 
 /// The path of an SQLite database named by `sqlite://path` (or `sqlite:path`).
 pub fn sqlite_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url)
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
 }
 
 pub type DbPool = Pool<ConnectionManager<DbConn>>;
@@ -63,7 +61,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
             // second writer wait instead of failing; SQLite needs foreign keys switched on.
             // (`journal_mode = WAL` is persistent and set once in `connect`.)
             c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(diesel::r2d2::Error::QueryError)?;
+                .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
     }
@@ -143,9 +141,7 @@ impl DbConn {
         };
         AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
         let outcome = f(self);
-        let DbConn::Sqlite(inner) = self else {
-            unreachable!("the backend of a connection never changes")
-        };
+        let DbConn::Sqlite(inner) = self else { unreachable!("the backend of a connection never changes") };
         match outcome {
             Ok(value) => {
                 AnsiTransactionManager::commit_transaction(inner)?;

@@ -141,7 +141,9 @@ mod tests {
         for ok in ["a@x.io", "John.Doe+tag@mail.example.co.uk", "o'neil@ex-ample.com"] {
             assert!(is_valid_email(&normalize_email(ok)), "{ok}");
         }
-        for bad in ["", "a", "a@", "@x.io", "a@x", "a@.io", "a@x..io", "a b@x.io", "a@x.i", "a@-x.io", ".a@x.io", "a@x.123"] {
+        for bad in
+            ["", "a", "a@", "@x.io", "a@x", "a@.io", "a@x..io", "a b@x.io", "a@x.i", "a@-x.io", ".a@x.io", "a@x.123"]
+        {
             assert!(!is_valid_email(bad), "{bad}");
         }
         assert_eq!(normalize_email("  Foo@Bar.COM "), "foo@bar.com");

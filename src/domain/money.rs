@@ -23,10 +23,8 @@ pub fn parse_minor(raw: &str) -> Result<i64, String> {
     }
     let whole: i64 = whole.parse().map_err(|_| format!("{raw:?} is too large"))?;
     let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().unwrap_or(0) };
-    let minor = whole
-        .checked_mul(100)
-        .and_then(|w| w.checked_add(frac))
-        .ok_or_else(|| format!("{raw:?} is too large"))?;
+    let minor =
+        whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(|| format!("{raw:?} is too large"))?;
     Ok(if neg { -minor } else { minor })
 }
 

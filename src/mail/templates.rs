@@ -39,17 +39,30 @@ macro_rules! email {
     };
 }
 
-email!(VerifyEmail { name: String, link: String },
+email!(
+    VerifyEmail { name: String, link: String },
     subject = |_m| "Confirm your e-mail address for Qualead".to_string(),
-    text = "email/verify_email.txt", html = "email/verify_email.html");
+    text = "email/verify_email.txt",
+    html = "email/verify_email.html"
+);
 
-email!(ResetPassword { name: String, link: String },
+email!(
+    ResetPassword { name: String, link: String },
     subject = |_m| "Reset your Qualead password".to_string(),
-    text = "email/reset_password.txt", html = "email/reset_password.html");
+    text = "email/reset_password.txt",
+    html = "email/reset_password.html"
+);
 
-email!(AccountStatusChanged { name: String, approved: bool, login_link: String },
-    subject = |m| if m.approved { "Your Qualead account is active".to_string() } else { "Your Qualead account was suspended".to_string() },
-    text = "email/account_status.txt", html = "email/account_status.html");
+email!(
+    AccountStatusChanged { name: String, approved: bool, login_link: String },
+    subject = |m| if m.approved {
+        "Your Qualead account is active".to_string()
+    } else {
+        "Your Qualead account was suspended".to_string()
+    },
+    text = "email/account_status.txt",
+    html = "email/account_status.html"
+);
 
 #[cfg(test)]
 mod tests {

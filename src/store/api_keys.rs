@@ -67,10 +67,7 @@ pub fn list_for_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<ApiKey>
 /// Revoke one of the user's own keys; returns whether a live key was revoked.
 pub fn revoke(conn: &mut DbConn, user_id: i64, key_id: i64) -> QueryResult<bool> {
     let n = diesel::update(
-        api_keys::table
-            .find(key_id)
-            .filter(api_keys::user_id.eq(user_id))
-            .filter(api_keys::revoked_at.is_null()),
+        api_keys::table.find(key_id).filter(api_keys::user_id.eq(user_id)).filter(api_keys::revoked_at.is_null()),
     )
     .set(api_keys::revoked_at.eq(Some(now())))
     .execute(conn)?;

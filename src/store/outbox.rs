@@ -57,12 +57,8 @@ pub fn claim_due(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<OutboxEmail>>
             .or(email_outbox::status.eq("sending"))
             .and(email_outbox::next_attempt_at.le(t))
     };
-    let candidates: Vec<i64> = email_outbox::table
-        .filter(due())
-        .order(email_outbox::id)
-        .limit(limit)
-        .select(email_outbox::id)
-        .load(conn)?;
+    let candidates: Vec<i64> =
+        email_outbox::table.filter(due()).order(email_outbox::id).limit(limit).select(email_outbox::id).load(conn)?;
     let mut claimed = Vec::with_capacity(candidates.len());
     for id in candidates {
         let row = diesel::update(email_outbox::table.find(id).filter(due()))
@@ -90,11 +86,8 @@ pub fn mark_sent(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
 /// Record a failed attempt: retry later with exponential backoff, or give up.
 pub fn mark_attempt_failed(conn: &mut DbConn, id: i64, attempts_before: i32, error: &str) -> QueryResult<usize> {
     let attempts = attempts_before + 1;
-    let (status, delay) = if attempts >= MAX_ATTEMPTS {
-        ("failed", Duration::zero())
-    } else {
-        ("queued", retry_delay(attempts))
-    };
+    let (status, delay) =
+        if attempts >= MAX_ATTEMPTS { ("failed", Duration::zero()) } else { ("queued", retry_delay(attempts)) };
     diesel::update(email_outbox::table.find(id))
         .set((
             email_outbox::status.eq(status),
@@ -113,10 +106,8 @@ pub fn retry_delay(attempts: i32) -> Duration {
 
 /// E-mails waiting to be sent and e-mails given up on, for `/metrics`.
 pub fn counts(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
-    let queued = email_outbox::table
-        .filter(email_outbox::status.eq_any(["queued", "sending"]))
-        .count()
-        .get_result(conn)?;
+    let queued =
+        email_outbox::table.filter(email_outbox::status.eq_any(["queued", "sending"])).count().get_result(conn)?;
     let failed = email_outbox::table.filter(email_outbox::status.eq("failed")).count().get_result(conn)?;
     Ok((queued, failed))
 }

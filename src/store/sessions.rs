@@ -18,7 +18,13 @@ pub fn load(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
         .optional()
 }
 
-pub fn insert(conn: &mut DbConn, key: &str, user_id: Option<i64>, state: &str, expires_at: NaiveDateTime) -> QueryResult<usize> {
+pub fn insert(
+    conn: &mut DbConn,
+    key: &str,
+    user_id: Option<i64>,
+    state: &str,
+    expires_at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::id.eq(sha256_hex(key)),
@@ -30,16 +36,20 @@ pub fn insert(conn: &mut DbConn, key: &str, user_id: Option<i64>, state: &str, e
         .execute(conn)
 }
 
-pub fn update(conn: &mut DbConn, key: &str, user_id: Option<i64>, state: &str, expires_at: NaiveDateTime) -> QueryResult<usize> {
+pub fn update(
+    conn: &mut DbConn,
+    key: &str,
+    user_id: Option<i64>,
+    state: &str,
+    expires_at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(sessions::table.find(sha256_hex(key)))
         .set((sessions::user_id.eq(user_id), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
         .execute(conn)
 }
 
 pub fn touch(conn: &mut DbConn, key: &str, expires_at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(sha256_hex(key)))
-        .set(sessions::expires_at.eq(expires_at))
-        .execute(conn)
+    diesel::update(sessions::table.find(sha256_hex(key))).set(sessions::expires_at.eq(expires_at)).execute(conn)
 }
 
 pub fn delete(conn: &mut DbConn, key: &str) -> QueryResult<usize> {

@@ -120,7 +120,13 @@ pub fn set_status(conn: &mut DbConn, id: i64, status: AccountStatus) -> QueryRes
         .execute(conn)
 }
 
-pub fn update_profile(conn: &mut DbConn, id: i64, display_name: &str, company: &str, timezone: &str) -> QueryResult<usize> {
+pub fn update_profile(
+    conn: &mut DbConn,
+    id: i64,
+    display_name: &str,
+    company: &str,
+    timezone: &str,
+) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set((
             users::display_name.eq(display_name),
@@ -132,7 +138,12 @@ pub fn update_profile(conn: &mut DbConn, id: i64, display_name: &str, company: &
 }
 
 /// Accounts for the admin list, newest first, optionally one role or status.
-pub fn list(conn: &mut DbConn, role: Option<Role>, status: Option<AccountStatus>, limit: i64) -> QueryResult<Vec<User>> {
+pub fn list(
+    conn: &mut DbConn,
+    role: Option<Role>,
+    status: Option<AccountStatus>,
+    limit: i64,
+) -> QueryResult<Vec<User>> {
     let mut q = users::table.select(User::as_select()).order(users::id.desc()).limit(limit).into_boxed();
     if let Some(r) = role {
         q = q.filter(users::role.eq(r.as_str()));

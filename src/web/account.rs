@@ -41,19 +41,27 @@ impl AccountPage {
     }
 }
 
-async fn page(s: &SignedIn, status: StatusCode, new_key: Option<String>, errors: FormErrors) -> AppResult<HttpResponse> {
+async fn page(
+    s: &SignedIn,
+    status: StatusCode,
+    new_key: Option<String>,
+    errors: FormErrors,
+) -> AppResult<HttpResponse> {
     let uid = s.user.id;
     let keys = db::run(s.ctx.pool(), move |c| Ok(api_keys::list_for_user(c, uid)?)).await?;
-    render_status(status, &AccountPage {
-        page: s.ctx.page("Your account"),
-        display_name: s.user.display_name.clone(),
-        company: s.user.company.clone(),
-        timezone: s.user.timezone.clone(),
-        email: s.user.email.clone(),
-        keys,
-        new_key,
-        errors,
-    })
+    render_status(
+        status,
+        &AccountPage {
+            page: s.ctx.page("Your account"),
+            display_name: s.user.display_name.clone(),
+            company: s.user.company.clone(),
+            timezone: s.user.timezone.clone(),
+            email: s.user.email.clone(),
+            keys,
+            new_key,
+            errors,
+        },
+    )
 }
 
 async fn show(s: SignedIn) -> AppResult<HttpResponse> {

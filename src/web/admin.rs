@@ -70,7 +70,12 @@ struct UsersPage {
     errors: FormErrors,
 }
 
-async fn users_page(a: &AdminCtx, filter: UserFilter, form: NewAdminForm, errors: FormErrors) -> AppResult<HttpResponse> {
+async fn users_page(
+    a: &AdminCtx,
+    filter: UserFilter,
+    form: NewAdminForm,
+    errors: FormErrors,
+) -> AppResult<HttpResponse> {
     let role = filter.role.as_deref().and_then(|r| r.parse::<Role>().ok());
     let status = filter.status.as_deref().and_then(|s| s.parse::<AccountStatus>().ok());
     let (list, require_approval) = db::run(a.ctx.pool(), move |c| {
@@ -78,15 +83,18 @@ async fn users_page(a: &AdminCtx, filter: UserFilter, form: NewAdminForm, errors
     })
     .await?;
     let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(code, &UsersPage {
-        page: a.ctx.page("Accounts"),
-        users: list,
-        role: role.map(|r| r.as_str().to_string()).unwrap_or_default(),
-        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-        require_approval,
-        form,
-        errors,
-    })
+    render_status(
+        code,
+        &UsersPage {
+            page: a.ctx.page("Accounts"),
+            users: list,
+            role: role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+            status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            require_approval,
+            form,
+            errors,
+        },
+    )
 }
 
 async fn list_users(a: AdminCtx, q: web::Query<UserFilter>) -> AppResult<HttpResponse> {
@@ -119,15 +127,18 @@ async fn create_admin(a: AdminCtx, CsrfForm(mut form): CsrfForm<NewAdminForm>) -
         let actor = AdminRef::of(&a);
         let created = db::run(a.ctx.pool(), move |c| {
             c.write_tx(|c| {
-                let user = match users::create(c, UserSpec {
-                    email: &email,
-                    password_hash: &hash,
-                    role: Role::Admin,
-                    status: AccountStatus::Active,
-                    display_name: &name,
-                    company: "",
-                    verified: true,
-                }) {
+                let user = match users::create(
+                    c,
+                    UserSpec {
+                        email: &email,
+                        password_hash: &hash,
+                        role: Role::Admin,
+                        status: AccountStatus::Active,
+                        display_name: &name,
+                        company: "",
+                        verified: true,
+                    },
+                ) {
                     Ok(u) => u,
                     Err(CreateUserError::EmailTaken) => return Ok(None),
                     Err(CreateUserError::Db(e)) => return Err(e.into()),
@@ -160,14 +171,17 @@ impl AdminRef {
     }
 
     fn audit(&self, conn: &mut db::DbConn, action: &str, subject: (&str, Option<i64>), detail: &str) -> AppResult<()> {
-        audit::record(conn, audit::Event {
-            actor_id: Some(self.id),
-            action,
-            subject_type: subject.0,
-            subject_id: subject.1,
-            detail,
-            ip: Some(&self.ip),
-        })?;
+        audit::record(
+            conn,
+            audit::Event {
+                actor_id: Some(self.id),
+                action,
+                subject_type: subject.0,
+                subject_id: subject.1,
+                detail,
+                ip: Some(&self.ip),
+            },
+        )?;
         Ok(())
     }
 }
@@ -177,7 +191,11 @@ struct StatusForm {
     status: String,
 }
 
-async fn set_status(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<StatusForm>) -> AppResult<HttpResponse> {
+async fn set_status(
+    a: AdminCtx,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<StatusForm>,
+) -> AppResult<HttpResponse> {
     let target_id = path.into_inner();
     let status: AccountStatus = form
         .status
@@ -229,7 +247,12 @@ async fn update_settings(a: AdminCtx, CsrfForm(form): CsrfForm<SettingsForm>) ->
     db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
             settings::set(c, settings::REQUIRE_ACCOUNT_APPROVAL, value)?;
-            actor.audit(c, "settings.update", ("setting", None), &format!("{}={value}", settings::REQUIRE_ACCOUNT_APPROVAL))
+            actor.audit(
+                c,
+                "settings.update",
+                ("setting", None),
+                &format!("{}={value}", settings::REQUIRE_ACCOUNT_APPROVAL),
+            )
         })
     })
     .await?;

@@ -9,7 +9,10 @@ use crate::crypto;
 use crate::db;
 use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, templates::{ResetPassword, VerifyEmail}};
+use crate::mail::{
+    self,
+    templates::{ResetPassword, VerifyEmail},
+};
 use crate::store::tokens::{self, Purpose};
 use crate::store::users::{self, CreateUserError, User, UserSpec};
 use crate::store::{sessions, settings};
@@ -84,7 +87,11 @@ async fn signup_form(ctx: Ctx, q: web::Query<RoleQuery>) -> AppResult<HttpRespon
         return Ok(redirect(u.role().home()));
     }
     let role = q.role.clone().filter(|r| r == "advertiser" || r == "publisher").unwrap_or_else(|| "publisher".into());
-    render(&SignupPage { page: ctx.page("Create your account"), form: SignupForm { role, ..Default::default() }, errors: FormErrors::default() })
+    render(&SignupPage {
+        page: ctx.page("Create your account"),
+        form: SignupForm { role, ..Default::default() },
+        errors: FormErrors::default(),
+    })
 }
 
 fn validate_signup(form: &SignupForm) -> (FormErrors, Option<Role>) {
@@ -132,15 +139,18 @@ async fn signup_submit(ctx: Ctx, CsrfForm(mut form): CsrfForm<SignupForm>) -> Ap
         conn.write_tx(|conn| {
             let needs_approval = settings::get_bool(conn, settings::REQUIRE_ACCOUNT_APPROVAL, false)?;
             let status = if needs_approval { AccountStatus::PendingApproval } else { AccountStatus::Active };
-            let user = match users::create(conn, UserSpec {
-                email: &email,
-                password_hash: &hash,
-                role,
-                status,
-                display_name: &name,
-                company: &company,
-                verified: false,
-            }) {
+            let user = match users::create(
+                conn,
+                UserSpec {
+                    email: &email,
+                    password_hash: &hash,
+                    role,
+                    status,
+                    display_name: &name,
+                    company: &company,
+                    verified: false,
+                },
+            ) {
                 Ok(u) => u,
                 Err(CreateUserError::EmailTaken) => return Ok(None),
                 Err(CreateUserError::Db(e)) => return Err(e.into()),
@@ -192,12 +202,15 @@ async fn verify_email(ctx: Ctx, q: web::Query<TokenQuery>) -> AppResult<HttpResp
     })
     .await?;
     let Some(user) = outcome else {
-        return render_status(StatusCode::BAD_REQUEST, &MessagePage {
-            page: ctx.page("Link not valid"),
-            heading: "This link is not valid any more".into(),
-            body: "Confirmation links work once and for three days. Log in to ask for a new one.".into(),
-            link: Some(("/login".into(), "Go to log in".into())),
-        });
+        return render_status(
+            StatusCode::BAD_REQUEST,
+            &MessagePage {
+                page: ctx.page("Link not valid"),
+                heading: "This link is not valid any more".into(),
+                body: "Confirmation links work once and for three days. Log in to ask for a new one.".into(),
+                link: Some(("/login".into(), "Go to log in".into())),
+            },
+        );
     };
     let body = if user.status() == AccountStatus::PendingApproval {
         "Your e-mail is confirmed. An administrator reviews new accounts; we will e-mail you when yours is active."
@@ -291,15 +304,33 @@ async fn login_submit(ctx: Ctx, CsrfForm(mut form): CsrfForm<LoginForm>) -> AppR
         }
     };
     if !user.is_verified() {
-        return refuse(&ctx, form, StatusCode::FORBIDDEN, "Confirm your e-mail address first: open the link we sent you.", true);
+        return refuse(
+            &ctx,
+            form,
+            StatusCode::FORBIDDEN,
+            "Confirm your e-mail address first: open the link we sent you.",
+            true,
+        );
     }
     match user.status() {
         AccountStatus::Active => {}
         AccountStatus::PendingApproval => {
-            return refuse(&ctx, form, StatusCode::FORBIDDEN, "Your account is waiting for an administrator's approval.", false);
+            return refuse(
+                &ctx,
+                form,
+                StatusCode::FORBIDDEN,
+                "Your account is waiting for an administrator's approval.",
+                false,
+            );
         }
         AccountStatus::Suspended => {
-            return refuse(&ctx, form, StatusCode::FORBIDDEN, "Your account is suspended. Contact the network's administrators.", false);
+            return refuse(
+                &ctx,
+                form,
+                StatusCode::FORBIDDEN,
+                "Your account is suspended. Contact the network's administrators.",
+                false,
+            );
         }
     }
     // A new session id at every log-in (no session fixation), with a new CSRF token.
@@ -347,7 +378,9 @@ async fn forgot_submit(ctx: Ctx, CsrfForm(form): CsrfForm<EmailForm>) -> AppResu
     render(&MessagePage {
         page: ctx.page("Check your inbox"),
         heading: "Check your inbox".into(),
-        body: "If an account uses that address, we sent it a link to choose a new password. The link works for one hour.".into(),
+        body:
+            "If an account uses that address, we sent it a link to choose a new password. The link works for one hour."
+                .into(),
         link: Some(("/login".into(), "Back to log in".into())),
     })
 }
@@ -371,12 +404,15 @@ async fn reset_form(ctx: Ctx, q: web::Query<TokenQuery>) -> AppResult<HttpRespon
 }
 
 fn invalid_reset_link(ctx: &Ctx) -> AppResult<HttpResponse> {
-    render_status(StatusCode::BAD_REQUEST, &MessagePage {
-        page: ctx.page("Link not valid"),
-        heading: "This link is not valid any more".into(),
-        body: "Password links work once and for one hour. Ask for a new one.".into(),
-        link: Some(("/password/forgot".into(), "Ask for a new link".into())),
-    })
+    render_status(
+        StatusCode::BAD_REQUEST,
+        &MessagePage {
+            page: ctx.page("Link not valid"),
+            heading: "This link is not valid any more".into(),
+            body: "Password links work once and for one hour. Ask for a new one.".into(),
+            link: Some(("/password/forgot".into(), "Ask for a new link".into())),
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -402,11 +438,10 @@ async fn reset_submit(ctx: Ctx, CsrfForm(form): CsrfForm<ResetForm>) -> AppResul
         password_problem(&form.password, &user.email)
     };
     if let Some(p) = problem {
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &ResetPage {
-            page: ctx.page("Choose a new password"),
-            token: form.token,
-            error: Some(p.into()),
-        });
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ResetPage { page: ctx.page("Choose a new password"), token: form.token, error: Some(p.into()) },
+        );
     }
     let hash = hash_password(form.password).await?;
     let token = form.token;

@@ -19,7 +19,8 @@ struct HomePage {
 
 async fn index(ctx: Ctx) -> AppResult<HttpResponse> {
     let bps = ctx.state.config.platform_fee_bps;
-    let fee_pct = if bps % 100 == 0 { format!("{}", bps / 100) } else { format!("{}.{:02}", bps / 100, bps % 100) };
+    let fee_pct =
+        if bps.is_multiple_of(100) { format!("{}", bps / 100) } else { format!("{}.{:02}", bps / 100, bps % 100) };
     render(&HomePage { page: ctx.page("A CPA network that pays only for qualified leads"), fee_pct })
 }
 

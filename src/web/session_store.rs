@@ -40,9 +40,7 @@ impl SessionStore for DbSessionStore {
         let stored = db::run(&self.pool, move |c| Ok(sessions::load(c, &key)?))
             .await
             .map_err(|e| LoadError::Other(anyhow::anyhow!(e)))?;
-        stored
-            .map(|s| serde_json::from_str(&s).map_err(|e| LoadError::Deserialization(e.into())))
-            .transpose()
+        stored.map(|s| serde_json::from_str(&s).map_err(|e| LoadError::Deserialization(e.into()))).transpose()
     }
 
     async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
@@ -75,17 +73,13 @@ impl SessionStore for DbSessionStore {
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let k = key.as_ref().to_owned();
         let expires = expiry(ttl);
-        db::run(&self.pool, move |c| Ok(sessions::touch(c, &k, expires)?))
-            .await
-            .map_err(|e| anyhow::anyhow!(e))?;
+        db::run(&self.pool, move |c| Ok(sessions::touch(c, &k, expires)?)).await.map_err(|e| anyhow::anyhow!(e))?;
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let k = key.as_ref().to_owned();
-        db::run(&self.pool, move |c| Ok(sessions::delete(c, &k)?))
-            .await
-            .map_err(|e| anyhow::anyhow!(e))?;
+        db::run(&self.pool, move |c| Ok(sessions::delete(c, &k)?)).await.map_err(|e| anyhow::anyhow!(e))?;
         Ok(())
     }
 }

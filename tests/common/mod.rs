@@ -1,0 +1,328 @@
+//! Test support: a real Qualead server per test (port 0, its own database), a
+//! cookie-keeping HTTP client that does not follow redirects, e-mail readers,
+//! and a real SMTP server on loopback.
+
+#![allow(dead_code)]
+
+pub mod smtp;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::{Connection, RunQueryDsl};
+use qualead::app::Application;
+use qualead::config::Config;
+use reqwest::StatusCode;
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "S3cure-pass!";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Run each named `async fn(Backend)` as a test on SQLite and on PostgreSQL.
+/// The PostgreSQL copies are `#[ignore]`d in a plain `cargo test` and run by the
+/// PostgreSQL suite (`cargo test -- --ignored postgres::`, see README / `.ci/run`).
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "PostgreSQL suite: cargo test -- --ignored postgres::"]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// The server that PostgreSQL test databases are created on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("QUALEAD_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A database that lives as long as the test: a SQLite file in a temp folder, or a
+/// fresh PostgreSQL database dropped afterwards.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<TempDir>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("qualead.db").display());
+                TestDb { url, pg_name: None, _dir: Some(dir) }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let mut conn = diesel::PgConnection::establish(&admin)
+                    .unwrap_or_else(|e| panic!("the PostgreSQL suite needs a server at {admin}: {e}"));
+                let name = format!(
+                    "qualead_test_{}",
+                    qualead::crypto::random_token(9).to_lowercase().replace(['-', '_'], "x")
+                );
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin).expect("admin url");
+                url.set_path(&name);
+                TestDb { url: url.to_string(), pg_name: Some(name), _dir: None }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name
+            && let Ok(mut conn) = diesel::PgConnection::establish(&postgres_admin_url())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub db: TestDb,
+    pub backend: Backend,
+    _data: TempDir,
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
+
+/// The base configuration of a test server; `extra` overrides any variable.
+pub fn test_config(db_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", db_url.to_string()),
+        ("QUALEAD_BIND", "127.0.0.1:0".into()),
+        ("QUALEAD_DATA_DIR", data_dir.display().to_string()),
+        ("QUALEAD_SECRET_KEY", "7a".repeat(64)),
+        ("QUALEAD_WORKERS", "2".into()),
+        ("QUALEAD_DB_POOL_SIZE", "6".into()),
+        ("QUALEAD_BLOCK_PRIVATE_TARGETS", "false".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("valid test configuration")
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::new(backend);
+    spawn_on(db, backend, extra).await
+}
+
+/// Start a server on an existing test database.
+pub async fn spawn_on(db: TestDb, backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let config = test_config(&db.url, data.path(), extra);
+    let app = Application::build(config).await.expect("the server starts");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: new_client(),
+        data_dir: data.path().to_path_buf(),
+        db,
+        backend,
+        _data: data,
+    }
+}
+
+/// The value of the hidden `csrf_token` field in a page.
+pub fn csrf_of(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).expect("regex");
+    re.captures(html).map(|c| c[1].to_string()).unwrap_or_else(|| panic!("no CSRF token in page:\n{html}"))
+}
+
+/// Decode the quoted-printable soft breaks and escapes of a raw e-mail.
+pub fn decode_qp(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The first absolute link to `path` (e.g. `/verify-email`) in an e-mail.
+pub fn link_in(email: &str, path: &str) -> String {
+    let re = regex::Regex::new(&format!(r#"https?://[^\s"<>]+{}\?token=[A-Za-z0-9_\-]+"#, regex::escape(path)))
+        .expect("regex");
+    re.find(email).map(|m| m.as_str().to_string()).unwrap_or_else(|| panic!("no {path} link in e-mail:\n{email}"))
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.get_with(&self.client, path).await
+    }
+
+    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, client: &reqwest::Client, path: &str) -> (StatusCode, String) {
+        let r = self.get_with(client, path).await;
+        let s = r.status();
+        (s, r.text().await.expect("body"))
+    }
+
+    pub async fn post_form(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client.post(self.url(path)).form(form).send().await.expect("POST")
+    }
+
+    /// Load `page` for its CSRF token, then post `form` (plus the token) to `path`.
+    pub async fn submit(
+        &self,
+        client: &reqwest::Client,
+        page: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (_, html) = self.get_text(client, page).await;
+        let token = csrf_of(&html);
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf_token", &token));
+        self.post_form(client, path, &fields).await
+    }
+
+    pub async fn signup(&self, client: &reqwest::Client, role: &str, email: &str) -> reqwest::Response {
+        self.submit(
+            client,
+            "/signup",
+            "/signup",
+            &[
+                ("role", role),
+                ("email", email),
+                ("password", PASSWORD),
+                ("display_name", "Test Person"),
+                ("company", "Test Co"),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+        self.submit(client, "/login", "/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// Sign up, follow the verification e-mail, and log in: an active session.
+    pub async fn signed_in(&self, role: &str, email: &str) -> reqwest::Client {
+        let client = new_client();
+        assert_eq!(self.signup(&client, role, email).await.status(), StatusCode::OK);
+        let mail = self.wait_for_email(email, "/verify-email").await;
+        let link = link_in(&mail, "/verify-email");
+        let r = client.get(link).send().await.expect("verify");
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = self.login(&client, email, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "log-in of {email}");
+        client
+    }
+
+    /// Create an account directly, as `qualead user create` does.
+    pub fn create_user(&self, role: &str, email: &str) -> i64 {
+        let pool = qualead::db::connect(&self.db.url, 1).expect("pool");
+        let mut conn = pool.get().expect("conn");
+        let hash = qualead::crypto::hash_password(PASSWORD).expect("hash");
+        qualead::store::users::create(
+            &mut conn,
+            qualead::store::users::UserSpec {
+                email,
+                password_hash: &hash,
+                role: role.parse().expect("role"),
+                status: qualead::domain::account::AccountStatus::Active,
+                display_name: "Made In Test",
+                company: "",
+                verified: true,
+            },
+        )
+        .expect("create user")
+        .id
+    }
+
+    pub async fn login_as(&self, role: &str, email: &str) -> reqwest::Client {
+        self.create_user(role, email);
+        let client = new_client();
+        let r = self.login(&client, email, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "log-in of {email}");
+        client
+    }
+
+    /// Every `.eml` written to the outbox folder so far, decoded.
+    pub fn emails(&self) -> Vec<String> {
+        let dir = self.data_dir.join("outbox");
+        let Ok(entries) = std::fs::read_dir(&dir) else { return vec![] };
+        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).map(|raw| decode_qp(&raw)).collect()
+    }
+
+    /// Wait (up to 15 s) for an e-mail to `to` containing `needle`.
+    pub async fn wait_for_email(&self, to: &str, needle: &str) -> String {
+        for _ in 0..150 {
+            if let Some(m) =
+                self.emails().into_iter().rev().find(|m| m.contains(&format!("To: {to}")) && m.contains(needle))
+            {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no e-mail to {to} containing {needle:?}; outbox holds {:?}", self.emails());
+    }
+
+    pub fn conn(&self) -> qualead::db::PooledDb {
+        qualead::db::connect(&self.db.url, 1).expect("pool").get().expect("conn")
+    }
+}
