@@ -23,6 +23,9 @@ pub enum AppError {
     BadRequest { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Field-level validation errors (`field → message`), `422`.
+    #[error("{}", .0.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "))]
+    Invalid(crate::domain::offer::FieldErrors),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -49,6 +52,7 @@ impl AppError {
             AppError::Csrf => "csrf_failed",
             AppError::RateLimited => "rate_limited",
             AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::Invalid(_) => "invalid_request",
             AppError::Internal(_) => "internal",
         }
     }
@@ -95,6 +99,7 @@ impl ResponseError for AppError {
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -147,8 +152,11 @@ impl ResponseError for ApiError {
         if let AppError::Internal(e) = &self.0 {
             tracing::error!(error = ?e, "internal error");
         }
-        HttpResponse::build(self.status_code())
-            .json(serde_json::json!({"error": self.0.code(), "message": self.0.public_message()}))
+        let mut body = serde_json::json!({"error": self.0.code(), "message": self.0.public_message()});
+        if let AppError::Invalid(fields) = &self.0 {
+            body["fields"] = serde_json::json!(fields);
+        }
+        HttpResponse::build(self.status_code()).json(body)
     }
 }
 

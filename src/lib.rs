@@ -9,6 +9,8 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod marketplace;
 pub mod metrics;
 pub mod store;
+pub mod tracking;
 pub mod web;

@@ -1,5 +1,7 @@
 //! The JSON API under `/api/v1`: API-key authentication and JSON errors.
 
+pub mod offers;
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -28,6 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .error_handler(|err, _| ApiError(AppError::invalid(format!("bad path parameter: {err}"))).into()),
             )
             .route("/me", web::get().to(me))
+            .route("/openapi.json", web::get().to(openapi))
+            .configure(offers::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError(AppError::NotFound)) })),
     );
 }
@@ -73,4 +77,11 @@ struct Me {
 
 async fn me(api: ApiUser) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(Me { id: api.user.id, email: api.user.email, role: api.user.role }))
+}
+
+/// The OpenAPI document, with the server's own address.
+async fn openapi(state: web::Data<AppState>) -> HttpResponse {
+    let mut doc: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap_or_default();
+    doc["servers"] = serde_json::json!([{ "url": state.config.url("/api/v1") }]);
+    HttpResponse::Ok().json(doc)
 }

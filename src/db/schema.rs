@@ -102,3 +102,57 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     settings,
 );
+
+diesel::table! {
+    offers (id) {
+        id -> BigInt,
+        advertiser_id -> BigInt,
+        name -> Text,
+        description -> Text,
+        category -> Text,
+        landing_url -> Text,
+        fallback_url -> Nullable<Text>,
+        payout_model -> Text,
+        price_minor -> Nullable<BigInt>,
+        rate_bps -> Nullable<Integer>,
+        events -> Text,
+        fee_bps -> Nullable<Integer>,
+        visibility -> Text,
+        timezone -> Text,
+        status -> Text,
+        review_note -> Text,
+        cap_daily -> Nullable<BigInt>,
+        cap_weekly -> Nullable<BigInt>,
+        cap_monthly -> Nullable<BigInt>,
+        cap_total -> Nullable<BigInt>,
+        daily_budget_minor -> Nullable<BigInt>,
+        publisher_cap_daily -> Nullable<BigInt>,
+        publisher_cap_total -> Nullable<BigInt>,
+        terms -> Text,
+        countries -> Text,
+        postback_token -> Text,
+        postback_ips -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offer_publishers (id) {
+        id -> BigInt,
+        offer_id -> BigInt,
+        publisher_id -> BigInt,
+        status -> Text,
+        token -> Text,
+        postback_template -> Text,
+        invited -> Bool,
+        note -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(offers -> users (advertiser_id));
+diesel::joinable!(offer_publishers -> offers (offer_id));
+diesel::joinable!(offer_publishers -> users (publisher_id));
+diesel::allow_tables_to_appear_in_same_query!(offers, offer_publishers, users);

@@ -64,6 +64,37 @@ email!(
     html = "email/account_status.html"
 );
 
+email!(
+    OfferReviewed { name: String, offer_name: String, approved: bool, note: String, link: String },
+    subject = |m| if m.approved {
+        format!("Your offer \"{}\" is live", m.offer_name)
+    } else {
+        format!("Your offer \"{}\" needs changes", m.offer_name)
+    },
+    text = "email/offer_reviewed.txt",
+    html = "email/offer_reviewed.html"
+);
+
+email!(
+    PublisherApplied { name: String, offer_name: String, publisher: String, link: String },
+    subject = |m| format!("{} applied to run \"{}\"", m.publisher, m.offer_name),
+    text = "email/publisher_applied.txt",
+    html = "email/publisher_applied.html"
+);
+
+email!(
+    MembershipDecided { name: String, offer_name: String, approved: bool, invited: bool, note: String, link: String },
+    subject = |m| if m.invited {
+        format!("You are invited to run \"{}\"", m.offer_name)
+    } else if m.approved {
+        format!("You can run \"{}\" now", m.offer_name)
+    } else {
+        format!("Your application to \"{}\" was declined", m.offer_name)
+    },
+    text = "email/membership_decided.txt",
+    html = "email/membership_decided.html"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,3 +30,11 @@ pub fn set(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<()> {
         Ok(())
     })
 }
+
+/// The platform fee default in basis points, set by an admin; falls back to
+/// `QUALEAD_PLATFORM_FEE_BPS`.
+pub const PLATFORM_FEE_BPS: &str = "platform_fee_bps";
+
+pub fn platform_fee_bps(conn: &mut DbConn, config_default: u32) -> QueryResult<i64> {
+    Ok(get(conn, PLATFORM_FEE_BPS)?.and_then(|v| v.parse().ok()).unwrap_or(i64::from(config_default)))
+}

@@ -189,16 +189,22 @@ pub fn redirect(location: &str) -> HttpResponse {
 
 /// Field-level error messages of a form, shown next to each input.
 #[derive(Debug, Default, Clone)]
-pub struct FormErrors(Vec<(&'static str, String)>);
+pub struct FormErrors(Vec<(String, String)>);
 
 impl FormErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push((field, message.into()));
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push((field.into(), message.into()));
     }
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl From<crate::domain::offer::FieldErrors> for FormErrors {
+    fn from(fields: crate::domain::offer::FieldErrors) -> Self {
+        FormErrors(fields.into_iter().collect())
     }
 }

@@ -40,6 +40,7 @@ async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
 /// The stylesheet and images are compiled into the binary: one file to deploy.
 const STATIC_FILES: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../static/app.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../static/app.js")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
 ];
 

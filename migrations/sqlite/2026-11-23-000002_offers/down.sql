@@ -1,0 +1,2 @@
+DROP TABLE offer_publishers;
+DROP TABLE offers;

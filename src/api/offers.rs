@@ -1,0 +1,371 @@
+//! `/api/v1/offers…`: create, list, read, update, submit, review, join, approve.
+
+use actix_web::web::{self, Bytes, Json};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::api::ApiUser;
+use crate::db;
+use crate::domain::account::Role;
+use crate::domain::money::format_minor;
+use crate::domain::offer::{self, Caps, OfferBody, OfferStatus, PayoutModel, Terms};
+use crate::error::{ApiError, ApiResult, AppError};
+use crate::marketplace::{self, Acting};
+use crate::store::offers::{self, MarketFilter, Membership, Offer};
+use crate::store::settings;
+use crate::store::users::User;
+use crate::tracking::links;
+use crate::web::client_ip::client_ip;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/offers", web::post().to(create))
+        .route("/offers", web::get().to(list))
+        .route("/offers/{id}", web::get().to(get))
+        .route("/offers/{id}", web::patch().to(patch))
+        .route("/offers/{id}/submit", web::post().to(submit))
+        .route("/offers/{id}/join", web::post().to(join))
+        .route("/offers/{id}/publishers", web::get().to(publishers))
+        .route("/offers/{id}/publishers/{publisher_id}/approve", web::post().to(approve_publisher))
+        .route("/offers/{id}/publishers/{publisher_id}/reject", web::post().to(reject_publisher))
+        .route("/admin/offers/{id}/approve", web::post().to(admin_approve))
+        .route("/admin/offers/{id}/reject", web::post().to(admin_reject));
+}
+
+#[derive(Debug, Serialize)]
+pub struct MembershipJson {
+    pub status: String,
+    pub token: Option<String>,
+    pub click_url: Option<String>,
+}
+
+impl MembershipJson {
+    fn of(m: &Membership, base_url: &str) -> MembershipJson {
+        let approved = m.is_approved();
+        MembershipJson {
+            status: m.status.clone(),
+            token: approved.then(|| m.token.clone()),
+            click_url: approved.then(|| links::click_url(base_url, &m.token)),
+        }
+    }
+}
+
+/// An offer as its viewer may see it: advertisers see the price, publishers the
+/// payout, admins both and the fee; only the owner and admins see the postback token.
+#[derive(Debug, Serialize)]
+pub struct OfferJson {
+    pub id: i64,
+    pub advertiser_id: i64,
+    pub status: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub landing_url: String,
+    pub fallback_url: Option<String>,
+    pub payout_model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_bps: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payout_rate_bps: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fee_bps: Option<i64>,
+    pub events: Vec<String>,
+    pub visibility: String,
+    pub timezone: String,
+    pub caps: Caps,
+    pub terms: Terms,
+    pub terms_text: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postback_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postback_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub membership: Option<MembershipJson>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub fn offer_json(
+    o: &Offer,
+    viewer: &User,
+    member: Option<&Membership>,
+    base_url: &str,
+    fee_default: i64,
+) -> OfferJson {
+    let role = viewer.role();
+    let owner_view = role == Role::Admin || o.advertiser_id == viewer.id;
+    let fee = marketplace::fee_bps(o, fee_default);
+    let (payout, payout_rate) = match o.model() {
+        PayoutModel::Cps => (None, o.rate_bps.map(|r| offer::split_price(i64::from(r), fee).1)),
+        _ => (o.price_minor.map(|p| format_minor(offer::split_price(p, fee).1)), None),
+    };
+    let show_payout = role != Role::Advertiser;
+    let body = o.body();
+    OfferJson {
+        id: o.id,
+        advertiser_id: o.advertiser_id,
+        status: o.status.clone(),
+        name: o.name.clone(),
+        description: o.description.clone(),
+        category: o.category.clone(),
+        landing_url: o.landing_url.clone(),
+        fallback_url: o.fallback_url.clone(),
+        payout_model: o.payout_model.clone(),
+        price: if owner_view { body.price.clone() } else { None },
+        rate_bps: if owner_view { body.rate_bps } else { None },
+        payout: if show_payout { payout } else { None },
+        payout_rate_bps: if show_payout { payout_rate } else { None },
+        fee_bps: (role == Role::Admin).then_some(fee),
+        events: body.events.clone(),
+        visibility: o.visibility.clone(),
+        timezone: o.timezone.clone(),
+        terms_text: offer::plain_terms(&body.terms, &body.caps),
+        caps: body.caps,
+        terms: body.terms,
+        review_note: owner_view.then(|| o.review_note.clone()),
+        postback_token: owner_view.then(|| o.postback_token.clone()),
+        postback_url: owner_view.then(|| links::advertiser_postback_url(base_url, o)),
+        membership: member.map(|m| MembershipJson::of(m, base_url)),
+        created_at: o.created_at.and_utc().to_rfc3339(),
+        updated_at: o.updated_at.and_utc().to_rfc3339(),
+    }
+}
+
+fn acting(api: &ApiUser, req: &HttpRequest) -> Acting {
+    Acting {
+        user: api.user.clone(),
+        ip: Some(client_ip(req, &api.state.config.trusted_proxies).to_string()),
+        base_url: api.state.config.base_url.to_string(),
+    }
+}
+
+/// Run an offer operation in a write transaction and answer with the offer as JSON.
+async fn offer_op<F>(
+    api: &ApiUser,
+    req: &HttpRequest,
+    status: actix_web::http::StatusCode,
+    op: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&mut db::DbConn, &Acting) -> Result<Offer, AppError> + Send + 'static,
+{
+    let who = acting(api, req);
+    let fee_default = api.state.config.platform_fee_bps;
+    let base = api.state.config.base_url.to_string();
+    let json = db::run(&api.state.pool, move |c| {
+        let offer = c.write_tx(|c| op(c, &who))?;
+        let fee = settings::platform_fee_bps(c, fee_default)?;
+        let member = offers::membership(c, offer.id, who.user.id)?;
+        Ok(offer_json(&offer, &who.user, member.as_ref(), &base, fee))
+    })
+    .await?;
+    api.state.outbox.wake();
+    Ok(HttpResponse::build(status).json(json))
+}
+
+async fn create(api: ApiUser, req: HttpRequest, body: Json<OfferBody>) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    offer_op(&api, &req, actix_web::http::StatusCode::CREATED, move |c, who| marketplace::create_offer(c, who, &body))
+        .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub payout_model: Option<String>,
+    pub country: Option<String>,
+    pub min_price: Option<String>,
+}
+
+impl ListQuery {
+    pub fn market_filter(&self) -> MarketFilter {
+        MarketFilter {
+            q: self.q.clone().filter(|s| !s.trim().is_empty()),
+            category: self.category.clone().filter(|s| !s.is_empty()),
+            model: self.payout_model.as_deref().and_then(PayoutModel::parse),
+            country: self.country.clone().map(|c| c.trim().to_uppercase()).filter(|c| c.len() == 2),
+            min_price_minor: self
+                .min_price
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .and_then(|s| crate::domain::money::parse_minor(s).ok()),
+        }
+    }
+}
+
+async fn list(api: ApiUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let user = api.user.clone();
+    let fee_default = api.state.config.platform_fee_bps;
+    let base = api.state.config.base_url.to_string();
+    let q = q.into_inner();
+    let out = db::run(&api.state.pool, move |c| {
+        let fee = settings::platform_fee_bps(c, fee_default)?;
+        let rows: Vec<(Offer, Option<Membership>)> = match user.role() {
+            Role::Advertiser => offers::list_for_advertiser(c, user.id)?.into_iter().map(|o| (o, None)).collect(),
+            Role::Publisher => offers::marketplace(c, user.id, &q.market_filter())?,
+            Role::Admin => offers::list_all(c, q.status.as_deref().and_then(OfferStatus::parse))?
+                .into_iter()
+                .map(|(o, _)| (o, None))
+                .collect(),
+        };
+        Ok(rows.iter().map(|(o, m)| offer_json(o, &user, m.as_ref(), &base, fee)).collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "offers": out })))
+}
+
+async fn get(api: ApiUser, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let (user, id) = (api.user.clone(), path.into_inner());
+    let fee_default = api.state.config.platform_fee_bps;
+    let base = api.state.config.base_url.to_string();
+    let json = db::run(&api.state.pool, move |c| {
+        let (offer, member) = marketplace::visible_offer(c, &user, id)?;
+        let fee = settings::platform_fee_bps(c, fee_default)?;
+        Ok(offer_json(&offer, &user, member.as_ref(), &base, fee))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json))
+}
+
+async fn patch(
+    api: ApiUser,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: Json<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    let (id, body) = (path.into_inner(), body.into_inner());
+    offer_op(&api, &req, actix_web::http::StatusCode::OK, move |c, who| marketplace::patch_offer(c, who, id, &body))
+        .await
+}
+
+async fn submit(api: ApiUser, req: HttpRequest, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    if api.user.role() != Role::Advertiser {
+        return Err(ApiError(AppError::Forbidden));
+    }
+    offer_op(&api, &req, actix_web::http::StatusCode::OK, move |c, who| {
+        marketplace::change_status(c, who, id, OfferStatus::PendingReview, None)
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct NoteBody {
+    note: String,
+}
+
+/// An optional JSON body: empty is the default value.
+fn optional_json<T: Default + serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError(AppError::invalid(format!("the JSON body could not be read: {e}"))))
+}
+
+async fn admin_approve(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
+    review(api, req, path.into_inner(), true, body).await
+}
+
+async fn admin_reject(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
+    review(api, req, path.into_inner(), false, body).await
+}
+
+async fn review(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: Bytes) -> ApiResult<HttpResponse> {
+    if api.user.role() != Role::Admin {
+        return Err(ApiError(AppError::Forbidden));
+    }
+    let note: NoteBody = optional_json(&body)?;
+    offer_op(&api, &req, actix_web::http::StatusCode::OK, move |c, who| {
+        marketplace::review_offer(c, who, id, approve, &note.note)
+    })
+    .await
+}
+
+async fn join(api: ApiUser, req: HttpRequest, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let who = acting(&api, &req);
+    let base = api.state.config.base_url.to_string();
+    let m = db::run(&api.state.pool, move |c| c.write_tx(|c| marketplace::join(c, &who, id))).await?;
+    api.state.outbox.wake();
+    Ok(HttpResponse::Ok().json(MembershipJson::of(&m, &base)))
+}
+
+#[derive(Serialize)]
+struct PublisherJson {
+    publisher_id: i64,
+    email: String,
+    name: String,
+    status: String,
+    invited: bool,
+    created_at: String,
+}
+
+async fn publishers(api: ApiUser, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let (user, id) = (api.user.clone(), path.into_inner());
+    let list = db::run(&api.state.pool, move |c| {
+        marketplace::owned_offer(c, &user, id)?;
+        Ok(offers::members_of(c, id)?)
+    })
+    .await?;
+    let out: Vec<PublisherJson> = list
+        .into_iter()
+        .map(|(m, email, name)| PublisherJson {
+            publisher_id: m.publisher_id,
+            email,
+            name,
+            status: m.status,
+            invited: m.invited,
+            created_at: m.created_at.and_utc().to_rfc3339(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "publishers": out })))
+}
+
+async fn approve_publisher(
+    api: ApiUser,
+    req: HttpRequest,
+    path: web::Path<(i64, i64)>,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    decide(api, req, path.into_inner(), true, body).await
+}
+
+async fn reject_publisher(
+    api: ApiUser,
+    req: HttpRequest,
+    path: web::Path<(i64, i64)>,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    decide(api, req, path.into_inner(), false, body).await
+}
+
+async fn decide(
+    api: ApiUser,
+    req: HttpRequest,
+    (id, publisher_id): (i64, i64),
+    approve: bool,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    let note: NoteBody = optional_json(&body)?;
+    let who = acting(&api, &req);
+    let base = api.state.config.base_url.to_string();
+    let m = db::run(&api.state.pool, move |c| {
+        c.write_tx(|c| marketplace::decide_membership(c, &who, id, publisher_id, approve, &note.note))
+    })
+    .await?;
+    api.state.outbox.wake();
+    let mut json =
+        serde_json::to_value(MembershipJson::of(&m, &base)).map_err(|e| ApiError(AppError::Internal(e.into())))?;
+    json["publisher_id"] = serde_json::json!(publisher_id);
+    Ok(HttpResponse::Ok().json(json))
+}

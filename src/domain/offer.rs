@@ -1,0 +1,736 @@
+//! Offers as the advertiser defines them (DESIGN §4): payout model, price, caps,
+//! quality terms with scrub parameters, visibility, and the status machine.
+//! [`OfferBody`] is the JSON body of the API and the target of the web form;
+//! [`validate`] is the one gate both go through.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::money::{format_minor, parse_minor};
+
+pub const CATEGORIES: &[&str] = &[
+    "finance",
+    "insurance",
+    "home",
+    "health",
+    "education",
+    "ecommerce",
+    "software",
+    "travel",
+    "gaming",
+    "dating",
+    "automotive",
+    "legal",
+    "sweepstakes",
+    "other",
+];
+
+/// Macros a landing URL may contain; each is replaced at click time.
+pub const LANDING_MACROS: &[&str] =
+    &["click_id", "offer_id", "publisher_id", "sub1", "sub2", "sub3", "sub4", "sub5", "source"];
+
+/// Lead fields an offer may require.
+pub const LEAD_FIELDS: &[&str] =
+    &["name", "email", "phone", "country", "address", "city", "zip", "state", "company", "age", "gender"];
+
+pub const MAX_PRICE_MINOR: i64 = 100_000_000; // 1,000,000.00
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PayoutModel {
+    Cpl,
+    Cpa,
+    Cps,
+}
+
+impl PayoutModel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutModel::Cpl => "cpl",
+            PayoutModel::Cpa => "cpa",
+            PayoutModel::Cps => "cps",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PayoutModel> {
+        match s {
+            "cpl" => Some(PayoutModel::Cpl),
+            "cpa" => Some(PayoutModel::Cpa),
+            "cps" => Some(PayoutModel::Cps),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            PayoutModel::Cpl => "per lead (CPL)",
+            PayoutModel::Cpa => "per action (CPA)",
+            PayoutModel::Cps => "share of sale (CPS)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    Approval,
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Approval => "approval",
+            Visibility::Private => "private",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Visibility> {
+        match s {
+            "public" => Some(Visibility::Public),
+            "approval" => Some(Visibility::Approval),
+            "private" => Some(Visibility::Private),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferStatus {
+    Draft,
+    PendingReview,
+    Active,
+    Paused,
+    Archived,
+}
+
+impl OfferStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferStatus::Draft => "draft",
+            OfferStatus::PendingReview => "pending_review",
+            OfferStatus::Active => "active",
+            OfferStatus::Paused => "paused",
+            OfferStatus::Archived => "archived",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OfferStatus> {
+        match s {
+            "draft" => Some(OfferStatus::Draft),
+            "pending_review" => Some(OfferStatus::PendingReview),
+            "active" => Some(OfferStatus::Active),
+            "paused" => Some(OfferStatus::Paused),
+            "archived" => Some(OfferStatus::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// Who asks for a status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Owner,
+    Admin,
+}
+
+/// The offer status machine: `draft → pending_review → active ⇄ paused → archived`.
+/// An admin's rejection sends a reviewed offer back to `draft` with a note.
+pub fn transition(from: OfferStatus, to: OfferStatus, by: Actor) -> Result<(), String> {
+    use OfferStatus::*;
+    let allowed = match (from, to) {
+        (Draft, PendingReview) => by == Actor::Owner,
+        (PendingReview, Active) | (PendingReview, Draft) => by == Actor::Admin,
+        (Active, Paused) => true,
+        (Paused, Active) => true,
+        (Draft | PendingReview | Active | Paused, Archived) => true,
+        _ => false,
+    };
+    if allowed { Ok(()) } else { Err(format!("an offer cannot go from {} to {}", from.as_str(), to.as_str())) }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Caps {
+    pub daily: Option<i64>,
+    pub weekly: Option<i64>,
+    pub monthly: Option<i64>,
+    pub total: Option<i64>,
+    /// Decimal string in the API (`"500.00"`).
+    pub daily_budget: Option<String>,
+    pub publisher_daily: Option<i64>,
+    pub publisher_total: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scrub {
+    pub duplicate_days: u32,
+    pub duplicate_scope: String,
+    pub min_seconds: u32,
+    pub max_leads_per_ip: u32,
+    pub block_disposable: bool,
+    pub block_bots: bool,
+    pub check_email: bool,
+    pub check_phone: bool,
+    pub check_name: bool,
+    pub min_score: u32,
+}
+
+impl Default for Scrub {
+    fn default() -> Self {
+        Scrub {
+            duplicate_days: 30,
+            duplicate_scope: "offer".into(),
+            min_seconds: 0,
+            max_leads_per_ip: 0,
+            block_disposable: true,
+            block_bots: true,
+            check_email: true,
+            check_phone: true,
+            check_name: true,
+            min_score: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Terms {
+    pub required_fields: Vec<String>,
+    pub hold_hours: u32,
+    pub return_window_days: u32,
+    pub max_return_rate_pct: u32,
+    pub conversion_window_days: u32,
+    pub allowed_countries: Vec<String>,
+    pub scrub: Scrub,
+}
+
+impl Default for Terms {
+    fn default() -> Self {
+        Terms {
+            required_fields: vec!["email".into()],
+            hold_hours: 72,
+            return_window_days: 7,
+            max_return_rate_pct: 20,
+            conversion_window_days: 30,
+            allowed_countries: vec![],
+            scrub: Scrub::default(),
+        }
+    }
+}
+
+/// The offer body of the JSON API (DESIGN §11). Every field may be omitted and
+/// takes its default; unknown fields are refused so typos do not pass silently.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OfferBody {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub landing_url: String,
+    pub fallback_url: Option<String>,
+    pub payout_model: String,
+    pub price: Option<String>,
+    pub rate_bps: Option<i64>,
+    pub events: Vec<String>,
+    pub visibility: String,
+    pub timezone: String,
+    pub caps: Caps,
+    pub terms: Terms,
+}
+
+/// A validated offer, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferSpec {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub landing_url: String,
+    pub fallback_url: Option<String>,
+    pub payout_model: PayoutModel,
+    pub price_minor: Option<i64>,
+    pub rate_bps: Option<i32>,
+    pub events: Vec<String>,
+    pub visibility: Visibility,
+    pub timezone: String,
+    pub cap_daily: Option<i64>,
+    pub cap_weekly: Option<i64>,
+    pub cap_monthly: Option<i64>,
+    pub cap_total: Option<i64>,
+    pub daily_budget_minor: Option<i64>,
+    pub publisher_cap_daily: Option<i64>,
+    pub publisher_cap_total: Option<i64>,
+    pub terms: Terms,
+}
+
+/// Field → message; the keys are the body's dotted paths (`caps.daily`, `terms.hold_hours`).
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// Check an http(s) URL whose `{macro}`s are known; returns the problem, if any.
+pub fn url_problem(raw: &str, macros: &[&str]) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Some("Enter an address starting with https:// or http://.".into());
+    }
+    if raw.len() > 2000 {
+        return Some("Use at most 2000 characters.".into());
+    }
+    let mut plain = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(open) = rest.find('{') {
+        plain.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            return Some("A { has no matching }.".into());
+        };
+        let name = &rest[open + 1..open + close];
+        if !macros.contains(&name) {
+            return Some(format!(
+                "Unknown macro {{{name}}}; use {}.",
+                macros.iter().map(|m| format!("{{{m}}}")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        plain.push('x');
+        rest = &rest[open + close + 1..];
+    }
+    plain.push_str(rest);
+    match url::Url::parse(&plain) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => None,
+        Ok(_) => Some("Only http:// and https:// addresses are allowed.".into()),
+        Err(_) => Some("This is not a valid web address.".into()),
+    }
+}
+
+fn check_cap(errors: &mut FieldErrors, field: &str, v: Option<i64>) {
+    if v.is_some_and(|n| !(1..=1_000_000_000).contains(&n)) {
+        errors.insert(field.into(), "Use a whole number of at least 1, or leave it empty for no cap.".into());
+    }
+}
+
+fn check_range(errors: &mut FieldErrors, field: &str, v: u32, lo: u32, hi: u32) {
+    if !(lo..=hi).contains(&v) {
+        errors.insert(field.into(), format!("Use a whole number from {lo} to {hi}."));
+    }
+}
+
+fn is_event_name(e: &str) -> bool {
+    !e.is_empty() && e.len() <= 40 && e.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Drop repeated entries, keeping the order the advertiser gave (bodies round-trip).
+fn dedup_keep_order(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|v| seen.insert(v.clone()));
+}
+
+pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        e.insert("name".into(), "Enter a name of 1 to 120 characters.".into());
+    }
+    if body.description.chars().count() > 5000 {
+        e.insert("description".into(), "Use at most 5000 characters.".into());
+    }
+    let category = body.category.trim().to_lowercase();
+    if !CATEGORIES.contains(&category.as_str()) {
+        e.insert("category".into(), format!("Choose one of: {}.", CATEGORIES.join(", ")));
+    }
+    if let Some(p) = url_problem(&body.landing_url, LANDING_MACROS) {
+        e.insert("landing_url".into(), p);
+    }
+    let fallback_url = body.fallback_url.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(p) = fallback_url.as_deref().and_then(|u| url_problem(u, &[])) {
+        e.insert("fallback_url".into(), p);
+    }
+
+    let model = PayoutModel::parse(body.payout_model.trim());
+    let mut price_minor = None;
+    let mut rate_bps = None;
+    match model {
+        None => {
+            e.insert("payout_model".into(), "Choose cpl, cpa or cps.".into());
+        }
+        Some(PayoutModel::Cpl | PayoutModel::Cpa) => match body.price.as_deref().map(parse_minor) {
+            Some(Ok(p)) if (1..=MAX_PRICE_MINOR).contains(&p) => price_minor = Some(p),
+            Some(Ok(_)) => {
+                e.insert("price".into(), format!("Use a price from 0.01 to {}.", format_minor(MAX_PRICE_MINOR)));
+            }
+            Some(Err(m)) => {
+                e.insert("price".into(), format!("{m}."));
+            }
+            None => {
+                e.insert("price".into(), "Enter the price you pay per qualified lead or action, e.g. 12.50.".into());
+            }
+        },
+        Some(PayoutModel::Cps) => match body.rate_bps {
+            Some(r) if (1..=10_000).contains(&r) => rate_bps = Some(r as i32),
+            _ => {
+                e.insert(
+                    "rate_bps".into(),
+                    "Enter the share of each sale in basis points, 1 to 10000 (1500 = 15 %).".into(),
+                );
+            }
+        },
+    }
+    let mut events: Vec<String> =
+        body.events.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
+    dedup_keep_order(&mut events);
+    if events.is_empty() {
+        events.push(match model {
+            Some(PayoutModel::Cps) => "sale".into(),
+            _ => "lead".into(),
+        });
+    }
+    if events.len() > 20 || !events.iter().all(|ev| is_event_name(ev)) {
+        e.insert(
+            "events".into(),
+            "Name events with lower-case letters, digits and _ (e.g. registration, deposit); at most 20.".into(),
+        );
+    }
+
+    let visibility = Visibility::parse(body.visibility.trim()).unwrap_or_else(|| {
+        if !body.visibility.trim().is_empty() {
+            e.insert("visibility".into(), "Choose public, approval or private.".into());
+        }
+        Visibility::Public
+    });
+    let timezone = if body.timezone.trim().is_empty() { "UTC".to_string() } else { body.timezone.trim().to_string() };
+    if timezone.parse::<chrono_tz::Tz>().is_err() {
+        e.insert("timezone".into(), "Use a time zone name like UTC or America/New_York.".into());
+    }
+
+    let c = &body.caps;
+    check_cap(&mut e, "caps.daily", c.daily);
+    check_cap(&mut e, "caps.weekly", c.weekly);
+    check_cap(&mut e, "caps.monthly", c.monthly);
+    check_cap(&mut e, "caps.total", c.total);
+    check_cap(&mut e, "caps.publisher_daily", c.publisher_daily);
+    check_cap(&mut e, "caps.publisher_total", c.publisher_total);
+    let daily_budget_minor = match c.daily_budget.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => match parse_minor(raw) {
+            Ok(v) if v > 0 => Some(v),
+            Ok(_) => {
+                e.insert(
+                    "caps.daily_budget".into(),
+                    "Use an amount above zero, or leave it empty for no budget.".into(),
+                );
+                None
+            }
+            Err(m) => {
+                e.insert("caps.daily_budget".into(), format!("{m}."));
+                None
+            }
+        },
+    };
+
+    let mut terms = body.terms.clone();
+    terms.required_fields =
+        terms.required_fields.iter().map(|f| f.trim().to_lowercase()).filter(|f| !f.is_empty()).collect();
+    dedup_keep_order(&mut terms.required_fields);
+    if let Some(bad) = terms.required_fields.iter().find(|f| !LEAD_FIELDS.contains(&f.as_str())) {
+        e.insert("terms.required_fields".into(), format!("Unknown field {bad:?}; use {}.", LEAD_FIELDS.join(", ")));
+    }
+    check_range(&mut e, "terms.hold_hours", terms.hold_hours, 0, 2160);
+    check_range(&mut e, "terms.return_window_days", terms.return_window_days, 0, 90);
+    check_range(&mut e, "terms.max_return_rate_pct", terms.max_return_rate_pct, 0, 100);
+    check_range(&mut e, "terms.conversion_window_days", terms.conversion_window_days, 1, 365);
+    terms.allowed_countries =
+        terms.allowed_countries.iter().map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()).collect();
+    dedup_keep_order(&mut terms.allowed_countries);
+    if let Some(bad) =
+        terms.allowed_countries.iter().find(|c| c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_uppercase()))
+    {
+        e.insert("terms.allowed_countries".into(), format!("{bad:?} is not a two-letter country code like US or GB."));
+    }
+    let s = &mut terms.scrub;
+    s.duplicate_scope = s.duplicate_scope.trim().to_lowercase();
+    if !matches!(s.duplicate_scope.as_str(), "offer" | "advertiser") {
+        e.insert("terms.scrub.duplicate_scope".into(), "Choose offer or advertiser.".into());
+    }
+    check_range(&mut e, "terms.scrub.duplicate_days", s.duplicate_days, 0, 365);
+    check_range(&mut e, "terms.scrub.min_seconds", s.min_seconds, 0, 3600);
+    check_range(&mut e, "terms.scrub.max_leads_per_ip", s.max_leads_per_ip, 0, 10_000);
+    check_range(&mut e, "terms.scrub.min_score", s.min_score, 0, 100);
+
+    if !e.is_empty() {
+        return Err(e);
+    }
+    let model = model.unwrap_or(PayoutModel::Cpl);
+    Ok(OfferSpec {
+        name,
+        description: body.description.trim().to_string(),
+        category,
+        landing_url: body.landing_url.trim().to_string(),
+        fallback_url,
+        payout_model: model,
+        price_minor,
+        rate_bps,
+        events,
+        visibility,
+        timezone,
+        cap_daily: c.daily,
+        cap_weekly: c.weekly,
+        cap_monthly: c.monthly,
+        cap_total: c.total,
+        daily_budget_minor,
+        publisher_cap_daily: c.publisher_daily,
+        publisher_cap_total: c.publisher_total,
+        terms,
+    })
+}
+
+/// Round half up, for non-negative money: `round_half_up(n × bps / 10000)`.
+pub fn apply_bps(amount_minor: i64, bps: i64) -> i64 {
+    let n = i128::from(amount_minor) * i128::from(bps);
+    let q = (n + 5_000).div_euclid(10_000);
+    i64::try_from(q).unwrap_or(i64::MAX)
+}
+
+/// `(fee, payout)` of a price: fee = round_half_up(price × fee_bps / 10000), payout = price − fee.
+pub fn split_price(price_minor: i64, fee_bps: i64) -> (i64, i64) {
+    let fee = apply_bps(price_minor, fee_bps);
+    (fee, price_minor - fee)
+}
+
+/// Apply an RFC 7386 JSON merge patch: objects merge, `null` removes, anything else replaces.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match patch {
+        serde_json::Value::Object(p) => {
+            if !target.is_object() {
+                *target = serde_json::Value::Object(Default::default());
+            }
+            if let serde_json::Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// The terms in plain words, as publishers read them before joining.
+pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
+    let t = spec_terms;
+    let mut out = Vec::new();
+    if t.required_fields.is_empty() {
+        out.push("A lead needs no particular fields.".to_string());
+    } else {
+        out.push(format!("A qualified lead has these fields filled in: {}.", t.required_fields.join(", ")));
+    }
+    out.push(if t.allowed_countries.is_empty() {
+        "Traffic from every country is accepted.".to_string()
+    } else {
+        format!(
+            "Only traffic from {} is paid; leads from clicks in other countries are rejected.",
+            t.allowed_countries.join(", ")
+        )
+    });
+    out.push(format!(
+        "Each lead is held for {} hour{} before it is checked and paid.",
+        t.hold_hours,
+        if t.hold_hours == 1 { "" } else { "s" }
+    ));
+    out.push(format!("A conversion counts if it arrives within {} days of the click.", t.conversion_window_days));
+    if t.return_window_days == 0 {
+        out.push("The advertiser cannot return approved leads.".to_string());
+    } else {
+        out.push(format!(
+            "The advertiser may return an approved lead within {} days, with a reason; above {} % returns an admin must agree.",
+            t.return_window_days, t.max_return_rate_pct
+        ));
+    }
+    let s = &t.scrub;
+    if s.duplicate_days > 0 {
+        out.push(format!(
+            "Duplicates are rejected: the same e-mail or phone seen in the last {} days on this {}.",
+            s.duplicate_days,
+            if s.duplicate_scope == "advertiser" { "advertiser's offers" } else { "offer" }
+        ));
+    }
+    if s.check_email {
+        out.push("The e-mail must be a valid address.".to_string());
+    }
+    if s.block_disposable {
+        out.push("Disposable e-mail domains are rejected.".to_string());
+    }
+    if s.check_phone {
+        out.push("The phone number must be valid for the lead's country.".to_string());
+    }
+    if s.check_name {
+        out.push("Names must look real (no keyboard mash or repeated characters).".to_string());
+    }
+    if s.block_bots {
+        out.push("Clicks from bots and automation tools are not paid.".to_string());
+    }
+    if s.min_seconds > 0 {
+        out.push(format!("A conversion less than {} seconds after its click is rejected as too fast.", s.min_seconds));
+    }
+    if s.max_leads_per_ip > 0 {
+        out.push(format!("At most {} leads per IP address in 24 hours are paid.", s.max_leads_per_ip));
+    }
+    if s.min_score > 0 {
+        out.push(format!("The lead's quality score must be at least {} of 100.", s.min_score));
+    }
+    let cap = |n: Option<i64>, what: &str| n.map(|v| format!("{v} leads per {what}"));
+    let caps_list: Vec<String> =
+        [cap(caps.daily, "day"), cap(caps.weekly, "week"), cap(caps.monthly, "month"), cap(caps.total, "lifetime")]
+            .into_iter()
+            .flatten()
+            .collect();
+    if !caps_list.is_empty() {
+        out.push(format!(
+            "Caps: {}; past a cap, clicks go to the fallback page and conversions are rejected (cap_reached).",
+            caps_list.join(", ")
+        ));
+    }
+    let pub_caps: Vec<String> =
+        [cap(caps.publisher_daily, "day"), cap(caps.publisher_total, "lifetime")].into_iter().flatten().collect();
+    if !pub_caps.is_empty() {
+        out.push(format!("Each publisher may deliver at most {}.", pub_caps.join(" and ")));
+    }
+    if let Some(b) = &caps.daily_budget {
+        out.push(format!(
+            "The advertiser's daily budget is {b}; past it, conversions are rejected (budget_exhausted)."
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body() -> OfferBody {
+        OfferBody {
+            name: "Solar panels quote".into(),
+            category: "home".into(),
+            landing_url: "https://adv.example/quote?cid={click_id}&s={sub1}".into(),
+            payout_model: "cpl".into(),
+            price: Some("12.00".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_minimal_body_takes_defaults() {
+        let spec = validate(&body()).expect("valid");
+        assert_eq!(spec.price_minor, Some(1200));
+        assert_eq!(spec.events, vec!["lead"]);
+        assert_eq!(spec.visibility, Visibility::Public);
+        assert_eq!(spec.timezone, "UTC");
+        assert_eq!(spec.terms, Terms::default());
+    }
+
+    #[test]
+    fn landing_urls() {
+        assert!(
+            url_problem(
+                "https://a.example/x?c={click_id}&o={offer_id}&p={publisher_id}&s={sub5}&src={source}",
+                LANDING_MACROS
+            )
+            .is_none()
+        );
+        assert!(url_problem("http://a.example/{sub1}/path", LANDING_MACROS).is_none());
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://a.example",
+            "https://",
+            "a.example",
+            "https://a.example/{nope}",
+            "https://a.example/{click_id",
+            "",
+        ] {
+            assert!(url_problem(bad, LANDING_MACROS).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_model_needs_its_price() {
+        let mut b = body();
+        b.price = None;
+        assert!(validate(&b).expect_err("no price").contains_key("price"));
+        b.payout_model = "cps".into();
+        assert!(validate(&b).expect_err("no rate").contains_key("rate_bps"));
+        b.rate_bps = Some(1500);
+        let spec = validate(&b).expect("cps");
+        assert_eq!(
+            (spec.rate_bps, spec.price_minor, spec.events.clone()),
+            (Some(1500), None, vec!["sale".to_string()])
+        );
+        b.payout_model = "cpa".into();
+        b.price = Some("0".into());
+        assert!(validate(&b).expect_err("zero").contains_key("price"));
+        b.price = Some("40".into());
+        b.events = vec!["Deposit".into(), "bad event".into()];
+        assert!(validate(&b).expect_err("bad event").contains_key("events"));
+    }
+
+    #[test]
+    fn terms_and_caps_are_checked() {
+        let mut b = body();
+        b.caps.daily = Some(0);
+        b.caps.daily_budget = Some("-5".into());
+        b.terms.allowed_countries = vec!["us".into(), "USA".into()];
+        b.terms.required_fields = vec!["email".into(), "ssn".into()];
+        b.terms.scrub.duplicate_scope = "galaxy".into();
+        b.terms.hold_hours = 5000;
+        let e = validate(&b).expect_err("invalid");
+        for k in [
+            "caps.daily",
+            "caps.daily_budget",
+            "terms.allowed_countries",
+            "terms.required_fields",
+            "terms.scrub.duplicate_scope",
+            "terms.hold_hours",
+        ] {
+            assert!(e.contains_key(k), "{k}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn status_machine() {
+        use OfferStatus::*;
+        assert!(transition(Draft, PendingReview, Actor::Owner).is_ok());
+        assert!(transition(Draft, PendingReview, Actor::Admin).is_err());
+        assert!(transition(PendingReview, Active, Actor::Owner).is_err(), "only admins make offers live");
+        assert!(transition(PendingReview, Active, Actor::Admin).is_ok());
+        assert!(transition(Active, Paused, Actor::Owner).is_ok());
+        assert!(transition(Paused, Active, Actor::Owner).is_ok());
+        assert!(transition(Draft, Active, Actor::Owner).is_err());
+        assert!(transition(Archived, Active, Actor::Admin).is_err());
+        assert!(transition(Active, Archived, Actor::Owner).is_ok());
+    }
+
+    #[test]
+    fn fee_rounding_is_half_up() {
+        assert_eq!(split_price(1200, 2000), (240, 960));
+        assert_eq!(split_price(1, 5000), (1, 0)); // 0.5 rounds up
+        assert_eq!(split_price(3, 2500), (1, 2)); // 0.75 → 1
+        assert_eq!(split_price(1, 4999), (0, 1)); // 0.4999 → 0
+        assert_eq!(apply_bps(19_999, 1500), 3000); // 2999.85 → 3000
+        assert_eq!(apply_bps(10_001, 10_000), 10_001);
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc7386() {
+        let mut t = serde_json::json!({"name":"a","caps":{"daily":5,"total":9},"events":["x"]});
+        merge_patch(&mut t, &serde_json::json!({"name":"b","caps":{"daily":null,"weekly":3},"events":["y","z"]}));
+        assert_eq!(t, serde_json::json!({"name":"b","caps":{"total":9,"weekly":3},"events":["y","z"]}));
+    }
+
+    #[test]
+    fn plain_terms_say_what_counts() {
+        let t = Terms { allowed_countries: vec!["US".into()], ..Default::default() };
+        let caps = Caps { daily: Some(100), ..Default::default() };
+        let text = plain_terms(&t, &caps).join(" ");
+        assert!(text.contains("Only traffic from US"));
+        assert!(text.contains("held for 72 hours"));
+        assert!(text.contains("100 leads per day"));
+    }
+}

@@ -1,0 +1,333 @@
+//! Operations on offers and memberships shared by the web pages and the JSON API.
+//! Each runs inside the caller's transaction, checks who may do it, and writes its
+//! audit line (admin actions) and e-mails (outbox) in that same transaction.
+
+use crate::db::DbConn;
+use crate::domain::account::Role;
+use crate::domain::offer::{self, Actor, OfferBody, OfferStatus, Visibility};
+use crate::error::{AppError, AppResult};
+use crate::mail::{
+    self,
+    templates::{MembershipDecided, OfferReviewed, PublisherApplied},
+};
+use crate::store::audit;
+use crate::store::offers::{self, Membership, MembershipStatus, Offer};
+use crate::store::users::{self, User};
+
+/// Who is acting, with what the audit log needs; movable into blocking work.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    pub user: User,
+    pub ip: Option<String>,
+    /// The public base URL, for links in e-mails (`https://host`).
+    pub base_url: String,
+}
+
+impl Acting {
+    fn role(&self) -> Role {
+        self.user.role()
+    }
+
+    fn link(&self, path: &str) -> String {
+        format!("{}{}", self.base_url.trim_end_matches('/'), path)
+    }
+
+    /// Admin actions go to the audit log; others do not need to.
+    fn audit(&self, conn: &mut DbConn, action: &str, subject: (&str, Option<i64>), detail: &str) -> AppResult<()> {
+        if self.role() == Role::Admin {
+            audit::record(
+                conn,
+                audit::Event {
+                    actor_id: Some(self.user.id),
+                    action,
+                    subject_type: subject.0,
+                    subject_id: subject.1,
+                    detail,
+                    ip: self.ip.as_deref(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The offer, if `who` may see it; otherwise `NotFound` (never reveal that it exists).
+/// Advertisers see their own; admins all; publishers active public/approval offers
+/// and any offer they are a member of (except drafts under review).
+pub fn visible_offer(conn: &mut DbConn, who: &User, id: i64) -> AppResult<(Offer, Option<Membership>)> {
+    let offer = offers::find(conn, id)?.ok_or(AppError::NotFound)?;
+    match who.role() {
+        Role::Admin => Ok((offer, None)),
+        Role::Advertiser if offer.advertiser_id == who.id => Ok((offer, None)),
+        Role::Advertiser => Err(AppError::NotFound),
+        Role::Publisher => {
+            let member = offers::membership(conn, id, who.id)?;
+            let listed = offer.status() == OfferStatus::Active && offer.visibility() != Visibility::Private;
+            let as_member = member.is_some() && matches!(offer.status(), OfferStatus::Active | OfferStatus::Paused);
+            if listed || as_member { Ok((offer, member)) } else { Err(AppError::NotFound) }
+        }
+    }
+}
+
+/// The offer if `who` owns it (or is an admin), for changes.
+pub fn owned_offer(conn: &mut DbConn, who: &User, id: i64) -> AppResult<Offer> {
+    let offer = offers::find(conn, id)?.ok_or(AppError::NotFound)?;
+    match who.role() {
+        Role::Admin => Ok(offer),
+        Role::Advertiser if offer.advertiser_id == who.id => Ok(offer),
+        Role::Advertiser => Err(AppError::NotFound),
+        Role::Publisher => Err(AppError::Forbidden),
+    }
+}
+
+pub fn create_offer(conn: &mut DbConn, who: &Acting, body: &OfferBody) -> AppResult<Offer> {
+    if who.role() != Role::Advertiser {
+        return Err(AppError::Forbidden);
+    }
+    let spec = offer::validate(body).map_err(AppError::Invalid)?;
+    Ok(offers::create(conn, who.user.id, &spec)?)
+}
+
+/// Replace an offer's fields with `body` (validated as a whole).
+pub fn update_offer(conn: &mut DbConn, who: &Acting, id: i64, body: &OfferBody) -> AppResult<Offer> {
+    let current = owned_offer(conn, &who.user, id)?;
+    if current.status() == OfferStatus::Archived {
+        return Err(AppError::conflict("offer_archived", "An archived offer cannot be changed."));
+    }
+    let spec = offer::validate(body).map_err(AppError::Invalid)?;
+    offers::update(conn, id, &spec)?;
+    who.audit(conn, "offer.update", ("offer", Some(id)), &current.name)?;
+    offers::find(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// Apply a JSON merge patch to an offer; a `"status"` member changes the status.
+pub fn patch_offer(conn: &mut DbConn, who: &Acting, id: i64, patch: &serde_json::Value) -> AppResult<Offer> {
+    let current = owned_offer(conn, &who.user, id)?;
+    let mut patch = patch.clone();
+    let Some(obj) = patch.as_object_mut() else {
+        return Err(AppError::invalid("the body must be a JSON object"));
+    };
+    let status = obj.remove("status");
+    let mut offer = current.clone();
+    if !obj.is_empty() {
+        let mut merged = serde_json::to_value(current.body()).map_err(|e| AppError::Internal(e.into()))?;
+        offer::merge_patch(&mut merged, &patch);
+        let body: OfferBody = serde_json::from_value(merged)
+            .map_err(|e| AppError::invalid(format!("the offer body could not be read: {e}")))?;
+        offer = update_offer(conn, who, id, &body)?;
+    }
+    if let Some(s) = status {
+        let to = s.as_str().and_then(OfferStatus::parse).ok_or_else(|| {
+            AppError::invalid("status must be one of draft, pending_review, active, paused, archived")
+        })?;
+        if to != offer.status() {
+            offer = change_status(conn, who, id, to, None)?;
+        }
+    }
+    Ok(offer)
+}
+
+/// Move an offer through its status machine, as its owner or an admin.
+pub fn change_status(
+    conn: &mut DbConn,
+    who: &Acting,
+    id: i64,
+    to: OfferStatus,
+    note: Option<&str>,
+) -> AppResult<Offer> {
+    let offer = owned_offer(conn, &who.user, id)?;
+    let from = offer.status();
+    let actor =
+        if who.role() == Role::Admin && offer.advertiser_id != who.user.id { Actor::Admin } else { Actor::Owner };
+    offer::transition(from, to, actor).map_err(|m| AppError::conflict("invalid_transition", m))?;
+    if !offers::set_status(conn, id, from, to, note)? {
+        return Err(AppError::conflict("stale_offer", "The offer changed meanwhile; reload and try again."));
+    }
+    let review = from == OfferStatus::PendingReview && matches!(to, OfferStatus::Active | OfferStatus::Draft);
+    let action =
+        if review { if to == OfferStatus::Active { "offer.approve" } else { "offer.reject" } } else { "offer.status" };
+    who.audit(
+        conn,
+        action,
+        ("offer", Some(id)),
+        &format!("{} → {}{}", from.as_str(), to.as_str(), note.map(|n| format!(": {n}")).unwrap_or_default()),
+    )?;
+    if review {
+        let advertiser = users::find(conn, offer.advertiser_id)?.ok_or(AppError::NotFound)?;
+        mail::enqueue(
+            conn,
+            &advertiser.email,
+            &OfferReviewed {
+                name: advertiser.display_name,
+                offer_name: offer.name.clone(),
+                approved: to == OfferStatus::Active,
+                note: note.unwrap_or_default().to_string(),
+                link: who.link(&format!("/advertiser/offers/{id}")),
+            },
+        )?;
+    }
+    offers::find(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// An admin's review decision on a submitted offer.
+pub fn review_offer(conn: &mut DbConn, who: &Acting, id: i64, approve: bool, note: &str) -> AppResult<Offer> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let note = note.trim();
+    if !approve && note.is_empty() {
+        return Err(AppError::Invalid(
+            [("note".to_string(), "Say what the advertiser must change.".to_string())].into(),
+        ));
+    }
+    let to = if approve { OfferStatus::Active } else { OfferStatus::Draft };
+    let offer = offers::find(conn, id)?.ok_or(AppError::NotFound)?;
+    if offer.status() != OfferStatus::PendingReview {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            "Only offers waiting for review can be approved or rejected.",
+        ));
+    }
+    change_status(conn, who, id, to, Some(note))
+}
+
+/// An admin sets or clears the per-offer platform fee.
+pub fn set_offer_fee(conn: &mut DbConn, who: &Acting, id: i64, fee_bps: Option<i32>) -> AppResult<Offer> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    if fee_bps.is_some_and(|f| !(0..=10_000).contains(&f)) {
+        return Err(AppError::Invalid([("fee_bps".to_string(), "Use 0 to 10000 basis points.".to_string())].into()));
+    }
+    offers::find(conn, id)?.ok_or(AppError::NotFound)?;
+    offers::set_fee(conn, id, fee_bps)?;
+    let detail = fee_bps.map(|f| format!("fee {f} bps")).unwrap_or_else(|| "fee: platform default".into());
+    who.audit(conn, "offer.fee", ("offer", Some(id)), &detail)?;
+    offers::find(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// A publisher joins an offer: `public` at once, `approval` waits, `private` only by invitation.
+/// Joining again returns the existing membership.
+pub fn join(conn: &mut DbConn, who: &Acting, offer_id: i64) -> AppResult<Membership> {
+    if who.role() != Role::Publisher {
+        return Err(AppError::Forbidden);
+    }
+    let (offer, existing) = visible_offer(conn, &who.user, offer_id)?;
+    if let Some(m) = existing {
+        return Ok(m);
+    }
+    if offer.status() != OfferStatus::Active {
+        return Err(AppError::conflict("offer_inactive", "This offer is not taking new publishers."));
+    }
+    let status = match offer.visibility() {
+        Visibility::Public => MembershipStatus::Approved,
+        Visibility::Approval => MembershipStatus::Pending,
+        Visibility::Private => return Err(AppError::NotFound),
+    };
+    let m = offers::add_member(conn, offer_id, who.user.id, status, false)?;
+    if status == MembershipStatus::Pending {
+        let advertiser = users::find(conn, offer.advertiser_id)?.ok_or(AppError::NotFound)?;
+        mail::enqueue(
+            conn,
+            &advertiser.email,
+            &PublisherApplied {
+                name: advertiser.display_name,
+                offer_name: offer.name.clone(),
+                publisher: format!("{} <{}>", who.user.display_name, who.user.email),
+                link: who.link(&format!("/advertiser/offers/{offer_id}")),
+            },
+        )?;
+    }
+    Ok(m)
+}
+
+/// The owner (or an admin) approves or declines a publisher's application.
+pub fn decide_membership(
+    conn: &mut DbConn,
+    who: &Acting,
+    offer_id: i64,
+    publisher_id: i64,
+    approve: bool,
+    note: &str,
+) -> AppResult<Membership> {
+    let offer = owned_offer(conn, &who.user, offer_id)?;
+    let m = offers::membership(conn, offer_id, publisher_id)?.ok_or(AppError::NotFound)?;
+    let to = if approve { MembershipStatus::Approved } else { MembershipStatus::Rejected };
+    if m.status == to.as_str() {
+        return Ok(m);
+    }
+    offers::decide_member(conn, m.id, to, note.trim())?;
+    who.audit(
+        conn,
+        if approve { "membership.approve" } else { "membership.reject" },
+        ("offer", Some(offer_id)),
+        &format!("publisher #{publisher_id}"),
+    )?;
+    let publisher = users::find(conn, publisher_id)?.ok_or(AppError::NotFound)?;
+    mail::enqueue(
+        conn,
+        &publisher.email,
+        &MembershipDecided {
+            name: publisher.display_name,
+            offer_name: offer.name,
+            approved: approve,
+            invited: false,
+            note: note.trim().to_string(),
+            link: who.link(&format!("/publisher/offers/{offer_id}")),
+        },
+    )?;
+    offers::membership(conn, offer_id, publisher_id)?.ok_or(AppError::NotFound)
+}
+
+/// The owner invites a publisher (by e-mail) to a private or approval offer: an approved membership.
+pub fn invite(conn: &mut DbConn, who: &Acting, offer_id: i64, publisher_email: &str) -> AppResult<Membership> {
+    let offer = owned_offer(conn, &who.user, offer_id)?;
+    let email = crate::domain::account::normalize_email(publisher_email);
+    let publisher = users::find_by_email(conn, &email)?.filter(|u| u.role() == Role::Publisher).ok_or_else(|| {
+        AppError::Invalid([("email".to_string(), "No publisher account uses this e-mail address.".to_string())].into())
+    })?;
+    let m = match offers::membership(conn, offer_id, publisher.id)? {
+        Some(m) if m.is_approved() => return Ok(m),
+        Some(m) => {
+            offers::decide_member(conn, m.id, MembershipStatus::Approved, "invited")?;
+            offers::membership(conn, offer_id, publisher.id)?.ok_or(AppError::NotFound)?
+        }
+        None => offers::add_member(conn, offer_id, publisher.id, MembershipStatus::Approved, true)?,
+    };
+    who.audit(conn, "membership.invite", ("offer", Some(offer_id)), &publisher.email)?;
+    mail::enqueue(
+        conn,
+        &publisher.email,
+        &MembershipDecided {
+            name: publisher.display_name,
+            offer_name: offer.name,
+            approved: true,
+            invited: true,
+            note: String::new(),
+            link: who.link(&format!("/publisher/offers/{offer_id}")),
+        },
+    )?;
+    Ok(m)
+}
+
+/// A publisher sets the URL its own tracker receives on lead events.
+pub fn set_publisher_postback(conn: &mut DbConn, who: &Acting, offer_id: i64, template: &str) -> AppResult<Membership> {
+    let m = offers::membership(conn, offer_id, who.user.id)?.filter(|m| m.is_approved()).ok_or(AppError::NotFound)?;
+    let template = template.trim();
+    if !template.is_empty()
+        && let Some(p) = offer::url_problem(template, PUBLISHER_POSTBACK_MACROS)
+    {
+        return Err(AppError::Invalid([("postback_template".to_string(), p)].into()));
+    }
+    offers::set_postback_template(conn, m.id, template)?;
+    offers::membership(conn, offer_id, who.user.id)?.ok_or(AppError::NotFound)
+}
+
+/// Macros a publisher's postback URL may contain (DESIGN §5).
+pub const PUBLISHER_POSTBACK_MACROS: &[&str] =
+    &["click_id", "sub1", "sub2", "sub3", "sub4", "sub5", "lead_id", "offer_id", "status", "payout", "event"];
+
+/// Effective fee of an offer: its override, else the platform default.
+pub fn fee_bps(offer: &Offer, platform_default: i64) -> i64 {
+    offer.fee_bps.map(i64::from).unwrap_or(platform_default)
+}

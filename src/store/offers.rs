@@ -1,0 +1,409 @@
+//! Offers and the publishers who joined them (`offer_publishers`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::crypto::random_token;
+use crate::db::DbConn;
+use crate::db::schema::{offer_publishers, offers, users};
+use crate::domain::money::format_minor;
+use crate::domain::offer::{Caps, OfferBody, OfferSpec, OfferStatus, PayoutModel, Terms, Visibility};
+use crate::store::now;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = offers)]
+pub struct Offer {
+    pub id: i64,
+    pub advertiser_id: i64,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub landing_url: String,
+    pub fallback_url: Option<String>,
+    pub payout_model: String,
+    pub price_minor: Option<i64>,
+    pub rate_bps: Option<i32>,
+    pub events: String,
+    pub fee_bps: Option<i32>,
+    pub visibility: String,
+    pub timezone: String,
+    pub status: String,
+    pub review_note: String,
+    pub cap_daily: Option<i64>,
+    pub cap_weekly: Option<i64>,
+    pub cap_monthly: Option<i64>,
+    pub cap_total: Option<i64>,
+    pub daily_budget_minor: Option<i64>,
+    pub publisher_cap_daily: Option<i64>,
+    pub publisher_cap_total: Option<i64>,
+    pub terms: String,
+    pub countries: String,
+    pub postback_token: String,
+    pub postback_ips: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Offer {
+    pub fn status(&self) -> OfferStatus {
+        OfferStatus::parse(&self.status).unwrap_or(OfferStatus::Archived)
+    }
+    pub fn model(&self) -> PayoutModel {
+        PayoutModel::parse(&self.payout_model).unwrap_or(PayoutModel::Cpl)
+    }
+    pub fn visibility(&self) -> Visibility {
+        Visibility::parse(&self.visibility).unwrap_or(Visibility::Private)
+    }
+    pub fn events(&self) -> Vec<String> {
+        serde_json::from_str(&self.events).unwrap_or_default()
+    }
+    pub fn terms(&self) -> Terms {
+        serde_json::from_str(&self.terms).unwrap_or_default()
+    }
+    pub fn caps(&self) -> Caps {
+        Caps {
+            daily: self.cap_daily,
+            weekly: self.cap_weekly,
+            monthly: self.cap_monthly,
+            total: self.cap_total,
+            daily_budget: self.daily_budget_minor.map(format_minor),
+            publisher_daily: self.publisher_cap_daily,
+            publisher_total: self.publisher_cap_total,
+        }
+    }
+    /// The offer as an API body: the base a PATCH merges into, and what a round trip returns.
+    pub fn body(&self) -> OfferBody {
+        OfferBody {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            category: self.category.clone(),
+            landing_url: self.landing_url.clone(),
+            fallback_url: self.fallback_url.clone(),
+            payout_model: self.payout_model.clone(),
+            price: self.price_minor.map(format_minor),
+            rate_bps: self.rate_bps.map(i64::from),
+            events: self.events(),
+            visibility: self.visibility.clone(),
+            timezone: self.timezone.clone(),
+            caps: self.caps(),
+            terms: self.terms(),
+        }
+    }
+    /// IP addresses allowed to send postbacks; empty means any.
+    pub fn postback_ip_list(&self) -> Vec<String> {
+        self.postback_ips.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    }
+}
+
+/// `,US,GB,` — lets the marketplace filter by country with a LIKE; empty means every country.
+fn countries_key(terms: &Terms) -> String {
+    if terms.allowed_countries.is_empty() { String::new() } else { format!(",{},", terms.allowed_countries.join(",")) }
+}
+
+fn terms_json(terms: &Terms) -> String {
+    serde_json::to_string(terms).unwrap_or_else(|_| "{}".into())
+}
+
+fn events_json(events: &[String]) -> String {
+    serde_json::to_string(events).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn create(conn: &mut DbConn, advertiser_id: i64, s: &OfferSpec) -> QueryResult<Offer> {
+    let t = now();
+    let token = random_token(24);
+    diesel::insert_into(offers::table)
+        .values((
+            offers::advertiser_id.eq(advertiser_id),
+            offers::name.eq(&s.name),
+            offers::description.eq(&s.description),
+            offers::category.eq(&s.category),
+            offers::landing_url.eq(&s.landing_url),
+            offers::fallback_url.eq(&s.fallback_url),
+            offers::payout_model.eq(s.payout_model.as_str()),
+            offers::price_minor.eq(s.price_minor),
+            offers::rate_bps.eq(s.rate_bps),
+            offers::events.eq(events_json(&s.events)),
+            offers::visibility.eq(s.visibility.as_str()),
+            offers::timezone.eq(&s.timezone),
+            offers::status.eq(OfferStatus::Draft.as_str()),
+            (
+                offers::cap_daily.eq(s.cap_daily),
+                offers::cap_weekly.eq(s.cap_weekly),
+                offers::cap_monthly.eq(s.cap_monthly),
+                offers::cap_total.eq(s.cap_total),
+                offers::daily_budget_minor.eq(s.daily_budget_minor),
+                offers::publisher_cap_daily.eq(s.publisher_cap_daily),
+                offers::publisher_cap_total.eq(s.publisher_cap_total),
+                offers::terms.eq(terms_json(&s.terms)),
+                offers::countries.eq(countries_key(&s.terms)),
+                offers::postback_token.eq(&token),
+                offers::created_at.eq(t),
+                offers::updated_at.eq(t),
+            ),
+        ))
+        .execute(conn)?;
+    offers::table.filter(offers::postback_token.eq(&token)).select(Offer::as_select()).first(conn)
+}
+
+pub fn update(conn: &mut DbConn, id: i64, s: &OfferSpec) -> QueryResult<usize> {
+    diesel::update(offers::table.find(id))
+        .set((
+            offers::name.eq(&s.name),
+            offers::description.eq(&s.description),
+            offers::category.eq(&s.category),
+            offers::landing_url.eq(&s.landing_url),
+            offers::fallback_url.eq(&s.fallback_url),
+            offers::payout_model.eq(s.payout_model.as_str()),
+            offers::price_minor.eq(s.price_minor),
+            offers::rate_bps.eq(s.rate_bps),
+            offers::events.eq(events_json(&s.events)),
+            offers::visibility.eq(s.visibility.as_str()),
+            offers::timezone.eq(&s.timezone),
+            (
+                offers::cap_daily.eq(s.cap_daily),
+                offers::cap_weekly.eq(s.cap_weekly),
+                offers::cap_monthly.eq(s.cap_monthly),
+                offers::cap_total.eq(s.cap_total),
+                offers::daily_budget_minor.eq(s.daily_budget_minor),
+                offers::publisher_cap_daily.eq(s.publisher_cap_daily),
+                offers::publisher_cap_total.eq(s.publisher_cap_total),
+                offers::terms.eq(terms_json(&s.terms)),
+                offers::countries.eq(countries_key(&s.terms)),
+                offers::updated_at.eq(now()),
+            ),
+        ))
+        .execute(conn)
+}
+
+/// Move an offer from `from` to `to` only if it is still in `from` (a conditional
+/// update, so two racing requests cannot both act on the same state).
+pub fn set_status(
+    conn: &mut DbConn,
+    id: i64,
+    from: OfferStatus,
+    to: OfferStatus,
+    note: Option<&str>,
+) -> QueryResult<bool> {
+    let target = offers::table.find(id).filter(offers::status.eq(from.as_str()));
+    let n = match note {
+        Some(n) => diesel::update(target)
+            .set((offers::status.eq(to.as_str()), offers::review_note.eq(n), offers::updated_at.eq(now())))
+            .execute(conn)?,
+        None => {
+            diesel::update(target).set((offers::status.eq(to.as_str()), offers::updated_at.eq(now()))).execute(conn)?
+        }
+    };
+    Ok(n == 1)
+}
+
+pub fn set_fee(conn: &mut DbConn, id: i64, fee_bps: Option<i32>) -> QueryResult<usize> {
+    diesel::update(offers::table.find(id))
+        .set((offers::fee_bps.eq(fee_bps), offers::updated_at.eq(now())))
+        .execute(conn)
+}
+
+pub fn set_postback_ips(conn: &mut DbConn, id: i64, ips: &str) -> QueryResult<usize> {
+    diesel::update(offers::table.find(id))
+        .set((offers::postback_ips.eq(ips), offers::updated_at.eq(now())))
+        .execute(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Offer>> {
+    offers::table.find(id).select(Offer::as_select()).first(conn).optional()
+}
+
+pub fn list_for_advertiser(conn: &mut DbConn, advertiser_id: i64) -> QueryResult<Vec<Offer>> {
+    offers::table
+        .filter(offers::advertiser_id.eq(advertiser_id))
+        .order(offers::id.desc())
+        .select(Offer::as_select())
+        .load(conn)
+}
+
+/// Every offer (admin), optionally in one status, with its advertiser's e-mail.
+pub fn list_all(conn: &mut DbConn, status: Option<OfferStatus>) -> QueryResult<Vec<(Offer, String)>> {
+    let mut q = offers::table
+        .inner_join(users::table)
+        .select((Offer::as_select(), users::email))
+        .order(offers::id.desc())
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(offers::status.eq(s.as_str()));
+    }
+    q.load(conn)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct MarketFilter {
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub model: Option<PayoutModel>,
+    pub country: Option<String>,
+    /// Minimum price in minor units (CPL/CPA); CPS offers are not filtered by it.
+    pub min_price_minor: Option<i64>,
+}
+
+/// What a publisher may browse: active public and approval offers, and private
+/// offers it was invited to; with its own membership, if any.
+pub fn marketplace(
+    conn: &mut DbConn,
+    publisher_id: i64,
+    f: &MarketFilter,
+) -> QueryResult<Vec<(Offer, Option<Membership>)>> {
+    let invited = offer_publishers::table
+        .filter(offer_publishers::publisher_id.eq(publisher_id))
+        .select(offer_publishers::offer_id);
+    let mut q = offers::table
+        .filter(offers::status.eq(OfferStatus::Active.as_str()))
+        .filter(offers::visibility.ne(Visibility::Private.as_str()).or(offers::id.eq_any(invited)))
+        .select(Offer::as_select())
+        .order(offers::id.desc())
+        .limit(500)
+        .into_boxed();
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", text.replace(['%', '_'], ""));
+        q = q.filter(offers::name.like(pattern.clone()).or(offers::description.like(pattern)));
+    }
+    if let Some(c) = &f.category {
+        q = q.filter(offers::category.eq(c.clone()));
+    }
+    if let Some(m) = f.model {
+        q = q.filter(offers::payout_model.eq(m.as_str()));
+    }
+    if let Some(country) = &f.country {
+        q = q.filter(offers::countries.eq("").or(offers::countries.like(format!("%,{country},%"))));
+    }
+    if let Some(min) = f.min_price_minor {
+        q = q.filter(offers::payout_model.eq("cps").or(offers::price_minor.ge(min)));
+    }
+    let list = q.load(conn)?;
+    let ids: Vec<i64> = list.iter().map(|o| o.id).collect();
+    let memberships: Vec<Membership> = offer_publishers::table
+        .filter(offer_publishers::publisher_id.eq(publisher_id))
+        .filter(offer_publishers::offer_id.eq_any(ids))
+        .select(Membership::as_select())
+        .load(conn)?;
+    Ok(list
+        .into_iter()
+        .map(|o| {
+            let m = memberships.iter().find(|m| m.offer_id == o.id).cloned();
+            (o, m)
+        })
+        .collect())
+}
+
+// ------------------------------------------------------------------ memberships
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembershipStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl MembershipStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MembershipStatus::Pending => "pending",
+            MembershipStatus::Approved => "approved",
+            MembershipStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// A publisher's membership of an offer, with its link token.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = offer_publishers)]
+pub struct Membership {
+    pub id: i64,
+    pub offer_id: i64,
+    pub publisher_id: i64,
+    pub status: String,
+    pub token: String,
+    pub postback_template: String,
+    pub invited: bool,
+    pub note: String,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+impl Membership {
+    pub fn is_approved(&self) -> bool {
+        self.status == MembershipStatus::Approved.as_str()
+    }
+}
+
+pub fn membership(conn: &mut DbConn, offer_id: i64, publisher_id: i64) -> QueryResult<Option<Membership>> {
+    offer_publishers::table
+        .filter(offer_publishers::offer_id.eq(offer_id))
+        .filter(offer_publishers::publisher_id.eq(publisher_id))
+        .select(Membership::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn membership_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Membership>> {
+    offer_publishers::table
+        .filter(offer_publishers::token.eq(token))
+        .select(Membership::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Create a membership (unique per offer and publisher) with a fresh 192-bit token.
+pub fn add_member(
+    conn: &mut DbConn,
+    offer_id: i64,
+    publisher_id: i64,
+    status: MembershipStatus,
+    invited: bool,
+) -> QueryResult<Membership> {
+    let t = now();
+    let decided = (status != MembershipStatus::Pending).then_some(t);
+    diesel::insert_into(offer_publishers::table)
+        .values((
+            offer_publishers::offer_id.eq(offer_id),
+            offer_publishers::publisher_id.eq(publisher_id),
+            offer_publishers::status.eq(status.as_str()),
+            offer_publishers::token.eq(random_token(24)),
+            offer_publishers::invited.eq(invited),
+            offer_publishers::created_at.eq(t),
+            offer_publishers::decided_at.eq(decided),
+        ))
+        .execute(conn)?;
+    membership(conn, offer_id, publisher_id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+pub fn decide_member(conn: &mut DbConn, id: i64, status: MembershipStatus, note: &str) -> QueryResult<usize> {
+    diesel::update(offer_publishers::table.find(id))
+        .set((
+            offer_publishers::status.eq(status.as_str()),
+            offer_publishers::note.eq(note),
+            offer_publishers::decided_at.eq(Some(now())),
+        ))
+        .execute(conn)
+}
+
+pub fn set_postback_template(conn: &mut DbConn, id: i64, template: &str) -> QueryResult<usize> {
+    diesel::update(offer_publishers::table.find(id)).set(offer_publishers::postback_template.eq(template)).execute(conn)
+}
+
+/// The publishers of an offer with their e-mail and name.
+pub fn members_of(conn: &mut DbConn, offer_id: i64) -> QueryResult<Vec<(Membership, String, String)>> {
+    offer_publishers::table
+        .inner_join(users::table)
+        .filter(offer_publishers::offer_id.eq(offer_id))
+        .order(offer_publishers::id.desc())
+        .select((Membership::as_select(), users::email, users::display_name))
+        .load(conn)
+}
+
+/// A publisher's memberships with their offers.
+pub fn memberships_of(conn: &mut DbConn, publisher_id: i64) -> QueryResult<Vec<(Membership, Offer)>> {
+    offer_publishers::table
+        .inner_join(offers::table)
+        .filter(offer_publishers::publisher_id.eq(publisher_id))
+        .order(offer_publishers::id.desc())
+        .select((Membership::as_select(), Offer::as_select()))
+        .load(conn)
+}

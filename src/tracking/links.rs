@@ -1,0 +1,64 @@
+//! The URLs and snippets of DESIGN §5, built from the public base URL.
+
+use crate::store::offers::Offer;
+
+fn base(base_url: &str) -> &str {
+    base_url.trim_end_matches('/')
+}
+
+/// The plain tracking link of a publisher-offer pair: `/c/{token}`.
+pub fn click_url(base_url: &str, token: &str) -> String {
+    format!("{}/c/{token}", base(base_url))
+}
+
+/// The tracking link with every optional parameter, ready to fill in.
+pub fn click_url_with_subs(base_url: &str, token: &str) -> String {
+    format!("{}?sub1=&sub2=&sub3=&sub4=&sub5=&source=", click_url(base_url, token))
+}
+
+/// The HasOffers-style alias for networks migrating their links.
+pub fn hasoffers_url(base_url: &str, offer_id: i64, publisher_id: i64) -> String {
+    format!(
+        "{}/aff_c?offer_id={offer_id}&aff_id={publisher_id}&aff_sub=&aff_sub2=&aff_sub3=&aff_sub4=&aff_sub5=&source=",
+        base(base_url)
+    )
+}
+
+/// The hosted lead form for publishers without a landing page.
+pub fn hosted_form_url(base_url: &str, token: &str) -> String {
+    format!("{}/f/{token}", base(base_url))
+}
+
+fn first_event(offer: &Offer) -> String {
+    offer.events().into_iter().next().unwrap_or_else(|| "lead".into())
+}
+
+/// The server-to-server postback the advertiser calls; `{click_id}` and `{txid}`
+/// (and `{amount}` for CPS) are filled by the advertiser's system.
+pub fn advertiser_postback_url(base_url: &str, offer: &Offer) -> String {
+    let amount = if offer.payout_model == "cps" { "&amount={amount}" } else { "" };
+    format!(
+        "{}/postback?click_id={{click_id}}&token={}&event={}{amount}&txid={{txid}}",
+        base(base_url),
+        offer.postback_token,
+        first_event(offer)
+    )
+}
+
+/// The browser pixel in its three forms: image, iframe and script.
+pub fn pixel_snippets(base_url: &str, offer: &Offer) -> [(&'static str, String); 3] {
+    let b = base(base_url);
+    let amount = if offer.payout_model == "cps" { "&amount=ORDER_TOTAL" } else { "" };
+    let q = format!("event={}{amount}&txid=ORDER_ID", first_event(offer));
+    let id = offer.id;
+    [
+        ("Image pixel", format!(r#"<img src="{b}/px/{id}.gif?{q}" width="1" height="1" alt="" style="display:none">"#)),
+        (
+            "Iframe pixel",
+            format!(
+                r#"<iframe src="{b}/px/{id}.html?{q}" width="1" height="1" frameborder="0" style="display:none"></iframe>"#
+            ),
+        ),
+        ("JavaScript pixel", format!(r#"<script async src="{b}/px/{id}.js?{q}"></script>"#)),
+    ]
+}
