@@ -1,14 +1,49 @@
-//! The advertiser's pages.
+//! The advertiser's pages: dashboard, offers (create, edit, submit, pause, archive),
+//! the integration codes, and the publishers of each offer.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
-use crate::error::AppResult;
+use crate::db;
+use crate::domain::money::format_minor;
+use crate::domain::offer::{self, CATEGORIES, OfferBody, OfferStatus, Terms};
+use crate::error::{AppError, AppResult};
+use crate::marketplace::{self, Acting};
+use crate::store::offers::{self, Membership, Offer};
 use crate::store::users::User;
-use crate::web::context::{AdvertiserCtx, Page, render};
+use crate::tracking::links;
+use crate::web::context::{AdvertiserCtx, Ctx, FormErrors, Page, redirect, render, render_status};
+use crate::web::csrf::CsrfForm;
+use crate::web::offer_form::OfferForm;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/advertiser", web::get().to(home));
+    cfg.route("/advertiser", web::get().to(home))
+        .route("/advertiser/offers", web::get().to(list))
+        .route("/advertiser/offers", web::post().to(create))
+        .route("/advertiser/offers/new", web::get().to(new_form))
+        .route("/advertiser/offers/{id}", web::get().to(show))
+        .route("/advertiser/offers/{id}/edit", web::get().to(edit_form))
+        .route("/advertiser/offers/{id}/edit", web::post().to(update))
+        .route("/advertiser/offers/{id}/status", web::post().to(set_status))
+        .route("/advertiser/offers/{id}/postback-ips", web::post().to(set_postback_ips))
+        .route("/advertiser/offers/{id}/invite", web::post().to(invite))
+        .route("/advertiser/offers/{id}/publishers/{pid}", web::post().to(decide));
+}
+
+/// What the marketplace operations need to know about the person acting.
+pub fn acting(ctx: &Ctx, user: &User) -> Acting {
+    Acting { user: user.clone(), ip: Some(ctx.ip.to_string()), base_url: ctx.state.config.base_url.to_string() }
+}
+
+/// A one-line description of what an offer pays, for lists.
+pub fn price_label(o: &Offer) -> String {
+    match (o.price_minor, o.rate_bps) {
+        (_, Some(bps)) if o.payout_model == "cps" => format!("{}.{:02} % of each sale", bps / 100, bps % 100),
+        (Some(p), _) => format!("{} per {}", format_minor(p), if o.payout_model == "cpa" { "action" } else { "lead" }),
+        _ => "—".into(),
+    }
 }
 
 #[derive(Template)]
@@ -16,8 +51,259 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct HomePage {
     page: Page,
     user: User,
+    offers: Vec<Offer>,
 }
 
 async fn home(a: AdvertiserCtx) -> AppResult<HttpResponse> {
-    render(&HomePage { page: a.ctx.page("Advertiser dashboard"), user: a.user })
+    let uid = a.user.id;
+    let offers = db::run(a.ctx.pool(), move |c| Ok(offers::list_for_advertiser(c, uid)?)).await?;
+    render(&HomePage { page: a.ctx.page("Advertiser dashboard"), user: a.user, offers })
+}
+
+#[derive(Template)]
+#[template(path = "advertiser/offers.html")]
+struct ListPage {
+    page: Page,
+    offers: Vec<Offer>,
+}
+
+impl ListPage {
+    fn price(&self, o: &Offer) -> String {
+        price_label(o)
+    }
+}
+
+async fn list(a: AdvertiserCtx) -> AppResult<HttpResponse> {
+    let uid = a.user.id;
+    let offers = db::run(a.ctx.pool(), move |c| Ok(offers::list_for_advertiser(c, uid)?)).await?;
+    render(&ListPage { page: a.ctx.page("Your offers"), offers })
+}
+
+#[derive(Template)]
+#[template(path = "advertiser/offer_form.html")]
+struct FormPage {
+    page: Page,
+    form: OfferForm,
+    errors: FormErrors,
+    /// `None` for a new offer.
+    offer_id: Option<i64>,
+    categories: &'static [&'static str],
+    lead_fields: &'static [&'static str],
+}
+
+fn form_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    form: OfferForm,
+    errors: FormErrors,
+    offer_id: Option<i64>,
+) -> AppResult<HttpResponse> {
+    let title = if offer_id.is_some() { "Edit offer" } else { "New offer" };
+    render_status(
+        status,
+        &FormPage {
+            page: ctx.page(title),
+            form,
+            errors,
+            offer_id,
+            categories: CATEGORIES,
+            lead_fields: offer::LEAD_FIELDS,
+        },
+    )
+}
+
+async fn new_form(a: AdvertiserCtx) -> AppResult<HttpResponse> {
+    let body = OfferBody { terms: Terms::default(), ..Default::default() };
+    form_page(&a.ctx, StatusCode::OK, OfferForm::from_body(&body), FormErrors::default(), None)
+}
+
+async fn create(a: AdvertiserCtx, CsrfForm(pairs): CsrfForm<Vec<(String, String)>>) -> AppResult<HttpResponse> {
+    let form = OfferForm::from_pairs(&pairs);
+    let body = match form.to_body() {
+        Ok(b) => b,
+        Err(e) => return form_page(&a.ctx, StatusCode::UNPROCESSABLE_ENTITY, form, e.into(), None),
+    };
+    let who = acting(&a.ctx, &a.user);
+    let submit = form.intent == "submit";
+    let result = db::run(a.ctx.pool(), move |c| {
+        c.write_tx(|c| {
+            let created = marketplace::create_offer(c, &who, &body)?;
+            if submit {
+                marketplace::change_status(c, &who, created.id, OfferStatus::PendingReview, None)?;
+            }
+            Ok(created)
+        })
+    })
+    .await;
+    match result {
+        Ok(o) => {
+            a.ctx.flash("success", if submit { "Offer saved and sent for review." } else { "Offer saved as a draft." });
+            Ok(redirect(&format!("/advertiser/offers/{}", o.id)))
+        }
+        Err(AppError::Invalid(e)) => form_page(&a.ctx, StatusCode::UNPROCESSABLE_ENTITY, form, e.into(), None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn load_owned(a: &AdvertiserCtx, id: i64) -> AppResult<Offer> {
+    let user = a.user.clone();
+    db::run(a.ctx.pool(), move |c| marketplace::owned_offer(c, &user, id)).await
+}
+
+async fn edit_form(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let offer = load_owned(&a, path.into_inner()).await?;
+    form_page(&a.ctx, StatusCode::OK, OfferForm::from_body(&offer.body()), FormErrors::default(), Some(offer.id))
+}
+
+async fn update(
+    a: AdvertiserCtx,
+    path: web::Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    load_owned(&a, id).await?;
+    let form = OfferForm::from_pairs(&pairs);
+    let body = match form.to_body() {
+        Ok(b) => b,
+        Err(e) => return form_page(&a.ctx, StatusCode::UNPROCESSABLE_ENTITY, form, e.into(), Some(id)),
+    };
+    let who = acting(&a.ctx, &a.user);
+    match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::update_offer(c, &who, id, &body))).await {
+        Ok(_) => {
+            a.ctx.flash("success", "Offer saved.");
+            Ok(redirect(&format!("/advertiser/offers/{id}")))
+        }
+        Err(AppError::Invalid(e)) => form_page(&a.ctx, StatusCode::UNPROCESSABLE_ENTITY, form, e.into(), Some(id)),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "advertiser/offer.html")]
+struct ShowPage {
+    page: Page,
+    offer: Offer,
+    price: String,
+    terms: Vec<String>,
+    postback_url: String,
+    pixels: [(&'static str, String); 3],
+    members: Vec<(Membership, String, String)>,
+}
+
+async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let offer = load_owned(&a, path.into_inner()).await?;
+    let oid = offer.id;
+    let members = db::run(a.ctx.pool(), move |c| Ok(offers::members_of(c, oid)?)).await?;
+    let base = a.ctx.state.config.base_url.to_string();
+    let body = offer.body();
+    render(&ShowPage {
+        page: a.ctx.page(offer.name.clone()),
+        price: price_label(&offer),
+        terms: offer::plain_terms(&body.terms, &body.caps),
+        postback_url: links::advertiser_postback_url(&base, &offer),
+        pixels: links::pixel_snippets(&base, &offer),
+        members,
+        offer,
+    })
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn set_status(
+    a: AdvertiserCtx,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<StatusForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
+    let who = acting(&a.ctx, &a.user);
+    db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
+    a.ctx.state.outbox.wake();
+    let msg = match to {
+        OfferStatus::PendingReview => "Sent for review. An admin will look at it shortly.",
+        OfferStatus::Paused => {
+            "Offer paused: clicks go to the fallback page and conversions are rejected until you resume it."
+        }
+        OfferStatus::Active => "Offer resumed.",
+        OfferStatus::Archived => "Offer archived.",
+        OfferStatus::Draft => "Offer is a draft again.",
+    };
+    a.ctx.flash("success", msg);
+    Ok(redirect(&format!("/advertiser/offers/{id}")))
+}
+
+#[derive(Deserialize)]
+struct IpsForm {
+    #[serde(default)]
+    postback_ips: String,
+}
+
+async fn set_postback_ips(
+    a: AdvertiserCtx,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<IpsForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let nets = crate::config::parse_cidrs(&form.postback_ips)
+        .map_err(|m| AppError::invalid(format!("Postback IP allow-list: {m}")))?;
+    let list = nets.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+    let user = a.user.clone();
+    db::run(a.ctx.pool(), move |c| {
+        marketplace::owned_offer(c, &user, id)?;
+        Ok(offers::set_postback_ips(c, id, &list)?)
+    })
+    .await?;
+    a.ctx.flash("success", "Postback IP allow-list saved.");
+    Ok(redirect(&format!("/advertiser/offers/{id}")))
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn invite(
+    a: AdvertiserCtx,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let who = acting(&a.ctx, &a.user);
+    match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::invite(c, &who, id, &form.email))).await {
+        Ok(_) => {
+            a.ctx.state.outbox.wake();
+            a.ctx.flash("success", "Publisher invited; their tracking link is ready.");
+        }
+        Err(AppError::Invalid(e)) => a.ctx.flash("error", e.values().cloned().collect::<Vec<_>>().join(" ")),
+        Err(e) => return Err(e),
+    }
+    Ok(redirect(&format!("/advertiser/offers/{id}")))
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn decide(
+    a: AdvertiserCtx,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm<DecideForm>,
+) -> AppResult<HttpResponse> {
+    let (id, pid) = path.into_inner();
+    let approve = form.decision == "approve";
+    let who = acting(&a.ctx, &a.user);
+    db::run(a.ctx.pool(), move |c| {
+        c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, &form.note))
+    })
+    .await?;
+    a.ctx.state.outbox.wake();
+    a.ctx.flash("success", if approve { "Publisher approved." } else { "Application declined." });
+    Ok(redirect(&format!("/advertiser/offers/{id}")))
 }

@@ -2,12 +2,14 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_offers;
 pub mod advertiser;
 pub mod auth;
 pub mod client_ip;
 pub mod context;
 pub mod csrf;
 pub mod home;
+pub mod offer_form;
 pub mod ops;
 pub mod publisher;
 pub mod ratelimit;
@@ -22,5 +24,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(account::routes)
         .configure(advertiser::routes)
         .configure(publisher::routes)
-        .configure(admin::routes);
+        .configure(admin::routes)
+        .configure(admin_offers::routes);
 }

@@ -1,0 +1,222 @@
+//! Admin: the offer review queue, an offer's full record, review decisions, the
+//! per-offer fee override, the platform fee default, and publisher approvals.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db;
+use crate::domain::offer::{self, OfferStatus};
+use crate::error::{AppError, AppResult};
+use crate::marketplace;
+use crate::store::offers::{self, Membership, Offer};
+use crate::store::{audit, settings};
+use crate::web::advertiser::{acting, price_label};
+use crate::web::context::{AdminCtx, Page, redirect, render};
+use crate::web::csrf::CsrfForm;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/offers", web::get().to(list))
+        .route("/admin/offers/fee", web::post().to(set_default_fee))
+        .route("/admin/offers/{id}", web::get().to(show))
+        .route("/admin/offers/{id}/review", web::post().to(review))
+        .route("/admin/offers/{id}/fee", web::post().to(set_fee))
+        .route("/admin/offers/{id}/status", web::post().to(set_status))
+        .route("/admin/offers/{id}/publishers/{pid}", web::post().to(decide));
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/offers.html")]
+struct ListPage {
+    page: Page,
+    rows: Vec<(Offer, String)>,
+    status: String,
+    fee_bps: i64,
+}
+
+impl ListPage {
+    fn price(&self, o: &Offer) -> String {
+        price_label(o)
+    }
+}
+
+async fn list(a: AdminCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    // The review queue is the default view.
+    let status = match q.status.as_deref() {
+        None => Some(OfferStatus::PendingReview),
+        Some("all") => None,
+        Some(s) => OfferStatus::parse(s),
+    };
+    let d = a.ctx.state.config.platform_fee_bps;
+    let (rows, fee_bps) =
+        db::run(a.ctx.pool(), move |c| Ok((offers::list_all(c, status)?, settings::platform_fee_bps(c, d)?))).await?;
+    let title = if status == Some(OfferStatus::PendingReview) { "Offers waiting for review" } else { "Offers" };
+    render(&ListPage {
+        page: a.ctx.page(title),
+        rows,
+        status: status.map(|s| s.as_str().to_string()).unwrap_or_else(|| "all".into()),
+        fee_bps,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/offer.html")]
+struct ShowPage {
+    page: Page,
+    offer: Offer,
+    advertiser: String,
+    price: String,
+    terms: Vec<String>,
+    effective_fee: i64,
+    members: Vec<(Membership, String, String)>,
+}
+
+async fn show(a: AdminCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let d = a.ctx.state.config.platform_fee_bps;
+    let (offer, advertiser, members, fee) = db::run(a.ctx.pool(), move |c| {
+        let offer = offers::find(c, id)?.ok_or(AppError::NotFound)?;
+        let advertiser = crate::store::users::find(c, offer.advertiser_id)?.map(|u| u.email).unwrap_or_default();
+        Ok((offer, advertiser, offers::members_of(c, id)?, settings::platform_fee_bps(c, d)?))
+    })
+    .await?;
+    let body = offer.body();
+    render(&ShowPage {
+        page: a.ctx.page(offer.name.clone()),
+        price: price_label(&offer),
+        terms: offer::plain_terms(&body.terms, &body.caps),
+        effective_fee: marketplace::fee_bps(&offer, fee),
+        advertiser,
+        members,
+        offer,
+    })
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn review(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<ReviewForm>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let approve = form.decision == "approve";
+    let who = acting(&a.ctx, &a.user);
+    match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::review_offer(c, &who, id, approve, &form.note)))
+        .await
+    {
+        Ok(_) => {
+            a.ctx.state.outbox.wake();
+            a.ctx.flash(
+                "success",
+                if approve {
+                    "Offer approved; it is live."
+                } else {
+                    "Offer sent back to the advertiser with your note."
+                },
+            );
+            Ok(redirect("/admin/offers"))
+        }
+        Err(AppError::Invalid(e)) => {
+            a.ctx.flash("error", e.values().cloned().collect::<Vec<_>>().join(" "));
+            Ok(redirect(&format!("/admin/offers/{id}")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct FeeForm {
+    #[serde(default)]
+    fee_bps: String,
+}
+
+fn parse_fee(raw: &str) -> AppResult<Option<i32>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse::<i32>()
+        .ok()
+        .filter(|f| (0..=10_000).contains(f))
+        .map(Some)
+        .ok_or_else(|| AppError::invalid("The fee is a whole number of basis points from 0 to 10000."))
+}
+
+async fn set_fee(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<FeeForm>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let fee = parse_fee(&form.fee_bps)?;
+    let who = acting(&a.ctx, &a.user);
+    db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::set_offer_fee(c, &who, id, fee))).await?;
+    a.ctx.flash("success", "Fee saved. It applies to leads accepted from now on.");
+    Ok(redirect(&format!("/admin/offers/{id}")))
+}
+
+async fn set_default_fee(a: AdminCtx, CsrfForm(form): CsrfForm<FeeForm>) -> AppResult<HttpResponse> {
+    let fee = parse_fee(&form.fee_bps)?.ok_or_else(|| AppError::invalid("Enter the default fee in basis points."))?;
+    let (uid, ip) = (a.user.id, a.ctx.ip.to_string());
+    db::run(a.ctx.pool(), move |c| {
+        c.write_tx(|c| {
+            settings::set(c, settings::PLATFORM_FEE_BPS, &fee.to_string())?;
+            audit::record(
+                c,
+                audit::Event {
+                    actor_id: Some(uid),
+                    action: "settings.platform_fee",
+                    subject_type: "setting",
+                    subject_id: None,
+                    detail: &format!("{fee} bps"),
+                    ip: Some(&ip),
+                },
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    a.ctx.flash("success", "Platform fee default saved.");
+    Ok(redirect("/admin/offers"))
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn set_status(
+    a: AdminCtx,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<StatusForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
+    let who = acting(&a.ctx, &a.user);
+    db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
+    a.ctx.flash("success", format!("Offer is now {}.", to.as_str()));
+    Ok(redirect(&format!("/admin/offers/{id}")))
+}
+
+#[derive(Deserialize)]
+struct DecideForm {
+    decision: String,
+}
+
+async fn decide(
+    a: AdminCtx,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm<DecideForm>,
+) -> AppResult<HttpResponse> {
+    let (id, pid) = path.into_inner();
+    let approve = form.decision == "approve";
+    let who = acting(&a.ctx, &a.user);
+    db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, "")))
+        .await?;
+    a.ctx.state.outbox.wake();
+    a.ctx.flash("success", if approve { "Publisher approved." } else { "Application declined." });
+    Ok(redirect(&format!("/admin/offers/{id}")))
+}

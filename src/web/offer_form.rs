@@ -1,0 +1,252 @@
+//! The advertiser's offer form: flat HTML fields that convert to and from the API's
+//! [`OfferBody`], so the form and the API share one validation.
+
+use crate::domain::offer::{Caps, FieldErrors, OfferBody, Scrub, Terms};
+
+#[derive(Debug, Clone, Default)]
+pub struct OfferForm {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub landing_url: String,
+    pub fallback_url: String,
+    pub payout_model: String,
+    pub price: String,
+    pub rate_bps: String,
+    pub events: String,
+    pub visibility: String,
+    pub timezone: String,
+    pub cap_daily: String,
+    pub cap_weekly: String,
+    pub cap_monthly: String,
+    pub cap_total: String,
+    pub daily_budget: String,
+    pub publisher_cap_daily: String,
+    pub publisher_cap_total: String,
+    pub required_fields: Vec<String>,
+    pub hold_hours: String,
+    pub return_window_days: String,
+    pub max_return_rate_pct: String,
+    pub conversion_window_days: String,
+    pub allowed_countries: String,
+    pub duplicate_days: String,
+    pub duplicate_scope: String,
+    pub min_seconds: String,
+    pub max_leads_per_ip: String,
+    pub min_score: String,
+    pub block_disposable: bool,
+    pub block_bots: bool,
+    pub check_email: bool,
+    pub check_phone: bool,
+    pub check_name: bool,
+    /// `submit` sends a new offer straight to review; anything else saves a draft.
+    pub intent: String,
+}
+
+fn opt(n: Option<i64>) -> String {
+    n.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl OfferForm {
+    pub fn from_body(b: &OfferBody) -> OfferForm {
+        let t = &b.terms;
+        let s = &t.scrub;
+        OfferForm {
+            name: b.name.clone(),
+            description: b.description.clone(),
+            category: b.category.clone(),
+            landing_url: b.landing_url.clone(),
+            fallback_url: b.fallback_url.clone().unwrap_or_default(),
+            payout_model: if b.payout_model.is_empty() { "cpl".into() } else { b.payout_model.clone() },
+            price: b.price.clone().unwrap_or_default(),
+            rate_bps: opt(b.rate_bps),
+            events: b.events.join(", "),
+            visibility: if b.visibility.is_empty() { "public".into() } else { b.visibility.clone() },
+            timezone: if b.timezone.is_empty() { "UTC".into() } else { b.timezone.clone() },
+            cap_daily: opt(b.caps.daily),
+            cap_weekly: opt(b.caps.weekly),
+            cap_monthly: opt(b.caps.monthly),
+            cap_total: opt(b.caps.total),
+            daily_budget: b.caps.daily_budget.clone().unwrap_or_default(),
+            publisher_cap_daily: opt(b.caps.publisher_daily),
+            publisher_cap_total: opt(b.caps.publisher_total),
+            required_fields: t.required_fields.clone(),
+            hold_hours: t.hold_hours.to_string(),
+            return_window_days: t.return_window_days.to_string(),
+            max_return_rate_pct: t.max_return_rate_pct.to_string(),
+            conversion_window_days: t.conversion_window_days.to_string(),
+            allowed_countries: t.allowed_countries.join(", "),
+            duplicate_days: s.duplicate_days.to_string(),
+            duplicate_scope: s.duplicate_scope.clone(),
+            min_seconds: s.min_seconds.to_string(),
+            max_leads_per_ip: s.max_leads_per_ip.to_string(),
+            min_score: s.min_score.to_string(),
+            block_disposable: s.block_disposable,
+            block_bots: s.block_bots,
+            check_email: s.check_email,
+            check_phone: s.check_phone,
+            check_name: s.check_name,
+            intent: String::new(),
+        }
+    }
+
+    /// Read the posted fields (checkboxes are present only when ticked).
+    pub fn from_pairs(pairs: &[(String, String)]) -> OfferForm {
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let has = |k: &str| pairs.iter().any(|(n, _)| n == k);
+        OfferForm {
+            name: get("name"),
+            description: get("description"),
+            category: get("category"),
+            landing_url: get("landing_url"),
+            fallback_url: get("fallback_url"),
+            payout_model: get("payout_model"),
+            price: get("price"),
+            rate_bps: get("rate_bps"),
+            events: get("events"),
+            visibility: get("visibility"),
+            timezone: get("timezone"),
+            cap_daily: get("cap_daily"),
+            cap_weekly: get("cap_weekly"),
+            cap_monthly: get("cap_monthly"),
+            cap_total: get("cap_total"),
+            daily_budget: get("daily_budget"),
+            publisher_cap_daily: get("publisher_cap_daily"),
+            publisher_cap_total: get("publisher_cap_total"),
+            required_fields: pairs.iter().filter(|(n, _)| n == "required_fields").map(|(_, v)| v.clone()).collect(),
+            hold_hours: get("hold_hours"),
+            return_window_days: get("return_window_days"),
+            max_return_rate_pct: get("max_return_rate_pct"),
+            conversion_window_days: get("conversion_window_days"),
+            allowed_countries: get("allowed_countries"),
+            duplicate_days: get("duplicate_days"),
+            duplicate_scope: get("duplicate_scope"),
+            min_seconds: get("min_seconds"),
+            max_leads_per_ip: get("max_leads_per_ip"),
+            min_score: get("min_score"),
+            block_disposable: has("block_disposable"),
+            block_bots: has("block_bots"),
+            check_email: has("check_email"),
+            check_phone: has("check_phone"),
+            check_name: has("check_name"),
+            intent: get("intent"),
+        }
+    }
+
+    /// The API body this form describes, or the fields whose text is not a number.
+    pub fn to_body(&self) -> Result<OfferBody, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let mut int = |field: &str, raw: &str| -> Option<i64> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return None;
+            }
+            raw.parse::<i64>().map_err(|_| e.insert(field.to_string(), "Enter a whole number.".into())).ok()
+        };
+        let caps = Caps {
+            daily: int("caps.daily", &self.cap_daily),
+            weekly: int("caps.weekly", &self.cap_weekly),
+            monthly: int("caps.monthly", &self.cap_monthly),
+            total: int("caps.total", &self.cap_total),
+            daily_budget: Some(self.daily_budget.trim().to_string()).filter(|s| !s.is_empty()),
+            publisher_daily: int("caps.publisher_daily", &self.publisher_cap_daily),
+            publisher_total: int("caps.publisher_total", &self.publisher_cap_total),
+        };
+        let rate_bps = int("rate_bps", &self.rate_bps);
+        let mut count = |field: &str, raw: &str, default: u32| -> u32 {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return default;
+            }
+            raw.parse::<u32>().unwrap_or_else(|_| {
+                e.insert(field.to_string(), "Enter a whole number.".into());
+                default
+            })
+        };
+        let d = Terms::default();
+        let ds = Scrub::default();
+        let terms = Terms {
+            required_fields: self.required_fields.clone(),
+            hold_hours: count("terms.hold_hours", &self.hold_hours, d.hold_hours),
+            return_window_days: count("terms.return_window_days", &self.return_window_days, d.return_window_days),
+            max_return_rate_pct: count("terms.max_return_rate_pct", &self.max_return_rate_pct, d.max_return_rate_pct),
+            conversion_window_days: count(
+                "terms.conversion_window_days",
+                &self.conversion_window_days,
+                d.conversion_window_days,
+            ),
+            allowed_countries: split_list(&self.allowed_countries),
+            scrub: Scrub {
+                duplicate_days: count("terms.scrub.duplicate_days", &self.duplicate_days, ds.duplicate_days),
+                duplicate_scope: self.duplicate_scope.clone(),
+                min_seconds: count("terms.scrub.min_seconds", &self.min_seconds, ds.min_seconds),
+                max_leads_per_ip: count("terms.scrub.max_leads_per_ip", &self.max_leads_per_ip, ds.max_leads_per_ip),
+                block_disposable: self.block_disposable,
+                block_bots: self.block_bots,
+                check_email: self.check_email,
+                check_phone: self.check_phone,
+                check_name: self.check_name,
+                min_score: count("terms.scrub.min_score", &self.min_score, ds.min_score),
+            },
+        };
+        let body = OfferBody {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            category: self.category.clone(),
+            landing_url: self.landing_url.clone(),
+            fallback_url: Some(self.fallback_url.clone()).filter(|s| !s.trim().is_empty()),
+            payout_model: self.payout_model.clone(),
+            price: Some(self.price.trim().to_string()).filter(|s| !s.is_empty()),
+            rate_bps,
+            events: split_list(&self.events),
+            visibility: self.visibility.clone(),
+            timezone: self.timezone.clone(),
+            caps,
+            terms,
+        };
+        if e.is_empty() { Ok(body) } else { Err(e) }
+    }
+
+    pub fn requires(&self, field: &str) -> bool {
+        self.required_fields.iter().any(|f| f == field)
+    }
+}
+
+fn split_list(raw: &str) -> Vec<String> {
+    raw.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_survives_the_form() {
+        let mut body = OfferBody {
+            name: "Solar".into(),
+            category: "home".into(),
+            landing_url: "https://a.example/?c={click_id}".into(),
+            payout_model: "cpa".into(),
+            price: Some("40.00".into()),
+            events: vec!["registration".into(), "deposit".into()],
+            visibility: "approval".into(),
+            timezone: "Europe/Berlin".into(),
+            ..Default::default()
+        };
+        body.caps.daily = Some(10);
+        body.caps.daily_budget = Some("500.00".into());
+        body.terms.allowed_countries = vec!["US".into(), "GB".into()];
+        body.terms.scrub.block_bots = false;
+        let back = OfferForm::from_body(&body).to_body().expect("numbers parse");
+        assert_eq!(back, body);
+    }
+
+    #[test]
+    fn words_in_number_fields_are_field_errors() {
+        let mut f = OfferForm::from_body(&OfferBody::default());
+        f.cap_daily = "ten".into();
+        f.hold_hours = "-1".into();
+        let e = f.to_body().expect_err("not numbers");
+        assert!(e.contains_key("caps.daily") && e.contains_key("terms.hold_hours"));
+    }
+}
