@@ -33,7 +33,7 @@ impl Acting {
     }
 
     /// Admin actions go to the audit log; others do not need to.
-    fn audit(&self, conn: &mut DbConn, action: &str, subject: (&str, Option<i64>), detail: &str) -> AppResult<()> {
+    pub fn audit(&self, conn: &mut DbConn, action: &str, subject: (&str, Option<i64>), detail: &str) -> AppResult<()> {
         if self.role() == Role::Admin {
             audit::record(
                 conn,

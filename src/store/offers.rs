@@ -108,71 +108,80 @@ fn events_json(events: &[String]) -> String {
     serde_json::to_string(events).unwrap_or_else(|_| "[]".into())
 }
 
+/// The columns an advertiser's offer body sets, shared by insert and update.
+/// `None` writes NULL (a cap removed is a cap gone).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = offers, treat_none_as_null = true)]
+struct OfferFields<'a> {
+    name: &'a str,
+    description: &'a str,
+    category: &'a str,
+    landing_url: &'a str,
+    fallback_url: Option<&'a str>,
+    payout_model: &'a str,
+    price_minor: Option<i64>,
+    rate_bps: Option<i32>,
+    events: String,
+    visibility: &'a str,
+    timezone: &'a str,
+    cap_daily: Option<i64>,
+    cap_weekly: Option<i64>,
+    cap_monthly: Option<i64>,
+    cap_total: Option<i64>,
+    daily_budget_minor: Option<i64>,
+    publisher_cap_daily: Option<i64>,
+    publisher_cap_total: Option<i64>,
+    terms: String,
+    countries: String,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> OfferFields<'a> {
+    fn of(s: &'a OfferSpec) -> OfferFields<'a> {
+        OfferFields {
+            name: &s.name,
+            description: &s.description,
+            category: &s.category,
+            landing_url: &s.landing_url,
+            fallback_url: s.fallback_url.as_deref(),
+            payout_model: s.payout_model.as_str(),
+            price_minor: s.price_minor,
+            rate_bps: s.rate_bps,
+            events: events_json(&s.events),
+            visibility: s.visibility.as_str(),
+            timezone: &s.timezone,
+            cap_daily: s.cap_daily,
+            cap_weekly: s.cap_weekly,
+            cap_monthly: s.cap_monthly,
+            cap_total: s.cap_total,
+            daily_budget_minor: s.daily_budget_minor,
+            publisher_cap_daily: s.publisher_cap_daily,
+            publisher_cap_total: s.publisher_cap_total,
+            terms: terms_json(&s.terms),
+            countries: countries_key(&s.terms),
+            updated_at: now(),
+        }
+    }
+}
+
 pub fn create(conn: &mut DbConn, advertiser_id: i64, s: &OfferSpec) -> QueryResult<Offer> {
-    let t = now();
     let token = random_token(24);
+    let fields = OfferFields::of(s);
+    let created_at = fields.updated_at;
     diesel::insert_into(offers::table)
         .values((
+            fields,
             offers::advertiser_id.eq(advertiser_id),
-            offers::name.eq(&s.name),
-            offers::description.eq(&s.description),
-            offers::category.eq(&s.category),
-            offers::landing_url.eq(&s.landing_url),
-            offers::fallback_url.eq(&s.fallback_url),
-            offers::payout_model.eq(s.payout_model.as_str()),
-            offers::price_minor.eq(s.price_minor),
-            offers::rate_bps.eq(s.rate_bps),
-            offers::events.eq(events_json(&s.events)),
-            offers::visibility.eq(s.visibility.as_str()),
-            offers::timezone.eq(&s.timezone),
             offers::status.eq(OfferStatus::Draft.as_str()),
-            (
-                offers::cap_daily.eq(s.cap_daily),
-                offers::cap_weekly.eq(s.cap_weekly),
-                offers::cap_monthly.eq(s.cap_monthly),
-                offers::cap_total.eq(s.cap_total),
-                offers::daily_budget_minor.eq(s.daily_budget_minor),
-                offers::publisher_cap_daily.eq(s.publisher_cap_daily),
-                offers::publisher_cap_total.eq(s.publisher_cap_total),
-                offers::terms.eq(terms_json(&s.terms)),
-                offers::countries.eq(countries_key(&s.terms)),
-                offers::postback_token.eq(&token),
-                offers::created_at.eq(t),
-                offers::updated_at.eq(t),
-            ),
+            offers::postback_token.eq(&token),
+            offers::created_at.eq(created_at),
         ))
         .execute(conn)?;
     offers::table.filter(offers::postback_token.eq(&token)).select(Offer::as_select()).first(conn)
 }
 
 pub fn update(conn: &mut DbConn, id: i64, s: &OfferSpec) -> QueryResult<usize> {
-    diesel::update(offers::table.find(id))
-        .set((
-            offers::name.eq(&s.name),
-            offers::description.eq(&s.description),
-            offers::category.eq(&s.category),
-            offers::landing_url.eq(&s.landing_url),
-            offers::fallback_url.eq(&s.fallback_url),
-            offers::payout_model.eq(s.payout_model.as_str()),
-            offers::price_minor.eq(s.price_minor),
-            offers::rate_bps.eq(s.rate_bps),
-            offers::events.eq(events_json(&s.events)),
-            offers::visibility.eq(s.visibility.as_str()),
-            offers::timezone.eq(&s.timezone),
-            (
-                offers::cap_daily.eq(s.cap_daily),
-                offers::cap_weekly.eq(s.cap_weekly),
-                offers::cap_monthly.eq(s.cap_monthly),
-                offers::cap_total.eq(s.cap_total),
-                offers::daily_budget_minor.eq(s.daily_budget_minor),
-                offers::publisher_cap_daily.eq(s.publisher_cap_daily),
-                offers::publisher_cap_total.eq(s.publisher_cap_total),
-                offers::terms.eq(terms_json(&s.terms)),
-                offers::countries.eq(countries_key(&s.terms)),
-                offers::updated_at.eq(now()),
-            ),
-        ))
-        .execute(conn)
+    diesel::update(offers::table.find(id)).set(OfferFields::of(s)).execute(conn)
 }
 
 /// Move an offer from `from` to `to` only if it is still in `from` (a conditional

@@ -14,6 +14,7 @@ use crate::mail::{self, templates::AccountStatusChanged};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::users::{self, CreateUserError, User, UserSpec};
 use crate::store::{outbox, sessions, settings};
+use crate::web::advertiser::acting;
 use crate::web::auth::hash_password;
 use crate::web::context::{AdminCtx, FormErrors, Page, redirect, render, render_status};
 use crate::web::csrf::CsrfForm;
@@ -124,7 +125,7 @@ async fn create_admin(a: AdminCtx, CsrfForm(mut form): CsrfForm<NewAdminForm>) -
     if errors.is_empty() {
         let hash = hash_password(form.password.clone()).await?;
         let name = form.display_name.trim().to_string();
-        let actor = AdminRef::of(&a);
+        let actor = acting(&a.ctx, &a.user);
         let created = db::run(a.ctx.pool(), move |c| {
             c.write_tx(|c| {
                 let user = match users::create(
@@ -158,34 +159,6 @@ async fn create_admin(a: AdminCtx, CsrfForm(mut form): CsrfForm<NewAdminForm>) -
     users_page(&a, UserFilter::default(), form, errors).await
 }
 
-/// What an audited action needs from the acting admin, movable into blocking work.
-#[derive(Clone)]
-struct AdminRef {
-    id: i64,
-    ip: String,
-}
-
-impl AdminRef {
-    fn of(a: &AdminCtx) -> AdminRef {
-        AdminRef { id: a.user.id, ip: a.ctx.ip.to_string() }
-    }
-
-    fn audit(&self, conn: &mut db::DbConn, action: &str, subject: (&str, Option<i64>), detail: &str) -> AppResult<()> {
-        audit::record(
-            conn,
-            audit::Event {
-                actor_id: Some(self.id),
-                action,
-                subject_type: subject.0,
-                subject_id: subject.1,
-                detail,
-                ip: Some(&self.ip),
-            },
-        )?;
-        Ok(())
-    }
-}
-
 #[derive(Deserialize)]
 struct StatusForm {
     status: String,
@@ -206,7 +179,7 @@ async fn set_status(
     if target_id == a.user.id {
         return Err(AppError::conflict("own_account", "You cannot change the status of your own account."));
     }
-    let actor = AdminRef::of(&a);
+    let actor = acting(&a.ctx, &a.user);
     let login_link = a.ctx.state.config.url("/login");
     db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
@@ -243,7 +216,7 @@ struct SettingsForm {
 
 async fn update_settings(a: AdminCtx, CsrfForm(form): CsrfForm<SettingsForm>) -> AppResult<HttpResponse> {
     let value = if form.require_account_approval.is_some() { "true" } else { "false" };
-    let actor = AdminRef::of(&a);
+    let actor = acting(&a.ctx, &a.user);
     db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
             settings::set(c, settings::REQUIRE_ACCOUNT_APPROVAL, value)?;

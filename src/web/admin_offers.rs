@@ -10,7 +10,7 @@ use crate::domain::offer::{self, OfferStatus};
 use crate::error::{AppError, AppResult};
 use crate::marketplace;
 use crate::store::offers::{self, Membership, Offer};
-use crate::store::{audit, settings};
+use crate::store::settings;
 use crate::web::advertiser::{acting, price_label};
 use crate::web::context::{AdminCtx, Page, redirect, render};
 use crate::web::csrf::CsrfForm;
@@ -160,22 +160,11 @@ async fn set_fee(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<Fee
 
 async fn set_default_fee(a: AdminCtx, CsrfForm(form): CsrfForm<FeeForm>) -> AppResult<HttpResponse> {
     let fee = parse_fee(&form.fee_bps)?.ok_or_else(|| AppError::invalid("Enter the default fee in basis points."))?;
-    let (uid, ip) = (a.user.id, a.ctx.ip.to_string());
+    let who = acting(&a.ctx, &a.user);
     db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
             settings::set(c, settings::PLATFORM_FEE_BPS, &fee.to_string())?;
-            audit::record(
-                c,
-                audit::Event {
-                    actor_id: Some(uid),
-                    action: "settings.platform_fee",
-                    subject_type: "setting",
-                    subject_id: None,
-                    detail: &format!("{fee} bps"),
-                    ip: Some(&ip),
-                },
-            )?;
-            Ok(())
+            who.audit(c, "settings.platform_fee", ("setting", None), &format!("{fee} bps"))
         })
     })
     .await?;
