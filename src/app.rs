@@ -20,6 +20,7 @@ use crate::db::{self, DbPool};
 use crate::mail::{self, Mailer, OutboxSignal};
 use crate::metrics::Metrics;
 use crate::store::sessions;
+use crate::tracking::click_writer::ClickWriter;
 use crate::web::ratelimit::RateLimits;
 use crate::web::session_store::DbSessionStore;
 
@@ -30,6 +31,7 @@ pub struct AppState {
     pub metrics: Metrics,
     pub limits: RateLimits,
     pub outbox: OutboxSignal,
+    pub clicks: ClickWriter,
 }
 
 /// Content-Security-Policy for every page: our own CSS/JS/images only.
@@ -69,18 +71,21 @@ impl Application {
         let c = config.clone();
         let pool = tokio::task::spawn_blocking(move || prepare_database(&c)).await??;
 
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (clicks, click_writer) = ClickWriter::start(pool.clone(), shutdown_rx.clone());
         let state = web::Data::new(AppState {
             config: config.clone(),
             pool: pool.clone(),
             metrics: Metrics::new()?,
             limits: RateLimits::default(),
             outbox: OutboxSignal::default(),
+            clicks,
         });
 
-        let (shutdown, shutdown_rx) = watch::channel(false);
         let mailer = Mailer::from_config(&config)?;
         let from = config.mail_from.parse().context("QUALEAD_MAIL_FROM")?;
         let workers = vec![
+            click_writer,
             tokio::spawn(mail::run_outbox_worker(
                 pool.clone(),
                 mailer,
@@ -124,6 +129,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> 
             .app_data(state.clone())
             .app_data(web::FormConfig::default().limit(64 * 1024))
             .configure(crate::api::routes)
+            .configure(crate::tracking::routes)
             .configure(crate::web::routes)
             .default_service(web::to(crate::web::home::not_found))
             .wrap(

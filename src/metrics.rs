@@ -9,6 +9,8 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     pub email_queued: IntGauge,
     pub email_failed: IntGauge,
+    /// Clicks by outcome: `landing`, a fallback reason, `unknown_link`, `not_stored`.
+    pub clicks: IntCounterVec,
 }
 
 impl Metrics {
@@ -25,11 +27,13 @@ impl Metrics {
         )?;
         let email_queued = IntGauge::new("email_queue_pending", "E-mails waiting to be sent")?;
         let email_failed = IntGauge::new("email_queue_failed", "E-mails given up on after every retry")?;
+        let clicks = IntCounterVec::new(Opts::new("clicks_total", "Tracking-link clicks by outcome"), &["outcome"])?;
+        registry.register(Box::new(clicks.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(email_queued.clone()))?;
         registry.register(Box::new(email_failed.clone()))?;
-        Ok(Metrics { registry, http_requests, http_duration, email_queued, email_failed })
+        Ok(Metrics { registry, http_requests, http_duration, email_queued, email_failed, clicks })
     }
 
     pub fn observe(&self, method: &str, status: u16, seconds: f64) {

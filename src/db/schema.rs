@@ -156,3 +156,27 @@ diesel::joinable!(offers -> users (advertiser_id));
 diesel::joinable!(offer_publishers -> offers (offer_id));
 diesel::joinable!(offer_publishers -> users (publisher_id));
 diesel::allow_tables_to_appear_in_same_query!(offers, offer_publishers, users);
+
+diesel::table! {
+    clicks (id) {
+        id -> BigInt,
+        click_id -> Text,
+        offer_id -> BigInt,
+        publisher_id -> BigInt,
+        sub1 -> Text,
+        sub2 -> Text,
+        sub3 -> Text,
+        sub4 -> Text,
+        sub5 -> Text,
+        source -> Text,
+        ip -> Text,
+        user_agent -> Text,
+        referrer -> Text,
+        country -> Nullable<Text>,
+        redirect_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(clicks -> offers (offer_id));
+diesel::allow_tables_to_appear_in_same_query!(clicks, offers);

@@ -4,3 +4,4 @@
 pub mod account;
 pub mod money;
 pub mod offer;
+pub mod tracking;

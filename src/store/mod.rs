@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod clicks;
 pub mod offers;
 pub mod outbox;
 pub mod sessions;

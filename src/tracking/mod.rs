@@ -1,4 +1,10 @@
 //! Tracking: the links publishers send traffic through and the codes advertisers
 //! install. (Click, postback, pixel and lead-intake endpoints live here too.)
 
+pub mod click;
+pub mod click_writer;
 pub mod links;
+
+pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.configure(click::routes);
+}

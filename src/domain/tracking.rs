@@ -1,0 +1,115 @@
+//! Pure tracking rules: click ids, landing-URL macros, and cleaning what shoppers'
+//! browsers send.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+
+/// A click id: 128 random bits, URL-safe base64, 22 characters.
+pub fn new_click_id() -> String {
+    let mut buf = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// The values a landing URL's macros are replaced with.
+#[derive(Debug, Clone, Default)]
+pub struct ClickValues<'a> {
+    pub click_id: &'a str,
+    pub offer_id: i64,
+    pub publisher_id: i64,
+    pub subs: [&'a str; 5],
+    pub source: &'a str,
+}
+
+fn encode(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// Fill `{click_id}`, `{offer_id}`, `{publisher_id}`, `{sub1}`…`{sub5}`, `{source}`
+/// (URL-encoded); append `click_id=` when the template does not carry it.
+pub fn fill_landing(template: &str, v: &ClickValues<'_>) -> String {
+    let mut out = template
+        .replace("{click_id}", &encode(v.click_id))
+        .replace("{offer_id}", &v.offer_id.to_string())
+        .replace("{publisher_id}", &v.publisher_id.to_string())
+        .replace("{source}", &encode(v.source));
+    for (i, sub) in v.subs.iter().enumerate() {
+        out = out.replace(&format!("{{sub{}}}", i + 1), &encode(sub));
+    }
+    if !template.contains("{click_id}") {
+        let (base, fragment) = match out.split_once('#') {
+            Some((b, f)) => (b.to_string(), format!("#{f}")),
+            None => (out.clone(), String::new()),
+        };
+        let sep =
+            if base.contains('?') { if base.ends_with('?') || base.ends_with('&') { "" } else { "&" } } else { "?" };
+        out = format!("{base}{sep}click_id={}{fragment}", encode(v.click_id));
+    }
+    out
+}
+
+/// Keep at most `max` characters and no control characters: sub-ids and user agents
+/// come from strangers.
+pub fn clean(raw: &str, max: usize) -> String {
+    raw.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+/// A two-letter country code from a proxy header (`CF-IPCountry`); `XX`/`T1` and
+/// anything else unusable mean unknown.
+pub fn country_code(raw: &str) -> Option<String> {
+    let c = raw.trim().to_ascii_uppercase();
+    (c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()) && c != "XX").then_some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> ClickValues<'static> {
+        ClickValues {
+            click_id: "abc_-123",
+            offer_id: 7,
+            publisher_id: 9,
+            subs: ["a b", "x&y", "", "", "5"],
+            source: "fb",
+        }
+    }
+
+    #[test]
+    fn macros_are_filled_and_encoded() {
+        let url = fill_landing(
+            "https://a.example/l?cid={click_id}&o={offer_id}&p={publisher_id}&s1={sub1}&s2={sub2}&s5={sub5}&src={source}",
+            &values(),
+        );
+        assert_eq!(url, "https://a.example/l?cid=abc_-123&o=7&p=9&s1=a+b&s2=x%26y&s5=5&src=fb");
+    }
+
+    #[test]
+    fn click_id_is_appended_when_missing() {
+        assert_eq!(fill_landing("https://a.example/", &values()), "https://a.example/?click_id=abc_-123");
+        assert_eq!(fill_landing("https://a.example/?x=1", &values()), "https://a.example/?x=1&click_id=abc_-123");
+        assert_eq!(
+            fill_landing("https://a.example/p?x=1#top", &values()),
+            "https://a.example/p?x=1&click_id=abc_-123#top"
+        );
+        assert_eq!(fill_landing("https://a.example/p?", &values()), "https://a.example/p?click_id=abc_-123");
+    }
+
+    #[test]
+    fn click_ids_are_128_bits_url_safe() {
+        let id = new_click_id();
+        assert_eq!(id.len(), 22);
+        assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(id, new_click_id());
+    }
+
+    #[test]
+    fn cleaning_and_countries() {
+        assert_eq!(clean("ab\u{0}c\ndef", 4), "abcd");
+        assert_eq!(country_code(" us "), Some("US".into()));
+        assert_eq!(country_code("XX"), None);
+        assert_eq!(country_code("T1"), None);
+        assert_eq!(country_code("USA"), None);
+    }
+}

@@ -1,0 +1,186 @@
+//! `GET /c/{token}` and the HasOffers-style `GET /aff_c`: record the click (group
+//! commit), set the pixel cookie, and redirect. A shopper never sees an error page:
+//! paused, unapproved or unknown links go to the offer's fallback URL or a friendly
+//! "paused" page, and the reason is recorded with the click.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::app::AppState;
+use crate::db;
+use crate::domain::offer::OfferStatus;
+use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing, new_click_id};
+use crate::store::clicks::NewClick;
+use crate::store::now;
+use crate::store::offers::{self, Membership, Offer};
+use crate::web::client_ip::{client_ip, peer_is_trusted};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/c/{token}", web::get().to(by_token)).route("/aff_c", web::get().to(hasoffers));
+}
+
+/// The name of the cookie that carries an offer's click id to its pixel.
+pub fn click_cookie_name(offer_id: i64) -> String {
+    format!("ql_c{offer_id}")
+}
+
+fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(req.query_string().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], names: &[&str]) -> &'a str {
+    names.iter().find_map(|n| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str())).unwrap_or("")
+}
+
+async fn by_token(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> HttpResponse {
+    let token = token.into_inner();
+    let found = if token.len() > 64 {
+        Ok(None)
+    } else {
+        db::run(&state.pool, move |c| {
+            let Some(m) = offers::membership_by_token(c, &token)? else { return Ok(None) };
+            Ok(offers::find(c, m.offer_id)?.map(|o| (m, o)))
+        })
+        .await
+    };
+    let pairs = query_pairs(&req);
+    let subs = [
+        param(&pairs, &["sub1"]),
+        param(&pairs, &["sub2"]),
+        param(&pairs, &["sub3"]),
+        param(&pairs, &["sub4"]),
+        param(&pairs, &["sub5"]),
+    ];
+    track(&state, &req, found, subs, param(&pairs, &["source"])).await
+}
+
+async fn hasoffers(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let pairs = query_pairs(&req);
+    let offer_id = param(&pairs, &["offer_id"]).parse::<i64>().ok();
+    let publisher_id = param(&pairs, &["aff_id"]).parse::<i64>().ok();
+    let found = match (offer_id, publisher_id) {
+        (Some(o), Some(p)) => {
+            db::run(&state.pool, move |c| {
+                let Some(m) = offers::membership(c, o, p)? else { return Ok(None) };
+                Ok(offers::find(c, o)?.map(|offer| (m, offer)))
+            })
+            .await
+        }
+        _ => Ok(None),
+    };
+    let subs = [
+        param(&pairs, &["aff_sub", "sub1"]),
+        param(&pairs, &["aff_sub2", "sub2"]),
+        param(&pairs, &["aff_sub3", "sub3"]),
+        param(&pairs, &["aff_sub4", "sub4"]),
+        param(&pairs, &["aff_sub5", "sub5"]),
+    ];
+    track(&state, &req, found, subs, param(&pairs, &["source"])).await
+}
+
+/// Why a click does not go to the landing page, if it does not.
+fn redirect_reason(m: &Membership, o: &Offer) -> Option<&'static str> {
+    if !m.is_approved() {
+        return Some("link_not_approved");
+    }
+    match o.status() {
+        OfferStatus::Active => None,
+        OfferStatus::Paused => Some("offer_paused"),
+        _ => Some("offer_inactive"),
+    }
+}
+
+async fn track(
+    state: &AppState,
+    req: &HttpRequest,
+    found: Result<Option<(Membership, Offer)>, crate::error::AppError>,
+    subs: [&str; 5],
+    source: &str,
+) -> HttpResponse {
+    let (membership, offer) = match found {
+        Ok(Some(pair)) => pair,
+        Ok(None) => {
+            state.metrics.clicks.with_label_values(&["unknown_link"]).inc();
+            return paused_page();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "click lookup failed");
+            state.metrics.clicks.with_label_values(&["error"]).inc();
+            return paused_page();
+        }
+    };
+    let config = &state.config;
+    let click_id = new_click_id();
+    let subs: Vec<String> = subs.iter().map(|s| clean(s, 255)).collect();
+    let source = clean(source, 255);
+    let header =
+        |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let country = if peer_is_trusted(req, &config.trusted_proxies) {
+        req.headers().get("cf-ipcountry").and_then(|v| v.to_str().ok()).and_then(country_code)
+    } else {
+        None
+    };
+    let reason = redirect_reason(&membership, &offer);
+    let click = NewClick {
+        click_id: click_id.clone(),
+        offer_id: offer.id,
+        publisher_id: membership.publisher_id,
+        sub1: subs[0].clone(),
+        sub2: subs[1].clone(),
+        sub3: subs[2].clone(),
+        sub4: subs[3].clone(),
+        sub5: subs[4].clone(),
+        source: source.clone(),
+        ip: client_ip(req, &config.trusted_proxies).to_string(),
+        user_agent: clean(&header(header::USER_AGENT), 512),
+        referrer: clean(&header(header::REFERER), 1024),
+        country,
+        redirect_reason: reason.map(str::to_string),
+        created_at: now(),
+    };
+    // Wait for the batch to commit: the redirect is the receipt.
+    if !state.clicks.write(click).await {
+        state.metrics.clicks.with_label_values(&["not_stored"]).inc();
+    }
+    state.metrics.clicks.with_label_values(&[reason.unwrap_or("landing")]).inc();
+
+    let target = match reason {
+        None => {
+            let values = ClickValues {
+                click_id: &click_id,
+                offer_id: offer.id,
+                publisher_id: membership.publisher_id,
+                subs: [&subs[0], &subs[1], &subs[2], &subs[3], &subs[4]],
+                source: &source,
+            };
+            Some(fill_landing(&offer.landing_url, &values))
+        }
+        Some(_) => offer.fallback_url.clone(),
+    };
+    let Some(target) = target else { return paused_page() };
+    let secure = config.secure_cookies();
+    let days = i64::from(offer.terms().conversion_window_days.max(1));
+    let cookie = Cookie::build(click_cookie_name(offer.id), click_id)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(if secure { SameSite::None } else { SameSite::Lax })
+        .max_age(Duration::days(days))
+        .finish();
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, target))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie)
+        .finish()
+}
+
+/// Shown instead of an error when a link leads nowhere right now.
+fn paused_page() -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).content_type("text/html; charset=utf-8").body(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Offer paused</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"wrap narrow\">\
+         <section class=\"card\"><h1>This offer is paused</h1><p>The page you were looking for is not available right now. Please try again later.</p></section>\
+         </main></body></html>",
+    )
+}

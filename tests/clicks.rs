@@ -1,0 +1,179 @@
+//! `/c/{token}` and `/aff_c` against a real server: the redirect, the stored click,
+//! fallbacks with their reasons, malformed input, and group commit under load.
+
+mod common;
+
+use common::{Backend, TestApp, spawn_app};
+use qualead::domain::offer::{self, OfferBody, OfferStatus};
+use qualead::store::{clicks, offers};
+use reqwest::StatusCode;
+
+struct Setup {
+    offer_id: i64,
+    publisher_id: i64,
+    token: String,
+}
+
+/// An active offer with one approved publisher, made directly in the database.
+fn setup(app: &TestApp, landing: &str, fallback: Option<&str>, membership: offers::MembershipStatus) -> Setup {
+    let adv = app.create_user("advertiser", "adv@example.com");
+    let publisher_id = app.create_user("publisher", "pub@example.com");
+    let body = OfferBody {
+        name: "Roofs".into(),
+        category: "home".into(),
+        landing_url: landing.into(),
+        fallback_url: fallback.map(str::to_string),
+        payout_model: "cpl".into(),
+        price: Some("10.00".into()),
+        ..Default::default()
+    };
+    let spec = offer::validate(&body).expect("valid offer");
+    let mut conn = app.conn();
+    let o = offers::create(&mut conn, adv, &spec).expect("offer");
+    offers::set_status(&mut conn, o.id, OfferStatus::Draft, OfferStatus::Active, None).expect("activate");
+    let m = offers::add_member(&mut conn, o.id, publisher_id, membership, false).expect("member");
+    Setup { offer_id: o.id, publisher_id, token: m.token }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+async fn a_click_redirects_with_macros_and_is_stored(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = setup(
+        &app,
+        "https://land.example/q?cid={click_id}&o={offer_id}&p={publisher_id}&s={sub1}&src={source}",
+        None,
+        offers::MembershipStatus::Approved,
+    );
+    let r = client()
+        .get(app.url(&format!("/c/{}?sub1=a%20b&sub5=five&source=fb", s.token)))
+        .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Test")
+        .header("referer", "https://blog.example/post")
+        .header("x-forwarded-for", "203.0.113.5, 10.0.0.1")
+        .header("cf-ipcountry", "de")
+        .send()
+        .await
+        .expect("click");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = location(&r);
+    let click_id =
+        regex::Regex::new(r"cid=([A-Za-z0-9_\-]{22})&").expect("re").captures(&loc).expect("click id in landing URL")
+            [1]
+        .to_string();
+    assert_eq!(
+        loc,
+        format!("https://land.example/q?cid={click_id}&o={}&p={}&s=a+b&src=fb", s.offer_id, s.publisher_id)
+    );
+    let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").to_string();
+    assert!(cookie.starts_with(&format!("ql_c{}={click_id}", s.offer_id)) && cookie.contains("HttpOnly"), "{cookie}");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+
+    // The redirect was sent, so the click is in the database.
+    let stored = clicks::find(&mut app.conn(), &click_id).expect("query").expect("the click is stored");
+    assert_eq!((stored.offer_id, stored.publisher_id), (s.offer_id, s.publisher_id));
+    assert_eq!((stored.sub1.as_str(), stored.sub5.as_str(), stored.source.as_str()), ("a b", "five", "fb"));
+    assert_eq!(stored.ip, "203.0.113.5", "the left-most X-Forwarded-For of a trusted proxy");
+    assert_eq!(stored.country.as_deref(), Some("DE"));
+    assert_eq!(stored.user_agent, "Mozilla/5.0 (X11; Linux x86_64) Test");
+    assert_eq!(stored.referrer, "https://blog.example/post");
+    assert_eq!(stored.redirect_reason, None);
+}
+
+async fn the_hasoffers_alias_works(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = setup(&app, "https://land.example/path?x=1", None, offers::MembershipStatus::Approved);
+    let r = client()
+        .get(app.url(&format!(
+            "/aff_c?offer_id={}&aff_id={}&aff_sub=alpha&aff_sub2=beta&source=mail",
+            s.offer_id, s.publisher_id
+        )))
+        .send()
+        .await
+        .expect("click");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = location(&r);
+    let click_id = loc.strip_prefix("https://land.example/path?x=1&click_id=").expect("click_id appended").to_string();
+    let stored = clicks::find(&mut app.conn(), &click_id).expect("q").expect("stored");
+    assert_eq!((stored.sub1.as_str(), stored.sub2.as_str(), stored.source.as_str()), ("alpha", "beta", "mail"));
+}
+
+async fn paused_unapproved_and_unknown_links_never_error(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = setup(&app, "https://land.example/", Some("https://fallback.example/"), offers::MembershipStatus::Approved);
+    let mut conn = app.conn();
+    offers::set_status(&mut conn, s.offer_id, OfferStatus::Active, OfferStatus::Paused, None).expect("pause");
+    let r = client().get(app.url(&format!("/c/{}", s.token))).send().await.expect("click");
+    assert_eq!((r.status(), location(&r)), (StatusCode::FOUND, "https://fallback.example/".to_string()));
+    assert_eq!(clicks::count(&mut conn).expect("count"), 1, "the click is recorded");
+    let paused = clicks::latest(&mut conn).expect("q").expect("click");
+    assert_eq!(paused.redirect_reason.as_deref(), Some("offer_paused"));
+
+    // An unknown token and garbage get a friendly page, never an error page, and store nothing.
+    for path in ["/c/doesnotexist", "/c/%FF%00%FE", "/aff_c?offer_id=abc&aff_id=", "/aff_c"] {
+        let r = client().get(app.url(path)).send().await.expect("click");
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(r.text().await.expect("body").contains("This offer is paused"), "{path}");
+    }
+    assert_eq!(clicks::count(&mut conn).expect("count"), 1);
+
+    // Huge and binary sub-ids are cleaned, not refused.
+    offers::set_status(&mut conn, s.offer_id, OfferStatus::Paused, OfferStatus::Active, None).expect("resume");
+    let huge = "x".repeat(10_000);
+    let r = client().get(app.url(&format!("/c/{}?sub1={huge}&sub2=%00%01%FF", s.token))).send().await.expect("click");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let click_id = location(&r).rsplit("click_id=").next().expect("id").to_string();
+    let stored = clicks::find(&mut conn, &click_id).expect("q").expect("stored");
+    assert_eq!(stored.sub1.len(), 255);
+    assert!(!stored.sub2.chars().any(char::is_control));
+    assert_eq!(stored.redirect_reason, None);
+}
+
+async fn a_pending_publisher_goes_to_the_fallback(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = setup(&app, "https://land.example/", None, offers::MembershipStatus::Pending);
+    let r = client().get(app.url(&format!("/c/{}", s.token))).send().await.expect("click");
+    assert_eq!(r.status(), StatusCode::OK, "no fallback URL: the paused page");
+    let mut conn = app.conn();
+    assert_eq!(clicks::count(&mut conn).expect("count"), 1);
+    let click = clicks::latest(&mut conn).expect("q").expect("click");
+    assert_eq!(click.redirect_reason.as_deref(), Some("link_not_approved"));
+}
+
+async fn every_redirected_click_is_stored_under_load(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = setup(&app, "https://land.example/?c={click_id}", None, offers::MembershipStatus::Approved);
+    let c = client();
+    let url = app.url(&format!("/c/{}", s.token));
+    let tasks: Vec<_> = (0..300)
+        .map(|_| {
+            let (c, url) = (c.clone(), url.clone());
+            tokio::spawn(async move { c.get(url).send().await.map(|r| (r.status(), location(&r))) })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        let (status, loc) = t.await.expect("task").expect("response");
+        assert_eq!(status, StatusCode::FOUND);
+        ids.insert(loc.rsplit("c=").next().expect("id").to_string());
+    }
+    assert_eq!(ids.len(), 300, "every click has its own id");
+    let mut conn = app.conn();
+    assert_eq!(clicks::count(&mut conn).expect("count"), 300);
+    for id in &ids {
+        assert!(clicks::find(&mut conn, id).expect("q").is_some(), "redirected click {id} is stored");
+    }
+}
+
+both_backends!(
+    a_click_redirects_with_macros_and_is_stored,
+    the_hasoffers_alias_works,
+    paused_unapproved_and_unknown_links_never_error,
+    a_pending_publisher_goes_to_the_fallback,
+    every_redirected_click_is_stored_under_load,
+);
