@@ -4,35 +4,17 @@
 mod common;
 
 use common::{Backend, TestApp, spawn_app};
-use qualead::domain::offer::{self, OfferBody, OfferStatus};
+use qualead::domain::offer::OfferStatus;
 use qualead::store::{clicks, offers};
 use reqwest::StatusCode;
 
-struct Setup {
-    offer_id: i64,
-    publisher_id: i64,
-    token: String,
-}
-
-/// An active offer with one approved publisher, made directly in the database.
-fn setup(app: &TestApp, landing: &str, fallback: Option<&str>, membership: offers::MembershipStatus) -> Setup {
-    let adv = app.create_user("advertiser", "adv@example.com");
-    let publisher_id = app.create_user("publisher", "pub@example.com");
-    let body = OfferBody {
-        name: "Roofs".into(),
-        category: "home".into(),
-        landing_url: landing.into(),
-        fallback_url: fallback.map(str::to_string),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
-        ..Default::default()
-    };
-    let spec = offer::validate(&body).expect("valid offer");
-    let mut conn = app.conn();
-    let o = offers::create(&mut conn, adv, &spec).expect("offer");
-    offers::set_status(&mut conn, o.id, OfferStatus::Draft, OfferStatus::Active, None).expect("activate");
-    let m = offers::add_member(&mut conn, o.id, publisher_id, membership, false).expect("member");
-    Setup { offer_id: o.id, publisher_id, token: m.token }
+fn setup(
+    app: &TestApp,
+    landing: &str,
+    fallback: Option<&str>,
+    membership: offers::MembershipStatus,
+) -> common::SeededOffer {
+    common::seed_offer(&app.db.url, landing, fallback, membership)
 }
 
 fn client() -> reqwest::Client {

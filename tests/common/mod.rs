@@ -326,3 +326,56 @@ impl TestApp {
         qualead::db::connect(&self.db.url, 1).expect("pool").get().expect("conn")
     }
 }
+
+/// An active offer with one publisher (in `membership` status), created directly in
+/// the database at `db_url` (which must be migrated).
+pub struct SeededOffer {
+    pub offer_id: i64,
+    pub publisher_id: i64,
+    pub token: String,
+}
+
+pub fn seed_offer(
+    db_url: &str,
+    landing: &str,
+    fallback: Option<&str>,
+    membership: qualead::store::offers::MembershipStatus,
+) -> SeededOffer {
+    use qualead::domain::account::AccountStatus;
+    use qualead::domain::offer::{self, OfferBody, OfferStatus};
+    use qualead::store::{offers, users};
+    let pool = qualead::db::connect(db_url, 1).expect("pool");
+    let mut conn = pool.get().expect("conn");
+    let mut user = |role: &str, email: &str| {
+        users::create(
+            &mut conn,
+            users::UserSpec {
+                email,
+                password_hash: "not-a-login",
+                role: role.parse().expect("role"),
+                status: AccountStatus::Active,
+                display_name: "Seeded",
+                company: "",
+                verified: true,
+            },
+        )
+        .expect("user")
+        .id
+    };
+    let adv = user("advertiser", "seed-adv@example.com");
+    let publisher_id = user("publisher", "seed-pub@example.com");
+    let body = OfferBody {
+        name: "Roofs".into(),
+        category: "home".into(),
+        landing_url: landing.into(),
+        fallback_url: fallback.map(str::to_string),
+        payout_model: "cpl".into(),
+        price: Some("10.00".into()),
+        ..Default::default()
+    };
+    let spec = offer::validate(&body).expect("valid offer");
+    let o = offers::create(&mut conn, adv, &spec).expect("offer");
+    offers::set_status(&mut conn, o.id, OfferStatus::Draft, OfferStatus::Active, None).expect("activate");
+    let m = offers::add_member(&mut conn, o.id, publisher_id, membership, false).expect("member");
+    SeededOffer { offer_id: o.id, publisher_id, token: m.token }
+}

@@ -1,0 +1,104 @@
+//! Durability: under load, `kill -9` the real server binary, start it again on the
+//! same database, and find every click that got a 302.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Backend, TestDb};
+use qualead::store::{clicks, offers};
+
+fn start(db_url: &str, data: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_qualead"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("QUALEAD_DATA_DIR", data)
+        .env("QUALEAD_BIND", format!("127.0.0.1:{port}"))
+        .env("QUALEAD_SECRET_KEY", "5c".repeat(64))
+        .env("RUST_LOG", "warn")
+        .current_dir(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start qualead")
+}
+
+async fn wait_healthy(port: u16) {
+    let c = reqwest::Client::new();
+    for _ in 0..400 {
+        if let Ok(r) = c.get(format!("http://127.0.0.1:{port}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become healthy");
+}
+
+async fn clicks_survive_kill_9(backend: Backend) {
+    let db = TestDb::new(backend);
+    let data = tempfile::tempdir().expect("tmp");
+    {
+        let pool = qualead::db::connect(&db.url, 1).expect("pool");
+        qualead::db::migrate(&mut pool.get().expect("conn")).expect("migrate");
+    }
+    let seeded =
+        common::seed_offer(&db.url, "https://land.example/?c={click_id}", None, offers::MembershipStatus::Approved);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut server = start(&db.url, data.path(), port);
+    wait_healthy(port).await;
+
+    let redirected: Arc<Mutex<Vec<String>>> = Arc::default();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let url = format!("http://127.0.0.1:{port}/c/{}", seeded.token);
+    let workers: Vec<_> = (0..32)
+        .map(|_| {
+            let (client, url, redirected) = (client.clone(), url.clone(), redirected.clone());
+            tokio::spawn(async move {
+                // Click until the server is gone.
+                while let Ok(r) = client.get(&url).send().await {
+                    if r.status() == reqwest::StatusCode::FOUND
+                        && let Some(loc) = r.headers().get("location").and_then(|v| v.to_str().ok())
+                    {
+                        redirected.lock().expect("lock").push(loc.rsplit("c=").next().unwrap_or_default().to_string());
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let load build up, then pull the plug mid-stream.
+    while redirected.lock().expect("lock").len() < 1500 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reaped");
+    for w in workers {
+        w.await.expect("worker");
+    }
+    let ids = redirected.lock().expect("lock").clone();
+    assert!(ids.len() >= 1500);
+
+    // Start again on the same database: it opens cleanly and holds every click.
+    let mut again = start(&db.url, data.path(), port);
+    wait_healthy(port).await;
+    let pool = qualead::db::connect(&db.url, 1).expect("pool");
+    let mut conn = pool.get().expect("conn");
+    let stored = clicks::count(&mut conn).expect("count");
+    let missing: Vec<&String> = ids.iter().filter(|id| clicks::find(&mut conn, id).expect("query").is_none()).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} redirected clicks are missing, e.g. {:?}",
+        missing.len(),
+        ids.len(),
+        missing.first()
+    );
+    assert!(stored >= ids.len() as i64);
+    again.kill().expect("stop");
+    let _ = again.wait();
+}
+
+both_backends!(clicks_survive_kill_9);
