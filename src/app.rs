@@ -21,6 +21,7 @@ use crate::mail::{self, Mailer, OutboxSignal};
 use crate::metrics::Metrics;
 use crate::store::sessions;
 use crate::tracking::click_writer::ClickWriter;
+use crate::tracking::link_cache::LinkCache;
 use crate::web::ratelimit::RateLimits;
 use crate::web::session_store::DbSessionStore;
 
@@ -32,6 +33,7 @@ pub struct AppState {
     pub limits: RateLimits,
     pub outbox: OutboxSignal,
     pub clicks: ClickWriter,
+    pub links: LinkCache,
 }
 
 /// Content-Security-Policy for every page: our own CSS/JS/images only.
@@ -80,6 +82,7 @@ impl Application {
             limits: RateLimits::default(),
             outbox: OutboxSignal::default(),
             clicks,
+            links: LinkCache::new(Duration::from_secs(config.link_cache_secs)),
         });
 
         let mailer = Mailer::from_config(&config)?;

@@ -30,6 +30,8 @@ pub struct Config {
     pub block_private_targets: bool,
     pub db_pool_size: u32,
     pub workers: usize,
+    /// How long a tracking link (membership + offer) may be served from memory; 0 = never.
+    pub link_cache_secs: u64,
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -135,6 +137,11 @@ impl Config {
             return Err(bad("QUALEAD_WORKERS", "must be at least 1"));
         }
 
+        let link_cache_secs = parse_num::<u64>(&get, "QUALEAD_LINK_CACHE_SECS", 5)?;
+        if link_cache_secs > 300 {
+            return Err(bad("QUALEAD_LINK_CACHE_SECS", "must be at most 300 seconds"));
+        }
+
         Ok(Config {
             database_url,
             bind,
@@ -151,6 +158,7 @@ impl Config {
             block_private_targets,
             db_pool_size,
             workers,
+            link_cache_secs,
         })
     }
 

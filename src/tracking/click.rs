@@ -3,6 +3,8 @@
 //! paused, unapproved or unknown links go to the offer's fallback URL or a friendly
 //! "paused" page, and the reason is recorded with the click.
 
+use std::sync::Arc;
+
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -14,6 +16,7 @@ use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing, ne
 use crate::store::clicks::NewClick;
 use crate::store::now;
 use crate::store::offers::{self, Membership, Offer};
+use crate::tracking::link_cache::{Link, LinkKey};
 use crate::web::client_ip::{client_ip, peer_is_trusted};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -35,15 +38,7 @@ fn param<'a>(pairs: &'a [(String, String)], names: &[&str]) -> &'a str {
 
 async fn by_token(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> HttpResponse {
     let token = token.into_inner();
-    let found = if token.len() > 64 {
-        Ok(None)
-    } else {
-        db::run(&state.pool, move |c| {
-            let Some(m) = offers::membership_by_token(c, &token)? else { return Ok(None) };
-            Ok(offers::find(c, m.offer_id)?.map(|o| (m, o)))
-        })
-        .await
-    };
+    let found = if token.len() > 64 { Ok(None) } else { lookup(&state, LinkKey::Token(token)).await };
     let pairs = query_pairs(&req);
     let subs = [
         param(&pairs, &["sub1"]),
@@ -60,13 +55,7 @@ async fn hasoffers(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
     let offer_id = param(&pairs, &["offer_id"]).parse::<i64>().ok();
     let publisher_id = param(&pairs, &["aff_id"]).parse::<i64>().ok();
     let found = match (offer_id, publisher_id) {
-        (Some(o), Some(p)) => {
-            db::run(&state.pool, move |c| {
-                let Some(m) = offers::membership(c, o, p)? else { return Ok(None) };
-                Ok(offers::find(c, o)?.map(|offer| (m, offer)))
-            })
-            .await
-        }
+        (Some(offer_id), Some(publisher_id)) => lookup(&state, LinkKey::Pair { offer_id, publisher_id }).await,
         _ => Ok(None),
     };
     let subs = [
@@ -77,6 +66,25 @@ async fn hasoffers(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
         param(&pairs, &["aff_sub5", "sub5"]),
     ];
     track(&state, &req, found, subs, param(&pairs, &["source"])).await
+}
+
+/// The link behind a key, from the cache or the database.
+async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crate::error::AppError> {
+    if let Some(hit) = state.links.get(&key) {
+        return Ok(hit);
+    }
+    let k = key.clone();
+    let found = db::run(&state.pool, move |c| {
+        let m = match &k {
+            LinkKey::Token(t) => offers::membership_by_token(c, t)?,
+            LinkKey::Pair { offer_id, publisher_id } => offers::membership(c, *offer_id, *publisher_id)?,
+        };
+        let Some(m) = m else { return Ok(None) };
+        Ok(offers::find(c, m.offer_id)?.map(|o| Arc::new((m, o))))
+    })
+    .await?;
+    state.links.put(key, found.clone());
+    Ok(found)
 }
 
 /// Why a click does not go to the landing page, if it does not.
@@ -94,12 +102,12 @@ fn redirect_reason(m: &Membership, o: &Offer) -> Option<&'static str> {
 async fn track(
     state: &AppState,
     req: &HttpRequest,
-    found: Result<Option<(Membership, Offer)>, crate::error::AppError>,
+    found: Result<Option<Link>, crate::error::AppError>,
     subs: [&str; 5],
     source: &str,
 ) -> HttpResponse {
-    let (membership, offer) = match found {
-        Ok(Some(pair)) => pair,
+    let link = match found {
+        Ok(Some(link)) => link,
         Ok(None) => {
             state.metrics.clicks.with_label_values(&["unknown_link"]).inc();
             return paused_page();
@@ -110,6 +118,7 @@ async fn track(
             return paused_page();
         }
     };
+    let (membership, offer) = &*link;
     let config = &state.config;
     let click_id = new_click_id();
     let subs: Vec<String> = subs.iter().map(|s| clean(s, 255)).collect();
@@ -121,7 +130,7 @@ async fn track(
     } else {
         None
     };
-    let reason = redirect_reason(&membership, &offer);
+    let reason = redirect_reason(membership, offer);
     let click = NewClick {
         click_id: click_id.clone(),
         offer_id: offer.id,

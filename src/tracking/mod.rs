@@ -3,6 +3,7 @@
 
 pub mod click;
 pub mod click_writer;
+pub mod link_cache;
 pub mod links;
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {

@@ -129,6 +129,7 @@ pub fn test_config(db_url: &str, data_dir: &std::path::Path, extra: &[(&str, &st
         ("QUALEAD_WORKERS", "2".into()),
         ("QUALEAD_DB_POOL_SIZE", "6".into()),
         ("QUALEAD_BLOCK_PRIVATE_TARGETS", "false".into()),
+        ("QUALEAD_LINK_CACHE_SECS", "0".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

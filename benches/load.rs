@@ -1,0 +1,220 @@
+//! Load benchmark for the click redirect (`cargo bench --bench load`).
+//!
+//! Starts the real `qualead` release binary on a fresh database (SQLite, and
+//! PostgreSQL when `QUALEAD_BENCH_POSTGRES_URL` names a server to create a database
+//! on), and beside it, in the same run, a bare actix-web handler that answers the
+//! same 302 and does nothing else. Each gets 64 concurrent connections for
+//! `QUALEAD_BENCH_SECS` seconds (default 10). Prints requests per second, p50 and
+//! p99 latency, and the server's resident memory.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, RunQueryDsl};
+use qualead::store::offers::MembershipStatus;
+
+const CONNECTIONS: usize = 64;
+
+struct Figures {
+    requests: usize,
+    errors: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn hammer(url: String, secs: u64) -> Figures {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .expect("client");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(50_000);
+                let mut errors = 0;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    match client.get(&url).send().await {
+                        Ok(r) if r.status() == reqwest::StatusCode::FOUND => lat.push(t.elapsed()),
+                        _ => errors += 1,
+                    }
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.expect("task");
+        all.extend(lat);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
+    Figures { requests: all.len(), errors, rps: all.len() as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99) }
+}
+
+fn bare_server() -> (u16, actix_web::dev::ServerHandle) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = actix_web::HttpServer::new(|| {
+        actix_web::App::new().route(
+            "/c/{token}",
+            actix_web::web::get().to(|| async {
+                actix_web::HttpResponse::Found()
+                    .insert_header(("location", "https://land.example/?c=0123456789abcdefghijkl"))
+                    .finish()
+            }),
+        )
+    })
+    .workers(2)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (port, handle)
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn start_qualead(db_url: &str, data: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_qualead"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("QUALEAD_DATA_DIR", data)
+        .env("QUALEAD_BIND", format!("127.0.0.1:{port}"))
+        .env("QUALEAD_SECRET_KEY", "5c".repeat(64))
+        .env("RUST_LOG", "warn")
+        .current_dir(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start qualead")
+}
+
+async fn wait_healthy(port: u16) {
+    for _ in 0..400 {
+        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("qualead did not start");
+}
+
+fn seed(db_url: &str) -> String {
+    let pool = qualead::db::connect(db_url, 1).expect("pool");
+    qualead::db::migrate(&mut pool.get().expect("conn")).expect("migrate");
+    let mut conn = pool.get().expect("conn");
+    let user = |conn: &mut qualead::db::DbConn, role: &str, email: &str| {
+        qualead::store::users::create(
+            conn,
+            qualead::store::users::UserSpec {
+                email,
+                password_hash: "x",
+                role: role.parse().expect("role"),
+                status: qualead::domain::account::AccountStatus::Active,
+                display_name: "bench",
+                company: "",
+                verified: true,
+            },
+        )
+        .expect("user")
+        .id
+    };
+    let adv = user(&mut conn, "advertiser", "adv@bench.test");
+    let publisher = user(&mut conn, "publisher", "pub@bench.test");
+    let body = qualead::domain::offer::OfferBody {
+        name: "Bench".into(),
+        category: "home".into(),
+        landing_url: "https://land.example/?c={click_id}&s={sub1}".into(),
+        payout_model: "cpl".into(),
+        price: Some("10.00".into()),
+        ..Default::default()
+    };
+    let spec = qualead::domain::offer::validate(&body).expect("offer");
+    let o = qualead::store::offers::create(&mut conn, adv, &spec).expect("offer");
+    use qualead::domain::offer::OfferStatus;
+    qualead::store::offers::set_status(&mut conn, o.id, OfferStatus::Draft, OfferStatus::Active, None)
+        .expect("activate");
+    qualead::store::offers::add_member(&mut conn, o.id, publisher, MembershipStatus::Approved, false)
+        .expect("member")
+        .token
+}
+
+async fn run_backend(name: &str, db_url: &str, secs: u64, bare_port: u16) {
+    let data = tempfile::tempdir().expect("tmp");
+    let token = seed(db_url);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut child = start_qualead(db_url, data.path(), port);
+    wait_healthy(port).await;
+    let pid = child.id();
+
+    // Warm up both, then measure them back to back in the same run.
+    hammer(format!("http://127.0.0.1:{bare_port}/c/x"), 2).await;
+    hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=warm"), 2).await;
+    let bare = hammer(format!("http://127.0.0.1:{bare_port}/c/x"), secs).await;
+    let clicks = hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs).await;
+    let rss = rss_mb(pid);
+
+    let pool = qualead::db::connect(db_url, 1).expect("pool");
+    let stored = qualead::store::clicks::count(&mut pool.get().expect("conn")).expect("count");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    println!("\n== {name}: {CONNECTIONS} connections, {secs} s each ==");
+    println!("{:<28} {:>10} {:>9} {:>9} {:>9} {:>7}", "", "requests", "req/s", "p50 ms", "p99 ms", "errors");
+    for (label, f) in [("bare actix 302", &bare), ("qualead /c/{token}", &clicks)] {
+        println!("{label:<28} {:>10} {:>9.0} {:>9.2} {:>9.2} {:>7}", f.requests, f.rps, f.p50_ms, f.p99_ms, f.errors);
+    }
+    println!("click throughput vs bare handler: {:.0} %", 100.0 * clicks.rps / bare.rps.max(1.0));
+    println!("clicks stored: {stored} (every redirect waits for its batch to commit)");
+    println!("qualead peak resident memory: {rss:.1} MB");
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing useful.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let secs: u64 = std::env::var("QUALEAD_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let (bare_port, bare) = bare_server();
+        let dir = tempfile::tempdir().expect("tmp");
+        let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+        run_backend("SQLite", &sqlite, secs, bare_port).await;
+        if let Ok(admin) = std::env::var("QUALEAD_BENCH_POSTGRES_URL") {
+            let name = format!("qualead_bench_{}", std::process::id());
+            let mut c = diesel::PgConnection::establish(&admin).expect("postgres");
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c).expect("create db");
+            let mut url = url::Url::parse(&admin).expect("url");
+            url.set_path(&name);
+            run_backend("PostgreSQL", url.as_str(), secs, bare_port).await;
+            diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")).execute(&mut c).expect("drop db");
+        }
+        bare.stop(true).await;
+    });
+}

@@ -1,0 +1,69 @@
+//! A short-lived, process-local cache of tracking links (membership + offer), so a
+//! click costs no reads, only its share of a batched write. Read-mostly data with a
+//! short TTL, as DESIGN §1 allows: a paused offer or a new approval reaches clicks
+//! within `QUALEAD_LINK_CACHE_SECS` seconds. Nothing exact is decided from it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::store::offers::{Membership, Offer};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LinkKey {
+    Token(String),
+    Pair { offer_id: i64, publisher_id: i64 },
+}
+
+pub type Link = Arc<(Membership, Offer)>;
+
+pub struct LinkCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<LinkKey, (Instant, Option<Link>)>>,
+}
+
+/// Past this many entries the cache starts over (bounded memory under token spraying).
+const MAX_ENTRIES: usize = 100_000;
+
+impl LinkCache {
+    pub fn new(ttl: Duration) -> LinkCache {
+        LinkCache { ttl, entries: Mutex::new(HashMap::new()) }
+    }
+
+    /// A fresh entry: `Some(None)` is a cached "no such link".
+    pub fn get(&self, key: &LinkKey) -> Option<Option<Link>> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.lock().ok()?;
+        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
+    }
+
+    pub fn put(&self, key: LinkKey, value: Option<Link>) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key, (Instant::now(), value));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_ttl_caches_nothing() {
+        let c = LinkCache::new(Duration::ZERO);
+        c.put(LinkKey::Token("t".into()), None);
+        assert!(c.get(&LinkKey::Token("t".into())).is_none());
+        let c = LinkCache::new(Duration::from_secs(60));
+        c.put(LinkKey::Token("t".into()), None);
+        assert_eq!(c.get(&LinkKey::Token("t".into())).map(|v| v.is_none()), Some(true));
+        assert!(c.get(&LinkKey::Pair { offer_id: 1, publisher_id: 2 }).is_none());
+    }
+}
