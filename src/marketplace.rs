@@ -140,6 +140,13 @@ pub fn change_status(
     let actor =
         if who.role() == Role::Admin && offer.advertiser_id != who.user.id { Actor::Admin } else { Actor::Owner };
     offer::transition(from, to, actor).map_err(|m| AppError::conflict("invalid_transition", m))?;
+    // A review decision is only made through `review_offer`, which carries its note.
+    if from == OfferStatus::PendingReview && to != OfferStatus::Archived && note.is_none() {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            "This offer waits for review: approve or reject it with a review.",
+        ));
+    }
     if !offers::set_status(conn, id, from, to, note)? {
         return Err(AppError::conflict("stale_offer", "The offer changed meanwhile; reload and try again."));
     }

@@ -92,6 +92,7 @@ async fn paused_unapproved_and_unknown_links_never_error(backend: Backend) {
     offers::set_status(&mut conn, s.offer_id, OfferStatus::Active, OfferStatus::Paused, None).expect("pause");
     let r = client().get(app.url(&format!("/c/{}", s.token))).send().await.expect("click");
     assert_eq!((r.status(), location(&r)), (StatusCode::FOUND, "https://fallback.example/".to_string()));
+    assert!(r.headers().get("set-cookie").is_none(), "a fallback click sets no pixel cookie");
     assert_eq!(clicks::count(&mut conn).expect("count"), 1, "the click is recorded");
     let paused = clicks::latest(&mut conn).expect("q").expect("click");
     assert_eq!(paused.redirect_reason.as_deref(), Some("offer_paused"));

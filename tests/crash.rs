@@ -71,7 +71,11 @@ async fn clicks_survive_kill_9(backend: Backend) {
         })
         .collect();
     // Let load build up, then pull the plug mid-stream.
-    while redirected.lock().expect("lock").len() < 1500 {
+    for waited in 0.. {
+        if redirected.lock().expect("lock").len() >= 1500 {
+            break;
+        }
+        assert!(waited < 3000, "the server stopped redirecting before 1500 clicks");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.kill().expect("SIGKILL");

@@ -225,6 +225,8 @@ async fn permission_matrix(backend: Backend) {
     call(&app, Method::POST, &a, &format!("/offers/{id}/submit"), None).await;
     let (s, _) = call(&app, Method::POST, &b, &format!("/admin/offers/{id}/approve"), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "only admins review");
+    let (s, _) = call(&app, Method::PATCH, &admin, &format!("/offers/{id}"), Some(json!({"status":"active"}))).await;
+    assert_eq!(s, StatusCode::CONFLICT, "a PATCH cannot stand in for a review");
     let (s, rejected) = call(&app, Method::POST, &admin, &format!("/admin/offers/{id}/reject"), None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a rejection needs a note: {rejected}");
     call(&app, Method::POST, &admin, &format!("/admin/offers/{id}/approve"), None).await;

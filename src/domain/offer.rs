@@ -275,6 +275,16 @@ pub fn url_problem(raw: &str, macros: &[&str]) -> Option<String> {
     if raw.len() > 2000 {
         return Some("Use at most 2000 characters.".into());
     }
+    // Macros may fill the path, query and fragment, never the scheme or the host:
+    // `https://{sub1}/` would let anyone send our tracking domain's traffic anywhere.
+    let authority_end = raw
+        .find("://")
+        .map(|i| i + 3)
+        .and_then(|start| raw[start..].find(['/', '?', '#']).map(|e| start + e))
+        .unwrap_or(raw.len());
+    if raw[..authority_end].contains('{') {
+        return Some("Macros are allowed in the path and query, not in the scheme or host.".into());
+    }
     let mut plain = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(open) = rest.find('{') {
@@ -645,6 +655,9 @@ mod tests {
             "https://a.example/{nope}",
             "https://a.example/{click_id",
             "",
+            "https://{sub1}/",
+            "https://a.{sub1}.example/x",
+            "{source}://a.example/",
         ] {
             assert!(url_problem(bad, LANDING_MACROS).is_some(), "{bad}");
         }

@@ -77,6 +77,10 @@ pub fn mark_sent(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
         .set((
             email_outbox::status.eq("sent"),
             email_outbox::sent_at.eq(Some(t)),
+            // The bodies may hold live one-time links (reset, verification): once
+            // delivered, the database keeps only who got what subject when.
+            email_outbox::text_body.eq(""),
+            email_outbox::html_body.eq(""),
             email_outbox::attempts.eq(email_outbox::attempts + 1),
             email_outbox::last_error.eq(None::<String>),
         ))

@@ -168,6 +168,12 @@ async fn track(
         Some(_) => offer.fallback_url.clone(),
     };
     let Some(target) = target else { return paused_page() };
+    let mut response = HttpResponse::Found();
+    response.insert_header((header::LOCATION, target)).insert_header((header::CACHE_CONTROL, "no-store"));
+    if reason.is_some() {
+        // A fallback click must not overwrite the cookie of a click that counts.
+        return response.finish();
+    }
     let secure = config.secure_cookies();
     let days = i64::from(offer.terms().conversion_window_days.max(1));
     let cookie = Cookie::build(click_cookie_name(offer.id), click_id)
@@ -177,11 +183,7 @@ async fn track(
         .same_site(if secure { SameSite::None } else { SameSite::Lax })
         .max_age(Duration::days(days))
         .finish();
-    HttpResponse::Found()
-        .insert_header((header::LOCATION, target))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .cookie(cookie)
-        .finish()
+    response.cookie(cookie).finish()
 }
 
 /// Shown instead of an error when a link leads nowhere right now.

@@ -69,13 +69,23 @@ async fn run(pool: DbPool, mut rx: mpsc::Receiver<Job>, mut shutdown: watch::Rec
 async fn commit(pool: &DbPool, batch: Vec<Job>) {
     let (rows, acks): (Vec<NewClick>, Vec<oneshot::Sender<bool>>) = batch.into_iter().unzip();
     let n = rows.len();
-    let ok = match db::run(pool, move |c| Ok(clicks::insert_batch(c, &rows)?)).await {
-        Ok(_) => true,
-        Err(e) => {
-            tracing::error!(error = %e, clicks = n, "click batch failed to commit");
-            false
+    // A busy database or an exhausted pool is usually momentary: retry with backoff
+    // before a click is reported as not stored.
+    let rows = std::sync::Arc::new(rows);
+    let mut ok = false;
+    for attempt in 0..4u32 {
+        let batch = rows.clone();
+        match db::run(pool, move |c| Ok(clicks::insert_batch(c, &batch)?)).await {
+            Ok(_) => {
+                ok = true;
+                break;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, clicks = n, attempt, "click batch failed to commit");
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
         }
-    };
+    }
     for ack in acks {
         let _ = ack.send(ok);
     }

@@ -283,7 +283,9 @@ async fn login_form(ctx: Ctx, q: web::Query<NextQuery>) -> AppResult<HttpRespons
 
 /// Only same-site paths may be a post-login target (no `//evil.example`).
 fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    // Browsers drop tabs and newlines from URLs, so `/\t/evil` would become `//evil`.
+    let plain = !next.chars().any(|c| c.is_control() || c == '\\');
+    (plain && next.starts_with('/') && !next.starts_with("//")).then_some(next)
 }
 
 async fn login_submit(ctx: Ctx, CsrfForm(mut form): CsrfForm<LoginForm>) -> AppResult<HttpResponse> {
@@ -475,6 +477,8 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), None);
         assert_eq!(safe_next("https://evil.example"), None);
         assert_eq!(safe_next("/\\evil.example"), None);
+        assert_eq!(safe_next("/\t/evil.example"), None);
+        assert_eq!(safe_next("/\n/evil.example"), None);
         assert_eq!(safe_next(""), None);
     }
 }
