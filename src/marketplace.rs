@@ -334,6 +334,42 @@ pub fn set_publisher_postback(conn: &mut DbConn, who: &Acting, offer_id: i64, te
 pub const PUBLISHER_POSTBACK_MACROS: &[&str] =
     &["click_id", "sub1", "sub2", "sub3", "sub4", "sub5", "lead_id", "offer_id", "status", "payout", "event"];
 
+/// What an offer pays: a fixed amount per lead or action, or a share of each sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pay {
+    Fixed { minor: i64, unit: &'static str },
+    Share { bps: i64 },
+}
+
+impl Pay {
+    /// The advertiser's price; `None` when the offer carries none for its model.
+    pub fn price(o: &Offer) -> Option<Pay> {
+        match o.model() {
+            offer::PayoutModel::Cps => o.rate_bps.map(|r| Pay::Share { bps: i64::from(r) }),
+            m => o
+                .price_minor
+                .map(|minor| Pay::Fixed { minor, unit: if m == offer::PayoutModel::Cpa { "action" } else { "lead" } }),
+        }
+    }
+
+    /// The publisher's payout: the price less the fee, rounded as DESIGN §8 says.
+    pub fn after_fee(self, fee_bps: i64) -> Pay {
+        match self {
+            Pay::Fixed { minor, unit } => Pay::Fixed { minor: offer::split_price(minor, fee_bps).1, unit },
+            Pay::Share { bps } => Pay::Share { bps: offer::split_price(bps, fee_bps).1 },
+        }
+    }
+}
+
+impl std::fmt::Display for Pay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pay::Fixed { minor, unit } => write!(f, "{} per {unit}", crate::domain::money::format_minor(*minor)),
+            Pay::Share { bps } => write!(f, "{}.{:02} % of each sale", bps / 100, bps % 100),
+        }
+    }
+}
+
 /// Effective fee of an offer: its override, else the platform default.
 pub fn fee_bps(offer: &Offer, platform_default: i64) -> i64 {
     offer.fee_bps.map(i64::from).unwrap_or(platform_default)

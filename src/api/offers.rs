@@ -10,7 +10,7 @@ use crate::domain::account::Role;
 use crate::domain::money::format_minor;
 use crate::domain::offer::{self, Caps, OfferBody, OfferStatus, PayoutModel, Terms};
 use crate::error::{ApiError, ApiResult, AppError};
-use crate::marketplace::{self, Acting};
+use crate::marketplace::{self, Acting, Pay};
 use crate::store::offers::{self, MarketFilter, Membership, Offer};
 use crate::store::settings;
 use crate::store::users::User;
@@ -100,9 +100,10 @@ pub fn offer_json(
     let role = viewer.role();
     let owner_view = role == Role::Admin || o.advertiser_id == viewer.id;
     let fee = marketplace::fee_bps(o, fee_default);
-    let (payout, payout_rate) = match o.model() {
-        PayoutModel::Cps => (None, o.rate_bps.map(|r| offer::split_price(i64::from(r), fee).1)),
-        _ => (o.price_minor.map(|p| format_minor(offer::split_price(p, fee).1)), None),
+    let (payout, payout_rate) = match Pay::price(o).map(|p| p.after_fee(fee)) {
+        Some(Pay::Fixed { minor, .. }) => (Some(format_minor(minor)), None),
+        Some(Pay::Share { bps }) => (None, Some(bps)),
+        None => (None, None),
     };
     let show_payout = role != Role::Advertiser;
     let body = o.body();
@@ -281,9 +282,6 @@ async fn admin_reject(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body
 }
 
 async fn review(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: Bytes) -> ApiResult<HttpResponse> {
-    if api.user.role() != Role::Admin {
-        return Err(ApiError(AppError::Forbidden));
-    }
     let note: NoteBody = optional_json(&body)?;
     offer_op(&api, &req, actix_web::http::StatusCode::OK, move |c, who| {
         marketplace::review_offer(c, who, id, approve, &note.note)

@@ -14,7 +14,6 @@ use crate::mail::{self, templates::AccountStatusChanged};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::users::{self, CreateUserError, User, UserSpec};
 use crate::store::{outbox, sessions, settings};
-use crate::web::advertiser::acting;
 use crate::web::auth::hash_password;
 use crate::web::context::{AdminCtx, FormErrors, Page, redirect, render, render_status};
 use crate::web::csrf::CsrfForm;
@@ -125,7 +124,7 @@ async fn create_admin(a: AdminCtx, CsrfForm(mut form): CsrfForm<NewAdminForm>) -
     if errors.is_empty() {
         let hash = hash_password(form.password.clone()).await?;
         let name = form.display_name.trim().to_string();
-        let actor = acting(&a.ctx, &a.user);
+        let actor = a.ctx.acting(&a.user);
         let created = db::run(a.ctx.pool(), move |c| {
             c.write_tx(|c| {
                 let user = match users::create(
@@ -179,7 +178,7 @@ async fn set_status(
     if target_id == a.user.id {
         return Err(AppError::conflict("own_account", "You cannot change the status of your own account."));
     }
-    let actor = acting(&a.ctx, &a.user);
+    let actor = a.ctx.acting(&a.user);
     let login_link = a.ctx.state.config.url("/login");
     db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
@@ -216,7 +215,7 @@ struct SettingsForm {
 
 async fn update_settings(a: AdminCtx, CsrfForm(form): CsrfForm<SettingsForm>) -> AppResult<HttpResponse> {
     let value = if form.require_account_approval.is_some() { "true" } else { "false" };
-    let actor = acting(&a.ctx, &a.user);
+    let actor = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
             settings::set(c, settings::REQUIRE_ACCOUNT_APPROVAL, value)?;

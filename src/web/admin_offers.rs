@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::marketplace;
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::settings;
-use crate::web::advertiser::{acting, price_label};
+use crate::web::advertiser::price_label;
 use crate::web::context::{AdminCtx, Page, redirect, render};
 use crate::web::csrf::CsrfForm;
 
@@ -107,7 +107,7 @@ struct ReviewForm {
 async fn review(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<ReviewForm>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let approve = form.decision == "approve";
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::review_offer(c, &who, id, approve, &form.note)))
         .await
     {
@@ -152,7 +152,7 @@ fn parse_fee(raw: &str) -> AppResult<Option<i32>> {
 async fn set_fee(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<FeeForm>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let fee = parse_fee(&form.fee_bps)?;
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::set_offer_fee(c, &who, id, fee))).await?;
     a.ctx.flash("success", "Fee saved. It applies to leads accepted from now on.");
     Ok(redirect(&format!("/admin/offers/{id}")))
@@ -160,7 +160,7 @@ async fn set_fee(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<Fee
 
 async fn set_default_fee(a: AdminCtx, CsrfForm(form): CsrfForm<FeeForm>) -> AppResult<HttpResponse> {
     let fee = parse_fee(&form.fee_bps)?.ok_or_else(|| AppError::invalid("Enter the default fee in basis points."))?;
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
             settings::set(c, settings::PLATFORM_FEE_BPS, &fee.to_string())?;
@@ -184,7 +184,7 @@ async fn set_status(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
     a.ctx.flash("success", format!("Offer is now {}.", to.as_str()));
     Ok(redirect(&format!("/admin/offers/{id}")))
@@ -202,7 +202,7 @@ async fn decide(
 ) -> AppResult<HttpResponse> {
     let (id, pid) = path.into_inner();
     let approve = form.decision == "approve";
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, "")))
         .await?;
     a.ctx.state.outbox.wake();

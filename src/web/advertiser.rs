@@ -7,10 +7,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
-use crate::domain::money::format_minor;
 use crate::domain::offer::{self, CATEGORIES, OfferBody, OfferStatus, Terms};
 use crate::error::{AppError, AppResult};
-use crate::marketplace::{self, Acting};
+use crate::marketplace::{self, Pay};
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::users::User;
 use crate::tracking::links;
@@ -32,18 +31,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/advertiser/offers/{id}/publishers/{pid}", web::post().to(decide));
 }
 
-/// What the marketplace operations need to know about the person acting.
-pub fn acting(ctx: &Ctx, user: &User) -> Acting {
-    Acting { user: user.clone(), ip: Some(ctx.ip.to_string()), base_url: ctx.state.config.base_url.to_string() }
-}
-
 /// A one-line description of what an offer pays, for lists.
 pub fn price_label(o: &Offer) -> String {
-    match (o.price_minor, o.rate_bps) {
-        (_, Some(bps)) if o.payout_model == "cps" => format!("{}.{:02} % of each sale", bps / 100, bps % 100),
-        (Some(p), _) => format!("{} per {}", format_minor(p), if o.payout_model == "cpa" { "action" } else { "lead" }),
-        _ => "—".into(),
-    }
+    Pay::price(o).map(|p| p.to_string()).unwrap_or_else(|| "—".into())
 }
 
 #[derive(Template)]
@@ -123,7 +113,7 @@ async fn create(a: AdvertiserCtx, CsrfForm(pairs): CsrfForm<Vec<(String, String)
         Ok(b) => b,
         Err(e) => return form_page(&a.ctx, StatusCode::UNPROCESSABLE_ENTITY, form, e.into(), None),
     };
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     let submit = form.intent == "submit";
     let result = db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
@@ -167,7 +157,7 @@ async fn update(
         Ok(b) => b,
         Err(e) => return form_page(&a.ctx, StatusCode::UNPROCESSABLE_ENTITY, form, e.into(), Some(id)),
     };
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::update_offer(c, &who, id, &body))).await {
         Ok(_) => {
             a.ctx.flash("success", "Offer saved.");
@@ -219,7 +209,7 @@ async fn set_status(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
     a.ctx.state.outbox.wake();
     let msg = match to {
@@ -272,7 +262,7 @@ async fn invite(
     CsrfForm(form): CsrfForm<InviteForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::invite(c, &who, id, &form.email))).await {
         Ok(_) => {
             a.ctx.state.outbox.wake();
@@ -298,7 +288,7 @@ async fn decide(
 ) -> AppResult<HttpResponse> {
     let (id, pid) = path.into_inner();
     let approve = form.decision == "approve";
-    let who = acting(&a.ctx, &a.user);
+    let who = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, &form.note))
     })

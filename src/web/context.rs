@@ -101,6 +101,15 @@ impl Ctx {
     pub fn pool(&self) -> &db::DbPool {
         &self.state.pool
     }
+
+    /// What the marketplace operations need to know about the person acting.
+    pub fn acting(&self, user: &User) -> crate::marketplace::Acting {
+        crate::marketplace::Acting {
+            user: user.clone(),
+            ip: Some(self.ip.to_string()),
+            base_url: self.state.config.base_url.to_string(),
+        }
+    }
 }
 
 impl FromRequest for Ctx {

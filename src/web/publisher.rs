@@ -7,15 +7,13 @@ use serde::Deserialize;
 
 use crate::api::offers::ListQuery;
 use crate::db;
-use crate::domain::money::format_minor;
-use crate::domain::offer::{self, CATEGORIES, PayoutModel};
+use crate::domain::offer::{self, CATEGORIES};
 use crate::error::{AppError, AppResult};
-use crate::marketplace::{self, PUBLISHER_POSTBACK_MACROS};
+use crate::marketplace::{self, PUBLISHER_POSTBACK_MACROS, Pay};
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::settings;
 use crate::store::users::User;
 use crate::tracking::links;
-use crate::web::advertiser::acting;
 use crate::web::context::{Page, PublisherCtx, redirect, render};
 use crate::web::csrf::{CsrfForm, NoFields};
 
@@ -30,16 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// What a publisher earns on an offer, after the platform fee.
 fn payout_label(o: &Offer, fee_bps: i64) -> String {
-    match o.model() {
-        PayoutModel::Cps => {
-            let r = o.rate_bps.map(|r| offer::split_price(i64::from(r), fee_bps).1).unwrap_or(0);
-            format!("{}.{:02} % of each sale", r / 100, r % 100)
-        }
-        m => {
-            let p = o.price_minor.map(|p| offer::split_price(p, fee_bps).1).unwrap_or(0);
-            format!("{} per {}", format_minor(p), if m == PayoutModel::Cpa { "action" } else { "lead" })
-        }
-    }
+    Pay::price(o).map(|p| p.after_fee(fee_bps).to_string()).unwrap_or_else(|| "—".into())
 }
 
 /// The links of one approved membership, as shown to its publisher.
@@ -151,7 +140,7 @@ async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> 
 
 async fn join(p: PublisherCtx, path: web::Path<i64>, CsrfForm(_): CsrfForm<NoFields>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let who = acting(&p.ctx, &p.user);
+    let who = p.ctx.acting(&p.user);
     let m = db::run(p.ctx.pool(), move |c| c.write_tx(|c| marketplace::join(c, &who, id))).await?;
     p.ctx.state.outbox.wake();
     p.ctx.flash(
@@ -177,7 +166,7 @@ async fn set_postback(
     CsrfForm(form): CsrfForm<PostbackForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let who = acting(&p.ctx, &p.user);
+    let who = p.ctx.acting(&p.user);
     match db::run(p.ctx.pool(), move |c| marketplace::set_publisher_postback(c, &who, id, &form.postback_template))
         .await
     {
