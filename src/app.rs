@@ -21,6 +21,7 @@ use crate::mail::{self, Mailer, OutboxSignal};
 use crate::metrics::Metrics;
 use crate::store::sessions;
 use crate::tracking::click_writer::ClickWriter;
+use crate::tracking::intake::IntakeWriter;
 use crate::tracking::link_cache::LinkCache;
 use crate::web::ratelimit::RateLimits;
 use crate::web::session_store::DbSessionStore;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub limits: RateLimits,
     pub outbox: OutboxSignal,
     pub clicks: ClickWriter,
+    pub intake: IntakeWriter,
     pub links: LinkCache,
 }
 
@@ -75,6 +77,7 @@ impl Application {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (clicks, click_writer) = ClickWriter::start(pool.clone(), shutdown_rx.clone());
+        let (intake, intake_writer) = IntakeWriter::start(pool.clone(), config.clone(), shutdown_rx.clone());
         let state = web::Data::new(AppState {
             config: config.clone(),
             pool: pool.clone(),
@@ -82,6 +85,7 @@ impl Application {
             limits: RateLimits::default(),
             outbox: OutboxSignal::default(),
             clicks,
+            intake,
             links: LinkCache::new(Duration::from_secs(config.link_cache_secs)),
         });
 
@@ -89,6 +93,7 @@ impl Application {
         let from = config.mail_from.parse().context("QUALEAD_MAIL_FROM")?;
         let workers = vec![
             click_writer,
+            intake_writer,
             tokio::spawn(mail::run_outbox_worker(
                 pool.clone(),
                 mailer,

@@ -11,6 +11,7 @@ pub struct Metrics {
     pub email_failed: IntGauge,
     /// Clicks by outcome: `landing`, a fallback reason, `unknown_link`, `not_stored`.
     pub clicks: IntCounterVec,
+    pub conversions: IntCounterVec,
 }
 
 impl Metrics {
@@ -29,11 +30,14 @@ impl Metrics {
         let email_failed = IntGauge::new("email_queue_failed", "E-mails given up on after every retry")?;
         let clicks = IntCounterVec::new(Opts::new("clicks_total", "Tracking-link clicks by outcome"), &["outcome"])?;
         registry.register(Box::new(clicks.clone()))?;
+        let conversions =
+            IntCounterVec::new(Opts::new("conversions_total", "Conversions by intake outcome"), &["outcome"])?;
+        registry.register(Box::new(conversions.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(email_queued.clone()))?;
         registry.register(Box::new(email_failed.clone()))?;
-        Ok(Metrics { registry, http_requests, http_duration, email_queued, email_failed, clicks })
+        Ok(Metrics { registry, http_requests, http_duration, email_queued, email_failed, clicks, conversions })
     }
 
     pub fn observe(&self, method: &str, status: u16, seconds: f64) {

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`: API-key authentication and JSON errors.
 
+pub mod leads;
 pub mod offers;
 
 use actix_web::dev::Payload;
@@ -32,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/me", web::get().to(me))
             .route("/openapi.json", web::get().to(openapi))
             .configure(offers::routes)
+            .configure(leads::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError(AppError::NotFound)) })),
     );
 }

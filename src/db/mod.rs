@@ -24,6 +24,19 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Run the same diesel expression on whichever backend a connection is, for the
+/// few statements `MultiConnection` cannot express (batch inserts, upserts):
+/// `per_backend!(conn, c => diesel::insert_into(t).values(rows).execute(c))`.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Postgres($c) => $body,
+        }
+    };
+}
+
 /// Which engine a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -93,16 +93,6 @@ diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(user_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    users,
-    sessions,
-    api_keys,
-    user_tokens,
-    email_outbox,
-    audit_log,
-    settings,
-);
-
 diesel::table! {
     offers (id) {
         id -> BigInt,
@@ -155,7 +145,6 @@ diesel::table! {
 diesel::joinable!(offers -> users (advertiser_id));
 diesel::joinable!(offer_publishers -> offers (offer_id));
 diesel::joinable!(offer_publishers -> users (publisher_id));
-diesel::allow_tables_to_appear_in_same_query!(offers, offer_publishers, users);
 
 diesel::table! {
     clicks (id) {
@@ -175,8 +164,178 @@ diesel::table! {
         country -> Nullable<Text>,
         redirect_reason -> Nullable<Text>,
         created_at -> Timestamp,
+        is_unique -> Bool,
     }
 }
 
 diesel::joinable!(clicks -> offers (offer_id));
-diesel::allow_tables_to_appear_in_same_query!(clicks, offers);
+
+diesel::table! {
+    leads (id) {
+        id -> BigInt,
+        offer_id -> BigInt,
+        publisher_id -> BigInt,
+        advertiser_id -> BigInt,
+        click_id -> Nullable<Text>,
+        channel -> Text,
+        event -> Text,
+        txid -> Nullable<Text>,
+        dedupe_key -> Text,
+        status -> Text,
+        reasons -> Text,
+        amount_minor -> Nullable<BigInt>,
+        price_minor -> BigInt,
+        fee_minor -> BigInt,
+        payout_minor -> BigInt,
+        fee_bps -> Integer,
+        fields -> Text,
+        consent -> Bool,
+        sub1 -> Text,
+        sub2 -> Text,
+        sub3 -> Text,
+        sub4 -> Text,
+        sub5 -> Text,
+        source -> Text,
+        country -> Nullable<Text>,
+        ip -> Text,
+        click_at -> Nullable<Timestamp>,
+        score -> Nullable<Integer>,
+        hold_until -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lead_events (id) {
+        id -> BigInt,
+        lead_id -> BigInt,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<BigInt>,
+        reason -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    intake_rejections (id) {
+        id -> BigInt,
+        offer_id -> BigInt,
+        publisher_id -> BigInt,
+        click_id -> Nullable<Text>,
+        channel -> Text,
+        event -> Text,
+        txid -> Nullable<Text>,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_transactions (id) {
+        id -> BigInt,
+        kind -> Text,
+        lead_id -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        memo -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_entries (id) {
+        id -> BigInt,
+        transaction_id -> BigInt,
+        account -> Text,
+        amount_minor -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_balances (account) {
+        account -> Text,
+        balance_minor -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cap_counters (offer_id, publisher_id, period) {
+        offer_id -> BigInt,
+        publisher_id -> BigInt,
+        period -> Text,
+        leads -> BigInt,
+        spend_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollups (hour, offer_id, publisher_id, sub1) {
+        hour -> Timestamp,
+        offer_id -> BigInt,
+        publisher_id -> BigInt,
+        sub1 -> Text,
+        clicks -> BigInt,
+        unique_clicks -> BigInt,
+        leads -> BigInt,
+        intake_rejected -> BigInt,
+        pending -> BigInt,
+        approved -> BigInt,
+        rejected -> BigInt,
+        disputed -> BigInt,
+        reversed -> BigInt,
+        price_minor -> BigInt,
+        approved_price_minor -> BigInt,
+        approved_payout_minor -> BigInt,
+        approved_fee_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    postback_deliveries (id) {
+        id -> BigInt,
+        lead_id -> BigInt,
+        offer_id -> BigInt,
+        publisher_id -> BigInt,
+        event -> Text,
+        url -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        response_code -> Nullable<Integer>,
+        last_error -> Text,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(leads -> offers (offer_id));
+diesel::joinable!(lead_events -> leads (lead_id));
+diesel::joinable!(ledger_entries -> ledger_transactions (transaction_id));
+diesel::joinable!(postback_deliveries -> leads (lead_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    api_keys,
+    user_tokens,
+    email_outbox,
+    audit_log,
+    settings,
+    offers,
+    offer_publishers,
+    clicks,
+    leads,
+    lead_events,
+    intake_rejections,
+    ledger_transactions,
+    ledger_entries,
+    ledger_balances,
+    cap_counters,
+    rollups,
+    postback_deliveries,
+);

@@ -2,6 +2,7 @@
 //! stay thin around these.
 
 pub mod account;
+pub mod intake;
 pub mod money;
 pub mod offer;
 pub mod tracking;

@@ -22,7 +22,7 @@ pub struct ClickValues<'a> {
     pub source: &'a str,
 }
 
-fn encode(v: &str) -> String {
+pub fn encode(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
@@ -45,6 +45,34 @@ pub fn fill_landing(template: &str, v: &ClickValues<'_>) -> String {
         let sep =
             if base.contains('?') { if base.ends_with('?') || base.ends_with('&') { "" } else { "&" } } else { "?" };
         out = format!("{base}{sep}click_id={}{fragment}", encode(v.click_id));
+    }
+    out
+}
+
+/// The values a publisher's postback URL macros are replaced with (DESIGN §5).
+#[derive(Debug, Clone, Default)]
+pub struct PostbackValues<'a> {
+    pub click_id: &'a str,
+    pub subs: [&'a str; 5],
+    pub lead_id: i64,
+    pub offer_id: i64,
+    pub status: &'a str,
+    /// Decimal string, e.g. `10.80`.
+    pub payout: &'a str,
+    pub event: &'a str,
+}
+
+/// Fill a publisher's postback template; values are URL-encoded.
+pub fn fill_postback(template: &str, v: &PostbackValues<'_>) -> String {
+    let mut out = template
+        .replace("{click_id}", &encode(v.click_id))
+        .replace("{lead_id}", &v.lead_id.to_string())
+        .replace("{offer_id}", &v.offer_id.to_string())
+        .replace("{status}", &encode(v.status))
+        .replace("{payout}", &encode(v.payout))
+        .replace("{event}", &encode(v.event));
+    for (i, sub) in v.subs.iter().enumerate() {
+        out = out.replace(&format!("{{sub{}}}", i + 1), &encode(sub));
     }
     out
 }

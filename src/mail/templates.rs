@@ -95,6 +95,13 @@ email!(
     html = "email/membership_decided.html"
 );
 
+email!(
+    OfferPausedLowBalance { name: String, offer_name: String, balance: String, price: String, link: String },
+    subject = |m| format!("\"{}\" is paused: your balance is too low", m.offer_name),
+    text = "email/offer_paused.txt",
+    html = "email/offer_paused.html"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

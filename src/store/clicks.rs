@@ -3,8 +3,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use std::collections::BTreeMap;
+
 use crate::db::DbConn;
 use crate::db::schema::clicks;
+use crate::per_backend;
+use crate::store::rollups::{self, Delta};
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = clicks)]
@@ -24,6 +28,7 @@ pub struct NewClick {
     pub country: Option<String>,
     pub redirect_reason: Option<String>,
     pub created_at: NaiveDateTime,
+    pub is_unique: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -45,19 +50,33 @@ pub struct Click {
     pub country: Option<String>,
     pub redirect_reason: Option<String>,
     pub created_at: NaiveDateTime,
+    pub is_unique: bool,
 }
 
-/// Insert a batch in one transaction: one multi-row INSERT per chunk. Batch inserts
-/// are one of the places where the two backends need their own arm.
+/// Insert a batch in one transaction: one multi-row INSERT per chunk (batch inserts
+/// are one of the places where the two backends need their own arm), and the
+/// batch's counts added to the hourly rollups.
 pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize> {
     // SQLite allows 32766 bound parameters per statement; 15 columns × 1000 rows fits both.
     conn.write_tx(|conn| {
         let mut n = 0;
         for chunk in batch.chunks(1000) {
-            n += match conn {
-                DbConn::Sqlite(c) => diesel::insert_into(clicks::table).values(chunk).execute(c)?,
-                DbConn::Postgres(c) => diesel::insert_into(clicks::table).values(chunk).execute(c)?,
+            n += per_backend!(&mut *conn, c => diesel::insert_into(clicks::table).values(chunk).execute(c))?;
+        }
+        let mut deltas: BTreeMap<rollups::Key, Delta> = BTreeMap::new();
+        for click in batch {
+            let key = rollups::Key {
+                hour: rollups::hour_of(click.created_at),
+                offer_id: click.offer_id,
+                publisher_id: click.publisher_id,
+                sub1: click.sub1.clone(),
             };
+            let d = deltas.entry(key).or_default();
+            d.clicks += 1;
+            d.unique_clicks += i64::from(click.is_unique);
+        }
+        for (key, delta) in &deltas {
+            rollups::add(conn, key, *delta)?;
         }
         Ok(n)
     })

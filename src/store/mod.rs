@@ -3,9 +3,14 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod caps;
 pub mod clicks;
+pub mod leads;
+pub mod ledger;
 pub mod offers;
 pub mod outbox;
+pub mod postbacks;
+pub mod rollups;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;

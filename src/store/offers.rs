@@ -217,6 +217,11 @@ pub fn set_postback_ips(conn: &mut DbConn, id: i64, ips: &str) -> QueryResult<us
         .execute(conn)
 }
 
+/// The offer a postback token belongs to.
+pub fn by_postback_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Offer>> {
+    offers::table.filter(offers::postback_token.eq(token)).select(Offer::as_select()).first(conn).optional()
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Offer>> {
     offers::table.find(id).select(Offer::as_select()).first(conn).optional()
 }

@@ -14,9 +14,9 @@ use crate::db;
 use crate::domain::offer::OfferStatus;
 use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing, new_click_id};
 use crate::store::clicks::NewClick;
-use crate::store::now;
-use crate::store::offers::{self, Membership, Offer};
-use crate::tracking::link_cache::{Link, LinkKey};
+use crate::store::offers;
+use crate::store::{caps, now};
+use crate::tracking::link_cache::{Link, LinkInfo, LinkKey};
 use crate::web::client_ip::{client_ip, peer_is_trusted};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -69,7 +69,7 @@ async fn hasoffers(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
 }
 
 /// The link behind a key, from the cache or the database.
-async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crate::error::AppError> {
+pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crate::error::AppError> {
     if let Some(hit) = state.links.get(&key) {
         return Ok(hit);
     }
@@ -79,8 +79,10 @@ async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crate::e
             LinkKey::Token(t) => offers::membership_by_token(c, t)?,
             LinkKey::Pair { offer_id, publisher_id } => offers::membership(c, *offer_id, *publisher_id)?,
         };
-        let Some(m) = m else { return Ok(None) };
-        Ok(offers::find(c, m.offer_id)?.map(|o| Arc::new((m, o))))
+        let Some(membership) = m else { return Ok(None) };
+        let Some(offer) = offers::find(c, membership.offer_id)? else { return Ok(None) };
+        let capped = caps::full(c, &offer, membership.publisher_id, now())?;
+        Ok(Some(Arc::new(LinkInfo { membership, offer, capped })))
     })
     .await?;
     state.links.put(key, found.clone());
@@ -88,11 +90,12 @@ async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crate::e
 }
 
 /// Why a click does not go to the landing page, if it does not.
-fn redirect_reason(m: &Membership, o: &Offer) -> Option<&'static str> {
-    if !m.is_approved() {
+pub fn redirect_reason(link: &LinkInfo) -> Option<&'static str> {
+    if !link.membership.is_approved() {
         return Some("link_not_approved");
     }
-    match o.status() {
+    match link.offer.status() {
+        OfferStatus::Active if link.capped => Some("cap_reached"),
         OfferStatus::Active => None,
         OfferStatus::Paused => Some("offer_paused"),
         _ => Some("offer_inactive"),
@@ -118,39 +121,18 @@ async fn track(
             return paused_page();
         }
     };
-    let (membership, offer) = &*link;
+    let (membership, offer) = (&link.membership, &link.offer);
     let config = &state.config;
-    let click_id = new_click_id();
-    let subs: Vec<String> = subs.iter().map(|s| clean(s, 255)).collect();
-    let source = clean(source, 255);
-    let header =
-        |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let country = if peer_is_trusted(req, &config.trusted_proxies) {
-        req.headers().get("cf-ipcountry").and_then(|v| v.to_str().ok()).and_then(country_code)
-    } else {
-        None
-    };
-    let reason = redirect_reason(membership, offer);
-    let click = NewClick {
-        click_id: click_id.clone(),
-        offer_id: offer.id,
-        publisher_id: membership.publisher_id,
-        sub1: subs[0].clone(),
-        sub2: subs[1].clone(),
-        sub3: subs[2].clone(),
-        sub4: subs[3].clone(),
-        sub5: subs[4].clone(),
-        source: source.clone(),
-        ip: client_ip(req, &config.trusted_proxies).to_string(),
-        user_agent: clean(&header(header::USER_AGENT), 512),
-        referrer: clean(&header(header::REFERER), 1024),
-        country,
-        redirect_reason: reason.map(str::to_string),
-        created_at: now(),
-    };
-    // Wait for the batch to commit: the redirect is the receipt.
+    let mut reason = redirect_reason(&link);
+    let click = new_click(state, req, &link, subs, source, reason);
+    let click_id = click.click_id.clone();
+    let subs = [click.sub1.clone(), click.sub2.clone(), click.sub3.clone(), click.sub4.clone(), click.sub5.clone()];
+    let source = click.source.clone();
+    // Wait for the batch to commit: the redirect is the receipt. A click that could
+    // not be stored does not go to the landing page (it could never convert).
     if !state.clicks.write(click).await {
         state.metrics.clicks.with_label_values(&["not_stored"]).inc();
+        reason = Some("not_stored");
     }
     state.metrics.clicks.with_label_values(&[reason.unwrap_or("landing")]).inc();
 
@@ -186,8 +168,49 @@ async fn track(
     response.cookie(cookie).finish()
 }
 
+/// A click on a publisher's link, built from the request (client IP behind trusted
+/// proxies, country only from a trusted proxy, cleaned sub-ids and headers).
+pub fn new_click(
+    state: &AppState,
+    req: &HttpRequest,
+    link: &LinkInfo,
+    subs: [&str; 5],
+    source: &str,
+    reason: Option<&str>,
+) -> NewClick {
+    let (membership, offer) = (&link.membership, &link.offer);
+    let config = &state.config;
+    // A browser that already carries a click of this offer is not a new visitor.
+    let is_unique = req.cookie(&click_cookie_name(offer.id)).is_none();
+    let header =
+        |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let country = if peer_is_trusted(req, &config.trusted_proxies) {
+        req.headers().get("cf-ipcountry").and_then(|v| v.to_str().ok()).and_then(country_code)
+    } else {
+        None
+    };
+    NewClick {
+        click_id: new_click_id(),
+        offer_id: offer.id,
+        publisher_id: membership.publisher_id,
+        sub1: clean(subs[0], 255),
+        sub2: clean(subs[1], 255),
+        sub3: clean(subs[2], 255),
+        sub4: clean(subs[3], 255),
+        sub5: clean(subs[4], 255),
+        source: clean(source, 255),
+        ip: client_ip(req, &config.trusted_proxies).to_string(),
+        user_agent: clean(&header(header::USER_AGENT), 512),
+        referrer: clean(&header(header::REFERER), 1024),
+        country,
+        redirect_reason: reason.map(str::to_string),
+        created_at: now(),
+        is_unique,
+    }
+}
+
 /// Shown instead of an error when a link leads nowhere right now.
-fn paused_page() -> HttpResponse {
+pub fn paused_page() -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).content_type("text/html; charset=utf-8").body(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Offer paused</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"wrap narrow\">\

@@ -15,7 +15,16 @@ pub enum LinkKey {
     Pair { offer_id: i64, publisher_id: i64 },
 }
 
-pub type Link = Arc<(Membership, Offer)>;
+/// A tracking link as clicks need it: the membership, its offer, and whether a cap
+/// of the offer was full when the entry was read (clicks then go to the fallback).
+#[derive(Debug)]
+pub struct LinkInfo {
+    pub membership: Membership,
+    pub offer: Offer,
+    pub capped: bool,
+}
+
+pub type Link = Arc<LinkInfo>;
 
 pub struct LinkCache {
     ttl: Duration,

@@ -3,9 +3,13 @@
 
 pub mod click;
 pub mod click_writer;
+pub mod conversions;
+pub mod form;
+pub mod group_commit;
+pub mod intake;
 pub mod link_cache;
 pub mod links;
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.configure(click::routes);
+    cfg.configure(click::routes).configure(conversions::routes).configure(form::routes);
 }

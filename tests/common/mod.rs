@@ -90,6 +90,13 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same database for a second server process; dropping it drops nothing.
+    pub fn alias(&self) -> TestDb {
+        TestDb { url: self.url.clone(), pg_name: None, _dir: None }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = &self.pg_name
@@ -342,11 +349,43 @@ pub fn seed_offer(
     fallback: Option<&str>,
     membership: qualead::store::offers::MembershipStatus,
 ) -> SeededOffer {
+    let body = qualead::domain::offer::OfferBody {
+        name: "Roofs".into(),
+        category: "home".into(),
+        landing_url: landing.into(),
+        fallback_url: fallback.map(str::to_string),
+        payout_model: "cpl".into(),
+        price: Some("10.00".into()),
+        ..Default::default()
+    };
+    let m = seed_market(db_url, &body, membership, 0);
+    SeededOffer { offer_id: m.offer_id, publisher_id: m.publisher_id, token: m.token }
+}
+
+/// An active offer from `body`, its advertiser (with `deposit` minor units on its
+/// balance) and one publisher in `membership` status; fresh accounts every call.
+#[derive(Debug, Clone)]
+pub struct Market {
+    pub offer_id: i64,
+    pub advertiser_id: i64,
+    pub publisher_id: i64,
+    pub token: String,
+    pub postback_token: String,
+    pub advertiser_email: String,
+}
+
+pub fn seed_market(
+    db_url: &str,
+    body: &qualead::domain::offer::OfferBody,
+    membership: qualead::store::offers::MembershipStatus,
+    deposit: i64,
+) -> Market {
     use qualead::domain::account::AccountStatus;
-    use qualead::domain::offer::{self, OfferBody, OfferStatus};
+    use qualead::domain::offer::{self, OfferStatus};
     use qualead::store::{offers, users};
     let pool = qualead::db::connect(db_url, 1).expect("pool");
     let mut conn = pool.get().expect("conn");
+    let tag = qualead::crypto::random_token(6).to_lowercase();
     let mut user = |role: &str, email: &str| {
         users::create(
             &mut conn,
@@ -363,20 +402,31 @@ pub fn seed_offer(
         .expect("user")
         .id
     };
-    let adv = user("advertiser", "seed-adv@example.com");
-    let publisher_id = user("publisher", "seed-pub@example.com");
-    let body = OfferBody {
-        name: "Roofs".into(),
-        category: "home".into(),
-        landing_url: landing.into(),
-        fallback_url: fallback.map(str::to_string),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
-        ..Default::default()
-    };
-    let spec = offer::validate(&body).expect("valid offer");
-    let o = offers::create(&mut conn, adv, &spec).expect("offer");
+    let advertiser_email = format!("seed-adv-{tag}@example.com");
+    let advertiser_id = user("advertiser", &advertiser_email);
+    let publisher_id = user("publisher", &format!("seed-pub-{tag}@example.com"));
+    let spec = offer::validate(body).expect("valid offer");
+    let o = offers::create(&mut conn, advertiser_id, &spec).expect("offer");
     offers::set_status(&mut conn, o.id, OfferStatus::Draft, OfferStatus::Active, None).expect("activate");
     let m = offers::add_member(&mut conn, o.id, publisher_id, membership, false).expect("member");
-    SeededOffer { offer_id: o.id, publisher_id, token: m.token }
+    if deposit > 0 {
+        deposit_to(&mut conn, advertiser_id, deposit);
+    }
+    Market {
+        offer_id: o.id,
+        advertiser_id,
+        publisher_id,
+        token: m.token,
+        postback_token: o.postback_token,
+        advertiser_email,
+    }
+}
+
+/// Put money on an advertiser's balance (external → advertiser).
+pub fn deposit_to(conn: &mut qualead::db::DbConn, advertiser_id: i64, amount: i64) {
+    use qualead::store::ledger::{self, Posting, Transfer};
+    let posting = Posting { kind: "deposit", lead_id: None, actor_id: None, memo: "test deposit" };
+    ledger::post(conn, &posting, &[Transfer::new(ledger::EXTERNAL, ledger::advertiser(advertiser_id), amount)])
+        .map_err(|e| format!("{e:?}"))
+        .expect("deposit");
 }

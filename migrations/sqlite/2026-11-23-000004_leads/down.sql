@@ -1,0 +1,10 @@
+DROP TABLE postback_deliveries;
+DROP TABLE rollups;
+DROP TABLE cap_counters;
+DROP TABLE ledger_balances;
+DROP TABLE ledger_entries;
+DROP TABLE ledger_transactions;
+DROP TABLE intake_rejections;
+DROP TABLE lead_events;
+DROP TABLE leads;
+ALTER TABLE clicks DROP COLUMN is_unique;

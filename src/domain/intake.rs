@@ -1,0 +1,331 @@
+//! Lead intake rules with no I/O: the reason codes of DESIGN §5 with their HTTP
+//! statuses, and the one parser every channel's parameters go through (postback,
+//! pixel, API, hosted form), so bad input is refused at the edge the same way.
+
+use std::collections::BTreeMap;
+
+use crate::domain::money::parse_minor;
+
+/// Why a conversion was refused at intake (DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    BadToken,
+    IpNotAllowed,
+    UnknownClick,
+    ClickOfferMismatch,
+    ClickExpired,
+    OfferInactive,
+    CapReached,
+    BudgetExhausted,
+    MissingConsent,
+    InvalidRequest,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 10] = [
+        Reason::BadToken,
+        Reason::IpNotAllowed,
+        Reason::UnknownClick,
+        Reason::ClickOfferMismatch,
+        Reason::ClickExpired,
+        Reason::OfferInactive,
+        Reason::CapReached,
+        Reason::BudgetExhausted,
+        Reason::MissingConsent,
+        Reason::InvalidRequest,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::BadToken => "bad_token",
+            Reason::IpNotAllowed => "ip_not_allowed",
+            Reason::UnknownClick => "unknown_click",
+            Reason::ClickOfferMismatch => "click_offer_mismatch",
+            Reason::ClickExpired => "click_expired",
+            Reason::OfferInactive => "offer_inactive",
+            Reason::CapReached => "cap_reached",
+            Reason::BudgetExhausted => "budget_exhausted",
+            Reason::MissingConsent => "missing_consent",
+            Reason::InvalidRequest => "invalid_request",
+        }
+    }
+
+    /// The HTTP status a refusal is answered with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Reason::InvalidRequest => 400,
+            Reason::BudgetExhausted => 402,
+            Reason::BadToken | Reason::IpNotAllowed => 403,
+            Reason::UnknownClick => 404,
+            Reason::ClickOfferMismatch | Reason::OfferInactive => 409,
+            Reason::ClickExpired => 410,
+            Reason::MissingConsent => 422,
+            Reason::CapReached => 429,
+        }
+    }
+
+    /// A sentence for people reading the JSON or the publisher's log.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Reason::BadToken => "the postback token does not belong to any offer",
+            Reason::IpNotAllowed => "the sender's IP address is not on the offer's postback allow-list",
+            Reason::UnknownClick => "no click has this click id",
+            Reason::ClickOfferMismatch => "the click belongs to another offer or publisher",
+            Reason::ClickExpired => "the click is older than the offer's conversion window",
+            Reason::OfferInactive => "the offer is not active",
+            Reason::CapReached => "a cap or the daily budget of the offer is full",
+            Reason::BudgetExhausted => "the advertiser's balance cannot pay for this lead",
+            Reason::MissingConsent => "the lead was sent without the person's consent",
+            Reason::InvalidRequest => "the request is malformed",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Where a conversion came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Postback,
+    Pixel,
+    Api,
+    Form,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Postback => "postback",
+            Channel::Pixel => "pixel",
+            Channel::Api => "api",
+            Channel::Form => "form",
+        }
+    }
+}
+
+/// Lead fields a conversion may carry (DESIGN §5 names name, email, phone, country;
+/// the rest are the offer's own). At most this many, each this long.
+pub const MAX_FIELDS: usize = 30;
+pub const MAX_FIELD_LEN: usize = 512;
+const MAX_ID_LEN: usize = 128;
+
+/// The checked parameters of one conversion, whatever the channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    pub click_id: Option<String>,
+    pub token: Option<String>,
+    pub event: Option<String>,
+    pub amount_minor: Option<i64>,
+    pub txid: Option<String>,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Parameter names and their aliases (DESIGN §5).
+const ALIASES: &[(&str, &str)] = &[
+    ("transaction_id", "click_id"),
+    ("security_token", "token"),
+    ("goal", "event"),
+    ("sum", "amount"),
+    ("order_id", "txid"),
+    ("adv_sub", "txid"),
+];
+
+/// The contact fields a postback or pixel may pass as plain parameters.
+const CONTACT_FIELDS: &[&str] = &["email", "phone", "name", "country"];
+
+fn canonical(name: &str) -> &str {
+    ALIASES.iter().find(|(alias, _)| *alias == name).map(|(_, to)| *to).unwrap_or(name)
+}
+
+fn id_like(v: &str, what: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    if v.len() > MAX_ID_LEN {
+        return Err(format!("{what} is longer than {MAX_ID_LEN} characters"));
+    }
+    if v.chars().any(|c| c.is_control()) {
+        return Err(format!("{what} contains control characters"));
+    }
+    Ok(v.to_string())
+}
+
+fn event_name(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+        return Err("event must be 1–64 letters, digits, '_', '-' or '.'".into());
+    }
+    Ok(v.to_ascii_lowercase())
+}
+
+/// A lead field value: trimmed, no control characters, bounded.
+pub fn field_value(name: &str, v: &str) -> Result<String, String> {
+    if v.len() > MAX_FIELD_LEN {
+        return Err(format!("field {name} is longer than {MAX_FIELD_LEN} characters"));
+    }
+    if v.chars().any(|c| c.is_control()) {
+        return Err(format!("field {name} contains control characters"));
+    }
+    Ok(v.trim().to_string())
+}
+
+fn field_name(name: &str) -> Result<String, String> {
+    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("{name:?} is not a field name (letters, digits and '_', up to 64)"));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+impl Params {
+    /// Parse query or form pairs of a postback or pixel. Aliases count as their
+    /// canonical names; a name given twice with different values is refused, and
+    /// unknown parameters are ignored (trackers add their own).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Params, String> {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (k, v) in pairs {
+            let name = canonical(k);
+            if let Some(prev) = seen.insert(name, v.as_str())
+                && prev != v
+            {
+                return Err(format!("{name} is given twice with different values"));
+            }
+        }
+        let mut p = Params::default();
+        for (name, v) in seen {
+            match name {
+                "click_id" if !v.trim().is_empty() => p.click_id = Some(id_like(v, "click_id")?),
+                "token" if !v.is_empty() => p.token = Some(id_like(v, "token")?),
+                "event" if !v.trim().is_empty() => p.event = Some(event_name(v)?),
+                "amount" if !v.trim().is_empty() => p.amount_minor = Some(amount(v)?),
+                "txid" if !v.trim().is_empty() => p.txid = Some(id_like(v, "txid")?),
+                n if CONTACT_FIELDS.contains(&n) => {
+                    let value = field_value(n, v)?;
+                    if !value.is_empty() {
+                        p.fields.insert(n.to_string(), value);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+
+    /// Lead fields from an API body or a form: names checked, values bounded.
+    pub fn set_fields<'a>(&mut self, fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), String> {
+        for (k, v) in fields {
+            let name = field_name(k)?;
+            let value = field_value(&name, v)?;
+            if !value.is_empty() {
+                self.fields.insert(name, value);
+            }
+            if self.fields.len() > MAX_FIELDS {
+                return Err(format!("at most {MAX_FIELDS} fields"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn set_click_id(&mut self, v: &str) -> Result<(), String> {
+        self.click_id = if v.trim().is_empty() { None } else { Some(id_like(v, "click_id")?) };
+        Ok(())
+    }
+    pub fn set_event(&mut self, v: &str) -> Result<(), String> {
+        self.event = if v.trim().is_empty() { None } else { Some(event_name(v)?) };
+        Ok(())
+    }
+    pub fn set_txid(&mut self, v: &str) -> Result<(), String> {
+        self.txid = if v.trim().is_empty() { None } else { Some(id_like(v, "txid")?) };
+        Ok(())
+    }
+    pub fn set_amount(&mut self, v: &str) -> Result<(), String> {
+        self.amount_minor = if v.trim().is_empty() { None } else { Some(amount(v)?) };
+        Ok(())
+    }
+}
+
+/// A sale amount: a non-negative decimal with at most two places.
+fn amount(v: &str) -> Result<i64, String> {
+    let minor = parse_minor(v)?;
+    if minor < 0 {
+        return Err("amount must not be negative".into());
+    }
+    Ok(minor)
+}
+
+/// The key that makes a conversion idempotent on its offer: the advertiser's
+/// transaction id when there is one, else the click and event.
+pub fn dedupe_key(txid: Option<&str>, click_id: Option<&str>, event: &str) -> Option<String> {
+    match (txid, click_id) {
+        (Some(tx), _) => Some(format!("tx:{tx}")),
+        (None, Some(click)) => Some(format!("ev:{click}:{event}")),
+        (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
+        raw.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn aliases_mean_the_canonical_names() {
+        let p = Params::from_pairs(&pairs(&[
+            ("transaction_id", "abc"),
+            ("security_token", "tok"),
+            ("goal", "Deposit"),
+            ("sum", "12.5"),
+            ("adv_sub", "T-1"),
+            ("email", " a@b.co "),
+            ("utm", "ignored"),
+        ]))
+        .unwrap();
+        assert_eq!(p.click_id.as_deref(), Some("abc"));
+        assert_eq!(p.token.as_deref(), Some("tok"));
+        assert_eq!(p.event.as_deref(), Some("deposit"));
+        assert_eq!(p.amount_minor, Some(1250));
+        assert_eq!(p.txid.as_deref(), Some("T-1"));
+        assert_eq!(p.fields.get("email").map(String::as_str), Some("a@b.co"));
+        let order = Params::from_pairs(&pairs(&[("order_id", "O-9")])).unwrap();
+        assert_eq!(order.txid.as_deref(), Some("O-9"));
+    }
+
+    #[test]
+    fn conflicting_or_bad_values_are_refused() {
+        assert!(Params::from_pairs(&pairs(&[("txid", "a"), ("order_id", "b")])).is_err());
+        assert!(Params::from_pairs(&pairs(&[("txid", "a"), ("order_id", "a")])).is_ok());
+        assert!(Params::from_pairs(&pairs(&[("amount", "12.345")])).is_err());
+        assert!(Params::from_pairs(&pairs(&[("amount", "-1")])).is_err());
+        assert!(Params::from_pairs(&pairs(&[("amount", "1e9")])).is_err());
+        assert!(Params::from_pairs(&pairs(&[("event", "a b")])).is_err());
+        assert!(Params::from_pairs(&pairs(&[("click_id", &"x".repeat(129))])).is_err());
+        assert!(Params::from_pairs(&pairs(&[("txid", "a\u{0}b")])).is_err());
+        assert!(Params::from_pairs(&pairs(&[("name", &"n".repeat(600))])).is_err());
+        let mut p = Params::default();
+        assert!(p.set_fields([("bad name", "x")]).is_err());
+        assert!(p.set_fields([("zip", "12345")]).is_ok());
+    }
+
+    #[test]
+    fn every_reason_has_a_4xx_and_a_code() {
+        for r in Reason::ALL {
+            assert!((400..500).contains(&r.http_status()), "{r}");
+            assert!(!r.explain().is_empty());
+        }
+        assert_eq!(Reason::ClickOfferMismatch.code(), "click_offer_mismatch");
+    }
+
+    #[test]
+    fn dedupe_prefers_the_transaction_id() {
+        assert_eq!(dedupe_key(Some("T1"), Some("c"), "lead").as_deref(), Some("tx:T1"));
+        assert_eq!(dedupe_key(None, Some("c"), "lead").as_deref(), Some("ev:c:lead"));
+        assert_eq!(dedupe_key(None, None, "lead"), None);
+    }
+}

@@ -1,0 +1,314 @@
+//! Leads and their history. A lead is created `pending` by intake (its price
+//! reserved in the same transaction) and moves through the states of DESIGN §6;
+//! every move is a `lead_events` row and a rollup change.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{intake_rejections, lead_events, leads};
+use crate::store::rollups::{self, Delta, LeadMoney};
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = leads)]
+pub struct Lead {
+    pub id: i64,
+    pub offer_id: i64,
+    pub publisher_id: i64,
+    pub advertiser_id: i64,
+    pub click_id: Option<String>,
+    pub channel: String,
+    pub event: String,
+    pub txid: Option<String>,
+    pub dedupe_key: String,
+    pub status: String,
+    pub reasons: String,
+    pub amount_minor: Option<i64>,
+    pub price_minor: i64,
+    pub fee_minor: i64,
+    pub payout_minor: i64,
+    pub fee_bps: i32,
+    pub fields: String,
+    pub consent: bool,
+    pub sub1: String,
+    pub sub2: String,
+    pub sub3: String,
+    pub sub4: String,
+    pub sub5: String,
+    pub source: String,
+    pub country: Option<String>,
+    pub ip: String,
+    pub click_at: Option<NaiveDateTime>,
+    pub score: Option<i32>,
+    pub hold_until: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Lead {
+    pub fn money(&self) -> LeadMoney {
+        LeadMoney { price: self.price_minor, payout: self.payout_minor, fee: self.fee_minor }
+    }
+    pub fn rollup_key(&self) -> rollups::Key {
+        rollups::Key {
+            hour: rollups::hour_of(self.created_at),
+            offer_id: self.offer_id,
+            publisher_id: self.publisher_id,
+            sub1: self.sub1.clone(),
+        }
+    }
+    pub fn fields_map(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&self.fields).unwrap_or_default()
+    }
+    pub fn reason_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.reasons).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = leads)]
+pub struct NewLead {
+    pub offer_id: i64,
+    pub publisher_id: i64,
+    pub advertiser_id: i64,
+    pub click_id: Option<String>,
+    pub channel: String,
+    pub event: String,
+    pub txid: Option<String>,
+    pub dedupe_key: String,
+    pub status: String,
+    pub amount_minor: Option<i64>,
+    pub price_minor: i64,
+    pub fee_minor: i64,
+    pub payout_minor: i64,
+    pub fee_bps: i32,
+    pub fields: String,
+    pub consent: bool,
+    pub sub1: String,
+    pub sub2: String,
+    pub sub3: String,
+    pub sub4: String,
+    pub sub5: String,
+    pub source: String,
+    pub country: Option<String>,
+    pub ip: String,
+    pub click_at: Option<NaiveDateTime>,
+    pub hold_until: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Insert a new lead, its first history line and its rollup change; returns its id.
+pub fn insert(conn: &mut DbConn, lead: &NewLead) -> QueryResult<i64> {
+    let id: i64 = diesel::insert_into(leads::table).values(lead).returning(leads::id).get_result(conn)?;
+    add_event(conn, id, None, &lead.status, None, "", "", lead.created_at)?;
+    let key = rollups::Key {
+        hour: rollups::hour_of(lead.created_at),
+        offer_id: lead.offer_id,
+        publisher_id: lead.publisher_id,
+        sub1: lead.sub1.clone(),
+    };
+    let money = LeadMoney { price: lead.price_minor, payout: lead.payout_minor, fee: lead.fee_minor };
+    let delta = Delta { leads: 1, price_minor: lead.price_minor, ..Delta::status(&lead.status, 1, money) };
+    rollups::add(conn, &key, delta)?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_event(
+    conn: &mut DbConn,
+    lead_id: i64,
+    from: Option<&str>,
+    to: &str,
+    actor_id: Option<i64>,
+    reason: &str,
+    comment: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(lead_events::table)
+        .values((
+            lead_events::lead_id.eq(lead_id),
+            lead_events::from_status.eq(from),
+            lead_events::to_status.eq(to),
+            lead_events::actor_id.eq(actor_id),
+            lead_events::reason.eq(reason),
+            lead_events::comment.eq(comment),
+            lead_events::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Who moves a lead and why.
+pub struct Move<'a> {
+    pub actor_id: Option<i64>,
+    pub reason: &'a str,
+    pub comment: &'a str,
+}
+
+/// Move a lead from `from` to `to`, only if it is still in `from` (`false` when
+/// someone else moved it first): the history line and the rollup change go with it.
+/// Ledger postings are the caller's, in the same transaction.
+pub fn transition(conn: &mut DbConn, lead: &Lead, from: &str, to: &str, why: &Move) -> QueryResult<bool> {
+    let at = crate::store::now();
+    let decided = matches!(to, "approved" | "rejected" | "reversed");
+    let n = diesel::update(leads::table.filter(leads::id.eq(lead.id)).filter(leads::status.eq(from)))
+        .set((
+            leads::status.eq(to),
+            leads::updated_at.eq(at),
+            leads::decided_at.eq(if decided { Some(at) } else { lead.decided_at }),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Ok(false);
+    }
+    add_event(conn, lead.id, Some(from), to, why.actor_id, why.reason, why.comment, at)?;
+    rollups::add(conn, &lead.rollup_key(), Delta::transition(from, to, lead.money()))?;
+    Ok(true)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Lead>> {
+    leads::table.find(id).select(Lead::as_select()).first(conn).optional()
+}
+
+/// The lead an offer already has under a dedupe key (idempotency).
+pub fn find_by_key(conn: &mut DbConn, offer_id: i64, dedupe_key: &str) -> QueryResult<Option<i64>> {
+    leads::table
+        .filter(leads::offer_id.eq(offer_id))
+        .filter(leads::dedupe_key.eq(dedupe_key))
+        .select(leads::id)
+        .first(conn)
+        .optional()
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    leads::table.count().get_result(conn)
+}
+
+pub fn count_for_offer(conn: &mut DbConn, offer_id: i64) -> QueryResult<i64> {
+    leads::table.filter(leads::offer_id.eq(offer_id)).count().get_result(conn)
+}
+
+/// A lead's history, oldest first.
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct Event {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Option<i64>,
+    pub reason: String,
+    pub comment: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn history(conn: &mut DbConn, lead_id: i64) -> QueryResult<Vec<Event>> {
+    lead_events::table
+        .filter(lead_events::lead_id.eq(lead_id))
+        .order(lead_events::id)
+        .select((
+            lead_events::from_status,
+            lead_events::to_status,
+            lead_events::actor_id,
+            lead_events::reason,
+            lead_events::comment,
+            lead_events::created_at,
+        ))
+        .load(conn)
+}
+
+/// The statuses whose price is still held in escrow.
+pub const UNDECIDED: [&str; 2] = ["pending", "disputed"];
+
+/// Advertisers whose escrow balance is not the price sum of their undecided leads.
+pub fn escrow_mismatches(conn: &mut DbConn, balances: &[(String, i64)]) -> QueryResult<Vec<i64>> {
+    let held: Vec<(i64, Option<i64>)> = leads::table
+        .filter(leads::status.eq_any(UNDECIDED))
+        .group_by(leads::advertiser_id)
+        .select((
+            leads::advertiser_id,
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                "CAST(SUM(price_minor) AS BIGINT)",
+            ),
+        ))
+        .load(conn)?;
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (advertiser_id, sum) in held {
+        seen.insert(advertiser_id);
+        let escrow = balances
+            .iter()
+            .find(|(a, _)| *a == crate::store::ledger::escrow(advertiser_id))
+            .map(|(_, b)| *b)
+            .unwrap_or(0);
+        if escrow != sum.unwrap_or(0) {
+            out.push(advertiser_id);
+        }
+    }
+    for (account, balance) in balances {
+        if let Some(id) = account.strip_prefix("escrow:").and_then(|s| s.parse::<i64>().ok())
+            && !seen.contains(&id)
+            && *balance != 0
+        {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// A conversion refused at intake, kept so the publisher can see why.
+pub struct Rejection<'a> {
+    pub offer_id: i64,
+    pub publisher_id: i64,
+    pub click_id: Option<&'a str>,
+    pub channel: &'a str,
+    pub event: &'a str,
+    pub txid: Option<&'a str>,
+    pub reason: &'a str,
+    pub sub1: &'a str,
+    pub at: NaiveDateTime,
+}
+
+pub fn record_rejection(conn: &mut DbConn, r: &Rejection) -> QueryResult<()> {
+    diesel::insert_into(intake_rejections::table)
+        .values((
+            intake_rejections::offer_id.eq(r.offer_id),
+            intake_rejections::publisher_id.eq(r.publisher_id),
+            intake_rejections::click_id.eq(r.click_id),
+            intake_rejections::channel.eq(r.channel),
+            intake_rejections::event.eq(r.event),
+            intake_rejections::txid.eq(r.txid),
+            intake_rejections::reason.eq(r.reason),
+            intake_rejections::created_at.eq(r.at),
+        ))
+        .execute(conn)?;
+    let key = rollups::Key {
+        hour: rollups::hour_of(r.at),
+        offer_id: r.offer_id,
+        publisher_id: r.publisher_id,
+        sub1: r.sub1.to_string(),
+    };
+    rollups::add(conn, &key, Delta { intake_rejected: 1, ..Delta::default() })
+}
+
+/// Refused conversions of a publisher, newest first: (offer, click, channel, event, reason, when).
+pub type RejectionRow = (i64, Option<String>, String, String, String, NaiveDateTime);
+
+pub fn rejections_for_publisher(conn: &mut DbConn, publisher_id: i64, limit: i64) -> QueryResult<Vec<RejectionRow>> {
+    intake_rejections::table
+        .filter(intake_rejections::publisher_id.eq(publisher_id))
+        .order(intake_rejections::id.desc())
+        .limit(limit)
+        .select((
+            intake_rejections::offer_id,
+            intake_rejections::click_id,
+            intake_rejections::channel,
+            intake_rejections::event,
+            intake_rejections::reason,
+            intake_rejections::created_at,
+        ))
+        .load(conn)
+}
+
+pub fn rejections_count(conn: &mut DbConn) -> QueryResult<i64> {
+    intake_rejections::table.count().get_result(conn)
+}

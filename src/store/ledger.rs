@@ -1,0 +1,267 @@
+//! The double-entry ledger (DESIGN §8). Every money event is one transaction whose
+//! entries sum to zero, written by the caller's database transaction together with
+//! the state change it pays for. `ledger_balances` keeps a running balance per
+//! account so that a debit can be made conditional ("never below zero") in SQL.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{ledger_balances, ledger_entries, ledger_transactions};
+use crate::store::now;
+
+/// A ledger account name, as stored.
+pub fn advertiser(id: i64) -> String {
+    format!("advertiser:{id}")
+}
+pub fn escrow(advertiser_id: i64) -> String {
+    format!("escrow:{advertiser_id}")
+}
+pub fn publisher(id: i64) -> String {
+    format!("publisher:{id}")
+}
+pub const PLATFORM_FEES: &str = "platform:fees";
+pub const EXTERNAL: &str = "external";
+
+/// One movement of `amount` (positive, minor units) from one account to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    pub from: String,
+    pub to: String,
+    pub amount: i64,
+}
+
+impl Transfer {
+    pub fn new(from: impl Into<String>, to: impl Into<String>, amount: i64) -> Transfer {
+        Transfer { from: from.into(), to: to.into(), amount }
+    }
+}
+
+/// What a ledger transaction is for.
+pub struct Posting<'a> {
+    pub kind: &'a str,
+    pub lead_id: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub memo: &'a str,
+}
+
+/// Why a posting was refused.
+#[derive(Debug)]
+pub enum PostError {
+    /// The named account would go below zero.
+    Insufficient(String),
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for PostError {
+    fn from(e: diesel::result::Error) -> Self {
+        PostError::Db(e)
+    }
+}
+
+/// Accounts that may never go below zero: what an advertiser has, what is held for
+/// it, and what a publisher has earned. `external` and the platform's fee account
+/// can go negative (money that entered, fees returned by a reversal).
+fn must_stay_positive(account: &str) -> bool {
+    account.starts_with("advertiser:") || account.starts_with("escrow:") || account.starts_with("publisher:")
+}
+
+/// Write one balanced transaction: the entries of each transfer (−from, +to) and
+/// the running balances. Zero-amount transfers are left out; a transaction with no
+/// money in it writes nothing and returns `None`.
+pub fn post(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer]) -> Result<Option<i64>, PostError> {
+    let transfers: Vec<&Transfer> = transfers.iter().filter(|t| t.amount != 0).collect();
+    if transfers.is_empty() {
+        return Ok(None);
+    }
+    let at = now();
+    // Debits first, each one conditional, so an overdraft fails before anything else is written.
+    for t in &transfers {
+        debug_assert!(t.amount > 0, "a transfer moves a positive amount");
+        change_balance(conn, &t.from, -t.amount, must_stay_positive(&t.from), at)?;
+    }
+    for t in &transfers {
+        change_balance(conn, &t.to, t.amount, false, at)?;
+    }
+    let tx_id: i64 = diesel::insert_into(ledger_transactions::table)
+        .values((
+            ledger_transactions::kind.eq(posting.kind),
+            ledger_transactions::lead_id.eq(posting.lead_id),
+            ledger_transactions::actor_id.eq(posting.actor_id),
+            ledger_transactions::memo.eq(posting.memo),
+            ledger_transactions::created_at.eq(at),
+        ))
+        .returning(ledger_transactions::id)
+        .get_result(conn)?;
+    let mut rows = Vec::with_capacity(transfers.len() * 2);
+    for t in &transfers {
+        rows.push((
+            ledger_entries::transaction_id.eq(tx_id),
+            ledger_entries::account.eq(t.from.clone()),
+            ledger_entries::amount_minor.eq(-t.amount),
+            ledger_entries::created_at.eq(at),
+        ));
+        rows.push((
+            ledger_entries::transaction_id.eq(tx_id),
+            ledger_entries::account.eq(t.to.clone()),
+            ledger_entries::amount_minor.eq(t.amount),
+            ledger_entries::created_at.eq(at),
+        ));
+    }
+    for row in rows {
+        diesel::insert_into(ledger_entries::table).values(row).execute(conn)?;
+    }
+    Ok(Some(tx_id))
+}
+
+/// Add `delta` to an account's running balance. With `guard`, refuse (and change
+/// nothing) when the balance would go below zero: one conditional UPDATE, which
+/// PostgreSQL re-checks under the row lock, so concurrent debits cannot overdraw.
+fn change_balance(
+    conn: &mut DbConn,
+    account: &str,
+    delta: i64,
+    guard: bool,
+    at: NaiveDateTime,
+) -> Result<(), PostError> {
+    use ledger_balances::dsl as b;
+    let target = b::ledger_balances.filter(b::account.eq(account));
+    let updated = if guard {
+        diesel::update(target.filter(b::balance_minor.ge(-delta)))
+            .set((b::balance_minor.eq(b::balance_minor + delta), b::updated_at.eq(at)))
+            .execute(conn)?
+    } else {
+        diesel::update(target)
+            .set((b::balance_minor.eq(b::balance_minor + delta), b::updated_at.eq(at)))
+            .execute(conn)?
+    };
+    if updated == 1 {
+        return Ok(());
+    }
+    if guard && delta < 0 {
+        return Err(PostError::Insufficient(account.to_string()));
+    }
+    // First money ever on this account.
+    let inserted = diesel::insert_into(b::ledger_balances)
+        .values((b::account.eq(account), b::balance_minor.eq(delta), b::updated_at.eq(at)))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(()),
+        // Another process created it a moment ago: add to it.
+        Err(e) if crate::store::is_unique_violation(&e) => {
+            diesel::update(target).set(b::balance_minor.eq(b::balance_minor + delta)).execute(conn)?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An account's balance (0 for an account that never moved).
+pub fn balance(conn: &mut DbConn, account: &str) -> QueryResult<i64> {
+    Ok(ledger_balances::table
+        .filter(ledger_balances::account.eq(account))
+        .select(ledger_balances::balance_minor)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// One ledger line, for statements.
+#[derive(Debug, Clone, Queryable)]
+pub struct Line {
+    pub entry_id: i64,
+    pub transaction_id: i64,
+    pub kind: String,
+    pub lead_id: Option<i64>,
+    pub memo: String,
+    pub amount_minor: i64,
+    pub created_at: NaiveDateTime,
+}
+
+/// The latest lines of one account, newest first.
+pub fn lines(conn: &mut DbConn, account: &str, limit: i64) -> QueryResult<Vec<Line>> {
+    ledger_entries::table
+        .inner_join(ledger_transactions::table)
+        .filter(ledger_entries::account.eq(account))
+        .order(ledger_entries::id.desc())
+        .limit(limit)
+        .select((
+            ledger_entries::id,
+            ledger_entries::transaction_id,
+            ledger_transactions::kind,
+            ledger_transactions::lead_id,
+            ledger_transactions::memo,
+            ledger_entries::amount_minor,
+            ledger_entries::created_at,
+        ))
+        .load(conn)
+}
+
+/// The ledger's invariants (DESIGN §8), as an admin or a test reads them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Health {
+    pub balanced: bool,
+    /// Transactions whose entries do not sum to zero.
+    pub unbalanced_transactions: i64,
+    /// Sum of all running balances (must be 0).
+    pub balances_sum: i64,
+    /// Accounts whose running balance differs from the sum of their entries.
+    pub drifted_accounts: Vec<String>,
+    /// Advertiser, escrow or publisher accounts below zero.
+    pub negative_accounts: Vec<String>,
+    /// Advertisers whose escrow differs from the price sum of their undecided leads.
+    pub escrow_mismatches: Vec<i64>,
+    pub transactions: i64,
+}
+
+pub fn health(conn: &mut DbConn) -> QueryResult<Health> {
+    let sums: Vec<(i64, Option<i64>)> = ledger_entries::table
+        .group_by(ledger_entries::transaction_id)
+        .select((ledger_entries::transaction_id, sum_amount()))
+        .load(conn)?;
+    let unbalanced = sums.iter().filter(|(_, s)| s.unwrap_or(0) != 0).count() as i64;
+    let balances: Vec<(String, i64)> =
+        ledger_balances::table.select((ledger_balances::account, ledger_balances::balance_minor)).load(conn)?;
+    let per_account: Vec<(String, Option<i64>)> = ledger_entries::table
+        .group_by(ledger_entries::account)
+        .select((ledger_entries::account, sum_amount()))
+        .load(conn)?;
+    let entries: std::collections::HashMap<String, i64> =
+        per_account.into_iter().map(|(a, s)| (a, s.unwrap_or(0))).collect();
+    let mut drifted = Vec::new();
+    let mut negative = Vec::new();
+    for (account, bal) in &balances {
+        if entries.get(account).copied().unwrap_or(0) != *bal {
+            drifted.push(account.clone());
+        }
+        if must_stay_positive(account) && *bal < 0 {
+            negative.push(account.clone());
+        }
+    }
+    for account in entries.keys() {
+        if !balances.iter().any(|(a, _)| a == account) {
+            drifted.push(account.clone());
+        }
+    }
+    let balances_sum: i64 = balances.iter().map(|(_, b)| b).sum();
+    let escrow_mismatches = crate::store::leads::escrow_mismatches(conn, &balances)?;
+    Ok(Health {
+        balanced: unbalanced == 0
+            && balances_sum == 0
+            && drifted.is_empty()
+            && negative.is_empty()
+            && escrow_mismatches.is_empty(),
+        unbalanced_transactions: unbalanced,
+        balances_sum,
+        drifted_accounts: drifted,
+        negative_accounts: negative,
+        escrow_mismatches,
+        transactions: sums.len() as i64,
+    })
+}
+
+/// `SUM(amount_minor)` as a 64-bit integer on both backends (diesel's `sum` of a
+/// BIGINT is NUMERIC on PostgreSQL).
+fn sum_amount() -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+    diesel::dsl::sql("CAST(SUM(amount_minor) AS BIGINT)")
+}

@@ -1,0 +1,185 @@
+//! `GET|POST /postback` (advertiser's server) and `GET /px/{offer_id}.gif|.html|.js`
+//! (advertiser's thank-you page). Both turn their parameters into a
+//! [`Conversion`](super::intake::Conversion) and wait for the intake writer.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::domain::intake::{Channel, Params, Reason};
+use crate::tracking::click::click_cookie_name;
+use crate::tracking::intake::{Conversion, Outcome};
+use crate::web::client_ip::client_ip;
+
+/// Largest postback body read (a form or JSON object of a few fields).
+const MAX_BODY: usize = 16 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/postback", web::get().to(postback_get))
+        .route("/postback", web::post().to(postback_post))
+        .route("/px/{file}", web::get().to(pixel));
+}
+
+/// The JSON answer of an intake outcome, with an honest status.
+pub fn outcome_response(outcome: Option<&Outcome>, accepted: StatusCode) -> HttpResponse {
+    match outcome {
+        Some(Outcome::Accepted { lead_id }) => {
+            HttpResponse::build(accepted).json(json!({"status": "accepted", "lead_id": lead_id}))
+        }
+        Some(Outcome::Duplicate { lead_id }) => HttpResponse::Ok().json(json!({"status": "duplicate", "lead_id": lead_id})),
+        Some(Outcome::Rejected { reason, detail }) => {
+            HttpResponse::build(StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::BAD_REQUEST))
+                .json(json!({"status": "rejected", "reason": reason.code(), "error": reason.code(), "message": detail}))
+        }
+        None => HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(json!({"status": "error", "reason": "unavailable", "message": "the conversion could not be stored; send it again"})),
+    }
+}
+
+/// Run a conversion through intake and count the answer.
+pub async fn submit(state: &AppState, conv: Conversion) -> Option<Outcome> {
+    let outcome = state.intake.submit(conv).await;
+    crate::tracking::intake::count(&state.metrics, outcome.as_ref());
+    outcome
+}
+
+fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(req.query_string().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+async fn postback_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    postback(&state, &req, query_pairs(&req)).await
+}
+
+/// A POST carries its parameters in a form or JSON body (and may add query ones).
+async fn postback_post(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+    let body = match body.to_bytes_limited(MAX_BODY).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => return invalid("the body could not be read"),
+        Err(_) => {
+            return HttpResponse::PayloadTooLarge().json(json!({"status": "rejected", "reason": Reason::InvalidRequest.code(), "message": format!("the body is larger than {MAX_BODY} bytes")}));
+        }
+    };
+    let mut pairs = query_pairs(&req);
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("application/json") {
+        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body) {
+            Ok(map) => {
+                for (k, v) in map {
+                    let v = match v {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Number(n) => n.to_string(),
+                        serde_json::Value::Null => continue,
+                        _ => return invalid(&format!("{k} must be a string or a number")),
+                    };
+                    pairs.push((k, v));
+                }
+            }
+            Err(_) => return invalid("the body is not a JSON object"),
+        }
+    } else {
+        if std::str::from_utf8(&body).is_err() {
+            return invalid("the body is not UTF-8 text");
+        }
+        pairs.extend(url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    }
+    postback(&state, &req, pairs).await
+}
+
+fn invalid(message: &str) -> HttpResponse {
+    outcome_response(
+        Some(&Outcome::Rejected { reason: Reason::InvalidRequest, detail: message.to_string() }),
+        StatusCode::OK,
+    )
+}
+
+async fn postback(state: &AppState, req: &HttpRequest, pairs: Vec<(String, String)>) -> HttpResponse {
+    let params = match Params::from_pairs(&pairs) {
+        Ok(p) => p,
+        Err(message) => return invalid(&message),
+    };
+    let conv = Conversion {
+        channel: Channel::Postback,
+        params,
+        offer_id: None,
+        publisher_id: None,
+        consent: None,
+        ip: client_ip(req, &state.config.trusted_proxies).to_string(),
+    };
+    outcome_response(submit(state, conv).await.as_ref(), StatusCode::OK)
+}
+
+/// A transparent 1×1 GIF.
+pub const GIF: &[u8] = &[
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+    0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02,
+    0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PixelForm {
+    Gif,
+    Html,
+    Js,
+}
+
+/// The pixel: always answers in its form (a GIF for `.gif`), whatever happened;
+/// `X-Qualead-Status` says what did (`accepted`, `duplicate`, `rejected:<code>`).
+async fn pixel(state: web::Data<AppState>, req: HttpRequest, file: web::Path<String>) -> HttpResponse {
+    let file = file.into_inner();
+    let (id, form) = match file.rsplit_once('.') {
+        Some((id, "gif")) => (id, PixelForm::Gif),
+        Some((id, "html")) => (id, PixelForm::Html),
+        Some((id, "js")) => (id, PixelForm::Js),
+        _ => (file.as_str(), PixelForm::Gif),
+    };
+    let status = match id.parse::<i64>() {
+        Ok(offer_id) => pixel_conversion(&state, &req, offer_id).await,
+        Err(_) => format!("rejected:{}", Reason::InvalidRequest.code()),
+    };
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CACHE_CONTROL, "no-store, no-cache, must-revalidate, max-age=0"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .insert_header(("X-Qualead-Status", status));
+    match form {
+        PixelForm::Gif => res.content_type("image/gif").body(GIF),
+        PixelForm::Html => res
+            // Made to be framed by the advertiser's page.
+            .insert_header(("Content-Security-Policy", "default-src 'none'; frame-ancestors *"))
+            .insert_header(("X-Frame-Options", "ALLOWALL"))
+            .content_type("text/html; charset=utf-8")
+            .body("<!doctype html><title>.</title>"),
+        PixelForm::Js => res.content_type("application/javascript; charset=utf-8").body("/* qualead */"),
+    }
+}
+
+async fn pixel_conversion(state: &AppState, req: &HttpRequest, offer_id: i64) -> String {
+    let mut params = match Params::from_pairs(&query_pairs(req)) {
+        Ok(p) => p,
+        Err(_) => return format!("rejected:{}", Reason::InvalidRequest.code()),
+    };
+    // A pixel carries no secret: the click must come from the browser (cookie) or the URL.
+    params.token = None;
+    if params.click_id.is_none()
+        && let Some(cookie) = req.cookie(&click_cookie_name(offer_id))
+        && params.set_click_id(cookie.value()).is_err()
+    {
+        return format!("rejected:{}", Reason::InvalidRequest.code());
+    }
+    let conv = Conversion {
+        channel: Channel::Pixel,
+        params,
+        offer_id: Some(offer_id),
+        publisher_id: None,
+        consent: None,
+        ip: client_ip(req, &state.config.trusted_proxies).to_string(),
+    };
+    match submit(state, conv).await {
+        Some(Outcome::Accepted { .. }) => "accepted".into(),
+        Some(Outcome::Duplicate { .. }) => "duplicate".into(),
+        Some(Outcome::Rejected { reason, .. }) => format!("rejected:{}", reason.code()),
+        None => "error".into(),
+    }
+}
