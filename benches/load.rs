@@ -5,7 +5,8 @@
 //! on), and beside it, in the same run, a bare actix-web handler that answers the
 //! same 302 and does nothing else. Each gets 64 concurrent connections for
 //! `QUALEAD_BENCH_SECS` seconds (default 10). Prints requests per second, p50 and
-//! p99 latency, and the server's resident memory.
+//! p99 latency, and the server's resident memory. Then server postbacks, each
+//! converting a different stored click, with 64 connections: accepted per second.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,6 +25,17 @@ struct Figures {
 }
 
 async fn hammer(url: String, secs: u64) -> Figures {
+    hammer_with(std::sync::Arc::new(move |_| url.clone()), reqwest::StatusCode::FOUND, secs).await
+}
+
+/// `CONNECTIONS` tasks request `url(n)` (n counts up across all tasks) until the time
+/// is up; a request counts when it answers `ok`.
+async fn hammer_with(
+    url: std::sync::Arc<dyn Fn(usize) -> String + Send + Sync>,
+    ok: reqwest::StatusCode,
+    secs: u64,
+) -> Figures {
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(CONNECTIONS)
@@ -33,14 +45,15 @@ async fn hammer(url: String, secs: u64) -> Figures {
     let started = Instant::now();
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
+            let (client, url, next) = (client.clone(), url.clone(), next.clone());
             tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(50_000);
                 let mut errors = 0;
                 while Instant::now() < deadline {
+                    let target = url(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
                     let t = Instant::now();
-                    match client.get(&url).send().await {
-                        Ok(r) if r.status() == reqwest::StatusCode::FOUND => lat.push(t.elapsed()),
+                    match client.get(&target).send().await {
+                        Ok(r) if r.status() == ok => lat.push(t.elapsed()),
                         _ => errors += 1,
                     }
                 }
@@ -124,7 +137,14 @@ async fn wait_healthy(port: u16) {
     panic!("qualead did not start");
 }
 
-fn seed(db_url: &str) -> String {
+struct Seeded {
+    token: String,
+    postback_token: String,
+    offer_id: i64,
+    publisher_id: i64,
+}
+
+fn seed(db_url: &str) -> Seeded {
     let pool = qualead::db::connect(db_url, 1).expect("pool");
     qualead::db::migrate(&mut pool.get().expect("conn")).expect("migrate");
     let mut conn = pool.get().expect("conn");
@@ -159,14 +179,59 @@ fn seed(db_url: &str) -> String {
     use qualead::domain::offer::OfferStatus;
     qualead::store::offers::set_status(&mut conn, o.id, OfferStatus::Draft, OfferStatus::Active, None)
         .expect("activate");
-    qualead::store::offers::add_member(&mut conn, o.id, publisher, MembershipStatus::Approved, false)
+    let token = qualead::store::offers::add_member(&mut conn, o.id, publisher, MembershipStatus::Approved, false)
         .expect("member")
-        .token
+        .token;
+    // Enough balance for every conversion the run can send.
+    use qualead::store::ledger;
+    let deposit = ledger::Posting { kind: "deposit", lead_id: None, actor_id: None, memo: "bench" };
+    ledger::post(&mut conn, &deposit, &[ledger::Transfer::new(ledger::EXTERNAL, ledger::advertiser(adv), i64::MAX / 4)])
+        .map_err(|e| format!("{e:?}"))
+        .expect("deposit");
+    Seeded { token, postback_token: o.postback_token, offer_id: o.id, publisher_id: publisher }
+}
+
+/// Store `n` clicks of the offer directly (the postback run converts them).
+fn store_clicks(db_url: &str, s: &Seeded, n: usize) -> Vec<String> {
+    let pool = qualead::db::connect(db_url, 1).expect("pool");
+    let mut conn = pool.get().expect("conn");
+    let mut ids = Vec::with_capacity(n);
+    let mut batch = Vec::new();
+    for _ in 0..n {
+        let id = qualead::domain::tracking::new_click_id();
+        ids.push(id.clone());
+        batch.push(qualead::store::clicks::NewClick {
+            click_id: id,
+            offer_id: s.offer_id,
+            publisher_id: s.publisher_id,
+            sub1: "pb".into(),
+            sub2: String::new(),
+            sub3: String::new(),
+            sub4: String::new(),
+            sub5: String::new(),
+            source: String::new(),
+            ip: "198.51.100.7".into(),
+            user_agent: "Mozilla/5.0 bench".into(),
+            referrer: String::new(),
+            country: None,
+            redirect_reason: None,
+            created_at: qualead::store::now(),
+            is_unique: true,
+        });
+        if batch.len() == 10_000 {
+            qualead::store::clicks::insert_batch(&mut conn, &batch).expect("clicks");
+            batch.clear();
+        }
+    }
+    qualead::store::clicks::insert_batch(&mut conn, &batch).expect("clicks");
+    ids
 }
 
 async fn run_backend(name: &str, db_url: &str, secs: u64, bare_port: u16) {
     let data = tempfile::tempdir().expect("tmp");
-    let token = seed(db_url);
+    let seeded = seed(db_url);
+    let token = seeded.token.clone();
+    let click_ids = std::sync::Arc::new(store_clicks(db_url, &seeded, 400_000));
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let mut child = start_qualead(db_url, data.path(), port);
     wait_healthy(port).await;
@@ -177,20 +242,30 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, bare_port: u16) {
     hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=warm"), 2).await;
     let bare = hammer(format!("http://127.0.0.1:{bare_port}/c/x"), secs).await;
     let clicks = hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs).await;
+    let base = format!("http://127.0.0.1:{port}/postback?token={}&click_id=", seeded.postback_token);
+    let ids = click_ids.clone();
+    let postbacks = hammer_with(
+        std::sync::Arc::new(move |n| format!("{base}{}", ids[n % ids.len()])),
+        reqwest::StatusCode::OK,
+        secs,
+    )
+    .await;
     let rss = rss_mb(pid);
 
     let pool = qualead::db::connect(db_url, 1).expect("pool");
     let stored = qualead::store::clicks::count(&mut pool.get().expect("conn")).expect("count");
+    let leads = qualead::store::leads::count(&mut pool.get().expect("conn")).expect("count");
     let _ = child.kill();
     let _ = child.wait();
 
     println!("\n== {name}: {CONNECTIONS} connections, {secs} s each ==");
     println!("{:<28} {:>10} {:>9} {:>9} {:>9} {:>7}", "", "requests", "req/s", "p50 ms", "p99 ms", "errors");
-    for (label, f) in [("bare actix 302", &bare), ("qualead /c/{token}", &clicks)] {
+    for (label, f) in [("bare actix 302", &bare), ("qualead /c/{token}", &clicks), ("qualead /postback", &postbacks)] {
         println!("{label:<28} {:>10} {:>9.0} {:>9.2} {:>9.2} {:>7}", f.requests, f.rps, f.p50_ms, f.p99_ms, f.errors);
     }
     println!("click throughput vs bare handler: {:.0} %", 100.0 * clicks.rps / bare.rps.max(1.0));
     println!("clicks stored: {stored} (every redirect waits for its batch to commit)");
+    println!("accepted postbacks: {:.0} per second; leads stored: {leads}", postbacks.rps);
     println!("qualead peak resident memory: {rss:.1} MB");
 }
 

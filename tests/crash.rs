@@ -1,5 +1,6 @@
 //! Durability: under load, `kill -9` the real server binary, start it again on the
-//! same database, and find every click that got a 302.
+//! same database, and find every click that got a 302 and every conversion that
+//! got a 2xx.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Backend, TestDb};
-use qualead::store::{clicks, offers};
+use qualead::store::{clicks, leads, ledger, offers};
 
 fn start(db_url: &str, data: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_qualead"))
@@ -39,32 +40,56 @@ async fn wait_healthy(port: u16) {
     panic!("the server did not become healthy");
 }
 
-async fn clicks_survive_kill_9(backend: Backend) {
+async fn clicks_and_conversions_survive_kill_9(backend: Backend) {
     let db = TestDb::new(backend);
     let data = tempfile::tempdir().expect("tmp");
     {
         let pool = qualead::db::connect(&db.url, 1).expect("pool");
         qualead::db::migrate(&mut pool.get().expect("conn")).expect("migrate");
     }
-    let seeded =
-        common::seed_offer(&db.url, "https://land.example/?c={click_id}", None, offers::MembershipStatus::Approved);
+    let body = qualead::domain::offer::OfferBody {
+        name: "Crash".into(),
+        category: "home".into(),
+        landing_url: "https://land.example/?c={click_id}".into(),
+        payout_model: "cpl".into(),
+        price: Some("1.00".into()),
+        ..Default::default()
+    };
+    let seeded = common::seed_market(&db.url, &body, offers::MembershipStatus::Approved, 1_000_000_00);
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let mut server = start(&db.url, data.path(), port);
     wait_healthy(port).await;
 
     let redirected: Arc<Mutex<Vec<String>>> = Arc::default();
+    let converted: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let url = format!("http://127.0.0.1:{port}/c/{}", seeded.token);
+    let postback = format!("http://127.0.0.1:{port}/postback?token={}&click_id=", seeded.postback_token);
     let workers: Vec<_> = (0..32)
-        .map(|_| {
-            let (client, url, redirected) = (client.clone(), url.clone(), redirected.clone());
+        .map(|n| {
+            let (client, url, postback) = (client.clone(), url.clone(), postback.clone());
+            let (redirected, converted) = (redirected.clone(), converted.clone());
             tokio::spawn(async move {
-                // Click until the server is gone.
+                // Click (and every other worker converts its click) until the server is gone.
                 while let Ok(r) = client.get(&url).send().await {
-                    if r.status() == reqwest::StatusCode::FOUND
-                        && let Some(loc) = r.headers().get("location").and_then(|v| v.to_str().ok())
-                    {
-                        redirected.lock().expect("lock").push(loc.rsplit("c=").next().unwrap_or_default().to_string());
+                    let Some(id) = r
+                        .headers()
+                        .get("location")
+                        .and_then(|v| v.to_str().ok())
+                        .filter(|_| r.status() == reqwest::StatusCode::FOUND)
+                        .map(|loc| loc.rsplit("c=").next().unwrap_or_default().to_string())
+                    else {
+                        continue;
+                    };
+                    redirected.lock().expect("lock").push(id.clone());
+                    if n % 2 == 1 {
+                        let Ok(r) = client.get(format!("{postback}{id}")).send().await else { break };
+                        if r.status().is_success()
+                            && let Ok(v) = r.json::<serde_json::Value>().await
+                            && let Some(lead_id) = v["lead_id"].as_i64()
+                        {
+                            converted.lock().expect("lock").push((lead_id, id));
+                        }
                     }
                 }
             })
@@ -72,10 +97,10 @@ async fn clicks_survive_kill_9(backend: Backend) {
         .collect();
     // Let load build up, then pull the plug mid-stream.
     for waited in 0.. {
-        if redirected.lock().expect("lock").len() >= 1500 {
+        if redirected.lock().expect("lock").len() >= 1500 && converted.lock().expect("lock").len() >= 300 {
             break;
         }
-        assert!(waited < 3000, "the server stopped redirecting before 1500 clicks");
+        assert!(waited < 3000, "the server stopped before 1500 clicks and 300 conversions");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.kill().expect("SIGKILL");
@@ -101,8 +126,19 @@ async fn clicks_survive_kill_9(backend: Backend) {
         missing.first()
     );
     assert!(stored >= ids.len() as i64);
+    let conversions = converted.lock().expect("lock").clone();
+    for (lead_id, click_id) in &conversions {
+        let lead = leads::find(&mut conn, *lead_id).expect("query");
+        assert_eq!(
+            lead.and_then(|l| l.click_id),
+            Some(click_id.clone()),
+            "conversion {lead_id} got a 2xx and must be stored"
+        );
+    }
+    let health = ledger::health(&mut conn).expect("health");
+    assert!(health.balanced, "{health:?}");
     again.kill().expect("stop");
     let _ = again.wait();
 }
 
-both_backends!(clicks_survive_kill_9);
+both_backends!(clicks_and_conversions_survive_kill_9);
