@@ -1,8 +1,8 @@
 //! Cap counters (DESIGN §4): leads per day / week / month / total, the daily budget,
-//! and the per-publisher caps. Each accepted lead increments its counters with a
-//! conditional UPDATE (`… WHERE leads < cap`) inside the intake transaction, so no
-//! number of server processes sharing the database can pass a cap: PostgreSQL
-//! re-checks the condition under the row lock, SQLite serialises writers.
+//! and the per-publisher caps. The intake transaction reads the counters a lead
+//! touches with a row lock ([`lock`]), decides, and adds to them ([`add`]) before
+//! it commits, so no number of server processes sharing the database can pass a
+//! cap: PostgreSQL holds the rows, SQLite serialises writers.
 
 use chrono::{Datelike, NaiveDateTime, TimeZone};
 use diesel::prelude::*;
@@ -56,31 +56,56 @@ fn counters(offer: &Offer, publisher_id: i64, at: NaiveDateTime) -> Vec<Counter>
     out
 }
 
-/// Count one lead of `price` against every cap of the offer. `false` (and nothing
-/// usable written: the caller rolls back) when any cap or the daily budget is full.
-pub fn take(conn: &mut DbConn, offer: &Offer, publisher_id: i64, price: i64, at: NaiveDateTime) -> QueryResult<bool> {
+/// One counter row a lead touches, with its limits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CounterKey {
+    pub offer_id: i64,
+    pub publisher_id: i64,
+    pub period: String,
+}
+
+/// The counters a lead of this offer at `at` counts against, with (max leads, max spend).
+pub fn limits(offer: &Offer, publisher_id: i64, at: NaiveDateTime) -> Vec<(CounterKey, Option<i64>, Option<i64>)> {
+    counters(offer, publisher_id, at)
+        .into_iter()
+        .map(|c| {
+            (CounterKey { offer_id: offer.id, publisher_id: c.publisher_id, period: c.period }, c.max_leads, c.max_spend)
+        })
+        .collect()
+}
+
+/// Read a counter `(leads, spend)` and hold it until the transaction ends (`FOR
+/// UPDATE` on PostgreSQL; an SQLite write transaction holds the whole database),
+/// so that no other process can count past a cap meanwhile.
+pub fn lock(conn: &mut DbConn, key: &CounterKey) -> QueryResult<(i64, i64)> {
     use cap_counters::dsl as c;
-    for counter in counters(offer, publisher_id, at) {
-        let key =
-            (c::offer_id.eq(offer.id), c::publisher_id.eq(counter.publisher_id), c::period.eq(counter.period.clone()));
-        per_backend!(&mut *conn, conn => diesel::insert_into(c::cap_counters)
-            .values(key.clone())
-            .on_conflict_do_nothing()
-            .execute(conn))?;
-        let row = c::cap_counters
-            .filter(c::offer_id.eq(offer.id))
-            .filter(c::publisher_id.eq(counter.publisher_id))
-            .filter(c::period.eq(counter.period.clone()));
-        let max_leads = counter.max_leads.unwrap_or(i64::MAX);
-        let max_spend = counter.max_spend.unwrap_or(i64::MAX);
-        let updated = diesel::update(row.filter(c::leads.lt(max_leads)).filter(c::spend_minor.le(max_spend - price)))
-            .set((c::leads.eq(c::leads + 1), c::spend_minor.eq(c::spend_minor + price)))
-            .execute(conn)?;
-        if updated == 0 {
-            return Ok(false);
-        }
+    per_backend!(&mut *conn, conn => diesel::insert_into(c::cap_counters)
+        .values((c::offer_id.eq(key.offer_id), c::publisher_id.eq(key.publisher_id), c::period.eq(&key.period)))
+        .on_conflict_do_nothing()
+        .execute(conn))?;
+    let q = c::cap_counters
+        .filter(c::offer_id.eq(key.offer_id))
+        .filter(c::publisher_id.eq(key.publisher_id))
+        .filter(c::period.eq(&key.period))
+        .select((c::leads, c::spend_minor));
+    match conn {
+        DbConn::Postgres(conn) => q.for_update().first(conn),
+        DbConn::Sqlite(conn) => q.first(conn),
     }
-    Ok(true)
+}
+
+/// Add to a counter held with [`lock`].
+pub fn add(conn: &mut DbConn, key: &CounterKey, leads: i64, spend: i64) -> QueryResult<()> {
+    use cap_counters::dsl as c;
+    diesel::update(
+        c::cap_counters
+            .filter(c::offer_id.eq(key.offer_id))
+            .filter(c::publisher_id.eq(key.publisher_id))
+            .filter(c::period.eq(&key.period)),
+    )
+    .set((c::leads.eq(c::leads + leads), c::spend_minor.eq(c::spend_minor + spend)))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Whether a cap is already full right now (for sending clicks to the fallback).

@@ -86,6 +86,15 @@ pub fn find(conn: &mut DbConn, click_id: &str) -> QueryResult<Option<Click>> {
     clicks::table.filter(clicks::click_id.eq(click_id)).select(Click::as_select()).first(conn).optional()
 }
 
+/// The clicks among `ids` that exist.
+pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<Click>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(clicks::table.filter(clicks::click_id.eq_any(chunk)).select(Click::as_select()).load(conn)?);
+    }
+    Ok(out)
+}
+
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     clicks::table.count().get_result(conn)
 }

@@ -101,8 +101,22 @@ pub struct NewLead {
 
 /// Insert a new lead, its first history line and its rollup change; returns its id.
 pub fn insert(conn: &mut DbConn, lead: &NewLead) -> QueryResult<i64> {
+    let id = insert_row(conn, lead)?;
+    let (key, delta) = created_delta(lead);
+    rollups::add(conn, &key, delta)?;
+    Ok(id)
+}
+
+/// Insert a new lead and its first history line, leaving the rollup change to the
+/// caller (the intake batch adds all of its changes at once, in the same transaction).
+pub fn insert_row(conn: &mut DbConn, lead: &NewLead) -> QueryResult<i64> {
     let id: i64 = diesel::insert_into(leads::table).values(lead).returning(leads::id).get_result(conn)?;
     add_event(conn, id, None, &lead.status, None, "", "", lead.created_at)?;
+    Ok(id)
+}
+
+/// The rollup row and change of a new lead.
+pub fn created_delta(lead: &NewLead) -> (rollups::Key, Delta) {
     let key = rollups::Key {
         hour: rollups::hour_of(lead.created_at),
         offer_id: lead.offer_id,
@@ -110,9 +124,7 @@ pub fn insert(conn: &mut DbConn, lead: &NewLead) -> QueryResult<i64> {
         sub1: lead.sub1.clone(),
     };
     let money = LeadMoney { price: lead.price_minor, payout: lead.payout_minor, fee: lead.fee_minor };
-    let delta = Delta { leads: 1, price_minor: lead.price_minor, ..Delta::status(&lead.status, 1, money) };
-    rollups::add(conn, &key, delta)?;
-    Ok(id)
+    (key, Delta { leads: 1, price_minor: lead.price_minor, ..Delta::status(&lead.status, 1, money) })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -268,7 +280,14 @@ pub struct Rejection<'a> {
     pub at: NaiveDateTime,
 }
 
+/// Record a refusal with its rollup change.
 pub fn record_rejection(conn: &mut DbConn, r: &Rejection) -> QueryResult<()> {
+    let (key, delta) = record_rejection_row(conn, r)?;
+    rollups::add(conn, &key, delta)
+}
+
+/// Record a refusal; the rollup change is the caller's.
+pub fn record_rejection_row(conn: &mut DbConn, r: &Rejection) -> QueryResult<(rollups::Key, Delta)> {
     diesel::insert_into(intake_rejections::table)
         .values((
             intake_rejections::offer_id.eq(r.offer_id),
@@ -287,7 +306,7 @@ pub fn record_rejection(conn: &mut DbConn, r: &Rejection) -> QueryResult<()> {
         publisher_id: r.publisher_id,
         sub1: r.sub1.to_string(),
     };
-    rollups::add(conn, &key, Delta { intake_rejected: 1, ..Delta::default() })
+    Ok((key, Delta { intake_rejected: 1, ..Delta::default() }))
 }
 
 /// Refused conversions of a publisher, newest first: (offer, click, channel, event, reason, when).

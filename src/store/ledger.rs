@@ -83,6 +83,14 @@ pub fn post(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer]) -> Res
     for t in &transfers {
         change_balance(conn, &t.to, t.amount, false, at)?;
     }
+    let owned: Vec<Transfer> = transfers.into_iter().cloned().collect();
+    Ok(Some(record(conn, posting, &owned, at)?))
+}
+
+/// Write a transaction and its entries (−from, +to per transfer) without touching
+/// the running balances: for callers that change those themselves, under a lock
+/// (see [`lock_balance`]), such as the intake batch.
+pub fn record(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer], at: NaiveDateTime) -> QueryResult<i64> {
     let tx_id: i64 = diesel::insert_into(ledger_transactions::table)
         .values((
             ledger_transactions::kind.eq(posting.kind),
@@ -94,7 +102,7 @@ pub fn post(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer]) -> Res
         .returning(ledger_transactions::id)
         .get_result(conn)?;
     let mut rows = Vec::with_capacity(transfers.len() * 2);
-    for t in &transfers {
+    for t in transfers.iter().filter(|t| t.amount != 0) {
         rows.push((
             ledger_entries::transaction_id.eq(tx_id),
             ledger_entries::account.eq(t.from.clone()),
@@ -108,10 +116,33 @@ pub fn post(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer]) -> Res
             ledger_entries::created_at.eq(at),
         ));
     }
-    for row in rows {
-        diesel::insert_into(ledger_entries::table).values(row).execute(conn)?;
+    crate::per_backend!(conn, c => diesel::insert_into(ledger_entries::table).values(&rows).execute(c))?;
+    Ok(tx_id)
+}
+
+/// Read an account's balance and hold it until the transaction ends (`FOR UPDATE`
+/// on PostgreSQL; an SQLite write transaction holds the whole database). The row is
+/// created at zero when the account is new.
+pub fn lock_balance(conn: &mut DbConn, account: &str) -> QueryResult<i64> {
+    use ledger_balances::dsl as b;
+    crate::per_backend!(&mut *conn, c => diesel::insert_into(b::ledger_balances)
+        .values((b::account.eq(account), b::balance_minor.eq(0_i64), b::updated_at.eq(now())))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    let q = b::ledger_balances.filter(b::account.eq(account)).select(b::balance_minor);
+    match conn {
+        DbConn::Postgres(c) => q.for_update().first(c),
+        DbConn::Sqlite(c) => q.first(c),
     }
-    Ok(Some(tx_id))
+}
+
+/// Add to a running balance (the caller checked the limits under [`lock_balance`]).
+pub fn add_to_balance(conn: &mut DbConn, account: &str, delta: i64) -> QueryResult<()> {
+    use ledger_balances::dsl as b;
+    diesel::update(b::ledger_balances.filter(b::account.eq(account)))
+        .set((b::balance_minor.eq(b::balance_minor + delta), b::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Add `delta` to an account's running balance. With `guard`, refuse (and change

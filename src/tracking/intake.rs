@@ -1,14 +1,15 @@
 //! The one intake path for every conversion: server postbacks, pixels, API leads
 //! and the hosted form all become a [`Conversion`] and go through [`decide`] inside
-//! a group-committed transaction (each conversion in its own savepoint). Accepting
-//! a lead reserves its price (advertiser → escrow), counts it against the caps,
-//! writes its history and rollups, and queues the publisher's postback, all in the
-//! same database transaction; an answer is given only after that commit.
+//! a group-committed transaction. The batch reads the balances and cap counters
+//! it needs under row locks, decides each conversion against them, and writes the
+//! accepted leads, their ledger lines, history, rollups and publisher postbacks in
+//! that same transaction; an answer is given only after the commit.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::Connection;
+use diesel::QueryResult;
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -19,11 +20,12 @@ use crate::domain::money::format_minor;
 use crate::domain::offer::{OfferStatus, PayoutModel, apply_bps, split_price};
 use crate::mail::{self, templates::OfferPausedLowBalance};
 use crate::marketplace::fee_bps;
+use crate::store::caps::CounterKey;
 use crate::store::clicks::{self, Click};
 use crate::store::leads::{self, NewLead, Rejection};
-use crate::store::ledger::{self, PostError, Posting, Transfer};
-use crate::store::offers::{self, Offer};
-use crate::store::{caps, now, postbacks, settings, users};
+use crate::store::ledger::{self, Posting, Transfer};
+use crate::store::offers::{self, Membership, Offer};
+use crate::store::{caps, now, postbacks, rollups, settings, users};
 use crate::tracking::group_commit::GroupCommit;
 
 /// One conversion as it arrives, before any check that needs the database.
@@ -59,13 +61,6 @@ impl Outcome {
 enum Stop {
     Refused { reason: Reason, detail: String, who: Option<Who> },
     Duplicate(i64),
-    Db(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for Stop {
-    fn from(e: diesel::result::Error) -> Self {
-        Stop::Db(e)
-    }
 }
 
 /// The offer, publisher and click a conversion was put down to.
@@ -84,162 +79,356 @@ fn refuse_with(reason: Reason, detail: impl Into<String>, who: Option<&Who>) -> 
     Stop::Refused { reason, detail: detail.into(), who: who.cloned() }
 }
 
-/// Decide one conversion inside the caller's transaction (a savepoint of the batch).
-fn attempt(conn: &mut DbConn, conv: &Conversion, fee_default: i64, at: NaiveDateTime) -> Result<i64, Stop> {
-    let p = &conv.params;
-    let who = attribute(conn, conv)?;
-    let who_ref = Some(&who);
-    let offer = &who.offer;
-
-    // The event and the price come from the offer.
-    let events = offer.events();
-    let event = match &p.event {
-        Some(e) => e.clone(),
-        None => events.first().cloned().unwrap_or_else(|| "lead".into()),
-    };
-    if !events.is_empty() && !events.contains(&event) {
-        return Err(refuse_with(
-            Reason::InvalidRequest,
-            format!("the offer has no event {event:?} (it has {})", events.join(", ")),
-            who_ref,
-        ));
-    }
-    let click_id = who.click.as_ref().map(|c| c.click_id.clone());
-
-    // Idempotency first: a retry of an accepted conversion is answered `duplicate`
-    // even if the offer has since been paused or capped.
-    let key = dedupe_key(p.txid.as_deref(), click_id.as_deref(), &event);
-    if let Some(key) = &key
-        && let Some(id) = leads::find_by_key(conn, offer.id, key)?
-    {
-        return Err(Stop::Duplicate(id));
-    }
-    if let Some(click) = &who.click {
-        let window = i64::from(offer.terms().conversion_window_days.max(1));
-        if click.created_at + Duration::days(window) < at {
-            return Err(refuse(Reason::ClickExpired, who_ref));
-        }
-    }
-    if offer.status() != OfferStatus::Active {
-        return Err(refuse(Reason::OfferInactive, who_ref));
-    }
-    let membership_ok = offers::membership(conn, offer.id, who.publisher_id)?.is_some_and(|m| m.is_approved());
-    if !membership_ok {
-        return Err(refuse_with(Reason::OfferInactive, "the publisher's link for this offer is not approved", who_ref));
-    }
-    if conv.consent == Some(false) {
-        return Err(refuse(Reason::MissingConsent, who_ref));
-    }
-    let price = match offer.model() {
-        PayoutModel::Cps => {
-            let amount = p.amount_minor.filter(|a| *a > 0).ok_or_else(|| {
-                refuse_with(Reason::InvalidRequest, "a CPS conversion needs the sale amount above zero", who_ref)
-            })?;
-            apply_bps(amount, offer.rate_bps.map(i64::from).unwrap_or(0))
-        }
-        _ => offer.price_minor.unwrap_or(0),
-    };
-    let fee_bps = fee_bps(offer, fee_default);
-    let (fee, payout) = split_price(price, fee_bps);
-
-    if !caps::take(conn, offer, who.publisher_id, price, at)? {
-        return Err(refuse(Reason::CapReached, who_ref));
-    }
-    let click = who.click.as_ref();
-    let hold = Duration::hours(i64::from(offer.terms().hold_hours));
-    let new = NewLead {
-        offer_id: offer.id,
-        publisher_id: who.publisher_id,
-        advertiser_id: offer.advertiser_id,
-        click_id: click_id.clone(),
-        channel: conv.channel.as_str().into(),
-        event,
-        txid: p.txid.clone(),
-        dedupe_key: key.unwrap_or_else(|| format!("new:{}", crate::crypto::random_token(12))),
-        status: "pending".into(),
-        amount_minor: p.amount_minor,
-        price_minor: price,
-        fee_minor: fee,
-        payout_minor: payout,
-        fee_bps: i32::try_from(fee_bps).unwrap_or(0),
-        fields: serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into()),
-        consent: conv.consent.unwrap_or(false),
-        sub1: click.map(|c| c.sub1.clone()).unwrap_or_default(),
-        sub2: click.map(|c| c.sub2.clone()).unwrap_or_default(),
-        sub3: click.map(|c| c.sub3.clone()).unwrap_or_default(),
-        sub4: click.map(|c| c.sub4.clone()).unwrap_or_default(),
-        sub5: click.map(|c| c.sub5.clone()).unwrap_or_default(),
-        source: click.map(|c| c.source.clone()).unwrap_or_default(),
-        country: click.and_then(|c| c.country.clone()).or_else(|| p.fields.get("country").cloned()),
-        ip: click.map(|c| c.ip.clone()).unwrap_or_else(|| conv.ip.clone()),
-        click_at: click.map(|c| c.created_at),
-        hold_until: at + hold,
-        created_at: at,
-        updated_at: at,
-    };
-    let lead_id = leads::insert(conn, &new)?;
-    let posting = Posting { kind: "lead_accepted", lead_id: Some(lead_id), actor_id: None, memo: "price reserved" };
-    let reserve = Transfer::new(ledger::advertiser(offer.advertiser_id), ledger::escrow(offer.advertiser_id), price);
-    match ledger::post(conn, &posting, &[reserve]) {
-        Ok(_) => {}
-        Err(PostError::Insufficient(_)) => return Err(refuse(Reason::BudgetExhausted, who_ref)),
-        Err(PostError::Db(e)) => return Err(Stop::Db(e)),
-    }
-    if let Some(lead) = leads::find(conn, lead_id)? {
-        postbacks::enqueue(conn, &lead, "created")?;
-    }
-    Ok(lead_id)
+/// What one batch has read and what it will add when it ends. Every decision in the
+/// batch is taken against these values, which are held under row locks (or the
+/// SQLite write lock) until the batch commits, so they are exact.
+struct Batch<'a> {
+    config: &'a Config,
+    at: NaiveDateTime,
+    fee_default: i64,
+    offers: HashMap<i64, Option<Offer>>,
+    memberships: HashMap<(i64, i64), Option<Membership>>,
+    clicks: HashMap<String, Click>,
+    /// Locked balances as the batch has changed them, and the change to write.
+    balances: HashMap<String, (i64, i64)>,
+    /// Locked cap counters `(leads, spend)` as the batch has changed them, and the change.
+    counters: HashMap<CounterKey, ((i64, i64), (i64, i64))>,
+    rollups: BTreeMap<rollups::Key, rollups::Delta>,
 }
 
-/// Put a conversion down to an offer, a publisher and (usually) a click.
-fn attribute(conn: &mut DbConn, conv: &Conversion) -> Result<Who, Stop> {
-    let p = &conv.params;
-    let click = match &p.click_id {
-        Some(id) => clicks::find(conn, id)?,
-        None => None,
-    };
-    match conv.channel {
-        Channel::Postback => {
-            let token = p.token.as_deref().ok_or_else(|| refuse(Reason::BadToken, None))?;
-            if p.click_id.is_none() {
-                return Err(refuse_with(Reason::InvalidRequest, "a postback needs click_id (or transaction_id)", None));
-            }
-            // The token is compared, in constant time, with the token of the click's offer.
-            let click_offer = match &click {
-                Some(c) => offers::find(conn, c.offer_id)?,
-                None => None,
-            };
-            let offer = match click_offer {
-                Some(o) if constant_time_eq(&o.postback_token, token) => o,
-                _ => offers::by_postback_token(conn, token)?.ok_or_else(|| refuse(Reason::BadToken, None))?,
-            };
-            let allowed = offer.postback_ip_list();
-            if !allowed.is_empty() && !allowed.iter().any(|a| ip_matches(a, &conv.ip)) {
-                return Err(refuse(Reason::IpNotAllowed, None));
-            }
-            let click = click.ok_or_else(|| refuse(Reason::UnknownClick, None))?;
-            if click.offer_id != offer.id {
-                return Err(refuse(Reason::ClickOfferMismatch, None));
-            }
-            Ok(Who { offer, publisher_id: click.publisher_id, click: Some(click) })
+impl<'a> Batch<'a> {
+    fn new(conn: &mut DbConn, config: &'a Config, jobs: &[Conversion]) -> QueryResult<Batch<'a>> {
+        let ids: Vec<&str> = jobs.iter().filter_map(|j| j.params.click_id.as_deref()).collect();
+        let clicks = clicks::find_many(conn, &ids)?.into_iter().map(|c| (c.click_id.clone(), c)).collect();
+        Ok(Batch {
+            config,
+            at: now(),
+            fee_default: settings::platform_fee_bps(conn, config.platform_fee_bps)?,
+            offers: HashMap::new(),
+            memberships: HashMap::new(),
+            clicks,
+            balances: HashMap::new(),
+            counters: HashMap::new(),
+            rollups: BTreeMap::new(),
+        })
+    }
+
+    fn offer(&mut self, conn: &mut DbConn, id: i64) -> QueryResult<Option<Offer>> {
+        if let Some(o) = self.offers.get(&id) {
+            return Ok(o.clone());
         }
-        Channel::Pixel | Channel::Api | Channel::Form => {
-            let offer_id =
-                conv.offer_id.ok_or_else(|| refuse_with(Reason::InvalidRequest, "offer_id is missing", None))?;
-            let offer = offers::find(conn, offer_id)?
-                .ok_or_else(|| refuse_with(Reason::InvalidRequest, format!("there is no offer {offer_id}"), None))?;
-            match (click, &p.click_id, conv.publisher_id) {
-                (None, Some(_), _) => Err(refuse(Reason::UnknownClick, None)),
-                (None, None, None) => Err(refuse_with(Reason::UnknownClick, "no click id (parameter or cookie)", None)),
-                (None, None, Some(publisher_id)) => Ok(Who { offer, publisher_id, click: None }),
-                (Some(click), _, publisher) => {
-                    if click.offer_id != offer.id || publisher.is_some_and(|p| p != click.publisher_id) {
-                        return Err(refuse(Reason::ClickOfferMismatch, None));
-                    }
-                    Ok(Who { offer, publisher_id: click.publisher_id, click: Some(click) })
+        let o = offers::find(conn, id)?;
+        self.offers.insert(id, o.clone());
+        Ok(o)
+    }
+
+    fn membership(&mut self, conn: &mut DbConn, offer_id: i64, publisher_id: i64) -> QueryResult<Option<Membership>> {
+        if let Some(m) = self.memberships.get(&(offer_id, publisher_id)) {
+            return Ok(m.clone());
+        }
+        let m = offers::membership(conn, offer_id, publisher_id)?;
+        self.memberships.insert((offer_id, publisher_id), m.clone());
+        Ok(m)
+    }
+
+    fn balance(&mut self, conn: &mut DbConn, account: &str) -> QueryResult<i64> {
+        if let Some((value, _)) = self.balances.get(account) {
+            return Ok(*value);
+        }
+        let value = ledger::lock_balance(conn, account)?;
+        self.balances.insert(account.to_string(), (value, 0));
+        Ok(value)
+    }
+
+    fn move_money(&mut self, account: &str, delta: i64) {
+        if let Some((value, change)) = self.balances.get_mut(account) {
+            *value += delta;
+            *change += delta;
+        }
+    }
+
+    fn counter(&mut self, conn: &mut DbConn, key: &CounterKey) -> QueryResult<(i64, i64)> {
+        if let Some((value, _)) = self.counters.get(key) {
+            return Ok(*value);
+        }
+        let value = caps::lock(conn, key)?;
+        self.counters.insert(key.clone(), (value, (0, 0)));
+        Ok(value)
+    }
+
+    fn rollup(&mut self, key: rollups::Key, delta: rollups::Delta) {
+        let d = self.rollups.entry(key).or_default();
+        *d = *d + delta;
+    }
+
+    /// Write what the batch added to balances, counters and rollups.
+    fn flush(self, conn: &mut DbConn) -> QueryResult<()> {
+        let mut balances: Vec<_> = self.balances.into_iter().filter(|(_, (_, d))| *d != 0).collect();
+        balances.sort();
+        for (account, (_, delta)) in balances {
+            ledger::add_to_balance(conn, &account, delta)?;
+        }
+        let mut counters: Vec<_> = self.counters.into_iter().filter(|(_, (_, d))| *d != (0, 0)).collect();
+        counters.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, (_, (leads, spend))) in counters {
+            caps::add(conn, &key, leads, spend)?;
+        }
+        for (key, delta) in &self.rollups {
+            rollups::add(conn, key, *delta)?;
+        }
+        Ok(())
+    }
+
+    /// Decide one conversion; an `Err` is a database error (the batch is retried).
+    fn decide(&mut self, conn: &mut DbConn, conv: &Conversion) -> QueryResult<Outcome> {
+        match self.attempt(conn, conv)? {
+            Ok(lead_id) => Ok(Outcome::Accepted { lead_id }),
+            Err(Stop::Duplicate(lead_id)) => Ok(Outcome::Duplicate { lead_id }),
+            Err(Stop::Refused { reason, detail, who }) => {
+                if let Some(who) = who {
+                    self.after_refusal(conn, conv, &who, reason)?;
                 }
+                Ok(Outcome::Rejected { reason, detail })
             }
         }
+    }
+
+    /// Every check reads; nothing is written until the conversion is accepted.
+    fn attempt(&mut self, conn: &mut DbConn, conv: &Conversion) -> QueryResult<Result<i64, Stop>> {
+        let who = match self.attribute(conn, conv)? {
+            Ok(who) => who,
+            Err(stop) => return Ok(Err(stop)),
+        };
+        let who_ref = Some(&who);
+        let offer = &who.offer;
+        let p = &conv.params;
+        let at = self.at;
+
+        // The event and the price come from the offer.
+        let events = offer.events();
+        let event = match &p.event {
+            Some(e) => e.clone(),
+            None => events.first().cloned().unwrap_or_else(|| "lead".into()),
+        };
+        if !events.is_empty() && !events.contains(&event) {
+            let detail = format!("the offer has no event {event:?} (it has {})", events.join(", "));
+            return Ok(Err(refuse_with(Reason::InvalidRequest, detail, who_ref)));
+        }
+        let click_id = who.click.as_ref().map(|c| c.click_id.clone());
+
+        // Idempotency first: a retry of an accepted conversion is answered `duplicate`
+        // even if the offer has since been paused or capped.
+        let key = dedupe_key(p.txid.as_deref(), click_id.as_deref(), &event);
+        if let Some(key) = &key
+            && let Some(id) = leads::find_by_key(conn, offer.id, key)?
+        {
+            return Ok(Err(Stop::Duplicate(id)));
+        }
+        let terms = offer.terms();
+        if let Some(click) = &who.click {
+            let window = i64::from(terms.conversion_window_days.max(1));
+            if click.created_at + Duration::days(window) < at {
+                return Ok(Err(refuse(Reason::ClickExpired, who_ref)));
+            }
+        }
+        if offer.status() != OfferStatus::Active {
+            return Ok(Err(refuse(Reason::OfferInactive, who_ref)));
+        }
+        let membership = self.membership(conn, offer.id, who.publisher_id)?.filter(|m| m.is_approved());
+        let Some(membership) = membership else {
+            let detail = "the publisher's link for this offer is not approved";
+            return Ok(Err(refuse_with(Reason::OfferInactive, detail, who_ref)));
+        };
+        if conv.consent == Some(false) {
+            return Ok(Err(refuse(Reason::MissingConsent, who_ref)));
+        }
+        let price = match offer.model() {
+            PayoutModel::Cps => match p.amount_minor.filter(|a| *a > 0) {
+                Some(amount) => apply_bps(amount, offer.rate_bps.map(i64::from).unwrap_or(0)),
+                None => {
+                    let detail = "a CPS conversion needs the sale amount above zero";
+                    return Ok(Err(refuse_with(Reason::InvalidRequest, detail, who_ref)));
+                }
+            },
+            _ => offer.price_minor.unwrap_or(0),
+        };
+        let fee_bps = fee_bps(offer, self.fee_default);
+        let (fee, payout) = split_price(price, fee_bps);
+
+        // Caps and the daily budget, against counters held for this transaction.
+        let limits = caps::limits(offer, who.publisher_id, at);
+        for (counter, max_leads, max_spend) in &limits {
+            let (leads, spend) = self.counter(conn, counter)?;
+            if max_leads.is_some_and(|m| leads >= m) || max_spend.is_some_and(|m| spend + price > m) {
+                return Ok(Err(refuse(Reason::CapReached, who_ref)));
+            }
+        }
+        // The advertiser's balance must cover the price.
+        let advertiser = ledger::advertiser(offer.advertiser_id);
+        let escrow = ledger::escrow(offer.advertiser_id);
+        if self.balance(conn, &advertiser)? < price {
+            return Ok(Err(refuse(Reason::BudgetExhausted, who_ref)));
+        }
+        self.balance(conn, &escrow)?;
+
+        // Accepted: write the lead, its ledger lines and its postback.
+        let click = who.click.as_ref();
+        let hold = Duration::hours(i64::from(terms.hold_hours));
+        let new = NewLead {
+            offer_id: offer.id,
+            publisher_id: who.publisher_id,
+            advertiser_id: offer.advertiser_id,
+            click_id: click_id.clone(),
+            channel: conv.channel.as_str().into(),
+            event,
+            txid: p.txid.clone(),
+            dedupe_key: key.unwrap_or_else(|| format!("new:{}", crate::crypto::random_token(12))),
+            status: "pending".into(),
+            amount_minor: p.amount_minor,
+            price_minor: price,
+            fee_minor: fee,
+            payout_minor: payout,
+            fee_bps: i32::try_from(fee_bps).unwrap_or(0),
+            fields: serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into()),
+            consent: conv.consent.unwrap_or(false),
+            sub1: click.map(|c| c.sub1.clone()).unwrap_or_default(),
+            sub2: click.map(|c| c.sub2.clone()).unwrap_or_default(),
+            sub3: click.map(|c| c.sub3.clone()).unwrap_or_default(),
+            sub4: click.map(|c| c.sub4.clone()).unwrap_or_default(),
+            sub5: click.map(|c| c.sub5.clone()).unwrap_or_default(),
+            source: click.map(|c| c.source.clone()).unwrap_or_default(),
+            country: click.and_then(|c| c.country.clone()).or_else(|| p.fields.get("country").cloned()),
+            ip: click.map(|c| c.ip.clone()).unwrap_or_else(|| conv.ip.clone()),
+            click_at: click.map(|c| c.created_at),
+            hold_until: at + hold,
+            created_at: at,
+            updated_at: at,
+        };
+        let lead_id = leads::insert_row(conn, &new)?;
+        let (rollup_key, rollup_delta) = leads::created_delta(&new);
+        self.rollup(rollup_key, rollup_delta);
+        if price > 0 {
+            let posting = Posting { kind: "lead_accepted", lead_id: Some(lead_id), actor_id: None, memo: "price reserved" };
+            ledger::record(conn, &posting, &[Transfer::new(advertiser.clone(), escrow.clone(), price)], at)?;
+            self.move_money(&advertiser, -price);
+            self.move_money(&escrow, price);
+        }
+        for (counter, _, _) in limits {
+            if let Some((value, change)) = self.counters.get_mut(&counter) {
+                *value = (value.0 + 1, value.1 + price);
+                *change = (change.0 + 1, change.1 + price);
+            }
+        }
+        if !membership.postback_template.trim().is_empty()
+            && let Some(lead) = leads::find(conn, lead_id)?
+        {
+            postbacks::enqueue(conn, &lead, "created")?;
+        }
+        Ok(Ok(lead_id))
+    }
+
+    /// Put a conversion down to an offer, a publisher and (usually) a click.
+    fn attribute(&mut self, conn: &mut DbConn, conv: &Conversion) -> QueryResult<Result<Who, Stop>> {
+        let p = &conv.params;
+        let click = p.click_id.as_ref().and_then(|id| self.clicks.get(id)).cloned();
+        match conv.channel {
+            Channel::Postback => {
+                let Some(token) = p.token.as_deref() else { return Ok(Err(refuse(Reason::BadToken, None))) };
+                if p.click_id.is_none() {
+                    let detail = "a postback needs click_id (or transaction_id)";
+                    return Ok(Err(refuse_with(Reason::InvalidRequest, detail, None)));
+                }
+                // The token is compared, in constant time, with the token of the click's offer.
+                let click_offer = match &click {
+                    Some(c) => self.offer(conn, c.offer_id)?,
+                    None => None,
+                };
+                let offer = match click_offer {
+                    Some(o) if constant_time_eq(&o.postback_token, token) => o,
+                    _ => match offers::by_postback_token(conn, token)? {
+                        Some(o) => o,
+                        None => return Ok(Err(refuse(Reason::BadToken, None))),
+                    },
+                };
+                let allowed = offer.postback_ip_list();
+                if !allowed.is_empty() && !allowed.iter().any(|a| ip_matches(a, &conv.ip)) {
+                    return Ok(Err(refuse(Reason::IpNotAllowed, None)));
+                }
+                let Some(click) = click else { return Ok(Err(refuse(Reason::UnknownClick, None))) };
+                if click.offer_id != offer.id {
+                    return Ok(Err(refuse(Reason::ClickOfferMismatch, None)));
+                }
+                Ok(Ok(Who { offer, publisher_id: click.publisher_id, click: Some(click) }))
+            }
+            Channel::Pixel | Channel::Api | Channel::Form => {
+                let Some(offer_id) = conv.offer_id else {
+                    return Ok(Err(refuse_with(Reason::InvalidRequest, "offer_id is missing", None)));
+                };
+                let Some(offer) = self.offer(conn, offer_id)? else {
+                    let detail = format!("there is no offer {offer_id}");
+                    return Ok(Err(refuse_with(Reason::InvalidRequest, detail, None)));
+                };
+                Ok(match (click, &p.click_id, conv.publisher_id) {
+                    (None, Some(_), _) => Err(refuse(Reason::UnknownClick, None)),
+                    (None, None, None) => Err(refuse_with(Reason::UnknownClick, "no click id (parameter or cookie)", None)),
+                    (None, None, Some(publisher_id)) => Ok(Who { offer, publisher_id, click: None }),
+                    (Some(click), _, publisher) => {
+                        if click.offer_id != offer.id || publisher.is_some_and(|p| p != click.publisher_id) {
+                            Err(refuse(Reason::ClickOfferMismatch, None))
+                        } else {
+                            Ok(Who { offer, publisher_id: click.publisher_id, click: Some(click) })
+                        }
+                    }
+                })
+            }
+        }
+    }
+
+    /// Keep the refusal for the publisher to see; an exhausted balance pauses the
+    /// offer and tells the advertiser (once: only the change from active does).
+    fn after_refusal(&mut self, conn: &mut DbConn, conv: &Conversion, who: &Who, reason: Reason) -> QueryResult<()> {
+        let event = conv.params.event.clone().unwrap_or_default();
+        let (key, delta) = leads::record_rejection_row(
+            conn,
+            &Rejection {
+                offer_id: who.offer.id,
+                publisher_id: who.publisher_id,
+                click_id: who.click.as_ref().map(|c| c.click_id.as_str()),
+                channel: conv.channel.as_str(),
+                event: &event,
+                txid: conv.params.txid.as_deref(),
+                reason: reason.code(),
+                sub1: who.click.as_ref().map(|c| c.sub1.as_str()).unwrap_or(""),
+                at: self.at,
+            },
+        )?;
+        self.rollup(key, delta);
+        if reason != Reason::BudgetExhausted
+            || !offers::set_status(conn, who.offer.id, OfferStatus::Active, OfferStatus::Paused, None)?
+        {
+            return Ok(());
+        }
+        self.offers.remove(&who.offer.id);
+        tracing::warn!(offer_id = who.offer.id, "offer paused: advertiser balance too low");
+        let Some(advertiser) = users::find(conn, who.offer.advertiser_id)? else { return Ok(()) };
+        let balance = self.balance(conn, &ledger::advertiser(advertiser.id))?;
+        let price = match who.offer.model() {
+            PayoutModel::Cps => {
+                apply_bps(conv.params.amount_minor.unwrap_or(0), who.offer.rate_bps.map(i64::from).unwrap_or(0))
+            }
+            _ => who.offer.price_minor.unwrap_or(0),
+        };
+        let currency = &self.config.currency;
+        let email = OfferPausedLowBalance {
+            name: advertiser.display_name.clone(),
+            offer_name: who.offer.name.clone(),
+            balance: format!("{} {currency}", format_minor(balance)),
+            price: format!("{} {currency}", format_minor(price)),
+            link: self.config.url(&format!("/advertiser/offers/{}", who.offer.id)),
+        };
+        mail::enqueue(conn, &advertiser.email, &email)
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+        Ok(())
     }
 }
 
@@ -252,88 +441,16 @@ fn ip_matches(entry: &str, ip: &str) -> bool {
     entry.parse::<std::net::IpAddr>().is_ok_and(|e| e == addr)
 }
 
-/// Decide one conversion in its own savepoint and keep what must be kept when it
-/// is refused (the publisher-visible rejection, a paused offer).
-pub fn decide(conn: &mut DbConn, conv: &Conversion, config: &Config) -> Result<Outcome, diesel::result::Error> {
-    let at = now();
-    let fee_default = settings::platform_fee_bps(conn, config.platform_fee_bps)?;
-    let result = conn.transaction(|c| attempt(c, conv, fee_default, at));
-    match result {
-        Ok(lead_id) => Ok(Outcome::Accepted { lead_id }),
-        Err(Stop::Duplicate(lead_id)) => Ok(Outcome::Duplicate { lead_id }),
-        Err(Stop::Refused { reason, detail, who }) => {
-            if let Some(who) = who {
-                conn.transaction(|c| after_refusal(c, conv, &who, reason, config, at))?;
-            }
-            Ok(Outcome::Rejected { reason, detail })
-        }
-        Err(Stop::Db(e)) if crate::store::is_unique_violation(&e) => {
-            // Another process stored the same conversion a moment ago.
-            let event = conv.params.event.clone().unwrap_or_else(|| "lead".into());
-            let key = dedupe_key(conv.params.txid.as_deref(), conv.params.click_id.as_deref(), &event);
-            let offer_id = match (conv.offer_id, &conv.params.click_id) {
-                (Some(id), _) => Some(id),
-                (None, Some(click)) => clicks::find(conn, click)?.map(|c| c.offer_id),
-                _ => None,
-            };
-            match (key, offer_id) {
-                (Some(key), Some(offer_id)) => match leads::find_by_key(conn, offer_id, &key)? {
-                    Some(lead_id) => Ok(Outcome::Duplicate { lead_id }),
-                    None => Err(e),
-                },
-                _ => Err(e),
-            }
-        }
-        Err(Stop::Db(e)) => Err(e),
+/// Decide a batch of conversions in the caller's write transaction. Any database
+/// error fails the whole batch (the caller rolls back and retries).
+pub fn process(conn: &mut DbConn, jobs: &[Conversion], config: &Config) -> QueryResult<Vec<Outcome>> {
+    let mut batch = Batch::new(conn, config, jobs)?;
+    let mut out = Vec::with_capacity(jobs.len());
+    for conv in jobs {
+        out.push(batch.decide(conn, conv)?);
     }
-}
-
-fn after_refusal(
-    conn: &mut DbConn,
-    conv: &Conversion,
-    who: &Who,
-    reason: Reason,
-    config: &Config,
-    at: NaiveDateTime,
-) -> Result<(), diesel::result::Error> {
-    let event = conv.params.event.clone().unwrap_or_default();
-    leads::record_rejection(
-        conn,
-        &Rejection {
-            offer_id: who.offer.id,
-            publisher_id: who.publisher_id,
-            click_id: who.click.as_ref().map(|c| c.click_id.as_str()),
-            channel: conv.channel.as_str(),
-            event: &event,
-            txid: conv.params.txid.as_deref(),
-            reason: reason.code(),
-            sub1: who.click.as_ref().map(|c| c.sub1.as_str()).unwrap_or(""),
-            at,
-        },
-    )?;
-    if reason == Reason::BudgetExhausted
-        && offers::set_status(conn, who.offer.id, OfferStatus::Active, OfferStatus::Paused, None)?
-        && let Some(advertiser) = users::find(conn, who.offer.advertiser_id)?
-    {
-        let balance = ledger::balance(conn, &ledger::advertiser(advertiser.id))?;
-        let price = match who.offer.model() {
-            PayoutModel::Cps => {
-                apply_bps(conv.params.amount_minor.unwrap_or(0), who.offer.rate_bps.map(i64::from).unwrap_or(0))
-            }
-            _ => who.offer.price_minor.unwrap_or(0),
-        };
-        let email = OfferPausedLowBalance {
-            name: advertiser.display_name.clone(),
-            offer_name: who.offer.name.clone(),
-            balance: format!("{} {}", format_minor(balance), config.currency),
-            price: format!("{} {}", format_minor(price), config.currency),
-            link: config.url(&format!("/advertiser/offers/{}", who.offer.id)),
-        };
-        mail::enqueue(conn, &advertiser.email, &email)
-            .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
-        tracing::warn!(offer_id = who.offer.id, "offer paused: advertiser balance too low");
-    }
-    Ok(())
+    batch.flush(conn)?;
+    Ok(out)
 }
 
 /// Group commit for conversions: one write transaction per batch, one savepoint
@@ -370,34 +487,33 @@ impl IntakeWriter {
 async fn commit(pool: &DbPool, config: &Arc<Config>, batch: Vec<Conversion>) -> Vec<Option<Outcome>> {
     let n = batch.len();
     let batch = Arc::new(batch);
+    // The whole batch in one transaction; a failure (a busy database, a deadlock or
+    // a duplicate raced in by another process) rolls it back and it runs again.
     for attempt in 0..3u32 {
-        let jobs = batch.clone();
-        let config = config.clone();
-        let result = db::run(pool, move |c| {
-            Ok(c.write_tx(|c| {
-                let mut out = Vec::with_capacity(jobs.len());
-                for conv in jobs.iter() {
-                    match decide(c, conv, &config) {
-                        Ok(outcome) => out.push(Some(outcome)),
-                        Err(e) => {
-                            tracing::error!(error = %e, "conversion failed");
-                            out.push(None);
-                        }
-                    }
-                }
-                Ok::<_, diesel::result::Error>(out)
-            })?)
-        })
-        .await;
-        match result {
-            Ok(out) => return out,
+        let (jobs, config) = (batch.clone(), config.clone());
+        match db::run(pool, move |c| Ok(c.write_tx(|c| process(c, &jobs, &config))?)).await {
+            Ok(out) => return out.into_iter().map(Some).collect(),
             Err(e) => {
-                tracing::error!(error = %e, conversions = n, attempt, "conversion batch failed to commit");
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                tracing::warn!(error = %e, conversions = n, attempt, "conversion batch rolled back");
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
             }
         }
     }
-    vec![None; n]
+    // Then one by one, so that one conversion that cannot be stored does not keep
+    // the others from being answered.
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let (jobs, config) = (batch.clone(), config.clone());
+        let one = db::run(pool, move |c| Ok(c.write_tx(|c| process(c, &jobs[i..=i], &config))?)).await;
+        match one {
+            Ok(mut v) => out.push(v.pop()),
+            Err(e) => {
+                tracing::error!(error = %e, "conversion could not be stored");
+                out.push(None);
+            }
+        }
+    }
+    out
 }
 
 /// Record an intake answer in the metrics.
