@@ -8,6 +8,9 @@
 //! p99 latency, and the server's resident memory. Then server postbacks, each
 //! converting a different stored click, with 64 connections: accepted per second.
 
+// Money is written in minor units grouped as major_minor (100_00 is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -185,9 +188,13 @@ fn seed(db_url: &str) -> Seeded {
     // Enough balance for every conversion the run can send.
     use qualead::store::ledger;
     let deposit = ledger::Posting { kind: "deposit", lead_id: None, actor_id: None, memo: "bench" };
-    ledger::post(&mut conn, &deposit, &[ledger::Transfer::new(ledger::EXTERNAL, ledger::advertiser(adv), i64::MAX / 4)])
-        .map_err(|e| format!("{e:?}"))
-        .expect("deposit");
+    ledger::post(
+        &mut conn,
+        &deposit,
+        &[ledger::Transfer::new(ledger::EXTERNAL, ledger::advertiser(adv), i64::MAX / 4)],
+    )
+    .map_err(|e| format!("{e:?}"))
+    .expect("deposit");
     Seeded { token, postback_token: o.postback_token, offer_id: o.id, publisher_id: publisher }
 }
 

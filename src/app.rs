@@ -23,6 +23,7 @@ use crate::store::sessions;
 use crate::tracking::click_writer::ClickWriter;
 use crate::tracking::intake::IntakeWriter;
 use crate::tracking::link_cache::LinkCache;
+use crate::tracking::publisher_postbacks::{self, PostbackSignal};
 use crate::web::ratelimit::RateLimits;
 use crate::web::session_store::DbSessionStore;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub clicks: ClickWriter,
     pub intake: IntakeWriter,
     pub links: LinkCache,
+    /// Wakes the publisher-postback worker after a delivery is queued.
+    pub postbacks: PostbackSignal,
 }
 
 /// Content-Security-Policy for every page: our own CSS/JS/images only.
@@ -87,6 +90,7 @@ impl Application {
             clicks,
             intake,
             links: LinkCache::new(Duration::from_secs(config.link_cache_secs)),
+            postbacks: PostbackSignal::default(),
         });
 
         let mailer = Mailer::from_config(&config)?;
@@ -101,6 +105,13 @@ impl Application {
                 state.outbox.clone(),
                 shutdown_rx.clone(),
             )),
+            publisher_postbacks::start(
+                pool.clone(),
+                &config,
+                state.metrics.clone(),
+                state.postbacks.clone(),
+                shutdown_rx.clone(),
+            )?,
             tokio::spawn(housekeeping(state.clone(), shutdown_rx)),
         ];
 

@@ -28,6 +28,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// When false, publisher postbacks may target loopback / private addresses (tests).
     pub block_private_targets: bool,
+    /// The first retry delay of a failed publisher postback, in milliseconds; each
+    /// further retry waits twice as long (capped at one hour).
+    pub postback_retry_base_ms: u64,
     pub db_pool_size: u32,
     pub workers: usize,
     /// How long a tracking link (membership + offer) may be served from memory; 0 = never.
@@ -124,6 +127,10 @@ impl Config {
         };
 
         let block_private_targets = parse_bool(&get, "QUALEAD_BLOCK_PRIVATE_TARGETS", true)?;
+        let postback_retry_base_ms = parse_num::<u64>(&get, "QUALEAD_POSTBACK_RETRY_BASE_MS", 30_000)?;
+        if !(1..=3_600_000).contains(&postback_retry_base_ms) {
+            return Err(bad("QUALEAD_POSTBACK_RETRY_BASE_MS", "must be between 1 and 3600000 (one hour)"));
+        }
         let db_pool_size = parse_num::<u32>(&get, "QUALEAD_DB_POOL_SIZE", 16)?;
         if db_pool_size == 0 {
             return Err(bad("QUALEAD_DB_POOL_SIZE", "must be at least 1"));
@@ -156,6 +163,7 @@ impl Config {
             currency,
             trusted_proxies,
             block_private_targets,
+            postback_retry_base_ms,
             db_pool_size,
             workers,
             link_cache_secs,
@@ -291,6 +299,8 @@ mod tests {
         assert_eq!(c.base_url.as_str(), "http://127.0.0.1:8080/");
         assert_eq!(c.platform_fee_bps, 2000);
         assert_eq!(c.currency, "USD");
+        assert!(c.block_private_targets);
+        assert_eq!(c.postback_retry_base_ms, 30_000);
         assert!(c.trusted_proxies.iter().any(|n| n.contains(&"127.0.0.1".parse::<std::net::IpAddr>().expect("ip"))));
     }
 
@@ -306,6 +316,8 @@ mod tests {
             ("QUALEAD_SMTP_URL", "http://mail"),
             ("QUALEAD_SECRET_KEY", "short"),
             ("QUALEAD_BASE_URL", "ftp://x"),
+            ("QUALEAD_POSTBACK_RETRY_BASE_MS", "0"),
+            ("QUALEAD_BLOCK_PRIVATE_TARGETS", "maybe"),
         ] {
             let err = cfg(&[(var, val)]).expect_err(var);
             assert_eq!(err.var, var);

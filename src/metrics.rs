@@ -12,6 +12,8 @@ pub struct Metrics {
     /// Clicks by outcome: `landing`, a fallback reason, `unknown_link`, `not_stored`.
     pub clicks: IntCounterVec,
     pub conversions: IntCounterVec,
+    /// Publisher postback attempts by outcome: `delivered`, `retry`, `failed`, `blocked`.
+    pub publisher_postbacks: IntCounterVec,
 }
 
 impl Metrics {
@@ -33,11 +35,25 @@ impl Metrics {
         let conversions =
             IntCounterVec::new(Opts::new("conversions_total", "Conversions by intake outcome"), &["outcome"])?;
         registry.register(Box::new(conversions.clone()))?;
+        let publisher_postbacks = IntCounterVec::new(
+            Opts::new("publisher_postbacks_total", "Publisher postback attempts by outcome"),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(publisher_postbacks.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(email_queued.clone()))?;
         registry.register(Box::new(email_failed.clone()))?;
-        Ok(Metrics { registry, http_requests, http_duration, email_queued, email_failed, clicks, conversions })
+        Ok(Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            email_queued,
+            email_failed,
+            clicks,
+            conversions,
+            publisher_postbacks,
+        })
     }
 
     pub fn observe(&self, method: &str, status: u16, seconds: f64) {

@@ -2,6 +2,9 @@
 //! same database, and find every click that got a 302 and every conversion that
 //! got a 2xx.
 
+// Money is written in minor units grouped as major_minor (100_00 is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 mod common;
 
 use std::process::{Child, Command, Stdio};

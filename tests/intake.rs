@@ -3,6 +3,9 @@
 //! HTTP status; idempotency; the price reserved in the ledger; rollups; malformed
 //! input refused with nothing stored; caps that hold under concurrency.
 
+// Money is written in minor units grouped as major_minor (100_00 is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 mod common;
 
 use common::{Backend, Market, TestApp, seed_market, spawn_app, spawn_app_with};
@@ -252,6 +255,21 @@ async fn every_reason_code_has_its_status_and_stores_no_lead(backend: Backend) {
     let t = rollups::offer_totals(&mut app.conn(), m.offer_id).expect("rollups");
     assert_eq!((t.leads, t.intake_rejected), (0, log.len() as i64));
     ledger_is_healthy(&app);
+
+    // The publisher reads the refusals and their reasons on its postback log page.
+    let hash = qualead::crypto::hash_password(common::PASSWORD).expect("hash");
+    qualead::store::users::set_password_hash(&mut app.conn(), m.publisher_id, &hash).expect("password");
+    let email = qualead::store::users::find(&mut app.conn(), m.publisher_id).expect("q").expect("user").email;
+    let browser = common::new_client();
+    app.login(&browser, &email, common::PASSWORD).await;
+    let (status, page) = app.get_text(&browser, "/publisher/postbacks").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("click_expired") && page.contains("older than the offer&#39;s conversion window")
+            || page.contains("older than the offer"),
+        "{page}"
+    );
+    assert!(page.contains("missing_consent"));
 }
 
 async fn an_exhausted_budget_pauses_the_offer_and_tells_the_advertiser(backend: Backend) {

@@ -286,14 +286,14 @@ mod tests {
             ("email", " a@b.co "),
             ("utm", "ignored"),
         ]))
-        .unwrap();
+        .expect("valid");
         assert_eq!(p.click_id.as_deref(), Some("abc"));
         assert_eq!(p.token.as_deref(), Some("tok"));
         assert_eq!(p.event.as_deref(), Some("deposit"));
         assert_eq!(p.amount_minor, Some(1250));
         assert_eq!(p.txid.as_deref(), Some("T-1"));
         assert_eq!(p.fields.get("email").map(String::as_str), Some("a@b.co"));
-        let order = Params::from_pairs(&pairs(&[("order_id", "O-9")])).unwrap();
+        let order = Params::from_pairs(&pairs(&[("order_id", "O-9")])).expect("valid");
         assert_eq!(order.txid.as_deref(), Some("O-9"));
     }
 

@@ -69,7 +69,11 @@ pub fn limits(offer: &Offer, publisher_id: i64, at: NaiveDateTime) -> Vec<(Count
     counters(offer, publisher_id, at)
         .into_iter()
         .map(|c| {
-            (CounterKey { offer_id: offer.id, publisher_id: c.publisher_id, period: c.period }, c.max_leads, c.max_spend)
+            (
+                CounterKey { offer_id: offer.id, publisher_id: c.publisher_id, period: c.period },
+                c.max_leads,
+                c.max_spend,
+            )
         })
         .collect()
 }

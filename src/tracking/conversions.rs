@@ -42,6 +42,10 @@ pub fn outcome_response(outcome: Option<&Outcome>, accepted: StatusCode) -> Http
 pub async fn submit(state: &AppState, conv: Conversion) -> Option<Outcome> {
     let outcome = state.intake.submit(conv).await;
     crate::tracking::intake::count(&state.metrics, outcome.as_ref());
+    if matches!(outcome, Some(Outcome::Accepted { .. })) {
+        // The publisher's postback was queued in that transaction: send it now.
+        state.postbacks.wake();
+    }
     outcome
 }
 

@@ -59,7 +59,7 @@ impl Outcome {
 
 /// Why `attempt` stopped, with what is known about the conversion by then.
 enum Stop {
-    Refused { reason: Reason, detail: String, who: Option<Who> },
+    Refused { reason: Reason, detail: String, who: Option<Box<Who>> },
     Duplicate(i64),
 }
 
@@ -72,12 +72,15 @@ struct Who {
 }
 
 fn refuse(reason: Reason, who: Option<&Who>) -> Stop {
-    Stop::Refused { reason, detail: reason.explain().to_string(), who: who.cloned() }
+    Stop::Refused { reason, detail: reason.explain().to_string(), who: who.cloned().map(Box::new) }
 }
 
 fn refuse_with(reason: Reason, detail: impl Into<String>, who: Option<&Who>) -> Stop {
-    Stop::Refused { reason, detail: detail.into(), who: who.cloned() }
+    Stop::Refused { reason, detail: detail.into(), who: who.cloned().map(Box::new) }
 }
+
+/// A cap counter's `(leads, spend)`.
+type Tally = (i64, i64);
 
 /// What one batch has read and what it will add when it ends. Every decision in the
 /// batch is taken against these values, which are held under row locks (or the
@@ -92,7 +95,7 @@ struct Batch<'a> {
     /// Locked balances as the batch has changed them, and the change to write.
     balances: HashMap<String, (i64, i64)>,
     /// Locked cap counters `(leads, spend)` as the batch has changed them, and the change.
-    counters: HashMap<CounterKey, ((i64, i64), (i64, i64))>,
+    counters: HashMap<CounterKey, (Tally, Tally)>,
     rollups: BTreeMap<rollups::Key, rollups::Delta>,
 }
 
@@ -308,7 +311,8 @@ impl<'a> Batch<'a> {
         let (rollup_key, rollup_delta) = leads::created_delta(&new);
         self.rollup(rollup_key, rollup_delta);
         if price > 0 {
-            let posting = Posting { kind: "lead_accepted", lead_id: Some(lead_id), actor_id: None, memo: "price reserved" };
+            let posting =
+                Posting { kind: "lead_accepted", lead_id: Some(lead_id), actor_id: None, memo: "price reserved" };
             ledger::record(conn, &posting, &[Transfer::new(advertiser.clone(), escrow.clone(), price)], at)?;
             self.move_money(&advertiser, -price);
             self.move_money(&escrow, price);
@@ -370,7 +374,9 @@ impl<'a> Batch<'a> {
                 };
                 Ok(match (click, &p.click_id, conv.publisher_id) {
                     (None, Some(_), _) => Err(refuse(Reason::UnknownClick, None)),
-                    (None, None, None) => Err(refuse_with(Reason::UnknownClick, "no click id (parameter or cookie)", None)),
+                    (None, None, None) => {
+                        Err(refuse_with(Reason::UnknownClick, "no click id (parameter or cookie)", None))
+                    }
                     (None, None, Some(publisher_id)) => Ok(Who { offer, publisher_id, click: None }),
                     (Some(click), _, publisher) => {
                         if click.offer_id != offer.id || publisher.is_some_and(|p| p != click.publisher_id) {

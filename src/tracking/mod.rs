@@ -9,6 +9,7 @@ pub mod group_commit;
 pub mod intake;
 pub mod link_cache;
 pub mod links;
+pub mod publisher_postbacks;
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.configure(click::routes).configure(conversions::routes).configure(form::routes);

@@ -1,5 +1,6 @@
 //! The publisher's pages: dashboard, the marketplace, an offer's terms, joining,
-//! and the links page with the publisher's own postback URL.
+//! the links page with the publisher's own postback URL, and the log of the
+//! postbacks delivered to it.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -11,6 +12,7 @@ use crate::domain::offer::{self, CATEGORIES};
 use crate::error::{AppError, AppResult};
 use crate::marketplace::{self, PUBLISHER_POSTBACK_MACROS, Pay};
 use crate::store::offers::{self, Membership, Offer};
+use crate::store::postbacks::{self, LogRow};
 use crate::store::settings;
 use crate::store::users::User;
 use crate::tracking::links;
@@ -23,7 +25,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/publisher/offers/{id}", web::get().to(show))
         .route("/publisher/offers/{id}/join", web::post().to(join))
         .route("/publisher/offers/{id}/postback", web::post().to(set_postback))
-        .route("/publisher/links", web::get().to(my_links));
+        .route("/publisher/links", web::get().to(my_links))
+        .route("/publisher/postbacks", web::get().to(postback_log));
 }
 
 /// What a publisher earns on an offer, after the platform fee.
@@ -205,4 +208,54 @@ async fn my_links(p: PublisherCtx) -> AppResult<HttpResponse> {
         })
         .collect();
     render(&LinksPage { page: p.ctx.page("My links"), rows })
+}
+
+/// How many deliveries the log page shows.
+const POSTBACK_LOG_ROWS: i64 = 200;
+
+#[derive(Template)]
+#[template(path = "publisher/postbacks.html")]
+struct PostbacksPage {
+    page: Page,
+    rows: Vec<LogRow>,
+    limit: i64,
+    refused: Vec<Refused>,
+}
+
+/// A conversion of the publisher's traffic refused at intake, and why.
+struct Refused {
+    offer_id: i64,
+    click_id: String,
+    channel: String,
+    event: String,
+    reason: &'static str,
+    explain: &'static str,
+    at: String,
+}
+
+async fn postback_log(p: PublisherCtx) -> AppResult<HttpResponse> {
+    let uid = p.user.id;
+    let (rows, refused) = db::run(p.ctx.pool(), move |c| {
+        Ok((
+            postbacks::log_for_publisher(c, uid, POSTBACK_LOG_ROWS)?,
+            crate::store::leads::rejections_for_publisher(c, uid, POSTBACK_LOG_ROWS)?,
+        ))
+    })
+    .await?;
+    let refused = refused
+        .into_iter()
+        .map(|(offer_id, click_id, channel, event, reason, at)| {
+            let known = crate::domain::intake::Reason::ALL.into_iter().find(|r| r.code() == reason);
+            Refused {
+                offer_id,
+                click_id: click_id.unwrap_or_default(),
+                channel,
+                event,
+                reason: known.map(|r| r.code()).unwrap_or("other"),
+                explain: known.map(|r| r.explain()).unwrap_or(""),
+                at: at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            }
+        })
+        .collect();
+    render(&PostbacksPage { page: p.ctx.page("Postback log"), rows, limit: POSTBACK_LOG_ROWS, refused })
 }

@@ -2,6 +2,8 @@
 //! cookie-keeping HTTP client that does not follow redirects, e-mail readers,
 //! and a real SMTP server on loopback.
 
+// Money is written in minor units grouped as major_minor (100_00 is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
 #![allow(dead_code)]
 
 pub mod smtp;
