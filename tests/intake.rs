@@ -566,6 +566,36 @@ async fn a_cap_holds_under_concurrency(backend: Backend) {
     drop(second);
 }
 
+/// The same conversion sent many times at once (so several land in one batch, and
+/// on PostgreSQL on two processes): one lead, one charge, every answer names it.
+async fn simultaneous_duplicates_make_one_lead(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let second = common::spawn_on(app.db.alias(), backend, &[]).await;
+    let m = market(&app, &cpl("3.00"), 100_00);
+    let cid = click(&app, &m, "").await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let url = if i % 2 == 0 { app.url("/postback") } else { second.url("/postback") };
+        let q = format!("{url}?click_id={cid}&token={}&txid=SAME", m.postback_token);
+        tasks.push(tokio::spawn(async move {
+            let v: Value = client().get(q).send().await.expect("postback").json().await.expect("json");
+            (v["status"].as_str().unwrap_or("").to_string(), v["lead_id"].as_i64())
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.expect("task"));
+    }
+    let accepted = answers.iter().filter(|(s, _)| s == "accepted").count();
+    assert_eq!(accepted, 1, "{answers:?}");
+    let id = answers.iter().find(|(s, _)| s == "accepted").and_then(|(_, id)| *id);
+    assert!(answers.iter().all(|(s, got)| (s == "accepted" || s == "duplicate") && *got == id), "{answers:?}");
+    assert_eq!(leads::count_for_offer(&mut app.conn(), m.offer_id).expect("count"), 1);
+    assert_eq!(balance(&app, &ledger::escrow(m.advertiser_id)), 3_00);
+    ledger_is_healthy(&app);
+    drop(second);
+}
+
 async fn a_guarded_server_still_takes_postbacks(backend: Backend) {
     // The private-target guard is about outgoing requests only.
     let app = spawn_app_with(backend, &[("QUALEAD_BLOCK_PRIVATE_TARGETS", "true")]).await;
@@ -584,5 +614,6 @@ both_backends!(
     publishers_send_leads_by_api,
     the_hosted_form_takes_a_lead_with_consent,
     a_cap_holds_under_concurrency,
+    simultaneous_duplicates_make_one_lead,
     a_guarded_server_still_takes_postbacks,
 );

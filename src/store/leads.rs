@@ -115,6 +115,40 @@ pub fn insert_row(conn: &mut DbConn, lead: &NewLead) -> QueryResult<i64> {
     Ok(id)
 }
 
+/// Insert many new leads (one multi-row INSERT per chunk) and their first history
+/// lines; returns `(id, offer_id, dedupe_key)` of each, which identify them. The
+/// rollup changes are the caller's.
+pub fn insert_many(conn: &mut DbConn, rows: &[NewLead]) -> QueryResult<Vec<(i64, i64, String)>> {
+    let mut out = Vec::with_capacity(rows.len());
+    // 30 columns × 500 rows stays under SQLite's 32,766 bound parameters.
+    for chunk in rows.chunks(500) {
+        let ids: Vec<(i64, i64, String)> = crate::per_backend!(&mut *conn, c => diesel::insert_into(leads::table)
+            .values(chunk)
+            .returning((leads::id, leads::offer_id, leads::dedupe_key))
+            .get_results(c))?;
+        out.extend(ids);
+    }
+    let at = rows.first().map(|r| r.created_at).unwrap_or_else(crate::store::now);
+    let events: Vec<_> = out
+        .iter()
+        .map(|(id, _, _)| {
+            (
+                lead_events::lead_id.eq(*id),
+                lead_events::from_status.eq(None::<String>),
+                lead_events::to_status.eq("pending"),
+                lead_events::actor_id.eq(None::<i64>),
+                lead_events::reason.eq(""),
+                lead_events::comment.eq(""),
+                lead_events::created_at.eq(at),
+            )
+        })
+        .collect();
+    for chunk in events.chunks(1000) {
+        crate::per_backend!(&mut *conn, c => diesel::insert_into(lead_events::table).values(chunk).execute(c))?;
+    }
+    Ok(out)
+}
+
 /// The rollup row and change of a new lead.
 pub fn created_delta(lead: &NewLead) -> (rollups::Key, Delta) {
     let key = rollups::Key {

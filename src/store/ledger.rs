@@ -120,6 +120,55 @@ pub fn record(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer], at: 
     Ok(tx_id)
 }
 
+/// Write one transaction per lead (kind, lead id, transfers) with its entries, in
+/// a few multi-row INSERTs; balances are the caller's, as with [`record`].
+pub fn record_many(
+    conn: &mut DbConn,
+    kind: &str,
+    memo: &str,
+    items: &[(i64, Vec<Transfer>)],
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    for chunk in items.chunks(500) {
+        let txs: Vec<_> = chunk
+            .iter()
+            .map(|(lead_id, _)| {
+                (
+                    ledger_transactions::kind.eq(kind),
+                    ledger_transactions::lead_id.eq(Some(*lead_id)),
+                    ledger_transactions::actor_id.eq(None::<i64>),
+                    ledger_transactions::memo.eq(memo),
+                    ledger_transactions::created_at.eq(at),
+                )
+            })
+            .collect();
+        let ids: Vec<(i64, Option<i64>)> = crate::per_backend!(&mut *conn, c => diesel::insert_into(ledger_transactions::table)
+            .values(&txs)
+            .returning((ledger_transactions::id, ledger_transactions::lead_id))
+            .get_results(c))?;
+        let by_lead: std::collections::HashMap<i64, i64> =
+            ids.into_iter().filter_map(|(tx, lead)| lead.map(|l| (l, tx))).collect();
+        let mut rows = Vec::new();
+        for (lead_id, transfers) in chunk {
+            let Some(tx_id) = by_lead.get(lead_id).copied() else { continue };
+            for t in transfers.iter().filter(|t| t.amount != 0) {
+                for (account, amount) in [(&t.from, -t.amount), (&t.to, t.amount)] {
+                    rows.push((
+                        ledger_entries::transaction_id.eq(tx_id),
+                        ledger_entries::account.eq(account.clone()),
+                        ledger_entries::amount_minor.eq(amount),
+                        ledger_entries::created_at.eq(at),
+                    ));
+                }
+            }
+        }
+        for part in rows.chunks(2000) {
+            crate::per_backend!(&mut *conn, c => diesel::insert_into(ledger_entries::table).values(part).execute(c))?;
+        }
+    }
+    Ok(())
+}
+
 /// Read an account's balance and hold it until the transaction ends (`FOR UPDATE`
 /// on PostgreSQL; an SQLite write transaction holds the whole database). The row is
 /// created at zero when the account is new.

@@ -23,7 +23,7 @@ use crate::marketplace::fee_bps;
 use crate::store::caps::CounterKey;
 use crate::store::clicks::{self, Click};
 use crate::store::leads::{self, NewLead, Rejection};
-use crate::store::ledger::{self, Posting, Transfer};
+use crate::store::ledger::{self, Transfer};
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::{caps, now, postbacks, rollups, settings, users};
 use crate::tracking::group_commit::GroupCommit;
@@ -59,8 +59,14 @@ impl Outcome {
 
 /// Why `attempt` stopped, with what is known about the conversion by then.
 enum Stop {
-    Refused { reason: Reason, detail: String, who: Option<Box<Who>> },
+    Refused {
+        reason: Reason,
+        detail: String,
+        who: Option<Box<Who>>,
+    },
     Duplicate(i64),
+    /// The same conversion was accepted earlier in this batch.
+    DuplicateOfNew(usize),
 }
 
 /// The offer, publisher and click a conversion was put down to.
@@ -97,6 +103,24 @@ struct Batch<'a> {
     /// Locked cap counters `(leads, spend)` as the batch has changed them, and the change.
     counters: HashMap<CounterKey, (Tally, Tally)>,
     rollups: BTreeMap<rollups::Key, rollups::Delta>,
+    /// Leads accepted in this batch, written together when it ends.
+    accepted: Vec<Accepted>,
+    /// `(offer, dedupe key)` of the accepted leads, for duplicates within the batch.
+    accepted_keys: HashMap<(i64, String), usize>,
+}
+
+/// A lead accepted in this batch, not yet written.
+struct Accepted {
+    lead: NewLead,
+    reserve: Transfer,
+    postback: bool,
+}
+
+/// A decision whose lead id is known only when the batch writes its leads.
+enum Pending {
+    Done(Outcome),
+    New(usize),
+    DuplicateOfNew(usize),
 }
 
 impl<'a> Batch<'a> {
@@ -113,6 +137,8 @@ impl<'a> Batch<'a> {
             balances: HashMap::new(),
             counters: HashMap::new(),
             rollups: BTreeMap::new(),
+            accepted: Vec::new(),
+            accepted_keys: HashMap::new(),
         })
     }
 
@@ -164,8 +190,33 @@ impl<'a> Batch<'a> {
         *d = *d + delta;
     }
 
-    /// Write what the batch added to balances, counters and rollups.
-    fn flush(self, conn: &mut DbConn) -> QueryResult<()> {
+    /// Write the accepted leads, their history, ledger lines and postbacks, and what
+    /// the batch added to balances, counters and rollups; the new leads' ids.
+    fn flush(self, conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+        let rows: Vec<NewLead> = self.accepted.iter().map(|a| a.lead.clone()).collect();
+        let stored = leads::insert_many(conn, &rows)?;
+        let by_key: HashMap<(i64, &str), i64> =
+            stored.iter().map(|(id, offer, key)| ((*offer, key.as_str()), *id)).collect();
+        let mut ids = Vec::with_capacity(self.accepted.len());
+        let mut postings = Vec::new();
+        for a in &self.accepted {
+            let id = by_key
+                .get(&(a.lead.offer_id, a.lead.dedupe_key.as_str()))
+                .copied()
+                .ok_or(diesel::result::Error::NotFound)?;
+            ids.push(id);
+            if a.reserve.amount > 0 {
+                postings.push((id, vec![a.reserve.clone()]));
+            }
+        }
+        ledger::record_many(conn, "lead_accepted", "price reserved", &postings, self.at)?;
+        for (a, id) in self.accepted.iter().zip(&ids) {
+            if a.postback
+                && let Some(lead) = leads::find(conn, *id)?
+            {
+                postbacks::enqueue(conn, &lead, "created")?;
+            }
+        }
         let mut balances: Vec<_> = self.balances.into_iter().filter(|(_, (_, d))| *d != 0).collect();
         balances.sort();
         for (account, (_, delta)) in balances {
@@ -179,25 +230,26 @@ impl<'a> Batch<'a> {
         for (key, delta) in &self.rollups {
             rollups::add(conn, key, *delta)?;
         }
-        Ok(())
+        Ok(ids)
     }
 
     /// Decide one conversion; an `Err` is a database error (the batch is retried).
-    fn decide(&mut self, conn: &mut DbConn, conv: &Conversion) -> QueryResult<Outcome> {
+    fn decide(&mut self, conn: &mut DbConn, conv: &Conversion) -> QueryResult<Pending> {
         match self.attempt(conn, conv)? {
-            Ok(lead_id) => Ok(Outcome::Accepted { lead_id }),
-            Err(Stop::Duplicate(lead_id)) => Ok(Outcome::Duplicate { lead_id }),
+            Ok(index) => Ok(Pending::New(index)),
+            Err(Stop::Duplicate(lead_id)) => Ok(Pending::Done(Outcome::Duplicate { lead_id })),
+            Err(Stop::DuplicateOfNew(index)) => Ok(Pending::DuplicateOfNew(index)),
             Err(Stop::Refused { reason, detail, who }) => {
                 if let Some(who) = who {
                     self.after_refusal(conn, conv, &who, reason)?;
                 }
-                Ok(Outcome::Rejected { reason, detail })
+                Ok(Pending::Done(Outcome::Rejected { reason, detail }))
             }
         }
     }
 
     /// Every check reads; nothing is written until the conversion is accepted.
-    fn attempt(&mut self, conn: &mut DbConn, conv: &Conversion) -> QueryResult<Result<i64, Stop>> {
+    fn attempt(&mut self, conn: &mut DbConn, conv: &Conversion) -> QueryResult<Result<usize, Stop>> {
         let who = match self.attribute(conn, conv)? {
             Ok(who) => who,
             Err(stop) => return Ok(Err(stop)),
@@ -222,10 +274,13 @@ impl<'a> Batch<'a> {
         // Idempotency first: a retry of an accepted conversion is answered `duplicate`
         // even if the offer has since been paused or capped.
         let key = dedupe_key(p.txid.as_deref(), click_id.as_deref(), &event);
-        if let Some(key) = &key
-            && let Some(id) = leads::find_by_key(conn, offer.id, key)?
-        {
-            return Ok(Err(Stop::Duplicate(id)));
+        if let Some(key) = &key {
+            if let Some(index) = self.accepted_keys.get(&(offer.id, key.clone())) {
+                return Ok(Err(Stop::DuplicateOfNew(*index)));
+            }
+            if let Some(id) = leads::find_by_key(conn, offer.id, key)? {
+                return Ok(Err(Stop::Duplicate(id)));
+            }
         }
         let terms = offer.terms();
         if let Some(click) = &who.click {
@@ -307,28 +362,24 @@ impl<'a> Batch<'a> {
             created_at: at,
             updated_at: at,
         };
-        let lead_id = leads::insert_row(conn, &new)?;
         let (rollup_key, rollup_delta) = leads::created_delta(&new);
         self.rollup(rollup_key, rollup_delta);
-        if price > 0 {
-            let posting =
-                Posting { kind: "lead_accepted", lead_id: Some(lead_id), actor_id: None, memo: "price reserved" };
-            ledger::record(conn, &posting, &[Transfer::new(advertiser.clone(), escrow.clone(), price)], at)?;
-            self.move_money(&advertiser, -price);
-            self.move_money(&escrow, price);
-        }
+        self.move_money(&advertiser, -price);
+        self.move_money(&escrow, price);
         for (counter, _, _) in limits {
             if let Some((value, change)) = self.counters.get_mut(&counter) {
                 *value = (value.0 + 1, value.1 + price);
                 *change = (change.0 + 1, change.1 + price);
             }
         }
-        if !membership.postback_template.trim().is_empty()
-            && let Some(lead) = leads::find(conn, lead_id)?
-        {
-            postbacks::enqueue(conn, &lead, "created")?;
-        }
-        Ok(Ok(lead_id))
+        let index = self.accepted.len();
+        self.accepted_keys.insert((new.offer_id, new.dedupe_key.clone()), index);
+        self.accepted.push(Accepted {
+            lead: new,
+            reserve: Transfer::new(advertiser, escrow, price),
+            postback: !membership.postback_template.trim().is_empty(),
+        });
+        Ok(Ok(index))
     }
 
     /// Put a conversion down to an offer, a publisher and (usually) a click.
@@ -451,12 +502,19 @@ fn ip_matches(entry: &str, ip: &str) -> bool {
 /// error fails the whole batch (the caller rolls back and retries).
 pub fn process(conn: &mut DbConn, jobs: &[Conversion], config: &Config) -> QueryResult<Vec<Outcome>> {
     let mut batch = Batch::new(conn, config, jobs)?;
-    let mut out = Vec::with_capacity(jobs.len());
+    let mut pending = Vec::with_capacity(jobs.len());
     for conv in jobs {
-        out.push(batch.decide(conn, conv)?);
+        pending.push(batch.decide(conn, conv)?);
     }
-    batch.flush(conn)?;
-    Ok(out)
+    let ids = batch.flush(conn)?;
+    Ok(pending
+        .into_iter()
+        .map(|p| match p {
+            Pending::Done(outcome) => outcome,
+            Pending::New(i) => Outcome::Accepted { lead_id: ids[i] },
+            Pending::DuplicateOfNew(i) => Outcome::Duplicate { lead_id: ids[i] },
+        })
+        .collect())
 }
 
 /// Group commit for conversions: one write transaction per batch, one savepoint
