@@ -112,7 +112,8 @@ impl Application {
                 state.postbacks.clone(),
                 shutdown_rx.clone(),
             )?,
-            tokio::spawn(housekeeping(state.clone(), shutdown_rx)),
+            tokio::spawn(housekeeping(state.clone(), shutdown_rx.clone())),
+            tokio::spawn(checkpoints(pool.clone(), shutdown_rx)),
         ];
 
         let server = serve(listener, state, &config)?;
@@ -190,6 +191,20 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> 
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Every second: move the SQLite write-ahead log into the database file, off the
+/// writers' path (the click and conversion writers then only append to the log).
+async fn checkpoints(pool: db::DbPool, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(e) = db::run(&pool, |c| Ok(db::checkpoint(c)?)).await {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+    }
 }
 
 /// Once a minute: drop expired sessions and idle rate-limit keys.

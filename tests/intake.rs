@@ -107,6 +107,33 @@ async fn a_postback_is_accepted_priced_reserved_and_idempotent(backend: Backend)
     // Rollups moved with the events.
     let t = rollups::offer_totals(&mut app.conn(), m.offer_id).expect("rollups");
     assert_eq!((t.clicks, t.unique_clicks, t.leads, t.pending, t.price_minor), (2, 2, 2, 2, 20_00));
+
+    // A transaction id is scoped by its click: another publisher's API lead with the
+    // advertiser's order id does not make the real conversion a "duplicate".
+    let rival = seed_market(&app.db.url, &cpl("10.00"), MembershipStatus::Approved, 0);
+    qualead::store::offers::add_member(
+        &mut app.conn(),
+        m.offer_id,
+        rival.publisher_id,
+        MembershipStatus::Approved,
+        false,
+    )
+    .expect("rival joins");
+    let rival_key = api_key(&app, rival.publisher_id);
+    let r = api_lead(&app, &rival_key, serde_json::json!({"offer_id": m.offer_id, "txid": "ORDER-9", "consent": true}))
+        .await;
+    assert_eq!(r.1["status"], "accepted", "{:?}", r.1);
+    let cid3 = click(&app, &m, "").await;
+    let real = postback(&app, &format!("click_id={cid3}&token={}&txid=ORDER-9", m.postback_token)).await;
+    assert_eq!(real.1["status"], "accepted", "{:?}", real.1);
+    assert_ne!(real.1["lead_id"], r.1["lead_id"]);
+
+    // The pixel (no txid) and the postback (with one) of the same click and event are one conversion.
+    let cid4 = click(&app, &m, "").await;
+    let px = client().get(app.url(&format!("/px/{}.gif?click_id={cid4}", m.offer_id))).send().await.expect("pixel");
+    assert_eq!(px.headers()["x-qualead-status"], "accepted");
+    let pb = postback(&app, &format!("click_id={cid4}&token={}&txid=ORDER-10", m.postback_token)).await;
+    assert_eq!(pb.1["status"], "duplicate", "{:?}", pb.1);
     ledger_is_healthy(&app);
 }
 

@@ -73,8 +73,13 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
             // WAL lets readers proceed while one writer commits; the busy timeout makes a
             // second writer wait instead of failing; SQLite needs foreign keys switched on.
             // (`journal_mode = WAL` is persistent and set once in `connect`.)
-            c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-                .map_err(diesel::r2d2::Error::QueryError)?;
+            // Checkpoints run from the server's background task (`checkpoint`); a
+            // committing writer only checkpoints itself past 10,000 WAL pages.
+            c.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA wal_autocheckpoint = 10000;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
     }
@@ -166,6 +171,15 @@ impl DbConn {
             }
         }
     }
+}
+
+/// Copy what the SQLite write-ahead log holds back into the database file without
+/// waiting for (or blocking) writers; nothing to do on PostgreSQL.
+pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Sqlite(c) = conn {
+        c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?;
+    }
+    Ok(())
 }
 
 /// Run blocking database work on the blocking thread pool with a pooled connection.

@@ -254,18 +254,38 @@ fn amount(v: &str) -> Result<i64, String> {
     if minor < 0 {
         return Err("amount must not be negative".into());
     }
+    if minor > MAX_AMOUNT_MINOR {
+        return Err("amount is larger than 1,000,000,000.00".into());
+    }
     Ok(minor)
 }
 
-/// The key that makes a conversion idempotent on its offer: the advertiser's
-/// transaction id when there is one, else the click and event.
-pub fn dedupe_key(txid: Option<&str>, click_id: Option<&str>, event: &str) -> Option<String> {
+/// The unique key of a conversion on its offer. With a click: the transaction id
+/// under that click (`tx:{click}:{txid}`), else the click and event
+/// (`ev:{click}:{event}`). Without a click (a publisher's own lead): the
+/// publisher's transaction id (`pub:{publisher}:{txid}`), else none. Transaction
+/// ids are scoped by click or publisher so that nobody can claim someone else's.
+pub fn dedupe_key(txid: Option<&str>, click_id: Option<&str>, publisher_id: i64, event: &str) -> Option<String> {
     match (txid, click_id) {
-        (Some(tx), _) => Some(format!("tx:{tx}")),
+        (Some(tx), Some(click)) => Some(format!("tx:{click}:{tx}")),
         (None, Some(click)) => Some(format!("ev:{click}:{event}")),
+        (Some(tx), None) => Some(format!("pub:{publisher_id}:{tx}")),
         (None, None) => None,
     }
 }
+
+/// Whether a conversion of a click and event repeats an earlier lead of the same
+/// click and event: yes unless both carry transaction ids and they differ (two
+/// sales from one click are two conversions).
+pub fn same_conversion(earlier_txid: Option<&str>, txid: Option<&str>) -> bool {
+    match (earlier_txid, txid) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// The largest sale amount taken (minor units): 1,000,000,000.00.
+pub const MAX_AMOUNT_MINOR: i64 = 100_000_000_000;
 
 #[cfg(test)]
 mod tests {
@@ -323,9 +343,13 @@ mod tests {
     }
 
     #[test]
-    fn dedupe_prefers_the_transaction_id() {
-        assert_eq!(dedupe_key(Some("T1"), Some("c"), "lead").as_deref(), Some("tx:T1"));
-        assert_eq!(dedupe_key(None, Some("c"), "lead").as_deref(), Some("ev:c:lead"));
-        assert_eq!(dedupe_key(None, None, "lead"), None);
+    fn transaction_ids_are_scoped_by_click_or_publisher() {
+        assert_eq!(dedupe_key(Some("T1"), Some("c"), 9, "lead").as_deref(), Some("tx:c:T1"));
+        assert_eq!(dedupe_key(None, Some("c"), 9, "lead").as_deref(), Some("ev:c:lead"));
+        assert_eq!(dedupe_key(Some("T1"), None, 9, "lead").as_deref(), Some("pub:9:T1"));
+        assert_eq!(dedupe_key(None, None, 9, "lead"), None);
+        assert!(same_conversion(None, Some("T")) && same_conversion(Some("T"), None) && same_conversion(None, None));
+        assert!(same_conversion(Some("T"), Some("T")) && !same_conversion(Some("T"), Some("U")));
+        assert!(Params::from_pairs(&pairs(&[("amount", "1000000000.01")])).is_err());
     }
 }

@@ -228,6 +228,22 @@ pub fn find_by_key(conn: &mut DbConn, offer_id: i64, dedupe_key: &str) -> QueryR
         .optional()
 }
 
+/// Leads of an offer from one click and event: `(id, txid)`.
+pub fn by_click_event(
+    conn: &mut DbConn,
+    offer_id: i64,
+    click_id: &str,
+    event: &str,
+) -> QueryResult<Vec<(i64, Option<String>)>> {
+    leads::table
+        .filter(leads::click_id.eq(click_id))
+        .filter(leads::offer_id.eq(offer_id))
+        .filter(leads::event.eq(event))
+        .order(leads::id)
+        .select((leads::id, leads::txid))
+        .load(conn)
+}
+
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     leads::table.count().get_result(conn)
 }

@@ -172,6 +172,11 @@ async fn send(
         fp.error = Some(message);
         return page(StatusCode::BAD_REQUEST, fp);
     }
+    if params.click_id.is_none() {
+        // The form always carries the click its page recorded.
+        fp.error = Some("This form has expired. Please open the link again.".into());
+        return page(StatusCode::BAD_REQUEST, fp);
+    }
     if let Some(missing) = names.iter().find(|n| !params.fields.contains_key(n.as_str())) {
         fp.error = Some(format!("Please fill in {}.", field(missing, "").label.to_lowercase()));
         return page(StatusCode::UNPROCESSABLE_ENTITY, fp);

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::crypto::constant_time_eq;
 use crate::db::{self, DbConn, DbPool};
-use crate::domain::intake::{Channel, Params, Reason, dedupe_key};
+use crate::domain::intake::{Channel, Params, Reason, dedupe_key, same_conversion};
 use crate::domain::money::format_minor;
 use crate::domain::offer::{OfferStatus, PayoutModel, apply_bps, split_price};
 use crate::mail::{self, templates::OfferPausedLowBalance};
@@ -107,6 +107,8 @@ struct Batch<'a> {
     accepted: Vec<Accepted>,
     /// `(offer, dedupe key)` of the accepted leads, for duplicates within the batch.
     accepted_keys: HashMap<(i64, String), usize>,
+    /// `(offer, click, event)` of the accepted leads with their txids, likewise.
+    accepted_clicks: HashMap<(i64, String, String), Vec<(usize, Option<String>)>>,
 }
 
 /// A lead accepted in this batch, not yet written.
@@ -139,6 +141,7 @@ impl<'a> Batch<'a> {
             rollups: BTreeMap::new(),
             accepted: Vec::new(),
             accepted_keys: HashMap::new(),
+            accepted_clicks: HashMap::new(),
         })
     }
 
@@ -271,15 +274,34 @@ impl<'a> Batch<'a> {
         }
         let click_id = who.click.as_ref().map(|c| c.click_id.clone());
 
+        // The advertiser's balance row is locked first: on PostgreSQL this orders
+        // every process's conversions of one advertiser, so the duplicate checks
+        // below see what another process committed a moment ago.
+        let advertiser = ledger::advertiser(offer.advertiser_id);
+        let escrow = ledger::escrow(offer.advertiser_id);
+        self.balance(conn, &advertiser)?;
+
         // Idempotency first: a retry of an accepted conversion is answered `duplicate`
         // even if the offer has since been paused or capped.
-        let key = dedupe_key(p.txid.as_deref(), click_id.as_deref(), &event);
+        let key = dedupe_key(p.txid.as_deref(), click_id.as_deref(), who.publisher_id, &event);
         if let Some(key) = &key {
             if let Some(index) = self.accepted_keys.get(&(offer.id, key.clone())) {
                 return Ok(Err(Stop::DuplicateOfNew(*index)));
             }
             if let Some(id) = leads::find_by_key(conn, offer.id, key)? {
                 return Ok(Err(Stop::Duplicate(id)));
+            }
+        }
+        if let Some(click) = &click_id {
+            let same = |earlier: &Option<String>| same_conversion(earlier.as_deref(), p.txid.as_deref());
+            if let Some(earlier) = self.accepted_clicks.get(&(offer.id, click.clone(), event.clone()))
+                && let Some((index, _)) = earlier.iter().find(|(_, tx)| same(tx))
+            {
+                return Ok(Err(Stop::DuplicateOfNew(*index)));
+            }
+            if let Some((id, _)) = leads::by_click_event(conn, offer.id, click, &event)?.iter().find(|(_, tx)| same(tx))
+            {
+                return Ok(Err(Stop::Duplicate(*id)));
             }
         }
         let terms = offer.terms();
@@ -317,13 +339,12 @@ impl<'a> Batch<'a> {
         let limits = caps::limits(offer, who.publisher_id, at);
         for (counter, max_leads, max_spend) in &limits {
             let (leads, spend) = self.counter(conn, counter)?;
-            if max_leads.is_some_and(|m| leads >= m) || max_spend.is_some_and(|m| spend + price > m) {
+            let over_budget = max_spend.is_some_and(|m| spend.checked_add(price).is_none_or(|total| total > m));
+            if max_leads.is_some_and(|m| leads >= m) || over_budget {
                 return Ok(Err(refuse(Reason::CapReached, who_ref)));
             }
         }
         // The advertiser's balance must cover the price.
-        let advertiser = ledger::advertiser(offer.advertiser_id);
-        let escrow = ledger::escrow(offer.advertiser_id);
         if self.balance(conn, &advertiser)? < price {
             return Ok(Err(refuse(Reason::BudgetExhausted, who_ref)));
         }
@@ -374,6 +395,10 @@ impl<'a> Batch<'a> {
         }
         let index = self.accepted.len();
         self.accepted_keys.insert((new.offer_id, new.dedupe_key.clone()), index);
+        if let Some(click) = &new.click_id {
+            let entry = self.accepted_clicks.entry((new.offer_id, click.clone(), new.event.clone())).or_default();
+            entry.push((index, new.txid.clone()));
+        }
         self.accepted.push(Accepted {
             lead: new,
             reserve: Transfer::new(advertiser, escrow, price),
@@ -460,7 +485,11 @@ impl<'a> Batch<'a> {
             },
         )?;
         self.rollup(key, delta);
+        // A browser pixel carries no secret and sets a CPS price by its amount: it
+        // is refused when the balance cannot pay, but does not pause the offer.
+        let untrusted_price = conv.channel == Channel::Pixel && who.offer.model() == PayoutModel::Cps;
         if reason != Reason::BudgetExhausted
+            || untrusted_price
             || !offers::set_status(conn, who.offer.id, OfferStatus::Active, OfferStatus::Paused, None)?
         {
             return Ok(());
