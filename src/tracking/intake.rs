@@ -108,8 +108,11 @@ struct Batch<'a> {
     /// `(offer, dedupe key)` of the accepted leads, for duplicates within the batch.
     accepted_keys: HashMap<(i64, String), usize>,
     /// `(offer, click, event)` of the accepted leads with their txids, likewise.
-    accepted_clicks: HashMap<(i64, String, String), Vec<(usize, Option<String>)>>,
+    accepted_clicks: HashMap<(i64, String, String), Vec<AcceptedTxid>>,
 }
+
+/// An accepted lead's place in the batch and its transaction id.
+type AcceptedTxid = (usize, Option<String>);
 
 /// A lead accepted in this batch, not yet written.
 struct Accepted {
