@@ -45,7 +45,7 @@ async fn a_click_redirects_with_macros_and_is_stored(backend: Backend) {
     assert_eq!(r.status(), StatusCode::FOUND);
     let loc = location(&r);
     let click_id =
-        regex::Regex::new(r"cid=([A-Za-z0-9_\-]{22})&").expect("re").captures(&loc).expect("click id in landing URL")
+        regex::Regex::new(r"cid=([A-Za-z0-9_\-]{26})&").expect("re").captures(&loc).expect("click id in landing URL")
             [1]
         .to_string();
     assert_eq!(

@@ -40,7 +40,7 @@ async fn click(app: &TestApp, m: &Market, query: &str) -> String {
     let r = client().get(app.url(&format!("/c/{}?{query}", m.token))).send().await.expect("click");
     assert_eq!(r.status(), StatusCode::FOUND);
     let loc = r.headers()["location"].to_str().expect("location").to_string();
-    loc.split("cid=").nth(1).expect("click id in the landing URL")[..22].to_string()
+    loc.split("cid=").nth(1).expect("click id in the landing URL")[..26].to_string()
 }
 
 async fn postback(app: &TestApp, query: &str) -> (StatusCode, Value) {
@@ -516,7 +516,7 @@ async fn the_hosted_form_takes_a_lead_with_consent(backend: Backend) {
     for needle in ["name=\"name\"", "name=\"email\"", "type=\"tel\"", "name=\"consent\""] {
         assert!(page.contains(needle), "{needle} in {page}");
     }
-    let click_id = regex::Regex::new(r#"name="click_id" value="([A-Za-z0-9_\-]{22})""#)
+    let click_id = regex::Regex::new(r#"name="click_id" value="([A-Za-z0-9_\-]{26})""#)
         .expect("re")
         .captures(&page)
         .expect("click id")[1]

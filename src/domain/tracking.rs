@@ -5,10 +5,15 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
-/// A click id: 128 random bits, URL-safe base64, 22 characters.
+/// A click id: 26 URL-safe characters, a 24-bit time prefix (hundredths of a
+/// second, wrapping every 46 hours) and then 128 random bits. The prefix keeps the
+/// ids of one moment next to each other in the database's unique index, so a batch
+/// of clicks writes a few index pages instead of one page per click.
 pub fn new_click_id() -> String {
-    let mut buf = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
+    let mut buf = [0u8; 19];
+    let ticks = (chrono::Utc::now().timestamp_millis() / 10) as u64;
+    buf[..3].copy_from_slice(&ticks.to_be_bytes()[5..8]);
+    rand::rngs::OsRng.fill_bytes(&mut buf[3..]);
     URL_SAFE_NO_PAD.encode(buf)
 }
 
@@ -125,9 +130,11 @@ mod tests {
     }
 
     #[test]
-    fn click_ids_are_128_bits_url_safe() {
+    fn click_ids_are_128_random_bits_after_a_time_prefix() {
         let id = new_click_id();
-        assert_eq!(id.len(), 22);
+        assert_eq!(id.len(), 26);
+        // Ids of one moment share their prefix (three tries: a tick may pass between two).
+        assert!((0..3).any(|_| new_click_id()[..3] == new_click_id()[..3]));
         assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_ne!(id, new_click_id());
     }
