@@ -10,7 +10,7 @@ use qualead::config::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-/// Every route registered under `/api/v1` in `src/api/mod.rs` and `src/api/offers.rs`.
+/// Every route registered under `/api/v1` in `src/api/mod.rs`, `src/api/offers.rs` and `src/api/leads.rs`.
 const REGISTERED: &[(&str, &str)] = &[
     ("get", "/me"),
     ("get", "/openapi.json"),
@@ -25,6 +25,7 @@ const REGISTERED: &[(&str, &str)] = &[
     ("post", "/offers/{id}/publishers/{publisher_id}/reject"),
     ("post", "/admin/offers/{id}/approve"),
     ("post", "/admin/offers/{id}/reject"),
+    ("post", "/leads"),
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
