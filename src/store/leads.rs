@@ -228,6 +228,32 @@ pub fn find_by_key(conn: &mut DbConn, offer_id: i64, dedupe_key: &str) -> QueryR
         .optional()
 }
 
+/// What duplicate checks need of a lead that came from a click.
+#[derive(Debug, Clone, Queryable)]
+pub struct ClickLead {
+    pub id: i64,
+    pub offer_id: i64,
+    pub click_id: Option<String>,
+    pub event: String,
+    pub txid: Option<String>,
+    pub dedupe_key: String,
+}
+
+/// Every lead of the given clicks (for a batch's duplicate checks, one query).
+pub fn by_clicks(conn: &mut DbConn, click_ids: &[&str]) -> QueryResult<Vec<ClickLead>> {
+    let mut out = Vec::new();
+    for chunk in click_ids.chunks(500) {
+        out.extend(
+            leads::table
+                .filter(leads::click_id.eq_any(chunk))
+                .order(leads::id)
+                .select((leads::id, leads::offer_id, leads::click_id, leads::event, leads::txid, leads::dedupe_key))
+                .load::<ClickLead>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// Leads of an offer from one click and event: `(id, txid)`.
 pub fn by_click_event(
     conn: &mut DbConn,

@@ -98,6 +98,8 @@ struct Batch<'a> {
     offers: HashMap<i64, Option<Offer>>,
     memberships: HashMap<(i64, i64), Option<Membership>>,
     clicks: HashMap<String, Click>,
+    /// The leads the batch's clicks already have.
+    click_leads: HashMap<String, Vec<leads::ClickLead>>,
     /// Locked balances as the batch has changed them, and the change to write.
     balances: HashMap<String, (i64, i64)>,
     /// Locked cap counters `(leads, spend)` as the batch has changed them, and the change.
@@ -131,21 +133,51 @@ enum Pending {
 impl<'a> Batch<'a> {
     fn new(conn: &mut DbConn, config: &'a Config, jobs: &[Conversion]) -> QueryResult<Batch<'a>> {
         let ids: Vec<&str> = jobs.iter().filter_map(|j| j.params.click_id.as_deref()).collect();
-        let clicks = clicks::find_many(conn, &ids)?.into_iter().map(|c| (c.click_id.clone(), c)).collect();
-        Ok(Batch {
+        let clicks: HashMap<String, Click> =
+            clicks::find_many(conn, &ids)?.into_iter().map(|c| (c.click_id.clone(), c)).collect();
+        let mut batch = Batch {
             config,
             at: now(),
             fee_default: settings::platform_fee_bps(conn, config.platform_fee_bps)?,
             offers: HashMap::new(),
             memberships: HashMap::new(),
-            clicks,
+            clicks: HashMap::new(),
+            click_leads: HashMap::new(),
             balances: HashMap::new(),
             counters: HashMap::new(),
             rollups: BTreeMap::new(),
             accepted: Vec::new(),
             accepted_keys: HashMap::new(),
             accepted_clicks: HashMap::new(),
-        })
+        };
+        // Lock the balance of every advertiser the batch may charge, in one sorted
+        // pass: processes sharing PostgreSQL then queue on these rows in the same
+        // order (no deadlock), and every cap counter of an offer is only taken while
+        // its advertiser's row is held.
+        let mut offer_ids: Vec<i64> = clicks.values().map(|c| c.offer_id).collect();
+        offer_ids.extend(jobs.iter().filter_map(|j| j.offer_id));
+        offer_ids.sort_unstable();
+        offer_ids.dedup();
+        let mut advertisers = Vec::new();
+        for id in offer_ids {
+            if let Some(o) = batch.offer(conn, id)? {
+                advertisers.push(o.advertiser_id);
+            }
+        }
+        advertisers.sort_unstable();
+        advertisers.dedup();
+        for id in advertisers {
+            batch.balance(conn, &ledger::advertiser(id))?;
+        }
+        // With the locks held, the leads of the batch's clicks, for the duplicate checks.
+        let found: Vec<&str> = clicks.keys().map(String::as_str).collect();
+        for lead in leads::by_clicks(conn, &found)? {
+            if let Some(click) = lead.click_id.clone() {
+                batch.click_leads.entry(click).or_default().push(lead);
+            }
+        }
+        batch.clicks = clicks;
+        Ok(batch)
     }
 
     fn offer(&mut self, conn: &mut DbConn, id: i64) -> QueryResult<Option<Offer>> {
@@ -291,7 +323,16 @@ impl<'a> Batch<'a> {
             if let Some(index) = self.accepted_keys.get(&(offer.id, key.clone())) {
                 return Ok(Err(Stop::DuplicateOfNew(*index)));
             }
-            if let Some(id) = leads::find_by_key(conn, offer.id, key)? {
+            // A key with a click names the click, so its leads were read with the batch.
+            let earlier = match &click_id {
+                Some(click) => self
+                    .click_leads
+                    .get(click)
+                    .and_then(|l| l.iter().find(|l| l.offer_id == offer.id && l.dedupe_key == *key))
+                    .map(|l| l.id),
+                None => leads::find_by_key(conn, offer.id, key)?,
+            };
+            if let Some(id) = earlier {
                 return Ok(Err(Stop::Duplicate(id)));
             }
         }
@@ -302,9 +343,12 @@ impl<'a> Batch<'a> {
             {
                 return Ok(Err(Stop::DuplicateOfNew(*index)));
             }
-            if let Some((id, _)) = leads::by_click_event(conn, offer.id, click, &event)?.iter().find(|(_, tx)| same(tx))
+            if let Some(earlier) = self
+                .click_leads
+                .get(click)
+                .and_then(|l| l.iter().find(|l| l.offer_id == offer.id && l.event == event && same(&l.txid)))
             {
-                return Ok(Err(Stop::Duplicate(*id)));
+                return Ok(Err(Stop::Duplicate(earlier.id)));
             }
         }
         let terms = offer.terms();
