@@ -78,6 +78,13 @@ pub fn limits(offer: &Offer, publisher_id: i64, at: NaiveDateTime) -> Vec<(Count
         .collect()
 }
 
+/// Whether a counter at `(leads, spend)` refuses one more lead of `price`: the
+/// lead cap is full, or the spend would pass the budget (an overflow passes it).
+pub fn refuses(counter: (i64, i64), price: i64, max_leads: Option<i64>, max_spend: Option<i64>) -> bool {
+    let (leads, spend) = counter;
+    max_leads.is_some_and(|m| leads >= m) || max_spend.is_some_and(|m| spend.checked_add(price).is_none_or(|t| t > m))
+}
+
 /// Read a counter `(leads, spend)` and hold it until the transaction ends (`FOR
 /// UPDATE` on PostgreSQL; an SQLite write transaction holds the whole database),
 /// so that no other process can count past a cap meanwhile.
@@ -124,8 +131,8 @@ pub fn full(conn: &mut DbConn, offer: &Offer, publisher_id: i64, at: NaiveDateTi
             .select((c::leads, c::spend_minor))
             .first(conn)
             .optional()?;
-        let (leads, spend) = row.unwrap_or((0, 0));
-        if counter.max_leads.is_some_and(|m| leads >= m) || counter.max_spend.is_some_and(|m| spend >= m) {
+        // Full when not even the smallest price (one minor unit) fits.
+        if refuses(row.unwrap_or((0, 0)), 1, counter.max_leads, counter.max_spend) {
             return Ok(true);
         }
     }

@@ -65,12 +65,7 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
         }
         let mut deltas: BTreeMap<rollups::Key, Delta> = BTreeMap::new();
         for click in batch {
-            let key = rollups::Key {
-                hour: rollups::hour_of(click.created_at),
-                offer_id: click.offer_id,
-                publisher_id: click.publisher_id,
-                sub1: click.sub1.clone(),
-            };
+            let key = rollups::Key::at(click.created_at, click.offer_id, click.publisher_id, &click.sub1);
             let d = deltas.entry(key).or_default();
             d.clicks += 1;
             d.unique_clicks += i64::from(click.is_unique);

@@ -51,12 +51,7 @@ impl Lead {
         LeadMoney { price: self.price_minor, payout: self.payout_minor, fee: self.fee_minor }
     }
     pub fn rollup_key(&self) -> rollups::Key {
-        rollups::Key {
-            hour: rollups::hour_of(self.created_at),
-            offer_id: self.offer_id,
-            publisher_id: self.publisher_id,
-            sub1: self.sub1.clone(),
-        }
+        rollups::Key::at(self.created_at, self.offer_id, self.publisher_id, &self.sub1)
     }
     pub fn fields_map(&self) -> serde_json::Map<String, serde_json::Value> {
         serde_json::from_str(&self.fields).unwrap_or_default()
@@ -151,12 +146,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewLead]) -> QueryResult<Vec<(i64,
 
 /// The rollup row and change of a new lead.
 pub fn created_delta(lead: &NewLead) -> (rollups::Key, Delta) {
-    let key = rollups::Key {
-        hour: rollups::hour_of(lead.created_at),
-        offer_id: lead.offer_id,
-        publisher_id: lead.publisher_id,
-        sub1: lead.sub1.clone(),
-    };
+    let key = rollups::Key::at(lead.created_at, lead.offer_id, lead.publisher_id, &lead.sub1);
     let money = LeadMoney { price: lead.price_minor, payout: lead.payout_minor, fee: lead.fee_minor };
     (key, Delta { leads: 1, price_minor: lead.price_minor, ..Delta::status(&lead.status, 1, money) })
 }
@@ -254,22 +244,6 @@ pub fn by_clicks(conn: &mut DbConn, click_ids: &[&str]) -> QueryResult<Vec<Click
     Ok(out)
 }
 
-/// Leads of an offer from one click and event: `(id, txid)`.
-pub fn by_click_event(
-    conn: &mut DbConn,
-    offer_id: i64,
-    click_id: &str,
-    event: &str,
-) -> QueryResult<Vec<(i64, Option<String>)>> {
-    leads::table
-        .filter(leads::click_id.eq(click_id))
-        .filter(leads::offer_id.eq(offer_id))
-        .filter(leads::event.eq(event))
-        .order(leads::id)
-        .select((leads::id, leads::txid))
-        .load(conn)
-}
-
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     leads::table.count().get_result(conn)
 }
@@ -356,14 +330,8 @@ pub struct Rejection<'a> {
     pub at: NaiveDateTime,
 }
 
-/// Record a refusal with its rollup change.
-pub fn record_rejection(conn: &mut DbConn, r: &Rejection) -> QueryResult<()> {
-    let (key, delta) = record_rejection_row(conn, r)?;
-    rollups::add(conn, &key, delta)
-}
-
 /// Record a refusal; the rollup change is the caller's.
-pub fn record_rejection_row(conn: &mut DbConn, r: &Rejection) -> QueryResult<(rollups::Key, Delta)> {
+pub fn record_rejection(conn: &mut DbConn, r: &Rejection) -> QueryResult<(rollups::Key, Delta)> {
     diesel::insert_into(intake_rejections::table)
         .values((
             intake_rejections::offer_id.eq(r.offer_id),
@@ -376,12 +344,7 @@ pub fn record_rejection_row(conn: &mut DbConn, r: &Rejection) -> QueryResult<(ro
             intake_rejections::created_at.eq(r.at),
         ))
         .execute(conn)?;
-    let key = rollups::Key {
-        hour: rollups::hour_of(r.at),
-        offer_id: r.offer_id,
-        publisher_id: r.publisher_id,
-        sub1: r.sub1.to_string(),
-    };
+    let key = rollups::Key::at(r.at, r.offer_id, r.publisher_id, r.sub1);
     Ok((key, Delta { intake_rejected: 1, ..Delta::default() }))
 }
 

@@ -70,21 +70,21 @@ fn must_stay_positive(account: &str) -> bool {
 /// the running balances. Zero-amount transfers are left out; a transaction with no
 /// money in it writes nothing and returns `None`.
 pub fn post(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer]) -> Result<Option<i64>, PostError> {
-    let transfers: Vec<&Transfer> = transfers.iter().filter(|t| t.amount != 0).collect();
-    if transfers.is_empty() {
+    let moving = || transfers.iter().filter(|t| t.amount != 0);
+    if moving().next().is_none() {
         return Ok(None);
     }
     let at = now();
     // Debits first, each one conditional, so an overdraft fails before anything else is written.
-    for t in &transfers {
+    for t in moving() {
         debug_assert!(t.amount > 0, "a transfer moves a positive amount");
         change_balance(conn, &t.from, -t.amount, must_stay_positive(&t.from), at)?;
     }
-    for t in &transfers {
+    for t in moving() {
         change_balance(conn, &t.to, t.amount, false, at)?;
     }
-    let owned: Vec<Transfer> = transfers.into_iter().cloned().collect();
-    Ok(Some(record(conn, posting, &owned, at)?))
+    // `record` leaves zero-amount transfers out as well.
+    Ok(Some(record(conn, posting, transfers, at)?))
 }
 
 /// Write a transaction and its entries (−from, +to per transfer) without touching
@@ -102,22 +102,31 @@ pub fn record(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer], at: 
         .returning(ledger_transactions::id)
         .get_result(conn)?;
     let mut rows = Vec::with_capacity(transfers.len() * 2);
-    for t in transfers.iter().filter(|t| t.amount != 0) {
-        rows.push((
-            ledger_entries::transaction_id.eq(tx_id),
-            ledger_entries::account.eq(t.from.clone()),
-            ledger_entries::amount_minor.eq(-t.amount),
-            ledger_entries::created_at.eq(at),
-        ));
-        rows.push((
-            ledger_entries::transaction_id.eq(tx_id),
-            ledger_entries::account.eq(t.to.clone()),
-            ledger_entries::amount_minor.eq(t.amount),
-            ledger_entries::created_at.eq(at),
-        ));
-    }
+    push_entries(&mut rows, tx_id, transfers, at);
     crate::per_backend!(conn, c => diesel::insert_into(ledger_entries::table).values(&rows).execute(c))?;
     Ok(tx_id)
+}
+
+/// An entry row, as inserted.
+type EntryRow = (
+    diesel::dsl::Eq<ledger_entries::transaction_id, i64>,
+    diesel::dsl::Eq<ledger_entries::account, String>,
+    diesel::dsl::Eq<ledger_entries::amount_minor, i64>,
+    diesel::dsl::Eq<ledger_entries::created_at, NaiveDateTime>,
+);
+
+/// The entries of a transaction's transfers: −amount on `from`, +amount on `to`.
+fn push_entries(rows: &mut Vec<EntryRow>, tx_id: i64, transfers: &[Transfer], at: NaiveDateTime) {
+    for t in transfers.iter().filter(|t| t.amount != 0) {
+        for (account, amount) in [(&t.from, -t.amount), (&t.to, t.amount)] {
+            rows.push((
+                ledger_entries::transaction_id.eq(tx_id),
+                ledger_entries::account.eq(account.clone()),
+                ledger_entries::amount_minor.eq(amount),
+                ledger_entries::created_at.eq(at),
+            ));
+        }
+    }
 }
 
 /// Write one transaction per lead (kind, lead id, transfers) with its entries, in
@@ -151,16 +160,7 @@ pub fn record_many(
         let mut rows = Vec::new();
         for (lead_id, transfers) in chunk {
             let Some(tx_id) = by_lead.get(lead_id).copied() else { continue };
-            for t in transfers.iter().filter(|t| t.amount != 0) {
-                for (account, amount) in [(&t.from, -t.amount), (&t.to, t.amount)] {
-                    rows.push((
-                        ledger_entries::transaction_id.eq(tx_id),
-                        ledger_entries::account.eq(account.clone()),
-                        ledger_entries::amount_minor.eq(amount),
-                        ledger_entries::created_at.eq(at),
-                    ));
-                }
-            }
+            push_entries(&mut rows, tx_id, transfers, at);
         }
         for part in rows.chunks(2000) {
             crate::per_backend!(&mut *conn, c => diesel::insert_into(ledger_entries::table).values(part).execute(c))?;

@@ -89,9 +89,14 @@ impl Offer {
             terms: self.terms(),
         }
     }
-    /// IP addresses allowed to send postbacks; empty means any.
-    pub fn postback_ip_list(&self) -> Vec<String> {
-        self.postback_ips.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    /// Networks allowed to send postbacks; `None` means any sender. (The list is
+    /// stored as checked by `config::parse_cidrs`; an entry that does not parse
+    /// allows nobody.)
+    pub fn postback_nets(&self) -> Option<Vec<ipnet::IpNet>> {
+        if self.postback_ips.trim().is_empty() {
+            return None;
+        }
+        Some(self.postback_ips.split(',').filter_map(|e| crate::config::parse_cidrs(e).ok()).flatten().collect())
     }
 }
 

@@ -24,6 +24,13 @@ pub struct Key {
     pub sub1: String,
 }
 
+impl Key {
+    /// The row of an event at `at` (its UTC hour).
+    pub fn at(at: NaiveDateTime, offer_id: i64, publisher_id: i64, sub1: &str) -> Key {
+        Key { hour: hour_of(at), offer_id, publisher_id, sub1: sub1.to_string() }
+    }
+}
+
 /// Amounts to add to a row (negative to take away).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Delta {

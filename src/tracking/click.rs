@@ -17,6 +17,7 @@ use crate::store::clicks::NewClick;
 use crate::store::offers;
 use crate::store::{caps, now};
 use crate::tracking::link_cache::{Link, LinkInfo, LinkKey};
+use crate::tracking::{param, query_pairs};
 use crate::web::client_ip::{client_ip, peer_is_trusted};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -26,14 +27,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// The name of the cookie that carries an offer's click id to its pixel.
 pub fn click_cookie_name(offer_id: i64) -> String {
     format!("ql_c{offer_id}")
-}
-
-fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(req.query_string().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
-
-fn param<'a>(pairs: &'a [(String, String)], names: &[&str]) -> &'a str {
-    names.iter().find_map(|n| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str())).unwrap_or("")
 }
 
 async fn by_token(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> HttpResponse {

@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::domain::intake::{Channel, Params, Reason};
 use crate::tracking::click::click_cookie_name;
 use crate::tracking::intake::{Conversion, Outcome};
+use crate::tracking::query_pairs;
 use crate::web::client_ip::client_ip;
 
 /// Largest postback body read (a form or JSON object of a few fields).
@@ -47,10 +48,6 @@ pub async fn submit(state: &AppState, conv: Conversion) -> Option<Outcome> {
         state.postbacks.wake();
     }
     outcome
-}
-
-fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(req.query_string().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
 async fn postback_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {

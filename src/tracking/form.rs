@@ -15,6 +15,7 @@ use crate::tracking::click::{lookup, new_click, paused_page, redirect_reason};
 use crate::tracking::conversions::submit;
 use crate::tracking::intake::{Conversion, Outcome};
 use crate::tracking::link_cache::{Link, LinkKey};
+use crate::tracking::{param, query_pairs};
 use crate::web::client_ip::client_ip;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -105,10 +106,8 @@ async fn live_link(state: &AppState, token: String) -> Option<Link> {
 async fn show(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> HttpResponse {
     let token = token.into_inner();
     let Some(link) = live_link(&state, token.clone()).await else { return paused_page() };
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap_or("");
+    let pairs = query_pairs(&req);
+    let get = |n: &str| param(&pairs, &[n]);
     let click = new_click(
         &state,
         &req,
@@ -149,7 +148,7 @@ async fn send(
     let token = token.into_inner();
     let Some(link) = live_link(&state, token.clone()).await else { return paused_page() };
     let form = form.into_inner();
-    let get = |n: &str| form.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap_or("");
+    let get = |n: &str| param(&form, &[n]);
     let names = field_names(&link);
     let consent = get("consent") == "yes";
     let advertiser = advertiser_name(&state, link.offer.advertiser_id).await;

@@ -51,12 +51,6 @@ pub enum Outcome {
     Rejected { reason: Reason, detail: String },
 }
 
-impl Outcome {
-    pub fn rejected(reason: Reason) -> Outcome {
-        Outcome::Rejected { reason, detail: reason.explain().to_string() }
-    }
-}
-
 /// Why `attempt` stopped, with what is known about the conversion by then.
 enum Stop {
     Refused {
@@ -369,15 +363,9 @@ impl<'a> Batch<'a> {
         if conv.consent == Some(false) {
             return Ok(Err(refuse(Reason::MissingConsent, who_ref)));
         }
-        let price = match offer.model() {
-            PayoutModel::Cps => match p.amount_minor.filter(|a| *a > 0) {
-                Some(amount) => apply_bps(amount, offer.rate_bps.map(i64::from).unwrap_or(0)),
-                None => {
-                    let detail = "a CPS conversion needs the sale amount above zero";
-                    return Ok(Err(refuse_with(Reason::InvalidRequest, detail, who_ref)));
-                }
-            },
-            _ => offer.price_minor.unwrap_or(0),
+        let Some(price) = price_of(offer, p.amount_minor) else {
+            let detail = "a CPS conversion needs the sale amount above zero";
+            return Ok(Err(refuse_with(Reason::InvalidRequest, detail, who_ref)));
         };
         let fee_bps = fee_bps(offer, self.fee_default);
         let (fee, payout) = split_price(price, fee_bps);
@@ -386,8 +374,7 @@ impl<'a> Batch<'a> {
         let limits = caps::limits(offer, who.publisher_id, at);
         for (counter, max_leads, max_spend) in &limits {
             let (leads, spend) = self.counter(conn, counter)?;
-            let over_budget = max_spend.is_some_and(|m| spend.checked_add(price).is_none_or(|total| total > m));
-            if max_leads.is_some_and(|m| leads >= m) || over_budget {
+            if caps::refuses((leads, spend), price, *max_leads, *max_spend) {
                 return Ok(Err(refuse(Reason::CapReached, who_ref)));
             }
         }
@@ -477,8 +464,9 @@ impl<'a> Batch<'a> {
                         None => return Ok(Err(refuse(Reason::BadToken, None))),
                     },
                 };
-                let allowed = offer.postback_ip_list();
-                if !allowed.is_empty() && !allowed.iter().any(|a| ip_matches(a, &conv.ip)) {
+                if let Some(nets) = offer.postback_nets()
+                    && !conv.ip.parse::<std::net::IpAddr>().is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip)))
+                {
                     return Ok(Err(refuse(Reason::IpNotAllowed, None)));
                 }
                 let Some(click) = click else { return Ok(Err(refuse(Reason::UnknownClick, None))) };
@@ -517,7 +505,7 @@ impl<'a> Batch<'a> {
     /// offer and tells the advertiser (once: only the change from active does).
     fn after_refusal(&mut self, conn: &mut DbConn, conv: &Conversion, who: &Who, reason: Reason) -> QueryResult<()> {
         let event = conv.params.event.clone().unwrap_or_default();
-        let (key, delta) = leads::record_rejection_row(
+        let (key, delta) = leads::record_rejection(
             conn,
             &Rejection {
                 offer_id: who.offer.id,
@@ -545,12 +533,7 @@ impl<'a> Batch<'a> {
         tracing::warn!(offer_id = who.offer.id, "offer paused: advertiser balance too low");
         let Some(advertiser) = users::find(conn, who.offer.advertiser_id)? else { return Ok(()) };
         let balance = self.balance(conn, &ledger::advertiser(advertiser.id))?;
-        let price = match who.offer.model() {
-            PayoutModel::Cps => {
-                apply_bps(conv.params.amount_minor.unwrap_or(0), who.offer.rate_bps.map(i64::from).unwrap_or(0))
-            }
-            _ => who.offer.price_minor.unwrap_or(0),
-        };
+        let price = price_of(&who.offer, conv.params.amount_minor).unwrap_or(0);
         let currency = &self.config.currency;
         let email = OfferPausedLowBalance {
             name: advertiser.display_name.clone(),
@@ -565,13 +548,15 @@ impl<'a> Batch<'a> {
     }
 }
 
-/// Whether an allow-list entry (an address or a CIDR) covers `ip`.
-fn ip_matches(entry: &str, ip: &str) -> bool {
-    let Ok(addr) = ip.parse::<std::net::IpAddr>() else { return false };
-    if let Ok(net) = entry.parse::<ipnet::IpNet>() {
-        return net.contains(&addr);
+/// What a conversion costs the advertiser: the offer's fixed price, or for CPS its
+/// rate of the sale amount (`None` when a CPS conversion has no amount above zero).
+fn price_of(offer: &Offer, amount_minor: Option<i64>) -> Option<i64> {
+    match offer.model() {
+        PayoutModel::Cps => {
+            amount_minor.filter(|a| *a > 0).map(|a| apply_bps(a, offer.rate_bps.map(i64::from).unwrap_or(0)))
+        }
+        _ => Some(offer.price_minor.unwrap_or(0)),
     }
-    entry.parse::<std::net::IpAddr>().is_ok_and(|e| e == addr)
 }
 
 /// Decide a batch of conversions in the caller's write transaction. Any database

@@ -11,6 +11,16 @@ pub mod link_cache;
 pub mod links;
 pub mod publisher_postbacks;
 
+/// A request's query parameters, decoded, in order.
+pub fn query_pairs(req: &actix_web::HttpRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(req.query_string().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// The value of the first of `names` present in `pairs` (aliases in order), or "".
+pub fn param<'a>(pairs: &'a [(String, String)], names: &[&str]) -> &'a str {
+    names.iter().find_map(|n| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str())).unwrap_or("")
+}
+
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.configure(click::routes).configure(conversions::routes).configure(form::routes);
 }
