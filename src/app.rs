@@ -113,6 +113,12 @@ impl Application {
                 shutdown_rx.clone(),
             )?,
             tokio::spawn(housekeeping(state.clone(), shutdown_rx.clone())),
+            tokio::spawn(crate::settlement::run_periodically(
+                pool.clone(),
+                Duration::from_secs(config.settle_interval_secs),
+                state.metrics.clone(),
+                shutdown_rx.clone(),
+            )),
             tokio::spawn(checkpoints(pool.clone(), shutdown_rx)),
         ];
 

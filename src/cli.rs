@@ -21,6 +21,14 @@ pub enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Settle the leads whose hold has ended: every run settles all that are due.
+    /// Without `--once`, keep running every QUALEAD_SETTLE_INTERVAL_SECS (a settlement
+    /// worker beside the servers); several may run at once.
+    Settle {
+        /// One run, print what it decided, exit.
+        #[arg(long)]
+        once: bool,
+    },
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -57,12 +65,35 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Settle { once } => settle(config, once).await,
         Command::User(UserCommand::Create(args)) => {
             let key = tokio::task::spawn_blocking(move || create_user(&config, args)).await??;
             if let Some(key) = key {
                 println!("{key}");
             }
             Ok(())
+        }
+    }
+}
+
+async fn settle(config: Config, once: bool) -> anyhow::Result<()> {
+    let config = std::sync::Arc::new(config);
+    let c = config.clone();
+    let pool = tokio::task::spawn_blocking(move || prepare_database(&c)).await??;
+    loop {
+        let p = pool.clone();
+        let s = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut conn = p.get()?;
+            Ok(crate::settlement::run::settle_due(&mut conn, crate::store::now(), crate::settlement::run::BATCH)?)
+        })
+        .await??;
+        println!("settled {} leads: {} approved, {} rejected", s.settled(), s.approved, s.rejected);
+        if once {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(config.settle_interval_secs)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod mail;
 pub mod marketplace;
 pub mod metrics;
+pub mod settlement;
 pub mod store;
 pub mod tracking;
 pub mod web;

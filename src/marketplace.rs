@@ -24,11 +24,11 @@ pub struct Acting {
 }
 
 impl Acting {
-    fn role(&self) -> Role {
+    pub(crate) fn role(&self) -> Role {
         self.user.role()
     }
 
-    fn link(&self, path: &str) -> String {
+    pub(crate) fn link(&self, path: &str) -> String {
         format!("{}{}", self.base_url.trim_end_matches('/'), path)
     }
 

@@ -14,6 +14,9 @@ pub struct Metrics {
     pub conversions: IntCounterVec,
     /// Publisher postback attempts by outcome: `delivered`, `retry`, `failed`, `blocked`.
     pub publisher_postbacks: IntCounterVec,
+    /// Settlement runs by outcome (`ok`, `error`) and the leads they decided.
+    pub settlement_runs: IntCounterVec,
+    pub settled_leads: IntCounterVec,
 }
 
 impl Metrics {
@@ -40,6 +43,12 @@ impl Metrics {
             &["outcome"],
         )?;
         registry.register(Box::new(publisher_postbacks.clone()))?;
+        let settlement_runs =
+            IntCounterVec::new(Opts::new("settlement_runs_total", "Settlement runs by outcome"), &["outcome"])?;
+        registry.register(Box::new(settlement_runs.clone()))?;
+        let settled_leads =
+            IntCounterVec::new(Opts::new("settled_leads_total", "Leads decided by settlement"), &["status"])?;
+        registry.register(Box::new(settled_leads.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(email_queued.clone()))?;
@@ -53,6 +62,8 @@ impl Metrics {
             clicks,
             conversions,
             publisher_postbacks,
+            settlement_runs,
+            settled_leads,
         })
     }
 

@@ -146,6 +146,8 @@ fn lead_with_postback(conn: &mut DbConn, m: &Market, publisher_id: i64, sub1: &s
                 hold_until: now + chrono::Duration::hours(72),
                 created_at: now,
                 updated_at: now,
+                email_norm: None,
+                phone_norm: None,
             },
         )?;
         let lead = leads::find(c, id)?.expect("the lead just written");

@@ -204,6 +204,10 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email_norm -> Nullable<Text>,
+        phone_norm -> Nullable<Text>,
+        checks -> Text,
+        disputed_from -> Nullable<Text>,
     }
 }
 
@@ -315,6 +319,67 @@ diesel::table! {
 }
 
 diesel::joinable!(leads -> offers (offer_id));
+diesel::table! {
+    disputes (id) {
+        id -> BigInt,
+        lead_id -> BigInt,
+        offer_id -> BigInt,
+        kind -> Text,
+        opened_by -> BigInt,
+        reason -> Text,
+        comment -> Text,
+        status -> Text,
+        ruled_by -> Nullable<BigInt>,
+        note -> Text,
+        created_at -> Timestamp,
+        ruled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payouts (id) {
+        id -> BigInt,
+        publisher_id -> BigInt,
+        amount_minor -> BigInt,
+        status -> Text,
+        method -> Text,
+        note -> Text,
+        transaction_id -> Nullable<BigInt>,
+        paid_by -> Nullable<BigInt>,
+        requested_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    disposable_domains (domain) {
+        domain -> Text,
+        added_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    return_allowances (offer_id) {
+        offer_id -> BigInt,
+        extra -> BigInt,
+        granted_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    settlement_runs (id) {
+        id -> BigInt,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+        approved -> BigInt,
+        rejected -> BigInt,
+        error -> Text,
+    }
+}
+
+diesel::joinable!(disputes -> leads (lead_id));
 diesel::joinable!(lead_events -> leads (lead_id));
 diesel::joinable!(ledger_entries -> ledger_transactions (transaction_id));
 diesel::joinable!(postback_deliveries -> leads (lead_id));
@@ -331,6 +396,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     clicks,
     leads,
     lead_events,
+    disputes,
+    payouts,
+    disposable_domains,
+    return_allowances,
+    settlement_runs,
     intake_rejections,
     ledger_transactions,
     ledger_entries,

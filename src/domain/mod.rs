@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod intake;
+pub mod lifecycle;
 pub mod money;
 pub mod offer;
+pub mod scrub;
 pub mod tracking;

@@ -102,6 +102,45 @@ email!(
     html = "email/offer_paused.html"
 );
 
+email!(
+    LeadDisputed {
+        name: String,
+        who: String,
+        verb: String,
+        lead_id: i64,
+        offer_name: String,
+        reason: String,
+        comment: String,
+        link: String,
+    },
+    subject = |m| format!("Lead #{} on \"{}\" is disputed", m.lead_id, m.offer_name),
+    text = "email/lead_disputed.txt",
+    html = "email/lead_disputed.html"
+);
+
+email!(
+    DisputeDecided {
+        name: String,
+        lead_id: i64,
+        offer_name: String,
+        kind: String,
+        decision: String,
+        status: String,
+        note: String,
+        link: String,
+    },
+    subject = |m| format!("Dispute on lead #{} decided: {}", m.lead_id, m.decision),
+    text = "email/dispute_decided.txt",
+    html = "email/dispute_decided.html"
+);
+
+email!(
+    PayoutPaid { name: String, payout_id: i64, amount: String, note: String, link: String },
+    subject = |m| format!("Your payout of {} was paid", m.amount),
+    text = "email/payout_paid.txt",
+    html = "email/payout_paid.html"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,10 @@ pub struct Lead {
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub email_norm: Option<String>,
+    pub phone_norm: Option<String>,
+    pub checks: String,
+    pub disputed_from: Option<String>,
 }
 
 impl Lead {
@@ -92,6 +96,8 @@ pub struct NewLead {
     pub hold_until: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub email_norm: Option<String>,
+    pub phone_norm: Option<String>,
 }
 
 /// Insert a new lead, its first history line and its rollup change; returns its id.
@@ -115,7 +121,7 @@ pub fn insert_row(conn: &mut DbConn, lead: &NewLead) -> QueryResult<i64> {
 /// rollup changes are the caller's.
 pub fn insert_many(conn: &mut DbConn, rows: &[NewLead]) -> QueryResult<Vec<(i64, i64, String)>> {
     let mut out = Vec::with_capacity(rows.len());
-    // 30 columns × 500 rows stays under SQLite's 32,766 bound parameters.
+    // 32 columns × 500 rows stays under SQLite's 32,766 bound parameters.
     for chunk in rows.chunks(500) {
         let ids: Vec<(i64, i64, String)> = crate::per_backend!(&mut *conn, c => diesel::insert_into(leads::table)
             .values(chunk)
@@ -279,7 +285,7 @@ pub fn history(conn: &mut DbConn, lead_id: i64) -> QueryResult<Vec<Event>> {
 }
 
 /// The statuses whose price is still held in escrow.
-pub const UNDECIDED: [&str; 2] = ["pending", "disputed"];
+pub const UNDECIDED: [&str; 1] = ["pending"];
 
 /// Advertisers whose escrow balance is not the price sum of their undecided leads.
 pub fn escrow_mismatches(conn: &mut DbConn, balances: &[(String, i64)]) -> QueryResult<Vec<i64>> {
@@ -369,4 +375,48 @@ pub fn rejections_for_publisher(conn: &mut DbConn, publisher_id: i64, limit: i64
 
 pub fn rejections_count(conn: &mut DbConn) -> QueryResult<i64> {
     intake_rejections::table.count().get_result(conn)
+}
+
+/// Read a lead and hold its row until the transaction ends (`FOR UPDATE` on
+/// PostgreSQL; an SQLite write transaction holds the whole database). Actions on a
+/// lead take this first, then balances, then rollups — the order settlement uses.
+pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Option<Lead>> {
+    match conn {
+        DbConn::Postgres(c) => leads::table.find(id).select(Lead::as_select()).for_update().first(c).optional(),
+        DbConn::Sqlite(c) => leads::table.find(id).select(Lead::as_select()).first(c).optional(),
+    }
+}
+
+/// Which leads a list shows; the role's scope is added by the caller.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    pub offer_id: Option<i64>,
+    pub status: Option<String>,
+    pub advertiser_id: Option<i64>,
+    pub publisher_id: Option<i64>,
+    /// Only leads with an id below this (the next page).
+    pub before_id: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// Leads matching `filter`, newest first (at most 500).
+pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Lead>> {
+    let mut q = leads::table.select(Lead::as_select()).order(leads::id.desc()).into_boxed();
+    if let Some(o) = filter.offer_id {
+        q = q.filter(leads::offer_id.eq(o));
+    }
+    if let Some(s) = filter.status.as_ref().filter(|s| !s.is_empty()) {
+        q = q.filter(leads::status.eq(s.clone()));
+    }
+    if let Some(a) = filter.advertiser_id {
+        q = q.filter(leads::advertiser_id.eq(a));
+    }
+    if let Some(p) = filter.publisher_id {
+        q = q.filter(leads::publisher_id.eq(p));
+    }
+    if let Some(b) = filter.before_id {
+        q = q.filter(leads::id.lt(b));
+    }
+    q.limit(filter.limit.unwrap_or(100).clamp(1, 500)).load(conn)
 }

@@ -10,32 +10,10 @@ use crate::db::DbConn;
 use crate::db::schema::{ledger_balances, ledger_entries, ledger_transactions};
 use crate::store::now;
 
-/// A ledger account name, as stored.
-pub fn advertiser(id: i64) -> String {
-    format!("advertiser:{id}")
-}
-pub fn escrow(advertiser_id: i64) -> String {
-    format!("escrow:{advertiser_id}")
-}
-pub fn publisher(id: i64) -> String {
-    format!("publisher:{id}")
-}
-pub const PLATFORM_FEES: &str = "platform:fees";
-pub const EXTERNAL: &str = "external";
-
-/// One movement of `amount` (positive, minor units) from one account to another.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transfer {
-    pub from: String,
-    pub to: String,
-    pub amount: i64,
-}
-
-impl Transfer {
-    pub fn new(from: impl Into<String>, to: impl Into<String>, amount: i64) -> Transfer {
-        Transfer { from: from.into(), to: to.into(), amount }
-    }
-}
+pub use crate::domain::lifecycle::{
+    EXTERNAL, PLATFORM_FEES, Transfer, advertiser_account as advertiser, escrow_account as escrow,
+    publisher_account as publisher,
+};
 
 /// What a ledger transaction is for.
 pub struct Posting<'a> {
@@ -59,29 +37,33 @@ impl From<diesel::result::Error> for PostError {
     }
 }
 
-/// Accounts that may never go below zero: what an advertiser has, what is held for
-/// it, and what a publisher has earned. `external` and the platform's fee account
-/// can go negative (money that entered, fees returned by a reversal).
+/// Accounts that may never go below zero: what an advertiser has and what is held
+/// for it (DESIGN §8). `external` and the platform's fee account can go negative
+/// (money that entered, fees returned by a reversal), and so can a publisher's,
+/// when an approved lead is reversed after its payout was withdrawn: the clawback
+/// is owed and comes out of the next earnings.
 fn must_stay_positive(account: &str) -> bool {
-    account.starts_with("advertiser:") || account.starts_with("escrow:") || account.starts_with("publisher:")
+    account.starts_with("advertiser:") || account.starts_with("escrow:")
 }
 
 /// Write one balanced transaction: the entries of each transfer (−from, +to) and
 /// the running balances. Zero-amount transfers are left out; a transaction with no
-/// money in it writes nothing and returns `None`.
+/// money in it writes nothing and returns `None`. Balances change once per account,
+/// by its net amount, in account-name order: every writer (intake, settlement, the
+/// actions of people) takes balance rows in that order, so none can deadlock.
 pub fn post(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer]) -> Result<Option<i64>, PostError> {
-    let moving = || transfers.iter().filter(|t| t.amount != 0);
-    if moving().next().is_none() {
+    let mut net: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for t in transfers.iter().filter(|t| t.amount != 0) {
+        debug_assert!(t.amount > 0, "a transfer moves a positive amount");
+        *net.entry(&t.from).or_default() -= t.amount;
+        *net.entry(&t.to).or_default() += t.amount;
+    }
+    if net.is_empty() {
         return Ok(None);
     }
     let at = now();
-    // Debits first, each one conditional, so an overdraft fails before anything else is written.
-    for t in moving() {
-        debug_assert!(t.amount > 0, "a transfer moves a positive amount");
-        change_balance(conn, &t.from, -t.amount, must_stay_positive(&t.from), at)?;
-    }
-    for t in moving() {
-        change_balance(conn, &t.to, t.amount, false, at)?;
+    for (account, delta) in net.into_iter().filter(|(_, d)| *d != 0) {
+        change_balance(conn, account, delta, delta < 0 && must_stay_positive(account), at)?;
     }
     // `record` leaves zero-amount transfers out as well.
     Ok(Some(record(conn, posting, transfers, at)?))
@@ -183,6 +165,23 @@ pub fn lock_balance(conn: &mut DbConn, account: &str) -> QueryResult<i64> {
         DbConn::Postgres(c) => q.for_update().first(c),
         DbConn::Sqlite(c) => q.first(c),
     }
+}
+
+/// Apply net changes to running balances (creating accounts on their first money),
+/// in account-name order like every other writer; for callers that wrote the
+/// entries with [`record_many`] and whose debits cannot overdraw (settlement takes
+/// from escrow exactly what intake put there).
+pub fn apply_net(conn: &mut DbConn, net: &std::collections::BTreeMap<String, i64>) -> QueryResult<()> {
+    let at = now();
+    for (account, delta) in net.iter().filter(|(_, d)| **d != 0) {
+        change_balance(conn, account, *delta, false, at).map_err(|e| match e {
+            PostError::Db(e) => e,
+            PostError::Insufficient(a) => {
+                diesel::result::Error::QueryBuilderError(format!("{a} would overdraw").into())
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// Add to a running balance (the caller checked the limits under [`lock_balance`]).
@@ -287,7 +286,7 @@ pub struct Health {
     pub balances_sum: i64,
     /// Accounts whose running balance differs from the sum of their entries.
     pub drifted_accounts: Vec<String>,
-    /// Advertiser, escrow or publisher accounts below zero.
+    /// Advertiser or escrow accounts below zero.
     pub negative_accounts: Vec<String>,
     /// Advertisers whose escrow differs from the price sum of their undecided leads.
     pub escrow_mismatches: Vec<i64>,

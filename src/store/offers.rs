@@ -426,3 +426,28 @@ pub fn memberships_of(conn: &mut DbConn, publisher_id: i64) -> QueryResult<Vec<(
         .select((Membership::as_select(), Offer::as_select()))
         .load(conn)
 }
+
+/// Returns an admin allowed on an offer beyond its maximum return rate.
+pub fn return_allowance(conn: &mut DbConn, offer_id: i64) -> QueryResult<i64> {
+    use crate::db::schema::return_allowances as r;
+    Ok(r::table.find(offer_id).select(r::extra).first(conn).optional()?.unwrap_or(0))
+}
+
+pub fn set_return_allowance(conn: &mut DbConn, offer_id: i64, extra: i64, admin_id: i64) -> QueryResult<()> {
+    use crate::db::schema::return_allowances as r;
+    let at = crate::store::now();
+    let updated = diesel::update(r::table.find(offer_id))
+        .set((r::extra.eq(extra), r::granted_by.eq(Some(admin_id)), r::updated_at.eq(at)))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(r::table)
+            .values((
+                r::offer_id.eq(offer_id),
+                r::extra.eq(extra),
+                r::granted_by.eq(Some(admin_id)),
+                r::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

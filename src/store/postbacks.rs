@@ -23,10 +23,31 @@ pub fn enqueue(conn: &mut DbConn, lead: &Lead, event: &str) -> QueryResult<Optio
         .select(offer_publishers::postback_template)
         .first(conn)
         .optional()?;
-    let Some(template) = template.filter(|t| !t.trim().is_empty()) else { return Ok(None) };
+    match template {
+        Some(t) => enqueue_with(conn, lead, event, &t),
+        None => Ok(None),
+    }
+}
+
+/// The publishers' postback URLs of some offers, by (offer, publisher), for callers
+/// that queue many postbacks at once (settlement).
+pub fn templates_for(conn: &mut DbConn, offer_ids: &[i64]) -> QueryResult<HashMap<(i64, i64), String>> {
+    let rows: Vec<(i64, i64, String)> = offer_publishers::table
+        .filter(offer_publishers::offer_id.eq_any(offer_ids))
+        .filter(offer_publishers::postback_template.ne(""))
+        .select((offer_publishers::offer_id, offer_publishers::publisher_id, offer_publishers::postback_template))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(o, p, t)| ((o, p), t)).collect())
+}
+
+/// Queue a postback for a lead event with the publisher's URL template already in hand.
+pub fn enqueue_with(conn: &mut DbConn, lead: &Lead, event: &str, template: &str) -> QueryResult<Option<i64>> {
+    if template.trim().is_empty() {
+        return Ok(None);
+    }
     let payout = format_minor(lead.payout_minor);
     let url = fill_postback(
-        &template,
+        template,
         &PostbackValues {
             click_id: lead.click_id.as_deref().unwrap_or(""),
             subs: [&lead.sub1, &lead.sub2, &lead.sub3, &lead.sub4, &lead.sub5],

@@ -49,13 +49,7 @@ pub struct Delta {
     pub approved_fee_minor: i64,
 }
 
-/// Money of one lead, for the status buckets.
-#[derive(Debug, Clone, Copy)]
-pub struct LeadMoney {
-    pub price: i64,
-    pub payout: i64,
-    pub fee: i64,
-}
+pub use crate::domain::lifecycle::LeadMoney;
 
 impl Delta {
     /// A lead entering (`sign` = 1) or leaving (`sign` = −1) a status bucket.

@@ -38,3 +38,12 @@ pub const PLATFORM_FEE_BPS: &str = "platform_fee_bps";
 pub fn platform_fee_bps(conn: &mut DbConn, config_default: u32) -> QueryResult<i64> {
     Ok(get(conn, PLATFORM_FEE_BPS)?.and_then(|v| v.parse().ok()).unwrap_or(i64::from(config_default)))
 }
+
+/// The smallest payout a publisher may request, in minor units (admin setting;
+/// default 50.00).
+pub const PAYOUT_MINIMUM_MINOR: &str = "payout_minimum_minor";
+pub const DEFAULT_PAYOUT_MINIMUM_MINOR: i64 = 50_00;
+
+pub fn payout_minimum_minor(conn: &mut DbConn) -> QueryResult<i64> {
+    Ok(get(conn, PAYOUT_MINIMUM_MINOR)?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_PAYOUT_MINIMUM_MINOR))
+}

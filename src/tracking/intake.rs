@@ -387,6 +387,8 @@ impl<'a> Batch<'a> {
         // Accepted: write the lead, its ledger lines and its postback.
         let click = who.click.as_ref();
         let hold = Duration::hours(i64::from(terms.hold_hours));
+        let country = click.and_then(|c| c.country.clone()).or_else(|| p.fields.get("country").cloned());
+        let contact = normalised_contact(&p.fields, country.as_deref(), &terms.allowed_countries);
         let new = NewLead {
             offer_id: offer.id,
             publisher_id: who.publisher_id,
@@ -410,12 +412,14 @@ impl<'a> Batch<'a> {
             sub4: click.map(|c| c.sub4.clone()).unwrap_or_default(),
             sub5: click.map(|c| c.sub5.clone()).unwrap_or_default(),
             source: click.map(|c| c.source.clone()).unwrap_or_default(),
-            country: click.and_then(|c| c.country.clone()).or_else(|| p.fields.get("country").cloned()),
+            country,
             ip: click.map(|c| c.ip.clone()).unwrap_or_else(|| conv.ip.clone()),
             click_at: click.map(|c| c.created_at),
             hold_until: at + hold,
             created_at: at,
             updated_at: at,
+            email_norm: contact.email,
+            phone_norm: contact.phone,
         };
         let (rollup_key, rollup_delta) = leads::created_delta(&new);
         self.rollup(rollup_key, rollup_delta);
@@ -650,4 +654,21 @@ pub fn count(metrics: &crate::metrics::Metrics, outcome: Option<&Outcome>) {
         None => "error",
     };
     metrics.conversions.with_label_values(&[label]).inc();
+}
+
+/// The lead's e-mail and phone normalised as settlement compares them (DESIGN §7),
+/// stored with the lead so that `duplicate_contact` is an index lookup. Phones are
+/// read for the lead's country, else the offer's first allowed country.
+fn normalised_contact(
+    fields: &BTreeMap<String, String>,
+    country: Option<&str>,
+    allowed_countries: &[String],
+) -> crate::domain::scrub::Contact {
+    if fields.is_empty() {
+        return Default::default();
+    }
+    let map: serde_json::Map<String, serde_json::Value> =
+        fields.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let country = country.or(allowed_countries.first().map(String::as_str));
+    crate::domain::scrub::contact(&map, country)
 }

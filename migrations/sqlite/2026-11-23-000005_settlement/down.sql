@@ -1,0 +1,12 @@
+DROP TABLE settlement_runs;
+DROP TABLE return_allowances;
+DROP TABLE disposable_domains;
+DROP TABLE payouts;
+DROP TABLE disputes;
+DROP INDEX leads_offer_ip;
+DROP INDEX leads_phone_norm;
+DROP INDEX leads_email_norm;
+ALTER TABLE leads DROP COLUMN disputed_from;
+ALTER TABLE leads DROP COLUMN checks;
+ALTER TABLE leads DROP COLUMN phone_norm;
+ALTER TABLE leads DROP COLUMN email_norm;

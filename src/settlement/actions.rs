@@ -1,0 +1,346 @@
+//! What people do to leads and money after intake (DESIGN §6, §8): an advertiser
+//! approves or rejects a pending lead early and returns an approved one; a
+//! publisher contests a rejection; an admin rules on disputes and records
+//! deposits. Each function runs inside the caller's transaction (`write_tx`),
+//! checks who may act, moves the lead with its history and rollups, posts the
+//! ledger transaction, queues e-mails and publisher postbacks, and writes the audit
+//! line of admin actions — all or nothing.
+
+use chrono::Duration;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::leads as leads_table;
+use crate::domain::account::Role;
+use crate::domain::lifecycle::{self, MoneyEvent, Ruling};
+use crate::domain::money::format_minor;
+use crate::error::{AppError, AppResult};
+use crate::mail::{
+    self,
+    templates::{DisputeDecided, LeadDisputed},
+};
+use crate::marketplace::Acting;
+use crate::store::disputes::{self, Dispute};
+use crate::store::leads::{self, Lead, Move};
+use crate::store::ledger::{self, PostError, Posting};
+use crate::store::users::{self, User};
+use crate::store::{now, offers, postbacks};
+
+/// The lead, if `who` may see it: its advertiser, its publisher, or an admin.
+/// Anyone else gets `NotFound` (never reveal that it exists).
+/// The row is locked for the rest of the transaction (see [`leads::lock`]).
+pub fn visible_lead(conn: &mut DbConn, who: &User, id: i64) -> AppResult<Lead> {
+    let lead = leads::lock(conn, id)?.ok_or(AppError::NotFound)?;
+    let allowed = match who.role() {
+        Role::Admin => true,
+        Role::Advertiser => lead.advertiser_id == who.id,
+        Role::Publisher => lead.publisher_id == who.id,
+    };
+    if allowed { Ok(lead) } else { Err(AppError::NotFound) }
+}
+
+/// Post a money event for a lead (or none), turning a refused debit into a clear error.
+pub(crate) fn post_event(
+    conn: &mut DbConn,
+    event: &MoneyEvent,
+    lead_id: Option<i64>,
+    actor_id: Option<i64>,
+    memo: &str,
+) -> AppResult<Option<i64>> {
+    let posting = Posting { kind: event.kind(), lead_id, actor_id, memo };
+    match ledger::post(conn, &posting, &event.transfers()) {
+        Ok(id) => Ok(id),
+        Err(PostError::Insufficient(account)) if account.starts_with("advertiser:") => Err(AppError::conflict(
+            "budget_exhausted",
+            "The advertiser's balance cannot cover this; a deposit is needed first.",
+        )),
+        Err(PostError::Insufficient(account)) => {
+            Err(AppError::conflict("insufficient_balance", format!("The balance of {account} cannot cover this.")))
+        }
+        Err(PostError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// Move `lead` from its current status to `to` with history and rollups; a lead that
+/// someone else moved meanwhile is a conflict. Returns the lead as it is now.
+fn move_lead(conn: &mut DbConn, lead: &Lead, to: &str, why: &Move) -> AppResult<Lead> {
+    if !leads::transition(conn, lead, &lead.status, to, why)? {
+        return Err(AppError::conflict("stale_lead", "The lead changed meanwhile; reload and try again."));
+    }
+    let now = leads::find(conn, lead.id)?.ok_or(AppError::NotFound)?;
+    // The publisher hears of every status change (if it set a postback URL).
+    postbacks::enqueue(conn, &now, to)?;
+    Ok(now)
+}
+
+fn money_event_for_decision(lead: &Lead, approve: bool) -> MoneyEvent {
+    if approve {
+        MoneyEvent::Approved { advertiser_id: lead.advertiser_id, publisher_id: lead.publisher_id, money: lead.money() }
+    } else {
+        MoneyEvent::Rejected { advertiser_id: lead.advertiser_id, money: lead.money() }
+    }
+}
+
+/// The advertiser (or an admin) approves or rejects a pending lead before its hold
+/// ends. A rejection needs a reason code (DESIGN §6 return reasons).
+pub fn decide_early(
+    conn: &mut DbConn,
+    who: &Acting,
+    lead_id: i64,
+    approve: bool,
+    reason: &str,
+    comment: &str,
+) -> AppResult<Lead> {
+    let lead = visible_lead(conn, &who.user, lead_id)?;
+    if who.role() == Role::Publisher {
+        return Err(AppError::Forbidden);
+    }
+    if lead.status != "pending" {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!("Only pending leads can be decided early; this one is {}.", lead.status),
+        ));
+    }
+    let (comment, reason) = (comment.trim(), reason.trim());
+    if !approve {
+        lifecycle::check_reason(reason, comment).map_err(|m| AppError::bad_request("invalid_reason", m))?;
+    }
+    let to = if approve { "approved" } else { "rejected" };
+    let reason = if approve { "approved_early" } else { reason };
+    let reasons = if approve { "[]".to_string() } else { json_list(&[reason]) };
+    diesel::update(leads_table::table.find(lead.id)).set(leads_table::reasons.eq(reasons)).execute(conn)?;
+    // Balances before rollups, the order every writer keeps (no deadlocks).
+    post_event(conn, &money_event_for_decision(&lead, approve), Some(lead.id), Some(who.user.id), reason)?;
+    let moved = move_lead(conn, &lead, to, &Move { actor_id: Some(who.user.id), reason, comment })?;
+    who.audit(conn, &format!("lead.{to}"), ("lead", Some(lead.id)), reason)?;
+    Ok(moved)
+}
+
+/// The advertiser returns an approved lead within the offer's return window, with a
+/// reason; the lead is disputed until an admin rules. Past the offer's maximum
+/// return rate an admin must first allow more returns.
+pub fn return_lead(conn: &mut DbConn, who: &Acting, lead_id: i64, reason: &str, comment: &str) -> AppResult<Dispute> {
+    let lead = visible_lead(conn, &who.user, lead_id)?;
+    if who.role() != Role::Advertiser {
+        return Err(AppError::Forbidden);
+    }
+    let (reason, comment) = (reason.trim(), comment.trim());
+    lifecycle::check_reason(reason, comment).map_err(|m| AppError::bad_request("invalid_reason", m))?;
+    if lead.status != "approved" {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!("Only approved leads can be returned; this one is {}.", lead.status),
+        ));
+    }
+    let offer = offers::find(conn, lead.offer_id)?.ok_or(AppError::NotFound)?;
+    let terms = offer.terms();
+    let decided = lead.decided_at.unwrap_or(lead.updated_at);
+    if now() > decided + Duration::days(i64::from(terms.return_window_days)) {
+        return Err(AppError::conflict(
+            "return_window_closed",
+            format!("The return window of {} days after approval has closed.", terms.return_window_days),
+        ));
+    }
+    let returned = disputes::returns_on_offer(conn, offer.id)?;
+    let allowed = lifecycle::returns_allowed(
+        terms.max_return_rate_pct,
+        approved_ever(conn, offer.id)?,
+        offers::return_allowance(conn, offer.id)?,
+    );
+    if returned >= allowed {
+        return Err(AppError::conflict(
+            "return_rate_exceeded",
+            format!(
+                "Returns on this offer would pass its maximum return rate of {} %; an admin must allow more returns.",
+                terms.max_return_rate_pct
+            ),
+        ));
+    }
+    open_dispute(conn, who, &lead, "return", reason, comment)
+}
+
+/// The publisher contests a rejected lead, with a comment; an admin rules.
+pub fn contest(conn: &mut DbConn, who: &Acting, lead_id: i64, comment: &str) -> AppResult<Dispute> {
+    let lead = visible_lead(conn, &who.user, lead_id)?;
+    if who.role() != Role::Publisher {
+        return Err(AppError::Forbidden);
+    }
+    let comment = comment.trim();
+    if comment.is_empty() || comment.chars().count() > 2000 {
+        return Err(AppError::bad_request("invalid_reason", "Say why the rejection is wrong (up to 2000 characters)."));
+    }
+    if lead.status != "rejected" {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!("Only rejected leads can be contested; this one is {}.", lead.status),
+        ));
+    }
+    if disputes::for_lead(conn, lead.id)?.iter().any(|d| d.kind == "contest") {
+        return Err(AppError::conflict("already_contested", "This rejection was contested once already."));
+    }
+    open_dispute(conn, who, &lead, "contest", "contested", comment)
+}
+
+fn open_dispute(
+    conn: &mut DbConn,
+    who: &Acting,
+    lead: &Lead,
+    kind: &str,
+    reason: &str,
+    comment: &str,
+) -> AppResult<Dispute> {
+    diesel::update(leads_table::table.find(lead.id))
+        .set(leads_table::disputed_from.eq(Some(lead.status.clone())))
+        .execute(conn)?;
+    move_lead(conn, lead, "disputed", &Move { actor_id: Some(who.user.id), reason, comment })?;
+    let dispute = disputes::open(conn, lead, kind, who.user.id, reason, comment)?;
+    // Tell the other party.
+    let other = if kind == "return" { lead.publisher_id } else { lead.advertiser_id };
+    let offer = offers::find(conn, lead.offer_id)?.ok_or(AppError::NotFound)?;
+    if let Some(u) = users::find(conn, other)? {
+        let (who_text, verb) = if kind == "return" {
+            ("The advertiser", "returned the approved")
+        } else {
+            ("The publisher", "contested the rejection of")
+        };
+        mail::enqueue(
+            conn,
+            &u.email,
+            &LeadDisputed {
+                name: u.display_name.clone(),
+                who: who_text.into(),
+                verb: verb.into(),
+                lead_id: lead.id,
+                offer_name: offer.name.clone(),
+                reason: reason.into(),
+                comment: comment.into(),
+                link: who.link(&lead_path(&u, lead.id)),
+            },
+        )?;
+    }
+    Ok(dispute)
+}
+
+/// An admin rules on an open dispute: upheld or denied, with a note. The lead
+/// moves per [`lifecycle::ruling_outcome`] with its ledger postings; both parties
+/// are e-mailed.
+pub fn rule(conn: &mut DbConn, who: &Acting, dispute_id: i64, ruling: Ruling, note: &str) -> AppResult<Dispute> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let note = note.trim();
+    if note.chars().count() > 2000 {
+        return Err(AppError::invalid("the note is longer than 2000 characters"));
+    }
+    let dispute = disputes::find(conn, dispute_id)?.ok_or(AppError::NotFound)?;
+    if dispute.status != "open" {
+        return Err(AppError::conflict("dispute_closed", format!("This dispute was already {}.", dispute.status)));
+    }
+    let lead = leads::lock(conn, dispute.lead_id)?.ok_or(AppError::NotFound)?;
+    let from = lead.disputed_from.clone().unwrap_or_default();
+    let Some((to, money)) =
+        lifecycle::ruling_outcome(&from, ruling, lead.advertiser_id, lead.publisher_id, lead.money())
+    else {
+        return Err(AppError::conflict("invalid_transition", "This lead is not in a dispute that can be ruled on."));
+    };
+    if lead.status != "disputed" {
+        return Err(AppError::conflict("stale_lead", "The lead is not disputed any more."));
+    }
+    if !disputes::close(conn, dispute.id, ruling.as_str(), who.user.id, note)? {
+        return Err(AppError::conflict("dispute_closed", "This dispute was ruled on meanwhile."));
+    }
+    let reason = format!("{}_{}", dispute.kind, ruling.as_str());
+    if let Some(event) = money {
+        post_event(conn, &event, Some(lead.id), Some(who.user.id), &reason)?;
+    }
+    let moved = move_lead(conn, &lead, to, &Move { actor_id: Some(who.user.id), reason: &reason, comment: note })?;
+    who.audit(conn, "dispute.rule", ("dispute", Some(dispute.id)), &format!("{reason}: {note}"))?;
+    let offer = offers::find(conn, lead.offer_id)?.ok_or(AppError::NotFound)?;
+    for party in [lead.advertiser_id, lead.publisher_id] {
+        let Some(u) = users::find(conn, party)? else { continue };
+        mail::enqueue(
+            conn,
+            &u.email,
+            &DisputeDecided {
+                name: u.display_name.clone(),
+                lead_id: lead.id,
+                offer_name: offer.name.clone(),
+                kind: dispute.kind.clone(),
+                decision: ruling.as_str().into(),
+                status: moved.status.clone(),
+                note: note.into(),
+                link: who.link(&lead_path(&u, lead.id)),
+            },
+        )?;
+    }
+    disputes::find(conn, dispute.id)?.ok_or(AppError::NotFound)
+}
+
+/// An admin records a deposit for an advertiser: external → advertiser.
+pub fn deposit(conn: &mut DbConn, who: &Acting, advertiser_id: i64, amount_minor: i64, memo: &str) -> AppResult<i64> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    if amount_minor <= 0 || amount_minor > crate::domain::intake::MAX_AMOUNT_MINOR {
+        return Err(AppError::invalid("the amount must be above 0.00 and at most 1,000,000,000.00"));
+    }
+    let advertiser = users::find(conn, advertiser_id)?.ok_or(AppError::NotFound)?;
+    if advertiser.role() != Role::Advertiser {
+        return Err(AppError::invalid("deposits are for advertiser accounts"));
+    }
+    let memo = memo.trim();
+    let event = MoneyEvent::Deposit { advertiser_id, amount: amount_minor };
+    let tx = post_event(conn, &event, None, Some(who.user.id), memo)?.ok_or(AppError::NotFound)?;
+    who.audit(
+        conn,
+        "ledger.deposit",
+        ("user", Some(advertiser_id)),
+        &format!("{} for {}{}", format_minor(amount_minor), advertiser.email, opt_note(memo)),
+    )?;
+    Ok(tx)
+}
+
+/// An admin allows `extra` returns on an offer beyond its maximum return rate.
+pub fn allow_returns(conn: &mut DbConn, who: &Acting, offer_id: i64, extra: i64) -> AppResult<()> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    if !(0..=1_000_000).contains(&extra) {
+        return Err(AppError::invalid("extra returns must be 0 to 1000000"));
+    }
+    offers::find(conn, offer_id)?.ok_or(AppError::NotFound)?;
+    offers::set_return_allowance(conn, offer_id, extra, who.user.id)?;
+    who.audit(conn, "offer.returns", ("offer", Some(offer_id)), &format!("{extra} extra returns allowed"))?;
+    Ok(())
+}
+
+/// Leads of an offer that were ever approved: approved, reversed, or disputed after approval.
+fn approved_ever(conn: &mut DbConn, offer_id: i64) -> QueryResult<i64> {
+    use crate::db::schema::leads::dsl as l;
+    l::leads
+        .filter(l::offer_id.eq(offer_id))
+        .filter(
+            l::status
+                .eq_any(["approved", "reversed"])
+                .or(l::status.eq("disputed").and(l::disputed_from.eq("approved"))),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// The page of a lead for a user of its role.
+pub fn lead_path(user: &User, lead_id: i64) -> String {
+    match user.role() {
+        Role::Admin => format!("/admin/leads/{lead_id}"),
+        Role::Advertiser => format!("/advertiser/leads/{lead_id}"),
+        Role::Publisher => format!("/publisher/leads/{lead_id}"),
+    }
+}
+
+fn json_list(items: &[&str]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+fn opt_note(memo: &str) -> String {
+    if memo.is_empty() { String::new() } else { format!(": {memo}") }
+}

@@ -1,0 +1,354 @@
+//! The settlement run (DESIGN §6, §7): take the pending leads whose hold has ended,
+//! judge each against its offer's scrub rules, store every rule's outcome and a
+//! quality score, and approve or reject it with its ledger postings, history,
+//! rollups and publisher postback — a batch at a time, each batch one database
+//! transaction.
+//!
+//! Several processes may run it at once: on PostgreSQL a batch claims its leads
+//! with `FOR UPDATE SKIP LOCKED`, so two runs never take the same lead; on SQLite a
+//! batch runs under `BEGIN IMMEDIATE`, which serialises writers. Either way the
+//! status update is conditional on `pending`, so no lead is ever settled twice.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{clicks, disposable_domains, lead_events, leads, settlement_runs};
+use crate::domain::lifecycle::{MoneyEvent, Transfer};
+use crate::domain::offer::Terms;
+use crate::domain::scrub::{self, Domains, Facts, Verdict};
+use crate::store::leads::Lead;
+use crate::store::rollups::{self, Delta};
+use crate::store::{ledger, now, offers, postbacks};
+
+/// Leads per batch (per database transaction).
+pub const BATCH: i64 = 1000;
+
+/// What a run decided.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub approved: i64,
+    pub rejected: i64,
+    pub batches: i64,
+}
+
+impl Summary {
+    pub fn settled(&self) -> i64 {
+        self.approved + self.rejected
+    }
+}
+
+/// The disposable-domain list: the shipped one plus what admins added.
+pub fn domains(conn: &mut DbConn) -> QueryResult<Domains> {
+    let extra: Vec<String> = disposable_domains::table.select(disposable_domains::domain).load(conn)?;
+    Ok(Domains::with(extra))
+}
+
+/// Settle every lead whose hold ended by `at`, batch after batch, and record the
+/// run. Returns what was decided.
+pub fn settle_due(conn: &mut DbConn, at: NaiveDateTime, batch: i64) -> QueryResult<Summary> {
+    let started = now();
+    let domains = domains(conn)?;
+    let mut total = Summary::default();
+    let outcome = loop {
+        match conn.write_tx(|c| settle_batch(c, &domains, at, batch)) {
+            Ok((claimed, s)) => {
+                total.approved += s.approved;
+                total.rejected += s.rejected;
+                total.batches += i64::from(claimed > 0);
+                if claimed < batch {
+                    break Ok(());
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    if total.settled() > 0 || outcome.is_err() {
+        let error = outcome.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+        diesel::insert_into(settlement_runs::table)
+            .values((
+                settlement_runs::started_at.eq(started),
+                settlement_runs::finished_at.eq(now()),
+                settlement_runs::approved.eq(total.approved),
+                settlement_runs::rejected.eq(total.rejected),
+                settlement_runs::error.eq(error),
+            ))
+            .execute(conn)?;
+    }
+    outcome.map(|()| total)
+}
+
+/// Claim up to `limit` due pending leads (locking them on PostgreSQL, skipping
+/// those another run holds), oldest hold first.
+fn claim(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+    let q = leads::table
+        .filter(leads::status.eq("pending"))
+        .filter(leads::hold_until.le(at))
+        .order((leads::hold_until, leads::id))
+        .limit(limit)
+        .select(leads::id);
+    match conn {
+        DbConn::Postgres(c) => q.for_update().skip_locked().load(c),
+        DbConn::Sqlite(c) => q.load(c),
+    }
+}
+
+/// An earlier lead's contact, for `duplicate_contact`.
+#[derive(Queryable)]
+struct ContactRow {
+    id: i64,
+    offer_id: i64,
+    advertiser_id: i64,
+    email_norm: Option<String>,
+    phone_norm: Option<String>,
+    status: String,
+    created_at: NaiveDateTime,
+}
+
+/// Settle one batch inside the caller's transaction; returns how many leads it claimed.
+fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: i64) -> QueryResult<(i64, Summary)> {
+    let ids = claim(conn, at, limit)?;
+    let claimed = ids.len() as i64;
+    if ids.is_empty() {
+        return Ok((0, Summary::default()));
+    }
+    let mut batch: Vec<Lead> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        batch.extend(leads::table.filter(leads::id.eq_any(chunk)).select(Lead::as_select()).load(conn)?);
+    }
+    batch.retain(|l| l.status == "pending");
+    batch.sort_by_key(|l| l.id);
+
+    // Everything the rules need, read once for the batch.
+    let offer_ids: Vec<i64> = batch.iter().map(|l| l.offer_id).collect::<HashSet<_>>().into_iter().collect();
+    let mut terms: HashMap<i64, Terms> = HashMap::new();
+    for id in &offer_ids {
+        if let Some(o) = offers::find(conn, *id)? {
+            terms.insert(*id, o.terms());
+        }
+    }
+    let agents = user_agents(conn, &batch)?;
+    let contacts = earlier_contacts(conn, &batch)?;
+    let by_ip = ip_history(conn, &batch)?;
+    let templates = postbacks::templates_for(conn, &offer_ids)?;
+
+    let decided_at = now();
+    let mut rejected_here: HashSet<i64> = HashSet::new();
+    let mut decisions: Vec<(Lead, Verdict)> = Vec::with_capacity(batch.len());
+    for lead in batch {
+        let default_terms = Terms::default();
+        let t = terms.get(&lead.offer_id).unwrap_or(&default_terms);
+        let fields = lead.fields_map();
+        let fallback = lead.country.as_deref().or(t.allowed_countries.first().map(String::as_str));
+        let phone_country = scrub::phone_country(&fields, fallback);
+        let contact = scrub::Contact {
+            email: lead.email_norm.clone(),
+            phone: lead.phone_norm.clone(),
+            name: scrub::name_of(&fields),
+        };
+        let duplicate_of = duplicate_of(&lead, t, &contacts, &rejected_here);
+        let leads_from_ip_24h = if lead.ip.is_empty() {
+            0
+        } else {
+            by_ip
+                .get(&(lead.offer_id, lead.ip.clone()))
+                .map(|rows| {
+                    rows.iter().filter(|(id, c)| *id < lead.id && *c >= lead.created_at - Duration::hours(24)).count()
+                })
+                .unwrap_or(0) as i64
+        };
+        let agent = lead.click_id.as_ref().map(|c| agents.get(c).map(String::as_str).unwrap_or(""));
+        let facts = Facts {
+            fields: &fields,
+            contact: &contact,
+            country: lead.country.as_deref(),
+            phone_country: phone_country.as_deref(),
+            user_agent: agent,
+            seconds_from_click: lead.click_at.map(|c| (lead.created_at - c).num_seconds()),
+            leads_from_ip_24h,
+            duplicate_of,
+        };
+        let verdict = scrub::evaluate(t, &facts, domains);
+        if !verdict.approved {
+            rejected_here.insert(lead.id);
+        }
+        decisions.push((lead, verdict));
+    }
+    write_decisions(conn, decisions, &templates, decided_at).map(|s| (claimed, s))
+}
+
+/// The user agent of each lead's click.
+fn user_agents(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<HashMap<String, String>> {
+    let ids: Vec<&str> = batch.iter().filter_map(|l| l.click_id.as_deref()).collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String)> = clicks::table
+            .filter(clicks::click_id.eq_any(chunk))
+            .select((clicks::click_id, clicks::user_agent))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Non-rejected leads sharing an e-mail or phone with a lead of the batch.
+fn earlier_contacts(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<Vec<ContactRow>> {
+    let emails: Vec<&str> =
+        batch.iter().filter_map(|l| l.email_norm.as_deref()).collect::<HashSet<_>>().into_iter().collect();
+    let phones: Vec<&str> =
+        batch.iter().filter_map(|l| l.phone_norm.as_deref()).collect::<HashSet<_>>().into_iter().collect();
+    let select = (
+        leads::id,
+        leads::offer_id,
+        leads::advertiser_id,
+        leads::email_norm,
+        leads::phone_norm,
+        leads::status,
+        leads::created_at,
+    );
+    let mut out = Vec::new();
+    for chunk in emails.chunks(500) {
+        out.extend(
+            leads::table
+                .filter(leads::email_norm.eq_any(chunk))
+                .filter(leads::status.ne("rejected"))
+                .select(select)
+                .load::<ContactRow>(conn)?,
+        );
+    }
+    for chunk in phones.chunks(500) {
+        out.extend(
+            leads::table
+                .filter(leads::phone_norm.eq_any(chunk))
+                .filter(leads::status.ne("rejected"))
+                .select(select)
+                .load::<ContactRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// DESIGN §7 `duplicate_contact`: an earlier non-rejected lead with the same e-mail
+/// or phone within `duplicate_days`, on the same offer or the same advertiser.
+/// Leads this batch has just rejected no longer count.
+fn duplicate_of(lead: &Lead, terms: &Terms, contacts: &[ContactRow], rejected_here: &HashSet<i64>) -> Option<i64> {
+    let days = terms.scrub.duplicate_days;
+    if days == 0 || (lead.email_norm.is_none() && lead.phone_norm.is_none()) {
+        return None;
+    }
+    let since = lead.created_at - Duration::days(i64::from(days));
+    let by_advertiser = terms.scrub.duplicate_scope == "advertiser";
+    contacts
+        .iter()
+        .filter(|c| c.id < lead.id && c.created_at >= since && c.status != "rejected")
+        .filter(|c| !rejected_here.contains(&c.id))
+        .filter(|c| if by_advertiser { c.advertiser_id == lead.advertiser_id } else { c.offer_id == lead.offer_id })
+        .filter(|c| {
+            (lead.email_norm.is_some() && c.email_norm == lead.email_norm)
+                || (lead.phone_norm.is_some() && c.phone_norm == lead.phone_norm)
+        })
+        .map(|c| c.id)
+        .min()
+}
+
+/// Leads on the batch's offers from the batch's IPs in the 24 hours before its
+/// oldest lead: `(offer, ip) → [(id, created_at)]`.
+fn ip_history(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<HashMap<(i64, String), Vec<(i64, NaiveDateTime)>>> {
+    let ips: Vec<&str> =
+        batch.iter().map(|l| l.ip.as_str()).filter(|ip| !ip.is_empty()).collect::<HashSet<_>>().into_iter().collect();
+    let offers: Vec<i64> = batch.iter().map(|l| l.offer_id).collect::<HashSet<_>>().into_iter().collect();
+    let Some(oldest) = batch.iter().map(|l| l.created_at).min() else { return Ok(HashMap::new()) };
+    let mut out: HashMap<(i64, String), Vec<(i64, NaiveDateTime)>> = HashMap::new();
+    for chunk in ips.chunks(500) {
+        let rows: Vec<(i64, i64, String, NaiveDateTime)> = leads::table
+            .filter(leads::offer_id.eq_any(&offers))
+            .filter(leads::ip.eq_any(chunk))
+            .filter(leads::created_at.ge(oldest - Duration::hours(24)))
+            .select((leads::id, leads::offer_id, leads::ip, leads::created_at))
+            .load(conn)?;
+        for (id, offer_id, ip, created_at) in rows {
+            out.entry((offer_id, ip)).or_default().push((id, created_at));
+        }
+    }
+    Ok(out)
+}
+
+/// Write a batch's decisions: lead rows, history, ledger, balances, rollups, postbacks.
+fn write_decisions(
+    conn: &mut DbConn,
+    decisions: Vec<(Lead, Verdict)>,
+    templates: &HashMap<(i64, i64), String>,
+    at: NaiveDateTime,
+) -> QueryResult<Summary> {
+    let mut summary = Summary::default();
+    let mut events = Vec::with_capacity(decisions.len());
+    let mut approved_money: Vec<(i64, Vec<Transfer>)> = Vec::new();
+    let mut rejected_money: Vec<(i64, Vec<Transfer>)> = Vec::new();
+    let mut net: BTreeMap<String, i64> = BTreeMap::new();
+    let mut deltas: BTreeMap<rollups::Key, Delta> = BTreeMap::new();
+    let mut settled: Vec<Lead> = Vec::with_capacity(decisions.len());
+    for (mut lead, verdict) in decisions {
+        let to = if verdict.approved { "approved" } else { "rejected" };
+        let failed = verdict.failed_codes();
+        let reasons = serde_json::to_string(&failed).unwrap_or_else(|_| "[]".into());
+        let checks = serde_json::to_string(&verdict.checks).unwrap_or_else(|_| "[]".into());
+        let n = diesel::update(leads::table.filter(leads::id.eq(lead.id)).filter(leads::status.eq("pending")))
+            .set((
+                leads::status.eq(to),
+                leads::reasons.eq(&reasons),
+                leads::checks.eq(&checks),
+                leads::score.eq(Some(verdict.score)),
+                leads::decided_at.eq(Some(at)),
+                leads::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        if n == 0 {
+            continue;
+        }
+        events.push((
+            lead_events::lead_id.eq(lead.id),
+            lead_events::from_status.eq(Some("pending")),
+            lead_events::to_status.eq(to),
+            lead_events::actor_id.eq(None::<i64>),
+            lead_events::reason.eq(if failed.is_empty() { "settlement".to_string() } else { failed.join(", ") }),
+            lead_events::comment.eq(format!("quality score {}", verdict.score)),
+            lead_events::created_at.eq(at),
+        ));
+        let money = lead.money();
+        let event = if verdict.approved {
+            summary.approved += 1;
+            MoneyEvent::Approved { advertiser_id: lead.advertiser_id, publisher_id: lead.publisher_id, money }
+        } else {
+            summary.rejected += 1;
+            MoneyEvent::Rejected { advertiser_id: lead.advertiser_id, money }
+        };
+        let transfers = event.transfers();
+        for t in transfers.iter().filter(|t| t.amount != 0) {
+            *net.entry(t.from.clone()).or_default() -= t.amount;
+            *net.entry(t.to.clone()).or_default() += t.amount;
+        }
+        if verdict.approved { &mut approved_money } else { &mut rejected_money }.push((lead.id, transfers));
+        let d = deltas.entry(lead.rollup_key()).or_default();
+        *d = *d + Delta::transition("pending", to, money);
+        lead.status = to.into();
+        lead.reasons = reasons;
+        settled.push(lead);
+    }
+    for chunk in events.chunks(1000) {
+        crate::per_backend!(&mut *conn, c => diesel::insert_into(lead_events::table).values(chunk).execute(c))?;
+    }
+    ledger::record_many(conn, "lead_approved", "settlement", &approved_money, at)?;
+    ledger::record_many(conn, "lead_rejected", "settlement", &rejected_money, at)?;
+    ledger::apply_net(conn, &net)?;
+    for (key, delta) in &deltas {
+        rollups::add(conn, key, *delta)?;
+    }
+    for lead in &settled {
+        if let Some(t) = templates.get(&(lead.offer_id, lead.publisher_id)) {
+            postbacks::enqueue_with(conn, lead, &lead.status, t)?;
+        }
+    }
+    Ok(summary)
+}

@@ -1,0 +1,154 @@
+//! A lead as each role may read it (DESIGN §3, §11): the advertiser and admins see
+//! the contact data, a publisher sees it masked; every admin view of unmasked
+//! personal data goes to the audit log.
+
+use chrono::NaiveDateTime;
+
+use crate::db::DbConn;
+use crate::domain::account::Role;
+use crate::domain::money::format_minor;
+use crate::domain::scrub::{self, Check};
+use crate::error::AppResult;
+use crate::marketplace::Acting;
+use crate::store::disputes::{self, Dispute};
+use crate::store::leads::{self, Event, Lead};
+
+/// The full lead page / `GET /api/v1/leads/{id}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LeadView {
+    pub id: i64,
+    pub offer_id: i64,
+    pub publisher_id: i64,
+    pub advertiser_id: i64,
+    pub status: String,
+    /// Failed rule codes, or the reason code of a person's decision.
+    pub reasons: Vec<String>,
+    /// Every rule's outcome, once settled.
+    pub checks: Vec<Check>,
+    pub score: Option<i32>,
+    /// Decimal strings; a publisher does not see the price and the fee.
+    pub price: Option<String>,
+    pub payout: String,
+    pub fee: Option<String>,
+    pub amount: Option<String>,
+    pub event: String,
+    pub channel: String,
+    pub txid: Option<String>,
+    pub click_id: Option<String>,
+    pub subs: [String; 5],
+    pub source: String,
+    pub country: Option<String>,
+    pub ip: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub history: Vec<Event>,
+    pub disputes: Vec<Dispute>,
+    pub disputed_from: Option<String>,
+    pub click_at: Option<NaiveDateTime>,
+    pub hold_until: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A row of a lead list.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LeadRow {
+    pub id: i64,
+    pub offer_id: i64,
+    pub publisher_id: i64,
+    pub status: String,
+    pub reasons: Vec<String>,
+    pub score: Option<i32>,
+    pub price: Option<String>,
+    pub payout: String,
+    pub event: String,
+    pub sub1: String,
+    pub country: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub hold_until: NaiveDateTime,
+}
+
+fn is_publisher(who: &Acting) -> bool {
+    who.user.role() == Role::Publisher
+}
+
+/// The lead for `who`, masked for publishers. An admin's view is audited.
+pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> {
+    let masked = is_publisher(who);
+    let history = leads::history(conn, lead.id)?;
+    let disputes = disputes::for_lead(conn, lead.id)?;
+    if who.user.role() == Role::Admin {
+        who.audit(conn, "lead.view", ("lead", Some(lead.id)), "personal data shown")?;
+    }
+    let fields = if masked { scrub::mask_fields(&lead.fields_map()) } else { lead.fields_map() };
+    Ok(LeadView {
+        id: lead.id,
+        offer_id: lead.offer_id,
+        publisher_id: lead.publisher_id,
+        advertiser_id: lead.advertiser_id,
+        status: lead.status.clone(),
+        reasons: lead.reason_list(),
+        checks: serde_json::from_str(&lead.checks).unwrap_or_default(),
+        score: lead.score,
+        price: (!masked).then(|| format_minor(lead.price_minor)),
+        payout: format_minor(lead.payout_minor),
+        fee: (!masked).then(|| format_minor(lead.fee_minor)),
+        amount: lead.amount_minor.map(format_minor),
+        event: lead.event,
+        channel: lead.channel,
+        txid: lead.txid,
+        click_id: lead.click_id,
+        subs: [lead.sub1, lead.sub2, lead.sub3, lead.sub4, lead.sub5],
+        source: lead.source,
+        country: lead.country,
+        ip: if masked { mask_ip(&lead.ip) } else { lead.ip },
+        fields,
+        history,
+        disputes,
+        disputed_from: lead.disputed_from,
+        click_at: lead.click_at,
+        hold_until: lead.hold_until,
+        decided_at: lead.decided_at,
+        created_at: lead.created_at,
+    })
+}
+
+/// Leads `who` may see, filtered; the role's scope overrides the filter's.
+pub fn list(conn: &mut DbConn, who: &Acting, filter: &leads::Filter) -> AppResult<Vec<LeadRow>> {
+    let mut f = filter.clone();
+    match who.user.role() {
+        Role::Admin => {}
+        Role::Advertiser => f.advertiser_id = Some(who.user.id),
+        Role::Publisher => f.publisher_id = Some(who.user.id),
+    }
+    let masked = is_publisher(who);
+    Ok(leads::list(conn, &f)?
+        .into_iter()
+        .map(|l| LeadRow {
+            id: l.id,
+            offer_id: l.offer_id,
+            publisher_id: l.publisher_id,
+            status: l.status.clone(),
+            reasons: l.reason_list(),
+            score: l.score,
+            price: (!masked).then(|| format_minor(l.price_minor)),
+            payout: format_minor(l.payout_minor),
+            event: l.event,
+            sub1: l.sub1,
+            country: l.country,
+            created_at: l.created_at,
+            hold_until: l.hold_until,
+        })
+        .collect())
+}
+
+/// `203.0.113.5` → `203.0.113.*`; IPv6 keeps its first four groups.
+pub fn mask_ip(ip: &str) -> String {
+    if let Some((head, _)) = ip.rsplit_once('.') {
+        return format!("{head}.*");
+    }
+    if ip.contains(':') {
+        let head: Vec<&str> = ip.split(':').take(4).collect();
+        return format!("{}:*", head.join(":"));
+    }
+    ip.to_string()
+}
