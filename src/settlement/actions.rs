@@ -344,3 +344,27 @@ fn json_list(items: &[&str]) -> String {
 fn opt_note(memo: &str) -> String {
     if memo.is_empty() { String::new() } else { format!(": {memo}") }
 }
+
+/// An admin adds a domain to the disposable-domain list (used from the next run).
+pub fn add_disposable_domain(conn: &mut DbConn, who: &Acting, raw: &str) -> AppResult<String> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let domain = crate::store::disposable::normalise(raw).map_err(AppError::invalid)?;
+    if crate::store::disposable::add(conn, &domain, who.user.id)? {
+        who.audit(conn, "disposable.add", ("domain", None), &domain)?;
+    }
+    Ok(domain)
+}
+
+/// An admin removes a domain it added (the shipped list stays as shipped).
+pub fn remove_disposable_domain(conn: &mut DbConn, who: &Acting, domain: &str) -> AppResult<()> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    if !crate::store::disposable::remove(conn, domain)? {
+        return Err(AppError::NotFound);
+    }
+    who.audit(conn, "disposable.remove", ("domain", None), domain)?;
+    Ok(())
+}

@@ -352,3 +352,20 @@ fn write_decisions(
     }
     Ok(summary)
 }
+
+/// A recorded settlement run.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = settlement_runs)]
+pub struct RunRow {
+    pub id: i64,
+    pub started_at: NaiveDateTime,
+    pub finished_at: NaiveDateTime,
+    pub approved: i64,
+    pub rejected: i64,
+    pub error: String,
+}
+
+/// The latest runs that decided something or failed, newest first.
+pub fn recent_runs(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<RunRow>> {
+    settlement_runs::table.order(settlement_runs::id.desc()).limit(limit).select(RunRow::as_select()).load(conn)
+}

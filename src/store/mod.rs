@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod caps;
 pub mod clicks;
+pub mod disposable;
 pub mod disputes;
 pub mod leads;
 pub mod ledger;
