@@ -41,18 +41,14 @@ fn quick_terms() -> Terms {
 
 /// Click the publisher's link with a user agent; the click id.
 async fn click(app: &TestApp, m: &Market, agent: &str) -> String {
-    let r = client()
-        .get(app.url(&format!("/c/{}", m.token)))
-        .header("user-agent", agent)
-        .send()
-        .await
-        .expect("click");
+    let r = client().get(app.url(&format!("/c/{}", m.token))).header("user-agent", agent).send().await.expect("click");
     assert_eq!(r.status(), StatusCode::FOUND);
     let loc = r.headers()["location"].to_str().expect("location").to_string();
     loc.split("cid=").nth(1).expect("click id")[..26].to_string()
 }
 
-const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+const BROWSER: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
 
 /// A click and a postback carrying lead fields; the accepted lead's id.
 async fn lead(app: &TestApp, m: &Market, agent: &str, fields: &[(&str, &str)]) -> i64 {
@@ -83,14 +79,16 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
     let mut terms = quick_terms();
     terms.required_fields = vec!["email".into(), "name".into()];
     let m = seed_market(&app.db.url, &offer("10.00", terms), MembershipStatus::Approved, 100_00);
-    let good = lead(&app, &m, BROWSER, &[("email", " Ann@Example.com "), ("name", "Ann  Lee"), ("phone", "+44 20 7946 0018")])
-        .await;
+    let good =
+        lead(&app, &m, BROWSER, &[("email", " Ann@Example.com "), ("name", "Ann  Lee"), ("phone", "+44 20 7946 0018")])
+            .await;
     let disposable = lead(&app, &m, BROWSER, &[("email", "x@mailinator.com"), ("name", "Bo Chen")]).await;
     let duplicate = lead(&app, &m, BROWSER, &[("email", "ann@example.COM"), ("name", "Ann Lee")]).await;
     let missing = lead(&app, &m, BROWSER, &[("name", "Dee Park")]).await;
     let bot = lead(&app, &m, "curl/8.5.0", &[("email", "eve@example.org"), ("name", "Eve Stone")]).await;
     let gibberish = lead(&app, &m, BROWSER, &[("email", "fay@example.net"), ("name", "asdfgh qwerty")]).await;
-    let bad_phone = lead(&app, &m, BROWSER, &[("email", "gil@example.io"), ("name", "Gil Roy"), ("phone", "+44 12")]).await;
+    let bad_phone =
+        lead(&app, &m, BROWSER, &[("email", "gil@example.io"), ("name", "Gil Roy"), ("phone", "+44 12")]).await;
 
     // Everything is reserved; nothing is decided before the run.
     assert_eq!(balance(&app, &ledger::escrow(m.advertiser_id)), 70_00);
@@ -189,8 +187,9 @@ async fn offer_parameters_switch_rules(backend: Backend) {
         None,
     )
     .expect("activate");
-    let member = qualead::store::offers::add_member(&mut conn, o2.id, m.publisher_id, MembershipStatus::Approved, false)
-        .expect("member");
+    let member =
+        qualead::store::offers::add_member(&mut conn, o2.id, m.publisher_id, MembershipStatus::Approved, false)
+            .expect("member");
     let m2 = Market { offer_id: o2.id, token: member.token, postback_token: o2.postback_token, ..m.clone() };
     let dup = lead(&app, &m2, BROWSER, &[("email", "P1@example.com")]).await;
     settle(&app);
@@ -251,15 +250,60 @@ async fn concurrent_runs_in_several_processes_settle_each_lead_once(backend: Bac
         .get_result(&mut conn)
         .expect("events");
     assert_eq!(decided, 240);
-    let rejected = ids
-        .iter()
-        .filter(|id| leads::find(&mut conn, **id).expect("q").expect("lead").status == "rejected")
-        .count();
+    let rejected =
+        ids.iter().filter(|id| leads::find(&mut conn, **id).expect("q").expect("lead").status == "rejected").count();
     assert_eq!(rejected, 60);
     healthy(&app);
 }
 
+fn acting(app: &TestApp, user_id: i64) -> qualead::marketplace::Acting {
+    let user = qualead::store::users::find(&mut app.conn(), user_id).expect("q").expect("user");
+    qualead::marketplace::Acting { user, ip: None, base_url: app.address.clone() }
+}
+
+/// A denied return puts the lead back with its first decision time (the return
+/// window does not start again), and a lead is returned once only.
+async fn a_lead_is_returned_once_and_a_denial_keeps_its_window(backend: Backend) {
+    use qualead::domain::lifecycle::Ruling;
+    use qualead::settlement::actions;
+    let app = spawn_app_with(backend, QUIET).await;
+    let terms = Terms { max_return_rate_pct: 100, ..quick_terms() };
+    let m = seed_market(&app.db.url, &offer("10.00", terms), MembershipStatus::Approved, 100_00);
+    let id = lead(&app, &m, BROWSER, &[("email", "ivy@example.com")]).await;
+    settle(&app);
+    let admin_id = qualead::store::users::create(
+        &mut app.conn(),
+        qualead::store::users::UserSpec {
+            email: "ruler@example.com",
+            password_hash: "x",
+            role: qualead::domain::account::Role::Admin,
+            status: qualead::domain::account::AccountStatus::Active,
+            display_name: "Ruler",
+            company: "",
+            verified: true,
+        },
+    )
+    .expect("admin")
+    .id;
+    let (adv, admin) = (acting(&app, m.advertiser_id), acting(&app, admin_id));
+    let mut conn = app.conn();
+    let first = leads::find(&mut conn, id).expect("q").expect("lead").decided_at;
+    let dispute =
+        conn.write_tx(|c| actions::return_lead(c, &adv, id, "bad_contact", "wrong number")).expect("returned");
+    conn.write_tx(|c| actions::rule(c, &admin, dispute.id, Ruling::Denied, "the number works")).expect("ruled");
+    let l = leads::find(&mut conn, id).expect("q").expect("lead");
+    assert_eq!((l.status.as_str(), l.decided_at), ("approved", first), "denied: back to approved, same window");
+    let again = conn.write_tx(|c| actions::return_lead(c, &adv, id, "bad_contact", "still wrong"));
+    assert_eq!(again.expect_err("a second return").code(), "already_returned");
+    // Money never moved for the denied return.
+    let (fee, payout) = split_price(10_00, 2000);
+    assert_eq!(balance(&app, &ledger::publisher(m.publisher_id)), payout);
+    assert_eq!(balance(&app, ledger::PLATFORM_FEES), fee);
+    healthy(&app);
+}
+
 both_backends!(
+    a_lead_is_returned_once_and_a_denial_keeps_its_window,
     every_rule_decides_real_leads_and_money_follows,
     offer_parameters_switch_rules,
     concurrent_runs_in_several_processes_settle_each_lead_once,

@@ -182,11 +182,12 @@ pub fn dispute_kind(from: &str) -> Option<&'static str> {
     }
 }
 
-/// How many returns an offer allows: `floor(max_rate_pct × approved / 100)` plus
+/// How many returns an offer allows: `ceil(max_rate_pct × approved / 100)` plus
 /// what an admin granted beyond that. `approved` counts every lead of the offer
-/// that was ever approved (approved, reversed, or disputed after approval).
+/// that was ever approved (approved, reversed, or disputed after approval);
+/// rounding up lets a new offer's first return through.
 pub fn returns_allowed(max_rate_pct: u32, approved: i64, extra: i64) -> i64 {
-    (i64::from(max_rate_pct.min(100)) * approved.max(0)) / 100 + extra.max(0)
+    (i64::from(max_rate_pct.min(100)) * approved.max(0) + 99) / 100 + extra.max(0)
 }
 
 #[cfg(test)]
@@ -253,8 +254,10 @@ mod tests {
         assert!(check_reason("other", "called, wrong person").is_ok());
         assert!(check_reason("because", "").is_err());
         assert_eq!(returns_allowed(20, 10, 0), 2);
-        assert_eq!(returns_allowed(20, 4, 0), 0);
-        assert_eq!(returns_allowed(20, 4, 3), 3);
+        assert_eq!(returns_allowed(20, 11, 0), 3);
+        assert_eq!(returns_allowed(20, 4, 0), 1);
+        assert_eq!(returns_allowed(20, 0, 0), 0);
+        assert_eq!(returns_allowed(0, 40, 3), 3);
         assert_eq!(returns_allowed(150, 4, 0), 4);
     }
 

@@ -27,10 +27,21 @@ use crate::store::users::{self, User};
 use crate::store::{now, offers, postbacks};
 
 /// The lead, if `who` may see it: its advertiser, its publisher, or an admin.
-/// Anyone else gets `NotFound` (never reveal that it exists).
-/// The row is locked for the rest of the transaction (see [`leads::lock`]).
+/// Anyone else gets `NotFound` (never reveal that it exists). For reading; actions
+/// use [`visible_lead`], which also locks the row.
+pub fn readable_lead(conn: &mut DbConn, who: &User, id: i64) -> AppResult<Lead> {
+    let lead = leads::find(conn, id)?.ok_or(AppError::NotFound)?;
+    may_see(who, lead)
+}
+
+/// [`readable_lead`], with the row locked for the rest of the transaction (see
+/// [`leads::lock`]): what every action on a lead takes first.
 pub fn visible_lead(conn: &mut DbConn, who: &User, id: i64) -> AppResult<Lead> {
     let lead = leads::lock(conn, id)?.ok_or(AppError::NotFound)?;
+    may_see(who, lead)
+}
+
+fn may_see(who: &User, lead: Lead) -> AppResult<Lead> {
     let allowed = match who.role() {
         Role::Admin => true,
         Role::Advertiser => lead.advertiser_id == who.id,
@@ -140,6 +151,9 @@ pub fn return_lead(conn: &mut DbConn, who: &Acting, lead_id: i64, reason: &str, 
             "return_window_closed",
             format!("The return window of {} days after approval has closed.", terms.return_window_days),
         ));
+    }
+    if disputes::for_lead(conn, lead.id)?.iter().any(|d| d.kind == "return") {
+        return Err(AppError::conflict("already_returned", "This lead was returned once already."));
     }
     let returned = disputes::returns_on_offer(conn, offer.id)?;
     let allowed = lifecycle::returns_allowed(

@@ -91,6 +91,9 @@ pub fn mark_paid(conn: &mut DbConn, who: &Acting, payout_id: i64, note: &str) ->
         return Err(AppError::conflict("payout_closed", format!("This payout is already {}.", payout.status)));
     }
     let note = note.trim();
+    if note.chars().count() > 2000 {
+        return Err(AppError::invalid("the note is longer than 2000 characters"));
+    }
     let event = MoneyEvent::PayoutPaid { publisher_id: payout.publisher_id, amount: payout.amount_minor };
     // A reversal may have clawed back part of the balance since the request.
     let balance = ledger::lock_balance(conn, &ledger::publisher(payout.publisher_id))?;
@@ -132,6 +135,9 @@ pub fn cancel_payout(conn: &mut DbConn, who: &Acting, payout_id: i64, note: &str
     };
     if !allowed {
         return Err(AppError::NotFound);
+    }
+    if note.trim().chars().count() > 2000 {
+        return Err(AppError::invalid("the note is longer than 2000 characters"));
     }
     if !payouts::cancel(conn, payout_id, note.trim())? {
         return Err(AppError::conflict("payout_closed", format!("This payout is already {}.", payout.status)));

@@ -83,8 +83,9 @@ pub fn settle_due(conn: &mut DbConn, at: NaiveDateTime, batch: i64) -> QueryResu
 /// Claim up to `limit` due pending leads (locking them on PostgreSQL, skipping
 /// those another run holds), oldest hold first.
 fn claim(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+    // The literal lets both engines use the partial index `leads_pending_hold`.
     let q = leads::table
-        .filter(leads::status.eq("pending"))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("status = 'pending'"))
         .filter(leads::hold_until.le(at))
         .order((leads::hold_until, leads::id))
         .limit(limit)
@@ -193,8 +194,16 @@ fn user_agents(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<HashMap<String,
     Ok(out)
 }
 
-/// Non-rejected leads sharing an e-mail or phone with a lead of the batch.
-fn earlier_contacts(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<Vec<ContactRow>> {
+/// Non-rejected leads sharing an e-mail or phone with a lead of the batch, indexed
+/// by e-mail and by phone.
+#[derive(Default)]
+struct Contacts {
+    rows: Vec<ContactRow>,
+    by_email: HashMap<String, Vec<usize>>,
+    by_phone: HashMap<String, Vec<usize>>,
+}
+
+fn earlier_contacts(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<Contacts> {
     let emails: Vec<&str> =
         batch.iter().filter_map(|l| l.email_norm.as_deref()).collect::<HashSet<_>>().into_iter().collect();
     let phones: Vec<&str> =
@@ -227,40 +236,56 @@ fn earlier_contacts(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<Vec<Contac
                 .load::<ContactRow>(conn)?,
         );
     }
-    Ok(out)
+    out.sort_by_key(|c| c.id);
+    out.dedup_by_key(|c| c.id);
+    let mut contacts = Contacts::default();
+    for (i, c) in out.iter().enumerate() {
+        if let Some(e) = &c.email_norm {
+            contacts.by_email.entry(e.clone()).or_default().push(i);
+        }
+        if let Some(p) = &c.phone_norm {
+            contacts.by_phone.entry(p.clone()).or_default().push(i);
+        }
+    }
+    contacts.rows = out;
+    Ok(contacts)
 }
 
 /// DESIGN §7 `duplicate_contact`: an earlier non-rejected lead with the same e-mail
 /// or phone within `duplicate_days`, on the same offer or the same advertiser.
 /// Leads this batch has just rejected no longer count.
-fn duplicate_of(lead: &Lead, terms: &Terms, contacts: &[ContactRow], rejected_here: &HashSet<i64>) -> Option<i64> {
+fn duplicate_of(lead: &Lead, terms: &Terms, contacts: &Contacts, rejected_here: &HashSet<i64>) -> Option<i64> {
     let days = terms.scrub.duplicate_days;
     if days == 0 || (lead.email_norm.is_none() && lead.phone_norm.is_none()) {
         return None;
     }
     let since = lead.created_at - Duration::days(i64::from(days));
     let by_advertiser = terms.scrub.duplicate_scope == "advertiser";
-    contacts
-        .iter()
+    let same_email = lead.email_norm.as_ref().and_then(|e| contacts.by_email.get(e));
+    let same_phone = lead.phone_norm.as_ref().and_then(|p| contacts.by_phone.get(p));
+    same_email
+        .into_iter()
+        .chain(same_phone)
+        .flatten()
+        .map(|i| &contacts.rows[*i])
         .filter(|c| c.id < lead.id && c.created_at >= since && c.status != "rejected")
         .filter(|c| !rejected_here.contains(&c.id))
         .filter(|c| if by_advertiser { c.advertiser_id == lead.advertiser_id } else { c.offer_id == lead.offer_id })
-        .filter(|c| {
-            (lead.email_norm.is_some() && c.email_norm == lead.email_norm)
-                || (lead.phone_norm.is_some() && c.phone_norm == lead.phone_norm)
-        })
         .map(|c| c.id)
         .min()
 }
 
+/// `(offer, ip) → [(lead id, created_at)]`.
+type IpHistory = HashMap<(i64, String), Vec<(i64, NaiveDateTime)>>;
+
 /// Leads on the batch's offers from the batch's IPs in the 24 hours before its
-/// oldest lead: `(offer, ip) → [(id, created_at)]`.
-fn ip_history(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<HashMap<(i64, String), Vec<(i64, NaiveDateTime)>>> {
+/// oldest lead.
+fn ip_history(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<IpHistory> {
     let ips: Vec<&str> =
         batch.iter().map(|l| l.ip.as_str()).filter(|ip| !ip.is_empty()).collect::<HashSet<_>>().into_iter().collect();
     let offers: Vec<i64> = batch.iter().map(|l| l.offer_id).collect::<HashSet<_>>().into_iter().collect();
     let Some(oldest) = batch.iter().map(|l| l.created_at).min() else { return Ok(HashMap::new()) };
-    let mut out: HashMap<(i64, String), Vec<(i64, NaiveDateTime)>> = HashMap::new();
+    let mut out = IpHistory::new();
     for chunk in ips.chunks(500) {
         let rows: Vec<(i64, i64, String, NaiveDateTime)> = leads::table
             .filter(leads::offer_id.eq_any(&offers))

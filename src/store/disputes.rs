@@ -108,7 +108,13 @@ pub fn open_count(conn: &mut DbConn) -> QueryResult<i64> {
     disputes::table.filter(disputes::status.eq("open")).count().get_result(conn)
 }
 
-/// Returns ever made on an offer (every `return` dispute, whatever its ruling).
+/// Returns on an offer that count against its return rate: open or upheld (a
+/// denied return did not return anything).
 pub fn returns_on_offer(conn: &mut DbConn, offer_id: i64) -> QueryResult<i64> {
-    disputes::table.filter(disputes::offer_id.eq(offer_id)).filter(disputes::kind.eq("return")).count().get_result(conn)
+    disputes::table
+        .filter(disputes::offer_id.eq(offer_id))
+        .filter(disputes::kind.eq("return"))
+        .filter(disputes::status.ne("denied"))
+        .count()
+        .get_result(conn)
 }

@@ -194,7 +194,9 @@ pub struct Move<'a> {
 /// Ledger postings are the caller's, in the same transaction.
 pub fn transition(conn: &mut DbConn, lead: &Lead, from: &str, to: &str, why: &Move) -> QueryResult<bool> {
     let at = crate::store::now();
-    let decided = matches!(to, "approved" | "rejected" | "reversed");
+    // A ruling that puts a disputed lead back where it was keeps its decision time
+    // (and so its return window); every other decision is dated now.
+    let decided = matches!(to, "approved" | "rejected" | "reversed") && lead.disputed_from.as_deref() != Some(to);
     let n = diesel::update(leads::table.filter(leads::id.eq(lead.id)).filter(leads::status.eq(from)))
         .set((
             leads::status.eq(to),

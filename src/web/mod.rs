@@ -9,6 +9,8 @@ pub mod client_ip;
 pub mod context;
 pub mod csrf;
 pub mod home;
+pub mod leads;
+pub mod money;
 pub mod offer_form;
 pub mod ops;
 pub mod publisher;
@@ -25,5 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(advertiser::routes)
         .configure(publisher::routes)
         .configure(admin::routes)
-        .configure(admin_offers::routes);
+        .configure(admin_offers::routes)
+        .configure(leads::routes)
+        .configure(money::routes);
 }

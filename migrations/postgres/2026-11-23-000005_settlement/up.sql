@@ -11,6 +11,10 @@ ALTER TABLE leads ADD COLUMN disputed_from TEXT;
 CREATE INDEX leads_email_norm ON leads (email_norm) WHERE email_norm IS NOT NULL;
 CREATE INDEX leads_phone_norm ON leads (phone_norm) WHERE phone_norm IS NOT NULL;
 CREATE INDEX leads_offer_ip ON leads (offer_id, ip, created_at);
+-- Settlement claims pending leads by hold; decided leads leave this smaller index
+-- instead of moving inside a (status, hold_until) one.
+DROP INDEX leads_status_hold;
+CREATE INDEX leads_pending_hold ON leads (hold_until, id) WHERE status = 'pending';
 
 -- A return (approved → disputed) or a contest (rejected → disputed) and its ruling.
 CREATE TABLE disputes (

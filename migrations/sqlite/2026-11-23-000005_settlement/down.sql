@@ -3,6 +3,8 @@ DROP TABLE return_allowances;
 DROP TABLE disposable_domains;
 DROP TABLE payouts;
 DROP TABLE disputes;
+DROP INDEX leads_pending_hold;
+CREATE INDEX leads_status_hold ON leads (status, hold_until);
 DROP INDEX leads_offer_ip;
 DROP INDEX leads_phone_norm;
 DROP INDEX leads_email_norm;
