@@ -10,7 +10,8 @@ use qualead::config::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-/// Every route registered under `/api/v1` in `src/api/mod.rs`, `src/api/offers.rs` and `src/api/leads.rs`.
+/// Every route registered under `/api/v1` in `src/api/mod.rs`, `src/api/offers.rs`, `src/api/leads.rs`
+/// and `src/api/money.rs`.
 const REGISTERED: &[(&str, &str)] = &[
     ("get", "/me"),
     ("get", "/openapi.json"),
@@ -26,6 +27,23 @@ const REGISTERED: &[(&str, &str)] = &[
     ("post", "/admin/offers/{id}/approve"),
     ("post", "/admin/offers/{id}/reject"),
     ("post", "/leads"),
+    ("get", "/leads"),
+    ("get", "/leads/{id}"),
+    ("post", "/leads/{id}/approve"),
+    ("post", "/leads/{id}/reject"),
+    ("post", "/leads/{id}/return"),
+    ("post", "/leads/{id}/contest"),
+    ("get", "/admin/disputes"),
+    ("post", "/admin/disputes/{id}/rule"),
+    ("get", "/balance"),
+    ("get", "/statement"),
+    ("post", "/payouts"),
+    ("get", "/payouts"),
+    ("post", "/payouts/{id}/cancel"),
+    ("post", "/admin/payouts/{id}/paid"),
+    ("post", "/admin/deposits"),
+    ("get", "/admin/ledger/health"),
+    ("post", "/admin/settle"),
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -1,20 +1,40 @@
-//! `POST /api/v1/leads`: publishers who collect leads themselves send them here.
-//! The body goes through the same intake as postbacks and pixels.
+//! `/api/v1/leads…`: publishers who collect leads themselves send them here
+//! (`POST /leads`, the same intake as postbacks and pixels); everyone reads the
+//! leads it may see; advertisers approve, reject and return them, publishers
+//! contest rejections, and admins rule on the disputes (DESIGN §6, §11).
 
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::ApiUser;
+use crate::api::money::{
+    acting, optional_json, page_limit, query_id, query_status, require, required_json, to_json, wake,
+};
+use crate::db::{self, DbConn};
 use crate::domain::account::Role;
 use crate::domain::intake::{Channel, Params, Reason};
+use crate::domain::lifecycle::Ruling;
 use crate::error::{ApiError, ApiResult, AppError};
+use crate::marketplace::Acting;
+use crate::settlement::{actions, view};
+use crate::store::{disputes, leads};
 use crate::tracking::conversions::{outcome_response, submit};
 use crate::tracking::intake::{Conversion, Outcome};
 use crate::web::client_ip::client_ip;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/leads", web::post().to(create));
+    cfg.route("/leads", web::post().to(create))
+        .route("/leads", web::get().to(list))
+        .route("/leads/{id}", web::get().to(get))
+        .route("/leads/{id}/approve", web::post().to(approve))
+        .route("/leads/{id}/reject", web::post().to(reject))
+        .route("/leads/{id}/return", web::post().to(return_lead))
+        .route("/leads/{id}/contest", web::post().to(contest))
+        .route("/admin/disputes", web::get().to(dispute_queue))
+        .route("/admin/disputes/{id}/rule", web::post().to(rule));
 }
 
 /// The body's values as text: strings as they are, numbers as written.
@@ -88,4 +108,167 @@ async fn create(api: ApiUser, req: HttpRequest, body: web::Bytes) -> ApiResult<H
     };
     let outcome = submit(&api.state, conv).await;
     Ok(outcome_response(outcome.as_ref(), StatusCode::CREATED))
+}
+
+// ---- reading leads ----
+
+/// The statuses of a stored lead (DESIGN §6).
+const LEAD_STATUSES: [&str; 5] = ["pending", "approved", "rejected", "disputed", "reversed"];
+
+/// `?offer_id=&status=&before_id=&limit=`; ids are read by hand so that an empty
+/// value means "any".
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListQuery {
+    offer_id: Option<String>,
+    status: Option<String>,
+    before_id: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /leads`: the leads the caller may see, newest first; `next_before_id` pages on.
+async fn list(api: ApiUser, req: HttpRequest, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let limit = page_limit(q.limit, 100)?;
+    let filter = leads::Filter {
+        offer_id: query_id("offer_id", q.offer_id.as_deref())?,
+        status: query_status(q.status.as_deref(), &LEAD_STATUSES)?,
+        before_id: query_id("before_id", q.before_id.as_deref())?,
+        limit: Some(limit),
+        ..Default::default()
+    };
+    let who = acting(&api, &req);
+    let rows = db::run(&api.state.pool, move |c| view::list(c, &who, &filter)).await?;
+    let next = if rows.len() as i64 == limit { rows.last().map(|r| r.id) } else { None };
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "leads": to_json(&rows)?, "next_before_id": next })))
+}
+
+/// The lead as `who` may read it (masked for publishers), in the caller's transaction.
+/// Reading does not lock the row; an action before it in the transaction already did.
+fn lead_view(c: &mut DbConn, who: &Acting, id: i64) -> Result<view::LeadView, AppError> {
+    let lead = actions::readable_lead(c, &who.user, id)?;
+    view::lead(c, who, lead)
+}
+
+/// `GET /leads/{id}`: `404` when the caller may not see it.
+async fn get(api: ApiUser, req: HttpRequest, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let who = acting(&api, &req);
+    // A write transaction: an admin's view of personal data is audited.
+    let lead = db::run(&api.state.pool, move |c| c.write_tx(|c| lead_view(c, &who, id))).await?;
+    Ok(HttpResponse::Ok().json(to_json(&lead)?))
+}
+
+// ---- acting on leads ----
+
+/// `{"reason","comment"}`; both may be left out where the action allows it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ReasonBody {
+    reason: Option<String>,
+    comment: Option<String>,
+}
+
+/// Run a lead action in one write transaction and answer with the lead as it is now.
+async fn act<F>(api: ApiUser, req: HttpRequest, id: i64, op: F) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&mut DbConn, &Acting) -> Result<(), AppError> + Send + 'static,
+{
+    let who = acting(&api, &req);
+    let lead = db::run(&api.state.pool, move |c| {
+        c.write_tx(|c| {
+            op(c, &who)?;
+            lead_view(c, &who, id)
+        })
+    })
+    .await?;
+    wake(&api);
+    Ok(HttpResponse::Ok().json(to_json(&lead)?))
+}
+
+/// `POST /leads/{id}/approve` (advertiser, admin): approve a pending lead early.
+async fn approve(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
+    decide(api, req, path.into_inner(), true, body).await
+}
+
+/// `POST /leads/{id}/reject` (advertiser, admin): reject a pending lead early, with a reason.
+async fn reject(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
+    decide(api, req, path.into_inner(), false, body).await
+}
+
+async fn decide(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: Bytes) -> ApiResult<HttpResponse> {
+    require(&api, &[Role::Advertiser, Role::Admin])?;
+    let body: ReasonBody = optional_json(&body)?;
+    let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
+    act(api, req, id, move |c, who| actions::decide_early(c, who, id, approve, &reason, &comment).map(drop)).await
+}
+
+/// `POST /leads/{id}/return` (advertiser): return an approved lead; it is disputed.
+async fn return_lead(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
+    require(&api, &[Role::Advertiser])?;
+    let id = path.into_inner();
+    let body: ReasonBody = optional_json(&body)?;
+    let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
+    act(api, req, id, move |c, who| actions::return_lead(c, who, id, &reason, &comment).map(drop)).await
+}
+
+/// `POST /leads/{id}/contest` (publisher): contest a rejection, with a comment. A
+/// contest's reason is always `contested`; a `reason` sent with it is ignored.
+async fn contest(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
+    require(&api, &[Role::Publisher])?;
+    let id = path.into_inner();
+    let body: ReasonBody = optional_json(&body)?;
+    let comment = body.comment.unwrap_or_default();
+    act(api, req, id, move |c, who| actions::contest(c, who, id, &comment).map(drop)).await
+}
+
+// ---- disputes (admin) ----
+
+const DISPUTE_STATUSES: [&str; 3] = ["open", "upheld", "denied"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DisputeQuery {
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /admin/disputes?status=`: the open queue oldest first; closed ones newest first.
+async fn dispute_queue(api: ApiUser, q: web::Query<DisputeQuery>) -> ApiResult<HttpResponse> {
+    require(&api, &[Role::Admin])?;
+    let status = query_status(q.status.as_deref(), &DISPUTE_STATUSES)?;
+    let limit = page_limit(q.limit, 100)?;
+    let rows = db::run(&api.state.pool, move |c| Ok(disputes::queue(c, status.as_deref(), limit)?)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "disputes": to_json(&rows)? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleBody {
+    decision: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// `POST /admin/disputes/{id}/rule` (admin): `upheld` or `denied`, with a note.
+/// Answers with the dispute and the lead's status after the ruling.
+async fn rule(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
+    require(&api, &[Role::Admin])?;
+    let id = path.into_inner();
+    let body: RuleBody = required_json(&body)?;
+    let ruling = Ruling::parse(body.decision.trim())
+        .ok_or_else(|| ApiError(AppError::invalid("decision must be \"upheld\" or \"denied\"")))?;
+    let note = body.note.unwrap_or_default();
+    let who = acting(&api, &req);
+    let (dispute, status) = db::run(&api.state.pool, move |c| {
+        c.write_tx(|c| {
+            let d = actions::rule(c, &who, id, ruling, &note)?;
+            let lead = leads::find(c, d.lead_id)?.ok_or(AppError::NotFound)?;
+            Ok::<_, AppError>((d, lead.status))
+        })
+    })
+    .await?;
+    wake(&api);
+    let mut json = to_json(&dispute)?;
+    json["lead_status"] = Value::String(status);
+    Ok(HttpResponse::Ok().json(json))
 }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: API-key authentication and JSON errors.
 
 pub mod leads;
+pub mod money;
 pub mod offers;
 
 use actix_web::dev::Payload;
@@ -34,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/openapi.json", web::get().to(openapi))
             .configure(offers::routes)
             .configure(leads::routes)
+            .configure(money::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError(AppError::NotFound)) })),
     );
 }

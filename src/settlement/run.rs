@@ -314,24 +314,13 @@ fn write_decisions(
     let mut net: BTreeMap<String, i64> = BTreeMap::new();
     let mut deltas: BTreeMap<rollups::Key, Delta> = BTreeMap::new();
     let mut settled: Vec<Lead> = Vec::with_capacity(decisions.len());
+    let mut updates: Vec<Decided> = Vec::with_capacity(decisions.len());
     for (mut lead, verdict) in decisions {
         let to = if verdict.approved { "approved" } else { "rejected" };
         let failed = verdict.failed_codes();
         let reasons = serde_json::to_string(&failed).unwrap_or_else(|_| "[]".into());
         let checks = serde_json::to_string(&verdict.checks).unwrap_or_else(|_| "[]".into());
-        let n = diesel::update(leads::table.filter(leads::id.eq(lead.id)).filter(leads::status.eq("pending")))
-            .set((
-                leads::status.eq(to),
-                leads::reasons.eq(&reasons),
-                leads::checks.eq(&checks),
-                leads::score.eq(Some(verdict.score)),
-                leads::decided_at.eq(Some(at)),
-                leads::updated_at.eq(at),
-            ))
-            .execute(conn)?;
-        if n == 0 {
-            continue;
-        }
+        updates.push(Decided { id: lead.id, status: to, reasons: reasons.clone(), checks, score: verdict.score });
         events.push((
             lead_events::lead_id.eq(lead.id),
             lead_events::from_status.eq(Some("pending")),
@@ -360,6 +349,14 @@ fn write_decisions(
         lead.status = to.into();
         lead.reasons = reasons;
         settled.push(lead);
+    }
+    // The batch's leads are claimed (locked, or the SQLite write lock is held), so
+    // every one of them is still pending.
+    let updated = update_decided(conn, &updates, at)?;
+    if updated != updates.len() {
+        return Err(diesel::result::Error::QueryBuilderError(
+            format!("settled {updated} of {} claimed leads", updates.len()).into(),
+        ));
     }
     for chunk in events.chunks(1000) {
         crate::per_backend!(&mut *conn, c => diesel::insert_into(lead_events::table).values(chunk).execute(c))?;
@@ -393,4 +390,69 @@ pub struct RunRow {
 /// The latest runs that decided something or failed, newest first.
 pub fn recent_runs(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<RunRow>> {
     settlement_runs::table.order(settlement_runs::id.desc()).limit(limit).select(RunRow::as_select()).load(conn)
+}
+
+/// A settled lead's new values.
+struct Decided {
+    id: i64,
+    status: &'static str,
+    reasons: String,
+    checks: String,
+    score: i32,
+}
+
+/// Write the decisions with one `UPDATE … FROM (VALUES …)` per 400 leads (both
+/// engines have it; a statement per lead would be a round trip each on PostgreSQL).
+/// Only leads still `pending` change; returns how many did.
+fn update_decided(conn: &mut DbConn, rows: &[Decided], at: NaiveDateTime) -> QueryResult<usize> {
+    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+    let mut n = 0;
+    for chunk in rows.chunks(400) {
+        n += match conn {
+            DbConn::Sqlite(c) => {
+                let values = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                let sql = format!(
+                    "UPDATE leads SET status = v.column2, reasons = v.column3, checks = v.column4, \
+                     score = v.column5, decided_at = ?, updated_at = ? FROM (VALUES {values}) AS v \
+                     WHERE leads.id = v.column1 AND leads.status = 'pending'"
+                );
+                let mut q = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+                q = q.bind::<Timestamp, _>(at).bind::<Timestamp, _>(at);
+                for r in chunk {
+                    q = q
+                        .bind::<BigInt, _>(r.id)
+                        .bind::<Text, _>(r.status)
+                        .bind::<Text, _>(&r.reasons)
+                        .bind::<Text, _>(&r.checks)
+                        .bind::<Integer, _>(r.score);
+                }
+                q.execute(c)?
+            }
+            DbConn::Postgres(c) => {
+                let values = (0..chunk.len())
+                    .map(|i| {
+                        let b = 2 + i * 5;
+                        format!("(${b}::bigint, ${}::text, ${}::text, ${}::text, ${}::int)", b + 1, b + 2, b + 3, b + 4)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "UPDATE leads SET status = v.status, reasons = v.reasons, checks = v.checks, score = v.score, \
+                     decided_at = $1, updated_at = $1 FROM (VALUES {values}) AS v (id, status, reasons, checks, score) \
+                     WHERE leads.id = v.id AND leads.status = 'pending'"
+                );
+                let mut q = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>().bind::<Timestamp, _>(at);
+                for r in chunk {
+                    q = q
+                        .bind::<BigInt, _>(r.id)
+                        .bind::<Text, _>(r.status)
+                        .bind::<Text, _>(&r.reasons)
+                        .bind::<Text, _>(&r.checks)
+                        .bind::<Integer, _>(r.score);
+                }
+                q.execute(c)?
+            }
+        };
+    }
+    Ok(n)
 }
