@@ -364,9 +364,7 @@ fn write_decisions(
     ledger::record_many(conn, "lead_approved", "settlement", &approved_money, at)?;
     ledger::record_many(conn, "lead_rejected", "settlement", &rejected_money, at)?;
     ledger::apply_net(conn, &net)?;
-    for (key, delta) in &deltas {
-        rollups::add(conn, key, *delta)?;
-    }
+    rollups::add_many(conn, &deltas)?;
     for lead in &settled {
         if let Some(t) = templates.get(&(lead.offer_id, lead.publisher_id)) {
             postbacks::enqueue_with(conn, lead, &lead.status, t)?;

@@ -70,9 +70,7 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
             d.clicks += 1;
             d.unique_clicks += i64::from(click.is_unique);
         }
-        for (key, delta) in &deltas {
-            rollups::add(conn, key, *delta)?;
-        }
+        rollups::add_many(conn, &deltas)?;
         Ok(n)
     })
 }

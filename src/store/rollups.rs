@@ -100,47 +100,63 @@ impl std::ops::Add for Delta {
 
 /// Add `delta` to the row of `key`, creating it when needed (one upsert).
 pub fn add(conn: &mut DbConn, key: &Key, d: Delta) -> QueryResult<()> {
+    add_many(conn, std::iter::once((key, &d)))
+}
+
+/// Add many deltas, one multi-row upsert per 200 rows. Give the keys in order
+/// (a `BTreeMap` does): every writer takes rollup rows in key order, so two
+/// transactions cannot wait on each other's rows.
+pub fn add_many<'a>(conn: &mut DbConn, deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> QueryResult<()> {
     use rollups::dsl as r;
-    let values = (
-        r::hour.eq(key.hour),
-        r::offer_id.eq(key.offer_id),
-        r::publisher_id.eq(key.publisher_id),
-        r::sub1.eq(&key.sub1),
-        r::clicks.eq(d.clicks),
-        r::unique_clicks.eq(d.unique_clicks),
-        r::leads.eq(d.leads),
-        r::intake_rejected.eq(d.intake_rejected),
-        r::pending.eq(d.pending),
-        r::approved.eq(d.approved),
-        r::rejected.eq(d.rejected),
-        r::disputed.eq(d.disputed),
-        r::reversed.eq(d.reversed),
-        r::price_minor.eq(d.price_minor),
-        r::approved_price_minor.eq(d.approved_price_minor),
-        r::approved_payout_minor.eq(d.approved_payout_minor),
-        r::approved_fee_minor.eq(d.approved_fee_minor),
-    );
-    let sums = (
-        r::clicks.eq(r::clicks + excluded(r::clicks)),
-        r::unique_clicks.eq(r::unique_clicks + excluded(r::unique_clicks)),
-        r::leads.eq(r::leads + excluded(r::leads)),
-        r::intake_rejected.eq(r::intake_rejected + excluded(r::intake_rejected)),
-        r::pending.eq(r::pending + excluded(r::pending)),
-        r::approved.eq(r::approved + excluded(r::approved)),
-        r::rejected.eq(r::rejected + excluded(r::rejected)),
-        r::disputed.eq(r::disputed + excluded(r::disputed)),
-        r::reversed.eq(r::reversed + excluded(r::reversed)),
-        r::price_minor.eq(r::price_minor + excluded(r::price_minor)),
-        r::approved_price_minor.eq(r::approved_price_minor + excluded(r::approved_price_minor)),
-        r::approved_payout_minor.eq(r::approved_payout_minor + excluded(r::approved_payout_minor)),
-        r::approved_fee_minor.eq(r::approved_fee_minor + excluded(r::approved_fee_minor)),
-    );
-    per_backend!(conn, c => diesel::insert_into(r::rollups)
-        .values(values)
-        .on_conflict((r::hour, r::offer_id, r::publisher_id, r::sub1))
-        .do_update()
-        .set(sums)
-        .execute(c))?;
+    let rows: Vec<_> = deltas
+        .into_iter()
+        .map(|(key, d)| {
+            (
+                r::hour.eq(key.hour),
+                r::offer_id.eq(key.offer_id),
+                r::publisher_id.eq(key.publisher_id),
+                r::sub1.eq(&key.sub1),
+                r::clicks.eq(d.clicks),
+                r::unique_clicks.eq(d.unique_clicks),
+                r::leads.eq(d.leads),
+                r::intake_rejected.eq(d.intake_rejected),
+                r::pending.eq(d.pending),
+                r::approved.eq(d.approved),
+                r::rejected.eq(d.rejected),
+                r::disputed.eq(d.disputed),
+                r::reversed.eq(d.reversed),
+                r::price_minor.eq(d.price_minor),
+                r::approved_price_minor.eq(d.approved_price_minor),
+                r::approved_payout_minor.eq(d.approved_payout_minor),
+                r::approved_fee_minor.eq(d.approved_fee_minor),
+            )
+        })
+        .collect();
+    let sums = || {
+        (
+            r::clicks.eq(r::clicks + excluded(r::clicks)),
+            r::unique_clicks.eq(r::unique_clicks + excluded(r::unique_clicks)),
+            r::leads.eq(r::leads + excluded(r::leads)),
+            r::intake_rejected.eq(r::intake_rejected + excluded(r::intake_rejected)),
+            r::pending.eq(r::pending + excluded(r::pending)),
+            r::approved.eq(r::approved + excluded(r::approved)),
+            r::rejected.eq(r::rejected + excluded(r::rejected)),
+            r::disputed.eq(r::disputed + excluded(r::disputed)),
+            r::reversed.eq(r::reversed + excluded(r::reversed)),
+            r::price_minor.eq(r::price_minor + excluded(r::price_minor)),
+            r::approved_price_minor.eq(r::approved_price_minor + excluded(r::approved_price_minor)),
+            r::approved_payout_minor.eq(r::approved_payout_minor + excluded(r::approved_payout_minor)),
+            r::approved_fee_minor.eq(r::approved_fee_minor + excluded(r::approved_fee_minor)),
+        )
+    };
+    for chunk in rows.chunks(200) {
+        per_backend!(&mut *conn, c => diesel::insert_into(r::rollups)
+            .values(chunk)
+            .on_conflict((r::hour, r::offer_id, r::publisher_id, r::sub1))
+            .do_update()
+            .set(sums())
+            .execute(c))?;
+    }
     Ok(())
 }
 

@@ -259,9 +259,7 @@ impl<'a> Batch<'a> {
         for (key, (_, (leads, spend))) in counters {
             caps::add(conn, &key, leads, spend)?;
         }
-        for (key, delta) in &self.rollups {
-            rollups::add(conn, key, *delta)?;
-        }
+        rollups::add_many(conn, &self.rollups)?;
         Ok(ids)
     }
 
