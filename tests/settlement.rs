@@ -123,6 +123,12 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
     }
     let detail = get(&mut conn, duplicate).checks;
     assert!(detail.contains(&format!("lead #{good}")), "{detail}");
+    // The publisher is not told which lead (it may be another publisher's).
+    let dup_lead = get(&mut conn, duplicate);
+    let seen =
+        qualead::settlement::view::lead(&mut conn, &acting(&app, m.publisher_id), dup_lead).expect("publisher view");
+    let d = seen.checks.iter().find(|c| c.code == "duplicate_contact").expect("duplicate check");
+    assert!(!d.passed && !d.detail.contains('#'), "{d:?}");
 
     // Money (DESIGN §8): the approved price is split, the rejected ones go back.
     let (fee, payout) = split_price(10_00, 2000);

@@ -789,7 +789,100 @@ async fn bad_bodies_are_refused_and_change_nothing(backend: Backend) {
     health(&app, &admin).await;
 }
 
+/// Issue #5's whole path with a real hold, every balance checked against DESIGN §8:
+/// deposit → click → conversion (pending, price in escrow) → hold (a run before it
+/// ends decides nothing) → settlement approves → publisher balance → return →
+/// admin upholds → reversal → more leads settled → payout requested and paid.
+async fn deposit_to_payout_through_a_real_hold(backend: Backend) {
+    let fee_bps = 1250;
+    let app = app(backend, &[("QUALEAD_PLATFORM_FEE_BPS", "1250")]).await;
+    let mut body = offer("40.02", 100, 7);
+    body.terms.hold_hours = 2;
+    let m = market(&app, &body, 0);
+    let (_, admin) = api_user(&app, "admin", "e2e-admin@example.com");
+    let (adv, publisher) = (key_for(&app, m.advertiser_id), key_for(&app, m.publisher_id));
+    let price = 40_02;
+    let fee = fee_of(price, fee_bps); // 5.0025 → 5.00
+    let payout = price - fee;
+    assert_eq!((fee, payout), (5_00, 35_02));
+    let settle_at = |hours: i64| {
+        let at = qualead::store::now() + chrono::Duration::hours(hours);
+        qualead::settlement::run::settle_due(&mut app.conn(), at, qualead::settlement::run::BATCH).expect("run")
+    };
+    let adv_balance = |available: i64, escrow: i64| json!({"available": money(available), "escrow": money(escrow)});
+
+    // Deposit.
+    let (s, _) =
+        post(&app, &admin, "/admin/deposits", json!({"advertiser_id": m.advertiser_id, "amount": "300.00"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(get(&app, &adv, "/balance").await, adv_balance(300_00, 0));
+
+    // Click and conversion: pending, the price reserved.
+    let cid = click(&app, &m).await;
+    let lead = postback(&app, &m, &cid).await;
+    assert_eq!(get(&app, &adv, "/balance").await, adv_balance(300_00 - price, price));
+    assert_eq!(get(&app, &publisher, "/balance").await["pending"], money(payout));
+
+    // The hold: a run now decides nothing; a run after the hold approves it.
+    assert_eq!(settle_at(0).settled(), 0);
+    assert_eq!(get(&app, &publisher, &format!("/leads/{lead}")).await["status"], "pending");
+    let run = settle_at(3);
+    assert_eq!((run.approved, run.rejected), (1, 0));
+    let view = get(&app, &publisher, &format!("/leads/{lead}")).await;
+    assert_eq!(view["status"], "approved");
+    assert!(view["checks"].as_array().is_some_and(|c| !c.is_empty() && c.iter().all(|c| c["passed"] == true)));
+    assert_eq!(get(&app, &adv, "/balance").await, adv_balance(300_00 - price, 0));
+    let pb = get(&app, &publisher, "/balance").await;
+    assert_eq!((pb["available"].as_str(), pb["pending"].as_str()), (Some(money(payout).as_str()), Some("0.00")));
+    assert_eq!(get(&app, &admin, "/balance").await, json!({"platform_fees": money(fee)}));
+
+    // Return → admin upholds → reversal: the advertiser is whole again.
+    let (s, v) = post(
+        &app,
+        &adv,
+        &format!("/leads/{lead}/return"),
+        json!({"reason": "consumer_denies", "comment": "never asked"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(get(&app, &adv, "/balance").await, adv_balance(300_00 - price, 0), "a return moves no money");
+    let queue = get(&app, &admin, "/admin/disputes?status=open").await;
+    let dispute = &queue["disputes"][0];
+    assert_eq!((dispute["lead_id"].as_i64(), dispute["kind"].as_str()), (Some(lead), Some("return")), "{queue}");
+    let dispute = dispute["id"].clone();
+    let (s, v) =
+        post(&app, &admin, &format!("/admin/disputes/{dispute}/rule"), json!({"decision": "upheld", "note": "ok"}))
+            .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(get(&app, &publisher, &format!("/leads/{lead}")).await["status"], "reversed");
+    assert_eq!(get(&app, &adv, "/balance").await, adv_balance(300_00, 0));
+    assert_eq!(get(&app, &publisher, "/balance").await["balance"], "0.00");
+    assert_eq!(get(&app, &admin, "/balance").await, json!({"platform_fees": "0.00"}));
+
+    // Two more leads through the hold and settlement, then a payout of both.
+    for _ in 0..2 {
+        let cid = click(&app, &m).await;
+        postback(&app, &m, &cid).await;
+    }
+    assert_eq!(settle_at(3).approved, 2);
+    assert_eq!(get(&app, &adv, "/balance").await, adv_balance(300_00 - 2 * price, 0));
+    assert_eq!(get(&app, &publisher, "/balance").await["available"], money(2 * payout));
+    let (s, p) = post(&app, &publisher, "/payouts", json!({"amount": money(2 * payout), "method": "SEPA"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!(get(&app, &publisher, "/balance").await["available"], "0.00", "the request holds its amount");
+    let (s, paid) = post(&app, &admin, &format!("/admin/payouts/{}/paid", p["id"]), json!({"note": "sent"})).await;
+    assert_eq!((s, paid["status"].as_str()), (StatusCode::OK, Some("paid")), "{paid}");
+    let pb = get(&app, &publisher, "/balance").await;
+    assert_eq!((pb["balance"].as_str(), pb["available"].as_str()), (Some("0.00"), Some("0.00")));
+    assert_eq!(get(&app, &admin, "/balance").await, json!({"platform_fees": money(2 * fee)}));
+    // Money in = money out + what stays: the deposit = advertiser + paid out + fees.
+    let h = health(&app, &admin).await;
+    assert_eq!(h["balances_sum"], 0);
+    assert_eq!(300_00, (300_00 - 2 * price) + 2 * payout + 2 * fee);
+}
+
 both_backends!(
+    deposit_to_payout_through_a_real_hold,
     money_flows_end_to_end_over_the_api,
     permission_matrix_and_masking,
     disputes_follow_the_rules,

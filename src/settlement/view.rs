@@ -87,7 +87,11 @@ pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> 
         advertiser_id: lead.advertiser_id,
         status: lead.status.clone(),
         reasons: lead.reason_list(),
-        checks: serde_json::from_str(&lead.checks).unwrap_or_default(),
+        checks: if masked {
+            publisher_checks(&lead.checks)
+        } else {
+            serde_json::from_str(&lead.checks).unwrap_or_default()
+        },
         score: lead.score,
         price: (!masked).then(|| format_minor(lead.price_minor)),
         payout: format_minor(lead.payout_minor),
@@ -139,6 +143,16 @@ pub fn list(conn: &mut DbConn, who: &Acting, filter: &leads::Filter) -> AppResul
             hold_until: l.hold_until,
         })
         .collect())
+}
+
+/// Rule outcomes for a publisher: a duplicate names no lead id (the earlier lead
+/// may be another publisher's).
+fn publisher_checks(stored: &str) -> Vec<Check> {
+    let mut checks: Vec<Check> = serde_json::from_str(stored).unwrap_or_default();
+    for c in checks.iter_mut().filter(|c| c.code == scrub::DUPLICATE_CONTACT && !c.passed) {
+        c.detail = "same e-mail or phone as an earlier lead".into();
+    }
+    checks
 }
 
 /// `203.0.113.5` → `203.0.113.*`; IPv6 keeps its first four groups.
