@@ -271,6 +271,9 @@ async fn bad_offer_bodies_are_refused(backend: Backend) {
     }
     let (s, err) = call(&app, Method::POST, &adv, "/offers", Some(json!({"name":"x","surprise":1}))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "unknown fields are refused: {err}");
+    // serde would read a struct from an array, field by position: only objects are bodies.
+    let (s, err) = call(&app, Method::POST, &adv, "/offers", Some(json!(["Solar", "desc", "home"]))).await;
+    assert_eq!((s, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{err}");
     let r = reqwest::Client::new()
         .post(app.url("/api/v1/offers"))
         .bearer_auth(&adv)

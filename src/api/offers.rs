@@ -1,5 +1,6 @@
 //! `/api/v1/offers…`: create, list, read, update, submit, review, join, approve.
 
+use crate::api::money::optional_json;
 use actix_web::web::{self, Bytes, Json};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -169,8 +170,13 @@ where
     Ok(HttpResponse::build(status).json(json))
 }
 
-async fn create(api: ApiUser, req: HttpRequest, body: Json<OfferBody>) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
+async fn create(api: ApiUser, req: HttpRequest, body: Json<serde_json::Value>) -> ApiResult<HttpResponse> {
+    // An object only: serde would also read the struct from an array, by position.
+    let serde_json::Value::Object(_) = &*body else {
+        return Err(ApiError(AppError::invalid("the JSON body must be an object")));
+    };
+    let body: OfferBody = serde_json::from_value(body.into_inner())
+        .map_err(|e| ApiError(AppError::invalid(format!("the JSON body could not be read: {e}"))))?;
     offer_op(&api, &req, actix_web::http::StatusCode::CREATED, move |c, who| marketplace::create_offer(c, who, &body))
         .await
 }
@@ -262,15 +268,6 @@ async fn submit(api: ApiUser, req: HttpRequest, path: web::Path<i64>) -> ApiResu
 #[serde(default, deny_unknown_fields)]
 struct NoteBody {
     note: String,
-}
-
-/// An optional JSON body: empty is the default value.
-fn optional_json<T: Default + serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError(AppError::invalid(format!("the JSON body could not be read: {e}"))))
 }
 
 async fn admin_approve(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
