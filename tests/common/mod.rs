@@ -210,6 +210,25 @@ pub fn link_in(email: &str, path: &str) -> String {
     re.find(email).map(|m| m.as_str().to_string()).unwrap_or_else(|| panic!("no {path} link in e-mail:\n{email}"))
 }
 
+/// DESIGN §8's invariants hold after every test that ran a server: every ledger
+/// transaction balanced, balances summing to zero, escrow equal to the pending
+/// leads' prices, no advertiser below zero (a failing test is left to its own panic).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let health = qualead::db::connect(&self.db.url, 1)
+            .map_err(|e| e.to_string())
+            .and_then(|pool| pool.get().map_err(|e| e.to_string()))
+            .and_then(|mut conn| qualead::store::ledger::health(&mut conn).map_err(|e| e.to_string()));
+        match health {
+            Ok(h) => assert!(h.balanced, "the ledger is not balanced after this test: {h:?}"),
+            Err(e) => panic!("cannot read the ledger's health after this test: {e}"),
+        }
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
