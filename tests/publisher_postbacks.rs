@@ -101,7 +101,7 @@ fn market(app: &TestApp) -> Market {
         price: Some("10.00".into()),
         ..Default::default()
     };
-    common::seed_market(&app.db.url, &body, MembershipStatus::Approved, 0)
+    common::seed_market(&app.db.url, &body, MembershipStatus::Approved, 1_000_00)
 }
 
 /// Set the postback URL of `publisher_id` on the market's offer.
@@ -151,6 +151,13 @@ fn lead_with_postback(conn: &mut DbConn, m: &Market, publisher_id: i64, sub1: &s
             },
         )?;
         let lead = leads::find(c, id)?.expect("the lead just written");
+        // Its price reserved, as intake does (the ledger is checked after every test).
+        let reserve =
+            qualead::domain::lifecycle::MoneyEvent::Accepted { advertiser_id: m.advertiser_id, money: lead.money() };
+        let posting =
+            qualead::store::ledger::Posting { kind: "lead_accepted", lead_id: Some(id), actor_id: None, memo: "" };
+        qualead::store::ledger::post(c, &posting, &reserve.transfers())
+            .map_err(|e| diesel::result::Error::QueryBuilderError(format!("{e:?}").into()))?;
         let delivery = postbacks::enqueue(c, &lead, "created")?.expect("a postback is queued");
         Ok::<_, diesel::result::Error>((lead, delivery))
     })
@@ -336,7 +343,7 @@ async fn claims_lease_and_give_up(backend: Backend) {
         price: Some("5.00".into()),
         ..Default::default()
     };
-    let m = common::seed_market(&db.url, &body, MembershipStatus::Approved, 0);
+    let m = common::seed_market(&db.url, &body, MembershipStatus::Approved, 1_000_00);
     set_template(&mut conn, &m, m.publisher_id, "https://tracker.example/pb?l={lead_id}");
     let (lead, id) = lead_with_postback(&mut conn, &m, m.publisher_id, "");
 
