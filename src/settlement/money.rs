@@ -45,9 +45,7 @@ pub fn publisher_balance(conn: &mut DbConn, publisher_id: i64) -> QueryResult<Pu
     let pending: Option<i64> = leads::table
         .filter(leads::publisher_id.eq(publisher_id))
         .filter(leads::status.eq("pending"))
-        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-            "CAST(SUM(payout_minor) AS BIGINT)",
-        ))
+        .select(crate::store::sum_bigint("payout_minor"))
         .first(conn)?;
     Ok(PublisherBalance { available: balance - requested, pending: pending.unwrap_or(0), requested, balance })
 }

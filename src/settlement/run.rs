@@ -339,10 +339,7 @@ fn write_decisions(
             MoneyEvent::Rejected { advertiser_id: lead.advertiser_id, money }
         };
         let transfers = event.transfers();
-        for t in transfers.iter().filter(|t| t.amount != 0) {
-            *net.entry(t.from.clone()).or_default() -= t.amount;
-            *net.entry(t.to.clone()).or_default() += t.amount;
-        }
+        ledger::add_net(&mut net, &transfers);
         if verdict.approved { &mut approved_money } else { &mut rejected_money }.push((lead.id, transfers));
         let d = deltas.entry(lead.rollup_key()).or_default();
         *d = *d + Delta::transition("pending", to, money);

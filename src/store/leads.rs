@@ -294,12 +294,7 @@ pub fn escrow_mismatches(conn: &mut DbConn, balances: &[(String, i64)]) -> Query
     let held: Vec<(i64, Option<i64>)> = leads::table
         .filter(leads::status.eq_any(UNDECIDED))
         .group_by(leads::advertiser_id)
-        .select((
-            leads::advertiser_id,
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-                "CAST(SUM(price_minor) AS BIGINT)",
-            ),
-        ))
+        .select((leads::advertiser_id, crate::store::sum_bigint("price_minor")))
         .load(conn)?;
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();

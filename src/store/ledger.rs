@@ -52,18 +52,14 @@ fn must_stay_positive(account: &str) -> bool {
 /// by its net amount, in account-name order: every writer (intake, settlement, the
 /// actions of people) takes balance rows in that order, so none can deadlock.
 pub fn post(conn: &mut DbConn, posting: &Posting, transfers: &[Transfer]) -> Result<Option<i64>, PostError> {
-    let mut net: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
-    for t in transfers.iter().filter(|t| t.amount != 0) {
-        debug_assert!(t.amount > 0, "a transfer moves a positive amount");
-        *net.entry(&t.from).or_default() -= t.amount;
-        *net.entry(&t.to).or_default() += t.amount;
-    }
+    let mut net = std::collections::BTreeMap::new();
+    add_net(&mut net, transfers);
     if net.is_empty() {
         return Ok(None);
     }
     let at = now();
     for (account, delta) in net.into_iter().filter(|(_, d)| *d != 0) {
-        change_balance(conn, account, delta, delta < 0 && must_stay_positive(account), at)?;
+        change_balance(conn, &account, delta, delta < 0 && must_stay_positive(&account), at)?;
     }
     // `record` leaves zero-amount transfers out as well.
     Ok(Some(record(conn, posting, transfers, at)?))
@@ -164,6 +160,16 @@ pub fn lock_balance(conn: &mut DbConn, account: &str) -> QueryResult<i64> {
     match conn {
         DbConn::Postgres(c) => q.for_update().first(c),
         DbConn::Sqlite(c) => q.first(c),
+    }
+}
+
+/// Add what `transfers` do to each account (−from, +to) to `net`, the per-account
+/// change that [`post`] and [`apply_net`] apply in account-name order.
+pub fn add_net(net: &mut std::collections::BTreeMap<String, i64>, transfers: &[Transfer]) {
+    for t in transfers.iter().filter(|t| t.amount != 0) {
+        debug_assert!(t.amount > 0, "a transfer moves a positive amount");
+        *net.entry(t.from.clone()).or_default() -= t.amount;
+        *net.entry(t.to.clone()).or_default() += t.amount;
     }
 }
 
@@ -296,14 +302,14 @@ pub struct Health {
 pub fn health(conn: &mut DbConn) -> QueryResult<Health> {
     let sums: Vec<(i64, Option<i64>)> = ledger_entries::table
         .group_by(ledger_entries::transaction_id)
-        .select((ledger_entries::transaction_id, sum_amount()))
+        .select((ledger_entries::transaction_id, crate::store::sum_bigint("amount_minor")))
         .load(conn)?;
     let unbalanced = sums.iter().filter(|(_, s)| s.unwrap_or(0) != 0).count() as i64;
     let balances: Vec<(String, i64)> =
         ledger_balances::table.select((ledger_balances::account, ledger_balances::balance_minor)).load(conn)?;
     let per_account: Vec<(String, Option<i64>)> = ledger_entries::table
         .group_by(ledger_entries::account)
-        .select((ledger_entries::account, sum_amount()))
+        .select((ledger_entries::account, crate::store::sum_bigint("amount_minor")))
         .load(conn)?;
     let entries: std::collections::HashMap<String, i64> =
         per_account.into_iter().map(|(a, s)| (a, s.unwrap_or(0))).collect();
@@ -337,10 +343,4 @@ pub fn health(conn: &mut DbConn) -> QueryResult<Health> {
         escrow_mismatches,
         transactions: sums.len() as i64,
     })
-}
-
-/// `SUM(amount_minor)` as a 64-bit integer on both backends (diesel's `sum` of a
-/// BIGINT is NUMERIC on PostgreSQL).
-fn sum_amount() -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
-    diesel::dsl::sql("CAST(SUM(amount_minor) AS BIGINT)")
 }

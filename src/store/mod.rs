@@ -30,3 +30,12 @@ pub fn now() -> NaiveDateTime {
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }
+
+/// `SUM(column)` of a BIGINT money column as a 64-bit integer on both backends
+/// (diesel's `sum` of a BIGINT is NUMERIC on PostgreSQL). `column` is a column
+/// name of this crate's schema, never user input.
+pub fn sum_bigint(
+    column: &'static str,
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+    diesel::dsl::sql(&format!("CAST(SUM({column}) AS BIGINT)"))
+}

@@ -70,9 +70,7 @@ pub fn requested_sum(conn: &mut DbConn, publisher_id: i64) -> QueryResult<i64> {
     let s: Option<i64> = payouts::table
         .filter(payouts::publisher_id.eq(publisher_id))
         .filter(payouts::status.eq("requested"))
-        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-            "CAST(SUM(amount_minor) AS BIGINT)",
-        ))
+        .select(crate::store::sum_bigint("amount_minor"))
         .first(conn)?;
     Ok(s.unwrap_or(0))
 }

@@ -118,9 +118,7 @@ fn entries_sum(conn: &mut DbConn, account: &str, below: Option<i64>) -> QueryRes
     use schema::ledger_entries as e;
     let mut q = e::table
         .filter(e::account.eq(account.to_string()))
-        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-            "CAST(SUM(amount_minor) AS BIGINT)",
-        ))
+        .select(crate::store::sum_bigint("amount_minor"))
         .into_boxed();
     if let Some(b) = below {
         q = q.filter(e::id.lt(b));
