@@ -44,6 +44,7 @@ const REGISTERED: &[(&str, &str)] = &[
     ("post", "/admin/deposits"),
     ("get", "/admin/ledger/health"),
     ("post", "/admin/settle"),
+    ("get", "/stats"),
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -3,6 +3,7 @@
 pub mod leads;
 pub mod money;
 pub mod offers;
+pub mod stats;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(offers::routes)
             .configure(leads::routes)
             .configure(money::routes)
+            .configure(stats::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError(AppError::NotFound)) })),
     );
 }

@@ -278,11 +278,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    rollups (hour, offer_id, publisher_id, sub1) {
+    rollups (hour, offer_id, publisher_id, dim, value) {
         hour -> Timestamp,
         offer_id -> BigInt,
         publisher_id -> BigInt,
-        sub1 -> Text,
+        dim -> Text,
+        value -> Text,
         clicks -> BigInt,
         unique_clicks -> BigInt,
         leads -> BigInt,
@@ -293,6 +294,8 @@ diesel::table! {
         disputed -> BigInt,
         reversed -> BigInt,
         price_minor -> BigInt,
+        pending_price_minor -> BigInt,
+        pending_payout_minor -> BigInt,
         approved_price_minor -> BigInt,
         approved_payout_minor -> BigInt,
         approved_fee_minor -> BigInt,

@@ -6,5 +6,6 @@ pub mod intake;
 pub mod lifecycle;
 pub mod money;
 pub mod offer;
+pub mod report;
 pub mod scrub;
 pub mod tracking;

@@ -65,7 +65,13 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
         }
         let mut deltas: BTreeMap<rollups::Key, Delta> = BTreeMap::new();
         for click in batch {
-            let key = rollups::Key::at(click.created_at, click.offer_id, click.publisher_id, &click.sub1);
+            let key = rollups::Key::at(
+                click.created_at,
+                click.offer_id,
+                click.publisher_id,
+                [&click.sub1, &click.sub2, &click.sub3, &click.sub4, &click.sub5],
+                click.country.as_deref(),
+            );
             let d = deltas.entry(key).or_default();
             d.clicks += 1;
             d.unique_clicks += i64::from(click.is_unique);

@@ -55,7 +55,13 @@ impl Lead {
         LeadMoney { price: self.price_minor, payout: self.payout_minor, fee: self.fee_minor }
     }
     pub fn rollup_key(&self) -> rollups::Key {
-        rollups::Key::at(self.created_at, self.offer_id, self.publisher_id, &self.sub1)
+        rollups::Key::at(
+            self.created_at,
+            self.offer_id,
+            self.publisher_id,
+            [&self.sub1, &self.sub2, &self.sub3, &self.sub4, &self.sub5],
+            self.country.as_deref(),
+        )
     }
     pub fn fields_map(&self) -> serde_json::Map<String, serde_json::Value> {
         serde_json::from_str(&self.fields).unwrap_or_default()
@@ -152,7 +158,13 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewLead]) -> QueryResult<Vec<(i64,
 
 /// The rollup row and change of a new lead.
 pub fn created_delta(lead: &NewLead) -> (rollups::Key, Delta) {
-    let key = rollups::Key::at(lead.created_at, lead.offer_id, lead.publisher_id, &lead.sub1);
+    let key = rollups::Key::at(
+        lead.created_at,
+        lead.offer_id,
+        lead.publisher_id,
+        [&lead.sub1, &lead.sub2, &lead.sub3, &lead.sub4, &lead.sub5],
+        lead.country.as_deref(),
+    );
     let money = LeadMoney { price: lead.price_minor, payout: lead.payout_minor, fee: lead.fee_minor };
     (key, Delta { leads: 1, price_minor: lead.price_minor, ..Delta::status(&lead.status, 1, money) })
 }
@@ -347,7 +359,7 @@ pub fn record_rejection(conn: &mut DbConn, r: &Rejection) -> QueryResult<(rollup
             intake_rejections::created_at.eq(r.at),
         ))
         .execute(conn)?;
-    let key = rollups::Key::at(r.at, r.offer_id, r.publisher_id, r.sub1);
+    let key = rollups::Key::at(r.at, r.offer_id, r.publisher_id, [r.sub1, "", "", "", ""], None);
     Ok((key, Delta { intake_rejected: 1, ..Delta::default() }))
 }
 

@@ -13,6 +13,7 @@ pub mod offers;
 pub mod outbox;
 pub mod payouts;
 pub mod postbacks;
+pub mod reports;
 pub mod rollups;
 pub mod sessions;
 pub mod settings;

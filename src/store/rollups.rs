@@ -1,6 +1,14 @@
-//! Hourly rollups per offer × publisher × sub1 (DESIGN §9), changed in the same
-//! transaction as the event they count: a click batch, a lead accepted, a lead's
-//! status change, a conversion refused at intake. Reports read only these rows.
+//! Hourly rollups per offer × publisher × dimension value (DESIGN §9), changed in
+//! the same transaction as the event they count: a click batch, a lead accepted, a
+//! lead's status change, a conversion refused at intake. Reports read only these.
+//!
+//! Every event is counted once under each dimension of [`DIMS`]: `all` (one row
+//! per hour × offer × publisher, value `''`), sub1–sub5 and country. A report
+//! grouped by a sub or country reads that dimension's rows; reports by hour, day,
+//! offer or publisher read the `all` rows. Each dimension's rows add up to the
+//! same totals.
+
+use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
@@ -10,44 +18,120 @@ use crate::db::DbConn;
 use crate::db::schema::rollups;
 use crate::per_backend;
 
+/// The dimensions every event is counted under, in the order they are written.
+pub const DIMS: [&str; 7] = ["all", "sub1", "sub2", "sub3", "sub4", "sub5", "country"];
+
+/// The dimension of totals: reports by hour, day, offer and publisher read it.
+pub const BASE_DIM: &str = "all";
+
 /// The UTC hour an event falls in.
 pub fn hour_of(at: NaiveDateTime) -> NaiveDateTime {
     at.with_minute(0).and_then(|t| t.with_second(0)).and_then(|t| t.with_nanosecond(0)).unwrap_or(at)
 }
 
-/// Which row a change goes to.
+/// Where an event is counted: its hour, offer, publisher and dimension values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
     pub hour: NaiveDateTime,
     pub offer_id: i64,
     pub publisher_id: i64,
-    pub sub1: String,
+    /// sub1..sub5
+    pub subs: [String; 5],
+    /// Two-letter country, or empty when unknown.
+    pub country: String,
 }
 
 impl Key {
-    /// The row of an event at `at` (its UTC hour).
-    pub fn at(at: NaiveDateTime, offer_id: i64, publisher_id: i64, sub1: &str) -> Key {
-        Key { hour: hour_of(at), offer_id, publisher_id, sub1: sub1.to_string() }
+    /// The key of an event at `at` (its UTC hour).
+    pub fn at(at: NaiveDateTime, offer_id: i64, publisher_id: i64, subs: [&str; 5], country: Option<&str>) -> Key {
+        Key {
+            hour: hour_of(at),
+            offer_id,
+            publisher_id,
+            subs: subs.map(str::to_string),
+            country: country.unwrap_or("").to_string(),
+        }
+    }
+
+    /// The value of dimension number `i` of [`DIMS`].
+    fn value(&self, i: usize) -> &str {
+        match i {
+            0 => "",
+            1..=5 => &self.subs[i - 1],
+            _ => &self.country,
+        }
     }
 }
 
-/// Amounts to add to a row (negative to take away).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Delta {
-    pub clicks: i64,
-    pub unique_clicks: i64,
-    pub leads: i64,
-    pub intake_rejected: i64,
-    pub pending: i64,
-    pub approved: i64,
-    pub rejected: i64,
-    pub disputed: i64,
-    pub reversed: i64,
-    pub price_minor: i64,
-    pub approved_price_minor: i64,
-    pub approved_payout_minor: i64,
-    pub approved_fee_minor: i64,
+/// Declares the metric columns once: the `Delta` struct, its sum, and the upsert.
+macro_rules! metrics {
+    ($($f:ident),* $(,)?) => {
+        /// Amounts to add to a row (negative to take away); also a row's metrics.
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
+        #[diesel(table_name = rollups)]
+        pub struct Delta {
+            $(pub $f: i64,)*
+        }
+
+        impl std::ops::Add for Delta {
+            type Output = Delta;
+            fn add(self, o: Delta) -> Delta {
+                Delta { $($f: self.$f + o.$f,)* }
+            }
+        }
+
+        impl std::ops::AddAssign for Delta {
+            fn add_assign(&mut self, o: Delta) {
+                $(self.$f += o.$f;)*
+            }
+        }
+
+        /// The metric columns, in field order.
+        pub const METRICS: &[&str] = &[$(stringify!($f),)*];
+
+        fn upsert_rows(conn: &mut DbConn, rows: &[Row]) -> QueryResult<()> {
+            use rollups::dsl as r;
+            let rows: Vec<_> = rows
+                .iter()
+                .map(|row| {
+                    (
+                        r::hour.eq(row.hour),
+                        r::offer_id.eq(row.offer_id),
+                        r::publisher_id.eq(row.publisher_id),
+                        r::dim.eq(&row.dim),
+                        r::value.eq(&row.value),
+                        $(r::$f.eq(row.metrics.$f),)*
+                    )
+                })
+                .collect();
+            per_backend!(&mut *conn, c => diesel::insert_into(r::rollups)
+                .values(&rows)
+                .on_conflict((r::hour, r::offer_id, r::publisher_id, r::dim, r::value))
+                .do_update()
+                .set(($(r::$f.eq(r::$f + excluded(r::$f)),)*))
+                .execute(c))?;
+            Ok(())
+        }
+    };
 }
+
+metrics!(
+    clicks,
+    unique_clicks,
+    leads,
+    intake_rejected,
+    pending,
+    approved,
+    rejected,
+    disputed,
+    reversed,
+    price_minor,
+    pending_price_minor,
+    pending_payout_minor,
+    approved_price_minor,
+    approved_payout_minor,
+    approved_fee_minor,
+);
 
 pub use crate::domain::lifecycle::LeadMoney;
 
@@ -56,7 +140,11 @@ impl Delta {
     pub fn status(status: &str, sign: i64, money: LeadMoney) -> Delta {
         let mut d = Delta::default();
         match status {
-            "pending" => d.pending = sign,
+            "pending" => {
+                d.pending = sign;
+                d.pending_price_minor = sign * money.price;
+                d.pending_payout_minor = sign * money.payout;
+            }
             "approved" => {
                 d.approved = sign;
                 d.approved_price_minor = sign * money.price;
@@ -77,134 +165,72 @@ impl Delta {
     }
 }
 
-impl std::ops::Add for Delta {
-    type Output = Delta;
-    fn add(self, o: Delta) -> Delta {
-        Delta {
-            clicks: self.clicks + o.clicks,
-            unique_clicks: self.unique_clicks + o.unique_clicks,
-            leads: self.leads + o.leads,
-            intake_rejected: self.intake_rejected + o.intake_rejected,
-            pending: self.pending + o.pending,
-            approved: self.approved + o.approved,
-            rejected: self.rejected + o.rejected,
-            disputed: self.disputed + o.disputed,
-            reversed: self.reversed + o.reversed,
-            price_minor: self.price_minor + o.price_minor,
-            approved_price_minor: self.approved_price_minor + o.approved_price_minor,
-            approved_payout_minor: self.approved_payout_minor + o.approved_payout_minor,
-            approved_fee_minor: self.approved_fee_minor + o.approved_fee_minor,
-        }
-    }
-}
-
-/// Add `delta` to the row of `key`, creating it when needed (one upsert).
-pub fn add(conn: &mut DbConn, key: &Key, d: Delta) -> QueryResult<()> {
-    add_many(conn, std::iter::once((key, &d)))
-}
-
-/// Add many deltas, one multi-row upsert per 200 rows. Give the keys in order
-/// (a `BTreeMap` does): every writer takes rollup rows in key order, so two
-/// transactions cannot wait on each other's rows.
-pub fn add_many<'a>(conn: &mut DbConn, deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> QueryResult<()> {
-    use rollups::dsl as r;
-    let rows: Vec<_> = deltas
-        .into_iter()
-        .map(|(key, d)| {
-            (
-                r::hour.eq(key.hour),
-                r::offer_id.eq(key.offer_id),
-                r::publisher_id.eq(key.publisher_id),
-                r::sub1.eq(&key.sub1),
-                r::clicks.eq(d.clicks),
-                r::unique_clicks.eq(d.unique_clicks),
-                r::leads.eq(d.leads),
-                r::intake_rejected.eq(d.intake_rejected),
-                r::pending.eq(d.pending),
-                r::approved.eq(d.approved),
-                r::rejected.eq(d.rejected),
-                r::disputed.eq(d.disputed),
-                r::reversed.eq(d.reversed),
-                r::price_minor.eq(d.price_minor),
-                r::approved_price_minor.eq(d.approved_price_minor),
-                r::approved_payout_minor.eq(d.approved_payout_minor),
-                r::approved_fee_minor.eq(d.approved_fee_minor),
-            )
-        })
-        .collect();
-    let sums = || {
-        (
-            r::clicks.eq(r::clicks + excluded(r::clicks)),
-            r::unique_clicks.eq(r::unique_clicks + excluded(r::unique_clicks)),
-            r::leads.eq(r::leads + excluded(r::leads)),
-            r::intake_rejected.eq(r::intake_rejected + excluded(r::intake_rejected)),
-            r::pending.eq(r::pending + excluded(r::pending)),
-            r::approved.eq(r::approved + excluded(r::approved)),
-            r::rejected.eq(r::rejected + excluded(r::rejected)),
-            r::disputed.eq(r::disputed + excluded(r::disputed)),
-            r::reversed.eq(r::reversed + excluded(r::reversed)),
-            r::price_minor.eq(r::price_minor + excluded(r::price_minor)),
-            r::approved_price_minor.eq(r::approved_price_minor + excluded(r::approved_price_minor)),
-            r::approved_payout_minor.eq(r::approved_payout_minor + excluded(r::approved_payout_minor)),
-            r::approved_fee_minor.eq(r::approved_fee_minor + excluded(r::approved_fee_minor)),
-        )
-    };
-    for chunk in rows.chunks(200) {
-        per_backend!(&mut *conn, c => diesel::insert_into(r::rollups)
-            .values(chunk)
-            .on_conflict((r::hour, r::offer_id, r::publisher_id, r::sub1))
-            .do_update()
-            .set(sums())
-            .execute(c))?;
-    }
-    Ok(())
-}
-
-/// One rollup row, as reports read it.
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq, Eq)]
+/// One stored row: where, and its metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = rollups)]
 pub struct Row {
     pub hour: NaiveDateTime,
     pub offer_id: i64,
     pub publisher_id: i64,
-    pub sub1: String,
-    pub clicks: i64,
-    pub unique_clicks: i64,
-    pub leads: i64,
-    pub intake_rejected: i64,
-    pub pending: i64,
-    pub approved: i64,
-    pub rejected: i64,
-    pub disputed: i64,
-    pub reversed: i64,
-    pub price_minor: i64,
-    pub approved_price_minor: i64,
-    pub approved_payout_minor: i64,
-    pub approved_fee_minor: i64,
+    pub dim: String,
+    pub value: String,
+    #[diesel(embed)]
+    pub metrics: Delta,
 }
 
-/// Every row of an offer (tests, small reports).
-pub fn for_offer(conn: &mut DbConn, offer_id: i64) -> QueryResult<Vec<Row>> {
-    rollups::table.filter(rollups::offer_id.eq(offer_id)).order(rollups::hour).select(Row::as_select()).load(conn)
+/// Add `delta` under `key`, creating rows when needed.
+pub fn add(conn: &mut DbConn, key: &Key, d: Delta) -> QueryResult<()> {
+    add_many(conn, std::iter::once((key, &d)))
+}
+
+/// Add many deltas: each is counted under every dimension, rows of the same place
+/// are summed first, then written by multi-row upserts of 200 rows. Rows are
+/// written in (hour, offer, publisher, dim, value) order, so two transactions
+/// take rollup rows in the same order and cannot wait on each other's rows.
+pub fn add_many<'a>(conn: &mut DbConn, deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> QueryResult<()> {
+    let mut rows: BTreeMap<(NaiveDateTime, i64, i64, usize, &str), Delta> = BTreeMap::new();
+    for (key, d) in deltas {
+        for i in 0..DIMS.len() {
+            *rows.entry((key.hour, key.offer_id, key.publisher_id, i, key.value(i))).or_default() += *d;
+        }
+    }
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|((hour, offer_id, publisher_id, i, value), metrics)| Row {
+            hour,
+            offer_id,
+            publisher_id,
+            dim: DIMS[i].to_string(),
+            value: value.to_string(),
+            metrics,
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        upsert_rows(conn, chunk)?;
+    }
+    Ok(())
+}
+
+/// An offer's rows of one dimension (tests, small reports).
+pub fn for_offer(conn: &mut DbConn, offer_id: i64, dim: &str) -> QueryResult<Vec<Row>> {
+    rollups::table
+        .filter(rollups::offer_id.eq(offer_id))
+        .filter(rollups::dim.eq(dim))
+        .order((rollups::hour, rollups::publisher_id, rollups::value))
+        .select(Row::as_select())
+        .load(conn)
 }
 
 /// Totals of an offer's rows.
 pub fn offer_totals(conn: &mut DbConn, offer_id: i64) -> QueryResult<Delta> {
-    Ok(for_offer(conn, offer_id)?.iter().fold(Delta::default(), |acc, r| {
-        acc + Delta {
-            clicks: r.clicks,
-            unique_clicks: r.unique_clicks,
-            leads: r.leads,
-            intake_rejected: r.intake_rejected,
-            pending: r.pending,
-            approved: r.approved,
-            rejected: r.rejected,
-            disputed: r.disputed,
-            reversed: r.reversed,
-            price_minor: r.price_minor,
-            approved_price_minor: r.approved_price_minor,
-            approved_payout_minor: r.approved_payout_minor,
-            approved_fee_minor: r.approved_fee_minor,
-        }
-    }))
+    Ok(for_offer(conn, offer_id, BASE_DIM)?.iter().fold(Delta::default(), |acc, r| acc + r.metrics))
+}
+
+/// Every row of one dimension (the rollup-agreement test and rebuild checks).
+pub fn all_of(conn: &mut DbConn, dim: &str) -> QueryResult<Vec<Row>> {
+    rollups::table
+        .filter(rollups::dim.eq(dim))
+        .order((rollups::hour, rollups::offer_id, rollups::publisher_id, rollups::value))
+        .select(Row::as_select())
+        .load(conn)
 }

@@ -1,0 +1,258 @@
+//! Reports read the rollups only (DESIGN §9): one grouped query per report, never a
+//! scan of raw clicks or leads. Labels (offer names, publisher names) come from a
+//! lookup of the ids a report shows.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use crate::db::DbConn;
+use crate::db::schema::{offers, rollups, users};
+use crate::domain::report::{GroupBy, Range};
+use crate::per_backend;
+use crate::store::rollups::{BASE_DIM, Delta, METRICS, Row};
+
+/// Whose rows a report may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// The offers of this advertiser.
+    Advertiser(i64),
+    /// This publisher's traffic.
+    Publisher(i64),
+}
+
+/// What to read: whose rows, optionally one offer, over a range.
+#[derive(Debug, Clone, Copy)]
+pub struct Filter {
+    pub scope: Scope,
+    pub offer_id: Option<i64>,
+    pub range: Range,
+}
+
+/// One row of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The group's value as data: `2026-11-23`, `2026-11-23 14:00`, an offer or
+    /// publisher id, a sub value or country.
+    pub key: String,
+    /// What a person reads.
+    pub label: String,
+    pub totals: Delta,
+}
+
+type Sums = (
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
+);
+
+fn sums() -> diesel::expression::SqlLiteral<Sums> {
+    let sql = METRICS.iter().map(|m| format!("CAST(SUM({m}) AS BIGINT)")).collect::<Vec<_>>().join(", ");
+    diesel::dsl::sql::<Sums>(&sql)
+}
+
+/// Narrow a boxed rollup query to a filter's rows of `dim`.
+macro_rules! narrowed {
+    ($q:expr, $filter:expr, $dim:expr) => {{
+        let (from, to) = $filter.range.utc_bounds();
+        let mut q = $q.filter(rollups::dim.eq($dim)).filter(rollups::hour.ge(from)).filter(rollups::hour.lt(to));
+        match $filter.scope {
+            Scope::All => {}
+            Scope::Publisher(p) => q = q.filter(rollups::publisher_id.eq(p)),
+            Scope::Advertiser(a) => {
+                q = q.filter(
+                    rollups::offer_id.eq_any(offers::table.filter(offers::advertiser_id.eq(a)).select(offers::id)),
+                )
+            }
+        }
+        if let Some(o) = $filter.offer_id {
+            q = q.filter(rollups::offer_id.eq(o));
+        }
+        q
+    }};
+}
+
+/// A filter's rows of one sub or country dimension, summed per value.
+fn by_value(conn: &mut DbConn, filter: &Filter, dim: &str) -> QueryResult<Vec<(String, Delta)>> {
+    per_backend!(conn, c => {
+        let q = rollups::table.group_by(rollups::value).select((rollups::value, sums())).into_boxed();
+        narrowed!(q, filter, dim).load::<(String, Delta)>(c)
+    })
+}
+
+/// A filter's totals rows: one per UTC hour × offer × publisher.
+fn cube(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Row>> {
+    per_backend!(conn, c => {
+        let q = rollups::table.select(Row::as_select()).into_boxed();
+        narrowed!(q, filter, BASE_DIM).load::<Row>(c)
+    })
+}
+
+/// The report of `filter` grouped by `group`.
+pub fn report(conn: &mut DbConn, filter: &Filter, group: GroupBy) -> QueryResult<Vec<Line>> {
+    Ok(reports(conn, filter, &[group])?.pop().unwrap_or_default())
+}
+
+/// Several reports of one filter, for a dashboard: every grouping by hour, day,
+/// offer or publisher comes from one read of the totals rows; each sub or country
+/// grouping is one grouped query. Time groupings list every day of the range
+/// (empty days too) or every hour with data, in order; the others are sorted by
+/// money, then clicks, largest first.
+pub fn reports(conn: &mut DbConn, filter: &Filter, groups: &[GroupBy]) -> QueryResult<Vec<Vec<Line>>> {
+    let range = &filter.range;
+    let rows = if groups.iter().any(|g| g.dim() == BASE_DIM) { cube(conn, filter)? } else { Vec::new() };
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups {
+        let mut lines = match group {
+            GroupBy::Day => {
+                let mut days: BTreeMap<NaiveDate, Delta> =
+                    range.days().into_iter().map(|d| (d, Delta::default())).collect();
+                for r in &rows {
+                    if let Some(slot) = days.get_mut(&range.local(r.hour).date()) {
+                        *slot += r.metrics;
+                    }
+                }
+                out.push(
+                    days.into_iter()
+                        .map(|(day, totals)| Line {
+                            key: day.to_string(),
+                            label: day.format("%b %-d").to_string(),
+                            totals,
+                        })
+                        .collect(),
+                );
+                continue;
+            }
+            GroupBy::Hour => {
+                let mut hours: BTreeMap<NaiveDateTime, Delta> = BTreeMap::new();
+                for r in &rows {
+                    *hours.entry(range.local(r.hour)).or_default() += r.metrics;
+                }
+                out.push(
+                    hours
+                        .into_iter()
+                        .map(|(h, totals)| Line {
+                            key: h.format("%Y-%m-%d %H:%M").to_string(),
+                            label: h.format("%b %-d, %H:%M").to_string(),
+                            totals,
+                        })
+                        .collect(),
+                );
+                continue;
+            }
+            GroupBy::Offer => {
+                let sums = sum_by(&rows, |r| r.offer_id);
+                let names = offer_names(conn, sums.keys().copied())?;
+                labelled(sums, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Offer {id}")))
+            }
+            GroupBy::Publisher => {
+                let sums = sum_by(&rows, |r| r.publisher_id);
+                let names = user_names(conn, sums.keys().copied())?;
+                labelled(sums, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Publisher {id}")))
+            }
+            GroupBy::Sub(_) | GroupBy::Country => by_value(conn, filter, group.dim())?
+                .into_iter()
+                .map(|(v, totals)| Line {
+                    label: if v.is_empty() { "(none)".to_string() } else { v.clone() },
+                    key: v,
+                    totals,
+                })
+                .collect(),
+        };
+        lines.sort_by(|a, b| {
+            (b.totals.approved_price_minor, b.totals.clicks, &a.label).cmp(&(
+                a.totals.approved_price_minor,
+                a.totals.clicks,
+                &b.label,
+            ))
+        });
+        out.push(lines);
+    }
+    Ok(out)
+}
+
+fn sum_by(rows: &[Row], key: impl Fn(&Row) -> i64) -> BTreeMap<i64, Delta> {
+    let mut out: BTreeMap<i64, Delta> = BTreeMap::new();
+    for r in rows {
+        *out.entry(key(r)).or_default() += r.metrics;
+    }
+    out
+}
+
+fn labelled(rows: BTreeMap<i64, Delta>, name: impl Fn(i64) -> String) -> Vec<Line> {
+    rows.into_iter().map(|(id, totals)| Line { key: id.to_string(), label: name(id), totals }).collect()
+}
+
+/// The sum of every row of a filter.
+pub fn totals(lines: &[Line]) -> Delta {
+    lines.iter().fold(Delta::default(), |acc, l| acc + l.totals)
+}
+
+/// Names of offers by id.
+pub fn offer_names(conn: &mut DbConn, ids: impl Iterator<Item = i64>) -> QueryResult<HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            offers::table
+                .filter(offers::id.eq_any(chunk))
+                .select((offers::id, offers::name))
+                .load::<(i64, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Display names of users by id.
+pub fn user_names(conn: &mut DbConn, ids: impl Iterator<Item = i64>) -> QueryResult<HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        out.extend(users::table.filter(users::id.eq_any(chunk)).select((users::id, users::display_name)).load::<(
+            i64,
+            String,
+        )>(
+            conn
+        )?);
+    }
+    Ok(out)
+}
+
+/// What a user may read: which money columns, and whose rows.
+pub fn viewer_of(role: crate::domain::account::Role, user_id: i64) -> (crate::domain::report::Viewer, Scope) {
+    use crate::domain::account::Role;
+    use crate::domain::report::Viewer;
+    match role {
+        Role::Advertiser => (Viewer::Advertiser, Scope::Advertiser(user_id)),
+        Role::Publisher => (Viewer::Publisher, Scope::Publisher(user_id)),
+        Role::Admin => (Viewer::Admin, Scope::All),
+    }
+}
+
+/// Whether a report of `scope` may be narrowed to `offer_id`: an advertiser only
+/// to its own offers; a publisher's rows are its own whatever the offer; an admin
+/// to any offer that exists.
+pub fn offer_visible(conn: &mut DbConn, scope: Scope, offer_id: i64) -> QueryResult<bool> {
+    let owner: Option<i64> =
+        offers::table.filter(offers::id.eq(offer_id)).select(offers::advertiser_id).first(conn).optional()?;
+    Ok(match (scope, owner) {
+        (_, None) => false,
+        (Scope::Advertiser(a), Some(owner)) => a == owner,
+        (Scope::Publisher(_) | Scope::All, Some(_)) => true,
+    })
+}
