@@ -353,4 +353,88 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     assert_eq!(per_publisher, by_day.clicks);
 }
 
-both_backends!(rollups_agree_with_raw_events);
+/// `GET /api/v1/stats`: the viewer's rows, its side of the money only, its own
+/// offers only, and clear errors for bad parameters.
+async fn stats_api_is_scoped_and_validated(backend: Backend) {
+    let app = spawn_app_with(backend, ENV).await;
+    let db = app.db.url.clone();
+    let a = seed_market(&db, &offer("Solar quotes", 72, None), MembershipStatus::Approved, 1_000_000);
+    let b = seed_market(&db, &offer("Other advertiser", 72, None), MembershipStatus::Approved, 1_000_000);
+    let key = |id| qualead::store::api_keys::create(&mut app.conn(), id, "test").expect("key").0;
+    let (adv_a, pub_a, adv_b) = (key(a.advertiser_id), key(a.publisher_id), key(b.advertiser_id));
+    let admin = key(app.create_user("admin", "admin-stats@example.com"));
+    let adv = acting(&app, a.advertiser_id);
+    for i in 0..3 {
+        let r = client()
+            .get(app.url(&format!("/c/{}?sub2=camp-a&sub1=site{i}", a.token)))
+            .header("user-agent", BROWSER)
+            .send()
+            .await
+            .expect("click");
+        let loc = r.headers()["location"].to_str().expect("location").to_string();
+        let cid = loc.split("cid=").nth(1).expect("click id")[..26].to_string();
+        if i < 2 {
+            let v: serde_json::Value = client()
+                .get(app.url("/postback"))
+                .query(&[("click_id", cid.as_str()), ("token", &a.postback_token), ("email", "jo@example.org")])
+                .send()
+                .await
+                .expect("postback")
+                .json()
+                .await
+                .expect("json");
+            let id = v["lead_id"].as_i64().expect("accepted");
+            actions::decide_early(&mut app.conn(), &adv, id, true, "", "").expect("approve");
+        }
+    }
+    let get = |key: String, query: String| {
+        let url = app.url(&format!("/api/v1/stats?{query}"));
+        async move {
+            let r = reqwest::Client::new().get(url).bearer_auth(key).send().await.expect("stats");
+            (r.status(), r.json::<serde_json::Value>().await.expect("json"))
+        }
+    };
+
+    let (s, v) = get(pub_a.clone(), "group_by=sub2".into()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["group_by"], "sub2");
+    assert_eq!(v["rows"][0]["sub2"], "camp-a", "{v}");
+    assert_eq!(v["totals"]["clicks"], 3);
+    assert_eq!(v["totals"]["leads"], 2);
+    // 7.35 at the default 20 % fee: the publisher earns 5.88 a lead.
+    assert_eq!(v["totals"]["payout"], "11.76");
+    assert_eq!(v["totals"]["cr"], "66.67");
+    assert!(v["totals"].get("revenue").is_none() && v["totals"].get("fee").is_none(), "{v}");
+
+    let (s, v) = get(adv_a.clone(), "group_by=offer".into()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(1), "only its own offer: {v}");
+    assert_eq!(v["rows"][0]["offer"], a.offer_id.to_string());
+    assert_eq!(v["rows"][0]["label"], "Solar quotes");
+    assert_eq!(v["totals"]["revenue"], "14.70");
+    assert_eq!(v["totals"]["cost_per_lead"], "7.35");
+    assert!(v["totals"].get("payout").is_none() && v["totals"].get("fee").is_none(), "{v}");
+
+    let (s, v) = get(admin.clone(), "group_by=publisher".into()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["totals"]["fee"], "2.94");
+    assert_eq!(v["totals"]["revenue"], "14.70");
+
+    // Days of the range, empty ones too; a range without the traffic shows zeros.
+    let (_, v) = get(adv_a.clone(), "from=2026-01-01&to=2026-01-07".into()).await;
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(7));
+    assert_eq!(v["totals"]["clicks"], 0);
+
+    // Another advertiser's offer is not found; bad parameters are 400 with a reason.
+    let (s, v) = get(adv_b.clone(), format!("offer_id={}", a.offer_id)).await;
+    assert_eq!((s, v["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+    for bad in ["group_by=week", "from=2026-13-40", "from=2026-11-10&to=2026-11-01", "from=2020-01-01&to=2026-01-01"] {
+        let (s, v) = get(pub_a.clone(), bad.into()).await;
+        assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{bad}: {v}");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    }
+    let r = reqwest::Client::new().get(app.url("/api/v1/stats")).send().await.expect("stats");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+both_backends!(rollups_agree_with_raw_events, stats_api_is_scoped_and_validated);
