@@ -32,6 +32,13 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fill an empty database with a demo marketplace (accounts, offers, a month of
+    /// clicks, leads in every state, disputes, payouts) and print the logins.
+    Demo {
+        /// How many clicks to spread over the last 30 days.
+        #[arg(long, default_value_t = crate::demo::DEFAULT_CLICKS)]
+        clicks: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +73,11 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Settle { once } => settle(config, once).await,
+        Command::Demo { clicks } => {
+            let report = tokio::task::spawn_blocking(move || crate::demo::run(&config, clicks)).await??;
+            print!("{report}");
+            Ok(())
+        }
         Command::User(UserCommand::Create(args)) => {
             let key = tokio::task::spawn_blocking(move || create_user(&config, args)).await??;
             if let Some(key) = key {

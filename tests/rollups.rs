@@ -134,10 +134,11 @@ fn lead_ids(app: &TestApp, offer_id: i64, status: &str) -> Vec<i64> {
 }
 
 type Place = (NaiveDateTime, i64, i64, String);
+type Expected = (Vec<BTreeMap<Place, Delta>>, BTreeMap<(NaiveDateTime, i64, i64), i64>);
 
 /// Every dimension's rows recomputed from raw events, without intake refusals
 /// (refusals keep no sub values; they are checked per hour × offer × publisher).
-fn expected(app: &TestApp) -> (Vec<BTreeMap<Place, Delta>>, BTreeMap<(NaiveDateTime, i64, i64), i64>) {
+fn expected(app: &TestApp) -> Expected {
     let mut conn = app.conn();
     type ClickRaw = (i64, i64, [String; 5], Option<String>, bool, NaiveDateTime);
     let raw_clicks: Vec<ClickRaw> = clicks::table

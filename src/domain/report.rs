@@ -380,16 +380,18 @@ fn nice_max(max: i64) -> i64 {
     p.saturating_mul(10)
 }
 
-fn axis_label(v: i64, money: bool) -> String {
-    let v = if money { v / 100 } else { v };
-    let s = if v.abs() >= 1_000_000 {
-        format!("{}M", v / 1_000_000)
-    } else if v.abs() >= 10_000 {
-        format!("{}k", v / 1000)
+/// The label of tick `i` of 4 on an axis up to `max` (minor units when `money`,
+/// shown in whole currency units).
+fn axis_label(max: i64, i: i64, money: bool) -> String {
+    let v = max as f64 * i as f64 / 4.0 / if money { 100.0 } else { 1.0 };
+    let (v, unit) = if v.abs() >= 1e6 {
+        (v / 1e6, "M")
+    } else if v.abs() >= 1e4 {
+        (v / 1e3, "k")
     } else {
-        v.to_string()
+        (v, "")
     };
-    if money { format!("${s}") } else { s }
+    if v.fract() == 0.0 { format!("{v:.0}{unit}") } else { format!("{v:.1}{unit}") }
 }
 
 /// A chart drawn on the server: the first series as bars on the left axis, every
@@ -428,7 +430,7 @@ pub fn chart_svg(title: &str, labels: &[String], series: &[Series]) -> String {
             x2 = left + pw,
             lx = left - 6.0,
             ty = y + 4.0,
-            l = axis_label(max0 * i64::from(i) / 4, series.first().is_some_and(|s| s.money))
+            l = axis_label(max0, i64::from(i), series.first().is_some_and(|s| s.money))
         ));
     }
     // X labels: at most ~10.
@@ -478,7 +480,7 @@ pub fn chart_svg(title: &str, labels: &[String], series: &[Series]) -> String {
                         x = left + pw + 6.0,
                         y = top + ph - ph * f64::from(i) / 4.0 + 4.0,
                         c = s.color,
-                        l = axis_label(max * i64::from(i) / 4, s.money)
+                        l = axis_label(max, i64::from(i), s.money)
                     ));
                 }
             }
@@ -493,7 +495,7 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").expect("time")
     }
 
     #[test]
@@ -508,16 +510,16 @@ mod tests {
 
     #[test]
     fn ranges_are_local_days() {
-        let tz: Tz = "America/New_York".parse().unwrap();
-        let r = Range::parse(Some("2026-11-01"), Some("2026-11-02"), tz, at("2026-11-23 12:00:00")).unwrap();
+        let tz: Tz = "America/New_York".parse().expect("zone");
+        let r = Range::parse(Some("2026-11-01"), Some("2026-11-02"), tz, at("2026-11-23 12:00:00")).expect("range");
         // Nov 1 2026 is the DST change day in New York: EDT midnight is 04:00 UTC,
         // and Nov 3 starts at 05:00 UTC (EST).
         assert_eq!(r.utc_bounds(), (at("2026-11-01 04:00:00"), at("2026-11-03 05:00:00")));
         assert_eq!(r.days().len(), 2);
         assert_eq!(r.local(at("2026-11-02 04:00:00")), at("2026-11-01 23:00:00"));
         // Default: the last 30 days up to today in the viewer's zone.
-        let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
-        let d = Range::parse(None, None, tokyo, at("2026-11-23 20:00:00")).unwrap();
+        let tokyo: Tz = "Asia/Tokyo".parse().expect("zone");
+        let d = Range::parse(None, None, tokyo, at("2026-11-23 20:00:00")).expect("range");
         assert_eq!(d.to.to_string(), "2026-11-24");
         assert_eq!(d.days_len(), 30);
         assert_eq!(d.previous().to.to_string(), "2026-10-25");
@@ -589,5 +591,8 @@ mod tests {
         assert_eq!(nice_max(37), 50);
         assert_eq!(nice_max(100), 100);
         assert_eq!(nice_max(0), 1);
+        let ticks: Vec<String> = (0..=4).map(|i| axis_label(10, i, false)).collect();
+        assert_eq!(ticks, ["0", "2.5", "5", "7.5", "10"]);
+        assert_eq!(axis_label(5_000_000, 4, true), "50k");
     }
 }

@@ -341,8 +341,7 @@ fn write_decisions(
         let transfers = event.transfers();
         ledger::add_net(&mut net, &transfers);
         if verdict.approved { &mut approved_money } else { &mut rejected_money }.push((lead.id, transfers));
-        let d = deltas.entry(lead.rollup_key()).or_default();
-        *d = *d + Delta::transition("pending", to, money);
+        *deltas.entry(lead.rollup_key()).or_default() += Delta::transition("pending", to, money);
         lead.status = to.into();
         lead.reasons = reasons;
         settled.push(lead);

@@ -108,82 +108,106 @@ pub fn report(conn: &mut DbConn, filter: &Filter, group: GroupBy) -> QueryResult
     Ok(reports(conn, filter, &[group])?.pop().unwrap_or_default())
 }
 
-/// Several reports of one filter, for a dashboard: every grouping by hour, day,
-/// offer or publisher comes from one read of the totals rows; each sub or country
-/// grouping is one grouped query. Time groupings list every day of the range
-/// (empty days too) or every hour with data, in order; the others are sorted by
-/// money, then clicks, largest first.
+/// Several reports of one filter: every grouping by hour, day, offer or publisher
+/// comes from one read of the totals rows; each sub or country grouping is one
+/// grouped query. Time groupings list every day of the range (empty days too) or
+/// every hour with data, in order; the others are sorted by money, then clicks,
+/// largest first.
 pub fn reports(conn: &mut DbConn, filter: &Filter, groups: &[GroupBy]) -> QueryResult<Vec<Vec<Line>>> {
-    let range = &filter.range;
     let rows = if groups.iter().any(|g| g.dim() == BASE_DIM) { cube(conn, filter)? } else { Vec::new() };
     let mut out = Vec::with_capacity(groups.len());
     for group in groups {
-        let mut lines = match group {
-            GroupBy::Day => {
-                let mut days: BTreeMap<NaiveDate, Delta> =
-                    range.days().into_iter().map(|d| (d, Delta::default())).collect();
-                for r in &rows {
-                    if let Some(slot) = days.get_mut(&range.local(r.hour).date()) {
-                        *slot += r.metrics;
-                    }
-                }
-                out.push(
-                    days.into_iter()
-                        .map(|(day, totals)| Line {
-                            key: day.to_string(),
-                            label: day.format("%b %-d").to_string(),
-                            totals,
-                        })
-                        .collect(),
-                );
-                continue;
-            }
-            GroupBy::Hour => {
-                let mut hours: BTreeMap<NaiveDateTime, Delta> = BTreeMap::new();
-                for r in &rows {
-                    *hours.entry(range.local(r.hour)).or_default() += r.metrics;
-                }
-                out.push(
-                    hours
-                        .into_iter()
-                        .map(|(h, totals)| Line {
-                            key: h.format("%Y-%m-%d %H:%M").to_string(),
-                            label: h.format("%b %-d, %H:%M").to_string(),
-                            totals,
-                        })
-                        .collect(),
-                );
-                continue;
-            }
-            GroupBy::Offer => {
-                let sums = sum_by(&rows, |r| r.offer_id);
-                let names = offer_names(conn, sums.keys().copied())?;
-                labelled(sums, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Offer {id}")))
-            }
-            GroupBy::Publisher => {
-                let sums = sum_by(&rows, |r| r.publisher_id);
-                let names = user_names(conn, sums.keys().copied())?;
-                labelled(sums, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Publisher {id}")))
-            }
-            GroupBy::Sub(_) | GroupBy::Country => by_value(conn, filter, group.dim())?
-                .into_iter()
-                .map(|(v, totals)| Line {
-                    label: if v.is_empty() { "(none)".to_string() } else { v.clone() },
-                    key: v,
-                    totals,
-                })
-                .collect(),
-        };
-        lines.sort_by(|a, b| {
-            (b.totals.approved_price_minor, b.totals.clicks, &a.label).cmp(&(
-                a.totals.approved_price_minor,
-                a.totals.clicks,
-                &b.label,
-            ))
+        out.push(match group {
+            GroupBy::Sub(_) | GroupBy::Country => sorted(
+                by_value(conn, filter, group.dim())?
+                    .into_iter()
+                    .map(|(v, totals)| Line {
+                        label: if v.is_empty() { "(none)".to_string() } else { v.clone() },
+                        key: v,
+                        totals,
+                    })
+                    .collect(),
+            ),
+            _ => from_rows(conn, &rows, &filter.range, *group)?,
         });
-        out.push(lines);
     }
     Ok(out)
+}
+
+/// A dashboard's overview: days, offers and publishers of the range, and the
+/// totals of the same number of days before it, from one read of totals rows.
+pub struct Overview {
+    pub days: Vec<Line>,
+    pub previous: Delta,
+    pub by_offer: Vec<Line>,
+    pub by_publisher: Vec<Line>,
+}
+
+pub fn overview(conn: &mut DbConn, filter: &Filter) -> QueryResult<Overview> {
+    let range = filter.range;
+    let wide = Filter { range: Range { from: range.previous().from, ..range }, ..*filter };
+    let (start, _) = range.utc_bounds();
+    let (rows, before): (Vec<Row>, Vec<Row>) = cube(conn, &wide)?.into_iter().partition(|r| r.hour >= start);
+    Ok(Overview {
+        days: from_rows(conn, &rows, &range, GroupBy::Day)?,
+        previous: before.iter().fold(Delta::default(), |acc, r| acc + r.metrics),
+        by_offer: from_rows(conn, &rows, &range, GroupBy::Offer)?,
+        by_publisher: from_rows(conn, &rows, &range, GroupBy::Publisher)?,
+    })
+}
+
+/// A grouping by time, offer or publisher of totals rows.
+fn from_rows(conn: &mut DbConn, rows: &[Row], range: &Range, group: GroupBy) -> QueryResult<Vec<Line>> {
+    Ok(match group {
+        GroupBy::Day => {
+            let mut days: BTreeMap<NaiveDate, Delta> =
+                range.days().into_iter().map(|d| (d, Delta::default())).collect();
+            for r in rows {
+                if let Some(slot) = days.get_mut(&range.local(r.hour).date()) {
+                    *slot += r.metrics;
+                }
+            }
+            days.into_iter()
+                .map(|(day, totals)| Line { key: day.to_string(), label: day.format("%b %-d").to_string(), totals })
+                .collect()
+        }
+        GroupBy::Hour => {
+            let mut hours: BTreeMap<NaiveDateTime, Delta> = BTreeMap::new();
+            for r in rows {
+                *hours.entry(range.local(r.hour)).or_default() += r.metrics;
+            }
+            hours
+                .into_iter()
+                .map(|(h, totals)| Line {
+                    key: h.format("%Y-%m-%d %H:%M").to_string(),
+                    label: h.format("%b %-d, %H:%M").to_string(),
+                    totals,
+                })
+                .collect()
+        }
+        GroupBy::Offer => {
+            let sums = sum_by(rows, |r| r.offer_id);
+            let names = offer_names(conn, sums.keys().copied())?;
+            sorted(labelled(sums, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Offer {id}"))))
+        }
+        _ => {
+            let sums = sum_by(rows, |r| r.publisher_id);
+            let names = user_names(conn, sums.keys().copied())?;
+            sorted(labelled(sums, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Publisher {id}"))))
+        }
+    })
+}
+
+/// Largest money first, then most clicks, then by name.
+fn sorted(mut lines: Vec<Line>) -> Vec<Line> {
+    lines.sort_by(|a, b| {
+        (b.totals.approved_price_minor, b.totals.clicks, &a.label).cmp(&(
+            a.totals.approved_price_minor,
+            a.totals.clicks,
+            &b.label,
+        ))
+    });
+    lines
 }
 
 fn sum_by(rows: &[Row], key: impl Fn(&Row) -> i64) -> BTreeMap<i64, Delta> {

@@ -218,8 +218,7 @@ impl<'a> Batch<'a> {
     }
 
     fn rollup(&mut self, key: rollups::Key, delta: rollups::Delta) {
-        let d = self.rollups.entry(key).or_default();
-        *d = *d + delta;
+        *self.rollups.entry(key).or_default() += delta;
     }
 
     /// Write the accepted leads, their history, ledger lines and postbacks, and what

@@ -1,22 +1,25 @@
-//! The admin's pages: network overview, accounts (approve, suspend, create admins,
+//! The admin's pages: the network dashboard (DESIGN §9), accounts (approve, suspend, create admins,
 //! the approval setting) and the audit log. Every action here is audited.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::db::{self, schema};
 use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
+use crate::domain::money::format_minor;
+use crate::domain::report::GroupBy;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates::AccountStatusChanged};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::users::{self, CreateUserError, User, UserSpec};
-use crate::store::{outbox, sessions, settings};
+use crate::store::{disputes, ledger, outbox, sessions, settings};
 use crate::web::auth::hash_password;
 use crate::web::context::{AdminCtx, FormErrors, Page, redirect, render, render_status};
 use crate::web::csrf::CsrfForm;
+use crate::web::reports::{self, Kpi, RangeForm, Reader, ReportQuery, Suspect, Table};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(overview))
@@ -27,29 +30,84 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/audit", web::get().to(audit_log));
 }
 
+/// The columns of the admin dashboard's top offers and publishers.
+const TOP_COLUMNS: &[&str] =
+    &["clicks", "leads", "cr", "approved", "rejected", "revenue", "payout", "fee", "scrub_rate", "return_rate"];
+
+/// Rows of the top offers and top publishers tables.
+const TOP: usize = 10;
+
 #[derive(Template)]
-#[template(path = "admin/overview.html")]
+#[template(path = "admin/home.html")]
 struct OverviewPage {
     page: Page,
+    form: RangeForm,
+    range_query: String,
+    kpis: Vec<Kpi>,
+    chart: String,
+    day_csv: String,
+    top_offers: Table,
+    top_publishers: Table,
+    suspects: Vec<Suspect>,
+    suspects_csv: String,
+    thresholds: (i64, i64, i64),
+    fee_balance: String,
+    open_disputes: i64,
     counts: Vec<(String, String, i64)>,
     pending: i64,
     mail_queued: i64,
     mail_failed: i64,
 }
 
-async fn overview(a: AdminCtx) -> AppResult<HttpResponse> {
+/// The network at a glance: the range's totals against the period before (clicks,
+/// leads, revenue, payouts, platform fees), by day; the fee account; the dispute
+/// queue; the top offers and publishers; publishers whose traffic looks wrong;
+/// accounts and e-mail. One rollup query (the totals rows of the range and the
+/// period before it).
+async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     use schema::users::dsl as u;
-    let (counts, (mail_queued, mail_failed)) = db::run(a.ctx.pool(), |c| {
-        let counts = u::users
-            .group_by((u::role, u::status))
-            .select((u::role, u::status, diesel::dsl::count_star()))
-            .order((u::role, u::status))
-            .load::<(String, String, i64)>(c)?;
-        Ok((counts, outbox::counts(c)?))
-    })
-    .await?;
+    let q = ReportQuery::of(&req)?;
+    let reader = Reader::of(&a.user);
+    let range = reader.range(&q)?;
+    let ((days, by_offer, by_publisher), fees, open_disputes, counts, (mail_queued, mail_failed)) =
+        db::run(a.ctx.pool(), move |c| {
+            let counts = u::users
+                .group_by((u::role, u::status))
+                .select((u::role, u::status, diesel::dsl::count_star()))
+                .order((u::role, u::status))
+                .load::<(String, String, i64)>(c)?;
+            Ok((
+                reports::overview(c, &reader, &range)?,
+                ledger::balance(c, ledger::PLATFORM_FEES)?,
+                disputes::open_count(c)?,
+                counts,
+                outbox::counts(c)?,
+            ))
+        })
+        .await?;
     let pending = counts.iter().filter(|(_, s, _)| s == "pending_approval").map(|(_, _, n)| n).sum();
-    render(&OverviewPage { page: a.ctx.page("Network overview"), counts, pending, mail_queued, mail_failed })
+    let top = |id, title, group, lines: &[_]| {
+        reports::dashboard_table(&reader, &range, id, title, group, TOP_COLUMNS, lines, Some(TOP))
+    };
+    render(&OverviewPage {
+        page: a.ctx.page("Network overview"),
+        form: RangeForm::new("/admin", &reader, &range),
+        range_query: range.query(),
+        kpis: reports::kpis(reader.viewer, &days.totals, &days.previous),
+        chart: reports::time_chart(&reader, "Clicks and revenue by day", &days.lines),
+        day_csv: reader.report_url(&range, GroupBy::Day, None, true),
+        top_offers: top("top-offers", "Top offers", GroupBy::Offer, &by_offer),
+        top_publishers: top("top-publishers", "Top publishers", GroupBy::Publisher, &by_publisher),
+        suspects: reports::suspects(&by_publisher),
+        suspects_csv: reader.report_url(&range, GroupBy::Publisher, None, true),
+        thresholds: (reports::DUPLICATE_CLICKS_PCT, reports::SCRUB_PCT, reports::REFUSED_PCT),
+        fee_balance: format_minor(fees),
+        open_disputes,
+        counts,
+        pending,
+        mail_queued,
+        mail_failed,
+    })
 }
 
 #[derive(Deserialize, Default)]

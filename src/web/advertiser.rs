@@ -1,21 +1,25 @@
-//! The advertiser's pages: dashboard, offers (create, edit, submit, pause, archive),
+//! The advertiser's pages: the dashboard (DESIGN §9), offers (create, edit, submit, pause, archive),
 //! the integration codes, and the publishers of each offer.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
+use crate::domain::money::format_minor;
 use crate::domain::offer::{self, CATEGORIES, OfferBody, OfferStatus, Terms};
+use crate::domain::report::GroupBy;
 use crate::error::{AppError, AppResult};
 use crate::marketplace::{self, Pay};
+use crate::settlement::money as settle_money;
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::users::User;
 use crate::tracking::links;
 use crate::web::context::{AdvertiserCtx, Ctx, FormErrors, Page, redirect, render, render_status};
 use crate::web::csrf::CsrfForm;
 use crate::web::offer_form::OfferForm;
+use crate::web::reports::{self, Kpi, RangeForm, Reader, ReportQuery, Table};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/advertiser", web::get().to(home))
@@ -36,18 +40,73 @@ pub fn price_label(o: &Offer) -> String {
     Pay::price(o).map(|p| p.to_string()).unwrap_or_else(|| "—".into())
 }
 
+/// The columns of the advertiser dashboard's tables: leads by status, spend,
+/// cost per lead, scrub and return rates.
+const TABLE_COLUMNS: &[&str] = &[
+    "clicks",
+    "leads",
+    "pending",
+    "approved",
+    "rejected",
+    "disputed",
+    "reversed",
+    "revenue",
+    "cost_per_lead",
+    "scrub_rate",
+    "return_rate",
+];
+
 #[derive(Template)]
 #[template(path = "advertiser/home.html")]
 struct HomePage {
     page: Page,
     user: User,
     offers: Vec<Offer>,
+    form: RangeForm,
+    range_query: String,
+    kpis: Vec<Kpi>,
+    chart: String,
+    day_csv: String,
+    by_offer: Table,
+    by_publisher: Table,
+    available: String,
+    escrow: String,
 }
 
-async fn home(a: AdvertiserCtx) -> AppResult<HttpResponse> {
+/// The advertiser's dashboard: the range's KPIs against the period before, clicks
+/// and spend by day, every offer and publisher with leads by status, spend, cost
+/// per lead, scrub and return rates; the balance and the offers. One rollup
+/// query (the totals rows of the range and the period before it).
+async fn home(a: AdvertiserCtx, req: HttpRequest) -> AppResult<HttpResponse> {
+    let q = ReportQuery::of(&req)?;
+    let reader = Reader::of(&a.user);
+    let range = reader.range(&q)?;
     let uid = a.user.id;
-    let offers = db::run(a.ctx.pool(), move |c| Ok(offers::list_for_advertiser(c, uid)?)).await?;
-    render(&HomePage { page: a.ctx.page("Advertiser dashboard"), user: a.user, offers })
+    let (offers, (days, by_offer, by_publisher), balance) = db::run(a.ctx.pool(), move |c| {
+        Ok((
+            offers::list_for_advertiser(c, uid)?,
+            reports::overview(c, &reader, &range)?,
+            settle_money::advertiser_balance(c, uid)?,
+        ))
+    })
+    .await?;
+    let table = |id, title, group, lines: &[_]| {
+        reports::dashboard_table(&reader, &range, id, title, group, TABLE_COLUMNS, lines, None)
+    };
+    render(&HomePage {
+        page: a.ctx.page("Advertiser dashboard"),
+        form: RangeForm::new("/advertiser", &reader, &range),
+        range_query: range.query(),
+        kpis: reports::kpis(reader.viewer, &days.totals, &days.previous),
+        chart: reports::time_chart(&reader, "Clicks and spend by day", &days.lines),
+        day_csv: reader.report_url(&range, GroupBy::Day, None, true),
+        by_offer: table("by-offer", "By offer", GroupBy::Offer, &by_offer),
+        by_publisher: table("by-publisher", "By publisher", GroupBy::Publisher, &by_publisher),
+        available: format_minor(balance.available),
+        escrow: format_minor(balance.escrow),
+        user: a.user,
+        offers,
+    })
 }
 
 #[derive(Template)]

@@ -62,6 +62,11 @@ impl Page {
         self.user.as_ref().map(|u| u.id).unwrap_or_default()
     }
 
+    /// Whether the current page is `path` (whatever its query).
+    pub fn at(&self, path: &str) -> bool {
+        self.path.split('?').next() == Some(path)
+    }
+
     /// Whether a navigation link points at the current section.
     pub fn active(&self, prefix: &str) -> bool {
         if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) }

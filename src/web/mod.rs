@@ -15,6 +15,7 @@ pub mod offer_form;
 pub mod ops;
 pub mod publisher;
 pub mod ratelimit;
+pub mod reports;
 pub mod session_store;
 
 use actix_web::web;
@@ -29,5 +30,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(admin::routes)
         .configure(admin_offers::routes)
         .configure(leads::routes)
-        .configure(money::routes);
+        .configure(money::routes)
+        .configure(reports::routes);
 }

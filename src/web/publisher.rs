@@ -1,23 +1,30 @@
-//! The publisher's pages: dashboard, the marketplace, an offer's terms, joining,
+//! The publisher's pages: the dashboard (DESIGN §9), the marketplace, an offer's terms, joining,
 //! the links page with the publisher's own postback URL, and the log of the
 //! postbacks delivered to it.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::api::offers::ListQuery;
 use crate::db;
+use crate::domain::money::format_minor;
 use crate::domain::offer::{self, CATEGORIES};
+use crate::domain::report::GroupBy;
 use crate::error::{AppError, AppResult};
 use crate::marketplace::{self, PUBLISHER_POSTBACK_MACROS, Pay};
+use crate::settlement::money as settle_money;
 use crate::store::offers::{self, Membership, Offer};
+use crate::store::payouts::{self, Payout};
 use crate::store::postbacks::{self, LogRow};
+use crate::store::reports as store_reports;
+use crate::store::rollups::Delta;
 use crate::store::settings;
 use crate::store::users::User;
 use crate::tracking::links;
 use crate::web::context::{Page, PublisherCtx, redirect, render};
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::reports::{self, Kpi, RangeForm, Reader, ReportQuery, Select, Switch, Table};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/publisher", web::get().to(home))
@@ -51,6 +58,27 @@ fn link_set(base: &str, o: &Offer, m: &Membership) -> LinkSet {
     }
 }
 
+/// The columns of the publisher dashboard's offer and sub tables.
+const TABLE_COLUMNS: &[&str] = &[
+    "clicks",
+    "unique_clicks",
+    "leads",
+    "cr",
+    "pending",
+    "approved",
+    "rejected",
+    "payout",
+    "pending_payout",
+    "epc",
+    "scrub_rate",
+];
+
+/// The columns of its day table.
+const DAY_COLUMNS: &[&str] = &["clicks", "leads", "cr", "approved", "payout", "pending_payout", "epc"];
+
+/// Payout requests shown on the dashboard.
+const RECENT_PAYOUTS: i64 = 5;
+
 #[derive(Template)]
 #[template(path = "publisher/home.html")]
 struct HomePage {
@@ -58,14 +86,83 @@ struct HomePage {
     user: User,
     approved: usize,
     pending: usize,
+    form: RangeForm,
+    range_query: String,
+    kpis: Vec<Kpi>,
+    chart: String,
+    day_csv: String,
+    by_offer: Table,
+    by_sub: Table,
+    by_day: Table,
+    available: String,
+    pending_earnings: String,
+    requested: String,
+    payouts: Vec<Payout>,
 }
 
-async fn home(p: PublisherCtx) -> AppResult<HttpResponse> {
+impl HomePage {
+    fn fmt(&self, minor: &i64) -> String {
+        format_minor(*minor)
+    }
+}
+
+/// The publisher's dashboard: the range's KPIs against the period before (clicks,
+/// leads, CR, approved and pending earnings, EPC), clicks and earnings by day, the
+/// numbers per offer, per sub1–sub5 value and per day, and the payouts. Three
+/// rollup queries (the totals rows of the range and the period before it; one sub).
+async fn home(p: PublisherCtx, req: HttpRequest) -> AppResult<HttpResponse> {
+    let q = ReportQuery::of(&req)?;
+    let reader = Reader::of(&p.user);
+    let range = reader.range(&q)?;
+    let sub_n = q.sub()?;
+    let sub = GroupBy::Sub(sub_n);
     let uid = p.user.id;
-    let list = db::run(p.ctx.pool(), move |c| Ok(offers::memberships_of(c, uid)?)).await?;
-    let approved = list.iter().filter(|(m, _)| m.is_approved()).count();
-    let pending = list.iter().filter(|(m, _)| m.status == "pending").count();
-    render(&HomePage { page: p.ctx.page("Publisher dashboard"), user: p.user, approved, pending })
+    let (memberships, (days, by_offer, _), by_sub, balance, payouts) = db::run(p.ctx.pool(), move |c| {
+        let filter = reader.filter(range, None);
+        Ok((
+            offers::memberships_of(c, uid)?,
+            reports::overview(c, &reader, &range)?,
+            store_reports::report(c, &filter, sub)?,
+            settle_money::publisher_balance(c, uid)?,
+            payouts::for_publisher(c, uid, RECENT_PAYOUTS)?,
+        ))
+    })
+    .await?;
+    let approved = memberships.iter().filter(|(m, _)| m.is_approved()).count();
+    let pending = memberships.iter().filter(|(m, _)| m.status == "pending").count();
+    let table = |id, title: &str, group, pick, lines: &[_]| {
+        reports::dashboard_table(&reader, &range, id, title, group, pick, lines, None)
+    };
+    // Days with something on them, newest first (the chart shows every day, left to
+    // right); the totals are the same.
+    let active_days: Vec<_> = days.lines.iter().rev().filter(|l| l.totals != Delta::default()).cloned().collect();
+    render(&HomePage {
+        page: p.ctx.page("Publisher dashboard"),
+        form: RangeForm::new("/publisher", &reader, &range)
+            .keep("sub", if sub_n == 1 { String::new() } else { sub_n.to_string() }),
+        range_query: range.query(),
+        kpis: reports::kpis(reader.viewer, &days.totals, &days.previous),
+        chart: reports::time_chart(&reader, "Clicks and earnings by day", &days.lines),
+        day_csv: reader.report_url(&range, GroupBy::Day, None, true),
+        by_offer: table("by-offer", "By offer", GroupBy::Offer, TABLE_COLUMNS, &by_offer),
+        by_sub: table("by-sub", &format!("By {}", sub.name()), sub, TABLE_COLUMNS, &by_sub).switch(Switch {
+            action: "/publisher#by-sub",
+            select: Select {
+                name: "sub",
+                label: "Sub",
+                options: (1..=5u8).map(|n| (n.to_string(), format!("sub{n}"), n == sub_n)).collect(),
+            },
+            hidden: vec![("from", range.from.to_string()), ("to", range.to.to_string())],
+        }),
+        by_day: table("by-day", "By day", GroupBy::Day, DAY_COLUMNS, &active_days).empty("No traffic in this range."),
+        available: format_minor(balance.available),
+        pending_earnings: format_minor(balance.pending),
+        requested: format_minor(balance.requested),
+        payouts,
+        user: p.user,
+        approved,
+        pending,
+    })
 }
 
 pub struct MarketRow {

@@ -1,0 +1,809 @@
+//! Browser tests: the main journeys in headless Chromium, driven over WebDriver
+//! (chromedriver) from Rust, against a real server on SQLite. Each test clicks the
+//! links and buttons and fills the forms a person would; only the actors that are
+//! not browser users speak plain HTTP: the visitor's click and the advertiser's
+//! server-to-server postback.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
+//! `/usr/bin/chromedriver`; override with `QUALEAD_CHROMIUM` / `QUALEAD_CHROMEDRIVER`).
+//! Without them the tests fail, they are never skipped. Screenshots of every role's
+//! dashboard and of each journey's last page go to `target/screenshots/`.
+
+// Money is written in minor units grouped as major_minor (100_00 is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{PASSWORD, TestApp};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use qualead::domain::offer::{OfferBody, OfferStatus, Terms};
+use qualead::store::offers::{self, MembershipStatus};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Every role's home page and report page, screenshotted by
+/// `sqlite::dashboards_of_every_role`. Add a path here and it is opened (as the
+/// role its first segment names), checked and screenshotted.
+const DASHBOARDS: &[&str] =
+    &["/advertiser", "/publisher", "/admin", "/advertiser/reports", "/publisher/reports", "/admin/reports"];
+
+/// The user agent of the visitor whose click reqwest makes (an empty or bot agent
+/// would fail the offer's `bot_traffic` rule).
+const VISITOR: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
+
+/// How long a page may take to appear after a click.
+const PAGE_TIMEOUT: Duration = Duration::from_secs(15);
+
+// ---------------------------------------------------------------------------
+// Chromium and chromedriver
+// ---------------------------------------------------------------------------
+
+/// A browser tool: the path in `env` if set, else `default` if it exists, else
+/// `name` on the PATH. Missing: the test fails and says what to install.
+fn tool(env: &str, default: &str, name: &str, package: &str) -> PathBuf {
+    let found = match std::env::var_os(env).filter(|v| !v.is_empty()) {
+        Some(p) => Some(PathBuf::from(p)),
+        None if Path::new(default).exists() => Some(PathBuf::from(default)),
+        None => std::env::var_os("PATH")
+            .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file())),
+    };
+    match found {
+        Some(p) if p.is_file() => p,
+        other => panic!(
+            "the browser tests need {name} ({}), which is missing: install Debian's `{package}` \
+             (apt-get install -y chromium chromium-driver) or point {env} at it",
+            other.map(|p| p.display().to_string()).unwrap_or_else(|| format!("not at {default} nor on the PATH"))
+        ),
+    }
+}
+
+/// A chromedriver child process on a free loopback port, in its own process group
+/// so that dropping it also ends the Chromium it started (even after a panic).
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl ChromeDriver {
+    fn start(dir: &Path) -> ChromeDriver {
+        use std::os::unix::process::CommandExt;
+        let binary = tool("QUALEAD_CHROMEDRIVER", "/usr/bin/chromedriver", "chromedriver", "chromium-driver");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let log = dir.join("chromedriver.log");
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Chromium's own temporary folders land in the test's, removed with it.
+            .env("TMPDIR", dir)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let mut driver = ChromeDriver { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = driver.child.try_wait() {
+                panic!("{} exited at start ({status}); its log:\n{}", binary.display(), driver.log_text());
+            }
+            assert!(Instant::now() < deadline, "{} did not listen on port {port} within 20 s", binary.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn log_text(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(40).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    }
+
+    fn signal_group(&self, signal: &str) {
+        let _ =
+            Command::new("kill").args([signal, "--", &format!("-{}", self.child.id())]).stderr(Stdio::null()).status();
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        self.signal_group("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                // chromedriver is gone; make sure no Chromium of its group lingers.
+                self.signal_group("-KILL");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        self.signal_group("-KILL");
+        let _ = self.child.wait();
+    }
+}
+
+/// One headless Chromium session (its own profile, so its own cookies) on the
+/// test's server, named after the test for its screenshots.
+struct Browser {
+    client: Client,
+    base: String,
+    test: &'static str,
+    // Dropped after the client: ends chromedriver and Chromium.
+    driver: ChromeDriver,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start(app: &TestApp, test: &'static str) -> Browser {
+        let chromium = tool("QUALEAD_CHROMIUM", "/usr/bin/chromium", "chromium", "chromium");
+        let profile = tempfile::tempdir().expect("temp dir");
+        let driver = ChromeDriver::start(profile.path());
+        let args = [
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--window-size=1280,1000".into(),
+            "--no-first-run".into(),
+            "--disable-extensions".into(),
+            format!("--user-data-dir={}", profile.path().join("chromium").display()),
+        ];
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium.display().to_string(), "args": args },
+        });
+        let Value::Object(caps) = caps else { unreachable!("a JSON object") };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client =
+            ClientBuilder::new(connector).capabilities(caps).connect(&driver.url()).await.unwrap_or_else(|e| {
+                panic!(
+                    "cannot open a Chromium session ({}): {e}; chromedriver's log:\n{}",
+                    chromium.display(),
+                    driver.log_text()
+                )
+            });
+        Browser { client, base: app.address.clone(), test, driver, _profile: profile }
+    }
+
+    /// End the session (Chromium quits); chromedriver ends when `self` drops.
+    async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+
+    /// Open `path` and return the HTTP status of the page the browser shows.
+    async fn open(&self, path: &str) -> u16 {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap_or_else(|e| panic!("open {path}: {e}"));
+        self.status().await
+    }
+
+    /// Open `path`, which must answer 200.
+    async fn goto(&self, path: &str) {
+        let status = self.open(path).await;
+        if status != 200 {
+            self.fail(&format!("GET {path} answered {status}, not 200")).await;
+        }
+    }
+
+    /// The HTTP status of the current document (Navigation Timing).
+    async fn status(&self) -> u16 {
+        let v = self
+            .client
+            .execute(
+                "const n = performance.getEntriesByType('navigation')[0]; return n ? n.responseStatus : 0;",
+                vec![],
+            )
+            .await
+            .expect("navigation status");
+        v.as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(0)
+    }
+
+    /// The path (and query) of the current page.
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("current url");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    /// The visible text of the page.
+    async fn text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(e) => e,
+            Err(e) => self.fail(&format!("no element {css}: {e}")).await,
+        }
+    }
+
+    /// The one element `xpath` matches (zero or several: the test fails).
+    async fn only(&self, xpath: &str, what: &str) -> Element {
+        let mut found = self.client.find_all(Locator::XPath(xpath)).await.expect("find");
+        if found.len() != 1 {
+            self.fail(&format!("expected exactly one {what}, found {}", found.len())).await;
+        }
+        found.remove(0)
+    }
+
+    /// Click `element`, wait until the next page has replaced this one, and check
+    /// that page's HTTP status.
+    async fn click_to_next_page(&self, element: Element, what: &str, expected: u16) {
+        let old = self.client.find(Locator::Css("html")).await.expect("the page");
+        if let Err(e) = element.click().await {
+            self.fail(&format!("cannot click {what}: {e}")).await;
+        }
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            match old.tag_name().await {
+                Err(e) if e.is_stale_element_reference() => break,
+                _ if Instant::now() > deadline => self.fail(&format!("no new page after clicking {what}")).await,
+                _ => tokio::time::sleep(Duration::from_millis(25)).await,
+            }
+        }
+        while self.client.execute("return document.readyState", vec![]).await.ok()
+            != Some(Value::String("complete".into()))
+        {
+            if Instant::now() > deadline {
+                self.fail(&format!("the page after {what} never finished loading")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let status = self.status().await;
+        if status != expected {
+            self.fail(&format!("clicking {what} led to a {status} page, not {expected}")).await;
+        }
+    }
+
+    /// Follow the link whose text is exactly `text` on the page (several such links
+    /// must all lead to the same place).
+    async fn click_link(&self, text: &str) {
+        self.follow(&format!("//a[normalize-space()={}]", xpath_literal(text)), &format!("link {text:?}")).await;
+    }
+
+    /// Follow the link `text` of the main navigation bar.
+    async fn nav(&self, text: &str) {
+        self.follow(&format!("//header//nav//a[normalize-space()={}]", xpath_literal(text)), &format!("menu {text:?}"))
+            .await;
+    }
+
+    async fn follow(&self, xpath: &str, what: &str) {
+        let links = self.client.find_all(Locator::XPath(xpath)).await.expect("find links");
+        let mut hrefs = Vec::new();
+        for l in &links {
+            hrefs.push(l.attr("href").await.expect("href").unwrap_or_default());
+        }
+        hrefs.sort();
+        hrefs.dedup();
+        match (links.into_iter().next(), hrefs.len()) {
+            (None, _) => self.fail(&format!("no {what}")).await,
+            (Some(link), 1) => self.click_to_next_page(link, what, 200).await,
+            (Some(_), _) => self.fail(&format!("{what} is ambiguous: it leads to {hrefs:?}")).await,
+        }
+    }
+
+    /// Press the button whose text is exactly `text` (it must be the only one); the
+    /// next page answers 200.
+    async fn press(&self, text: &str) {
+        self.press_expecting(text, 200).await;
+    }
+
+    /// Press the button `text`; the next page answers `status`.
+    async fn press_expecting(&self, text: &str, status: u16) {
+        let button = self
+            .only(&format!("//button[normalize-space()={}]", xpath_literal(text)), &format!("button {text:?}"))
+            .await;
+        self.click_to_next_page(button, &format!("button {text:?}"), status).await;
+    }
+
+    /// Type `value` into the field named `name`, replacing what it held.
+    async fn fill(&self, name: &str, value: &str) {
+        let field = self.find(&format!("[name=\"{name}\"]")).await;
+        field.clear().await.unwrap_or_else(|e| panic!("clear {name}: {e}"));
+        if !value.is_empty() {
+            field.send_keys(value).await.unwrap_or_else(|e| panic!("type into {name}: {e}"));
+        }
+    }
+
+    /// Choose the option `value` of the select named `name`.
+    async fn select(&self, name: &str, value: &str) {
+        let select = self.find(&format!("select[name=\"{name}\"]")).await;
+        select.select_by_value(value).await.unwrap_or_else(|e| panic!("choose {value} in {name}: {e}"));
+    }
+
+    /// Tick (or untick) the checkbox or radio button `name` = `value`.
+    async fn tick(&self, name: &str, value: &str, on: bool) {
+        let input = self.find(&format!("input[name=\"{name}\"][value=\"{value}\"]")).await;
+        if input.is_selected().await.expect("checked?") != on {
+            input.click().await.unwrap_or_else(|e| panic!("tick {name}={value}: {e}"));
+        }
+    }
+
+    /// The page shows `needle` (in its visible text).
+    async fn see(&self, needle: &str) {
+        if !self.text().await.contains(needle) {
+            self.fail(&format!("the page does not show {needle:?}")).await;
+        }
+    }
+
+    async fn dont_see(&self, needle: &str) {
+        if self.text().await.contains(needle) {
+            self.fail(&format!("the page shows {needle:?}")).await;
+        }
+    }
+
+    /// The flash message at the top of the page.
+    async fn flash(&self) -> String {
+        match self.client.find(Locator::Css(".flash")).await {
+            Ok(f) => f.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn see_flash(&self, needle: &str) {
+        let flash = self.flash().await;
+        if !flash.contains(needle) {
+            self.fail(&format!("the flash message {flash:?} does not say {needle:?}")).await;
+        }
+    }
+
+    /// The status badge of the page's heading.
+    async fn heading_badge(&self) -> String {
+        self.find("h1 .badge").await.text().await.expect("badge text")
+    }
+
+    /// Log in through the form; the browser lands on the role's home page.
+    async fn login(&self, email: &str, home: &str) {
+        self.goto("/login").await;
+        self.fill("email", email).await;
+        self.fill("password", PASSWORD).await;
+        self.press("Log in").await;
+        let at = self.path().await;
+        if at != home {
+            self.fail(&format!("log-in of {email} landed on {at}, not {home}")).await;
+        }
+    }
+
+    async fn logout(&self) {
+        self.press("Log out").await;
+        self.see("Log in").await;
+    }
+
+    /// Save a full-page PNG as `target/screenshots/<test>-<name>.png`.
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        // Grow the window so that the viewport holds the whole page, then shoot.
+        let sizes = self
+            .client
+            .execute(
+                "return [Math.max(document.documentElement.scrollHeight, document.body.scrollHeight), \
+                 window.outerHeight - window.innerHeight];",
+                vec![],
+            )
+            .await
+            .unwrap_or_default();
+        let page = sizes[0].as_f64().unwrap_or(1000.0).clamp(600.0, 10_000.0);
+        let frame = sizes[1].as_f64().unwrap_or(0.0).clamp(0.0, 400.0);
+        let _ = self.client.set_window_size(1280, (page + frame) as u32).await;
+        let png = self.client.screenshot().await.unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+        let _ = self.client.set_window_size(1280, 1000).await;
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+        let file = dir.join(format!("{}-{name}.png", self.test));
+        std::fs::write(&file, &png).unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+        assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+        file
+    }
+
+    /// Fail the test with the page's address, text and a screenshot of it.
+    async fn fail(&self, why: &str) -> ! {
+        let at = self.path().await;
+        let text = self.text().await;
+        let shot = self.screenshot("failure").await;
+        panic!(
+            "{why}\n  page: {at}\n  screenshot: {}\n  chromedriver: port {}\n--- page text ---\n{text}",
+            shot.display(),
+            self.driver.port
+        );
+    }
+}
+
+/// `target/screenshots` (under `CARGO_TARGET_DIR` when that is set).
+fn screenshot_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target"));
+    root.join(target).join("screenshots")
+}
+
+/// `s` as an XPath string literal.
+fn xpath_literal(s: &str) -> String {
+    if s.contains('"') {
+        assert!(!s.contains('\''), "no text with both kinds of quotes: {s}");
+        format!("'{s}'")
+    } else {
+        format!("\"{s}\"")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The marketplace around a journey (set up directly, as `qualead user create` and
+// the offer review would), and the actors that are not browsers
+// ---------------------------------------------------------------------------
+
+/// A server whose own settlement timer stays out of the way: the tests settle.
+async fn app() -> TestApp {
+    common::spawn_app_with(common::Backend::Sqlite, &[("QUALEAD_SETTLE_INTERVAL_SECS", "86400")]).await
+}
+
+/// An active public CPL offer at 10.00 (8.00 to the publisher after the 20 % fee).
+fn live_offer(app: &TestApp, advertiser_id: i64, name: &str, terms: Terms) -> offers::Offer {
+    let body = OfferBody {
+        name: name.into(),
+        description: "Homeowners who want a quote for solar panels".into(),
+        category: "home".into(),
+        landing_url: "https://adv.example/quote?cid={click_id}&s={sub1}".into(),
+        fallback_url: Some("https://adv.example/".into()),
+        payout_model: "cpl".into(),
+        price: Some("10.00".into()),
+        terms,
+        ..Default::default()
+    };
+    let spec = qualead::domain::offer::validate(&body).expect("valid offer");
+    let mut conn = app.conn();
+    let offer = offers::create(&mut conn, advertiser_id, &spec).expect("offer");
+    offers::set_status(&mut conn, offer.id, OfferStatus::Draft, OfferStatus::Active, None).expect("activate");
+    offer
+}
+
+/// Leads are due at once.
+fn no_hold() -> Terms {
+    Terms { hold_hours: 0, ..Terms::default() }
+}
+
+fn deposit(app: &TestApp, advertiser_id: i64, amount: i64) {
+    common::deposit_to(&mut app.conn(), advertiser_id, amount);
+}
+
+/// A visitor follows `link` (not following the redirect); the click id the landing
+/// page receives.
+async fn visit(link: &str) -> String {
+    let visitor = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(VISITOR)
+        .build()
+        .expect("client");
+    let r = visitor.get(format!("{link}?sub1=blog")).send().await.expect("click");
+    assert_eq!(r.status(), StatusCode::FOUND, "the tracking link redirects");
+    let landing = r.headers()["location"].to_str().expect("location").to_string();
+    assert!(landing.starts_with("https://adv.example/quote?cid="), "to the landing page: {landing}");
+    let url = url::Url::parse(&landing).expect("landing URL");
+    let cid = url.query_pairs().find(|(k, _)| k == "cid").map(|(_, v)| v.into_owned()).expect("cid");
+    assert!((22..=26).contains(&cid.len()), "a click id: {cid}");
+    cid
+}
+
+/// The advertiser's server reports a conversion at `postback` (the URL template of
+/// its offer page); the lead id.
+async fn convert(postback: &str, click_id: &str, txid: &str, email: &str, name: &str) -> i64 {
+    let url = postback.replace("{click_id}", click_id).replace("{txid}", txid);
+    let r = reqwest::Client::new().get(url).query(&[("email", email), ("name", name)]).send().await.expect("postback");
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["status"], "accepted", "{v}");
+    v["lead_id"].as_i64().expect("lead id")
+}
+
+/// The settlement run, at a time after every hold.
+fn settle(app: &TestApp) -> qualead::settlement::run::Summary {
+    let later = qualead::store::now() + chrono::Duration::minutes(1);
+    qualead::settlement::run::settle_due(&mut app.conn(), later, qualead::settlement::run::BATCH).expect("settlement")
+}
+
+/// `publisher_id` runs `offer`: its tracking link.
+fn join(app: &TestApp, offer: &offers::Offer, publisher_id: i64) -> String {
+    let m =
+        offers::add_member(&mut app.conn(), offer.id, publisher_id, MembershipStatus::Approved, false).expect("member");
+    app.url(&format!("/c/{}", m.token))
+}
+
+/// A visitor clicks `link` and converts on `offer`: the lead id.
+async fn lead_through(app: &TestApp, link: &str, offer: &offers::Offer, email: &str, name: &str) -> i64 {
+    let cid = visit(link).await;
+    let postback = qualead::tracking::links::advertiser_postback_url(&app.address, offer);
+    convert(&postback, &cid, &format!("order-{cid}"), email, name).await
+}
+
+/// A publisher's approved lead on `offer`, from a click and a postback, settled.
+async fn approved_lead(app: &TestApp, offer: &offers::Offer, publisher_id: i64, email: &str) -> i64 {
+    let link = join(app, offer, publisher_id);
+    let id = lead_through(app, &link, offer, email, "Ann Lee").await;
+    assert_eq!(settle(app).approved, 1);
+    id
+}
+
+// ---------------------------------------------------------------------------
+// The journeys
+// ---------------------------------------------------------------------------
+
+mod sqlite {
+    use super::*;
+
+    /// An advertiser signs up, confirms its address and logs in, writes an offer in
+    /// the offer form, saves it as a draft and submits it for review; an admin
+    /// approves it from the review queue; the offer is live for the advertiser and in
+    /// a publisher's marketplace.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn advertiser_posts_an_offer_that_an_admin_approves() {
+        let app = app().await;
+        app.create_user("admin", "admin@example.com");
+        app.create_user("publisher", "pub@example.com");
+        let b = Browser::start(&app, "offer_review").await;
+
+        // Sign-up in the browser; the confirmation link from the e-mail; log-in.
+        b.goto("/").await;
+        b.click_link("Sign up").await;
+        b.tick("role", "advertiser", true).await;
+        b.fill("display_name", "Sunny Roofs").await;
+        b.fill("company", "Sunny Roofs Ltd").await;
+        b.fill("email", "adv@example.com").await;
+        b.fill("password", PASSWORD).await;
+        b.press("Create account").await;
+        b.see("Check your inbox").await;
+        let mail = app.wait_for_email("adv@example.com", "/verify-email").await;
+        b.client.goto(&common::link_in(&mail, "/verify-email")).await.expect("open the confirmation link");
+        b.see("E-mail confirmed").await;
+        b.login("adv@example.com", "/advertiser").await;
+        b.see("Welcome, Sunny Roofs").await;
+
+        // The offer form: a bad landing URL comes back marked, the rest kept.
+        b.click_link("Create an offer").await;
+        assert_eq!(b.path().await, "/advertiser/offers/new");
+        b.fill("name", "Solar panel quotes").await;
+        b.fill("description", "Homeowners in the US who want a solar quote").await;
+        b.select("category", "home").await;
+        b.select("visibility", "public").await;
+        b.fill("landing_url", "javascript:alert(1)").await;
+        b.fill("fallback_url", "https://sun.example/").await;
+        b.select("payout_model", "cpl").await;
+        b.fill("price", "25.00").await;
+        b.fill("cap_daily", "50").await;
+        b.fill("daily_budget", "1000.00").await;
+        b.tick("required_fields", "name", true).await;
+        b.tick("required_fields", "email", true).await;
+        b.fill("hold_hours", "24").await;
+        b.fill("allowed_countries", "US, CA").await;
+        b.tick("check_name", "1", true).await;
+        b.press_expecting("Save as draft", 422).await;
+        b.see("Only http:// and https:// addresses are allowed.").await;
+        let kept = b.find("input[name=\"name\"]").await.prop("value").await.expect("value");
+        assert_eq!(kept.as_deref(), Some("Solar panel quotes"), "typed values are kept");
+        b.fill("landing_url", "https://sun.example/quote?cid={click_id}&s={sub1}").await;
+        b.press("Save as draft").await;
+        let offer_path = b.path().await;
+        let id: i64 =
+            offer_path.strip_prefix("/advertiser/offers/").and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+                panic!("the new offer's page, not {offer_path}");
+            });
+        assert_eq!(b.heading_badge().await, "draft");
+        b.see("25.00").await;
+        b.see("held for 24 hours").await;
+        b.press("Submit for review").await;
+        assert_eq!(b.heading_badge().await, "pending review");
+        b.logout().await;
+
+        // The admin approves it from the review queue.
+        b.login("admin@example.com", "/admin").await;
+        b.nav("Offers").await;
+        b.see("Solar panel quotes").await;
+        b.click_link("Solar panel quotes").await;
+        assert_eq!(b.path().await, format!("/admin/offers/{id}"));
+        b.see("by adv@example.com").await;
+        b.fill("note", "Looks good").await;
+        b.press("Approve — make it live").await;
+        b.see_flash("Offer approved; it is live.").await;
+        b.dont_see("Solar panel quotes").await;
+        b.click_link("Active").await;
+        b.click_link("Solar panel quotes").await;
+        assert_eq!(b.heading_badge().await, "active");
+        b.logout().await;
+
+        // Live: for the advertiser, and in the marketplace at the payout (25.00 - 20 %).
+        b.login("adv@example.com", "/advertiser").await;
+        b.nav("Offers").await;
+        b.click_link("Solar panel quotes").await;
+        assert_eq!(b.heading_badge().await, "active");
+        b.see("Looks good").await;
+        b.logout().await;
+        b.login("pub@example.com", "/publisher").await;
+        b.nav("Marketplace").await;
+        b.see("Solar panel quotes").await;
+        b.see("20.00").await;
+        b.click_link("Solar panel quotes").await;
+        b.see("held for 24 hours").await;
+        b.dont_see("25.00").await;
+        b.screenshot("final").await;
+        b.close().await;
+    }
+
+    /// A publisher joins an offer in the marketplace and copies its tracking link
+    /// from "My links"; a visitor clicks it and the advertiser's server reports the
+    /// conversion at the postback URL its offer page shows; after settlement the
+    /// publisher sees the approved lead, its payout, and the earning on its statement.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn publisher_joins_and_sees_its_lead_paid() {
+        let app = app().await;
+        let advertiser_id = app.create_user("advertiser", "adv@example.com");
+        app.create_user("publisher", "pub@example.com");
+        let offer = live_offer(&app, advertiser_id, "Solar quotes", no_hold());
+        deposit(&app, advertiser_id, 100_00);
+        let b = Browser::start(&app, "lead_paid").await;
+
+        // Join, then copy the tracking link from the DOM of "My links".
+        b.login("pub@example.com", "/publisher").await;
+        b.nav("Marketplace").await;
+        b.click_link("Solar quotes").await;
+        b.see("8.00").await;
+        b.press("Join this offer").await;
+        b.see("approved").await;
+        b.nav("My links").await;
+        let link = b.find(&format!("#click-{}", offer.id)).await.text().await.expect("link text");
+        assert!(link.starts_with(&format!("{}/c/", app.address)), "a tracking link: {link}");
+
+        // The advertiser's integration: the postback URL as its offer page shows it.
+        b.logout().await;
+        b.login("adv@example.com", "/advertiser").await;
+        b.nav("Offers").await;
+        b.click_link("Solar quotes").await;
+        let postback = b.find("#postback-url").await.text().await.expect("postback URL");
+        assert!(postback.starts_with(&format!("{}/postback?click_id={{click_id}}&token=", app.address)), "{postback}");
+        b.logout().await;
+
+        // A visitor clicks, converts; the hold (none) ends; settlement approves.
+        let cid = visit(&link).await;
+        let lead = convert(&postback, &cid, "order-1", "ann.lee@example.org", "Ann Lee").await;
+        assert_eq!(settle(&app).approved, 1);
+
+        // The publisher sees the approved lead, its rules and payout, and the money.
+        b.login("pub@example.com", "/publisher").await;
+        b.nav("Leads").await;
+        b.see(&format!("#{lead}")).await;
+        b.select("status", "approved").await;
+        b.press("Filter").await;
+        b.click_link(&format!("#{lead}")).await;
+        assert_eq!(b.path().await, format!("/publisher/leads/{lead}"));
+        assert_eq!(b.heading_badge().await, "approved");
+        b.see("8.00").await;
+        b.see("blog").await;
+        b.dont_see("ann.lee@example.org").await;
+        b.dont_see("Platform fee").await;
+        b.nav("Payouts").await;
+        b.see("Available to request").await;
+        b.see("8.00").await;
+        b.click_link("Your statement: every line of your balance").await;
+        b.see("lead approved").await;
+        b.see(&format!("Lead #{lead}")).await;
+        b.see("8.00").await;
+        b.screenshot("final").await;
+        b.close().await;
+    }
+
+    /// The advertiser returns an approved lead with a reason; the admin reads it in
+    /// the dispute queue and upholds it; the advertiser and the publisher both see
+    /// the lead reversed, with the ruling's note.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_returned_lead_is_ruled_on_by_the_admin() {
+        let app = app().await;
+        let advertiser_id = app.create_user("advertiser", "adv@example.com");
+        let publisher_id = app.create_user("publisher", "pub@example.com");
+        app.create_user("admin", "admin@example.com");
+        let offer = live_offer(&app, advertiser_id, "Solar quotes", no_hold());
+        deposit(&app, advertiser_id, 50_00);
+        let lead = approved_lead(&app, &offer, publisher_id, "ann.lee@example.org").await;
+        let b = Browser::start(&app, "lead_return").await;
+
+        // The advertiser returns it.
+        b.login("adv@example.com", "/advertiser").await;
+        b.nav("Leads").await;
+        b.click_link(&format!("#{lead}")).await;
+        assert_eq!(b.heading_badge().await, "approved");
+        b.see("ann.lee@example.org").await;
+        b.select("reason", "bad_contact").await;
+        b.fill("comment", "The number does not exist").await;
+        b.press("Return the lead").await;
+        b.see_flash("Lead returned").await;
+        assert_eq!(b.heading_badge().await, "disputed");
+        b.logout().await;
+
+        // The admin rules from the dispute queue.
+        b.login("admin@example.com", "/admin").await;
+        b.nav("Disputes").await;
+        b.see("The number does not exist").await;
+        b.see("bad_contact").await;
+        b.see("adv@example.com").await;
+        b.click_link(&format!("Lead #{lead}")).await;
+        assert_eq!(b.path().await, format!("/admin/leads/{lead}"));
+        b.fill("note", "Verified: the number is dead").await;
+        b.press("Uphold").await;
+        b.see_flash("upheld").await;
+        assert_eq!(b.heading_badge().await, "reversed");
+        b.nav("Disputes").await;
+        b.see("No open disputes.").await;
+        b.logout().await;
+
+        // Both parties see the outcome.
+        for (email, home) in [("adv@example.com", "/advertiser"), ("pub@example.com", "/publisher")] {
+            b.login(email, home).await;
+            b.nav("Leads").await;
+            b.click_link(&format!("#{lead}")).await;
+            assert_eq!(b.heading_badge().await, "reversed", "{email}");
+            b.see("Verified: the number is dead").await;
+            b.see("The number does not exist").await;
+            if home == "/publisher" {
+                b.screenshot("final").await;
+            }
+            b.logout().await;
+        }
+        b.close().await;
+    }
+
+    /// Every page of `DASHBOARDS`, as its role, on a marketplace with some traffic:
+    /// a screenshot of each; each must answer 200.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dashboards_of_every_role() {
+        let app = app().await;
+        let advertiser_id = app.create_user("advertiser", "adv@example.com");
+        let publisher_id = app.create_user("publisher", "pub@example.com");
+        app.create_user("admin", "admin@example.com");
+        // Some traffic to show: clicks, an approved, a rejected and a pending lead.
+        let solar = live_offer(&app, advertiser_id, "Solar quotes", no_hold());
+        let roofs = live_offer(&app, advertiser_id, "Roof repair leads", Terms::default());
+        deposit(&app, advertiser_id, 100_00);
+        let solar_link = join(&app, &solar, publisher_id);
+        let roofs_link = join(&app, &roofs, publisher_id);
+        for _ in 0..3 {
+            visit(&solar_link).await;
+            visit(&roofs_link).await;
+        }
+        lead_through(&app, &solar_link, &solar, "ann.lee@example.org", "Ann Lee").await;
+        lead_through(&app, &solar_link, &solar, "x@mailinator.com", "Bo Chan").await;
+        lead_through(&app, &roofs_link, &roofs, "cy.dee@example.org", "Cy Dee").await;
+        let run = settle(&app);
+        assert_eq!((run.approved, run.rejected), (1, 1), "the pending lead is held for 72 hours");
+        let b = Browser::start(&app, "dashboards").await;
+
+        for (role, email) in
+            [("advertiser", "adv@example.com"), ("publisher", "pub@example.com"), ("admin", "admin@example.com")]
+        {
+            let home = format!("/{role}");
+            b.login(email, &home).await;
+            for path in DASHBOARDS.iter().filter(|p| p.split('/').nth(1) == Some(role)) {
+                let status = b.open(path).await;
+                let name = path.trim_start_matches('/').replace('/', "-");
+                if status != 200 {
+                    b.fail(&format!("{path} answered {status}")).await;
+                }
+                b.screenshot(&name).await;
+            }
+            b.goto(&home).await;
+            b.logout().await;
+        }
+        b.close().await;
+    }
+}

@@ -1,0 +1,480 @@
+//! Dashboards and reports in the browser (DESIGN §9), over real HTTP on both
+//! backends: real clicks through a publisher's link (with sub values, some of them
+//! repeated by the same browser), conversions by the advertiser's postback, a
+//! settlement run after the hold; then each role's dashboard, report pages and CSV
+//! files show the right numbers, only the money that role may see, in the viewer's
+//! timezone; bad input is a 400 page, and nobody reads another advertiser's offer.
+
+// Money is written in minor units grouped as major_minor (100_00 is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
+mod common;
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use common::{Backend, Market, PASSWORD, TestApp, seed_market, spawn_app_with};
+use qualead::domain::offer::{OfferBody, Terms};
+use qualead::store::offers::MembershipStatus;
+use qualead::store::users;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const BROWSER: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
+
+/// The price of a lead; at the default 20 % fee the platform keeps 7.40 and the
+/// publisher earns 29.60.
+const PRICE: &str = "37.00";
+const FEE: &str = "7.40";
+const PAYOUT: &str = "29.60";
+
+/// A server whose settlement timer never fires during a test.
+async fn app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[("QUALEAD_SETTLE_INTERVAL_SECS", "86400")]).await
+}
+
+fn offer(name: &str) -> OfferBody {
+    OfferBody {
+        name: name.into(),
+        category: "home".into(),
+        landing_url: "https://adv.example/quote?cid={click_id}".into(),
+        payout_model: "cpl".into(),
+        price: Some(PRICE.into()),
+        terms: Terms { required_fields: vec![], hold_hours: 1, ..Terms::default() },
+        ..Default::default()
+    }
+}
+
+/// A market with money on the advertiser's balance, and a logged-in browser for
+/// its advertiser and its publisher.
+struct Side {
+    m: Market,
+    adv: reqwest::Client,
+    publisher: reqwest::Client,
+}
+
+async fn side(app: &TestApp, name: &str) -> Side {
+    let m = seed_market(&app.db.url, &offer(name), MembershipStatus::Approved, 1000_00);
+    let hash = qualead::crypto::hash_password(PASSWORD).expect("hash");
+    let mut conn = app.conn();
+    users::set_password_hash(&mut conn, m.advertiser_id, &hash).expect("password");
+    users::set_password_hash(&mut conn, m.publisher_id, &hash).expect("password");
+    let publisher_email = users::find(&mut conn, m.publisher_id).expect("q").expect("publisher").email;
+    drop(conn);
+    let adv = common::new_client();
+    assert_eq!(app.login(&adv, &m.advertiser_email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let publisher = common::new_client();
+    assert_eq!(app.login(&publisher, &publisher_email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    Side { m, adv, publisher }
+}
+
+/// A visitor's browser: keeps the click cookie, so its second click on an offer
+/// is not unique.
+fn visitor() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .user_agent(BROWSER)
+        .build()
+        .expect("client")
+}
+
+/// A click through the publisher's link with `query` (sub values); the click id.
+async fn click(app: &TestApp, browser: &reqwest::Client, m: &Market, query: &str) -> String {
+    let r = browser.get(app.url(&format!("/c/{}?{query}", m.token))).send().await.expect("click");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = r.headers()["location"].to_str().expect("location").to_string();
+    loc.split("cid=").nth(1).expect("click id in the landing URL")[..26].to_string()
+}
+
+/// The advertiser's postback for a click; the lead id.
+async fn convert(app: &TestApp, m: &Market, click_id: &str, email: &str) -> i64 {
+    let r = reqwest::Client::new()
+        .get(app.url("/postback"))
+        .query(&[("click_id", click_id), ("token", m.postback_token.as_str()), ("email", email), ("name", "Ann Lee")])
+        .send()
+        .await
+        .expect("postback");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["status"], "accepted", "{v:?}");
+    v["lead_id"].as_i64().expect("lead id")
+}
+
+/// Settlement as the server's timer would run it, after the hold.
+fn settle_after_hold(app: &TestApp) {
+    let at = qualead::store::now() + chrono::Duration::hours(2);
+    let s = qualead::settlement::run::settle_due(&mut app.conn(), at, qualead::settlement::run::BATCH).expect("run");
+    assert_eq!((s.approved, s.rejected), (1, 1), "one lead passes, the one with a bad e-mail fails");
+}
+
+/// The traffic of every test: five clicks (three unique), sub2 `spring` on two and
+/// `summer` on three; a good lead on a `spring` click and a lead with a bad e-mail
+/// on a `summer` one; both settled.
+async fn traffic(app: &TestApp, m: &Market) {
+    let (a, b, c) = (visitor(), visitor(), visitor());
+    let good = click(app, &a, m, "sub1=blog&sub2=spring").await;
+    click(app, &a, m, "sub1=blog&sub2=spring").await;
+    let bad = click(app, &b, m, "sub1=blog&sub2=summer").await;
+    click(app, &c, m, "sub1=news&sub2=summer").await;
+    click(app, &c, m, "sub1=news&sub2=summer").await;
+    convert(app, m, &good, "ann.lee@example.org").await;
+    convert(app, m, &bad, "not-an-email").await;
+    settle_after_hold(app);
+}
+
+async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    let (status, html) = app.get_text(client, path).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}: {html}");
+    html
+}
+
+/// The value of the KPI card `key` of a dashboard.
+fn kpi(html: &str, key: &str) -> String {
+    regex::Regex::new(&format!(r#"(?s)data-kpi="{key}">.*?<p class="kpi-value">([^<]*)</p>"#))
+        .expect("re")
+        .captures(html)
+        .unwrap_or_else(|| panic!("no KPI {key} in\n{html}"))[1]
+        .to_string()
+}
+
+/// The cells of the row labelled `label` in the table with id `table`, by column
+/// name (`data-col`).
+fn row(html: &str, table: &str, label: &str) -> HashMap<String, String> {
+    let section = regex::Regex::new(&format!(r#"(?s)<section class="card report-table" id="{table}">(.*?)</section>"#))
+        .expect("re")
+        .captures(html)
+        .unwrap_or_else(|| panic!("no table {table} in\n{html}"))[1]
+        .to_string();
+    let cols: Vec<String> = regex::Regex::new(r#"data-col="(\w+)""#)
+        .expect("re")
+        .captures_iter(&section)
+        .map(|c| c[1].to_string())
+        .collect();
+    let tr = regex::Regex::new(&format!(
+        r#"(?s)<tr><td class="group">(?:<a [^>]*>)?{}(?:</a>)?</td>(.*?)</tr>"#,
+        regex::escape(label)
+    ))
+    .expect("re")
+    .captures(&section)
+    .unwrap_or_else(|| panic!("no row {label:?} in table {table}:\n{section}"))[1]
+        .to_string();
+    let cells: Vec<String> = regex::Regex::new(r#"<td class="num">([^<]*)</td>"#)
+        .expect("re")
+        .captures_iter(&tr)
+        .map(|c| c[1].to_string())
+        .collect();
+    assert_eq!(cols.len(), cells.len(), "{tr}");
+    cols.into_iter().zip(cells).collect()
+}
+
+/// A CSV file: its header and rows as maps by column name.
+struct Csv {
+    header: Vec<String>,
+    rows: Vec<HashMap<String, String>>,
+}
+
+async fn csv(app: &TestApp, client: &reqwest::Client, path: &str) -> Csv {
+    let r = app.get_with(client, path).await;
+    assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let disposition = r.headers()["content-disposition"].to_str().expect("header").to_string();
+    assert!(
+        regex::Regex::new(r#"^attachment; filename="qualead-[a-z0-9]+-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv"$"#)
+            .expect("re")
+            .is_match(&disposition),
+        "{disposition}"
+    );
+    let body = r.text().await.expect("body");
+    let mut lines = body.split("\r\n").filter(|l| !l.is_empty());
+    let header: Vec<String> = lines.next().expect("header").split(',').map(str::to_string).collect();
+    let rows = lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect();
+    Csv { header, rows }
+}
+
+impl Csv {
+    fn find(&self, column: &str, value: &str) -> &HashMap<String, String> {
+        self.rows
+            .iter()
+            .find(|r| r.get(column).map(String::as_str) == Some(value))
+            .unwrap_or_else(|| panic!("no row with {column}={value} in {:?}", self.rows))
+    }
+}
+
+fn cells(r: &HashMap<String, String>, names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| r.get(*n).cloned().unwrap_or_else(|| format!("<no {n}>"))).collect()
+}
+
+/// The `href` of the CSV link of a dashboard table (unescaped).
+fn csv_link(html: &str, table: &str) -> String {
+    regex::Regex::new(&format!(r#"(?s)id="{table}">.*?<a class="csv-link" href="([^"]+)""#))
+        .expect("re")
+        .captures(html)
+        .unwrap_or_else(|| panic!("no CSV link in table {table}"))[1]
+        .replace("&amp;", "&")
+        .replace("&#38;", "&")
+}
+
+/// Each role's dashboard answers "how am I doing": the right clicks, leads and
+/// money, a chart, the tables with their CSV files; the publisher's page never
+/// shows a price or a fee.
+async fn every_role_sees_its_numbers(backend: Backend) {
+    let app = app(backend).await;
+    let s = side(&app, "Rooftop solar").await;
+    let admin = app.login_as("admin", "reports-admin@example.com").await;
+    traffic(&app, &s.m).await;
+
+    // The publisher.
+    let html = page(&app, &s.publisher, "/publisher").await;
+    assert!(html.contains("<svg class=\"chart\""), "a chart drawn on the server");
+    assert_eq!(kpi(&html, "clicks"), "5");
+    assert_eq!(kpi(&html, "unique_clicks"), "3");
+    assert_eq!(kpi(&html, "leads"), "2");
+    assert_eq!(kpi(&html, "approved"), "1");
+    assert_eq!(kpi(&html, "earned"), PAYOUT);
+    assert_eq!(kpi(&html, "pending_earnings"), "0.00");
+    assert_eq!(kpi(&html, "epc"), "5.92", "29.60 / 5 clicks");
+    assert_eq!(kpi(&html, "cr"), "40.00 %");
+    let by_offer = row(&html, "by-offer", "Rooftop solar");
+    assert_eq!(cells(&by_offer, &["clicks", "leads", "approved", "rejected", "payout"]), ["5", "2", "1", "1", PAYOUT]);
+    let by_sub1 = row(&html, "by-sub", "blog");
+    assert_eq!(cells(&by_sub1, &["clicks", "leads", "payout"]), ["3", "2", PAYOUT]);
+    assert!(html.contains(r#"data-balance="available">29.60<"#), "the balance to request");
+    assert!(html.contains("href=\"/publisher/payouts\""));
+    for secret in [PRICE, FEE, "963.00"] {
+        assert!(!html.contains(secret), "the publisher's dashboard shows {secret}");
+    }
+    // The sub table switches to sub2.
+    let html = page(&app, &s.publisher, "/publisher?sub=2").await;
+    assert_eq!(cells(&row(&html, "by-sub", "spring"), &["clicks", "unique_clicks", "payout"]), ["2", "1", PAYOUT]);
+    assert_eq!(cells(&row(&html, "by-sub", "summer"), &["clicks", "rejected", "payout"]), ["3", "1", "0.00"]);
+    let sub_csv = csv_link(&html, "by-sub");
+    assert!(sub_csv.contains("group_by=sub2") && sub_csv.contains("format=csv"), "{sub_csv}");
+    let file = csv(&app, &s.publisher, &sub_csv).await;
+    assert_eq!(file.header[0], "sub2");
+    assert!(file.header.contains(&"payout".to_string()) && file.header.contains(&"epc".to_string()));
+    assert!(!file.header.iter().any(|h| ["fee", "revenue", "cost_per_lead", "pending_cost"].contains(&h.as_str())));
+    assert_eq!(
+        cells(file.find("sub2", "spring"), &["clicks", "leads", "approved", "payout", "epc"]),
+        ["2", "1", "1", PAYOUT, "14.80"]
+    );
+    assert_eq!(
+        cells(file.find("sub2", "summer"), &["clicks", "unique_clicks", "rejected", "scrub_rate"]),
+        ["3", "2", "1", "100.00"]
+    );
+    // The publisher's report page by sub2.
+    let html = page(&app, &s.publisher, "/publisher/reports?group_by=sub2").await;
+    assert!(html.contains("<svg") && html.contains("spring") && html.contains("summer"));
+    assert!(html.contains("Download CSV") && html.contains("<tfoot>"));
+    for secret in [PRICE, FEE] {
+        assert!(!html.contains(secret), "the publisher's report shows {secret}");
+    }
+
+    // The advertiser.
+    let html = page(&app, &s.adv, "/advertiser").await;
+    assert!(html.contains("<svg class=\"chart\""));
+    assert_eq!(kpi(&html, "clicks"), "5");
+    assert_eq!(kpi(&html, "leads"), "2");
+    assert_eq!(kpi(&html, "spend"), PRICE);
+    assert_eq!(kpi(&html, "cost_per_lead"), PRICE);
+    assert_eq!(kpi(&html, "scrub_rate"), "50.00 %");
+    assert!(html.contains(r#"data-balance="available">963.00<"#) && html.contains(r#"data-balance="escrow">0.00<"#));
+    assert!(html.contains("/advertiser/leads?status=pending"), "a link to the leads awaiting a decision");
+    assert!(html.contains("/advertiser/offers/new"), "the offers are still there");
+    let by_offer = row(&html, "by-offer", "Rooftop solar");
+    assert_eq!(
+        cells(&by_offer, &["approved", "rejected", "revenue", "scrub_rate", "return_rate"]),
+        ["1", "1", PRICE, "50.00", "0.00"]
+    );
+    let by_publisher = row(&html, "by-publisher", "Seeded");
+    assert_eq!(cells(&by_publisher, &["clicks", "leads", "revenue"]), ["5", "2", PRICE]);
+    for secret in [PAYOUT, FEE] {
+        assert!(!html.contains(secret), "the advertiser's dashboard shows {secret}");
+    }
+    let file = csv(&app, &s.adv, &csv_link(&html, "by-offer")).await;
+    assert_eq!(&file.header[..3], ["offer", "label", "clicks"]);
+    assert!(!file.header.iter().any(|h| ["payout", "fee", "epc"].contains(&h.as_str())));
+    let offer_id = s.m.offer_id.to_string();
+    assert_eq!(
+        cells(file.find("offer", &offer_id), &["label", "clicks", "leads", "revenue", "cost_per_lead"]),
+        ["Rooftop solar", "5", "2", PRICE, PRICE]
+    );
+    let file = csv(&app, &s.adv, &csv_link(&html, "by-publisher")).await;
+    assert_eq!(file.find("publisher", &s.m.publisher_id.to_string())["revenue"], PRICE);
+    // The report page of one offer, and its CSV by day.
+    let html = page(&app, &s.adv, &format!("/advertiser/reports?group_by=day&offer_id={offer_id}")).await;
+    assert!(html.contains("<svg") && html.contains("Rooftop solar"));
+    let file = csv(&app, &s.adv, &format!("/advertiser/reports?group_by=day&offer_id={offer_id}&format=csv")).await;
+    assert_eq!(file.rows.len(), 30, "every day of the default range");
+    assert_eq!(file.rows.iter().map(|r| r["clicks"].parse::<i64>().expect("n")).sum::<i64>(), 5);
+
+    // The admin.
+    let html = page(&app, &admin, "/admin").await;
+    assert!(html.contains("<svg class=\"chart\""));
+    assert_eq!(kpi(&html, "clicks"), "5");
+    assert_eq!(kpi(&html, "revenue"), PRICE);
+    assert_eq!(kpi(&html, "payouts"), PAYOUT);
+    assert_eq!(kpi(&html, "fees"), FEE);
+    assert!(
+        regex::Regex::new(r#"(?s)data-stat="fee_balance">.*?<p class="big money">7\.40</p>"#)
+            .expect("re")
+            .is_match(&html),
+        "the platform fee account"
+    );
+    assert!(
+        regex::Regex::new(r#"(?s)data-stat="open_disputes">.*?<p class="big ">0</p>"#).expect("re").is_match(&html),
+        "the dispute queue"
+    );
+    assert_eq!(cells(&row(&html, "top-offers", "Rooftop solar"), &["revenue", "payout", "fee"]), [PRICE, PAYOUT, FEE]);
+    assert_eq!(cells(&row(&html, "top-publishers", "Seeded"), &["clicks", "fee"]), ["5", FEE]);
+    // Two duplicate clicks of five (40 %) and one lead of two scrubbed (50 %).
+    let suspect = regex::Regex::new(&format!(r#"(?s)<tr data-publisher="{}">(.*?)</tr>"#, s.m.publisher_id))
+        .expect("re")
+        .captures(&html)
+        .unwrap_or_else(|| panic!("the publisher is not in the suspicious traffic:\n{html}"))[1]
+        .to_string();
+    assert!(suspect.contains("40.00") && suspect.contains("duplicate clicks"), "{suspect}");
+    assert!(suspect.contains("50.00") && suspect.contains("high scrub rate"), "{suspect}");
+    assert!(!suspect.contains("intake refusals"), "{suspect}");
+    let file = csv(&app, &admin, &csv_link(&html, "top-publishers")).await;
+    assert_eq!(
+        cells(file.find("publisher", &s.m.publisher_id.to_string()), &["revenue", "payout", "fee"]),
+        [PRICE, PAYOUT, FEE]
+    );
+    let html = page(&app, &admin, &format!("/admin/reports?group_by=publisher&offer_id={offer_id}")).await;
+    assert!(html.contains("<svg") && html.contains(FEE));
+
+    // Every role has its reports in the navigation.
+    for (client, path) in [(&s.adv, "/advertiser"), (&s.publisher, "/publisher"), (&admin, "/admin")] {
+        let html = page(&app, client, path).await;
+        assert!(html.contains(&format!(r#"<a href="{path}/reports" "#)) && html.contains(">Reports</a>"), "{path}");
+    }
+}
+
+/// A range without the traffic shows zeros; quick links and the range stay in
+/// every link.
+async fn a_range_without_traffic_shows_zeros(backend: Backend) {
+    let app = app(backend).await;
+    let s = side(&app, "Rooftop solar").await;
+    traffic(&app, &s.m).await;
+    let range = "from=2020-01-01&to=2020-01-31";
+    let html = page(&app, &s.publisher, &format!("/publisher?{range}")).await;
+    assert_eq!((kpi(&html, "clicks"), kpi(&html, "earned")), ("0".to_string(), "0.00".to_string()));
+    assert!(html.contains("<svg") && html.contains("No traffic in this range."));
+    assert!(csv_link(&html, "by-offer").contains(range), "the CSV link keeps the range");
+    assert!(html.contains("7 days") && html.contains("90 days"));
+    let html = page(&app, &s.adv, &format!("/advertiser?{range}")).await;
+    assert_eq!((kpi(&html, "clicks"), kpi(&html, "spend")), ("0".to_string(), "0.00".to_string()));
+    let file = csv(&app, &s.adv, &format!("/advertiser/reports?{range}&group_by=day&format=csv")).await;
+    assert_eq!(file.rows.len(), 31);
+    assert!(file.rows.iter().all(|r| r["clicks"] == "0" && r["revenue"] == "0.00"));
+    let file = csv(&app, &s.adv, &format!("/advertiser/reports?{range}&group_by=offer&format=csv")).await;
+    assert!(file.rows.is_empty() && file.header[0] == "offer");
+    // Ranges are compared with the period before.
+    let html = page(&app, &s.publisher, "/publisher").await;
+    assert!(html.contains("vs 0"), "the previous period had nothing");
+}
+
+/// Bad input is a 400 page saying what is wrong; an advertiser never reads another
+/// advertiser's offer, and a publisher only its own offers.
+async fn bad_input_and_other_peoples_offers_are_refused(backend: Backend) {
+    let app = app(backend).await;
+    let a = side(&app, "Rooftop solar").await;
+    let b = side(&app, "Roof repair").await;
+    traffic(&app, &a.m).await;
+    let refused = |path: &'static str, needle: &'static str| (path, needle);
+    for (path, needle) in [
+        refused("/advertiser/reports?from=2026-13-01", "from must be a date"),
+        refused("/advertiser/reports?from=nope&format=csv", "from must be a date"),
+        refused("/advertiser/reports?group_by=week", "group_by must be one of"),
+        refused("/advertiser/reports?offer_id=abc", "offer_id must be"),
+        refused("/advertiser/reports?format=xls", "format must be"),
+        refused("/advertiser/reports?from=2026-02-01&to=2026-01-01", "from must not be after to"),
+        refused("/advertiser?to=2026-02-30", "to must be a date"),
+    ] {
+        let (status, html) = app.get_text(&a.adv, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(html.contains(needle), "{path}: {html}");
+        assert!(!html.contains("<svg"), "{path}");
+    }
+    let (status, _) = app.get_text(&a.publisher, "/publisher?sub=9").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Advertiser B asks for A's offer: refused, on the page and in CSV, with no data.
+    for format in ["", "&format=csv"] {
+        for group in ["day", "offer", "publisher", "sub2"] {
+            let path = format!("/advertiser/reports?group_by={group}&offer_id={}{format}", a.m.offer_id);
+            let (status, body) = app.get_text(&b.adv, &path).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+            assert!(!body.contains("spring") && !body.contains("Rooftop"), "{path}: {body}");
+        }
+    }
+    // B's own reports do not count A's traffic.
+    let html = page(&app, &b.adv, "/advertiser").await;
+    assert_eq!(kpi(&html, "clicks"), "0");
+    let file = csv(&app, &b.adv, "/advertiser/reports?group_by=sub2&format=csv").await;
+    assert!(file.rows.is_empty(), "{:?}", file.rows);
+    // A publisher narrows only to offers it joined.
+    let (status, _) = app.get_text(&a.publisher, &format!("/publisher/reports?offer_id={}", b.m.offer_id)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let file = csv(&app, &b.publisher, "/publisher/reports?group_by=offer&format=csv").await;
+    assert!(file.rows.is_empty(), "B's publisher sees none of A's publisher's traffic");
+    // Each role's reports are its own.
+    assert_eq!(app.get_with(&a.publisher, "/advertiser/reports").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get_with(&a.adv, "/admin/reports").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get_with(&common::new_client(), "/publisher/reports").await.status(), StatusCode::SEE_OTHER);
+}
+
+/// Days are the viewer's: a click shows on its local date in Kiritimati (UTC+14)
+/// and on another in Pago Pago (UTC−11).
+async fn days_are_in_the_viewers_timezone(backend: Backend) {
+    let app = app(backend).await;
+    let s = side(&app, "Rooftop solar").await;
+    let at = Utc::now().naive_utc();
+    click(&app, &visitor(), &s.m, "sub1=tz").await;
+    let local = |tz: &str, t: NaiveDateTime| {
+        let tz: chrono_tz::Tz = tz.parse().expect("tz");
+        Utc.from_utc_datetime(&t).with_timezone(&tz).naive_local()
+    };
+    let (east, west) = (local("Pacific/Kiritimati", at), local("Pacific/Pago_Pago", at));
+    assert_ne!(east.date(), west.date(), "25 hours apart");
+    let set_tz = |tz: &str| {
+        let mut conn = app.conn();
+        let u = users::find(&mut conn, s.m.publisher_id).expect("q").expect("publisher");
+        users::update_profile(&mut conn, u.id, &u.display_name, &u.company, tz).expect("timezone");
+    };
+    let clicks_on = |day: chrono::NaiveDate| {
+        let path = format!("/publisher/reports?group_by=day&from={day}&to={day}&format=csv");
+        let client = s.publisher.clone();
+        let app = &app;
+        async move {
+            let file = csv(app, &client, &path).await;
+            assert_eq!(file.rows.len(), 1);
+            assert_eq!(file.rows[0]["day"], day.to_string());
+            file.rows[0]["clicks"].clone()
+        }
+    };
+
+    set_tz("Pacific/Kiritimati");
+    assert_eq!(clicks_on(east.date()).await, "1");
+    assert_eq!(clicks_on(west.date()).await, "0");
+    let file = csv(&app, &s.publisher, "/publisher/reports?group_by=hour&format=csv").await;
+    assert_eq!(file.rows.len(), 1);
+    assert_eq!(file.rows[0]["hour"], east.format("%Y-%m-%d %H:00").to_string(), "the local hour");
+    let html = page(&app, &s.publisher, "/publisher").await;
+    assert!(html.contains("Pacific/Kiritimati"), "the form names the zone");
+    assert_eq!(kpi(&html, "clicks"), "1", "today in Kiritimati is in the default range");
+
+    set_tz("Pacific/Pago_Pago");
+    assert_eq!(clicks_on(west.date()).await, "1");
+    assert_eq!(clicks_on(east.date()).await, "0");
+    let html = page(&app, &s.publisher, &format!("/publisher?from={0}&to={0}", west.date())).await;
+    assert_eq!(kpi(&html, "clicks"), "1");
+}
+
+both_backends!(
+    every_role_sees_its_numbers,
+    a_range_without_traffic_shows_zeros,
+    bad_input_and_other_peoples_offers_are_refused,
+    days_are_in_the_viewers_timezone,
+);
