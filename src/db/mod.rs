@@ -136,6 +136,17 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
+/// Revert the newest applied migration (upgrade tests: go back one version, then
+/// `migrate` again to run that migration's data backfill on real data).
+pub fn revert_last_migration(conn: &mut DbConn) -> anyhow::Result<String> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        DbConn::Postgres(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?;
+    Ok(reverted.to_string())
+}
+
 impl DbConn {
     pub fn backend(&self) -> Backend {
         match self {
