@@ -9,17 +9,17 @@
 //! advertiser and the admin, and times each dashboard and report page: the time
 //! from sending the request to the last byte of the answer, over loopback, which
 //! bounds the server's time per page. Prints p50, p95 and max per page.
-//! `QUALEAD_BENCH_POSTGRES_URL` also runs it on PostgreSQL.
+//! `QUALEAD_BENCH_POSTGRES_URL` also runs it on PostgreSQL; `QUALEAD_BENCH_DB`
+//! keeps (and later reuses) the SQLite database at a path.
 
 // Money is written in minor units grouped as major_minor (100_00 is 100.00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Instant;
 
 use chrono::Duration;
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use qualead::db::{self, DbConn};
 use qualead::domain::account::{AccountStatus, Role};
 use qualead::domain::offer::{self, OfferBody, OfferStatus, Terms, split_price};
@@ -29,6 +29,8 @@ use qualead::store::offers::{self, MembershipStatus};
 use qualead::store::rollups::{self, Delta, Key};
 use qualead::store::{ledger, now, users};
 use rand::{Rng, SeedableRng};
+
+mod support;
 
 const ADVERTISERS: usize = 5;
 const OFFERS_EACH: usize = 4;
@@ -218,23 +220,6 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
     }
 }
 
-fn start_qualead(db_url: &str, data: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_qualead"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db_url)
-        .env("QUALEAD_DATA_DIR", data)
-        .env("QUALEAD_BIND", format!("127.0.0.1:{port}"))
-        .env("QUALEAD_SECRET_KEY", "5c".repeat(64))
-        .env("QUALEAD_SETTLE_INTERVAL_SECS", "86400")
-        .env("RUST_LOG", "warn")
-        .current_dir(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start qualead")
-}
-
 async fn login(base: &str, email: &str) -> reqwest::Client {
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -273,8 +258,8 @@ async fn time_page(client: &reqwest::Client, url: &str, rounds: usize) -> (f64, 
     (ms[ms.len() / 2], ms[ms.len() * 95 / 100], ms[ms.len() - 1], size)
 }
 
-async fn run(label: &str, url: &str, n: usize) {
-    {
+async fn run(label: &str, url: &str, n: usize, reuse: bool) {
+    if !reuse {
         let pool = db::connect(url, 2).expect("pool");
         let mut conn = pool.get().expect("conn");
         db::migrate(&mut conn).expect("migrate");
@@ -292,16 +277,9 @@ async fn run(label: &str, url: &str, n: usize) {
     }
     let data = tempfile::tempdir().expect("tmp");
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut child = start_qualead(url, data.path(), port);
+    let mut child = support::start_qualead(url, data.path(), port, &[("QUALEAD_SETTLE_INTERVAL_SECS", "86400")]);
     let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..400 {
-        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
-            && r.status().is_success()
-        {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(50)).await;
-    }
+    support::wait_healthy(port).await;
     let rounds: usize = std::env::var("QUALEAD_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
     let pages: [(&str, &str, &[&str]); 3] = [
         (
@@ -336,14 +314,11 @@ async fn main() {
     }
     let n: usize = std::env::var("QUALEAD_BENCH_CLICKS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
     let dir = tempfile::tempdir().expect("tmp");
-    run("SQLite", &format!("sqlite://{}", dir.path().join("dash.db").display()), n).await;
-    if let Ok(admin) = std::env::var("QUALEAD_BENCH_POSTGRES_URL") {
-        let name = format!("qualead_dash_{}", std::process::id());
-        let mut c = diesel::PgConnection::establish(&admin).expect("postgres");
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c).expect("create db");
-        let mut url = url::Url::parse(&admin).expect("url");
-        url.set_path(&name);
-        run("PostgreSQL", url.as_str(), n).await;
-        diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")).execute(&mut c).expect("drop db");
-    }
+    // QUALEAD_BENCH_DB=path keeps the filled SQLite database there, and a later run
+    // with the same path measures it again without filling.
+    let path =
+        std::env::var("QUALEAD_BENCH_DB").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().join("dash.db"));
+    let reuse = path.exists();
+    run("SQLite", &format!("sqlite://{}", path.display()), n, reuse).await;
+    support::on_postgres("qualead_dash", |url| async move { run("PostgreSQL", &url, n, false).await }).await;
 }

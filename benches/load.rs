@@ -11,11 +11,11 @@
 // Money is written in minor units grouped as major_minor (100_00 is 100.00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, RunQueryDsl};
 use qualead::store::offers::MembershipStatus;
+
+mod support;
 
 const CONNECTIONS: usize = 64;
 
@@ -110,34 +110,6 @@ fn rss_mb(pid: u32) -> f64 {
         .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
-}
-
-fn start_qualead(db_url: &str, data: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_qualead"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db_url)
-        .env("QUALEAD_DATA_DIR", data)
-        .env("QUALEAD_BIND", format!("127.0.0.1:{port}"))
-        .env("QUALEAD_SECRET_KEY", "5c".repeat(64))
-        .env("RUST_LOG", "warn")
-        .current_dir(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start qualead")
-}
-
-async fn wait_healthy(port: u16) {
-    for _ in 0..400 {
-        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("qualead did not start");
 }
 
 struct Seeded {
@@ -240,8 +212,8 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, bare_port: u16) {
     let token = seeded.token.clone();
     let click_ids = std::sync::Arc::new(store_clicks(db_url, &seeded, 400_000));
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut child = start_qualead(db_url, data.path(), port);
-    wait_healthy(port).await;
+    let mut child = support::start_qualead(db_url, data.path(), port, &[]);
+    support::wait_healthy(port).await;
     let pid = child.id();
 
     // Warm up both, then measure them back to back in the same run.
@@ -288,15 +260,10 @@ fn main() {
         let dir = tempfile::tempdir().expect("tmp");
         let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
         run_backend("SQLite", &sqlite, secs, bare_port).await;
-        if let Ok(admin) = std::env::var("QUALEAD_BENCH_POSTGRES_URL") {
-            let name = format!("qualead_bench_{}", std::process::id());
-            let mut c = diesel::PgConnection::establish(&admin).expect("postgres");
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c).expect("create db");
-            let mut url = url::Url::parse(&admin).expect("url");
-            url.set_path(&name);
-            run_backend("PostgreSQL", url.as_str(), secs, bare_port).await;
-            diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")).execute(&mut c).expect("drop db");
-        }
+        support::on_postgres("qualead_bench", |url| async move {
+            run_backend("PostgreSQL", &url, secs, bare_port).await;
+        })
+        .await;
         bare.stop(true).await;
     });
 }

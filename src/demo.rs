@@ -35,7 +35,7 @@ use crate::db::DbConn;
 use crate::domain::account::{AccountStatus, Role};
 use crate::domain::intake::{Channel, Reason, dedupe_key};
 use crate::domain::lifecycle::{LeadMoney, MoneyEvent, Ruling};
-use crate::domain::offer::{Caps, OfferBody, OfferStatus, PayoutModel, Scrub, Terms, apply_bps, split_price};
+use crate::domain::offer::{Caps, OfferBody, OfferStatus, PayoutModel, Scrub, Terms, apply_bps};
 use crate::domain::scrub;
 use crate::domain::tracking::new_click_id;
 use crate::error::{AppError, AppResult};
@@ -47,6 +47,7 @@ use crate::store::leads::{self, NewLead, Rejection};
 use crate::store::ledger::{self, Posting};
 use crate::store::offers::{self, Offer};
 use crate::store::{now, rollups, settings, users};
+use crate::tracking::intake::{LeadClick, LeadParts};
 
 /// The password of every demo account.
 pub const PASSWORD: &str = "demo-password";
@@ -741,6 +742,18 @@ impl ClickRef {
             country: c.country.clone(),
             ip: c.ip.clone(),
             at: c.created_at,
+        }
+    }
+
+    /// The click as the lead row copies it.
+    fn as_lead_click(&self) -> LeadClick<'_> {
+        LeadClick {
+            click_id: &self.click_id,
+            subs: self.subs.each_ref().map(String::as_str),
+            source: &self.source,
+            country: self.country.as_deref(),
+            ip: &self.ip,
+            at: self.at,
         }
     }
 }
@@ -1497,9 +1510,8 @@ fn intake(conn: &mut DbConn, world: &World, batch: &[Planned], fee_default: i64)
                 refusals += 1;
                 continue;
             }
-            let fee_bps = marketplace::fee_bps(offer, fee_default);
-            let (fee, payout) = split_price(price, fee_bps);
-            let lead = new_lead(p, offer, publisher_id, price, fee, payout, fee_bps);
+            let lead = new_lead(p, offer, publisher_id, price, fee_default);
+            let (fee, payout) = (lead.fee_minor, lead.payout_minor);
             let id = leads::insert_row(c, &lead)?;
             let (key, delta) = leads::created_delta(&lead);
             let d = deltas.entry(key).or_default();
@@ -1541,49 +1553,24 @@ fn intake(conn: &mut DbConn, world: &World, batch: &[Planned], fee_default: i64)
 }
 
 /// The lead row intake writes for an accepted conversion.
-fn new_lead(p: &Planned, offer: &Offer, publisher_id: i64, price: i64, fee: i64, payout: i64, fee_bps: i64) -> NewLead {
-    let terms = offer.terms();
-    let country = p.click.country.clone().or_else(|| p.fields.get("country").cloned());
-    let map: serde_json::Map<String, serde_json::Value> =
-        p.fields.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-    let contact = if map.is_empty() {
-        scrub::Contact::default()
-    } else {
-        scrub::contact(&map, country.as_deref().or(terms.allowed_countries.first().map(String::as_str)))
-    };
-    let key = dedupe_key(p.txid.as_deref(), Some(&p.click.click_id), publisher_id, &p.event);
-    NewLead {
-        offer_id: offer.id,
+fn new_lead(p: &Planned, offer: &Offer, publisher_id: i64, price: i64, fee_default: i64) -> NewLead {
+    crate::tracking::intake::new_lead(LeadParts {
+        offer,
+        terms: &offer.terms(),
         publisher_id,
-        advertiser_id: offer.advertiser_id,
-        click_id: Some(p.click.click_id.clone()),
-        channel: p.channel.as_str().into(),
+        click: Some(p.click.as_lead_click()),
+        channel: p.channel,
         event: p.event.clone(),
-        txid: p.txid.clone(),
-        dedupe_key: key.unwrap_or_else(|| format!("new:{}", crate::crypto::random_token(12))),
-        status: "pending".into(),
+        txid: p.txid.as_deref(),
+        dedupe_key: dedupe_key(p.txid.as_deref(), Some(&p.click.click_id), publisher_id, &p.event),
         amount_minor: p.amount_minor,
-        price_minor: price,
-        fee_minor: fee,
-        payout_minor: payout,
-        fee_bps: i32::try_from(fee_bps).unwrap_or(0),
-        fields: serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into()),
+        fields: &p.fields,
         consent: p.consent,
-        sub1: p.click.subs[0].clone(),
-        sub2: p.click.subs[1].clone(),
-        sub3: p.click.subs[2].clone(),
-        sub4: p.click.subs[3].clone(),
-        sub5: p.click.subs[4].clone(),
-        source: p.click.source.clone(),
-        country,
-        ip: p.click.ip.clone(),
-        click_at: Some(p.click.at),
-        hold_until: p.created_at + Duration::hours(i64::from(terms.hold_hours)),
-        created_at: p.created_at,
-        updated_at: p.created_at,
-        email_norm: contact.email,
-        phone_norm: contact.phone,
-    }
+        sender_ip: &p.click.ip,
+        price,
+        platform_fee_bps: fee_default,
+        at: p.created_at,
+    })
 }
 
 fn list(conn: &mut DbConn, status: &str, advertiser_id: Option<i64>) -> anyhow::Result<Vec<leads::Lead>> {

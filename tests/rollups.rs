@@ -441,6 +441,11 @@ async fn stats_api_is_scoped_and_validated(backend: Backend) {
     // Another advertiser's offer is not found; bad parameters are 400 with a reason.
     let (s, v) = get(adv_b.clone(), format!("offer_id={}", a.offer_id)).await;
     assert_eq!((s, v["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+    // A publisher narrows only to offers it is a member of.
+    let (s, v) = get(key(b.publisher_id), format!("offer_id={}", a.offer_id)).await;
+    assert_eq!((s, v["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+    let (s, v) = get(pub_a.clone(), format!("offer_id={}", a.offer_id)).await;
+    assert_eq!((s, v["totals"]["clicks"].as_i64()), (StatusCode::OK, Some(3)), "{v}");
     for bad in ["group_by=week", "from=2026-13-40", "from=2026-11-10&to=2026-11-01", "from=2020-01-01&to=2026-01-01"] {
         let (s, v) = get(pub_a.clone(), bad.into()).await;
         assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{bad}: {v}");

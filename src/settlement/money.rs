@@ -44,7 +44,8 @@ pub fn publisher_balance(conn: &mut DbConn, publisher_id: i64) -> QueryResult<Pu
     let requested = payouts::requested_sum(conn, publisher_id)?;
     let pending: Option<i64> = leads::table
         .filter(leads::publisher_id.eq(publisher_id))
-        .filter(leads::status.eq("pending"))
+        // A literal, so SQLite can use the partial index of pending leads.
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("status = 'pending'"))
         .select(crate::store::sum_bigint("payout_minor"))
         .first(conn)?;
     Ok(PublisherBalance { available: balance - requested, pending: pending.unwrap_or(0), requested, balance })

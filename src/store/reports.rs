@@ -12,7 +12,7 @@ use crate::db::DbConn;
 use crate::db::schema::{offers, rollups, users};
 use crate::domain::report::{GroupBy, Range};
 use crate::per_backend;
-use crate::store::rollups::{BASE_DIM, Delta, METRICS, Row};
+use crate::store::rollups::{BASE_DIM, Delta, METRICS};
 
 /// Whose rows a report may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,12 +95,26 @@ fn by_value(conn: &mut DbConn, filter: &Filter, dim: &str) -> QueryResult<Vec<(S
     })
 }
 
+/// A totals row: its UTC hour, offer, publisher and sums.
+struct Cell {
+    hour: NaiveDateTime,
+    offer_id: i64,
+    publisher_id: i64,
+    metrics: Delta,
+}
+
 /// A filter's totals rows: one per UTC hour × offer × publisher.
-fn cube(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Row>> {
-    per_backend!(conn, c => {
-        let q = rollups::table.select(Row::as_select()).into_boxed();
-        narrowed!(q, filter, BASE_DIM).load::<Row>(c)
-    })
+fn cube(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Cell>> {
+    let rows = per_backend!(conn, c => {
+        let q = rollups::table
+            .select((rollups::hour, rollups::offer_id, rollups::publisher_id, Delta::as_select()))
+            .into_boxed();
+        narrowed!(q, filter, BASE_DIM).load::<(NaiveDateTime, i64, i64, Delta)>(c)
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(hour, offer_id, publisher_id, metrics)| Cell { hour, offer_id, publisher_id, metrics })
+        .collect())
 }
 
 /// The report of `filter` grouped by `group`.
@@ -147,7 +161,7 @@ pub fn overview(conn: &mut DbConn, filter: &Filter) -> QueryResult<Overview> {
     let range = filter.range;
     let wide = Filter { range: Range { from: range.previous().from, ..range }, ..*filter };
     let (start, _) = range.utc_bounds();
-    let (rows, before): (Vec<Row>, Vec<Row>) = cube(conn, &wide)?.into_iter().partition(|r| r.hour >= start);
+    let (rows, before): (Vec<Cell>, Vec<Cell>) = cube(conn, &wide)?.into_iter().partition(|r| r.hour >= start);
     Ok(Overview {
         days: from_rows(conn, &rows, &range, GroupBy::Day)?,
         previous: before.iter().fold(Delta::default(), |acc, r| acc + r.metrics),
@@ -157,7 +171,7 @@ pub fn overview(conn: &mut DbConn, filter: &Filter) -> QueryResult<Overview> {
 }
 
 /// A grouping by time, offer or publisher of totals rows.
-fn from_rows(conn: &mut DbConn, rows: &[Row], range: &Range, group: GroupBy) -> QueryResult<Vec<Line>> {
+fn from_rows(conn: &mut DbConn, rows: &[Cell], range: &Range, group: GroupBy) -> QueryResult<Vec<Line>> {
     Ok(match group {
         GroupBy::Day => {
             let mut days: BTreeMap<NaiveDate, Delta> =
@@ -210,7 +224,7 @@ fn sorted(mut lines: Vec<Line>) -> Vec<Line> {
     lines
 }
 
-fn sum_by(rows: &[Row], key: impl Fn(&Row) -> i64) -> BTreeMap<i64, Delta> {
+fn sum_by(rows: &[Cell], key: impl Fn(&Cell) -> i64) -> BTreeMap<i64, Delta> {
     let mut out: BTreeMap<i64, Delta> = BTreeMap::new();
     for r in rows {
         *out.entry(key(r)).or_default() += r.metrics;
@@ -269,14 +283,19 @@ pub fn viewer_of(role: crate::domain::account::Role, user_id: i64) -> (crate::do
 }
 
 /// Whether a report of `scope` may be narrowed to `offer_id`: an advertiser only
-/// to its own offers; a publisher's rows are its own whatever the offer; an admin
-/// to any offer that exists.
+/// to its own offers, a publisher to offers it has a membership on (of any
+/// status), an admin to any offer that exists.
 pub fn offer_visible(conn: &mut DbConn, scope: Scope, offer_id: i64) -> QueryResult<bool> {
+    use crate::db::schema::offer_publishers as m;
     let owner: Option<i64> =
         offers::table.filter(offers::id.eq(offer_id)).select(offers::advertiser_id).first(conn).optional()?;
     Ok(match (scope, owner) {
         (_, None) => false,
         (Scope::Advertiser(a), Some(owner)) => a == owner,
-        (Scope::Publisher(_) | Scope::All, Some(_)) => true,
+        (Scope::Publisher(p), Some(_)) => {
+            diesel::select(diesel::dsl::exists(m::table.filter(m::offer_id.eq(offer_id)).filter(m::publisher_id.eq(p))))
+                .get_result(conn)?
+        }
+        (Scope::All, Some(_)) => true,
     })
 }

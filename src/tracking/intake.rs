@@ -17,7 +17,7 @@ use crate::crypto::constant_time_eq;
 use crate::db::{self, DbConn, DbPool};
 use crate::domain::intake::{Channel, Params, Reason, dedupe_key, same_conversion};
 use crate::domain::money::format_minor;
-use crate::domain::offer::{OfferStatus, PayoutModel, apply_bps, split_price};
+use crate::domain::offer::{OfferStatus, PayoutModel, Terms, apply_bps, split_price};
 use crate::mail::{self, templates::OfferPausedLowBalance};
 use crate::marketplace::fee_bps;
 use crate::store::caps::CounterKey;
@@ -364,8 +364,6 @@ impl<'a> Batch<'a> {
             let detail = "a CPS conversion needs the sale amount above zero";
             return Ok(Err(refuse_with(Reason::InvalidRequest, detail, who_ref)));
         };
-        let fee_bps = fee_bps(offer, self.fee_default);
-        let (fee, payout) = split_price(price, fee_bps);
 
         // Caps and the daily budget, against counters held for this transaction.
         let limits = caps::limits(offer, who.publisher_id, at);
@@ -382,42 +380,23 @@ impl<'a> Batch<'a> {
         self.balance(conn, &escrow)?;
 
         // Accepted: write the lead, its ledger lines and its postback.
-        let click = who.click.as_ref();
-        let hold = Duration::hours(i64::from(terms.hold_hours));
-        let country = click.and_then(|c| c.country.clone()).or_else(|| p.fields.get("country").cloned());
-        let contact = normalised_contact(&p.fields, country.as_deref(), &terms.allowed_countries);
-        let new = NewLead {
-            offer_id: offer.id,
+        let new = new_lead(LeadParts {
+            offer,
+            terms: &terms,
             publisher_id: who.publisher_id,
-            advertiser_id: offer.advertiser_id,
-            click_id: click_id.clone(),
-            channel: conv.channel.as_str().into(),
+            click: who.click.as_ref().map(LeadClick::from),
+            channel: conv.channel,
             event,
-            txid: p.txid.clone(),
-            dedupe_key: key.unwrap_or_else(|| format!("new:{}", crate::crypto::random_token(12))),
-            status: "pending".into(),
+            txid: p.txid.as_deref(),
+            dedupe_key: key,
             amount_minor: p.amount_minor,
-            price_minor: price,
-            fee_minor: fee,
-            payout_minor: payout,
-            fee_bps: i32::try_from(fee_bps).unwrap_or(0),
-            fields: serde_json::to_string(&p.fields).unwrap_or_else(|_| "{}".into()),
+            fields: &p.fields,
             consent: conv.consent.unwrap_or(false),
-            sub1: click.map(|c| c.sub1.clone()).unwrap_or_default(),
-            sub2: click.map(|c| c.sub2.clone()).unwrap_or_default(),
-            sub3: click.map(|c| c.sub3.clone()).unwrap_or_default(),
-            sub4: click.map(|c| c.sub4.clone()).unwrap_or_default(),
-            sub5: click.map(|c| c.sub5.clone()).unwrap_or_default(),
-            source: click.map(|c| c.source.clone()).unwrap_or_default(),
-            country,
-            ip: click.map(|c| c.ip.clone()).unwrap_or_else(|| conv.ip.clone()),
-            click_at: click.map(|c| c.created_at),
-            hold_until: at + hold,
-            created_at: at,
-            updated_at: at,
-            email_norm: contact.email,
-            phone_norm: contact.phone,
-        };
+            sender_ip: &conv.ip,
+            price,
+            platform_fee_bps: self.fee_default,
+            at,
+        });
         let (rollup_key, rollup_delta) = leads::created_delta(&new);
         self.rollup(rollup_key, rollup_delta);
         self.move_money(&advertiser, -price);
@@ -546,6 +525,116 @@ impl<'a> Batch<'a> {
         mail::enqueue(conn, &advertiser.email, &email)
             .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
         Ok(())
+    }
+}
+
+/// The click an accepted conversion is put down to, as far as its lead row copies it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LeadClick<'a> {
+    pub click_id: &'a str,
+    pub subs: [&'a str; 5],
+    pub source: &'a str,
+    pub country: Option<&'a str>,
+    pub ip: &'a str,
+    pub at: NaiveDateTime,
+}
+
+impl<'a> From<&'a Click> for LeadClick<'a> {
+    fn from(c: &'a Click) -> LeadClick<'a> {
+        LeadClick {
+            click_id: &c.click_id,
+            subs: [&c.sub1, &c.sub2, &c.sub3, &c.sub4, &c.sub5],
+            source: &c.source,
+            country: c.country.as_deref(),
+            ip: &c.ip,
+            at: c.created_at,
+        }
+    }
+}
+
+/// What the lead row of an accepted conversion is made of (see [`new_lead`]).
+pub(crate) struct LeadParts<'a> {
+    pub offer: &'a Offer,
+    /// The offer's terms (`offer.terms()`, parsed once by the caller).
+    pub terms: &'a Terms,
+    pub publisher_id: i64,
+    pub click: Option<LeadClick<'a>>,
+    pub channel: Channel,
+    /// The event, already resolved against the offer's events.
+    pub event: String,
+    pub txid: Option<&'a str>,
+    /// The conversion's [`dedupe_key`]; `None` gets a key of its own (`new:…`).
+    pub dedupe_key: Option<String>,
+    pub amount_minor: Option<i64>,
+    pub fields: &'a BTreeMap<String, String>,
+    pub consent: bool,
+    /// The sender's address, kept as the lead's when there is no click.
+    pub sender_ip: &'a str,
+    /// What the conversion costs the advertiser ([`price_of`]).
+    pub price: i64,
+    /// The platform's fee, for offers that set none of their own.
+    pub platform_fee_bps: i64,
+    pub at: NaiveDateTime,
+}
+
+/// The pending lead row of an accepted conversion: the price split into fee and
+/// payout at the offer's fee, the subs, source and address of the click, the
+/// country of the click (else the one sent), the normalised contact, and the hold
+/// from `at`. Intake and `qualead demo` both build their leads here.
+pub(crate) fn new_lead(parts: LeadParts<'_>) -> NewLead {
+    let LeadParts {
+        offer,
+        terms,
+        publisher_id,
+        click,
+        channel,
+        event,
+        txid,
+        dedupe_key,
+        amount_minor,
+        fields,
+        consent,
+        sender_ip,
+        price,
+        platform_fee_bps,
+        at,
+    } = parts;
+    let fee_bps = fee_bps(offer, platform_fee_bps);
+    let (fee, payout) = split_price(price, fee_bps);
+    let country = click.and_then(|c| c.country).map(str::to_owned).or_else(|| fields.get("country").cloned());
+    let contact = normalised_contact(fields, country.as_deref(), &terms.allowed_countries);
+    let [sub1, sub2, sub3, sub4, sub5] = click.map(|c| c.subs.map(str::to_owned)).unwrap_or_default();
+    NewLead {
+        offer_id: offer.id,
+        publisher_id,
+        advertiser_id: offer.advertiser_id,
+        click_id: click.map(|c| c.click_id.to_owned()),
+        channel: channel.as_str().into(),
+        event,
+        txid: txid.map(str::to_owned),
+        dedupe_key: dedupe_key.unwrap_or_else(|| format!("new:{}", crate::crypto::random_token(12))),
+        status: "pending".into(),
+        amount_minor,
+        price_minor: price,
+        fee_minor: fee,
+        payout_minor: payout,
+        fee_bps: i32::try_from(fee_bps).unwrap_or(0),
+        fields: serde_json::to_string(fields).unwrap_or_else(|_| "{}".into()),
+        consent,
+        sub1,
+        sub2,
+        sub3,
+        sub4,
+        sub5,
+        source: click.map(|c| c.source.to_owned()).unwrap_or_default(),
+        country,
+        ip: click.map_or(sender_ip, |c| c.ip).to_owned(),
+        click_at: click.map(|c| c.at),
+        hold_until: at + Duration::hours(i64::from(terms.hold_hours)),
+        created_at: at,
+        updated_at: at,
+        email_norm: contact.email,
+        phone_norm: contact.phone,
     }
 }
 

@@ -715,17 +715,12 @@ async fn report_page(ctx: &Ctx, user: &User, req: &HttpRequest) -> AppResult<Htt
     let offer_id = q.offer()?;
     let csv = q.csv()?;
     let (lines, offers) = db::run(ctx.pool(), move |c| {
-        // The offer select (and a publisher's check) need the reader's offers; a
-        // CSV of an advertiser's or admin's report only needs the one offer checked.
-        let offers = if csv && !matches!(reader.scope, Scope::Publisher(_)) { vec![] } else { reader.offers(c)? };
-        if let Some(id) = offer_id {
-            let visible = match reader.scope {
-                Scope::Publisher(_) => offers.iter().any(|(o, _)| *o == id),
-                scope => rollup_reports::offer_visible(c, scope, id)?,
-            };
-            if !visible {
-                return Err(unknown_offer(id));
-            }
+        // The offer select needs the reader's offers; a CSV does not.
+        let offers = if csv { vec![] } else { reader.offers(c)? };
+        if let Some(id) = offer_id
+            && !rollup_reports::offer_visible(c, reader.scope, id)?
+        {
+            return Err(unknown_offer(id));
         }
         let lines = rollup_reports::report(c, &reader.filter(range, offer_id), group)?;
         Ok((lines, offers))

@@ -1,3 +1,4 @@
+DROP INDEX leads_publisher_pending;
 CREATE TABLE rollups_old (
     hour TIMESTAMP NOT NULL,
     offer_id BIGINT NOT NULL REFERENCES offers (id),

@@ -131,3 +131,6 @@ ALTER TABLE rollups_dim RENAME TO rollups;
 CREATE INDEX rollups_publisher ON rollups (publisher_id, dim, hour);
 CREATE INDEX rollups_offer ON rollups (offer_id, dim, hour);
 CREATE INDEX rollups_dim_hour ON rollups (dim, hour);
+
+-- A publisher's pending earnings (its balance card) read only its pending leads.
+CREATE INDEX leads_publisher_pending ON leads (publisher_id) WHERE status = 'pending';

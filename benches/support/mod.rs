@@ -1,0 +1,60 @@
+//! What the benchmarks share: the real server binary on a database, waiting for it,
+//! and a throw-away PostgreSQL database for a run.
+
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use diesel::{Connection, RunQueryDsl};
+
+/// Start the `qualead` binary on `db_url`, bound to `port`, with `extra` variables.
+pub fn start_qualead(db_url: &str, data: &std::path::Path, port: u16, extra: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qualead"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("QUALEAD_DATA_DIR", data)
+        .env("QUALEAD_BIND", format!("127.0.0.1:{port}"))
+        .env("QUALEAD_SECRET_KEY", "5c".repeat(64))
+        .env("RUST_LOG", "warn")
+        .current_dir(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("start qualead")
+}
+
+/// Wait until the server on `port` answers `/healthz`.
+pub async fn wait_healthy(port: u16) {
+    for _ in 0..400 {
+        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("qualead did not start");
+}
+
+/// A fresh database on the PostgreSQL server of `QUALEAD_BENCH_POSTGRES_URL`, when
+/// set: `run` gets its URL; the database is dropped afterwards.
+pub async fn on_postgres<F, Fut>(prefix: &str, run: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Ok(admin) = std::env::var("QUALEAD_BENCH_POSTGRES_URL") else {
+        return;
+    };
+    let name = format!("{prefix}_{}", std::process::id());
+    let mut c = diesel::PgConnection::establish(&admin).expect("postgres");
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c).expect("create db");
+    let mut url = url::Url::parse(&admin).expect("url");
+    url.set_path(&name);
+    run(url.to_string()).await;
+    diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")).execute(&mut c).expect("drop db");
+}
