@@ -278,6 +278,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    rollup_totals (offer_id, hour, publisher_id) {
+        offer_id -> BigInt,
+        hour -> Timestamp,
+        publisher_id -> BigInt,
+        clicks -> BigInt,
+        unique_clicks -> BigInt,
+        leads -> BigInt,
+        intake_rejected -> BigInt,
+        pending -> BigInt,
+        approved -> BigInt,
+        rejected -> BigInt,
+        disputed -> BigInt,
+        reversed -> BigInt,
+        price_minor -> BigInt,
+        pending_price_minor -> BigInt,
+        pending_payout_minor -> BigInt,
+        approved_price_minor -> BigInt,
+        approved_payout_minor -> BigInt,
+        approved_fee_minor -> BigInt,
+    }
+}
+
+diesel::table! {
     rollups (hour, offer_id, publisher_id, dim, value) {
         hour -> Timestamp,
         offer_id -> BigInt,
@@ -409,6 +432,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_entries,
     ledger_balances,
     cap_counters,
+    rollup_totals,
     rollups,
     postback_deliveries,
 );

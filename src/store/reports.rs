@@ -12,7 +12,7 @@ use crate::db::DbConn;
 use crate::db::schema::{offers, rollups, users};
 use crate::domain::report::{GroupBy, Range};
 use crate::per_backend;
-use crate::store::rollups::{BASE_DIM, Delta, METRICS};
+use crate::store::rollups::{BASE_DIM, Delta, METRICS, totals_columns};
 
 /// Whose rows a report may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ fn sums() -> diesel::expression::SqlLiteral<Sums> {
     diesel::dsl::sql::<Sums>(&sql)
 }
 
-/// Narrow a boxed rollup query to a filter's rows of `dim`.
+/// Narrow a boxed query of dimension rows to a filter's rows of `dim`.
 macro_rules! narrowed {
     ($q:expr, $filter:expr, $dim:expr) => {{
         let (from, to) = $filter.range.utc_bounds();
@@ -105,11 +105,25 @@ struct Cell {
 
 /// A filter's totals rows: one per UTC hour × offer × publisher.
 fn cube(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Cell>> {
+    use crate::db::schema::rollup_totals as t;
+    let (from, to) = filter.range.utc_bounds();
     let rows = per_backend!(conn, c => {
-        let q = rollups::table
-            .select((rollups::hour, rollups::offer_id, rollups::publisher_id, Delta::as_select()))
+        let mut q = t::table
+            .select((t::hour, t::offer_id, t::publisher_id, totals_columns()))
+            .filter(t::hour.ge(from))
+            .filter(t::hour.lt(to))
             .into_boxed();
-        narrowed!(q, filter, BASE_DIM).load::<(NaiveDateTime, i64, i64, Delta)>(c)
+        match filter.scope {
+            Scope::All => {}
+            Scope::Publisher(p) => q = q.filter(t::publisher_id.eq(p)),
+            Scope::Advertiser(a) => {
+                q = q.filter(t::offer_id.eq_any(offers::table.filter(offers::advertiser_id.eq(a)).select(offers::id)))
+            }
+        }
+        if let Some(o) = filter.offer_id {
+            q = q.filter(t::offer_id.eq(o));
+        }
+        q.load::<(NaiveDateTime, i64, i64, Delta)>(c)
     })?;
     Ok(rows
         .into_iter()

@@ -2,10 +2,11 @@
 //! the same transaction as the event they count: a click batch, a lead accepted, a
 //! lead's status change, a conversion refused at intake. Reports read only these.
 //!
-//! Every event is counted once under each dimension of [`DIMS`]: `all` (one row
-//! per hour × offer × publisher, value `''`), sub1–sub5 and country. A report
-//! grouped by a sub or country reads that dimension's rows; reports by hour, day,
-//! offer or publisher read the `all` rows. Each dimension's rows add up to the
+//! Every event is counted once under each dimension of [`DIMS`]: `all` (the
+//! `rollup_totals` table: one row per hour × offer × publisher, stored in offer and
+//! hour order), and sub1–sub5 and country (the `rollups` table, one row per value).
+//! A report grouped by a sub or country reads that dimension's rows; reports by
+//! hour, day, offer or publisher read the totals. Each dimension adds up to the
 //! same totals.
 
 use std::collections::BTreeMap;
@@ -15,13 +16,14 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use crate::db::DbConn;
-use crate::db::schema::rollups;
+use crate::db::schema::{rollup_totals, rollups};
 use crate::per_backend;
 
 /// The dimensions every event is counted under, in the order they are written.
 pub const DIMS: [&str; 7] = ["all", "sub1", "sub2", "sub3", "sub4", "sub5", "country"];
 
-/// The dimension of totals: reports by hour, day, offer and publisher read it.
+/// The dimension of totals (`rollup_totals`): reports by hour, day, offer and
+/// publisher read it.
 pub const BASE_DIM: &str = "all";
 
 /// The UTC hour an event falls in.
@@ -86,8 +88,35 @@ macro_rules! metrics {
             }
         }
 
+        /// The metric columns of `rollup_totals`, to select into a [`Delta`].
+        pub fn totals_columns() -> ($(rollup_totals::$f,)*) {
+            ($(rollup_totals::$f,)*)
+        }
+
         /// The metric columns, in field order.
         pub const METRICS: &[&str] = &[$(stringify!($f),)*];
+
+        fn upsert_totals(conn: &mut DbConn, rows: &[(i64, NaiveDateTime, i64, Delta)]) -> QueryResult<()> {
+            use rollup_totals::dsl as t;
+            let rows: Vec<_> = rows
+                .iter()
+                .map(|(offer_id, hour, publisher_id, m)| {
+                    (
+                        t::offer_id.eq(*offer_id),
+                        t::hour.eq(*hour),
+                        t::publisher_id.eq(*publisher_id),
+                        $(t::$f.eq(m.$f),)*
+                    )
+                })
+                .collect();
+            per_backend!(&mut *conn, c => diesel::insert_into(t::rollup_totals)
+                .values(&rows)
+                .on_conflict((t::offer_id, t::hour, t::publisher_id))
+                .do_update()
+                .set(($(t::$f.eq(t::$f + excluded(t::$f)),)*))
+                .execute(c))?;
+            Ok(())
+        }
 
         fn upsert_rows(conn: &mut DbConn, rows: &[Row]) -> QueryResult<()> {
             use rollups::dsl as r;
@@ -183,16 +212,23 @@ pub fn add(conn: &mut DbConn, key: &Key, d: Delta) -> QueryResult<()> {
     add_many(conn, std::iter::once((key, &d)))
 }
 
-/// Add many deltas: each is counted under every dimension, rows of the same place
-/// are summed first, then written by multi-row upserts of 200 rows. Rows are
-/// written in (hour, offer, publisher, dim, value) order, so two transactions
-/// take rollup rows in the same order and cannot wait on each other's rows.
+/// Add many deltas: each is counted in the totals and under every dimension,
+/// rows of the same place are summed first, then written by multi-row upserts of
+/// 200 rows: totals in (offer, hour, publisher) order, then dimension rows in
+/// (hour, offer, publisher, dim, value) order, so two transactions take rollup
+/// rows in the same order and cannot wait on each other's rows.
 pub fn add_many<'a>(conn: &mut DbConn, deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> QueryResult<()> {
+    let mut totals: BTreeMap<(i64, NaiveDateTime, i64), Delta> = BTreeMap::new();
     let mut rows: BTreeMap<(NaiveDateTime, i64, i64, usize, &str), Delta> = BTreeMap::new();
     for (key, d) in deltas {
-        for i in 0..DIMS.len() {
+        *totals.entry((key.offer_id, key.hour, key.publisher_id)).or_default() += *d;
+        for i in 1..DIMS.len() {
             *rows.entry((key.hour, key.offer_id, key.publisher_id, i, key.value(i))).or_default() += *d;
         }
+    }
+    let totals: Vec<_> = totals.into_iter().map(|((o, h, p), d)| (o, h, p, d)).collect();
+    for chunk in totals.chunks(200) {
+        upsert_totals(conn, chunk)?;
     }
     let rows: Vec<Row> = rows
         .into_iter()
@@ -211,8 +247,37 @@ pub fn add_many<'a>(conn: &mut DbConn, deltas: impl IntoIterator<Item = (&'a Key
     Ok(())
 }
 
+/// The totals rows, as [`Row`]s of dimension [`BASE_DIM`].
+fn totals_rows(conn: &mut DbConn, offer_id: Option<i64>) -> QueryResult<Vec<Row>> {
+    use rollup_totals::dsl as t;
+    let rows: Vec<(NaiveDateTime, i64, i64, Delta)> = per_backend!(conn, c => {
+        let mut q = t::rollup_totals
+            .select((t::hour, t::offer_id, t::publisher_id, totals_columns()))
+            .order((t::hour, t::offer_id, t::publisher_id))
+            .into_boxed();
+        if let Some(o) = offer_id {
+            q = q.filter(t::offer_id.eq(o));
+        }
+        q.load(c)
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(hour, offer_id, publisher_id, metrics)| Row {
+            hour,
+            offer_id,
+            publisher_id,
+            dim: BASE_DIM.to_string(),
+            value: String::new(),
+            metrics,
+        })
+        .collect())
+}
+
 /// An offer's rows of one dimension (tests, small reports).
 pub fn for_offer(conn: &mut DbConn, offer_id: i64, dim: &str) -> QueryResult<Vec<Row>> {
+    if dim == BASE_DIM {
+        return totals_rows(conn, Some(offer_id));
+    }
     rollups::table
         .filter(rollups::offer_id.eq(offer_id))
         .filter(rollups::dim.eq(dim))
@@ -228,6 +293,9 @@ pub fn offer_totals(conn: &mut DbConn, offer_id: i64) -> QueryResult<Delta> {
 
 /// Every row of one dimension (the rollup-agreement test and rebuild checks).
 pub fn all_of(conn: &mut DbConn, dim: &str) -> QueryResult<Vec<Row>> {
+    if dim == BASE_DIM {
+        return totals_rows(conn, None);
+    }
     rollups::table
         .filter(rollups::dim.eq(dim))
         .order((rollups::hour, rollups::offer_id, rollups::publisher_id, rollups::value))

@@ -1,7 +1,7 @@
--- Reports (DESIGN §9): rollups gain a dimension. Every event is counted once per
--- dimension: 'all' (value '', the totals per hour × offer × publisher that
--- reports by day, hour, offer or publisher read), sub1..sub5 and country, so a
--- report grouped by any of them reads only rollup rows.
+-- Reports (DESIGN §9): rollups gain a dimension. Every event is counted once in
+-- rollup_totals (per hour × offer × publisher: what reports by day, hour, offer
+-- or publisher read) and once per dimension (sub1..sub5 and country) in rollups,
+-- so a report grouped by any of them reads only rollup rows.
 -- Pending money is kept too, for publishers' pending earnings.
 CREATE TABLE rollups_dim (
     hour TIMESTAMP NOT NULL,
@@ -121,10 +121,36 @@ SELECT date_trunc('hour', created_at), offer_id, publisher_id, 'country', '', CO
 FROM intake_rejections WHERE TRUE GROUP BY date_trunc('hour', created_at), offer_id, publisher_id
 ON CONFLICT (hour, offer_id, publisher_id, dim, value) DO UPDATE SET intake_rejected = excluded.intake_rejected;
 
--- all: one row per hour × offer × publisher, the totals every dashboard reads.
-INSERT INTO rollups_dim (hour, offer_id, publisher_id, dim, value, clicks, unique_clicks, leads, intake_rejected, pending, approved, rejected, disputed, reversed, price_minor, pending_price_minor, pending_payout_minor, approved_price_minor, approved_payout_minor, approved_fee_minor)
-SELECT hour, offer_id, publisher_id, 'all', '', SUM(clicks), SUM(unique_clicks), SUM(leads), SUM(intake_rejected), SUM(pending), SUM(approved), SUM(rejected), SUM(disputed), SUM(reversed), SUM(price_minor), SUM(pending_price_minor), SUM(pending_payout_minor), SUM(approved_price_minor), SUM(approved_payout_minor), SUM(approved_fee_minor)
-FROM rollups_dim WHERE dim = 'sub1' GROUP BY hour, offer_id, publisher_id;
+-- Totals: one row per hour × offer × publisher, what every dashboard reads; a
+-- table of their own, stored in (offer, hour) order, so an advertiser's range
+-- is one stretch of the table.
+CREATE TABLE rollup_totals (
+    offer_id BIGINT NOT NULL REFERENCES offers (id),
+    hour TIMESTAMP NOT NULL,
+    publisher_id BIGINT NOT NULL REFERENCES users (id),
+    clicks BIGINT NOT NULL DEFAULT 0,
+    unique_clicks BIGINT NOT NULL DEFAULT 0,
+    leads BIGINT NOT NULL DEFAULT 0,
+    intake_rejected BIGINT NOT NULL DEFAULT 0,
+    pending BIGINT NOT NULL DEFAULT 0,
+    approved BIGINT NOT NULL DEFAULT 0,
+    rejected BIGINT NOT NULL DEFAULT 0,
+    disputed BIGINT NOT NULL DEFAULT 0,
+    reversed BIGINT NOT NULL DEFAULT 0,
+    price_minor BIGINT NOT NULL DEFAULT 0,
+    pending_price_minor BIGINT NOT NULL DEFAULT 0,
+    pending_payout_minor BIGINT NOT NULL DEFAULT 0,
+    approved_price_minor BIGINT NOT NULL DEFAULT 0,
+    approved_payout_minor BIGINT NOT NULL DEFAULT 0,
+    approved_fee_minor BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (offer_id, hour, publisher_id)
+);
+CREATE INDEX rollup_totals_publisher ON rollup_totals (publisher_id, hour);
+CREATE INDEX rollup_totals_hour ON rollup_totals (hour);
+
+INSERT INTO rollup_totals (offer_id, hour, publisher_id, clicks, unique_clicks, leads, intake_rejected, pending, approved, rejected, disputed, reversed, price_minor, pending_price_minor, pending_payout_minor, approved_price_minor, approved_payout_minor, approved_fee_minor)
+SELECT offer_id, hour, publisher_id, SUM(clicks), SUM(unique_clicks), SUM(leads), SUM(intake_rejected), SUM(pending), SUM(approved), SUM(rejected), SUM(disputed), SUM(reversed), SUM(price_minor), SUM(pending_price_minor), SUM(pending_payout_minor), SUM(approved_price_minor), SUM(approved_payout_minor), SUM(approved_fee_minor)
+FROM rollups_dim WHERE dim = 'sub1' GROUP BY offer_id, hour, publisher_id;
 
 DROP TABLE rollups;
 ALTER TABLE rollups_dim RENAME TO rollups;

@@ -23,6 +23,7 @@ CREATE TABLE rollups_old (
 INSERT INTO rollups_old (hour, offer_id, publisher_id, sub1, clicks, unique_clicks, leads, intake_rejected, pending, approved, rejected, disputed, reversed, price_minor, approved_price_minor, approved_payout_minor, approved_fee_minor)
 SELECT hour, offer_id, publisher_id, value, clicks, unique_clicks, leads, intake_rejected, pending, approved, rejected, disputed, reversed, price_minor, approved_price_minor, approved_payout_minor, approved_fee_minor FROM rollups WHERE dim = 'sub1';
 
+DROP TABLE rollup_totals;
 DROP TABLE rollups;
 ALTER TABLE rollups_old RENAME TO rollups;
 CREATE INDEX rollups_publisher ON rollups (publisher_id, hour);
