@@ -103,32 +103,48 @@ struct Cell {
     metrics: Delta,
 }
 
-/// A filter's totals rows: one per UTC hour × offer × publisher.
-fn cube(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Cell>> {
-    use crate::db::schema::rollup_totals as t;
-    let (from, to) = filter.range.utc_bounds();
-    let rows = per_backend!(conn, c => {
-        let mut q = t::table
-            .select((t::hour, t::offer_id, t::publisher_id, totals_columns()))
-            .filter(t::hour.ge(from))
-            .filter(t::hour.lt(to))
-            .into_boxed();
-        match filter.scope {
+/// Narrow a boxed query of `rollup_totals` to a filter's rows.
+macro_rules! totals_narrowed {
+    ($q:expr, $filter:expr) => {{
+        use crate::db::schema::rollup_totals as t;
+        let (from, to) = $filter.range.utc_bounds();
+        let mut q = $q.filter(t::hour.ge(from)).filter(t::hour.lt(to));
+        match $filter.scope {
             Scope::All => {}
             Scope::Publisher(p) => q = q.filter(t::publisher_id.eq(p)),
             Scope::Advertiser(a) => {
                 q = q.filter(t::offer_id.eq_any(offers::table.filter(offers::advertiser_id.eq(a)).select(offers::id)))
             }
         }
-        if let Some(o) = filter.offer_id {
+        if let Some(o) = $filter.offer_id {
             q = q.filter(t::offer_id.eq(o));
         }
-        q.load::<(NaiveDateTime, i64, i64, Delta)>(c)
+        q
+    }};
+}
+
+/// A filter's totals rows: one per UTC hour × offer × publisher.
+fn cube(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Cell>> {
+    use crate::db::schema::rollup_totals as t;
+    let rows = per_backend!(conn, c => {
+        let q = t::table.select((t::hour, t::offer_id, t::publisher_id, totals_columns())).into_boxed();
+        totals_narrowed!(q, filter).load::<(NaiveDateTime, i64, i64, Delta)>(c)
     })?;
     Ok(rows
         .into_iter()
         .map(|(hour, offer_id, publisher_id, metrics)| Cell { hour, offer_id, publisher_id, metrics })
         .collect())
+}
+
+/// The sum of a filter's totals rows, added up by the database (cheaper than
+/// reading the rows when only the sum is wanted).
+pub fn total_of(conn: &mut DbConn, filter: &Filter) -> QueryResult<Delta> {
+    use crate::db::schema::rollup_totals as t;
+    let sql = METRICS.iter().map(|m| format!("CAST(COALESCE(SUM({m}), 0) AS BIGINT)")).collect::<Vec<_>>().join(", ");
+    per_backend!(conn, c => {
+        let q = t::table.select(diesel::dsl::sql::<Sums>(&sql)).into_boxed();
+        totals_narrowed!(q, filter).first::<Delta>(c)
+    })
 }
 
 /// The report of `filter` grouped by `group`.
@@ -162,23 +178,20 @@ pub fn reports(conn: &mut DbConn, filter: &Filter, groups: &[GroupBy]) -> QueryR
     Ok(out)
 }
 
-/// A dashboard's overview: days, offers and publishers of the range, and the
-/// totals of the same number of days before it, from one read of totals rows.
+/// A dashboard's overview: days, offers and publishers of the range from one read
+/// of its totals rows. (The period before it is [`total_of`] its filter, which a
+/// dashboard reads on a second connection at the same time.)
 pub struct Overview {
     pub days: Vec<Line>,
-    pub previous: Delta,
     pub by_offer: Vec<Line>,
     pub by_publisher: Vec<Line>,
 }
 
 pub fn overview(conn: &mut DbConn, filter: &Filter) -> QueryResult<Overview> {
     let range = filter.range;
-    let wide = Filter { range: Range { from: range.previous().from, ..range }, ..*filter };
-    let (start, _) = range.utc_bounds();
-    let (rows, before): (Vec<Cell>, Vec<Cell>) = cube(conn, &wide)?.into_iter().partition(|r| r.hour >= start);
+    let rows = cube(conn, filter)?;
     Ok(Overview {
         days: from_rows(conn, &rows, &range, GroupBy::Day)?,
-        previous: before.iter().fold(Delta::default(), |acc, r| acc + r.metrics),
         by_offer: from_rows(conn, &rows, &range, GroupBy::Offer)?,
         by_publisher: from_rows(conn, &rows, &range, GroupBy::Publisher)?,
     })

@@ -69,22 +69,17 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let q = ReportQuery::of(&req)?;
     let reader = Reader::of(&a.user);
     let range = reader.range(&q)?;
-    let ((days, by_offer, by_publisher), fees, open_disputes, counts, (mail_queued, mail_failed)) =
+    let ((days, by_offer, by_publisher), (fees, open_disputes, counts, (mail_queued, mail_failed))) = tokio::try_join!(
+        reports::overview(a.ctx.pool(), reader, range),
         db::run(a.ctx.pool(), move |c| {
             let counts = u::users
                 .group_by((u::role, u::status))
                 .select((u::role, u::status, diesel::dsl::count_star()))
                 .order((u::role, u::status))
                 .load::<(String, String, i64)>(c)?;
-            Ok((
-                reports::overview(c, &reader, &range)?,
-                ledger::balance(c, ledger::PLATFORM_FEES)?,
-                disputes::open_count(c)?,
-                counts,
-                outbox::counts(c)?,
-            ))
-        })
-        .await?;
+            Ok((ledger::balance(c, ledger::PLATFORM_FEES)?, disputes::open_count(c)?, counts, outbox::counts(c)?))
+        }),
+    )?;
     let pending = counts.iter().filter(|(_, s, _)| s == "pending_approval").map(|(_, _, n)| n).sum();
     let top = |id, title, group, lines: &[_]| {
         reports::dashboard_table(&reader, &range, id, title, group, TOP_COLUMNS, lines, Some(TOP))

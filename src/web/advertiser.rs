@@ -82,14 +82,12 @@ async fn home(a: AdvertiserCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let reader = Reader::of(&a.user);
     let range = reader.range(&q)?;
     let uid = a.user.id;
-    let (offers, (days, by_offer, by_publisher), balance) = db::run(a.ctx.pool(), move |c| {
-        Ok((
-            offers::list_for_advertiser(c, uid)?,
-            reports::overview(c, &reader, &range)?,
-            settle_money::advertiser_balance(c, uid)?,
-        ))
-    })
-    .await?;
+    let ((days, by_offer, by_publisher), (offers, balance)) = tokio::try_join!(
+        reports::overview(a.ctx.pool(), reader, range),
+        db::run(a.ctx.pool(), move |c| {
+            Ok((offers::list_for_advertiser(c, uid)?, settle_money::advertiser_balance(c, uid)?))
+        }),
+    )?;
     let table = |id, title, group, lines: &[_]| {
         reports::dashboard_table(&reader, &range, id, title, group, TABLE_COLUMNS, lines, None)
     };

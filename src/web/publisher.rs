@@ -117,17 +117,17 @@ async fn home(p: PublisherCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let sub_n = q.sub()?;
     let sub = GroupBy::Sub(sub_n);
     let uid = p.user.id;
-    let (memberships, (days, by_offer, _), by_sub, balance, payouts) = db::run(p.ctx.pool(), move |c| {
-        let filter = reader.filter(range, None);
-        Ok((
-            offers::memberships_of(c, uid)?,
-            reports::overview(c, &reader, &range)?,
-            store_reports::report(c, &filter, sub)?,
-            settle_money::publisher_balance(c, uid)?,
-            payouts::for_publisher(c, uid, RECENT_PAYOUTS)?,
-        ))
-    })
-    .await?;
+    let ((days, by_offer, _), (memberships, by_sub, balance, payouts)) = tokio::try_join!(
+        reports::overview(p.ctx.pool(), reader, range),
+        db::run(p.ctx.pool(), move |c| {
+            Ok((
+                offers::memberships_of(c, uid)?,
+                store_reports::report(c, &reader.filter(range, None), sub)?,
+                settle_money::publisher_balance(c, uid)?,
+                payouts::for_publisher(c, uid, RECENT_PAYOUTS)?,
+            ))
+        }),
+    )?;
     let approved = memberships.iter().filter(|(m, _)| m.is_approved()).count();
     let pending = memberships.iter().filter(|(m, _)| m.status == "pending").count();
     let table = |id, title: &str, group, pick, lines: &[_]| {

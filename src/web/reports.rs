@@ -14,7 +14,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, DbPool};
 use crate::domain::account::Role;
 use crate::domain::money::format_minor;
 use crate::domain::report::{self, Column, GroupBy, Metrics, Range, Series, Viewer, chart_svg, columns};
@@ -402,12 +402,17 @@ pub struct Days {
     pub previous: Delta,
 }
 
-/// A dashboard's rollup read: the days of `range` with the totals of the same number
-/// of days before it, and the range by offer and by publisher, all from one query
-/// of the totals rows (`store::reports::overview`).
-pub fn overview(conn: &mut DbConn, reader: &Reader, range: &Range) -> AppResult<(Days, Vec<Line>, Vec<Line>)> {
-    let o = rollup_reports::overview(conn, &reader.filter(*range, None))?;
-    let days = Days { totals: rollup_reports::totals(&o.days), previous: o.previous, lines: o.days };
+/// A dashboard's rollup reads: the days of `range` and the range by offer and by
+/// publisher from one query of the totals rows, and, on a second connection at the
+/// same time, the sum of the same number of days before it.
+pub async fn overview(pool: &DbPool, reader: Reader, range: Range) -> AppResult<(Days, Vec<Line>, Vec<Line>)> {
+    let filter = reader.filter(range, None);
+    let before = Filter { range: range.previous(), ..filter };
+    let (o, previous) = tokio::try_join!(
+        db::run(pool, move |c| Ok(rollup_reports::overview(c, &filter)?)),
+        db::run(pool, move |c| Ok(rollup_reports::total_of(c, &before)?)),
+    )?;
+    let days = Days { totals: rollup_reports::totals(&o.days), previous, lines: o.days };
     Ok((days, o.by_offer, o.by_publisher))
 }
 
