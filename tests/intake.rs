@@ -37,10 +37,7 @@ fn market(app: &TestApp, body: &OfferBody, deposit: i64) -> Market {
 
 /// Click the publisher's link; the click id from the landing URL.
 async fn click(app: &TestApp, m: &Market, query: &str) -> String {
-    let r = client().get(app.url(&format!("/c/{}?{query}", m.token))).send().await.expect("click");
-    assert_eq!(r.status(), StatusCode::FOUND);
-    let loc = r.headers()["location"].to_str().expect("location").to_string();
-    loc.split("cid=").nth(1).expect("click id in the landing URL")[..26].to_string()
+    common::click_through(app, &client(), &m.token, query).await
 }
 
 async fn postback(app: &TestApp, query: &str) -> (StatusCode, Value) {

@@ -18,7 +18,6 @@ use qualead::domain::offer::{OfferBody, Terms};
 use qualead::store::offers::MembershipStatus;
 use qualead::store::users;
 use reqwest::StatusCode;
-use serde_json::Value;
 
 const BROWSER: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
@@ -82,23 +81,12 @@ fn visitor() -> reqwest::Client {
 
 /// A click through the publisher's link with `query` (sub values); the click id.
 async fn click(app: &TestApp, browser: &reqwest::Client, m: &Market, query: &str) -> String {
-    let r = browser.get(app.url(&format!("/c/{}?{query}", m.token))).send().await.expect("click");
-    assert_eq!(r.status(), StatusCode::FOUND);
-    let loc = r.headers()["location"].to_str().expect("location").to_string();
-    loc.split("cid=").nth(1).expect("click id in the landing URL")[..26].to_string()
+    common::click_through(app, browser, &m.token, query).await
 }
 
 /// The advertiser's postback for a click; the lead id.
 async fn convert(app: &TestApp, m: &Market, click_id: &str, email: &str) -> i64 {
-    let r = reqwest::Client::new()
-        .get(app.url("/postback"))
-        .query(&[("click_id", click_id), ("token", m.postback_token.as_str()), ("email", email), ("name", "Ann Lee")])
-        .send()
-        .await
-        .expect("postback");
-    let v: Value = r.json().await.expect("json");
-    assert_eq!(v["status"], "accepted", "{v:?}");
-    v["lead_id"].as_i64().expect("lead id")
+    common::accepted_lead(app, &m.postback_token, click_id, &[("email", email), ("name", "Ann Lee")]).await
 }
 
 /// Settlement as the server's timer would run it, after the hold.

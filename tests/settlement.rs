@@ -7,20 +7,15 @@
 
 mod common;
 
-use common::{Backend, Market, TestApp, seed_market, spawn_app_with};
+use common::{BROWSER, Backend, Market, TestApp, seed_market, spawn_app_with};
 use diesel::prelude::*;
 use qualead::domain::offer::{OfferBody, Terms, split_price};
 use qualead::settlement::run::{BATCH, settle_due};
 use qualead::store::offers::MembershipStatus;
 use qualead::store::{leads, ledger, now, rollups};
-use reqwest::StatusCode;
 
 /// The server's own periodic run stays out of the way; tests run settlement themselves.
 const QUIET: &[(&str, &str)] = &[("QUALEAD_SETTLE_INTERVAL_SECS", "3600")];
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
-}
 
 fn offer(price: &str, terms: Terms) -> OfferBody {
     OfferBody {
@@ -41,24 +36,13 @@ fn quick_terms() -> Terms {
 
 /// Click the publisher's link with a user agent; the click id.
 async fn click(app: &TestApp, m: &Market, agent: &str) -> String {
-    let r = client().get(app.url(&format!("/c/{}", m.token))).header("user-agent", agent).send().await.expect("click");
-    assert_eq!(r.status(), StatusCode::FOUND);
-    let loc = r.headers()["location"].to_str().expect("location").to_string();
-    loc.split("cid=").nth(1).expect("click id")[..26].to_string()
+    common::click_through(app, &common::visitor(agent), &m.token, "").await
 }
-
-const BROWSER: &str =
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
 
 /// A click and a postback carrying lead fields; the accepted lead's id.
 async fn lead(app: &TestApp, m: &Market, agent: &str, fields: &[(&str, &str)]) -> i64 {
     let cid = click(app, m, agent).await;
-    let mut query = vec![("click_id", cid.as_str()), ("token", m.postback_token.as_str())];
-    query.extend_from_slice(fields);
-    let r = client().get(app.url("/postback")).query(&query).send().await.expect("postback");
-    let v: serde_json::Value = r.json().await.expect("json");
-    assert_eq!(v["status"], "accepted", "{v:?}");
-    v["lead_id"].as_i64().expect("lead id")
+    common::accepted_lead(app, &m.postback_token, &cid, fields).await
 }
 
 fn settle(app: &TestApp) -> qualead::settlement::run::Summary {

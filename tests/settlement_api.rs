@@ -109,27 +109,12 @@ fn market(app: &TestApp, body: &OfferBody, deposit: i64) -> Market {
 
 /// Click the publisher's link like a browser; the click id from the landing URL.
 async fn click(app: &TestApp, m: &Market) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(BROWSER)
-        .build()
-        .expect("client");
-    let r = client.get(app.url(&format!("/c/{}", m.token))).send().await.expect("click");
-    assert_eq!(r.status(), StatusCode::FOUND);
-    let loc = r.headers()["location"].to_str().expect("location").to_string();
-    loc.split("cid=").nth(1).expect("click id in the landing URL")[..26].to_string()
+    common::click_through(app, &common::visitor(BROWSER), &m.token, "").await
 }
 
 /// The advertiser's server-to-server postback for a click; the lead's id.
 async fn postback(app: &TestApp, m: &Market, click_id: &str) -> i64 {
-    let r = reqwest::Client::new()
-        .get(app.url(&format!("/postback?click_id={click_id}&token={}", m.postback_token)))
-        .send()
-        .await
-        .expect("postback");
-    let v: Value = r.json().await.expect("JSON");
-    assert_eq!(v["status"], "accepted", "{v}");
-    v["lead_id"].as_i64().expect("lead id")
+    common::accepted_lead(app, &m.postback_token, click_id, &[]).await
 }
 
 /// A lead the publisher sends through `POST /api/v1/leads`; its id.

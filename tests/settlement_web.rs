@@ -17,7 +17,6 @@ use qualead::domain::scrub::mask_email;
 use qualead::store::offers::MembershipStatus;
 use qualead::store::{leads, ledger, users};
 use reqwest::StatusCode;
-use serde_json::Value;
 
 const BROWSER: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
@@ -99,30 +98,13 @@ fn flash(html: &str) -> String {
 
 /// A click through the publisher's link from a browser; the click id.
 async fn click(app: &TestApp, m: &Market) -> String {
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(BROWSER)
-        .build()
-        .expect("client");
-    let r = browser.get(app.url(&format!("/c/{}?sub1=blog", m.token))).send().await.expect("click");
-    assert_eq!(r.status(), StatusCode::FOUND);
-    let loc = r.headers()["location"].to_str().expect("location").to_string();
-    loc.split("cid=").nth(1).expect("click id in the landing URL")[..26].to_string()
+    common::click_through(app, &common::visitor(BROWSER), &m.token, "sub1=blog").await
 }
 
 /// A conversion of a fresh click by the advertiser's postback; the lead id.
 async fn lead(app: &TestApp, m: &Market, email: &str, name: &str) -> i64 {
     let cid = click(app, m).await;
-    let r = reqwest::Client::new()
-        .get(app.url("/postback"))
-        .query(&[("click_id", cid.as_str()), ("token", m.postback_token.as_str()), ("email", email), ("name", name)])
-        .send()
-        .await
-        .expect("postback");
-    assert_eq!(r.status(), StatusCode::OK);
-    let v: Value = r.json().await.expect("json");
-    assert_eq!(v["status"], "accepted", "{v:?}");
-    v["lead_id"].as_i64().expect("lead id")
+    common::accepted_lead(app, &m.postback_token, &cid, &[("email", email), ("name", name)]).await
 }
 
 fn status_of(app: &TestApp, id: i64) -> String {

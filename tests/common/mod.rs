@@ -451,3 +451,43 @@ pub fn deposit_to(conn: &mut qualead::db::DbConn, advertiser_id: i64, amount: i6
         .map_err(|e| format!("{e:?}"))
         .expect("deposit");
 }
+
+/// A browser's user agent (an empty or bot agent fails an offer's bot rule).
+pub const BROWSER: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+
+/// A visitor's HTTP client: it does not follow redirects, so a test sees the 302.
+pub fn visitor(agent: &str) -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).user_agent(agent).build().expect("client")
+}
+
+/// A click through a publisher's link `/c/{token}?{query}`: asserts the redirect to
+/// the landing URL and returns the click id it carries (`cid={click_id}`).
+pub async fn click_through(app: &TestApp, client: &reqwest::Client, token: &str, query: &str) -> String {
+    let r = client.get(app.url(&format!("/c/{token}?{query}"))).send().await.expect("click");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = r.headers()["location"].to_str().expect("location").to_string();
+    loc.split("cid=").nth(1).expect("click id in the landing URL")[..26].to_string()
+}
+
+/// The advertiser's server postback for a click, with lead fields: its status and
+/// JSON answer.
+pub async fn postback_for(
+    app: &TestApp,
+    postback_token: &str,
+    click_id: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, serde_json::Value) {
+    let mut query = vec![("click_id", click_id), ("token", postback_token)];
+    query.extend_from_slice(fields);
+    let r = reqwest::Client::new().get(app.url("/postback")).query(&query).send().await.expect("postback");
+    let status = r.status();
+    (status, r.json().await.expect("a JSON answer"))
+}
+
+/// An accepted postback's lead id (fails the test on any other answer).
+pub async fn accepted_lead(app: &TestApp, postback_token: &str, click_id: &str, fields: &[(&str, &str)]) -> i64 {
+    let (status, v) = postback_for(app, postback_token, click_id, fields).await;
+    assert_eq!((status, v["status"].as_str()), (StatusCode::OK, Some("accepted")), "{v}");
+    v["lead_id"].as_i64().expect("lead id")
+}
