@@ -13,9 +13,8 @@ mod common;
 use std::collections::HashMap;
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
-use common::{Backend, Market, PASSWORD, TestApp, seed_market, spawn_app_with};
+use common::{Backend, Market, PASSWORD, TestApp, spawn_app_with};
 use qualead::domain::offer::{OfferBody, Terms};
-use qualead::store::offers::MembershipStatus;
 use qualead::store::users;
 use reqwest::StatusCode;
 
@@ -54,17 +53,7 @@ struct Side {
 }
 
 async fn side(app: &TestApp, name: &str) -> Side {
-    let m = seed_market(&app.db.url, &offer(name), MembershipStatus::Approved, 1000_00);
-    let hash = qualead::crypto::hash_password(PASSWORD).expect("hash");
-    let mut conn = app.conn();
-    users::set_password_hash(&mut conn, m.advertiser_id, &hash).expect("password");
-    users::set_password_hash(&mut conn, m.publisher_id, &hash).expect("password");
-    let publisher_email = users::find(&mut conn, m.publisher_id).expect("q").expect("publisher").email;
-    drop(conn);
-    let adv = common::new_client();
-    assert_eq!(app.login(&adv, &m.advertiser_email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
-    let publisher = common::new_client();
-    assert_eq!(app.login(&publisher, &publisher_email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let (m, adv, publisher, _) = common::signed_in_market(app, &offer(name), 1000_00, PASSWORD).await;
     Side { m, adv, publisher }
 }
 

@@ -56,17 +56,7 @@ struct World {
 }
 
 async fn world(app: &TestApp, terms: Terms, admin_email: &str) -> World {
-    let m = seed_market(&app.db.url, &offer(terms), MembershipStatus::Approved, 0);
-    let hash = qualead::crypto::hash_password(PASSWORD).expect("hash");
-    let mut conn = app.conn();
-    users::set_password_hash(&mut conn, m.advertiser_id, &hash).expect("password");
-    users::set_password_hash(&mut conn, m.publisher_id, &hash).expect("password");
-    let publisher_email = users::find(&mut conn, m.publisher_id).expect("q").expect("publisher").email;
-    drop(conn);
-    let adv = common::new_client();
-    assert_eq!(app.login(&adv, &m.advertiser_email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
-    let publisher = common::new_client();
-    assert_eq!(app.login(&publisher, &publisher_email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let (m, adv, publisher, publisher_email) = common::signed_in_market(app, &offer(terms), 0, PASSWORD).await;
     let admin = app.login_as("admin", admin_email).await;
     World { m, admin, adv, publisher, publisher_email }
 }

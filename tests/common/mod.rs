@@ -491,3 +491,26 @@ pub async fn accepted_lead(app: &TestApp, postback_token: &str, click_id: &str, 
     assert_eq!((status, v["status"].as_str()), (StatusCode::OK, Some("accepted")), "{v}");
     v["lead_id"].as_i64().expect("lead id")
 }
+
+/// A seeded market whose advertiser and publisher have `password` and are logged
+/// in: (market, advertiser's client, publisher's client, publisher's e-mail).
+pub async fn signed_in_market(
+    app: &TestApp,
+    body: &qualead::domain::offer::OfferBody,
+    deposit: i64,
+    password: &str,
+) -> (Market, reqwest::Client, reqwest::Client, String) {
+    use qualead::store::users;
+    let m = seed_market(&app.db.url, body, qualead::store::offers::MembershipStatus::Approved, deposit);
+    let hash = qualead::crypto::hash_password(password).expect("hash");
+    let mut conn = app.conn();
+    users::set_password_hash(&mut conn, m.advertiser_id, &hash).expect("password");
+    users::set_password_hash(&mut conn, m.publisher_id, &hash).expect("password");
+    let publisher_email = users::find(&mut conn, m.publisher_id).expect("q").expect("publisher").email;
+    drop(conn);
+    let adv = new_client();
+    assert_eq!(app.login(&adv, &m.advertiser_email, password).await.status(), StatusCode::SEE_OTHER);
+    let publisher = new_client();
+    assert_eq!(app.login(&publisher, &publisher_email, password).await.status(), StatusCode::SEE_OTHER);
+    (m, adv, publisher, publisher_email)
+}
