@@ -9,10 +9,10 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::db::DbConn;
-use crate::db::schema::{offers, rollups, users};
+use crate::db::schema::{offers, rollup_totals, rollups, users};
 use crate::domain::report::{GroupBy, Range};
 use crate::per_backend;
-use crate::store::rollups::{BASE_DIM, Delta, METRICS, totals_columns};
+use crate::store::rollups::{Delta, METRICS, totals_columns};
 
 /// Whose rows a report may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,27 +61,27 @@ type Sums = (
     BigInt,
 );
 
+/// Every metric's sum, in `Delta` field order (zero over no rows).
 fn sums() -> diesel::expression::SqlLiteral<Sums> {
-    let sql = METRICS.iter().map(|m| format!("CAST(SUM({m}) AS BIGINT)")).collect::<Vec<_>>().join(", ");
+    let sql = METRICS.iter().map(|m| format!("CAST(COALESCE(SUM({m}), 0) AS BIGINT)")).collect::<Vec<_>>().join(", ");
     diesel::dsl::sql::<Sums>(&sql)
 }
 
-/// Narrow a boxed query of dimension rows to a filter's rows of `dim`.
+/// Narrow a boxed query of table `$t` (`rollups` or `rollup_totals`) to a filter's
+/// range, scope and offer.
 macro_rules! narrowed {
-    ($q:expr, $filter:expr, $dim:expr) => {{
+    ($q:expr, $filter:expr, $t:ident) => {{
         let (from, to) = $filter.range.utc_bounds();
-        let mut q = $q.filter(rollups::dim.eq($dim)).filter(rollups::hour.ge(from)).filter(rollups::hour.lt(to));
+        let mut q = $q.filter($t::hour.ge(from)).filter($t::hour.lt(to));
         match $filter.scope {
             Scope::All => {}
-            Scope::Publisher(p) => q = q.filter(rollups::publisher_id.eq(p)),
+            Scope::Publisher(p) => q = q.filter($t::publisher_id.eq(p)),
             Scope::Advertiser(a) => {
-                q = q.filter(
-                    rollups::offer_id.eq_any(offers::table.filter(offers::advertiser_id.eq(a)).select(offers::id)),
-                )
+                q = q.filter($t::offer_id.eq_any(offers::table.filter(offers::advertiser_id.eq(a)).select(offers::id)))
             }
         }
         if let Some(o) = $filter.offer_id {
-            q = q.filter(rollups::offer_id.eq(o));
+            q = q.filter($t::offer_id.eq(o));
         }
         q
     }};
@@ -90,8 +90,12 @@ macro_rules! narrowed {
 /// A filter's rows of one sub or country dimension, summed per value.
 fn by_value(conn: &mut DbConn, filter: &Filter, dim: &str) -> QueryResult<Vec<(String, Delta)>> {
     per_backend!(conn, c => {
-        let q = rollups::table.group_by(rollups::value).select((rollups::value, sums())).into_boxed();
-        narrowed!(q, filter, dim).load::<(String, Delta)>(c)
+        let q = rollups::table
+            .group_by(rollups::value)
+            .select((rollups::value, sums()))
+            .filter(rollups::dim.eq(dim))
+            .into_boxed();
+        narrowed!(q, filter, rollups).load::<(String, Delta)>(c)
     })
 }
 
@@ -103,32 +107,13 @@ struct Cell {
     metrics: Delta,
 }
 
-/// Narrow a boxed query of `rollup_totals` to a filter's rows.
-macro_rules! totals_narrowed {
-    ($q:expr, $filter:expr) => {{
-        use crate::db::schema::rollup_totals as t;
-        let (from, to) = $filter.range.utc_bounds();
-        let mut q = $q.filter(t::hour.ge(from)).filter(t::hour.lt(to));
-        match $filter.scope {
-            Scope::All => {}
-            Scope::Publisher(p) => q = q.filter(t::publisher_id.eq(p)),
-            Scope::Advertiser(a) => {
-                q = q.filter(t::offer_id.eq_any(offers::table.filter(offers::advertiser_id.eq(a)).select(offers::id)))
-            }
-        }
-        if let Some(o) = $filter.offer_id {
-            q = q.filter(t::offer_id.eq(o));
-        }
-        q
-    }};
-}
-
 /// A filter's totals rows: one per UTC hour × offer × publisher.
 fn cube(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Cell>> {
-    use crate::db::schema::rollup_totals as t;
     let rows = per_backend!(conn, c => {
-        let q = t::table.select((t::hour, t::offer_id, t::publisher_id, totals_columns())).into_boxed();
-        totals_narrowed!(q, filter).load::<(NaiveDateTime, i64, i64, Delta)>(c)
+        let q = rollup_totals::table
+            .select((rollup_totals::hour, rollup_totals::offer_id, rollup_totals::publisher_id, totals_columns()))
+            .into_boxed();
+        narrowed!(q, filter, rollup_totals).load::<(NaiveDateTime, i64, i64, Delta)>(c)
     })?;
     Ok(rows
         .into_iter()
@@ -139,43 +124,33 @@ fn cube(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Cell>> {
 /// The sum of a filter's totals rows, added up by the database (cheaper than
 /// reading the rows when only the sum is wanted).
 pub fn total_of(conn: &mut DbConn, filter: &Filter) -> QueryResult<Delta> {
-    use crate::db::schema::rollup_totals as t;
-    let sql = METRICS.iter().map(|m| format!("CAST(COALESCE(SUM({m}), 0) AS BIGINT)")).collect::<Vec<_>>().join(", ");
     per_backend!(conn, c => {
-        let q = t::table.select(diesel::dsl::sql::<Sums>(&sql)).into_boxed();
-        totals_narrowed!(q, filter).first::<Delta>(c)
+        let q = rollup_totals::table.select(sums()).into_boxed();
+        narrowed!(q, filter, rollup_totals).first::<Delta>(c)
     })
 }
 
-/// The report of `filter` grouped by `group`.
+/// The report of `filter` grouped by `group`: hour, day, offer and publisher from
+/// the totals rows, a sub or country by one grouped query of its dimension. Time
+/// groupings list every day of the range (empty days too) or every hour with data,
+/// in order; the others are sorted by money, then clicks, largest first.
 pub fn report(conn: &mut DbConn, filter: &Filter, group: GroupBy) -> QueryResult<Vec<Line>> {
-    Ok(reports(conn, filter, &[group])?.pop().unwrap_or_default())
-}
-
-/// Several reports of one filter: every grouping by hour, day, offer or publisher
-/// comes from one read of the totals rows; each sub or country grouping is one
-/// grouped query. Time groupings list every day of the range (empty days too) or
-/// every hour with data, in order; the others are sorted by money, then clicks,
-/// largest first.
-pub fn reports(conn: &mut DbConn, filter: &Filter, groups: &[GroupBy]) -> QueryResult<Vec<Vec<Line>>> {
-    let rows = if groups.iter().any(|g| g.dim() == BASE_DIM) { cube(conn, filter)? } else { Vec::new() };
-    let mut out = Vec::with_capacity(groups.len());
-    for group in groups {
-        out.push(match group {
-            GroupBy::Sub(_) | GroupBy::Country => sorted(
-                by_value(conn, filter, group.dim())?
-                    .into_iter()
-                    .map(|(v, totals)| Line {
-                        label: if v.is_empty() { "(none)".to_string() } else { v.clone() },
-                        key: v,
-                        totals,
-                    })
-                    .collect(),
-            ),
-            _ => from_rows(conn, &rows, &filter.range, *group)?,
-        });
+    match group {
+        GroupBy::Sub(_) | GroupBy::Country => Ok(sorted(
+            by_value(conn, filter, group.dim())?
+                .into_iter()
+                .map(|(v, totals)| Line {
+                    label: if v.is_empty() { "(none)".to_string() } else { v.clone() },
+                    key: v,
+                    totals,
+                })
+                .collect(),
+        )),
+        _ => {
+            let rows = cube(conn, filter)?;
+            from_rows(conn, &rows, &filter.range, group)
+        }
     }
-    Ok(out)
 }
 
 /// A dashboard's overview: days, offers and publishers of the range from one read
