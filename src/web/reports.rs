@@ -395,7 +395,7 @@ pub fn kpis(viewer: Viewer, now: &Delta, before: &Delta) -> Vec<Kpi> {
 // Days with the period before
 // ---------------------------------------------------------------------------
 
-/// A range's days and the totals of the period just before it, from one query.
+/// A range's days and their totals, and the totals of the period just before it.
 pub struct Days {
     pub lines: Vec<Line>,
     pub totals: Delta,
