@@ -7,6 +7,9 @@
 //! `QUALEAD_BENCH_SECS` seconds (default 10). Prints requests per second, p50 and
 //! p99 latency, and the server's resident memory. Then server postbacks, each
 //! converting a different stored click, with 64 connections: accepted per second.
+//!
+//! `QUALEAD_BENCH_PHASES=clicks` (or `postbacks`) runs one phase only, and
+//! `QUALEAD_BENCH_SKIP_SQLITE=1` only PostgreSQL, for profiling one of them.
 
 // Money is written in minor units grouped as major_minor (100_00 is 100.00).
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -210,7 +213,10 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, bare_port: u16) {
     let data = tempfile::tempdir().expect("tmp");
     let seeded = seed(db_url);
     let token = seeded.token.clone();
-    let click_ids = std::sync::Arc::new(store_clicks(db_url, &seeded, 400_000));
+    let phases = std::env::var("QUALEAD_BENCH_PHASES").unwrap_or_else(|_| "clicks,postbacks".into());
+    let (run_clicks, run_postbacks) = (phases.contains("clicks"), phases.contains("postbacks"));
+    let click_ids =
+        std::sync::Arc::new(if run_postbacks { store_clicks(db_url, &seeded, 400_000) } else { Vec::new() });
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let mut child = support::start_qualead(db_url, data.path(), port, &[]);
     support::wait_healthy(port).await;
@@ -219,16 +225,27 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, bare_port: u16) {
     // Warm up both, then measure them back to back in the same run.
     hammer(format!("http://127.0.0.1:{bare_port}/c/x"), 2).await;
     hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=warm"), 2).await;
-    let bare = hammer(format!("http://127.0.0.1:{bare_port}/c/x"), secs).await;
-    let clicks = hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs).await;
-    let base = format!("http://127.0.0.1:{port}/postback?token={}&click_id=", seeded.postback_token);
-    let ids = click_ids.clone();
-    let postbacks = hammer_with(
-        std::sync::Arc::new(move |n| format!("{base}{}", ids[n % ids.len()])),
-        reqwest::StatusCode::OK,
-        secs,
-    )
-    .await;
+    let skipped = || Figures { requests: 0, errors: 0, rps: 0.0, p50_ms: 0.0, p99_ms: 0.0 };
+    let (bare, clicks) = if run_clicks {
+        let bare = hammer(format!("http://127.0.0.1:{bare_port}/c/x"), secs).await;
+        eprintln!("{name}: clicks phase, qualead pid {pid}");
+        (bare, hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs).await)
+    } else {
+        (skipped(), skipped())
+    };
+    let postbacks = if run_postbacks {
+        let base = format!("http://127.0.0.1:{port}/postback?token={}&click_id=", seeded.postback_token);
+        let ids = click_ids.clone();
+        eprintln!("{name}: postbacks phase, qualead pid {pid}");
+        hammer_with(
+            std::sync::Arc::new(move |n| format!("{base}{}", ids[n % ids.len()])),
+            reqwest::StatusCode::OK,
+            secs,
+        )
+        .await
+    } else {
+        skipped()
+    };
     let rss = rss_mb(pid);
 
     let pool = qualead::db::connect(db_url, 1).expect("pool");
@@ -259,7 +276,9 @@ fn main() {
         let (bare_port, bare) = bare_server();
         let dir = tempfile::tempdir().expect("tmp");
         let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-        run_backend("SQLite", &sqlite, secs, bare_port).await;
+        if std::env::var("QUALEAD_BENCH_SKIP_SQLITE").is_err() {
+            run_backend("SQLite", &sqlite, secs, bare_port).await;
+        }
         support::on_postgres("qualead_bench", |url| async move {
             run_backend("PostgreSQL", &url, secs, bare_port).await;
         })

@@ -9,7 +9,7 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, Service};
-use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tokio::sync::watch;
@@ -79,8 +79,13 @@ impl Application {
         let pool = tokio::task::spawn_blocking(move || prepare_database(&c)).await??;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (clicks, click_writer) = ClickWriter::start(pool.clone(), shutdown_rx.clone());
-        let (intake, intake_writer) = IntakeWriter::start(pool.clone(), config.clone(), shutdown_rx.clone());
+        // The writers keep connections of their own between batches, apart from the
+        // pool that pages and API calls share.
+        let (url, writers) = (config.database_url.clone(), config.click_writers as u32 + 1);
+        let writer_pool = tokio::task::spawn_blocking(move || db::connect(&url, writers)).await??;
+        let (clicks, click_writer) =
+            ClickWriter::start(writer_pool.clone(), config.click_writers, shutdown_rx.clone())?;
+        let (intake, intake_writer) = IntakeWriter::start(writer_pool, config.clone(), shutdown_rx.clone())?;
         let state = web::Data::new(AppState {
             config: config.clone(),
             pool: pool.clone(),
@@ -151,11 +156,11 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> 
     let pool = state.pool.clone();
     let server = HttpServer::new(move || {
         let metrics = state.metrics.clone();
-        App::new()
-            .app_data(state.clone())
-            .app_data(web::FormConfig::default().limit(64 * 1024))
+        // Pages and the API: sessions and a tracing span per request. Tracking routes
+        // (clicks, postbacks, pixels, the hosted form) are registered before this scope
+        // and skip both: they keep no session and are the hot path.
+        let pages = web::scope("")
             .configure(crate::api::routes)
-            .configure(crate::tracking::routes)
             .configure(crate::web::routes)
             .default_service(web::to(crate::web::home::not_found))
             .wrap(
@@ -170,7 +175,16 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> 
                     )
                     .build(),
             )
-            .wrap(NormalizePath::new(TrailingSlash::Trim))
+            .wrap(tracing_actix_web::TracingLogger::default());
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(64 * 1024))
+            .configure(crate::tracking::routes)
+            .service(pages)
+            .wrap_fn(|mut req, srv| {
+                crate::web::normalize::trim_path(&mut req);
+                srv.call(req)
+            })
             .wrap(
                 DefaultHeaders::new()
                     .add(("Content-Security-Policy", CSP))
@@ -181,16 +195,15 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> 
             )
             .wrap_fn(move |req, srv| {
                 let started = Instant::now();
-                let method = req.method().as_str().to_owned();
+                let method = crate::metrics::method_label(req.method());
                 let metrics = metrics.clone();
                 let fut = srv.call(req);
                 async move {
                     let res = fut.await?;
-                    metrics.observe(&method, res.status().as_u16(), started.elapsed().as_secs_f64());
+                    metrics.observe(method, res.status().as_u16(), started.elapsed().as_secs_f64());
                     Ok(res)
                 }
             })
-            .wrap(tracing_actix_web::TracingLogger::default())
     })
     .workers(config.workers)
     .shutdown_timeout(30)

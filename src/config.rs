@@ -33,6 +33,9 @@ pub struct Config {
     pub postback_retry_base_ms: u64,
     pub db_pool_size: u32,
     pub workers: usize,
+    /// Click writer threads, each with its own connection. One is fastest on two
+    /// cores (bigger batches); more let batches overlap on a bigger PostgreSQL.
+    pub click_writers: usize,
     /// How long a tracking link (membership + offer) may be served from memory; 0 = never.
     pub link_cache_secs: u64,
 }
@@ -144,6 +147,11 @@ impl Config {
             return Err(bad("QUALEAD_WORKERS", "must be at least 1"));
         }
 
+        let click_writers = parse_num::<usize>(&get, "QUALEAD_CLICK_WRITERS", 1)?;
+        if !(1..=16).contains(&click_writers) {
+            return Err(bad("QUALEAD_CLICK_WRITERS", "must be between 1 and 16"));
+        }
+
         let link_cache_secs = parse_num::<u64>(&get, "QUALEAD_LINK_CACHE_SECS", 5)?;
         if link_cache_secs > 300 {
             return Err(bad("QUALEAD_LINK_CACHE_SECS", "must be at most 300 seconds"));
@@ -166,6 +174,7 @@ impl Config {
             postback_retry_base_ms,
             db_pool_size,
             workers,
+            click_writers,
             link_cache_secs,
         })
     }

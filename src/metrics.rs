@@ -19,6 +19,21 @@ pub struct Metrics {
     pub settled_leads: IntCounterVec,
 }
 
+/// A request method as a metric label, without allocating (other methods are `other`).
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 impl Metrics {
     pub fn new() -> anyhow::Result<Metrics> {
         let registry = Registry::new_custom(Some("qualead".into()), None)?;

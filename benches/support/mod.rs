@@ -21,6 +21,12 @@ pub fn start_qualead(db_url: &str, data: &std::path::Path, port: u16, extra: &[(
         .current_dir(data)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
+    // Tuning knobs given to the benchmark reach the server.
+    for k in ["QUALEAD_CLICK_WRITERS", "QUALEAD_WORKERS", "QUALEAD_DB_POOL_SIZE", "QUALEAD_LINK_CACHE_SECS"] {
+        if let Ok(v) = std::env::var(k) {
+            cmd.env(k, v);
+        }
+    }
     for (k, v) in extra {
         cmd.env(k, v);
     }

@@ -13,7 +13,9 @@ pub fn new_click_id() -> String {
     let mut buf = [0u8; 19];
     let ticks = (chrono::Utc::now().timestamp_millis() / 10) as u64;
     buf[..3].copy_from_slice(&ticks.to_be_bytes()[5..8]);
-    rand::rngs::OsRng.fill_bytes(&mut buf[3..]);
+    // A thread-local ChaCha generator seeded from the OS: unguessable, and no system
+    // call per click.
+    rand::thread_rng().fill_bytes(&mut buf[3..]);
     URL_SAFE_NO_PAD.encode(buf)
 }
 
@@ -31,25 +33,70 @@ pub fn encode(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
+/// A macro's value: text to URL-encode, or a number.
+enum Macro<'a> {
+    Text(&'a str),
+    Num(i64),
+}
+
+/// Replace every `{name}` of `template` that `value` knows, in one pass over the
+/// template (this runs on every click); values are URL-encoded, so a value that
+/// looks like a macro is never filled again. Unknown names and lone braces stay.
+fn fill_macros<'a>(template: &str, out: &mut String, value: impl Fn(&str) -> Option<Macro<'a>>) {
+    use std::fmt::Write;
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        let name = tail.find('}').map(|close| &tail[1..close]);
+        match name.and_then(|n| Some((n, value(n)?))) {
+            Some((name, m)) => {
+                match m {
+                    Macro::Text(t) => out.extend(url::form_urlencoded::byte_serialize(t.as_bytes())),
+                    Macro::Num(n) => {
+                        let _ = write!(out, "{n}");
+                    }
+                }
+                rest = &tail[name.len() + 2..];
+            }
+            None => {
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
+/// `sub1`…`sub5` of a macro name.
+fn sub_index(name: &str) -> Option<usize> {
+    match name.strip_prefix("sub")?.as_bytes() {
+        [d @ b'1'..=b'5'] => Some(usize::from(d - b'1')),
+        _ => None,
+    }
+}
+
 /// Fill `{click_id}`, `{offer_id}`, `{publisher_id}`, `{sub1}`…`{sub5}`, `{source}`
 /// (URL-encoded); append `click_id=` when the template does not carry it.
 pub fn fill_landing(template: &str, v: &ClickValues<'_>) -> String {
-    let mut out = template
-        .replace("{click_id}", &encode(v.click_id))
-        .replace("{offer_id}", &v.offer_id.to_string())
-        .replace("{publisher_id}", &v.publisher_id.to_string())
-        .replace("{source}", &encode(v.source));
-    for (i, sub) in v.subs.iter().enumerate() {
-        out = out.replace(&format!("{{sub{}}}", i + 1), &encode(sub));
-    }
+    let mut out = String::with_capacity(template.len() + 48);
+    fill_macros(template, &mut out, |name| match name {
+        "click_id" => Some(Macro::Text(v.click_id)),
+        "offer_id" => Some(Macro::Num(v.offer_id)),
+        "publisher_id" => Some(Macro::Num(v.publisher_id)),
+        "source" => Some(Macro::Text(v.source)),
+        _ => sub_index(name).map(|i| Macro::Text(v.subs[i])),
+    });
     if !template.contains("{click_id}") {
-        let (base, fragment) = match out.split_once('#') {
-            Some((b, f)) => (b.to_string(), format!("#{f}")),
-            None => (out.clone(), String::new()),
-        };
-        let sep =
-            if base.contains('?') { if base.ends_with('?') || base.ends_with('&') { "" } else { "&" } } else { "?" };
-        out = format!("{base}{sep}click_id={}{fragment}", encode(v.click_id));
+        let fragment = out.find('#').map(|i| out.split_off(i)).unwrap_or_default();
+        if !out.contains('?') {
+            out.push('?');
+        } else if !out.ends_with('?') && !out.ends_with('&') {
+            out.push('&');
+        }
+        out.push_str("click_id=");
+        out.extend(url::form_urlencoded::byte_serialize(v.click_id.as_bytes()));
+        out.push_str(&fragment);
     }
     out
 }
@@ -69,16 +116,16 @@ pub struct PostbackValues<'a> {
 
 /// Fill a publisher's postback template; values are URL-encoded.
 pub fn fill_postback(template: &str, v: &PostbackValues<'_>) -> String {
-    let mut out = template
-        .replace("{click_id}", &encode(v.click_id))
-        .replace("{lead_id}", &v.lead_id.to_string())
-        .replace("{offer_id}", &v.offer_id.to_string())
-        .replace("{status}", &encode(v.status))
-        .replace("{payout}", &encode(v.payout))
-        .replace("{event}", &encode(v.event));
-    for (i, sub) in v.subs.iter().enumerate() {
-        out = out.replace(&format!("{{sub{}}}", i + 1), &encode(sub));
-    }
+    let mut out = String::with_capacity(template.len() + 48);
+    fill_macros(template, &mut out, |name| match name {
+        "click_id" => Some(Macro::Text(v.click_id)),
+        "lead_id" => Some(Macro::Num(v.lead_id)),
+        "offer_id" => Some(Macro::Num(v.offer_id)),
+        "status" => Some(Macro::Text(v.status)),
+        "payout" => Some(Macro::Text(v.payout)),
+        "event" => Some(Macro::Text(v.event)),
+        _ => sub_index(name).map(|i| Macro::Text(v.subs[i])),
+    });
     out
 }
 
@@ -127,6 +174,21 @@ mod tests {
             "https://a.example/p?x=1&click_id=abc_-123#top"
         );
         assert_eq!(fill_landing("https://a.example/p?", &values()), "https://a.example/p?click_id=abc_-123");
+    }
+
+    #[test]
+    fn unknown_and_unclosed_braces_are_kept() {
+        assert_eq!(
+            fill_landing("https://a.example/{x}/{sub6}/{sub1}{?c={click_id}&{", &values()),
+            "https://a.example/{x}/{sub6}/a+b{?c=abc_-123&{"
+        );
+        // A value that looks like a macro is encoded, never filled again.
+        let mut v = values();
+        v.subs[0] = "{sub2}";
+        assert_eq!(
+            fill_landing("https://a.example/?a={sub1}&b={sub2}", &v),
+            "https://a.example/?a=%7Bsub2%7D&b=x%26y&click_id=abc_-123"
+        );
     }
 
     #[test]

@@ -212,12 +212,16 @@ pub fn add(conn: &mut DbConn, key: &Key, d: Delta) -> QueryResult<()> {
     add_many(conn, std::iter::once((key, &d)))
 }
 
-/// Add many deltas: each is counted in the totals and under every dimension,
-/// rows of the same place are summed first, then written by multi-row upserts of
-/// 200 rows: totals in (offer, hour, publisher) order, then dimension rows in
-/// (hour, offer, publisher, dim, value) order, so two transactions take rollup
-/// rows in the same order and cannot wait on each other's rows.
-pub fn add_many<'a>(conn: &mut DbConn, deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> QueryResult<()> {
+/// Many deltas summed by place: each is counted in the totals (in (offer, hour,
+/// publisher) order) and under every dimension (in (hour, offer, publisher, dim,
+/// value) order). Writers take rollup rows in these orders, so two transactions
+/// cannot wait on each other's rows.
+pub struct Sums {
+    pub totals: Vec<(i64, NaiveDateTime, i64, Delta)>,
+    pub rows: Vec<Row>,
+}
+
+pub fn sums<'a>(deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> Sums {
     let mut totals: BTreeMap<(i64, NaiveDateTime, i64), Delta> = BTreeMap::new();
     let mut rows: BTreeMap<(NaiveDateTime, i64, i64, usize, &str), Delta> = BTreeMap::new();
     for (key, d) in deltas {
@@ -226,21 +230,29 @@ pub fn add_many<'a>(conn: &mut DbConn, deltas: impl IntoIterator<Item = (&'a Key
             *rows.entry((key.hour, key.offer_id, key.publisher_id, i, key.value(i))).or_default() += *d;
         }
     }
-    let totals: Vec<_> = totals.into_iter().map(|((o, h, p), d)| (o, h, p, d)).collect();
+    Sums {
+        totals: totals.into_iter().map(|((o, h, p), d)| (o, h, p, d)).collect(),
+        rows: rows
+            .into_iter()
+            .map(|((hour, offer_id, publisher_id, i, value), metrics)| Row {
+                hour,
+                offer_id,
+                publisher_id,
+                dim: DIMS[i].to_string(),
+                value: value.to_string(),
+                metrics,
+            })
+            .collect(),
+    }
+}
+
+/// Add many deltas (see [`sums`]), by multi-row upserts of 200 rows: totals first,
+/// then dimension rows.
+pub fn add_many<'a>(conn: &mut DbConn, deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> QueryResult<()> {
+    let Sums { totals, rows } = sums(deltas);
     for chunk in totals.chunks(200) {
         upsert_totals(conn, chunk)?;
     }
-    let rows: Vec<Row> = rows
-        .into_iter()
-        .map(|((hour, offer_id, publisher_id, i, value), metrics)| Row {
-            hour,
-            offer_id,
-            publisher_id,
-            dim: DIMS[i].to_string(),
-            value: value.to_string(),
-            metrics,
-        })
-        .collect();
     for chunk in rows.chunks(200) {
         upsert_rows(conn, chunk)?;
     }

@@ -75,7 +75,8 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
         let Some(membership) = m else { return Ok(None) };
         let Some(offer) = offers::find(c, membership.offer_id)? else { return Ok(None) };
         let capped = caps::full(c, &offer, membership.publisher_id, now())?;
-        Ok(Some(Arc::new(LinkInfo { membership, offer, capped })))
+        let cookie_days = i64::from(offer.terms().conversion_window_days.max(1));
+        Ok(Some(Arc::new(LinkInfo { membership, offer, capped, cookie_days })))
     })
     .await?;
     state.links.put(key, found.clone());
@@ -150,13 +151,12 @@ async fn track(
         return response.finish();
     }
     let secure = config.secure_cookies();
-    let days = i64::from(offer.terms().conversion_window_days.max(1));
     let cookie = Cookie::build(click_cookie_name(offer.id), click_id)
         .path("/")
         .http_only(true)
         .secure(secure)
         .same_site(if secure { SameSite::None } else { SameSite::Lax })
-        .max_age(Duration::days(days))
+        .max_age(Duration::days(link.cookie_days))
         .finish();
     response.cookie(cookie).finish()
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::db::{self, DbPool};
+use crate::db::DbPool;
 use crate::store::clicks::{self, NewClick};
-use crate::tracking::group_commit::GroupCommit;
+use crate::tracking::group_commit::{GroupCommit, WriterConn};
 
 /// The handlers' side: submit a click, learn whether it committed.
 #[derive(Clone)]
@@ -18,21 +18,25 @@ pub struct ClickWriter(GroupCommit<NewClick, bool>);
 const MAX_BATCH: usize = 2048;
 
 impl ClickWriter {
-    /// Start the writer task; it drains what is queued and stops when `shutdown` flips.
-    pub fn start(pool: DbPool, shutdown: watch::Receiver<bool>) -> (ClickWriter, tokio::task::JoinHandle<()>) {
+    /// Start `writers` writer threads on `pool`; they drain what is queued and stop
+    /// when `shutdown` flips.
+    pub fn start(
+        pool: DbPool,
+        writers: usize,
+        shutdown: watch::Receiver<bool>,
+    ) -> std::io::Result<(ClickWriter, tokio::task::JoinHandle<()>)> {
         let (writer, handle) = GroupCommit::start(
+            "click-writer",
+            writers,
             MAX_BATCH,
+            pool,
             shutdown,
-            Box::new(move |batch| {
-                let pool = pool.clone();
-                Box::pin(async move {
-                    let n = batch.len();
-                    let ok = commit(&pool, batch).await;
-                    vec![ok; n]
-                })
+            Arc::new(|conn: &mut WriterConn, batch: Vec<NewClick>| {
+                let n = batch.len();
+                vec![commit(conn, &batch); n]
             }),
-        );
-        (ClickWriter(writer), handle)
+        )?;
+        Ok((ClickWriter(writer), handle))
     }
 
     /// Queue a click and wait until its batch is committed; `false` if it was not.
@@ -41,18 +45,15 @@ impl ClickWriter {
     }
 }
 
-async fn commit(pool: &DbPool, rows: Vec<NewClick>) -> bool {
-    let n = rows.len();
-    // A busy database or an exhausted pool is usually momentary: retry with backoff
+fn commit(conn: &mut WriterConn, rows: &[NewClick]) -> bool {
+    // A busy database or a lost connection is usually momentary: retry with backoff
     // before a click is reported as not stored.
-    let rows = Arc::new(rows);
     for attempt in 0..4u32 {
-        let batch = rows.clone();
-        match db::run(pool, move |c| Ok(clicks::insert_batch(c, &batch)?)).await {
+        match conn.run(|c| Ok(clicks::insert_batch(c, rows)?)) {
             Ok(_) => return true,
             Err(e) => {
-                tracing::error!(error = %e, clicks = n, attempt, "click batch failed to commit");
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                tracing::error!(error = %e, clicks = rows.len(), attempt, "click batch failed to commit");
+                std::thread::sleep(std::time::Duration::from_millis(50 << attempt));
             }
         }
     }

@@ -1,84 +1,171 @@
-//! Group commit: handlers hand a job to one writer task and wait for the answer;
-//! the writer takes everything queued (up to a batch size) and commits it in one
+//! Group commit: handlers hand a job to the writers and wait for the answer; a
+//! writer takes everything queued (up to a batch size) and commits it in one
 //! database transaction. While one batch commits the next one fills, so throughput
 //! grows with load and every answer is given only after its batch is durable.
 //! Clicks and conversions both go through this.
+//!
+//! Writers are threads of their own, each keeping one connection of the writers'
+//! pool between batches: a batch costs no pool check-out (whose health check is a
+//! round trip), no hop through the blocking pool, only its statements. With more
+//! than one writer (PostgreSQL) one batch's statements run while another's commit
+//! waits for its flush.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::db::{DbConn, DbPool, PooledDb};
+use crate::error::AppError;
 
 type Job<J, R> = (J, oneshot::Sender<R>);
 
 /// What a writer does with one batch: one answer per job, in order.
-pub type Process<J, R> = Box<dyn Fn(Vec<J>) -> Pin<Box<dyn Future<Output = Vec<R>> + Send>> + Send + Sync>;
+pub type Process<J, R> = Arc<dyn Fn(&mut WriterConn, Vec<J>) -> Vec<R> + Send + Sync>;
 
-/// The handlers' side of a writer.
+/// The handlers' side of a set of writers.
 pub struct GroupCommit<J, R> {
-    tx: mpsc::Sender<Job<J, R>>,
+    /// `None` wakes a writer to stop: it drains what is queued and ends.
+    tx: mpsc::Sender<Option<Job<J, R>>>,
+    stopping: watch::Receiver<bool>,
 }
 
 impl<J, R> Clone for GroupCommit<J, R> {
     fn clone(&self) -> Self {
-        GroupCommit { tx: self.tx.clone() }
+        GroupCommit { tx: self.tx.clone(), stopping: self.stopping.clone() }
+    }
+}
+
+/// A writer's connection: kept between batches, given back after an error so the
+/// next attempt starts on a fresh one.
+pub struct WriterConn {
+    pool: DbPool,
+    conn: Option<PooledDb>,
+}
+
+impl WriterConn {
+    /// Run `f` on the writer's connection (checked out when it has none).
+    pub fn run<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, AppError>) -> Result<T, AppError> {
+        let mut conn = match self.conn.take() {
+            Some(c) => c,
+            None => self.pool.get().map_err(|e| AppError::Internal(anyhow::anyhow!("database pool: {e}")))?,
+        };
+        let out = f(&mut conn);
+        if out.is_ok() {
+            self.conn = Some(conn);
+        }
+        out
     }
 }
 
 impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
-    /// Start the writer task; when `shutdown` flips it stops taking work, finishes
-    /// everything already queued, and ends.
+    /// Start `writers` threads named `name` on connections of `pool` (which should
+    /// have a connection for each). When `shutdown` flips they stop taking work,
+    /// finish everything already queued, and end; the handle resolves then.
     pub fn start(
+        name: &str,
+        writers: usize,
         max_batch: usize,
+        pool: DbPool,
         shutdown: watch::Receiver<bool>,
         process: Process<J, R>,
-    ) -> (GroupCommit<J, R>, tokio::task::JoinHandle<()>) {
+    ) -> std::io::Result<(GroupCommit<J, R>, tokio::task::JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel(16 * 1024);
-        let handle = tokio::spawn(run(rx, shutdown, max_batch, process));
-        (GroupCommit { tx }, handle)
+        let rx = Arc::new(Mutex::new(rx));
+        let stopped = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::with_capacity(writers);
+        for i in 0..writers.max(1) {
+            let (rx, stopped, process) = (rx.clone(), stopped.clone(), process.clone());
+            let conn = WriterConn { pool: pool.clone(), conn: None };
+            threads.push(std::thread::Builder::new().name(format!("{name}-{i}")).spawn(move || {
+                write_batches(&rx, &stopped, conn, max_batch, &*process);
+            })?);
+        }
+        let stopping = shutdown.clone();
+        let stopper = tx.clone();
+        let handle = tokio::spawn(stop_when(shutdown, stopper, threads));
+        Ok((GroupCommit { tx, stopping }, handle))
     }
 
-    /// Queue a job and wait for its batch; `None` if the writer is gone.
+    /// Queue a job and wait for its batch; `None` if the writers are stopping or gone.
     pub async fn submit(&self, job: J) -> Option<R> {
+        if *self.stopping.borrow() {
+            return None;
+        }
         let (done, wait) = oneshot::channel();
-        self.tx.send((job, done)).await.ok()?;
+        self.tx.send(Some((job, done))).await.ok()?;
         wait.await.ok()
     }
 }
 
-async fn run<J, R>(
-    mut rx: mpsc::Receiver<Job<J, R>>,
-    mut shutdown: watch::Receiver<bool>,
+/// One writer: take the first job (waiting for it), then whatever else is queued,
+/// and process the batch. The writer that takes the stop message marks the set as
+/// stopped, processes everything still queued and ends; the others end when they
+/// next look at the queue.
+fn write_batches<J, R>(
+    rx: &Mutex<mpsc::Receiver<Option<Job<J, R>>>>,
+    stopped: &AtomicBool,
+    mut conn: WriterConn,
     max_batch: usize,
-    process: Process<J, R>,
+    process: &(dyn Fn(&mut WriterConn, Vec<J>) -> Vec<R> + Send + Sync),
 ) {
-    let mut stopping = false;
     loop {
-        let first = if stopping {
-            rx.recv().await
-        } else {
-            tokio::select! {
-                job = rx.recv() => job,
-                _ = shutdown.changed() => {
-                    // Stop taking new work, then commit everything already queued.
-                    rx.close();
-                    stopping = true;
-                    continue;
+        let mut batch = Vec::new();
+        let mut stop = false;
+        {
+            let Ok(mut rx) = rx.lock() else { return };
+            if stopped.load(Ordering::Acquire) {
+                return;
+            }
+            match rx.blocking_recv() {
+                Some(Some(job)) => batch.push(job),
+                Some(None) => stop = true,
+                None => return,
+            }
+            while batch.len() < max_batch || stop {
+                match rx.try_recv() {
+                    Ok(Some(job)) => batch.push(job),
+                    Ok(None) => stop = true,
+                    Err(_) => break,
                 }
             }
-        };
-        let Some(first) = first else { return };
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+            if stop {
+                stopped.store(true, Ordering::Release);
             }
         }
-        let (jobs, acks): (Vec<J>, Vec<oneshot::Sender<R>>) = batch.into_iter().unzip();
-        let results = process(jobs).await;
-        for (ack, result) in acks.into_iter().zip(results) {
-            let _ = ack.send(result);
+        while !batch.is_empty() {
+            let rest = batch.split_off(batch.len().min(max_batch));
+            let (jobs, acks): (Vec<J>, Vec<oneshot::Sender<R>>) =
+                std::mem::replace(&mut batch, rest).into_iter().unzip();
+            let results = process(&mut conn, jobs);
+            for (ack, result) in acks.into_iter().zip(results) {
+                let _ = ack.send(result);
+            }
+        }
+        if stop {
+            return;
         }
     }
+}
+
+/// Wait for `shutdown`, then send the stop message and wait for every writer.
+async fn stop_when<J: Send + 'static, R: Send + 'static>(
+    mut shutdown: watch::Receiver<bool>,
+    tx: mpsc::Sender<Option<Job<J, R>>>,
+    threads: Vec<JoinHandle<()>>,
+) {
+    while !*shutdown.borrow() {
+        if shutdown.changed().await.is_err() {
+            break;
+        }
+    }
+    let _ = tx.send(None).await;
+    drop(tx);
+    let _ = tokio::task::spawn_blocking(move || {
+        for t in threads {
+            let _ = t.join();
+        }
+    })
+    .await;
 }

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::crypto::constant_time_eq;
-use crate::db::{self, DbConn, DbPool};
+use crate::db::{DbConn, DbPool};
 use crate::domain::intake::{Channel, Params, Reason, dedupe_key, same_conversion};
 use crate::domain::money::format_minor;
 use crate::domain::offer::{OfferStatus, PayoutModel, Terms, apply_bps, split_price};
@@ -26,7 +26,7 @@ use crate::store::leads::{self, NewLead, Rejection};
 use crate::store::ledger::{self, Transfer};
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::{caps, now, postbacks, rollups, settings, users};
-use crate::tracking::group_commit::GroupCommit;
+use crate::tracking::group_commit::{GroupCommit, WriterConn};
 
 /// One conversion as it arrives, before any check that needs the database.
 #[derive(Debug, Clone)]
@@ -680,17 +680,16 @@ impl IntakeWriter {
         pool: DbPool,
         config: Arc<Config>,
         shutdown: watch::Receiver<bool>,
-    ) -> (IntakeWriter, tokio::task::JoinHandle<()>) {
+    ) -> std::io::Result<(IntakeWriter, tokio::task::JoinHandle<()>)> {
         let (writer, handle) = GroupCommit::start(
+            "intake-writer",
+            1,
             MAX_BATCH,
+            pool,
             shutdown,
-            Box::new(move |batch| {
-                let pool = pool.clone();
-                let config = config.clone();
-                Box::pin(async move { commit(&pool, &config, batch).await })
-            }),
-        );
-        (IntakeWriter(writer), handle)
+            Arc::new(move |conn: &mut WriterConn, batch: Vec<Conversion>| commit(conn, &config, &batch)),
+        )?;
+        Ok((IntakeWriter(writer), handle))
     }
 
     /// Decide a conversion; `None` when it could not be stored (try again).
@@ -699,28 +698,24 @@ impl IntakeWriter {
     }
 }
 
-async fn commit(pool: &DbPool, config: &Arc<Config>, batch: Vec<Conversion>) -> Vec<Option<Outcome>> {
+fn commit(conn: &mut WriterConn, config: &Config, batch: &[Conversion]) -> Vec<Option<Outcome>> {
     let n = batch.len();
-    let batch = Arc::new(batch);
     // The whole batch in one transaction; a failure (a busy database, a deadlock or
     // a duplicate raced in by another process) rolls it back and it runs again.
     for attempt in 0..3u32 {
-        let (jobs, config) = (batch.clone(), config.clone());
-        match db::run(pool, move |c| Ok(c.write_tx(|c| process(c, &jobs, &config))?)).await {
+        match conn.run(|c| Ok(c.write_tx(|c| process(c, batch, config))?)) {
             Ok(out) => return out.into_iter().map(Some).collect(),
             Err(e) => {
                 tracing::warn!(error = %e, conversions = n, attempt, "conversion batch rolled back");
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                std::thread::sleep(std::time::Duration::from_millis(20 << attempt));
             }
         }
     }
     // Then one by one, so that one conversion that cannot be stored does not keep
     // the others from being answered.
     let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let (jobs, config) = (batch.clone(), config.clone());
-        let one = db::run(pool, move |c| Ok(c.write_tx(|c| process(c, &jobs[i..=i], &config))?)).await;
-        match one {
+    for one in batch.chunks(1) {
+        match conn.run(|c| Ok(c.write_tx(|c| process(c, one, config))?)) {
             Ok(mut v) => out.push(v.pop()),
             Err(e) => {
                 tracing::error!(error = %e, "conversion could not be stored");

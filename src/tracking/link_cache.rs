@@ -22,6 +22,9 @@ pub struct LinkInfo {
     pub membership: Membership,
     pub offer: Offer,
     pub capped: bool,
+    /// How long the pixel cookie lives: the offer's conversion window (read from its
+    /// terms once per cache entry, not per click).
+    pub cookie_days: i64,
 }
 
 pub type Link = Arc<LinkInfo>;

@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod home;
 pub mod leads;
 pub mod money;
+pub mod normalize;
 pub mod offer_form;
 pub mod ops;
 pub mod publisher;
