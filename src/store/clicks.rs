@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use crate::db::DbConn;
 use crate::db::schema::clicks;
-use crate::per_backend;
 use crate::store::rollups::{self, Delta};
 
 #[derive(Debug, Clone, Insertable)]
@@ -55,9 +54,12 @@ pub struct Click {
 
 /// Store a batch of clicks and add their counts to the hourly rollups, atomically.
 /// PostgreSQL does it in one prepared statement (see [`PgClickBatch`]): one round
-/// trip and one commit per batch. SQLite, in one transaction of multi-row INSERTs
-/// and upserts.
+/// trip and one commit per batch. SQLite, in one transaction of prepared single-row
+/// statements (no round trips there, and nothing to parse again per batch).
 pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
     let mut deltas: BTreeMap<rollups::Key, Delta> = BTreeMap::new();
     for click in batch {
         let key = rollups::Key::at(
@@ -71,31 +73,26 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
         d.clicks += 1;
         d.unique_clicks += i64::from(click.is_unique);
     }
-    if batch.is_empty() {
-        return Ok(0);
-    }
     if let DbConn::Postgres(c) = conn {
         // A statement outside a transaction is one: the clicks and their rollups
         // commit together or not at all.
-        PgClickBatch::new(batch, &rollups::sums(&deltas)).execute(c)?;
+        PgClickBatch::new(batch, rollups::PgRollups::new(&rollups::sums(&deltas))).execute(c)?;
         return Ok(batch.len());
     }
-    // SQLite allows 32766 bound parameters per statement; 16 columns × 1000 rows fits.
     conn.write_tx(|conn| {
-        let mut n = 0;
-        for chunk in batch.chunks(1000) {
-            n += per_backend!(&mut *conn, c => diesel::insert_into(clicks::table).values(chunk).execute(c))?;
+        if let DbConn::Sqlite(c) = &mut *conn {
+            for click in batch {
+                diesel::insert_into(clicks::table).values(click).execute(c)?;
+            }
         }
         rollups::add_many(conn, &deltas)?;
-        Ok(n)
+        Ok(batch.len())
     })
 }
 
 /// A click batch as one PostgreSQL statement of fixed text: the rows as arrays,
-/// `unnest`ed into `clicks`, and the batch's sums upserted into `rollup_totals` and
-/// then `rollups` (the dimension rows wait for the totals through the sub-select, so
-/// rollup rows are locked in the same order as every other writer takes them).
-/// Unlike a multi-row INSERT of a new size, or diesel's upserts, the text never
+/// `unnest`ed into `clicks`, and the batch's rollup sums (see
+/// [`rollups::PgRollups`]). Unlike a multi-row INSERT of a new size, the text never
 /// changes, so the connection prepares it once and every batch only binds and runs.
 pub struct PgClickBatch {
     click_id: Vec<String>,
@@ -110,22 +107,11 @@ pub struct PgClickBatch {
     redirect_reason: Vec<Option<String>>,
     created_at: Vec<NaiveDateTime>,
     is_unique: Vec<bool>,
-    t_offer: Vec<i64>,
-    t_hour: Vec<NaiveDateTime>,
-    t_publisher: Vec<i64>,
-    t_clicks: Vec<i64>,
-    t_unique: Vec<i64>,
-    r_hour: Vec<NaiveDateTime>,
-    r_offer: Vec<i64>,
-    r_publisher: Vec<i64>,
-    r_dim: Vec<String>,
-    r_value: Vec<String>,
-    r_clicks: Vec<i64>,
-    r_unique: Vec<i64>,
+    rollups: rollups::PgRollups,
 }
 
 impl PgClickBatch {
-    fn new(batch: &[NewClick], sums: &rollups::Sums) -> PgClickBatch {
+    fn new(batch: &[NewClick], rollups: rollups::PgRollups) -> PgClickBatch {
         let col = |f: fn(&NewClick) -> String| batch.iter().map(f).collect::<Vec<_>>();
         PgClickBatch {
             click_id: col(|c| c.click_id.clone()),
@@ -146,18 +132,7 @@ impl PgClickBatch {
             redirect_reason: batch.iter().map(|c| c.redirect_reason.clone()).collect(),
             created_at: batch.iter().map(|c| c.created_at).collect(),
             is_unique: batch.iter().map(|c| c.is_unique).collect(),
-            t_offer: sums.totals.iter().map(|t| t.0).collect(),
-            t_hour: sums.totals.iter().map(|t| t.1).collect(),
-            t_publisher: sums.totals.iter().map(|t| t.2).collect(),
-            t_clicks: sums.totals.iter().map(|t| t.3.clicks).collect(),
-            t_unique: sums.totals.iter().map(|t| t.3.unique_clicks).collect(),
-            r_hour: sums.rows.iter().map(|r| r.hour).collect(),
-            r_offer: sums.rows.iter().map(|r| r.offer_id).collect(),
-            r_publisher: sums.rows.iter().map(|r| r.publisher_id).collect(),
-            r_dim: sums.rows.iter().map(|r| r.dim.clone()).collect(),
-            r_value: sums.rows.iter().map(|r| r.value.clone()).collect(),
-            r_clicks: sums.rows.iter().map(|r| r.metrics.clicks).collect(),
-            r_unique: sums.rows.iter().map(|r| r.metrics.unique_clicks).collect(),
+            rollups,
         }
     }
 }
@@ -180,11 +155,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgClickBatch {
         out.push_bind_param::<Array<Int8>, _>(&self.offer_id)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Int8>, _>(&self.publisher_id)?;
-        for sub in &self.subs {
-            out.push_sql(", ");
-            out.push_bind_param::<Array<Text>, _>(sub)?;
-        }
-        for text in [&self.source, &self.ip, &self.user_agent, &self.referrer] {
+        for text in self.subs.iter().chain([&self.source, &self.ip, &self.user_agent, &self.referrer]) {
             out.push_sql(", ");
             out.push_bind_param::<Array<Text>, _>(text)?;
         }
@@ -196,46 +167,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgClickBatch {
         out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Bool>, _>(&self.is_unique)?;
-        out.push_sql(
-            ")), t AS (INSERT INTO rollup_totals (offer_id, hour, publisher_id, clicks, unique_clicks) \
-             SELECT * FROM unnest(",
-        );
-        out.push_bind_param::<Array<Int8>, _>(&self.t_offer)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.t_hour)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Int8>, _>(&self.t_publisher)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Int8>, _>(&self.t_clicks)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Int8>, _>(&self.t_unique)?;
-        out.push_sql(
-            ") ON CONFLICT (offer_id, hour, publisher_id) DO UPDATE SET \
-             clicks = rollup_totals.clicks + excluded.clicks, \
-             unique_clicks = rollup_totals.unique_clicks + excluded.unique_clicks RETURNING 1) \
-             INSERT INTO rollups (hour, offer_id, publisher_id, dim, value, clicks, unique_clicks) \
-             SELECT * FROM unnest(",
-        );
-        out.push_bind_param::<Array<Timestamp>, _>(&self.r_hour)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Int8>, _>(&self.r_offer)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Int8>, _>(&self.r_publisher)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.r_dim)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.r_value)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Int8>, _>(&self.r_clicks)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Int8>, _>(&self.r_unique)?;
-        out.push_sql(
-            ") WHERE (SELECT count(*) FROM t) >= 0 \
-             ON CONFLICT (hour, offer_id, publisher_id, dim, value) DO UPDATE SET \
-             clicks = rollups.clicks + excluded.clicks, \
-             unique_clicks = rollups.unique_clicks + excluded.unique_clicks",
-        );
-        Ok(())
+        out.push_sql(")), ");
+        self.rollups.walk_tail(&mut out)
     }
 }
 

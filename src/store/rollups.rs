@@ -12,8 +12,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, Timelike};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::upsert::excluded;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 
 use crate::db::DbConn;
 use crate::db::schema::{rollup_totals, rollups};
@@ -65,7 +68,7 @@ impl Key {
     }
 }
 
-/// Declares the metric columns once: the `Delta` struct, its sum, and the upsert.
+/// Declares the metric columns once: the `Delta` struct, its sum, and the upserts.
 macro_rules! metrics {
     ($($f:ident),* $(,)?) => {
         /// Amounts to add to a row (negative to take away); also a row's metrics.
@@ -96,53 +99,191 @@ macro_rules! metrics {
         /// The metric columns, in field order.
         pub const METRICS: &[&str] = &[$(stringify!($f),)*];
 
-        fn upsert_totals(conn: &mut DbConn, rows: &[(i64, NaiveDateTime, i64, Delta)]) -> QueryResult<()> {
-            use rollup_totals::dsl as t;
-            let rows: Vec<_> = rows
-                .iter()
-                .map(|(offer_id, hour, publisher_id, m)| {
-                    (
-                        t::offer_id.eq(*offer_id),
-                        t::hour.eq(*hour),
-                        t::publisher_id.eq(*publisher_id),
-                        $(t::$f.eq(m.$f),)*
-                    )
-                })
-                .collect();
-            per_backend!(&mut *conn, c => diesel::insert_into(t::rollup_totals)
-                .values(&rows)
-                .on_conflict((t::offer_id, t::hour, t::publisher_id))
-                .do_update()
-                .set(($(t::$f.eq(t::$f + excluded(t::$f)),)*))
-                .execute(c))?;
-            Ok(())
+        /// A totals row as one single-row SQLite upsert of fixed text (prepared once
+        /// per connection; diesel's multi-row upserts are prepared for every use).
+        struct SqliteTotal<'a>(&'a (i64, NaiveDateTime, i64, Delta));
+
+        impl QueryFragment<Sqlite> for SqliteTotal<'_> {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+                let (offer_id, hour, publisher_id, d) = self.0;
+                out.push_sql("INSERT INTO rollup_totals (offer_id, hour, publisher_id");
+                push_metric_names(&mut out);
+                out.push_sql(") VALUES (");
+                out.push_bind_param::<BigInt, _>(offer_id)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Timestamp, _>(hour)?;
+                out.push_sql(", ");
+                out.push_bind_param::<BigInt, _>(publisher_id)?;
+                $(
+                    out.push_sql(", ");
+                    out.push_bind_param::<BigInt, _>(&d.$f)?;
+                )*
+                out.push_sql(") ON CONFLICT (offer_id, hour, publisher_id) DO UPDATE SET ");
+                push_metric_sums(&mut out, "rollup_totals");
+                Ok(())
+            }
         }
 
-        fn upsert_rows(conn: &mut DbConn, rows: &[Row]) -> QueryResult<()> {
-            use rollups::dsl as r;
-            let rows: Vec<_> = rows
-                .iter()
-                .map(|row| {
-                    (
-                        r::hour.eq(row.hour),
-                        r::offer_id.eq(row.offer_id),
-                        r::publisher_id.eq(row.publisher_id),
-                        r::dim.eq(&row.dim),
-                        r::value.eq(&row.value),
-                        $(r::$f.eq(row.metrics.$f),)*
-                    )
-                })
-                .collect();
-            per_backend!(&mut *conn, c => diesel::insert_into(r::rollups)
-                .values(&rows)
-                .on_conflict((r::hour, r::offer_id, r::publisher_id, r::dim, r::value))
-                .do_update()
-                .set(($(r::$f.eq(r::$f + excluded(r::$f)),)*))
-                .execute(c))?;
-            Ok(())
+        /// A dimension row as one single-row SQLite upsert of fixed text.
+        struct SqliteRow<'a>(&'a Row);
+
+        impl QueryFragment<Sqlite> for SqliteRow<'_> {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+                let (row, d) = (self.0, &self.0.metrics);
+                out.push_sql("INSERT INTO rollups (hour, offer_id, publisher_id, dim, value");
+                push_metric_names(&mut out);
+                out.push_sql(") VALUES (");
+                out.push_bind_param::<Timestamp, _>(&row.hour)?;
+                out.push_sql(", ");
+                out.push_bind_param::<BigInt, _>(&row.offer_id)?;
+                out.push_sql(", ");
+                out.push_bind_param::<BigInt, _>(&row.publisher_id)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Text, _>(&row.dim)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Text, _>(&row.value)?;
+                $(
+                    out.push_sql(", ");
+                    out.push_bind_param::<BigInt, _>(&d.$f)?;
+                )*
+                out.push_sql(") ON CONFLICT (hour, offer_id, publisher_id, dim, value) DO UPDATE SET ");
+                push_metric_sums(&mut out, "rollups");
+                Ok(())
+            }
+        }
+
+        /// Each metric of many rows, as one array per metric (PostgreSQL `unnest`).
+        struct MetricArrays {
+            $($f: Vec<i64>,)*
+        }
+
+        impl MetricArrays {
+            fn of<'x>(deltas: impl Iterator<Item = &'x Delta> + Clone) -> MetricArrays {
+                MetricArrays { $($f: deltas.clone().map(|d| d.$f).collect(),)* }
+            }
+
+            fn push_binds<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+                $(
+                    out.push_sql(", ");
+                    out.push_bind_param::<Array<BigInt>, _>(&self.$f)?;
+                )*
+                Ok(())
+            }
         }
     };
 }
+
+/// `, clicks, unique_clicks, …`
+fn push_metric_names<DB: diesel::backend::Backend>(out: &mut AstPass<'_, '_, DB>) {
+    for m in METRICS {
+        out.push_sql(", ");
+        out.push_sql(m);
+    }
+}
+
+/// `clicks = t.clicks + excluded.clicks, …`: an upsert adds to the stored row.
+fn push_metric_sums<DB: diesel::backend::Backend>(out: &mut AstPass<'_, '_, DB>, table: &str) {
+    for (i, m) in METRICS.iter().enumerate() {
+        if i > 0 {
+            out.push_sql(", ");
+        }
+        for part in [m, " = ", table, ".", m, " + excluded.", m] {
+            out.push_sql(part);
+        }
+    }
+}
+
+/// Rollup sums as one PostgreSQL statement of fixed text: the totals rows as
+/// arrays `unnest`ed into an upsert of `rollup_totals`, then the dimension rows into
+/// one of `rollups` (they wait for the totals through the sub-select, so rollup
+/// rows are locked in the order of [`sums`]). The text never changes with the
+/// number of rows, so a connection prepares it once.
+pub struct PgRollups {
+    t_offer: Vec<i64>,
+    t_hour: Vec<NaiveDateTime>,
+    t_publisher: Vec<i64>,
+    t_metrics: MetricArrays,
+    r_hour: Vec<NaiveDateTime>,
+    r_offer: Vec<i64>,
+    r_publisher: Vec<i64>,
+    r_dim: Vec<String>,
+    r_value: Vec<String>,
+    r_metrics: MetricArrays,
+}
+
+impl PgRollups {
+    pub fn new(sums: &Sums) -> PgRollups {
+        PgRollups {
+            t_offer: sums.totals.iter().map(|t| t.0).collect(),
+            t_hour: sums.totals.iter().map(|t| t.1).collect(),
+            t_publisher: sums.totals.iter().map(|t| t.2).collect(),
+            t_metrics: MetricArrays::of(sums.totals.iter().map(|t| &t.3)),
+            r_hour: sums.rows.iter().map(|r| r.hour).collect(),
+            r_offer: sums.rows.iter().map(|r| r.offer_id).collect(),
+            r_publisher: sums.rows.iter().map(|r| r.publisher_id).collect(),
+            r_dim: sums.rows.iter().map(|r| r.dim.clone()).collect(),
+            r_value: sums.rows.iter().map(|r| r.value.clone()).collect(),
+            r_metrics: MetricArrays::of(sums.rows.iter().map(|r| &r.metrics)),
+        }
+    }
+
+    /// `t AS (…upsert of the totals…) INSERT INTO rollups …`: what follows `WITH`
+    /// (or `WITH x AS (…),`) in a statement that writes these sums.
+    pub fn walk_tail<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("t AS (INSERT INTO rollup_totals (offer_id, hour, publisher_id");
+        push_metric_names(out);
+        out.push_sql(") SELECT * FROM unnest(");
+        out.push_bind_param::<Array<BigInt>, _>(&self.t_offer)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.t_hour)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.t_publisher)?;
+        self.t_metrics.push_binds(out)?;
+        out.push_sql(") ON CONFLICT (offer_id, hour, publisher_id) DO UPDATE SET ");
+        push_metric_sums(out, "rollup_totals");
+        out.push_sql(" RETURNING 1) INSERT INTO rollups (hour, offer_id, publisher_id, dim, value");
+        push_metric_names(out);
+        out.push_sql(") SELECT * FROM unnest(");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.r_hour)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.r_offer)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.r_publisher)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.r_dim)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.r_value)?;
+        self.r_metrics.push_binds(out)?;
+        out.push_sql(") WHERE (SELECT count(*) FROM t) >= 0 ON CONFLICT (hour, offer_id, publisher_id, dim, value) DO UPDATE SET ");
+        push_metric_sums(out, "rollups");
+        Ok(())
+    }
+}
+
+impl QueryFragment<Pg> for PgRollups {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH ");
+        self.walk_tail(&mut out)
+    }
+}
+
+/// Fixed-text statements: prepared once per connection, found again by type.
+macro_rules! static_query {
+    ($($t:ident),*) => {$(
+        impl QueryId for $t<'_> {
+            type QueryId = $t<'static>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+        impl<Conn> RunQueryDsl<Conn> for $t<'_> {}
+    )*};
+}
+static_query!(SqliteTotal, SqliteRow);
+
+impl QueryId for PgRollups {
+    type QueryId = PgRollups;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+impl<Conn> RunQueryDsl<Conn> for PgRollups {}
 
 metrics!(
     clicks,
@@ -246,15 +387,25 @@ pub fn sums<'a>(deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> Sums 
     }
 }
 
-/// Add many deltas (see [`sums`]), by multi-row upserts of 200 rows: totals first,
-/// then dimension rows.
+/// Add many deltas (see [`sums`]): on PostgreSQL by one statement, on SQLite by a
+/// prepared single-row upsert per row (no round trips there).
 pub fn add_many<'a>(conn: &mut DbConn, deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> QueryResult<()> {
-    let Sums { totals, rows } = sums(deltas);
-    for chunk in totals.chunks(200) {
-        upsert_totals(conn, chunk)?;
+    let sums = sums(deltas);
+    if sums.totals.is_empty() {
+        return Ok(());
     }
-    for chunk in rows.chunks(200) {
-        upsert_rows(conn, chunk)?;
+    match conn {
+        DbConn::Postgres(c) => {
+            PgRollups::new(&sums).execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            for t in &sums.totals {
+                SqliteTotal(t).execute(c)?;
+            }
+            for r in &sums.rows {
+                SqliteRow(r).execute(c)?;
+            }
+        }
     }
     Ok(())
 }
