@@ -4,7 +4,8 @@
 //! PostgreSQL when `QUALEAD_BENCH_POSTGRES_URL` names a server to create a database
 //! on), and beside it, in the same run, a bare actix-web handler that answers the
 //! same 302 and does nothing else. Each gets 64 concurrent connections for
-//! `QUALEAD_BENCH_SECS` seconds (default 10). Prints requests per second, p50 and
+//! `QUALEAD_BENCH_SECS` seconds (default 10), taking turns `QUALEAD_BENCH_ROUNDS`
+//! times (default 3). Prints requests per second, p50 and
 //! p99 latency, and the server's resident memory. Then server postbacks, each
 //! converting a different stored click, with 64 connections: accepted per second.
 //!
@@ -22,12 +23,36 @@ mod support;
 
 const CONNECTIONS: usize = 64;
 
+/// One phase's figures; `lat` keeps every latency so rounds can be put together.
+#[derive(Default)]
 struct Figures {
     requests: usize,
     errors: usize,
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    lat: Vec<Duration>,
+    secs: f64,
+}
+
+impl Figures {
+    fn of(mut lat: Vec<Duration>, errors: usize, secs: f64) -> Figures {
+        lat.sort();
+        let pct = |p: f64| {
+            lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0)
+        };
+        let (p50_ms, p99_ms) = (pct(0.50), pct(0.99));
+        Figures { requests: lat.len(), errors, rps: lat.len() as f64 / secs.max(1e-9), p50_ms, p99_ms, lat, secs }
+    }
+
+    /// Several rounds of the same phase as one: all their requests over all their time.
+    fn merge(rounds: Vec<Figures>) -> Figures {
+        let secs = rounds.iter().map(|f| f.secs).sum();
+        let errors = rounds.iter().map(|f| f.errors).sum();
+        Figures::of(rounds.into_iter().flat_map(|f| f.lat).collect(), errors, secs)
+    }
 }
 
 async fn hammer(url: String, secs: u64) -> Figures {
@@ -74,14 +99,7 @@ async fn hammer_with(
         all.extend(lat);
         errors += e;
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or(0.0)
-    };
-    Figures { requests: all.len(), errors, rps: all.len() as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99) }
+    Figures::of(all, errors, started.elapsed().as_secs_f64())
 }
 
 fn bare_server() -> (u16, actix_web::dev::ServerHandle) {
@@ -209,7 +227,7 @@ fn store_clicks(db_url: &str, s: &Seeded, n: usize) -> Vec<String> {
     ids
 }
 
-async fn run_backend(name: &str, db_url: &str, secs: u64, bare_port: u16) {
+async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_port: u16) {
     let data = tempfile::tempdir().expect("tmp");
     let seeded = seed(db_url);
     let token = seeded.token.clone();
@@ -225,11 +243,17 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, bare_port: u16) {
     // Warm up both, then measure them back to back in the same run.
     hammer(format!("http://127.0.0.1:{bare_port}/c/x"), 2).await;
     hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=warm"), 2).await;
-    let skipped = || Figures { requests: 0, errors: 0, rps: 0.0, p50_ms: 0.0, p99_ms: 0.0 };
+    let skipped = Figures::default;
+    // The two servers take turns, `rounds` times, so that a slow moment of this shared
+    // machine falls on both alike; each side's figures are over all its rounds.
     let (bare, clicks) = if run_clicks {
-        let bare = hammer(format!("http://127.0.0.1:{bare_port}/c/x"), secs).await;
         eprintln!("{name}: clicks phase, qualead pid {pid}");
-        (bare, hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs).await)
+        let (mut bare, mut clicks) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            bare.push(hammer(format!("http://127.0.0.1:{bare_port}/c/x"), secs).await);
+            clicks.push(hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs).await);
+        }
+        (Figures::merge(bare), Figures::merge(clicks))
     } else {
         (skipped(), skipped())
     };
@@ -254,7 +278,9 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, bare_port: u16) {
     let _ = child.kill();
     let _ = child.wait();
 
-    println!("\n== {name}: {CONNECTIONS} connections, {secs} s each ==");
+    println!(
+        "\n== {name}: {CONNECTIONS} connections; clicks: {rounds} rounds of {secs} s each, taking turns; postbacks: {secs} s =="
+    );
     println!("{:<28} {:>10} {:>9} {:>9} {:>9} {:>7}", "", "requests", "req/s", "p50 ms", "p99 ms", "errors");
     for (label, f) in [("bare actix 302", &bare), ("qualead /c/{token}", &clicks), ("qualead /postback", &postbacks)] {
         println!("{label:<28} {:>10} {:>9.0} {:>9.2} {:>9.2} {:>7}", f.requests, f.rps, f.p50_ms, f.p99_ms, f.errors);
@@ -271,16 +297,17 @@ fn main() {
         return;
     }
     let secs: u64 = std::env::var("QUALEAD_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let rounds: usize = std::env::var("QUALEAD_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3).max(1);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
         let (bare_port, bare) = bare_server();
         let dir = tempfile::tempdir().expect("tmp");
         let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
         if std::env::var("QUALEAD_BENCH_SKIP_SQLITE").is_err() {
-            run_backend("SQLite", &sqlite, secs, bare_port).await;
+            run_backend("SQLite", &sqlite, secs, rounds, bare_port).await;
         }
         support::on_postgres("qualead_bench", |url| async move {
-            run_backend("PostgreSQL", &url, secs, bare_port).await;
+            run_backend("PostgreSQL", &url, secs, rounds, bare_port).await;
         })
         .await;
         bare.stop(true).await;

@@ -98,11 +98,18 @@ async fn paused_unapproved_and_unknown_links_never_error(backend: Backend) {
     assert_eq!(paused.redirect_reason.as_deref(), Some("offer_paused"));
 
     // An unknown token and garbage get a friendly page, never an error page, and store nothing.
-    for path in ["/c/doesnotexist", "/c/%FF%00%FE", "/aff_c?offer_id=abc&aff_id=", "/aff_c"] {
+    let long = format!("/c/{}", "a".repeat(65));
+    let nested = format!("/c/{}/more", s.token);
+    for path in
+        ["/c/doesnotexist", "/c/%FF%00%FE", "/c", "/c/", &long, &nested, "/aff_c?offer_id=abc&aff_id=", "/aff_c"]
+    {
         let r = client().get(app.url(path)).send().await.expect("click");
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         assert!(r.text().await.expect("body").contains("This offer is paused"), "{path}");
     }
+    // A link is only ever followed: other methods are refused and store nothing.
+    let r = client().post(app.url(&format!("/c/{}", s.token))).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(clicks::count(&mut conn).expect("count"), 1);
 
     // Huge and binary sub-ids are cleaned, not refused.
@@ -115,6 +122,11 @@ async fn paused_unapproved_and_unknown_links_never_error(backend: Backend) {
     assert_eq!(stored.sub1.len(), 255);
     assert!(!stored.sub2.chars().any(char::is_control));
     assert_eq!(stored.redirect_reason, None);
+
+    // A trailing slash is the same link.
+    let r = client().get(app.url(&format!("/c/{}/", s.token))).send().await.expect("click");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(clicks::count(&mut conn).expect("count"), 3);
 }
 
 async fn a_pending_publisher_goes_to_the_fallback(backend: Backend) {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
@@ -21,7 +21,10 @@ use crate::tracking::{param, query_pairs};
 use crate::web::client_ip::{client_ip, peer_is_trusted};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/c/{token}", web::get().to(by_token)).route("/aff_c", web::get().to(hasoffers));
+    // `/c/{token}` is the hottest path there is: a scope with a static prefix (a
+    // string comparison) whose handler reads the token from the rest of the path,
+    // rather than a pattern matched by a regular expression on every click.
+    cfg.service(web::scope("/c").default_service(web::to(by_token))).route("/aff_c", web::get().to(hasoffers));
 }
 
 /// The name of the cookie that carries an offer's click id to its pixel.
@@ -29,9 +32,16 @@ pub fn click_cookie_name(offer_id: i64) -> String {
     format!("ql_c{offer_id}")
 }
 
-async fn by_token(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> HttpResponse {
-    let token = token.into_inner();
-    let found = if token.len() > 64 { Ok(None) } else { lookup(&state, LinkKey::Token(token)).await };
+async fn by_token(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "GET, HEAD")).finish();
+    }
+    // What follows `/c/`: a token is URL-safe base64, anything else is no link.
+    let rest = req.match_info().unprocessed();
+    let token = rest.strip_prefix('/').unwrap_or(rest);
+    let well_formed =
+        (1..=64).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let found = if well_formed { lookup(&state, LinkKey::Token(token.to_string())).await } else { Ok(None) };
     let pairs = query_pairs(&req);
     let subs = [
         param(&pairs, &["sub1"]),
