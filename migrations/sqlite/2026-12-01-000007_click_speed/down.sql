@@ -1,2 +1,1 @@
--- Nothing to undo on SQLite (see up.sql).
-SELECT 1;
+CREATE INDEX clicks_offer_publisher ON clicks (offer_id, publisher_id, created_at);
