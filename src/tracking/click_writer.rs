@@ -30,6 +30,7 @@ impl ClickWriter {
             writers,
             MAX_BATCH,
             pool,
+            |_| Ok(()),
             shutdown,
             Arc::new(|conn: &mut WriterConn, batch: Vec<NewClick>| {
                 let n = batch.len();

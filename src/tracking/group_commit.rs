@@ -42,6 +42,7 @@ impl<J, R> Clone for GroupCommit<J, R> {
 pub struct WriterConn {
     pool: DbPool,
     conn: Option<PooledDb>,
+    setup: fn(&mut DbConn) -> diesel::QueryResult<()>,
 }
 
 impl WriterConn {
@@ -49,7 +50,11 @@ impl WriterConn {
     pub fn run<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut conn = match self.conn.take() {
             Some(c) => c,
-            None => self.pool.get().map_err(|e| AppError::Internal(anyhow::anyhow!("database pool: {e}")))?,
+            None => {
+                let mut c = self.pool.get().map_err(|e| AppError::Internal(anyhow::anyhow!("database pool: {e}")))?;
+                (self.setup)(&mut c)?;
+                c
+            }
         };
         let out = f(&mut conn);
         if out.is_ok() {
@@ -61,13 +66,14 @@ impl WriterConn {
 
 impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
     /// Start `writers` threads named `name` on connections of `pool` (which should
-    /// have a connection for each). When `shutdown` flips they stop taking work,
+    /// have a connection for each), each set up by `setup` when checked out. When `shutdown` flips they stop taking work,
     /// finish everything already queued, and end; the handle resolves then.
     pub fn start(
         name: &str,
         writers: usize,
         max_batch: usize,
         pool: DbPool,
+        setup: fn(&mut DbConn) -> diesel::QueryResult<()>,
         shutdown: watch::Receiver<bool>,
         process: Process<J, R>,
     ) -> std::io::Result<(GroupCommit<J, R>, tokio::task::JoinHandle<()>)> {
@@ -77,7 +83,7 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
         let mut threads = Vec::with_capacity(writers);
         for i in 0..writers.max(1) {
             let (rx, stopped, process) = (rx.clone(), stopped.clone(), process.clone());
-            let conn = WriterConn { pool: pool.clone(), conn: None };
+            let conn = WriterConn { pool: pool.clone(), conn: None, setup };
             threads.push(std::thread::Builder::new().name(format!("{name}-{i}")).spawn(move || {
                 write_batches(&rx, &stopped, conn, max_batch, &*process);
             })?);

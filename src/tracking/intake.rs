@@ -686,6 +686,7 @@ impl IntakeWriter {
             1,
             MAX_BATCH,
             pool,
+            lookups_by_index,
             shutdown,
             Arc::new(move |conn: &mut WriterConn, batch: Vec<Conversion>| commit(conn, &config, &batch)),
         )?;
@@ -696,6 +697,20 @@ impl IntakeWriter {
     pub async fn submit(&self, conv: Conversion) -> Option<Outcome> {
         self.0.submit(conv).await.flatten()
     }
+}
+
+/// Every read of an intake batch is a lookup by key (a click id, a lead's click,
+/// an offer, a balance row). PostgreSQL's planner, pricing pages as if read from
+/// disk, prefers scanning a table of a few hundred pages to a few dozen index
+/// probes, and keeps a prepared statement's plan from when `leads` was small until
+/// autovacuum analyses it: a batch then read every lead. The writer's own session
+/// therefore plans without sequential scans wherever an index serves.
+fn lookups_by_index(conn: &mut DbConn) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    if let DbConn::Postgres(c) = conn {
+        c.batch_execute("SET enable_seqscan = off")?;
+    }
+    Ok(())
 }
 
 fn commit(conn: &mut WriterConn, config: &Config, batch: &[Conversion]) -> Vec<Option<Outcome>> {
