@@ -310,6 +310,7 @@ mod tests {
         assert_eq!(c.currency, "USD");
         assert!(c.block_private_targets);
         assert_eq!(c.postback_retry_base_ms, 30_000);
+        assert_eq!(c.click_writers, 1);
         assert!(c.trusted_proxies.iter().any(|n| n.contains(&"127.0.0.1".parse::<std::net::IpAddr>().expect("ip"))));
     }
 
@@ -327,6 +328,8 @@ mod tests {
             ("QUALEAD_BASE_URL", "ftp://x"),
             ("QUALEAD_POSTBACK_RETRY_BASE_MS", "0"),
             ("QUALEAD_BLOCK_PRIVATE_TARGETS", "maybe"),
+            ("QUALEAD_CLICK_WRITERS", "0"),
+            ("QUALEAD_CLICK_WRITERS", "17"),
         ] {
             let err = cfg(&[(var, val)]).expect_err(var);
             assert_eq!(err.var, var);

@@ -175,3 +175,49 @@ async fn stop_when<J: Send + 'static, R: Send + 'static>(
     })
     .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_job_is_answered_in_order_and_a_stop_drains_the_queue() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let url = format!("sqlite://{}", dir.path().join("gc.db").display());
+        let pool = crate::db::connect(&url, 2).expect("pool");
+        let (stop, shutdown) = watch::channel(false);
+        let batches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = batches.clone();
+        let (writer, handle) = GroupCommit::start(
+            "test-writer",
+            2,
+            8,
+            pool,
+            |_| Ok(()),
+            shutdown,
+            Arc::new(move |conn: &mut WriterConn, jobs: Vec<u32>| {
+                seen.fetch_add(1, Ordering::Relaxed);
+                // Each batch really runs on the writer's connection.
+                conn.run(|c| Ok(crate::db::checkpoint(c)?)).expect("connection");
+                jobs.into_iter().map(|j| j * 2).collect()
+            }),
+        )
+        .expect("start");
+        let answers: Vec<_> = (0..200u32)
+            .map(|n| {
+                let w = writer.clone();
+                tokio::spawn(async move { (n, w.submit(n).await) })
+            })
+            .collect();
+        for a in answers {
+            let (n, answer) = a.await.expect("task");
+            assert_eq!(answer, Some(n * 2), "job {n}");
+        }
+        let n = batches.load(Ordering::Relaxed);
+        assert!((25..=200).contains(&n), "at most 8 jobs a batch: {n} batches");
+
+        stop.send(true).expect("stop");
+        tokio::time::timeout(std::time::Duration::from_secs(10), handle).await.expect("writers end").expect("join");
+        assert_eq!(writer.submit(1).await, None, "a stopped writer takes no work");
+    }
+}
