@@ -110,6 +110,8 @@ async fn paused_unapproved_and_unknown_links_never_error(backend: Backend) {
     // A link is only ever followed: other methods are refused and store nothing.
     let r = client().post(app.url(&format!("/c/{}", s.token))).send().await.expect("post");
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let r = client().head(app.url(&format!("/c/{}", s.token))).send().await.expect("head");
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "a link preview is not a click");
     assert_eq!(clicks::count(&mut conn).expect("count"), 1);
 
     // Huge and binary sub-ids are cleaned, not refused.

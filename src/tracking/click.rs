@@ -33,8 +33,10 @@ pub fn click_cookie_name(offer_id: i64) -> String {
 }
 
 async fn by_token(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "GET, HEAD")).finish();
+    // Only a GET is a click: a HEAD (link checkers, chat previews) would otherwise be
+    // counted and cookied like a visitor.
+    if req.method() != Method::GET {
+        return HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, "GET")).finish();
     }
     // What follows `/c/`: a token is URL-safe base64, anything else is no link.
     let rest = req.match_info().unprocessed();
