@@ -55,6 +55,12 @@ async fn a_click_redirects_with_macros_and_is_stored(backend: Backend) {
     let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").to_string();
     assert!(cookie.starts_with(&format!("ql_c{}={click_id}", s.offer_id)) && cookie.contains("HttpOnly"), "{cookie}");
     assert_eq!(r.headers()["cache-control"], "no-store");
+    // A redirect carries no document: the referrer policy (it governs the request to
+    // the landing page) but none of the document headers pages get.
+    assert_eq!(r.headers()["referrer-policy"], "strict-origin-when-cross-origin");
+    for h in ["content-security-policy", "x-frame-options", "permissions-policy"] {
+        assert!(r.headers().get(h).is_none(), "{h} on a redirect");
+    }
 
     // The redirect was sent, so the click is in the database.
     let stored = clicks::find(&mut app.conn(), &click_id).expect("query").expect("the click is stored");

@@ -76,7 +76,7 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
     if let DbConn::Postgres(c) = conn {
         // A statement outside a transaction is one: the clicks and their rollups
         // commit together or not at all.
-        PgClickBatch::new(batch, rollups::PgRollups::new(&rollups::sums(&deltas))).execute(c)?;
+        PgClickBatch::new(batch, rollups::PgRollups::clicks_only(&rollups::sums(&deltas))).execute(c)?;
         return Ok(batch.len());
     }
     conn.write_tx(|conn| {

@@ -40,6 +40,12 @@ impl ClickWriter {
         Ok((ClickWriter(writer), handle))
     }
 
+    /// Answer this thread's clicks through one wake per batch (call it on an HTTP
+    /// worker thread; see [`GroupCommit::serve_this_thread`]).
+    pub fn serve_this_thread(&self) {
+        self.0.serve_this_thread();
+    }
+
     /// Queue a click and wait until its batch is committed; `false` if it was not.
     pub async fn write(&self, click: NewClick) -> bool {
         self.0.submit(click).await.unwrap_or(false)

@@ -12,14 +12,59 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, ThreadId};
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::db::{DbConn, DbPool, PooledDb};
 use crate::error::AppError;
 
-type Job<J, R> = (J, oneshot::Sender<R>);
+/// Where to answer a job, and the mailbox of the thread that waits (if it has one).
+type Ack<R> = (oneshot::Sender<R>, Option<Arc<Mailbox<R>>>);
+
+/// A job and where to answer it.
+type Job<J, R> = (J, oneshot::Sender<R>, Option<Arc<Mailbox<R>>>);
+
+/// An answer ready to send.
+type Answer<R> = (oneshot::Sender<R>, R);
+
+/// The answers for the handlers of one HTTP worker thread, handed over together.
+/// Waking a task on another thread is a system call (an `eventfd` write) per task;
+/// a writer that answers a batch puts the answers of each thread in its mailbox
+/// and wakes that thread's dispatcher once, which then wakes its own handlers
+/// without leaving the thread.
+struct Mailbox<R> {
+    answers: Mutex<Vec<Answer<R>>>,
+    ready: Notify,
+}
+
+impl<R> Mailbox<R> {
+    /// Hand over one thread's answers and wake its dispatcher.
+    fn deliver(&self, answers: Vec<Answer<R>>) {
+        match self.answers.lock() {
+            Ok(mut queued) => queued.extend(answers),
+            // A dispatcher that panicked holds nothing: answer directly.
+            Err(_) => answers.into_iter().for_each(|(tx, r)| drop(tx.send(r))),
+        }
+        self.ready.notify_one();
+    }
+
+    /// The dispatcher: each time it is woken, answer everything delivered so far.
+    async fn dispatch(self: Arc<Self>) {
+        loop {
+            self.ready.notified().await;
+            let answers = match self.answers.lock() {
+                Ok(mut queued) => std::mem::take(&mut *queued),
+                Err(_) => return,
+            };
+            for (tx, r) in answers {
+                let _ = tx.send(r);
+            }
+        }
+    }
+}
+
+type Mailboxes<R> = Arc<Mutex<Vec<(ThreadId, Arc<Mailbox<R>>)>>>;
 
 /// What a writer does with one batch: one answer per job, in order.
 pub type Process<J, R> = Arc<dyn Fn(&mut WriterConn, Vec<J>) -> Vec<R> + Send + Sync>;
@@ -29,11 +74,13 @@ pub struct GroupCommit<J, R> {
     /// `None` wakes a writer to stop: it drains what is queued and ends.
     tx: mpsc::Sender<Option<Job<J, R>>>,
     stopping: watch::Receiver<bool>,
+    /// The threads that have a dispatcher (see [`GroupCommit::serve_this_thread`]).
+    mailboxes: Mailboxes<R>,
 }
 
 impl<J, R> Clone for GroupCommit<J, R> {
     fn clone(&self) -> Self {
-        GroupCommit { tx: self.tx.clone(), stopping: self.stopping.clone() }
+        GroupCommit { tx: self.tx.clone(), stopping: self.stopping.clone(), mailboxes: self.mailboxes.clone() }
     }
 }
 
@@ -91,7 +138,28 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
         let stopping = shutdown.clone();
         let stopper = tx.clone();
         let handle = tokio::spawn(stop_when(shutdown, stopper, threads));
-        Ok((GroupCommit { tx, stopping }, handle))
+        Ok((GroupCommit { tx, stopping, mailboxes: Arc::new(Mutex::new(Vec::new())) }, handle))
+    }
+
+    /// Give the calling thread a mailbox and a dispatcher task, so that the answers
+    /// to its jobs arrive with one wake per batch instead of one per job. Call it on
+    /// a thread that runs a `LocalSet` (an HTTP worker, when it builds its app);
+    /// jobs from threads without one are answered directly.
+    pub fn serve_this_thread(&self) {
+        let here = std::thread::current().id();
+        let Ok(mut boxes) = self.mailboxes.lock() else { return };
+        if boxes.iter().any(|(id, _)| *id == here) {
+            return;
+        }
+        let mailbox = Arc::new(Mailbox { answers: Mutex::new(Vec::new()), ready: Notify::new() });
+        tokio::task::spawn_local(mailbox.clone().dispatch());
+        boxes.push((here, mailbox));
+    }
+
+    fn mailbox_here(&self) -> Option<Arc<Mailbox<R>>> {
+        let here = std::thread::current().id();
+        let boxes = self.mailboxes.lock().ok()?;
+        boxes.iter().find(|(id, _)| *id == here).map(|(_, m)| m.clone())
     }
 
     /// Queue a job and wait for its batch; `None` if the writers are stopping or gone.
@@ -100,7 +168,7 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
             return None;
         }
         let (done, wait) = oneshot::channel();
-        self.tx.send(Some((job, done))).await.ok()?;
+        self.tx.send(Some((job, done, self.mailbox_here()))).await.ok()?;
         wait.await.ok()
     }
 }
@@ -142,16 +210,34 @@ fn write_batches<J, R>(
         }
         while !batch.is_empty() {
             let rest = batch.split_off(batch.len().min(max_batch));
-            let (jobs, acks): (Vec<J>, Vec<oneshot::Sender<R>>) =
-                std::mem::replace(&mut batch, rest).into_iter().unzip();
+            let (jobs, acks): (Vec<J>, Vec<_>) =
+                std::mem::replace(&mut batch, rest).into_iter().map(|(job, tx, mailbox)| (job, (tx, mailbox))).unzip();
             let results = process(&mut conn, jobs);
-            for (ack, result) in acks.into_iter().zip(results) {
-                let _ = ack.send(result);
-            }
+            answer(acks, results);
         }
         if stop {
             return;
         }
+    }
+}
+
+/// Answer a batch: through the mailboxes of the threads that have one (one wake
+/// per thread), directly otherwise.
+fn answer<R>(acks: Vec<Ack<R>>, results: Vec<R>) {
+    type ForThread<R> = (Arc<Mailbox<R>>, Vec<Answer<R>>);
+    let mut by_thread: Vec<ForThread<R>> = Vec::new();
+    for ((tx, mailbox), result) in acks.into_iter().zip(results) {
+        let Some(mailbox) = mailbox else {
+            let _ = tx.send(result);
+            continue;
+        };
+        match by_thread.iter_mut().find(|(m, _)| Arc::ptr_eq(m, &mailbox)) {
+            Some((_, answers)) => answers.push((tx, result)),
+            None => by_thread.push((mailbox, vec![(tx, result)])),
+        }
+    }
+    for (mailbox, answers) in by_thread {
+        mailbox.deliver(answers);
     }
 }
 
@@ -219,5 +305,59 @@ mod tests {
         stop.send(true).expect("stop");
         tokio::time::timeout(std::time::Duration::from_secs(10), handle).await.expect("writers end").expect("join");
         assert_eq!(writer.submit(1).await, None, "a stopped writer takes no work");
+    }
+
+    #[test]
+    fn a_thread_with_a_mailbox_gets_its_answers_through_it_and_others_directly() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let url = format!("sqlite://{}", dir.path().join("gc.db").display());
+        let pool = crate::db::connect(&url, 1).expect("pool");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
+            let (stop, shutdown) = watch::channel(false);
+            let (writer, handle) = GroupCommit::start(
+                "mailbox-writer",
+                1,
+                16,
+                pool,
+                |_| Ok(()),
+                shutdown,
+                Arc::new(|_: &mut WriterConn, jobs: Vec<u32>| jobs.into_iter().map(|j| j + 1).collect()),
+            )
+            .expect("start");
+            writer.serve_this_thread();
+            writer.serve_this_thread(); // a second call changes nothing
+            assert_eq!(writer.mailboxes.lock().expect("lock").len(), 1);
+            assert!(writer.mailbox_here().is_some(), "this thread has a mailbox");
+
+            // Jobs of this thread: answered through its mailbox, each with its own answer.
+            let local_jobs: Vec<_> = (0..100u32)
+                .map(|n| {
+                    let w = writer.clone();
+                    tokio::task::spawn_local(async move { (n, w.submit(n).await) })
+                })
+                .collect();
+            // A job from a thread without a mailbox is answered directly.
+            let w = writer.clone();
+            let other = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    assert!(w.mailbox_here().is_none());
+                    w.submit(41).await
+                })
+            });
+            for j in local_jobs {
+                let (n, answer) = tokio::time::timeout(std::time::Duration::from_secs(10), j)
+                    .await
+                    .expect("the dispatcher delivers")
+                    .expect("task");
+                assert_eq!(answer, Some(n + 1), "job {n}");
+            }
+            assert_eq!(other.join().expect("thread"), Some(42));
+
+            stop.send(true).expect("stop");
+            tokio::time::timeout(std::time::Duration::from_secs(10), handle).await.expect("writers end").expect("join");
+        });
     }
 }

@@ -693,6 +693,12 @@ impl IntakeWriter {
         Ok((IntakeWriter(writer), handle))
     }
 
+    /// Answer this thread's conversions through one wake per batch (call it on an
+    /// HTTP worker thread; see [`GroupCommit::serve_this_thread`]).
+    pub fn serve_this_thread(&self) {
+        self.0.serve_this_thread();
+    }
+
     /// Decide a conversion; `None` when it could not be stored (try again).
     pub async fn submit(&self, conv: Conversion) -> Option<Outcome> {
         self.0.submit(conv).await.flatten()
