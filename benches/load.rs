@@ -9,6 +9,12 @@
 //! p99 latency, and the server's resident memory. Then server postbacks, each
 //! converting a different stored click, with 64 connections: accepted per second.
 //!
+//! It also prints the CPU time each side spent per click (from `/proc`): the
+//! benchmark process (load generator, and the bare handler on its turns), the
+//! Qualead process and, on PostgreSQL, the database's backends. Throughput on a
+//! shared machine moves with it; CPU per click moves much less, so it is the
+//! figure to compare two builds by.
+//!
 //! `QUALEAD_BENCH_PHASES=clicks` (or `postbacks`) runs one phase only, and
 //! `QUALEAD_BENCH_SKIP_SQLITE=1` only PostgreSQL, for profiling one of them.
 
@@ -53,6 +59,61 @@ impl Figures {
         let errors = rounds.iter().map(|f| f.errors).sum();
         Figures::of(rounds.into_iter().flat_map(|f| f.lat).collect(), errors, secs)
     }
+}
+
+/// CPU time (user + system) a process has used, in seconds; `None` when it cannot
+/// be read (another machine's database, another user's process).
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) close with ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ is 100 on Linux
+}
+
+/// CPU seconds of a set of processes (the ones still readable).
+fn cpu_of(pids: &[u32]) -> f64 {
+    pids.iter().filter_map(|p| cpu_secs(*p)).sum()
+}
+
+/// Where the CPU went during some turns: seconds per side, summed over turns.
+#[derive(Default, Clone, Copy)]
+struct Cpu {
+    bench: f64,
+    qualead: f64,
+    database: f64,
+}
+
+impl Cpu {
+    /// Run `turn`, adding the CPU each side used meanwhile.
+    async fn during<T>(&mut self, qualead: u32, database: &[u32], turn: impl std::future::Future<Output = T>) -> T {
+        let me = std::process::id();
+        let before = (cpu_of(&[me]), cpu_of(&[qualead]), cpu_of(database));
+        let out = turn.await;
+        self.bench += cpu_of(&[me]) - before.0;
+        self.qualead += cpu_of(&[qualead]) - before.1;
+        self.database += cpu_of(database) - before.2;
+        out
+    }
+}
+
+/// The server processes of the database `db_url` names, when they run on this
+/// machine (PostgreSQL: one backend per connection; SQLite runs inside Qualead).
+fn database_pids(db_url: &str) -> Vec<u32> {
+    use diesel::prelude::*;
+    #[derive(diesel::QueryableByName)]
+    struct Backend {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    if !db_url.starts_with("postgres") {
+        return Vec::new();
+    }
+    let Ok(mut c) = diesel::PgConnection::establish(db_url) else { return Vec::new() };
+    diesel::sql_query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        .load::<Backend>(&mut c)
+        .map(|rows| rows.into_iter().map(|r| r.pid as u32).collect())
+        .unwrap_or_default()
 }
 
 async fn hammer(url: String, secs: u64) -> Figures {
@@ -246,12 +307,17 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
     let skipped = Figures::default;
     // The two servers take turns, `rounds` times, so that a slow moment of this shared
     // machine falls on both alike; each side's figures are over all its rounds.
+    let (mut bare_cpu, mut click_cpu) = (Cpu::default(), Cpu::default());
     let (bare, clicks) = if run_clicks {
         eprintln!("{name}: clicks phase, qualead pid {pid}");
+        // The writers' connections are open by now (the warm-up clicked).
+        let database = database_pids(db_url);
         let (mut bare, mut clicks) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            bare.push(hammer(format!("http://127.0.0.1:{bare_port}/c/x"), secs).await);
-            clicks.push(hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs).await);
+            let turn = hammer(format!("http://127.0.0.1:{bare_port}/c/x"), secs);
+            bare.push(bare_cpu.during(pid, &database, turn).await);
+            let turn = hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs);
+            clicks.push(click_cpu.during(pid, &database, turn).await);
         }
         (Figures::merge(bare), Figures::merge(clicks))
     } else {
@@ -286,6 +352,17 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
         println!("{label:<28} {:>10} {:>9.0} {:>9.2} {:>9.2} {:>7}", f.requests, f.rps, f.p50_ms, f.p99_ms, f.errors);
     }
     println!("click throughput vs bare handler: {:.0} %", 100.0 * clicks.rps / bare.rps.max(1.0));
+    if run_clicks {
+        let per = |cpu: f64, f: &Figures| 1e6 * cpu / (f.requests.max(1) as f64);
+        println!(
+            "CPU per request, µs: bare turns: benchmark process (load generator + bare handler) {:.1}; \
+             qualead turns: load generator {:.1}, qualead {:.1}, database server {:.1}",
+            per(bare_cpu.bench, &bare),
+            per(click_cpu.bench, &clicks),
+            per(click_cpu.qualead, &clicks),
+            per(click_cpu.database, &clicks),
+        );
+    }
     println!("clicks stored: {stored} (every redirect waits for its batch to commit)");
     println!("accepted postbacks: {:.0} per second; leads stored: {leads}", postbacks.rps);
     println!("qualead peak resident memory: {rss:.1} MB");
