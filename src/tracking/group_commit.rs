@@ -23,7 +23,7 @@ use crate::error::AppError;
 type Ack<R> = (oneshot::Sender<R>, Option<Arc<Mailbox<R>>>);
 
 /// A job and where to answer it.
-type Job<J, R> = (J, oneshot::Sender<R>, Option<Arc<Mailbox<R>>>);
+type Job<J, R> = (J, Ack<R>);
 
 /// An answer ready to send.
 type Answer<R> = (oneshot::Sender<R>, R);
@@ -113,8 +113,9 @@ impl WriterConn {
 
 impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
     /// Start `writers` threads named `name` on connections of `pool` (which should
-    /// have a connection for each), each set up by `setup` when checked out. When `shutdown` flips they stop taking work,
-    /// finish everything already queued, and end; the handle resolves then.
+    /// have a connection for each), each set up by `setup` when checked out. When
+    /// `shutdown` flips they stop taking work, finish everything already queued, and
+    /// end; the handle resolves then.
     pub fn start(
         name: &str,
         writers: usize,
@@ -168,7 +169,7 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
             return None;
         }
         let (done, wait) = oneshot::channel();
-        self.tx.send(Some((job, done, self.mailbox_here()))).await.ok()?;
+        self.tx.send(Some((job, (done, self.mailbox_here())))).await.ok()?;
         wait.await.ok()
     }
 }
@@ -210,8 +211,7 @@ fn write_batches<J, R>(
         }
         while !batch.is_empty() {
             let rest = batch.split_off(batch.len().min(max_batch));
-            let (jobs, acks): (Vec<J>, Vec<_>) =
-                std::mem::replace(&mut batch, rest).into_iter().map(|(job, tx, mailbox)| (job, (tx, mailbox))).unzip();
+            let (jobs, acks): (Vec<J>, Vec<Ack<R>>) = std::mem::replace(&mut batch, rest).into_iter().unzip();
             let results = process(&mut conn, jobs);
             answer(acks, results);
         }
