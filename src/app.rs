@@ -108,7 +108,7 @@ impl Application {
         let (url, writers) = (config.database_url.clone(), config.click_writers as u32 + 1);
         let writer_pool = tokio::task::spawn_blocking(move || db::connect(&url, writers)).await??;
         let (clicks, click_writer) =
-            ClickWriter::start(writer_pool.clone(), config.click_writers, shutdown_rx.clone())?;
+            ClickWriter::start(writer_pool.clone(), config.click_writers, config.writer_linger, shutdown_rx.clone())?;
         let (intake, intake_writer) = IntakeWriter::start(writer_pool, config.clone(), shutdown_rx.clone())?;
         let state = web::Data::new(AppState {
             config: config.clone(),

@@ -38,6 +38,10 @@ pub struct Config {
     pub click_writers: usize,
     /// How long a tracking link (membership + offer) may be served from memory; 0 = never.
     pub link_cache_secs: u64,
+    /// Under load, how long the click and conversion writers wait after the first job
+    /// of a batch for more (see `tracking::group_commit::Batching`). Defaults to 300 µs
+    /// on SQLite, whose commit does not wait for a flush, and 0 on PostgreSQL.
+    pub writer_linger: std::time::Duration,
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -157,6 +161,12 @@ impl Config {
             return Err(bad("QUALEAD_LINK_CACHE_SECS", "must be at most 300 seconds"));
         }
 
+        let linger_us =
+            parse_num::<u64>(&get, "QUALEAD_WRITER_LINGER_US", if backend == Backend::Sqlite { 300 } else { 0 })?;
+        if linger_us > 10_000 {
+            return Err(bad("QUALEAD_WRITER_LINGER_US", "must be at most 10000 microseconds"));
+        }
+
         Ok(Config {
             database_url,
             bind,
@@ -176,6 +186,7 @@ impl Config {
             workers,
             click_writers,
             link_cache_secs,
+            writer_linger: std::time::Duration::from_micros(linger_us),
         })
     }
 
@@ -311,6 +322,9 @@ mod tests {
         assert!(c.block_private_targets);
         assert_eq!(c.postback_retry_base_ms, 30_000);
         assert_eq!(c.click_writers, 1);
+        assert_eq!(c.writer_linger, std::time::Duration::from_micros(300), "SQLite commits without a flush");
+        let pg = cfg(&[("DATABASE_URL", "postgres://u@h/db")]).expect("valid");
+        assert_eq!(pg.writer_linger, std::time::Duration::ZERO, "a PostgreSQL commit gathers the next batch");
         assert!(c.trusted_proxies.iter().any(|n| n.contains(&"127.0.0.1".parse::<std::net::IpAddr>().expect("ip"))));
     }
 

@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use crate::db::DbPool;
 use crate::store::clicks::{self, NewClick};
-use crate::tracking::group_commit::{GroupCommit, WriterConn};
+use crate::tracking::group_commit::{Batching, GroupCommit, WriterConn};
 
 /// The handlers' side: submit a click, learn whether it committed.
 #[derive(Clone)]
@@ -18,17 +18,18 @@ pub struct ClickWriter(GroupCommit<NewClick, bool>);
 const MAX_BATCH: usize = 2048;
 
 impl ClickWriter {
-    /// Start `writers` writer threads on `pool`; they drain what is queued and stop
-    /// when `shutdown` flips.
+    /// Start `writers` writer threads on `pool`, each waiting `linger` for a batch to
+    /// fill under load; they drain what is queued and stop when `shutdown` flips.
     pub fn start(
         pool: DbPool,
         writers: usize,
+        linger: std::time::Duration,
         shutdown: watch::Receiver<bool>,
     ) -> std::io::Result<(ClickWriter, tokio::task::JoinHandle<()>)> {
         let (writer, handle) = GroupCommit::start(
             "click-writer",
             writers,
-            MAX_BATCH,
+            Batching { max: MAX_BATCH, linger },
             pool,
             |_| Ok(()),
             shutdown,

@@ -13,6 +13,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, ThreadId};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
@@ -65,6 +66,25 @@ impl<R> Mailbox<R> {
 }
 
 type Mailboxes<R> = Arc<Mutex<Vec<(ThreadId, Arc<Mailbox<R>>)>>>;
+
+/// How a writer gathers a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// Most jobs one batch carries.
+    pub max: usize,
+    /// Under load, how long a writer waits after the first job of a batch for more
+    /// to arrive. A database whose commit returns at once (SQLite with
+    /// `synchronous = NORMAL`: no flush) would otherwise commit batches of a few jobs
+    /// each and spend its time on the fixed cost of a batch (the transaction, the
+    /// rollup rows, the WAL frames, one wake per HTTP worker). A commit that waits
+    /// for a flush (PostgreSQL) gathers the next batch while it waits: zero there.
+    /// A writer that was idle (no batch began in the last `BUSY` lingers) does not
+    /// wait: a lone click is not delayed.
+    pub linger: Duration,
+}
+
+/// A batch that begins within this many lingers of the previous one is under load.
+const BUSY: u32 = 8;
 
 /// What a writer does with one batch: one answer per job, in order.
 pub type Process<J, R> = Arc<dyn Fn(&mut WriterConn, Vec<J>) -> Vec<R> + Send + Sync>;
@@ -119,7 +139,7 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
     pub fn start(
         name: &str,
         writers: usize,
-        max_batch: usize,
+        batching: Batching,
         pool: DbPool,
         setup: fn(&mut DbConn) -> diesel::QueryResult<()>,
         shutdown: watch::Receiver<bool>,
@@ -133,7 +153,7 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
             let (rx, stopped, process) = (rx.clone(), stopped.clone(), process.clone());
             let conn = WriterConn { pool: pool.clone(), conn: None, setup };
             threads.push(std::thread::Builder::new().name(format!("{name}-{i}")).spawn(move || {
-                write_batches(&rx, &stopped, conn, max_batch, &*process);
+                write_batches(&rx, &stopped, conn, batching, &*process);
             })?);
         }
         let stopping = shutdown.clone();
@@ -182,9 +202,11 @@ fn write_batches<J, R>(
     rx: &Mutex<mpsc::Receiver<Option<Job<J, R>>>>,
     stopped: &AtomicBool,
     mut conn: WriterConn,
-    max_batch: usize,
+    batching: Batching,
     process: &(dyn Fn(&mut WriterConn, Vec<J>) -> Vec<R> + Send + Sync),
 ) {
+    let max_batch = batching.max;
+    let mut last_batch: Option<Instant> = None;
     loop {
         let mut batch = Vec::new();
         let mut stop = false;
@@ -198,6 +220,11 @@ fn write_batches<J, R>(
                 Some(None) => stop = true,
                 None => return,
             }
+            let under_load = last_batch.is_some_and(|t| t.elapsed() < batching.linger * BUSY);
+            if !stop && under_load {
+                std::thread::sleep(batching.linger);
+            }
+            last_batch = Some(Instant::now());
             while batch.len() < max_batch || stop {
                 match rx.try_recv() {
                     Ok(Some(job)) => batch.push(job),
@@ -277,7 +304,7 @@ mod tests {
         let (writer, handle) = GroupCommit::start(
             "test-writer",
             2,
-            8,
+            Batching { max: 8, linger: Duration::ZERO },
             pool,
             |_| Ok(()),
             shutdown,
@@ -307,6 +334,45 @@ mod tests {
         assert_eq!(writer.submit(1).await, None, "a stopped writer takes no work");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn under_load_a_writer_lingers_for_a_fuller_batch() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let url = format!("sqlite://{}", dir.path().join("gc.db").display());
+        let pool = crate::db::connect(&url, 1).expect("pool");
+        let (stop, shutdown) = watch::channel(false);
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let (writer, handle) = GroupCommit::start(
+            "linger-writer",
+            1,
+            Batching { max: 64, linger: Duration::from_millis(500) },
+            pool,
+            |_| Ok(()),
+            shutdown,
+            Arc::new(move |_: &mut WriterConn, jobs: Vec<u32>| {
+                seen.lock().expect("lock").push(jobs.len());
+                jobs
+            }),
+        )
+        .expect("start");
+        // An idle writer takes a lone job at once.
+        assert_eq!(writer.submit(0).await, Some(0));
+        // Right after a batch, jobs that trickle in a few milliseconds apart (each
+        // would be a batch of its own without the linger) share one batch.
+        let mut waiting = Vec::new();
+        for n in 1..=10u32 {
+            let w = writer.clone();
+            waiting.push(tokio::spawn(async move { w.submit(n).await }));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        for (n, w) in (1..=10u32).zip(waiting) {
+            assert_eq!(w.await.expect("task"), Some(n));
+        }
+        assert_eq!(*sizes.lock().expect("lock"), vec![1, 10], "one batch for the lone job, one for the trickle");
+        stop.send(true).expect("stop");
+        tokio::time::timeout(Duration::from_secs(10), handle).await.expect("writers end").expect("join");
+    }
+
     #[test]
     fn a_thread_with_a_mailbox_gets_its_answers_through_it_and_others_directly() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -319,7 +385,7 @@ mod tests {
             let (writer, handle) = GroupCommit::start(
                 "mailbox-writer",
                 1,
-                16,
+                Batching { max: 16, linger: Duration::from_micros(200) },
                 pool,
                 |_| Ok(()),
                 shutdown,

@@ -26,7 +26,7 @@ use crate::store::leads::{self, NewLead, Rejection};
 use crate::store::ledger::{self, Transfer};
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::{caps, now, postbacks, rollups, settings, users};
-use crate::tracking::group_commit::{GroupCommit, WriterConn};
+use crate::tracking::group_commit::{Batching, GroupCommit, WriterConn};
 
 /// One conversion as it arrives, before any check that needs the database.
 #[derive(Debug, Clone)]
@@ -684,7 +684,7 @@ impl IntakeWriter {
         let (writer, handle) = GroupCommit::start(
             "intake-writer",
             1,
-            MAX_BATCH,
+            Batching { max: MAX_BATCH, linger: config.writer_linger },
             pool,
             lookups_by_index,
             shutdown,
