@@ -22,7 +22,13 @@ pub fn start_qualead(db_url: &str, data: &std::path::Path, port: u16, extra: &[(
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     // Tuning knobs given to the benchmark reach the server.
-    for k in ["QUALEAD_CLICK_WRITERS", "QUALEAD_WORKERS", "QUALEAD_DB_POOL_SIZE", "QUALEAD_LINK_CACHE_SECS", "QUALEAD_WRITER_LINGER_US"] {
+    for k in [
+        "QUALEAD_CLICK_WRITERS",
+        "QUALEAD_WORKERS",
+        "QUALEAD_DB_POOL_SIZE",
+        "QUALEAD_LINK_CACHE_SECS",
+        "QUALEAD_WRITER_LINGER_US",
+    ] {
         if let Ok(v) = std::env::var(k) {
             cmd.env(k, v);
         }
