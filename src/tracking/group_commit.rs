@@ -293,11 +293,17 @@ async fn stop_when<J: Send + 'static, R: Send + 'static>(
 mod tests {
     use super::*;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_job_is_answered_in_order_and_a_stop_drains_the_queue() {
+    /// A pool of `size` connections on a fresh SQLite file (kept while the directory lives).
+    fn sqlite_pool(size: u32) -> (tempfile::TempDir, DbPool) {
         let dir = tempfile::tempdir().expect("tmp");
         let url = format!("sqlite://{}", dir.path().join("gc.db").display());
-        let pool = crate::db::connect(&url, 2).expect("pool");
+        let pool = crate::db::connect(&url, size).expect("pool");
+        (dir, pool)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_job_is_answered_in_order_and_a_stop_drains_the_queue() {
+        let (_dir, pool) = sqlite_pool(2);
         let (stop, shutdown) = watch::channel(false);
         let batches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let seen = batches.clone();
@@ -336,9 +342,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn under_load_a_writer_lingers_for_a_fuller_batch() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let url = format!("sqlite://{}", dir.path().join("gc.db").display());
-        let pool = crate::db::connect(&url, 1).expect("pool");
+        let (_dir, pool) = sqlite_pool(1);
         let (stop, shutdown) = watch::channel(false);
         let sizes = Arc::new(Mutex::new(Vec::new()));
         let seen = sizes.clone();
@@ -375,9 +379,7 @@ mod tests {
 
     #[test]
     fn a_thread_with_a_mailbox_gets_its_answers_through_it_and_others_directly() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let url = format!("sqlite://{}", dir.path().join("gc.db").display());
-        let pool = crate::db::connect(&url, 1).expect("pool");
+        let (_dir, pool) = sqlite_pool(1);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let local = tokio::task::LocalSet::new();
         local.block_on(&rt, async move {
