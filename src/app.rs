@@ -109,7 +109,9 @@ impl Application {
         let writer_pool = tokio::task::spawn_blocking(move || db::connect(&url, writers)).await??;
         let (clicks, click_writer) =
             ClickWriter::start(writer_pool.clone(), config.click_writers, config.writer_linger, shutdown_rx.clone())?;
-        let (intake, intake_writer) = IntakeWriter::start(writer_pool, config.clone(), shutdown_rx.clone())?;
+        let postbacks = PostbackSignal::default();
+        let (intake, intake_writer) =
+            IntakeWriter::start(writer_pool, config.clone(), postbacks.clone(), shutdown_rx.clone())?;
         let state = web::Data::new(AppState {
             config: config.clone(),
             pool: pool.clone(),
@@ -119,7 +121,7 @@ impl Application {
             clicks,
             intake,
             links: LinkCache::new(Duration::from_secs(config.link_cache_secs)),
-            postbacks: PostbackSignal::default(),
+            postbacks,
         });
 
         let mailer = Mailer::from_config(&config)?;

@@ -41,12 +41,9 @@ pub fn outcome_response(outcome: Option<&Outcome>, accepted: StatusCode) -> Http
 
 /// Run a conversion through intake and count the answer.
 pub async fn submit(state: &AppState, conv: Conversion) -> Option<Outcome> {
+    // The intake writer wakes the publisher postback worker when a batch queued any.
     let outcome = state.intake.submit(conv).await;
     crate::tracking::intake::count(&state.metrics, outcome.as_ref());
-    if matches!(outcome, Some(Outcome::Accepted { .. })) {
-        // The publisher's postback was queued in that transaction: send it now.
-        state.postbacks.wake();
-    }
     outcome
 }
 

@@ -18,6 +18,7 @@ use crate::db::{DbConn, DbPool};
 use crate::domain::intake::{Channel, Params, Reason, dedupe_key, same_conversion};
 use crate::domain::money::format_minor;
 use crate::domain::offer::{OfferStatus, PayoutModel, Terms, apply_bps, split_price};
+use crate::error::AppError;
 use crate::mail::{self, templates::OfferPausedLowBalance};
 use crate::marketplace::fee_bps;
 use crate::store::caps::CounterKey;
@@ -27,6 +28,7 @@ use crate::store::ledger::{self, Transfer};
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::{caps, now, postbacks, rollups, settings, users};
 use crate::tracking::group_commit::{Batching, GroupCommit, WriterConn};
+use crate::tracking::publisher_postbacks::PostbackSignal;
 
 /// One conversion as it arrives, before any check that needs the database.
 #[derive(Debug, Clone)]
@@ -222,8 +224,9 @@ impl<'a> Batch<'a> {
     }
 
     /// Write the accepted leads, their history, ledger lines and postbacks, and what
-    /// the batch added to balances, counters and rollups; the new leads' ids.
-    fn flush(self, conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+    /// the batch added to balances, counters and rollups; the new leads' ids and
+    /// whether any publisher postback was queued.
+    fn flush(self, conn: &mut DbConn) -> QueryResult<(Vec<i64>, bool)> {
         let rows: Vec<NewLead> = self.accepted.iter().map(|a| a.lead.clone()).collect();
         let stored = leads::insert_many(conn, &rows)?;
         let by_key: HashMap<(i64, &str), i64> =
@@ -241,11 +244,13 @@ impl<'a> Batch<'a> {
             }
         }
         ledger::record_many(conn, "lead_accepted", "price reserved", &postings, self.at)?;
+        let mut queued = false;
         for (a, id) in self.accepted.iter().zip(&ids) {
             if a.postback
                 && let Some(lead) = leads::find(conn, *id)?
             {
                 postbacks::enqueue(conn, &lead, "created")?;
+                queued = true;
             }
         }
         let mut balances: Vec<_> = self.balances.into_iter().filter(|(_, (_, d))| *d != 0).collect();
@@ -259,7 +264,7 @@ impl<'a> Batch<'a> {
             caps::add(conn, &key, leads, spend)?;
         }
         rollups::add_many(conn, &self.rollups)?;
-        Ok(ids)
+        Ok((ids, queued))
     }
 
     /// Decide one conversion; an `Err` is a database error (the batch is retried).
@@ -651,34 +656,41 @@ fn price_of(offer: &Offer, amount_minor: Option<i64>) -> Option<i64> {
 
 /// Decide a batch of conversions in the caller's write transaction. Any database
 /// error fails the whole batch (the caller rolls back and retries).
-pub fn process(conn: &mut DbConn, jobs: &[Conversion], config: &Config) -> QueryResult<Vec<Outcome>> {
+/// Decide and store one batch in the caller's transaction: an outcome per
+/// conversion, and whether a publisher postback was queued (the delivery worker is
+/// woken once the transaction has committed).
+pub fn process(conn: &mut DbConn, jobs: &[Conversion], config: &Config) -> QueryResult<(Vec<Outcome>, bool)> {
     let mut batch = Batch::new(conn, config, jobs)?;
     let mut pending = Vec::with_capacity(jobs.len());
     for conv in jobs {
         pending.push(batch.decide(conn, conv)?);
     }
-    let ids = batch.flush(conn)?;
-    Ok(pending
+    let (ids, queued) = batch.flush(conn)?;
+    let outcomes = pending
         .into_iter()
         .map(|p| match p {
             Pending::Done(outcome) => outcome,
             Pending::New(i) => Outcome::Accepted { lead_id: ids[i] },
             Pending::DuplicateOfNew(i) => Outcome::Duplicate { lead_id: ids[i] },
         })
-        .collect())
+        .collect();
+    Ok((outcomes, queued))
 }
 
-/// Group commit for conversions: one write transaction per batch, one savepoint
-/// per conversion. A `None` answer means the batch did not commit (answer 503).
+/// Group commit for conversions: one write transaction per batch. A `None` answer
+/// means the conversion could not be stored (answer 503).
 #[derive(Clone)]
 pub struct IntakeWriter(GroupCommit<Conversion, Option<Outcome>>);
 
 const MAX_BATCH: usize = 512;
 
 impl IntakeWriter {
+    /// Start the writer; after a batch that queued publisher postbacks commits, it
+    /// wakes their delivery worker through `postbacks`.
     pub fn start(
         pool: DbPool,
         config: Arc<Config>,
+        postbacks: PostbackSignal,
         shutdown: watch::Receiver<bool>,
     ) -> std::io::Result<(IntakeWriter, tokio::task::JoinHandle<()>)> {
         let (writer, handle) = GroupCommit::start(
@@ -688,7 +700,7 @@ impl IntakeWriter {
             pool,
             lookups_by_index,
             shutdown,
-            Arc::new(move |conn: &mut WriterConn, batch: Vec<Conversion>| commit(conn, &config, &batch)),
+            Arc::new(move |conn: &mut WriterConn, batch: Vec<Conversion>| commit(conn, &config, &postbacks, &batch)),
         )?;
         Ok((IntakeWriter(writer), handle))
     }
@@ -719,12 +731,24 @@ fn lookups_by_index(conn: &mut DbConn) -> QueryResult<()> {
     Ok(())
 }
 
-fn commit(conn: &mut WriterConn, config: &Config, batch: &[Conversion]) -> Vec<Option<Outcome>> {
+fn commit(
+    conn: &mut WriterConn,
+    config: &Config,
+    postbacks: &PostbackSignal,
+    batch: &[Conversion],
+) -> Vec<Option<Outcome>> {
     let n = batch.len();
+    let stored = |conn: &mut WriterConn, jobs: &[Conversion]| {
+        let (out, queued) = conn.run(|c| Ok(c.write_tx(|c| process(c, jobs, config))?))?;
+        if queued {
+            postbacks.wake();
+        }
+        Ok::<_, AppError>(out)
+    };
     // The whole batch in one transaction; a failure (a busy database, a deadlock or
     // a duplicate raced in by another process) rolls it back and it runs again.
     for attempt in 0..3u32 {
-        match conn.run(|c| Ok(c.write_tx(|c| process(c, batch, config))?)) {
+        match stored(conn, batch) {
             Ok(out) => return out.into_iter().map(Some).collect(),
             Err(e) => {
                 tracing::warn!(error = %e, conversions = n, attempt, "conversion batch rolled back");
@@ -736,7 +760,7 @@ fn commit(conn: &mut WriterConn, config: &Config, batch: &[Conversion]) -> Vec<O
     // the others from being answered.
     let mut out = Vec::with_capacity(n);
     for one in batch.chunks(1) {
-        match conn.run(|c| Ok(c.write_tx(|c| process(c, one, config))?)) {
+        match stored(conn, one) {
             Ok(mut v) => out.push(v.pop()),
             Err(e) => {
                 tracing::error!(error = %e, "conversion could not be stored");
