@@ -60,6 +60,12 @@ mod postgres {
     fn schema_parity() {
         super::postgres_and_sqlite_have_the_same_tables_and_columns();
     }
+
+    #[test]
+    #[ignore = "PostgreSQL suite: cargo test -- --ignored postgres::"]
+    fn a_refused_bulk_row_fails_the_batch() {
+        super::a_row_refused_in_a_bulk_insert_fails_the_batch(super::Backend::Postgres);
+    }
 }
 
 #[test]
@@ -81,4 +87,77 @@ fn sqlite_runs_in_wal_mode_with_foreign_keys() {
     assert_eq!(mode.journal_mode, "wal");
     let fk: Fk = diesel::sql_query("PRAGMA foreign_keys").get_result(&mut *conn).expect("fk");
     assert_eq!(fk.foreign_keys, 1);
+}
+
+/// Two new leads of one offer with one dedupe key, as a batch of intake would write
+/// them (on SQLite on a connection without foreign-key checks, like the intake
+/// writer's, where the bulk insert runs `OR IGNORE`): the insert fails and the
+/// transaction keeps nothing, as a refused row always did.
+fn a_row_refused_in_a_bulk_insert_fails_the_batch(backend: Backend) {
+    use qualead::store::leads::{self, NewLead};
+    let test_db = TestDb::new(backend);
+    let pool = db::connect(&test_db.url, 1).expect("pool");
+    db::migrate(&mut pool.get().expect("conn")).expect("migrate");
+    let body = qualead::domain::offer::OfferBody {
+        name: "Roofs".into(),
+        category: "home".into(),
+        landing_url: "https://land.example/".into(),
+        payout_model: "cpl".into(),
+        price: Some("10.00".into()),
+        ..Default::default()
+    };
+    let m = common::seed_market(&test_db.url, &body, qualead::store::offers::MembershipStatus::Approved, 0);
+    let mut conn = pool.get().expect("conn");
+    if backend == Backend::Sqlite {
+        use diesel::connection::SimpleConnection;
+        let db::DbConn::Sqlite(c) = &mut *conn else { unreachable!("a SQLite URL") };
+        c.batch_execute("PRAGMA foreign_keys = OFF").expect("pragma");
+    }
+    let now = qualead::store::now();
+    let lead = |click: &str| NewLead {
+        offer_id: m.offer_id,
+        publisher_id: m.publisher_id,
+        advertiser_id: m.advertiser_id,
+        click_id: Some(click.into()),
+        channel: "postback".into(),
+        event: "lead".into(),
+        txid: Some("tx-1".into()),
+        dedupe_key: "txid:tx-1".into(),
+        status: "pending".into(),
+        amount_minor: None,
+        price_minor: 1000,
+        fee_minor: 200,
+        payout_minor: 800,
+        fee_bps: 2000,
+        fields: "{}".into(),
+        consent: false,
+        sub1: String::new(),
+        sub2: String::new(),
+        sub3: String::new(),
+        sub4: String::new(),
+        sub5: String::new(),
+        source: String::new(),
+        country: None,
+        ip: "203.0.113.5".into(),
+        click_at: None,
+        hold_until: now,
+        created_at: now,
+        updated_at: now,
+        email_norm: None,
+        phone_norm: None,
+    };
+    let outcome = conn.write_tx(|c| leads::insert_many(c, &[lead("clk-a"), lead("clk-b")]));
+    assert!(outcome.is_err(), "a duplicate dedupe key in one bulk insert must fail it: {outcome:?}");
+    let stored: i64 = qualead::db::schema::leads::table.count().get_result(&mut *conn).expect("count");
+    assert_eq!(stored, 0, "the failed batch keeps no lead");
+    // One of them goes in, with its history line.
+    let ids = conn.write_tx(|c| leads::insert_many(c, &[lead("clk-a")])).expect("one lead");
+    assert_eq!(ids.len(), 1);
+    let events: i64 = qualead::db::schema::lead_events::table.count().get_result(&mut *conn).expect("count");
+    assert_eq!(events, 1);
+}
+
+#[test]
+fn a_refused_bulk_row_fails_the_batch_on_sqlite() {
+    a_row_refused_in_a_bulk_insert_fails_the_batch(Backend::Sqlite);
 }

@@ -71,8 +71,12 @@ impl Lead {
     }
 }
 
+/// `None` is stored as NULL (every optional column defaults to NULL anyway): with a
+/// DEFAULT for a missing value, the statement's text would depend on which values
+/// are missing, and on SQLite, which has no DEFAULT keyword, diesel would write a
+/// batch as one differently worded statement per row.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = leads)]
+#[diesel(table_name = leads, treat_none_as_default_value = false)]
 pub struct NewLead {
     pub offer_id: i64,
     pub publisher_id: i64,
@@ -129,31 +133,54 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewLead]) -> QueryResult<Vec<(i64,
     let mut out = Vec::with_capacity(rows.len());
     // 32 columns × 500 rows stays under SQLite's 32,766 bound parameters.
     for chunk in rows.chunks(500) {
-        let ids: Vec<(i64, i64, String)> = crate::per_backend!(&mut *conn, c => diesel::insert_into(leads::table)
-            .values(chunk)
-            .returning((leads::id, leads::offer_id, leads::dedupe_key))
-            .get_results(c))?;
+        // `OR IGNORE` on SQLite: see [`crate::store::all_rows_in`].
+        let ids: Vec<(i64, i64, String)> = match &mut *conn {
+            DbConn::Sqlite(c) => diesel::insert_or_ignore_into(leads::table)
+                .values(chunk)
+                .returning((leads::id, leads::offer_id, leads::dedupe_key))
+                .get_results(c)?,
+            DbConn::Postgres(c) => diesel::insert_into(leads::table)
+                .values(chunk)
+                .returning((leads::id, leads::offer_id, leads::dedupe_key))
+                .get_results(c)?,
+        };
+        crate::store::all_rows_in("leads", chunk.len(), ids.len())?;
         out.extend(ids);
     }
-    let at = rows.first().map(|r| r.created_at).unwrap_or_else(crate::store::now);
-    let events: Vec<_> = out
-        .iter()
-        .map(|(id, _, _)| {
-            (
-                lead_events::lead_id.eq(*id),
-                lead_events::from_status.eq(None::<String>),
-                lead_events::to_status.eq("pending"),
-                lead_events::actor_id.eq(None::<i64>),
-                lead_events::reason.eq(""),
-                lead_events::comment.eq(""),
-                lead_events::created_at.eq(at),
-            )
-        })
-        .collect();
+    let events: Vec<_> = out.iter().zip(rows).map(|((id, _, _), row)| first_event(*id, row)).collect();
     for chunk in events.chunks(1000) {
-        crate::per_backend!(&mut *conn, c => diesel::insert_into(lead_events::table).values(chunk).execute(c))?;
+        let n = match &mut *conn {
+            DbConn::Sqlite(c) => diesel::insert_or_ignore_into(lead_events::table).values(chunk).execute(c)?,
+            DbConn::Postgres(c) => diesel::insert_into(lead_events::table).values(chunk).execute(c)?,
+        };
+        crate::store::all_rows_in("lead_events", chunk.len(), n)?;
     }
     Ok(out)
+}
+
+/// The history line a new lead starts with.
+#[allow(clippy::type_complexity)]
+fn first_event(
+    lead_id: i64,
+    lead: &NewLead,
+) -> (
+    diesel::dsl::Eq<lead_events::lead_id, i64>,
+    diesel::dsl::Eq<lead_events::from_status, Option<&'static str>>,
+    diesel::dsl::Eq<lead_events::to_status, &str>,
+    diesel::dsl::Eq<lead_events::actor_id, Option<i64>>,
+    diesel::dsl::Eq<lead_events::reason, &'static str>,
+    diesel::dsl::Eq<lead_events::comment, &'static str>,
+    diesel::dsl::Eq<lead_events::created_at, NaiveDateTime>,
+) {
+    (
+        lead_events::lead_id.eq(lead_id),
+        lead_events::from_status.eq(None),
+        lead_events::to_status.eq(lead.status.as_str()),
+        lead_events::actor_id.eq(None),
+        lead_events::reason.eq(""),
+        lead_events::comment.eq(""),
+        lead_events::created_at.eq(lead.created_at),
+    )
 }
 
 /// The rollup row and change of a new lead.

@@ -129,19 +129,31 @@ pub fn record_many(
                 )
             })
             .collect();
-        let ids: Vec<(i64, Option<i64>)> = crate::per_backend!(&mut *conn, c => diesel::insert_into(ledger_transactions::table)
-            .values(&txs)
-            .returning((ledger_transactions::id, ledger_transactions::lead_id))
-            .get_results(c))?;
+        // `OR IGNORE` on SQLite: see [`crate::store::all_rows_in`].
+        let ids: Vec<(i64, Option<i64>)> = match &mut *conn {
+            DbConn::Sqlite(c) => diesel::insert_or_ignore_into(ledger_transactions::table)
+                .values(&txs)
+                .returning((ledger_transactions::id, ledger_transactions::lead_id))
+                .get_results(c)?,
+            DbConn::Postgres(c) => diesel::insert_into(ledger_transactions::table)
+                .values(&txs)
+                .returning((ledger_transactions::id, ledger_transactions::lead_id))
+                .get_results(c)?,
+        };
+        crate::store::all_rows_in("ledger_transactions", chunk.len(), ids.len())?;
         let by_lead: std::collections::HashMap<i64, i64> =
             ids.into_iter().filter_map(|(tx, lead)| lead.map(|l| (l, tx))).collect();
         let mut rows = Vec::new();
         for (lead_id, transfers) in chunk {
-            let Some(tx_id) = by_lead.get(lead_id).copied() else { continue };
+            let tx_id = by_lead.get(lead_id).copied().ok_or(diesel::result::Error::NotFound)?;
             push_entries(&mut rows, tx_id, transfers, at);
         }
         for part in rows.chunks(2000) {
-            crate::per_backend!(&mut *conn, c => diesel::insert_into(ledger_entries::table).values(part).execute(c))?;
+            let n = match &mut *conn {
+                DbConn::Sqlite(c) => diesel::insert_or_ignore_into(ledger_entries::table).values(part).execute(c)?,
+                DbConn::Postgres(c) => diesel::insert_into(ledger_entries::table).values(part).execute(c)?,
+            };
+            crate::store::all_rows_in("ledger_entries", part.len(), n)?;
         }
     }
     Ok(())

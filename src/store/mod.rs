@@ -32,6 +32,25 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }
 
+/// The bulk inserts of an intake batch (leads, their history, ledger lines) run
+/// `INSERT OR IGNORE` on SQLite. Inside a transaction, a statement that may abort
+/// after writing some rows keeps a *statement journal* (the original of every page
+/// it changes, so that it alone can be undone): any NOT NULL, UNIQUE or immediate
+/// foreign-key check makes a multi-row INSERT, or one into an AUTOINCREMENT table,
+/// such a statement. Under `OR IGNORE`, on the intake writer's connection (no
+/// foreign-key checks, see `tracking::intake`), none is. A row that a constraint
+/// would have refused is left out instead: this check turns that into the error the
+/// statement would have raised, and the batch's transaction rolls back as before.
+pub fn all_rows_in(table: &str, expected: usize, inserted: usize) -> diesel::QueryResult<()> {
+    if inserted == expected {
+        return Ok(());
+    }
+    Err(diesel::result::Error::DatabaseError(
+        diesel::result::DatabaseErrorKind::Unknown,
+        Box::new(format!("{table}: {inserted} of {expected} rows inserted; a constraint refused the others")),
+    ))
+}
+
 /// `SUM(column)` of a BIGINT money column as a 64-bit integer on both backends
 /// (diesel's `sum` of a BIGINT is NUMERIC on PostgreSQL). `column` is a column
 /// name of this crate's schema, never user input.

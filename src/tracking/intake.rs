@@ -698,7 +698,7 @@ impl IntakeWriter {
             1,
             Batching { max: MAX_BATCH, linger: config.writer_linger },
             pool,
-            lookups_by_index,
+            intake_session,
             shutdown,
             Arc::new(move |conn: &mut WriterConn, batch: Vec<Conversion>| commit(conn, &config, &postbacks, &batch)),
         )?;
@@ -717,18 +717,26 @@ impl IntakeWriter {
     }
 }
 
-/// Every read of an intake batch is a lookup by key (a click id, a lead's click,
-/// an offer, a balance row). PostgreSQL's planner, pricing pages as if read from
-/// disk, prefers scanning a table of a few hundred pages to a few dozen index
+/// The intake writer's session settings.
+///
+/// PostgreSQL: every read of an intake batch is a lookup by key (a click id, a
+/// lead's click, an offer, a balance row). The planner, pricing pages as if read
+/// from disk, prefers scanning a table of a few hundred pages to a few dozen index
 /// probes, and keeps a prepared statement's plan from when `leads` was small until
 /// autovacuum analyses it: a batch then read every lead. The writer's own session
 /// therefore plans without sequential scans wherever an index serves.
-fn lookups_by_index(conn: &mut DbConn) -> QueryResult<()> {
+///
+/// SQLite: no foreign-key checks, so that the batch's bulk inserts need no
+/// statement journal (see [`crate::store::all_rows_in`]). Every id the writer
+/// stores was read or returned in the same write transaction, which holds the
+/// whole database, and nothing deletes offers, users, clicks or leads; PostgreSQL,
+/// and every other SQLite connection, still check them.
+fn intake_session(conn: &mut DbConn) -> QueryResult<()> {
     use diesel::connection::SimpleConnection;
-    if let DbConn::Postgres(c) = conn {
-        c.batch_execute("SET enable_seqscan = off")?;
+    match conn {
+        DbConn::Postgres(c) => c.batch_execute("SET enable_seqscan = off"),
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA foreign_keys = OFF"),
     }
-    Ok(())
 }
 
 fn commit(
