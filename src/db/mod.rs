@@ -37,6 +37,26 @@ macro_rules! per_backend {
     };
 }
 
+/// A bulk insert of an intake batch: `INSERT OR IGNORE` on SQLite, a plain INSERT
+/// on PostgreSQL (see [`crate::store::all_rows_in`], which the caller runs on what
+/// came back). `$stmt` is the insert with its values, `$run` what to do with it on
+/// the backend's connection `$c`.
+#[macro_export]
+macro_rules! bulk_insert {
+    ($conn:expr, $table:expr, $values:expr, |$c:ident, $stmt:ident| $run:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => {
+                let $stmt = diesel::insert_or_ignore_into($table).values($values);
+                $run
+            }
+            $crate::db::DbConn::Postgres($c) => {
+                let $stmt = diesel::insert_into($table).values($values);
+                $run
+            }
+        }
+    };
+}
+
 /// Which engine a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

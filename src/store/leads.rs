@@ -133,26 +133,15 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewLead]) -> QueryResult<Vec<(i64,
     let mut out = Vec::with_capacity(rows.len());
     // 32 columns × 500 rows stays under SQLite's 32,766 bound parameters.
     for chunk in rows.chunks(500) {
-        // `OR IGNORE` on SQLite: see [`crate::store::all_rows_in`].
-        let ids: Vec<(i64, i64, String)> = match &mut *conn {
-            DbConn::Sqlite(c) => diesel::insert_or_ignore_into(leads::table)
-                .values(chunk)
-                .returning((leads::id, leads::offer_id, leads::dedupe_key))
-                .get_results(c)?,
-            DbConn::Postgres(c) => diesel::insert_into(leads::table)
-                .values(chunk)
-                .returning((leads::id, leads::offer_id, leads::dedupe_key))
-                .get_results(c)?,
-        };
+        let ids: Vec<(i64, i64, String)> = crate::bulk_insert!(&mut *conn, leads::table, chunk, |c, insert| insert
+            .returning((leads::id, leads::offer_id, leads::dedupe_key))
+            .get_results(c))?;
         crate::store::all_rows_in("leads", chunk.len(), ids.len())?;
         out.extend(ids);
     }
     let events: Vec<_> = out.iter().zip(rows).map(|((id, _, _), row)| first_event(*id, row)).collect();
     for chunk in events.chunks(1000) {
-        let n = match &mut *conn {
-            DbConn::Sqlite(c) => diesel::insert_or_ignore_into(lead_events::table).values(chunk).execute(c)?,
-            DbConn::Postgres(c) => diesel::insert_into(lead_events::table).values(chunk).execute(c)?,
-        };
+        let n = crate::bulk_insert!(&mut *conn, lead_events::table, chunk, |c, insert| insert.execute(c))?;
         crate::store::all_rows_in("lead_events", chunk.len(), n)?;
     }
     Ok(out)

@@ -129,17 +129,10 @@ pub fn record_many(
                 )
             })
             .collect();
-        // `OR IGNORE` on SQLite: see [`crate::store::all_rows_in`].
-        let ids: Vec<(i64, Option<i64>)> = match &mut *conn {
-            DbConn::Sqlite(c) => diesel::insert_or_ignore_into(ledger_transactions::table)
-                .values(&txs)
+        let ids: Vec<(i64, Option<i64>)> =
+            crate::bulk_insert!(&mut *conn, ledger_transactions::table, &txs, |c, insert| insert
                 .returning((ledger_transactions::id, ledger_transactions::lead_id))
-                .get_results(c)?,
-            DbConn::Postgres(c) => diesel::insert_into(ledger_transactions::table)
-                .values(&txs)
-                .returning((ledger_transactions::id, ledger_transactions::lead_id))
-                .get_results(c)?,
-        };
+                .get_results(c))?;
         crate::store::all_rows_in("ledger_transactions", chunk.len(), ids.len())?;
         let by_lead: std::collections::HashMap<i64, i64> =
             ids.into_iter().filter_map(|(tx, lead)| lead.map(|l| (l, tx))).collect();
@@ -149,10 +142,7 @@ pub fn record_many(
             push_entries(&mut rows, tx_id, transfers, at);
         }
         for part in rows.chunks(2000) {
-            let n = match &mut *conn {
-                DbConn::Sqlite(c) => diesel::insert_or_ignore_into(ledger_entries::table).values(part).execute(c)?,
-                DbConn::Postgres(c) => diesel::insert_into(ledger_entries::table).values(part).execute(c)?,
-            };
+            let n = crate::bulk_insert!(&mut *conn, ledger_entries::table, part, |c, insert| insert.execute(c))?;
             crate::store::all_rows_in("ledger_entries", part.len(), n)?;
         }
     }

@@ -41,6 +41,8 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 /// foreign-key checks, see `tracking::intake`), none is. A row that a constraint
 /// would have refused is left out instead: this check turns that into the error the
 /// statement would have raised, and the batch's transaction rolls back as before.
+///
+/// [`bulk_insert!`](crate::bulk_insert) writes such an insert for both backends.
 pub fn all_rows_in(table: &str, expected: usize, inserted: usize) -> diesel::QueryResult<()> {
     if inserted == expected {
         return Ok(());

@@ -654,11 +654,10 @@ fn price_of(offer: &Offer, amount_minor: Option<i64>) -> Option<i64> {
     }
 }
 
-/// Decide a batch of conversions in the caller's write transaction. Any database
+/// Decide and store a batch of conversions in the caller's write transaction: an
+/// outcome per conversion, and whether a publisher postback was queued (the
+/// delivery worker is woken once the transaction has committed). Any database
 /// error fails the whole batch (the caller rolls back and retries).
-/// Decide and store one batch in the caller's transaction: an outcome per
-/// conversion, and whether a publisher postback was queued (the delivery worker is
-/// woken once the transaction has committed).
 pub fn process(conn: &mut DbConn, jobs: &[Conversion], config: &Config) -> QueryResult<(Vec<Outcome>, bool)> {
     let mut batch = Batch::new(conn, config, jobs)?;
     let mut pending = Vec::with_capacity(jobs.len());
