@@ -113,38 +113,11 @@ fn a_row_refused_in_a_bulk_insert_fails_the_batch(backend: Backend) {
         let db::DbConn::Sqlite(c) = &mut *conn else { unreachable!("a SQLite URL") };
         c.batch_execute("PRAGMA foreign_keys = OFF").expect("pragma");
     }
-    let now = qualead::store::now();
     let lead = |click: &str| NewLead {
-        offer_id: m.offer_id,
-        publisher_id: m.publisher_id,
-        advertiser_id: m.advertiser_id,
         click_id: Some(click.into()),
-        channel: "postback".into(),
-        event: "lead".into(),
         txid: Some("tx-1".into()),
         dedupe_key: "txid:tx-1".into(),
-        status: "pending".into(),
-        amount_minor: None,
-        price_minor: 1000,
-        fee_minor: 200,
-        payout_minor: 800,
-        fee_bps: 2000,
-        fields: "{}".into(),
-        consent: false,
-        sub1: String::new(),
-        sub2: String::new(),
-        sub3: String::new(),
-        sub4: String::new(),
-        sub5: String::new(),
-        source: String::new(),
-        country: None,
-        ip: "203.0.113.5".into(),
-        click_at: None,
-        hold_until: now,
-        created_at: now,
-        updated_at: now,
-        email_norm: None,
-        phone_norm: None,
+        ..common::new_lead(&m, m.publisher_id)
     };
     let outcome = conn.write_tx(|c| leads::insert_many(c, &[lead("clk-a"), lead("clk-b")]));
     assert!(outcome.is_err(), "a duplicate dedupe key in one bulk insert must fail it: {outcome:?}");

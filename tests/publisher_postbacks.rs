@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use diesel::Connection;
 use qualead::db::DbConn;
 use qualead::domain::offer::OfferBody;
@@ -114,42 +113,7 @@ fn set_template(conn: &mut DbConn, m: &Market, publisher_id: i64, template: &str
 /// in one transaction as intake does; returns the lead and the delivery id.
 fn lead_with_postback(conn: &mut DbConn, m: &Market, publisher_id: i64, sub1: &str) -> (Lead, i64) {
     conn.transaction(|c| {
-        let now = Utc::now().naive_utc();
-        let id = leads::insert(
-            c,
-            &NewLead {
-                offer_id: m.offer_id,
-                publisher_id,
-                advertiser_id: m.advertiser_id,
-                click_id: Some(format!("clk{}", qualead::crypto::random_token(8))),
-                channel: "postback".into(),
-                event: "lead".into(),
-                txid: None,
-                dedupe_key: qualead::crypto::random_token(12),
-                status: "pending".into(),
-                amount_minor: None,
-                price_minor: 1000,
-                fee_minor: 200,
-                payout_minor: 800,
-                fee_bps: 2000,
-                fields: "{}".into(),
-                consent: true,
-                sub1: sub1.into(),
-                sub2: String::new(),
-                sub3: String::new(),
-                sub4: String::new(),
-                sub5: String::new(),
-                source: String::new(),
-                country: None,
-                ip: "203.0.113.5".into(),
-                click_at: None,
-                hold_until: now + chrono::Duration::hours(72),
-                created_at: now,
-                updated_at: now,
-                email_norm: None,
-                phone_norm: None,
-            },
-        )?;
+        let id = leads::insert(c, &NewLead { sub1: sub1.into(), ..common::new_lead(m, publisher_id) })?;
         let lead = leads::find(c, id)?.expect("the lead just written");
         // Its price reserved, as intake does (the ledger is checked after every test).
         let reserve =

@@ -444,6 +444,44 @@ pub fn seed_market(
 }
 
 /// Put money on an advertiser's balance (external → advertiser).
+/// A new pending CPL lead (10.00: fee 2.00, payout 8.00) of `publisher_id` on the
+/// market's offer, on a fresh click and dedupe key; override what a test needs.
+pub fn new_lead(m: &Market, publisher_id: i64) -> qualead::store::leads::NewLead {
+    let now = qualead::store::now();
+    qualead::store::leads::NewLead {
+        offer_id: m.offer_id,
+        publisher_id,
+        advertiser_id: m.advertiser_id,
+        click_id: Some(format!("clk{}", qualead::crypto::random_token(8))),
+        channel: "postback".into(),
+        event: "lead".into(),
+        txid: None,
+        dedupe_key: qualead::crypto::random_token(12),
+        status: "pending".into(),
+        amount_minor: None,
+        price_minor: 1000,
+        fee_minor: 200,
+        payout_minor: 800,
+        fee_bps: 2000,
+        fields: "{}".into(),
+        consent: true,
+        sub1: String::new(),
+        sub2: String::new(),
+        sub3: String::new(),
+        sub4: String::new(),
+        sub5: String::new(),
+        source: String::new(),
+        country: None,
+        ip: "203.0.113.5".into(),
+        click_at: None,
+        hold_until: now + chrono::Duration::hours(72),
+        created_at: now,
+        updated_at: now,
+        email_norm: None,
+        phone_norm: None,
+    }
+}
+
 pub fn deposit_to(conn: &mut qualead::db::DbConn, advertiser_id: i64, amount: i64) {
     use qualead::store::ledger::{self, Posting, Transfer};
     let posting = Posting { kind: "deposit", lead_id: None, actor_id: None, memo: "test deposit" };
