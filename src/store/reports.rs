@@ -87,16 +87,23 @@ macro_rules! narrowed {
     }};
 }
 
-/// A filter's rows of one sub or country dimension, summed per value.
+/// A filter's rows of one sub or country dimension, summed per value. The empty
+/// value has no rows (see [`crate::store::rollups`]): it is what the filter's
+/// totals hold beyond the other values.
 fn by_value(conn: &mut DbConn, filter: &Filter, dim: &str) -> QueryResult<Vec<(String, Delta)>> {
-    per_backend!(conn, c => {
+    let mut values = per_backend!(conn, c => {
         let q = rollups::table
             .group_by(rollups::value)
             .select((rollups::value, sums()))
             .filter(rollups::dim.eq(dim))
             .into_boxed();
         narrowed!(q, filter, rollups).load::<(String, Delta)>(c)
-    })
+    })?;
+    let rest = values.iter().fold(total_of(conn, filter)?, |rest, (_, d)| rest - *d);
+    if rest != Delta::default() {
+        values.push((String::new(), rest));
+    }
+    Ok(values)
 }
 
 /// A totals row: its UTC hour, offer, publisher and sums.

@@ -8,6 +8,11 @@
 //! A report grouped by a sub or country reads that dimension's rows; reports by
 //! hour, day, offer or publisher read the totals. Each dimension adds up to the
 //! same totals.
+//!
+//! An empty value (no sub2, no country) has no row of its own: it is what the
+//! totals hold beyond the dimension's stored values ([`with_empty_values`]). Most
+//! traffic carries sub1 at most, so a batch of events then writes two rows per hour
+//! × offer × publisher instead of seven.
 
 use std::collections::BTreeMap;
 
@@ -82,6 +87,13 @@ macro_rules! metrics {
             type Output = Delta;
             fn add(self, o: Delta) -> Delta {
                 Delta { $($f: self.$f + o.$f,)* }
+            }
+        }
+
+        impl std::ops::Sub for Delta {
+            type Output = Delta;
+            fn sub(self, o: Delta) -> Delta {
+                Delta { $($f: self.$f - o.$f,)* }
             }
         }
 
@@ -378,8 +390,8 @@ pub fn add(conn: &mut DbConn, key: &Key, d: Delta) -> QueryResult<()> {
 }
 
 /// Many deltas summed by place: each is counted in the totals (in (offer, hour,
-/// publisher) order) and under every dimension (in (hour, offer, publisher, dim,
-/// value) order). Writers take rollup rows in these orders, so two transactions
+/// publisher) order) and under every dimension whose value it has (in (hour,
+/// offer, publisher, dim, value) order). Writers take rollup rows in these orders, so two transactions
 /// cannot wait on each other's rows.
 pub struct Sums {
     pub totals: Vec<(i64, NaiveDateTime, i64, Delta)>,
@@ -392,7 +404,10 @@ pub fn sums<'a>(deltas: impl IntoIterator<Item = (&'a Key, &'a Delta)>) -> Sums 
     for (key, d) in deltas {
         *totals.entry((key.offer_id, key.hour, key.publisher_id)).or_default() += *d;
         for i in 1..DIMS.len() {
-            *rows.entry((key.hour, key.offer_id, key.publisher_id, i, key.value(i))).or_default() += *d;
+            let value = key.value(i);
+            if !value.is_empty() {
+                *rows.entry((key.hour, key.offer_id, key.publisher_id, i, value)).or_default() += *d;
+            }
         }
     }
     Sums {
@@ -465,12 +480,14 @@ pub fn for_offer(conn: &mut DbConn, offer_id: i64, dim: &str) -> QueryResult<Vec
     if dim == BASE_DIM {
         return totals_rows(conn, Some(offer_id));
     }
-    rollups::table
+    let stored = rollups::table
         .filter(rollups::offer_id.eq(offer_id))
         .filter(rollups::dim.eq(dim))
-        .order((rollups::hour, rollups::publisher_id, rollups::value))
         .select(Row::as_select())
-        .load(conn)
+        .load(conn)?;
+    let mut rows = with_empty_values(dim, totals_rows(conn, Some(offer_id))?, stored);
+    rows.sort_by(|a, b| (a.hour, a.publisher_id, &a.value).cmp(&(b.hour, b.publisher_id, &b.value)));
+    Ok(rows)
 }
 
 /// Totals of an offer's rows.
@@ -483,9 +500,76 @@ pub fn all_of(conn: &mut DbConn, dim: &str) -> QueryResult<Vec<Row>> {
     if dim == BASE_DIM {
         return totals_rows(conn, None);
     }
-    rollups::table
-        .filter(rollups::dim.eq(dim))
-        .order((rollups::hour, rollups::offer_id, rollups::publisher_id, rollups::value))
-        .select(Row::as_select())
-        .load(conn)
+    let stored = rollups::table.filter(rollups::dim.eq(dim)).select(Row::as_select()).load(conn)?;
+    let mut rows = with_empty_values(dim, totals_rows(conn, None)?, stored);
+    rows.sort_by(|a, b| {
+        (a.hour, a.offer_id, a.publisher_id, &a.value).cmp(&(b.hour, b.offer_id, b.publisher_id, &b.value))
+    });
+    Ok(rows)
+}
+
+/// A dimension's `stored` rows with the rows of its empty value put back: for each
+/// totals row, what it holds beyond the stored values of the same hour × offer ×
+/// publisher (nothing when that is zero).
+pub fn with_empty_values(dim: &str, totals: Vec<Row>, stored: Vec<Row>) -> Vec<Row> {
+    let mut rest: BTreeMap<(NaiveDateTime, i64, i64), Delta> =
+        totals.into_iter().map(|t| ((t.hour, t.offer_id, t.publisher_id), t.metrics)).collect();
+    for r in &stored {
+        if let Some(d) = rest.get_mut(&(r.hour, r.offer_id, r.publisher_id)) {
+            *d = *d - r.metrics;
+        }
+    }
+    let empty =
+        rest.into_iter().filter(|(_, d)| *d != Delta::default()).map(|((hour, offer_id, publisher_id), metrics)| Row {
+            hour,
+            offer_id,
+            publisher_id,
+            dim: dim.to_string(),
+            value: String::new(),
+            metrics,
+        });
+    stored.into_iter().chain(empty.collect::<Vec<_>>()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1).and_then(|d| d.and_hms_opt(20, 15, 0)).expect("time")
+    }
+
+    #[test]
+    fn only_values_that_are_set_get_dimension_rows() {
+        let clicks = Delta { clicks: 3, ..Delta::default() };
+        let one_sub = Key::at(at(), 7, 9, ["spring", "", "", "", ""], None);
+        let more = Key::at(at(), 7, 9, ["", "", "x", "", ""], Some("DE"));
+        let s = sums([(&one_sub, &clicks), (&more, &clicks)]);
+        assert_eq!(s.totals.len(), 1, "one hour × offer × publisher");
+        assert_eq!(s.totals[0].3.clicks, 6);
+        let rows: Vec<(&str, &str, i64)> =
+            s.rows.iter().map(|r| (r.dim.as_str(), r.value.as_str(), r.metrics.clicks)).collect();
+        assert_eq!(rows, vec![("sub1", "spring", 3), ("sub3", "x", 3), ("country", "DE", 3)]);
+    }
+
+    #[test]
+    fn the_empty_value_is_what_the_totals_hold_beyond_the_stored_values() {
+        let hour = hour_of(at());
+        let row = |dim: &str, value: &str, clicks: i64, leads: i64| Row {
+            hour,
+            offer_id: 7,
+            publisher_id: 9,
+            dim: dim.into(),
+            value: value.into(),
+            metrics: Delta { clicks, leads, ..Delta::default() },
+        };
+        let totals = vec![row(BASE_DIM, "", 10, 2), Row { offer_id: 8, ..row(BASE_DIM, "", 4, 0) }];
+        let stored = vec![row("sub2", "a", 6, 2), Row { offer_id: 8, ..row("sub2", "b", 4, 0) }];
+        let rows = with_empty_values("sub2", totals, stored);
+        let got: Vec<(i64, &str, i64, i64)> =
+            rows.iter().map(|r| (r.offer_id, r.value.as_str(), r.metrics.clicks, r.metrics.leads)).collect();
+        // Offer 7 has 4 clicks without sub2; every click of offer 8 has one.
+        assert_eq!(got, vec![(7, "a", 6, 2), (8, "b", 4, 0), (7, "", 4, 0)]);
+        assert!(rows.iter().all(|r| r.dim == "sub2"));
+    }
 }
