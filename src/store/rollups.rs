@@ -391,8 +391,8 @@ pub fn add(conn: &mut DbConn, key: &Key, d: Delta) -> QueryResult<()> {
 
 /// Many deltas summed by place: each is counted in the totals (in (offer, hour,
 /// publisher) order) and under every dimension whose value it has (in (hour,
-/// offer, publisher, dim, value) order). Writers take rollup rows in these orders, so two transactions
-/// cannot wait on each other's rows.
+/// offer, publisher, dim, value) order). Writers take rollup rows in these orders,
+/// so two transactions cannot wait on each other's rows.
 pub struct Sums {
     pub totals: Vec<(i64, NaiveDateTime, i64, Delta)>,
     pub rows: Vec<Row>,
@@ -477,17 +477,7 @@ fn totals_rows(conn: &mut DbConn, offer_id: Option<i64>) -> QueryResult<Vec<Row>
 
 /// An offer's rows of one dimension (tests, small reports).
 pub fn for_offer(conn: &mut DbConn, offer_id: i64, dim: &str) -> QueryResult<Vec<Row>> {
-    if dim == BASE_DIM {
-        return totals_rows(conn, Some(offer_id));
-    }
-    let stored = rollups::table
-        .filter(rollups::offer_id.eq(offer_id))
-        .filter(rollups::dim.eq(dim))
-        .select(Row::as_select())
-        .load(conn)?;
-    let mut rows = with_empty_values(dim, totals_rows(conn, Some(offer_id))?, stored);
-    rows.sort_by(|a, b| (a.hour, a.publisher_id, &a.value).cmp(&(b.hour, b.publisher_id, &b.value)));
-    Ok(rows)
+    dimension_rows(conn, Some(offer_id), dim)
 }
 
 /// Totals of an offer's rows.
@@ -497,11 +487,22 @@ pub fn offer_totals(conn: &mut DbConn, offer_id: i64) -> QueryResult<Delta> {
 
 /// Every row of one dimension (the rollup-agreement test and rebuild checks).
 pub fn all_of(conn: &mut DbConn, dim: &str) -> QueryResult<Vec<Row>> {
+    dimension_rows(conn, None, dim)
+}
+
+/// The rows of one dimension (of one offer, or of all), the empty value's put
+/// back, in (hour, offer, publisher, value) order.
+fn dimension_rows(conn: &mut DbConn, offer_id: Option<i64>, dim: &str) -> QueryResult<Vec<Row>> {
+    let totals = totals_rows(conn, offer_id)?;
     if dim == BASE_DIM {
-        return totals_rows(conn, None);
+        return Ok(totals);
     }
-    let stored = rollups::table.filter(rollups::dim.eq(dim)).select(Row::as_select()).load(conn)?;
-    let mut rows = with_empty_values(dim, totals_rows(conn, None)?, stored);
+    let mut q = rollups::table.filter(rollups::dim.eq(dim)).select(Row::as_select()).into_boxed();
+    if let Some(o) = offer_id {
+        q = q.filter(rollups::offer_id.eq(o));
+    }
+    let stored = q.load(conn)?;
+    let mut rows = with_empty_values(dim, totals, stored);
     rows.sort_by(|a, b| {
         (a.hour, a.offer_id, a.publisher_id, &a.value).cmp(&(b.hour, b.offer_id, b.publisher_id, &b.value))
     });
@@ -511,7 +512,7 @@ pub fn all_of(conn: &mut DbConn, dim: &str) -> QueryResult<Vec<Row>> {
 /// A dimension's `stored` rows with the rows of its empty value put back: for each
 /// totals row, what it holds beyond the stored values of the same hour × offer ×
 /// publisher (nothing when that is zero).
-pub fn with_empty_values(dim: &str, totals: Vec<Row>, stored: Vec<Row>) -> Vec<Row> {
+fn with_empty_values(dim: &str, totals: Vec<Row>, stored: Vec<Row>) -> Vec<Row> {
     let mut rest: BTreeMap<(NaiveDateTime, i64, i64), Delta> =
         totals.into_iter().map(|t| ((t.hour, t.offer_id, t.publisher_id), t.metrics)).collect();
     for r in &stored {
@@ -528,7 +529,7 @@ pub fn with_empty_values(dim: &str, totals: Vec<Row>, stored: Vec<Row>) -> Vec<R
             value: String::new(),
             metrics,
         });
-    stored.into_iter().chain(empty.collect::<Vec<_>>()).collect()
+    stored.into_iter().chain(empty).collect()
 }
 
 #[cfg(test)]
