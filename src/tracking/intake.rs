@@ -160,10 +160,16 @@ impl<'a> Batch<'a> {
                 advertisers.push(o.advertiser_id);
             }
         }
-        advertisers.sort_unstable();
-        advertisers.dedup();
-        for id in advertisers {
-            batch.balance(conn, &ledger::advertiser(id))?;
+        // With their escrow accounts, which an accepted lead credits: all in one
+        // statement, in name order.
+        let mut accounts: Vec<String> =
+            advertisers.iter().flat_map(|id| [ledger::advertiser(*id), ledger::escrow(*id)]).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        if !accounts.is_empty() {
+            for (account, value) in ledger::lock_balances(conn, &accounts)? {
+                batch.balances.insert(account, (value, 0));
+            }
         }
         // With the locks held, the leads of the batch's clicks, for the duplicate checks.
         let found: Vec<&str> = clicks.keys().map(String::as_str).collect();
@@ -253,11 +259,10 @@ impl<'a> Batch<'a> {
                 queued = true;
             }
         }
-        let mut balances: Vec<_> = self.balances.into_iter().filter(|(_, (_, d))| *d != 0).collect();
+        let mut balances: Vec<(String, i64)> =
+            self.balances.into_iter().filter(|(_, (_, d))| *d != 0).map(|(a, (_, d))| (a, d)).collect();
         balances.sort();
-        for (account, (_, delta)) in balances {
-            ledger::add_to_balance(conn, &account, delta)?;
-        }
+        ledger::add_to_balances(conn, &balances)?;
         let mut counters: Vec<_> = self.counters.into_iter().filter(|(_, (_, d))| *d != (0, 0)).collect();
         counters.sort_by(|a, b| a.0.cmp(&b.0));
         for (key, (_, (leads, spend))) in counters {
