@@ -66,6 +66,100 @@ mod postgres {
     fn a_refused_bulk_row_fails_the_batch() {
         super::a_row_refused_in_a_bulk_insert_fails_the_batch(super::Backend::Postgres);
     }
+
+    #[test]
+    #[ignore = "PostgreSQL suite: cargo test -- --ignored postgres::"]
+    fn bulk_leads_and_ledger_lines_are_stored_in_order() {
+        super::bulk_leads_and_ledger_lines_keep_their_order(super::Backend::Postgres);
+    }
+}
+
+/// Leads written in one batch, then one ledger transaction per lead: each lead's
+/// history line, a transaction per lead in the batch's order, and each transfer's
+/// debit and credit next to each other in that order (a statement lists them so);
+/// a zero transfer writes no lines.
+fn bulk_leads_and_ledger_lines_keep_their_order(backend: Backend) {
+    use qualead::db::schema::{lead_events, ledger_entries, ledger_transactions};
+    use qualead::store::leads::{self, NewLead};
+    use qualead::store::ledger::{self, Transfer};
+    let test_db = TestDb::new(backend);
+    let pool = db::connect(&test_db.url, 1).expect("pool");
+    db::migrate(&mut pool.get().expect("conn")).expect("migrate");
+    let body = qualead::domain::offer::OfferBody {
+        name: "Roofs".into(),
+        category: "home".into(),
+        landing_url: "https://land.example/".into(),
+        payout_model: "cpl".into(),
+        price: Some("10.00".into()),
+        ..Default::default()
+    };
+    let m = common::seed_market(&test_db.url, &body, qualead::store::offers::MembershipStatus::Approved, 0);
+    let mut conn = pool.get().expect("conn");
+    let rows: Vec<NewLead> = (1..=40)
+        .map(|n| NewLead {
+            txid: Some(format!("tx-{n}")),
+            dedupe_key: format!("txid:tx-{n}"),
+            ..common::new_lead(&m, m.publisher_id)
+        })
+        .collect();
+    let at = qualead::store::now();
+    let ids = conn
+        .write_tx(|c| {
+            let stored = leads::insert_many(c, &rows)?;
+            let mut by_key: Vec<(String, i64)> = stored.iter().map(|(id, _, key)| (key.clone(), *id)).collect();
+            by_key.sort_by_key(|(_, id)| *id);
+            let items: Vec<(i64, Vec<Transfer>)> = by_key
+                .iter()
+                .enumerate()
+                .map(|(i, (_, id))| {
+                    let amount = if i == 3 { 0 } else { 100 + i as i64 };
+                    (
+                        *id,
+                        vec![
+                            Transfer::new("advertiser:9", "escrow:9", amount),
+                            Transfer::new("escrow:9", "platform:fees", 7),
+                        ],
+                    )
+                })
+                .collect();
+            ledger::record_many(c, "lead_accepted", "test", &items, at)?;
+            diesel::QueryResult::Ok(by_key.into_iter().map(|(_, id)| id).collect::<Vec<i64>>())
+        })
+        .expect("batch");
+    assert_eq!(ids.len(), 40);
+    let events: i64 =
+        lead_events::table.filter(lead_events::lead_id.eq_any(&ids)).count().get_result(&mut *conn).expect("events");
+    assert_eq!(events, 40, "every lead has its first history line");
+
+    let txs: Vec<(i64, Option<i64>)> = ledger_transactions::table
+        .filter(ledger_transactions::lead_id.eq_any(&ids))
+        .order(ledger_transactions::id)
+        .select((ledger_transactions::id, ledger_transactions::lead_id))
+        .load(&mut *conn)
+        .expect("transactions");
+    assert_eq!(txs.iter().map(|(_, lead)| lead.expect("a lead")).collect::<Vec<_>>(), ids, "one per lead, in order");
+    let tx_ids: Vec<i64> = txs.iter().map(|(id, _)| *id).collect();
+    let lines: Vec<(i64, String, i64)> = ledger_entries::table
+        .filter(ledger_entries::transaction_id.eq_any(&tx_ids))
+        .order(ledger_entries::id)
+        .select((ledger_entries::transaction_id, ledger_entries::account, ledger_entries::amount_minor))
+        .load(&mut *conn)
+        .expect("entries");
+    let mut expected = Vec::new();
+    for (i, (tx, _)) in txs.iter().enumerate() {
+        if i != 3 {
+            expected.push((*tx, "advertiser:9".to_string(), -(100 + i as i64)));
+            expected.push((*tx, "escrow:9".to_string(), 100 + i as i64));
+        }
+        expected.push((*tx, "escrow:9".to_string(), -7));
+        expected.push((*tx, "platform:fees".to_string(), 7));
+    }
+    assert_eq!(lines, expected);
+}
+
+#[test]
+fn bulk_leads_and_ledger_lines_are_stored_in_order_on_sqlite() {
+    bulk_leads_and_ledger_lines_keep_their_order(Backend::Sqlite);
 }
 
 #[test]

@@ -161,8 +161,10 @@ pub fn record_many(
 
 /// Many leads' transactions and their entries as one PostgreSQL statement of fixed
 /// text: the transactions `unnest`ed from the lead ids, the entries from arrays and
-/// joined to their transaction by lead id. Prepared once per connection, unlike a
-/// multi-row INSERT of a new size, which is parsed and planned for every batch.
+/// joined to their transaction by lead id (each lead once: a repeated one would
+/// double its entries, which the count check refuses). Prepared once per
+/// connection, unlike a multi-row INSERT of a new size, which is parsed and
+/// planned for every batch.
 struct PgLedgerBatch<'a> {
     kind: &'a str,
     memo: &'a str,
@@ -219,7 +221,9 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgLedgerBatch<'_> 
         out.push_bind_param::<Array<Text>, _>(&self.entry_account)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<BigInt>, _>(&self.entry_amount)?;
-        out.push_sql(") AS e (lead, account, amount) ON e.lead = t.lead_id");
+        // In the arrays' order (each transaction's debit, then its credit), as the
+        // multi-row INSERT stored them: a statement lists a transaction's lines together.
+        out.push_sql(") WITH ORDINALITY AS e (lead, account, amount, n) ON e.lead = t.lead_id ORDER BY e.n");
         Ok(())
     }
 }
