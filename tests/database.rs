@@ -74,14 +74,8 @@ mod postgres {
     }
 }
 
-/// Leads written in one batch, then one ledger transaction per lead: each lead's
-/// history line, a transaction per lead in the batch's order, and each transfer's
-/// debit and credit next to each other in that order (a statement lists them so);
-/// a zero transfer writes no lines.
-fn bulk_leads_and_ledger_lines_keep_their_order(backend: Backend) {
-    use qualead::db::schema::{lead_events, ledger_entries, ledger_transactions};
-    use qualead::store::leads::{self, NewLead};
-    use qualead::store::ledger::{self, Transfer};
+/// A migrated database with an approved CPL offer (10.00), its pool and market.
+fn market(backend: Backend) -> (TestDb, db::DbPool, common::Market) {
     let test_db = TestDb::new(backend);
     let pool = db::connect(&test_db.url, 1).expect("pool");
     db::migrate(&mut pool.get().expect("conn")).expect("migrate");
@@ -94,6 +88,18 @@ fn bulk_leads_and_ledger_lines_keep_their_order(backend: Backend) {
         ..Default::default()
     };
     let m = common::seed_market(&test_db.url, &body, qualead::store::offers::MembershipStatus::Approved, 0);
+    (test_db, pool, m)
+}
+
+/// Leads written in one batch, then one ledger transaction per lead: each lead's
+/// history line, a transaction per lead in the batch's order, and each transfer's
+/// debit and credit next to each other in that order (a statement lists them so);
+/// a zero transfer writes no lines.
+fn bulk_leads_and_ledger_lines_keep_their_order(backend: Backend) {
+    use qualead::db::schema::{lead_events, ledger_entries, ledger_transactions};
+    use qualead::store::leads::{self, NewLead};
+    use qualead::store::ledger::{self, Transfer};
+    let (_db, pool, m) = market(backend);
     let mut conn = pool.get().expect("conn");
     let rows: Vec<NewLead> = (1..=40)
         .map(|n| NewLead {
@@ -189,18 +195,7 @@ fn sqlite_runs_in_wal_mode_with_foreign_keys() {
 /// transaction keeps nothing, as a refused row always did.
 fn a_row_refused_in_a_bulk_insert_fails_the_batch(backend: Backend) {
     use qualead::store::leads::{self, NewLead};
-    let test_db = TestDb::new(backend);
-    let pool = db::connect(&test_db.url, 1).expect("pool");
-    db::migrate(&mut pool.get().expect("conn")).expect("migrate");
-    let body = qualead::domain::offer::OfferBody {
-        name: "Roofs".into(),
-        category: "home".into(),
-        landing_url: "https://land.example/".into(),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
-        ..Default::default()
-    };
-    let m = common::seed_market(&test_db.url, &body, qualead::store::offers::MembershipStatus::Approved, 0);
+    let (_db, pool, m) = market(backend);
     let mut conn = pool.get().expect("conn");
     if backend == Backend::Sqlite {
         use diesel::connection::SimpleConnection;

@@ -127,8 +127,9 @@ pub fn insert_row(conn: &mut DbConn, lead: &NewLead) -> QueryResult<i64> {
 }
 
 /// Insert many new leads and their first history lines (PostgreSQL: one prepared
-/// statement, [`PgLeadBatch`]; SQLite: a multi-row INSERT per chunk); returns `(id, offer_id, dedupe_key)` of each, which identify them. The
-/// rollup changes are the caller's.
+/// statement, [`PgLeadBatch`]; SQLite: a multi-row INSERT per chunk); returns
+/// `(id, offer_id, dedupe_key)` of each, which identify them. The rollup changes
+/// are the caller's.
 pub fn insert_many(conn: &mut DbConn, rows: &[NewLead]) -> QueryResult<Vec<(i64, i64, String)>> {
     if let DbConn::Postgres(c) = conn {
         if rows.is_empty() {

@@ -93,17 +93,21 @@ type EntryRow = (
     diesel::dsl::Eq<ledger_entries::created_at, NaiveDateTime>,
 );
 
-/// The entries of a transaction's transfers: −amount on `from`, +amount on `to`.
+/// The lines of a transaction's transfers, in order: −amount on `from`, then
+/// +amount on `to`, for each transfer that moves anything.
+fn transfer_lines(transfers: &[Transfer]) -> impl Iterator<Item = (&String, i64)> {
+    transfers.iter().filter(|t| t.amount != 0).flat_map(|t| [(&t.from, -t.amount), (&t.to, t.amount)])
+}
+
+/// The entries of a transaction's transfers (see [`transfer_lines`]).
 fn push_entries(rows: &mut Vec<EntryRow>, tx_id: i64, transfers: &[Transfer], at: NaiveDateTime) {
-    for t in transfers.iter().filter(|t| t.amount != 0) {
-        for (account, amount) in [(&t.from, -t.amount), (&t.to, t.amount)] {
-            rows.push((
-                ledger_entries::transaction_id.eq(tx_id),
-                ledger_entries::account.eq(account.clone()),
-                ledger_entries::amount_minor.eq(amount),
-                ledger_entries::created_at.eq(at),
-            ));
-        }
+    for (account, amount) in transfer_lines(transfers) {
+        rows.push((
+            ledger_entries::transaction_id.eq(tx_id),
+            ledger_entries::account.eq(account.clone()),
+            ledger_entries::amount_minor.eq(amount),
+            ledger_entries::created_at.eq(at),
+        ));
     }
 }
 
@@ -187,12 +191,10 @@ impl<'a> PgLedgerBatch<'a> {
             entry_amount: Vec::new(),
         };
         for (lead, transfers) in items {
-            for t in transfers.iter().filter(|t| t.amount != 0) {
-                for (account, amount) in [(t.from.as_str(), -t.amount), (t.to.as_str(), t.amount)] {
-                    b.entry_lead.push(*lead);
-                    b.entry_account.push(account);
-                    b.entry_amount.push(amount);
-                }
+            for (account, amount) in transfer_lines(transfers) {
+                b.entry_lead.push(*lead);
+                b.entry_account.push(account);
+                b.entry_amount.push(amount);
             }
         }
         b
@@ -263,10 +265,9 @@ pub fn lock_balance(conn: &mut DbConn, account: &str) -> QueryResult<i64> {
 /// Add what `transfers` do to each account (−from, +to) to `net`, the per-account
 /// change that [`post`] and [`apply_net`] apply in account-name order.
 pub fn add_net(net: &mut std::collections::BTreeMap<String, i64>, transfers: &[Transfer]) {
-    for t in transfers.iter().filter(|t| t.amount != 0) {
-        debug_assert!(t.amount > 0, "a transfer moves a positive amount");
-        *net.entry(t.from.clone()).or_default() -= t.amount;
-        *net.entry(t.to.clone()).or_default() += t.amount;
+    debug_assert!(transfers.iter().all(|t| t.amount >= 0), "a transfer moves a positive amount");
+    for (account, amount) in transfer_lines(transfers) {
+        *net.entry(account.clone()).or_default() += amount;
     }
 }
 
