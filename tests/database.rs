@@ -72,6 +72,12 @@ mod postgres {
     fn bulk_leads_and_ledger_lines_are_stored_in_order() {
         super::bulk_leads_and_ledger_lines_keep_their_order(super::Backend::Postgres);
     }
+
+    #[test]
+    #[ignore = "PostgreSQL suite: cargo test -- --ignored postgres::"]
+    fn balances_are_locked_in_name_order_and_new_ones_created() {
+        super::balances_lock_in_name_order_and_new_accounts_start_at_zero(super::Backend::Postgres);
+    }
 }
 
 /// A migrated database with an approved CPL offer (10.00), its pool and market.
@@ -222,4 +228,45 @@ fn a_row_refused_in_a_bulk_insert_fails_the_batch(backend: Backend) {
 #[test]
 fn a_refused_bulk_row_fails_the_batch_on_sqlite() {
     a_row_refused_in_a_bulk_insert_fails_the_batch(Backend::Sqlite);
+}
+
+/// Locking balances: existing rows with their values, missing ones created at zero
+/// (once, even when asked again), every one returned in name order, and a name
+/// order that is byte order (`Z` before `a`) whatever the database's collation.
+fn balances_lock_in_name_order_and_new_accounts_start_at_zero(backend: Backend) {
+    use qualead::db::schema::ledger_balances;
+    use qualead::store::ledger;
+    let test_db = TestDb::new(backend);
+    let pool = db::connect(&test_db.url, 1).expect("pool");
+    let mut conn = pool.get().expect("conn");
+    db::migrate(&mut conn).expect("migrate");
+    conn.write_tx(|c| {
+        ledger::lock_balance(c, "advertiser:7")?;
+        ledger::add_to_balance(c, "advertiser:7", 5_000)?;
+        Ok::<_, diesel::result::Error>(())
+    })
+    .expect("seed");
+    let mut accounts: Vec<String> =
+        ["advertiser:7", "escrow:7", "Zeta:1", "advertiser:8"].iter().map(|a| a.to_string()).collect();
+    accounts.sort_unstable();
+    let locked = conn.write_tx(|c| ledger::lock_balances(c, &accounts)).expect("lock");
+    assert_eq!(
+        locked,
+        vec![
+            ("Zeta:1".to_string(), 0),
+            ("advertiser:7".to_string(), 5_000),
+            ("advertiser:8".to_string(), 0),
+            ("escrow:7".to_string(), 0),
+        ],
+        "every account, in byte order, new ones at zero"
+    );
+    let again = conn.write_tx(|c| ledger::lock_balances(c, &accounts)).expect("lock again");
+    assert_eq!(again, locked, "a second lock finds the same rows");
+    let rows: i64 = ledger_balances::table.count().get_result(&mut *conn).expect("count");
+    assert_eq!(rows, 4, "each new account was created once");
+}
+
+#[test]
+fn balances_are_locked_in_name_order_and_new_ones_created_on_sqlite() {
+    balances_lock_in_name_order_and_new_accounts_start_at_zero(Backend::Sqlite);
 }

@@ -290,20 +290,46 @@ pub fn apply_net(conn: &mut DbConn, net: &std::collections::BTreeMap<String, i64
 
 /// [`lock_balance`] for several accounts, given in name order (the order every
 /// writer locks balance rows in): one statement when they all exist.
+///
+/// On PostgreSQL the rows are locked in byte order of their names (`COLLATE "C"`),
+/// the order of Rust's string comparison that [`post`] and [`apply_net`] follow,
+/// whatever the database's collation. Accounts without a row yet are created
+/// together at zero and then locked: a row this transaction inserted is invisible
+/// to every other one until it commits, so taking it after the others cannot
+/// deadlock with a writer that follows name order.
 pub fn lock_balances(conn: &mut DbConn, accounts: &[String]) -> QueryResult<Vec<(String, i64)>> {
     use ledger_balances::dsl as b;
     debug_assert!(accounts.is_sorted(), "balance rows are locked in name order");
-    let q =
-        b::ledger_balances.filter(b::account.eq_any(accounts)).order(b::account).select((b::account, b::balance_minor));
-    let found: Vec<(String, i64)> = match conn {
-        DbConn::Postgres(c) => q.for_update().load(c)?,
-        DbConn::Sqlite(c) => q.load(c)?,
+    let locked = |conn: &mut DbConn, names: &[String]| -> QueryResult<Vec<(String, i64)>> {
+        let q = b::ledger_balances.filter(b::account.eq_any(names)).select((b::account, b::balance_minor));
+        match conn {
+            DbConn::Postgres(c) => {
+                q.order(diesel::dsl::sql::<diesel::sql_types::Text>("account COLLATE \"C\"")).for_update().load(c)
+            }
+            DbConn::Sqlite(c) => q.order(b::account).load(c),
+        }
     };
+    let found = locked(conn, accounts)?;
     if found.len() == accounts.len() {
         return Ok(found);
     }
-    // A new account among them: each in turn (the rows already held stay held).
-    accounts.iter().map(|a| lock_balance(conn, a).map(|v| (a.clone(), v))).collect()
+    let missing: Vec<String> = accounts.iter().filter(|a| !found.iter().any(|(f, _)| f == *a)).cloned().collect();
+    let at = now();
+    let rows: Vec<_> =
+        missing.iter().map(|a| (b::account.eq(a), b::balance_minor.eq(0_i64), b::updated_at.eq(at))).collect();
+    // A process that creates the same account meanwhile makes this insert wait for
+    // its commit and then do nothing; the read after it sees that process's row.
+    crate::per_backend!(&mut *conn, c => diesel::insert_into(b::ledger_balances)
+        .values(&rows)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    let mut all = found;
+    all.extend(locked(conn, &missing)?);
+    if all.len() != accounts.len() {
+        return Err(diesel::result::Error::NotFound);
+    }
+    all.sort_unstable();
+    Ok(all)
 }
 
 /// Add to running balances (the caller checked the limits under [`lock_balance`]
