@@ -78,6 +78,33 @@ mod postgres {
     fn balances_are_locked_in_name_order_and_new_ones_created() {
         super::balances_lock_in_name_order_and_new_accounts_start_at_zero(super::Backend::Postgres);
     }
+
+    /// The pool's connections to a server on this machine are plain, even where libpq's
+    /// default would wrap them in TLS (the CI server has TLS switched on).
+    #[test]
+    #[ignore = "PostgreSQL suite: cargo test -- --ignored postgres::"]
+    fn loopback_connections_skip_tls() {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Ssl {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            ssl: bool,
+        }
+        let test_db = super::TestDb::new(super::Backend::Postgres);
+        let pool = qualead::db::connect(&test_db.url, 1).expect("pool");
+        let mut conn = pool.get().expect("conn");
+        let qualead::db::DbConn::Postgres(c) = &mut *conn else { unreachable!("a PostgreSQL URL") };
+        let mine = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+        let with_default = {
+            let mut plain = diesel::PgConnection::establish(&test_db.url).expect("libpq default");
+            diesel::sql_query(mine).get_result::<Ssl>(&mut plain).expect("ssl").ssl
+        };
+        let pooled = diesel::sql_query(mine).get_result::<Ssl>(c).expect("ssl").ssl;
+        if !with_default {
+            eprintln!("note: this PostgreSQL server does not offer TLS, so the check below cannot fail here");
+        }
+        assert!(!pooled, "a loopback pool connection is not wrapped in TLS");
+    }
 }
 
 /// A migrated database with an approved CPL offer (10.00), its pool and market.

@@ -10,7 +10,9 @@ use diesel::{Connection, RunQueryDsl};
 
 /// Start the `qualead` binary on `db_url`, bound to `port`, with `extra` variables.
 pub fn start_qualead(db_url: &str, data: &std::path::Path, port: u16, extra: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qualead"));
+    // `QUALEAD_BENCH_BIN` runs another build (a saved binary, to compare two commits).
+    let bin = std::env::var("QUALEAD_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_qualead").to_string());
+    let mut cmd = Command::new(bin);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", db_url)
