@@ -94,42 +94,37 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
 /// `unnest`ed into `clicks`, and the batch's rollup sums (see
 /// [`rollups::PgRollups`]). Unlike a multi-row INSERT of a new size, the text never
 /// changes, so the connection prepares it once and every batch only binds and runs.
-pub struct PgClickBatch {
-    click_id: Vec<String>,
+pub struct PgClickBatch<'a> {
+    click_id: Vec<&'a str>,
     offer_id: Vec<i64>,
     publisher_id: Vec<i64>,
-    subs: [Vec<String>; 5],
-    source: Vec<String>,
-    ip: Vec<String>,
-    user_agent: Vec<String>,
-    referrer: Vec<String>,
-    country: Vec<Option<String>>,
-    redirect_reason: Vec<Option<String>>,
+    subs: [Vec<&'a str>; 5],
+    source: Vec<&'a str>,
+    ip: Vec<&'a str>,
+    user_agent: Vec<&'a str>,
+    referrer: Vec<&'a str>,
+    country: Vec<Option<&'a str>>,
+    redirect_reason: Vec<Option<&'a str>>,
     created_at: Vec<NaiveDateTime>,
     is_unique: Vec<bool>,
     rollups: rollups::PgRollups,
 }
 
-impl PgClickBatch {
-    fn new(batch: &[NewClick], rollups: rollups::PgRollups) -> PgClickBatch {
-        let col = |f: fn(&NewClick) -> String| batch.iter().map(f).collect::<Vec<_>>();
+impl<'a> PgClickBatch<'a> {
+    /// The batch's columns, borrowed from the clicks (no value is copied).
+    fn new(batch: &'a [NewClick], rollups: rollups::PgRollups) -> PgClickBatch<'a> {
+        let col = |f: fn(&'a NewClick) -> &'a str| batch.iter().map(f).collect::<Vec<_>>();
         PgClickBatch {
-            click_id: col(|c| c.click_id.clone()),
+            click_id: col(|c| &c.click_id),
             offer_id: batch.iter().map(|c| c.offer_id).collect(),
             publisher_id: batch.iter().map(|c| c.publisher_id).collect(),
-            subs: [
-                col(|c| c.sub1.clone()),
-                col(|c| c.sub2.clone()),
-                col(|c| c.sub3.clone()),
-                col(|c| c.sub4.clone()),
-                col(|c| c.sub5.clone()),
-            ],
-            source: col(|c| c.source.clone()),
-            ip: col(|c| c.ip.clone()),
-            user_agent: col(|c| c.user_agent.clone()),
-            referrer: col(|c| c.referrer.clone()),
-            country: batch.iter().map(|c| c.country.clone()).collect(),
-            redirect_reason: batch.iter().map(|c| c.redirect_reason.clone()).collect(),
+            subs: [col(|c| &c.sub1), col(|c| &c.sub2), col(|c| &c.sub3), col(|c| &c.sub4), col(|c| &c.sub5)],
+            source: col(|c| &c.source),
+            ip: col(|c| &c.ip),
+            user_agent: col(|c| &c.user_agent),
+            referrer: col(|c| &c.referrer),
+            country: batch.iter().map(|c| c.country.as_deref()).collect(),
+            redirect_reason: batch.iter().map(|c| c.redirect_reason.as_deref()).collect(),
             created_at: batch.iter().map(|c| c.created_at).collect(),
             is_unique: batch.iter().map(|c| c.is_unique).collect(),
             rollups,
@@ -137,12 +132,12 @@ impl PgClickBatch {
     }
 }
 
-impl diesel::query_builder::QueryId for PgClickBatch {
-    type QueryId = PgClickBatch;
+impl diesel::query_builder::QueryId for PgClickBatch<'_> {
+    type QueryId = PgClickBatch<'static>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgClickBatch {
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgClickBatch<'_> {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
         use diesel::sql_types::{Array, Bool, Int8, Nullable, Text, Timestamp};
         out.push_sql(
@@ -172,7 +167,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgClickBatch {
     }
 }
 
-impl<Conn> RunQueryDsl<Conn> for PgClickBatch {}
+impl<Conn> RunQueryDsl<Conn> for PgClickBatch<'_> {}
 
 pub fn find(conn: &mut DbConn, click_id: &str) -> QueryResult<Option<Click>> {
     clicks::table.filter(clicks::click_id.eq(click_id)).select(Click::as_select()).first(conn).optional()

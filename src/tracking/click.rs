@@ -79,6 +79,7 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
         return Ok(hit);
     }
     let k = key.clone();
+    let secure = state.config.secure_cookies();
     let found = db::run(&state.pool, move |c| {
         let m = match &k {
             LinkKey::Token(t) => offers::membership_by_token(c, t)?,
@@ -88,7 +89,9 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
         let Some(offer) = offers::find(c, membership.offer_id)? else { return Ok(None) };
         let capped = caps::full(c, &offer, membership.publisher_id, now())?;
         let cookie_days = i64::from(offer.terms().conversion_window_days.max(1));
-        Ok(Some(Arc::new(LinkInfo { membership, offer, capped, cookie_days })))
+        let cookie_name = click_cookie_name(offer.id);
+        let cookie_attributes = cookie_attributes(secure, cookie_days);
+        Ok(Some(Arc::new(LinkInfo { membership, offer, capped, cookie_name, cookie_attributes })))
     })
     .await?;
     state.links.put(key, found.clone());
@@ -128,49 +131,73 @@ async fn track(
         }
     };
     let (membership, offer) = (&link.membership, &link.offer);
-    let config = &state.config;
     let mut reason = redirect_reason(&link);
     let click = new_click(state, req, &link, subs, source, reason);
-    let click_id = click.click_id.clone();
-    let subs = [click.sub1.clone(), click.sub2.clone(), click.sub3.clone(), click.sub4.clone(), click.sub5.clone()];
-    let source = click.source.clone();
+    // The landing URL and the cookie are made from the click before it goes to the
+    // writer (no copies of its values kept for after).
+    let landing = reason.is_none().then(|| {
+        let values = ClickValues {
+            click_id: &click.click_id,
+            offer_id: offer.id,
+            publisher_id: membership.publisher_id,
+            subs: [&click.sub1, &click.sub2, &click.sub3, &click.sub4, &click.sub5],
+            source: &click.source,
+        };
+        let url = fill_landing(&offer.landing_url, &values);
+        let mut cookie =
+            String::with_capacity(link.cookie_name.len() + 1 + click.click_id.len() + link.cookie_attributes.len());
+        cookie.push_str(&link.cookie_name);
+        cookie.push('=');
+        cookie.push_str(&click.click_id);
+        cookie.push_str(&link.cookie_attributes);
+        (url, cookie)
+    });
     // Wait for the batch to commit: the redirect is the receipt. A click that could
     // not be stored does not go to the landing page (it could never convert).
     if !state.clicks.write(click).await {
-        state.metrics.clicks.with_label_values(&["not_stored"]).inc();
         reason = Some("not_stored");
     }
     state.metrics.clicks.with_label_values(&[reason.unwrap_or("landing")]).inc();
 
-    let target = match reason {
-        None => {
-            let values = ClickValues {
-                click_id: &click_id,
-                offer_id: offer.id,
-                publisher_id: membership.publisher_id,
-                subs: [&subs[0], &subs[1], &subs[2], &subs[3], &subs[4]],
-                source: &source,
-            };
-            Some(fill_landing(&offer.landing_url, &values))
-        }
-        Some(_) => offer.fallback_url.clone(),
-    };
-    let Some(target) = target else { return paused_page() };
     let mut response = HttpResponse::Found();
-    response.insert_header((header::LOCATION, target)).insert_header((header::CACHE_CONTROL, "no-store"));
-    if reason.is_some() {
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    match (reason, landing) {
+        (None, Some((url, cookie))) => {
+            response.insert_header((header::LOCATION, url)).insert_header((header::SET_COOKIE, cookie)).finish()
+        }
         // A fallback click must not overwrite the cookie of a click that counts.
-        return response.finish();
+        _ => match &offer.fallback_url {
+            Some(fallback) => response.insert_header((header::LOCATION, fallback.as_str())).finish(),
+            None => paused_page(),
+        },
     }
-    let secure = config.secure_cookies();
-    let cookie = Cookie::build(click_cookie_name(offer.id), click_id)
+}
+
+/// The attributes of the pixel cookie as the `Set-Cookie` header writes them after
+/// `name=value` (`; HttpOnly; SameSite=Lax; Path=/; Max-Age=…`), formatted by the
+/// cookie library itself: third-party (`SameSite=None; Secure`) when the site is
+/// served over HTTPS, so that the advertiser's pixel can read it.
+fn cookie_attributes(secure: bool, days: i64) -> String {
+    let cookie = Cookie::build("n", "v")
         .path("/")
         .http_only(true)
         .secure(secure)
         .same_site(if secure { SameSite::None } else { SameSite::Lax })
-        .max_age(Duration::days(link.cookie_days))
-        .finish();
-    response.cookie(cookie).finish()
+        .max_age(Duration::days(days))
+        .finish()
+        .to_string();
+    cookie.strip_prefix("n=v").unwrap_or(&cookie).to_string()
+}
+
+/// Whether the request carries a cookie named `name` (any value), read straight off
+/// the `Cookie` headers: parsing them all into the request's extensions, as
+/// `HttpRequest::cookie` does, costs an allocation per click.
+fn has_cookie(req: &HttpRequest, name: &str) -> bool {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|pair| pair.trim_start().strip_prefix(name).is_some_and(|rest| rest.trim_start().starts_with('=')))
 }
 
 /// A click on a publisher's link, built from the request (client IP behind trusted
@@ -186,7 +213,7 @@ pub fn new_click(
     let (membership, offer) = (&link.membership, &link.offer);
     let config = &state.config;
     // A browser that already carries a click of this offer is not a new visitor.
-    let is_unique = req.cookie(&click_cookie_name(offer.id)).is_none();
+    let is_unique = !has_cookie(req, &link.cookie_name);
     let header =
         |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let country = if peer_is_trusted(req, &config.trusted_proxies) {
@@ -222,4 +249,38 @@ pub fn paused_page() -> HttpResponse {
          <section class=\"card\"><h1>This offer is paused</h1><p>The page you were looking for is not available right now. Please try again later.</p></section>\
          </main></body></html>",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pixel_cookie_is_set_as_the_cookie_library_writes_it() {
+        let lax = cookie_attributes(false, 30);
+        assert_eq!(lax, "; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000");
+        let parsed = Cookie::parse(format!("ql_c7=abc{lax}")).expect("a valid Set-Cookie value");
+        assert_eq!((parsed.name(), parsed.value(), parsed.path()), ("ql_c7", "abc", Some("/")));
+        assert_eq!(parsed.max_age(), Some(Duration::days(30)));
+        let third_party = cookie_attributes(true, 1);
+        assert!(third_party.contains("; SameSite=None") && third_party.contains("; Secure"), "{third_party}");
+    }
+
+    #[test]
+    fn a_returning_visitor_is_known_by_the_offer_cookie_alone() {
+        let with = |cookies: &[&str]| {
+            let mut req = actix_web::test::TestRequest::get();
+            for c in cookies {
+                req = req.insert_header((header::COOKIE, *c));
+            }
+            has_cookie(&req.to_http_request(), "ql_c1")
+        };
+        assert!(!with(&[]));
+        assert!(with(&["ql_c1=abc"]));
+        assert!(with(&["a=1; ql_c1=abc; b=2"]));
+        assert!(with(&["a=1", "ql_c1 = abc"]), "a second Cookie header, spaces around the name");
+        assert!(with(&["ql_c1="]), "an empty value is still the cookie");
+        assert!(!with(&["ql_c10=abc; xql_c1=abc"]), "another offer's cookie, a longer name");
+        assert!(!with(&["a=ql_c1=abc"]), "a value that contains the name");
+    }
 }

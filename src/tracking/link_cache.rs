@@ -22,9 +22,12 @@ pub struct LinkInfo {
     pub membership: Membership,
     pub offer: Offer,
     pub capped: bool,
-    /// How long the pixel cookie lives: the offer's conversion window (read from its
-    /// terms once per cache entry, not per click).
-    pub cookie_days: i64,
+    /// The pixel cookie's name, `ql_c{offer_id}` (see [`crate::tracking::click::click_cookie_name`]).
+    pub cookie_name: String,
+    /// What follows the click id in the `Set-Cookie` header: the cookie's attributes
+    /// (path, `HttpOnly`, `SameSite`, `Secure`, and a lifetime of the offer's
+    /// conversion window), formatted once per cache entry rather than per click.
+    pub cookie_attributes: String,
 }
 
 pub type Link = Arc<LinkInfo>;
