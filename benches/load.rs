@@ -76,23 +76,36 @@ fn cpu_of(pids: &[u32]) -> f64 {
     pids.iter().filter_map(|p| cpu_secs(*p)).sum()
 }
 
-/// Where the CPU went during some turns: seconds per side, summed over turns.
+/// The machine's idle CPU time (idle + I/O wait, all CPUs), in seconds.
+fn idle_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(cpu) = stat.lines().find(|l| l.starts_with("cpu ")) else { return 0.0 };
+    let ticks: Vec<f64> = cpu.split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
+    (ticks.get(3).unwrap_or(&0.0) + ticks.get(4).unwrap_or(&0.0)) / 100.0
+}
+
+/// Where the CPU went during some turns: seconds per side, summed over turns, and
+/// the machine's idle time and wall time.
 #[derive(Default, Clone, Copy)]
 struct Cpu {
     bench: f64,
     qualead: f64,
     database: f64,
+    idle: f64,
+    wall: f64,
 }
 
 impl Cpu {
     /// Run `turn`, adding the CPU each side used meanwhile.
     async fn during<T>(&mut self, qualead: u32, database: &[u32], turn: impl std::future::Future<Output = T>) -> T {
         let me = std::process::id();
-        let before = (cpu_of(&[me]), cpu_of(&[qualead]), cpu_of(database));
+        let before = (cpu_of(&[me]), cpu_of(&[qualead]), cpu_of(database), idle_secs(), Instant::now());
         let out = turn.await;
         self.bench += cpu_of(&[me]) - before.0;
         self.qualead += cpu_of(&[qualead]) - before.1;
         self.database += cpu_of(database) - before.2;
+        self.idle += idle_secs() - before.3;
+        self.wall += before.4.elapsed().as_secs_f64();
         out
     }
 }
@@ -362,6 +375,9 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
             per(click_cpu.qualead, &clicks),
             per(click_cpu.database, &clicks),
         );
+        let cores = std::thread::available_parallelism().map(|n| n.get() as f64).unwrap_or(1.0);
+        let idle = |c: &Cpu| 100.0 * c.idle / (c.wall * cores).max(1e-9);
+        println!("machine idle: bare turns {:.1} %, qualead turns {:.1} %", idle(&bare_cpu), idle(&click_cpu));
     }
     println!("clicks stored: {stored} (every redirect waits for its batch to commit)");
     println!("accepted postbacks: {:.0} per second; leads stored: {leads}", postbacks.rps);
