@@ -375,7 +375,9 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
             per(click_cpu.qualead, &clicks),
             per(click_cpu.database, &clicks),
         );
-        let cores = std::thread::available_parallelism().map(|n| n.get() as f64).unwrap_or(1.0);
+        // The CPUs `/proc/stat` counts idle time over (not the ones this process may use).
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cores = stat.lines().filter(|l| l.starts_with("cpu") && !l.starts_with("cpu ")).count().max(1) as f64;
         let idle = |c: &Cpu| 100.0 * c.idle / (c.wall * cores).max(1e-9);
         println!("machine idle: bare turns {:.1} %, qualead turns {:.1} %", idle(&bare_cpu), idle(&click_cpu));
     }

@@ -91,6 +91,10 @@ mod postgres {
             ssl: bool,
         }
         let test_db = super::TestDb::new(super::Backend::Postgres);
+        if qualead::db::loopback_without_tls(&test_db.url) == test_db.url {
+            eprintln!("note: the test server is not on loopback (or its URL decides TLS): nothing to check");
+            return;
+        }
         let pool = qualead::db::connect(&test_db.url, 1).expect("pool");
         let mut conn = pool.get().expect("conn");
         let qualead::db::DbConn::Postgres(c) = &mut *conn else { unreachable!("a PostgreSQL URL") };

@@ -144,35 +144,62 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
         .with_context(|| format!("cannot connect to the database {}", redact(url)))
 }
 
-/// A PostgreSQL URL for a server on this machine that names no `sslmode`: with
+/// A PostgreSQL URL for a server on this machine that says nothing about TLS: with
 /// `sslmode=allow`, so that libpq tries a plain connection first and TLS only if the
 /// server insists. libpq's default (`prefer`) wraps even a loopback connection in
 /// TLS, which protects nothing there and costs both ends CPU on every round trip
-/// (measured: about 4 % of the machine's CPU per click on PostgreSQL). Any other
-/// URL is returned as it is.
+/// (measured: about 4 % of the machine's CPU per click on PostgreSQL).
+///
+/// Only a URL whose own host is `localhost` or a loopback address qualifies, and
+/// only when nothing else could decide where or how libpq connects: no `host`,
+/// `hostaddr` or `service` parameter, no TLS or channel-binding parameter, none of
+/// the `PGHOST`, `PGHOSTADDR`, `PGSERVICE`, `PGSSLMODE`, `PGREQUIRESSL`
+/// environment variables, and no `#` (libpq knows no URL fragment). Any other URL
+/// is returned as it is.
 pub fn loopback_without_tls(url: &str) -> String {
-    let Ok(mut parsed) = url::Url::parse(url) else { return url.to_string() };
-    if parsed.query_pairs().any(|(k, _)| k == "sslmode") {
-        return url.to_string();
+    loopback_without_tls_given(url, |name| std::env::var_os(name).is_some())
+}
+
+fn loopback_without_tls_given(url: &str, env_has: impl Fn(&str) -> bool) -> String {
+    const DECIDING_PARAMS: [&str; 14] = [
+        "host",
+        "hostaddr",
+        "service",
+        "ssl",
+        "sslmode",
+        "requiressl",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "sslcrl",
+        "sslcrldir",
+        "sslsni",
+        "sslnegotiation",
+        "channel_binding",
+    ];
+    const DECIDING_ENV: [&str; 5] = ["PGHOST", "PGHOSTADDR", "PGSERVICE", "PGSSLMODE", "PGREQUIRESSL"];
+    let unchanged = || url.to_string();
+    let Ok(parsed) = url::Url::parse(url) else { return unchanged() };
+    if parsed.fragment().is_some()
+        || parsed.query_pairs().any(|(k, _)| DECIDING_PARAMS.contains(&k.as_ref()))
+        || DECIDING_ENV.iter().any(|v| env_has(v))
+    {
+        return unchanged();
     }
-    let socket = parsed.query_pairs().any(|(k, v)| k == "host" && v.starts_with('/'));
     // `postgres:` is not a scheme the URL standard knows, so its host is opaque text.
-    let loopback = match parsed.host_str() {
-        None | Some("") => true,
-        Some(host) => {
-            host.eq_ignore_ascii_case("localhost")
-                || host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }
-    };
-    if !(loopback || socket) {
-        return url.to_string();
+    let loopback = parsed.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    if !loopback {
+        return unchanged();
     }
-    parsed.query_pairs_mut().append_pair("sslmode", "allow");
-    parsed.to_string()
+    let separator = if parsed.query().is_some() { '&' } else { '?' };
+    format!("{url}{separator}sslmode=allow")
 }
 
 /// The URL with any password replaced, for messages and logs.
@@ -270,10 +297,11 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::loopback_without_tls;
+    use super::loopback_without_tls_given;
 
     #[test]
     fn loopback_postgres_urls_try_a_plain_connection_first() {
+        let none = |_: &str| false;
         for (url, expected) in [
             ("postgres://postgres@127.0.0.1:5432/test", "postgres://postgres@127.0.0.1:5432/test?sslmode=allow"),
             (
@@ -281,13 +309,27 @@ mod tests {
                 "postgresql://u:p@localhost/db?application_name=q&sslmode=allow",
             ),
             ("postgres://u@[::1]:5433/db", "postgres://u@[::1]:5433/db?sslmode=allow"),
-            ("postgres:///db?host=/var/run/postgresql", "postgres:///db?host=/var/run/postgresql&sslmode=allow"),
+            ("postgres://u:p%40ss@127.0.0.2/db", "postgres://u:p%40ss@127.0.0.2/db?sslmode=allow"),
             // Whatever the URL says about TLS stands, and remote servers keep libpq's default.
             ("postgres://u@127.0.0.1/db?sslmode=require", "postgres://u@127.0.0.1/db?sslmode=require"),
+            ("postgres://u@127.0.0.1/db?ssl=true", "postgres://u@127.0.0.1/db?ssl=true"),
+            ("postgres://u@localhost/db?channel_binding=require", "postgres://u@localhost/db?channel_binding=require"),
             ("postgres://u@db.example.com/db", "postgres://u@db.example.com/db"),
             ("postgres://u@10.0.0.5/db", "postgres://u@10.0.0.5/db"),
+            // Where libpq really connects is decided elsewhere: left alone.
+            ("postgres://localhost/db?host=db.example.com", "postgres://localhost/db?host=db.example.com"),
+            ("postgres://localhost/db?hostaddr=10.0.0.5", "postgres://localhost/db?hostaddr=10.0.0.5"),
+            ("postgres:///db?host=/var/run/postgresql", "postgres:///db?host=/var/run/postgresql"),
+            ("postgres:///db", "postgres:///db"),
+            ("postgres://localhost/db?service=main", "postgres://localhost/db?service=main"),
+            // libpq has no fragments: a `#` belongs to a value, so nothing is appended after it.
+            ("postgres://u@localhost/db?password=ab#c", "postgres://u@localhost/db?password=ab#c"),
         ] {
-            assert_eq!(loopback_without_tls(url), expected, "{url}");
+            assert_eq!(loopback_without_tls_given(url, none), expected, "{url}");
+        }
+        let url = "postgres://u@127.0.0.1/db";
+        for var in ["PGHOST", "PGSSLMODE", "PGSERVICE"] {
+            assert_eq!(loopback_without_tls_given(url, |v| v == var), url, "{var} set");
         }
     }
 }

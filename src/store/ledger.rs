@@ -293,13 +293,14 @@ pub fn apply_net(conn: &mut DbConn, net: &std::collections::BTreeMap<String, i64
 ///
 /// On PostgreSQL the rows are locked in byte order of their names (`COLLATE "C"`),
 /// the order of Rust's string comparison that [`post`] and [`apply_net`] follow,
-/// whatever the database's collation. Accounts without a row yet are created
-/// together at zero and then locked: a row this transaction inserted is invisible
-/// to every other one until it commits, so taking it after the others cannot
-/// deadlock with a writer that follows name order.
+/// whatever the database's collation. Accounts without a row yet (a new
+/// advertiser's first batch) are created together at zero and then locked, while
+/// the rows found stay held: if another transaction is creating one of the same
+/// accounts at that moment, the insert waits for it out of name order, and a
+/// deadlock there is detected by PostgreSQL and the batch retried.
 pub fn lock_balances(conn: &mut DbConn, accounts: &[String]) -> QueryResult<Vec<(String, i64)>> {
     use ledger_balances::dsl as b;
-    debug_assert!(accounts.is_sorted(), "balance rows are locked in name order");
+    debug_assert!(accounts.windows(2).all(|w| w[0] < w[1]), "balance rows are locked once each, in name order");
     let locked = |conn: &mut DbConn, names: &[String]| -> QueryResult<Vec<(String, i64)>> {
         let q = b::ledger_balances.filter(b::account.eq_any(names)).select((b::account, b::balance_minor));
         match conn {
@@ -390,19 +391,17 @@ fn change_balance(
     if guard && delta < 0 {
         return Err(PostError::Insufficient(account.to_string()));
     }
-    // First money ever on this account.
-    let inserted = diesel::insert_into(b::ledger_balances)
+    // First money ever on this account. Another process that created it a moment
+    // ago makes this an addition to its row (an upsert: on PostgreSQL a failed
+    // insert would have aborted the transaction, so there is no retry after one).
+    use diesel::upsert::excluded;
+    crate::per_backend!(&mut *conn, c => diesel::insert_into(b::ledger_balances)
         .values((b::account.eq(account), b::balance_minor.eq(delta), b::updated_at.eq(at)))
-        .execute(conn);
-    match inserted {
-        Ok(_) => Ok(()),
-        // Another process created it a moment ago: add to it.
-        Err(e) if crate::store::is_unique_violation(&e) => {
-            diesel::update(target).set(b::balance_minor.eq(b::balance_minor + delta)).execute(conn)?;
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
-    }
+        .on_conflict(b::account)
+        .do_update()
+        .set((b::balance_minor.eq(b::balance_minor + excluded(b::balance_minor)), b::updated_at.eq(excluded(b::updated_at))))
+        .execute(c))?;
+    Ok(())
 }
 
 /// An account's balance (0 for an account that never moved).

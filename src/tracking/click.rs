@@ -193,9 +193,11 @@ fn cookie_attributes(secure: bool, days: i64) -> String {
 /// the `Cookie` headers: parsing them all into the request's extensions, as
 /// `HttpRequest::cookie` does, costs an allocation per click.
 fn has_cookie(req: &HttpRequest, name: &str) -> bool {
+    // UTF-8, not `to_str` (visible ASCII only), as the cookie library reads them: a
+    // non-ASCII value in another cookie must not hide this one.
     req.headers()
         .get_all(header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
         .flat_map(|v| v.split(';'))
         .any(|pair| pair.trim_start().strip_prefix(name).is_some_and(|rest| rest.trim_start().starts_with('=')))
 }
@@ -282,5 +284,8 @@ mod tests {
         assert!(with(&["ql_c1="]), "an empty value is still the cookie");
         assert!(!with(&["ql_c10=abc; xql_c1=abc"]), "another offer's cookie, a longer name");
         assert!(!with(&["a=ql_c1=abc"]), "a value that contains the name");
+        let utf8 = actix_web::http::header::HeaderValue::from_bytes("name=Zoë; ql_c1=abc".as_bytes()).expect("bytes");
+        let req = actix_web::test::TestRequest::get().insert_header((header::COOKIE, utf8)).to_http_request();
+        assert!(has_cookie(&req, "ql_c1"), "a UTF-8 value in another cookie");
     }
 }
