@@ -253,13 +253,23 @@ pub fn lock_balance(conn: &mut DbConn, account: &str) -> QueryResult<i64> {
     if let Some(balance) = locked(conn)? {
         return Ok(balance);
     }
-    // A process that creates the same account meanwhile makes this insert wait for
-    // its commit and then do nothing; the second read sees its row.
+    create_at_zero(conn, &[account])?;
+    locked(conn)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// Create balance rows at zero for accounts that have none, in one statement. A
+/// process that creates one of them meanwhile makes this insert wait for its commit
+/// and then do nothing for that account; a read after it sees that process's row.
+fn create_at_zero(conn: &mut DbConn, accounts: &[&str]) -> QueryResult<()> {
+    use ledger_balances::dsl as b;
+    let at = now();
+    let rows: Vec<_> =
+        accounts.iter().map(|a| (b::account.eq(*a), b::balance_minor.eq(0_i64), b::updated_at.eq(at))).collect();
     crate::per_backend!(&mut *conn, c => diesel::insert_into(b::ledger_balances)
-        .values((b::account.eq(account), b::balance_minor.eq(0_i64), b::updated_at.eq(now())))
+        .values(&rows)
         .on_conflict_do_nothing()
         .execute(c))?;
-    locked(conn)?.ok_or(diesel::result::Error::NotFound)
+    Ok(())
 }
 
 /// Add what `transfers` do to each account (−from, +to) to `net`, the per-account
@@ -315,15 +325,7 @@ pub fn lock_balances(conn: &mut DbConn, accounts: &[String]) -> QueryResult<Vec<
         return Ok(found);
     }
     let missing: Vec<String> = accounts.iter().filter(|a| !found.iter().any(|(f, _)| f == *a)).cloned().collect();
-    let at = now();
-    let rows: Vec<_> =
-        missing.iter().map(|a| (b::account.eq(a), b::balance_minor.eq(0_i64), b::updated_at.eq(at))).collect();
-    // A process that creates the same account meanwhile makes this insert wait for
-    // its commit and then do nothing; the read after it sees that process's row.
-    crate::per_backend!(&mut *conn, c => diesel::insert_into(b::ledger_balances)
-        .values(&rows)
-        .on_conflict_do_nothing()
-        .execute(c))?;
+    create_at_zero(conn, &missing.iter().map(String::as_str).collect::<Vec<_>>())?;
     let mut all = found;
     all.extend(locked(conn, &missing)?);
     if all.len() != accounts.len() {
