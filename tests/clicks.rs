@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Backend, TestApp, spawn_app};
+use common::{Backend, TestApp, spawn_app, spawn_app_with};
 use qualead::domain::offer::OfferStatus;
 use qualead::store::{clicks, offers};
 use reqwest::StatusCode;
@@ -173,7 +173,63 @@ async fn every_redirected_click_is_stored_under_load(backend: Backend) {
     }
 }
 
+/// A suspended publisher's or advertiser's links stop sending paid traffic: the
+/// click is stored with its reason and goes to the fallback. The link cache holds
+/// entries for a minute here, so it is the admin's suspension that clears it.
+async fn a_suspended_account_takes_no_paid_traffic(backend: Backend) {
+    use qualead::domain::account::AccountStatus;
+    use qualead::store::users;
+    let app = spawn_app_with(backend, &[("QUALEAD_LINK_CACHE_SECS", "60")]).await;
+    let market = common::seed_market(
+        &app.db.url,
+        &qualead::domain::offer::OfferBody {
+            name: "Roofs".into(),
+            category: "home".into(),
+            landing_url: "https://land.example/?c={click_id}".into(),
+            fallback_url: Some("https://fallback.example/".into()),
+            payout_model: "cpl".into(),
+            price: Some("10.00".into()),
+            ..Default::default()
+        },
+        offers::MembershipStatus::Approved,
+        0,
+    );
+    let admin = app.login_as("admin", "admin@example.com").await;
+    let set = |id: i64, status: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let path = format!("/admin/users/{id}/status");
+            let r = app.submit(admin, "/admin/users", &path, &[("status", status)]).await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{status}");
+        }
+    };
+    let click = || async {
+        let r = client().get(app.url(&format!("/c/{}", market.token))).send().await.expect("click");
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let mut conn = app.conn();
+        let latest = clicks::latest(&mut conn).expect("q").expect("click");
+        (location(&r), latest.redirect_reason)
+    };
+    let (landing, reason) = click().await;
+    assert!(landing.starts_with("https://land.example/"), "{landing}");
+    assert_eq!(reason, None);
+
+    set(market.publisher_id, "suspended").await;
+    assert_eq!(click().await, ("https://fallback.example/".to_string(), Some("publisher_suspended".to_string())));
+    set(market.publisher_id, "active").await;
+    set(market.advertiser_id, "suspended").await;
+    assert_eq!(click().await, ("https://fallback.example/".to_string(), Some("advertiser_suspended".to_string())));
+    set(market.advertiser_id, "active").await;
+    let (landing, reason) = click().await;
+    assert!(landing.starts_with("https://land.example/"), "{landing}");
+    assert_eq!(reason, None);
+    let mut conn = app.conn();
+    assert_eq!(users::find(&mut conn, market.publisher_id).expect("q").expect("user").status(), AccountStatus::Active);
+    assert_eq!(clicks::count(&mut conn).expect("count"), 4, "every click is stored, paid or not");
+}
+
 both_backends!(
+    a_suspended_account_takes_no_paid_traffic,
     a_click_redirects_with_macros_and_is_stored,
     the_hasoffers_alias_works,
     paused_unapproved_and_unknown_links_never_error,

@@ -296,6 +296,40 @@ async fn every_reason_code_has_its_status_and_stores_no_lead(backend: Backend) {
     assert!(page.contains("missing_consent"));
 }
 
+/// A suspended publisher's or advertiser's conversions are refused `offer_inactive`,
+/// with the reason in the message, and charge nothing; reactivated, they are paid.
+async fn a_suspended_account_is_not_paid(backend: Backend) {
+    use qualead::domain::account::AccountStatus;
+    use qualead::store::users;
+    let app = spawn_app(backend).await;
+    let m = market(&app, &cpl("10.00"), 100_00);
+    let (c1, c2) = (click(&app, &m, "").await, click(&app, &m, "").await);
+    let send = |cid: String| {
+        let app = &app;
+        let token = m.postback_token.clone();
+        async move { postback(app, &format!("click_id={cid}&token={token}")).await }
+    };
+    users::set_status(&mut app.conn(), m.publisher_id, AccountStatus::Suspended).expect("suspend");
+    let r = send(c1.clone()).await;
+    assert_rejected(&r, 409, "offer_inactive");
+    assert_eq!(r.1["message"], "the publisher's account is not active", "{:?}", r.1);
+    users::set_status(&mut app.conn(), m.publisher_id, AccountStatus::Active).expect("activate");
+    users::set_status(&mut app.conn(), m.advertiser_id, AccountStatus::Suspended).expect("suspend");
+    let r = send(c2.clone()).await;
+    assert_rejected(&r, 409, "offer_inactive");
+    assert_eq!(r.1["message"], "the advertiser's account is not active", "{:?}", r.1);
+    assert_eq!(leads::count_for_offer(&mut app.conn(), m.offer_id).expect("count"), 0);
+    assert_eq!(balance(&app, &ledger::escrow(m.advertiser_id)), 0, "nothing reserved");
+    let log = leads::rejections_for_publisher(&mut app.conn(), m.publisher_id, 50).expect("log");
+    assert_eq!(log.len(), 2, "both refusals are in the publisher's log");
+
+    users::set_status(&mut app.conn(), m.advertiser_id, AccountStatus::Active).expect("activate");
+    assert_eq!(send(c1).await.1["status"], "accepted");
+    assert_eq!(send(c2).await.1["status"], "accepted");
+    assert_eq!(balance(&app, &ledger::escrow(m.advertiser_id)), 20_00);
+    ledger_is_healthy(&app);
+}
+
 async fn an_exhausted_budget_pauses_the_offer_and_tells_the_advertiser(backend: Backend) {
     let app = spawn_app(backend).await;
     let m = market(&app, &cpl("10.00"), 15_00);
@@ -633,6 +667,7 @@ both_backends!(
     aliases_and_post_bodies_mean_the_same,
     every_reason_code_has_its_status_and_stores_no_lead,
     an_exhausted_budget_pauses_the_offer_and_tells_the_advertiser,
+    a_suspended_account_is_not_paid,
     the_pixel_always_answers_a_gif,
     malformed_input_is_refused_and_nothing_is_stored,
     publishers_send_leads_by_api,

@@ -97,6 +97,21 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
     users::table.find(id).select(User::as_select()).first(conn).optional()
 }
 
+/// The ids among `ids` whose account is not active (suspended, or still waiting for
+/// approval), in one query: tracking stops paying such accounts' traffic. An id
+/// with no account is not listed (its offer or link was not found either).
+pub fn inactive_among(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashSet<i64>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<i64> = users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::status.ne(AccountStatus::Active.as_str()))
+        .select(users::id)
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
     users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
 }

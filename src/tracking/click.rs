@@ -15,7 +15,7 @@ use crate::domain::offer::OfferStatus;
 use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing, new_click_id};
 use crate::store::clicks::NewClick;
 use crate::store::offers;
-use crate::store::{caps, now};
+use crate::store::{caps, now, users};
 use crate::tracking::link_cache::{Link, LinkInfo, LinkKey};
 use crate::tracking::{param, query_pairs};
 use crate::web::client_ip::{client_ip, peer_is_trusted};
@@ -88,10 +88,18 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
         let Some(membership) = m else { return Ok(None) };
         let Some(offer) = offers::find(c, membership.offer_id)? else { return Ok(None) };
         let capped = caps::full(c, &offer, membership.publisher_id, now())?;
+        let inactive = users::inactive_among(c, &[membership.publisher_id, offer.advertiser_id])?;
+        let account_reason = if inactive.contains(&membership.publisher_id) {
+            Some("publisher_suspended")
+        } else if inactive.contains(&offer.advertiser_id) {
+            Some("advertiser_suspended")
+        } else {
+            None
+        };
         let cookie_days = i64::from(offer.terms().conversion_window_days.max(1));
         let cookie_name = click_cookie_name(offer.id);
         let cookie_attributes = cookie_attributes(secure, cookie_days);
-        Ok(Some(Arc::new(LinkInfo { membership, offer, capped, cookie_name, cookie_attributes })))
+        Ok(Some(Arc::new(LinkInfo { membership, offer, capped, account_reason, cookie_name, cookie_attributes })))
     })
     .await?;
     state.links.put(key, found.clone());
@@ -102,6 +110,9 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
 pub fn redirect_reason(link: &LinkInfo) -> Option<&'static str> {
     if !link.membership.is_approved() {
         return Some("link_not_approved");
+    }
+    if link.account_reason.is_some() {
+        return link.account_reason;
     }
     match link.offer.status() {
         OfferStatus::Active if link.capped => Some("cap_reached"),

@@ -107,6 +107,8 @@ struct Batch<'a> {
     accepted_keys: HashMap<(i64, String), usize>,
     /// `(offer, click, event)` of the accepted leads with their txids, likewise.
     accepted_clicks: HashMap<(i64, String, String), Vec<AcceptedTxid>>,
+    /// Whether an account (advertiser or publisher) is active, as read for this batch.
+    active_accounts: HashMap<i64, bool>,
 }
 
 /// An accepted lead's place in the batch and its transaction id.
@@ -145,6 +147,7 @@ impl<'a> Batch<'a> {
             accepted: Vec::new(),
             accepted_keys: HashMap::new(),
             accepted_clicks: HashMap::new(),
+            active_accounts: HashMap::new(),
         };
         // Lock the balance of every advertiser the batch may charge, in one sorted
         // pass: processes sharing PostgreSQL then queue on these rows in the same
@@ -160,6 +163,14 @@ impl<'a> Batch<'a> {
                 advertisers.push(o.advertiser_id);
             }
         }
+        // Whose traffic may be paid: the advertisers' and the clicks' publishers'
+        // account states, in one query (a conversion without a click asks for its own).
+        let mut people = advertisers.clone();
+        people.extend(clicks.values().map(|c| c.publisher_id));
+        people.sort_unstable();
+        people.dedup();
+        let inactive = users::inactive_among(conn, &people)?;
+        batch.active_accounts = people.into_iter().map(|id| (id, !inactive.contains(&id))).collect();
         // With their escrow accounts, which an accepted lead credits: all in one
         // statement, in name order.
         let mut accounts: Vec<String> =
@@ -198,6 +209,15 @@ impl<'a> Batch<'a> {
         let m = offers::membership(conn, offer_id, publisher_id)?;
         self.memberships.insert((offer_id, publisher_id), m.clone());
         Ok(m)
+    }
+
+    fn account_active(&mut self, conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
+        if let Some(active) = self.active_accounts.get(&user_id) {
+            return Ok(*active);
+        }
+        let active = !users::inactive_among(conn, &[user_id])?.contains(&user_id);
+        self.active_accounts.insert(user_id, active);
+        Ok(active)
     }
 
     fn balance(&mut self, conn: &mut DbConn, account: &str) -> QueryResult<i64> {
@@ -362,11 +382,19 @@ impl<'a> Batch<'a> {
         if offer.status() != OfferStatus::Active {
             return Ok(Err(refuse(Reason::OfferInactive, who_ref)));
         }
+        if !self.account_active(conn, offer.advertiser_id)? {
+            let detail = "the advertiser's account is not active";
+            return Ok(Err(refuse_with(Reason::OfferInactive, detail, who_ref)));
+        }
         let membership = self.membership(conn, offer.id, who.publisher_id)?.filter(|m| m.is_approved());
         let Some(membership) = membership else {
             let detail = "the publisher's link for this offer is not approved";
             return Ok(Err(refuse_with(Reason::OfferInactive, detail, who_ref)));
         };
+        if !self.account_active(conn, who.publisher_id)? {
+            let detail = "the publisher's account is not active";
+            return Ok(Err(refuse_with(Reason::OfferInactive, detail, who_ref)));
+        }
         if conv.consent == Some(false) {
             return Ok(Err(refuse(Reason::MissingConsent, who_ref)));
         }

@@ -22,6 +22,9 @@ pub struct LinkInfo {
     pub membership: Membership,
     pub offer: Offer,
     pub capped: bool,
+    /// Why the link's publisher or the offer's advertiser may not take traffic now
+    /// (`publisher_suspended`, `advertiser_suspended`), read with the entry.
+    pub account_reason: Option<&'static str>,
     /// The pixel cookie's name, `ql_c{offer_id}` (see [`crate::tracking::click::click_cookie_name`]).
     pub cookie_name: String,
     /// What follows the click id in the `Set-Cookie` header: the cookie's attributes
@@ -52,6 +55,14 @@ impl LinkCache {
         }
         let entries = self.entries.lock().ok()?;
         entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
+    }
+
+    /// Forget every entry: this process then reads links afresh (an account was
+    /// suspended, say). Other processes sharing the database see it within the TTL.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
     }
 
     pub fn put(&self, key: LinkKey, value: Option<Link>) {

@@ -255,6 +255,9 @@ async fn set_status(
         })
     })
     .await?;
+    // A suspended account's links stop taking paid traffic at once in this process
+    // (other processes within the link cache's TTL).
+    a.ctx.state.links.clear();
     a.ctx.state.outbox.wake();
     a.ctx.flash("success", format!("Account {} is now {}.", target_id, status.as_str()));
     Ok(redirect("/admin/users"))
