@@ -200,17 +200,17 @@ fn cookie_attributes(secure: bool, days: i64) -> String {
     cookie.strip_prefix("n=v").unwrap_or(&cookie).to_string()
 }
 
-/// Whether the request carries a cookie named `name` (any value), read straight off
-/// the `Cookie` headers: parsing them all into the request's extensions, as
+/// The value of the request's cookie named `name`, read straight off the `Cookie`
+/// headers: parsing them all into the request's extensions, as
 /// `HttpRequest::cookie` does, costs an allocation per click.
-fn has_cookie(req: &HttpRequest, name: &str) -> bool {
+pub fn cookie_value<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
     // UTF-8, not `to_str` (visible ASCII only), as the cookie library reads them: a
     // non-ASCII value in another cookie must not hide this one.
     req.headers()
         .get_all(header::COOKIE)
         .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
         .flat_map(|v| v.split(';'))
-        .any(|pair| pair.trim_start().strip_prefix(name).is_some_and(|rest| rest.trim_start().starts_with('=')))
+        .find_map(|pair| pair.trim_start().strip_prefix(name)?.trim_start().strip_prefix('=').map(str::trim))
 }
 
 /// A click on a publisher's link, built from the request (client IP behind trusted
@@ -226,7 +226,7 @@ pub fn new_click(
     let (membership, offer) = (&link.membership, &link.offer);
     let config = &state.config;
     // A browser that already carries a click of this offer is not a new visitor.
-    let is_unique = !has_cookie(req, &link.cookie_name);
+    let is_unique = cookie_value(req, &link.cookie_name).is_none();
     let header =
         |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let country = if peer_is_trusted(req, &config.trusted_proxies) {
@@ -286,7 +286,7 @@ mod tests {
             for c in cookies {
                 req = req.insert_header((header::COOKIE, *c));
             }
-            has_cookie(&req.to_http_request(), "ql_c1")
+            cookie_value(&req.to_http_request(), "ql_c1").is_some()
         };
         assert!(!with(&[]));
         assert!(with(&["ql_c1=abc"]));
@@ -297,6 +297,9 @@ mod tests {
         assert!(!with(&["a=ql_c1=abc"]), "a value that contains the name");
         let utf8 = actix_web::http::header::HeaderValue::from_bytes("name=Zoë; ql_c1=abc".as_bytes()).expect("bytes");
         let req = actix_web::test::TestRequest::get().insert_header((header::COOKIE, utf8)).to_http_request();
-        assert!(has_cookie(&req, "ql_c1"), "a UTF-8 value in another cookie");
+        assert_eq!(cookie_value(&req, "ql_c1"), Some("abc"), "a UTF-8 value in another cookie");
+        let req =
+            actix_web::test::TestRequest::get().insert_header((header::COOKIE, "ql_c1 = abc ; b=2")).to_http_request();
+        assert_eq!(cookie_value(&req, "ql_c1"), Some("abc"), "the value without the spaces around it");
     }
 }

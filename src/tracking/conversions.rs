@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::domain::intake::{Channel, Params, Reason};
-use crate::tracking::click::click_cookie_name;
+use crate::tracking::click::{click_cookie_name, cookie_value};
 use crate::tracking::intake::{Conversion, Outcome};
 use crate::tracking::query_pairs;
 use crate::web::client_ip::client_ip;
@@ -161,8 +161,8 @@ async fn pixel_conversion(state: &AppState, req: &HttpRequest, offer_id: i64) ->
     // A pixel carries no secret: the click must come from the browser (cookie) or the URL.
     params.token = None;
     if params.click_id.is_none()
-        && let Some(cookie) = req.cookie(&click_cookie_name(offer_id))
-        && params.set_click_id(cookie.value()).is_err()
+        && let Some(cookie) = cookie_value(req, &click_cookie_name(offer_id))
+        && params.set_click_id(cookie).is_err()
     {
         return format!("rejected:{}", Reason::InvalidRequest.code());
     }
