@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::crypto::random_token;
 use crate::db::DbConn;
 use crate::db::schema::{offer_publishers, offers, users};
+use crate::domain::account::AccountStatus;
 use crate::domain::money::format_minor;
 use crate::domain::offer::{Caps, OfferBody, OfferSpec, OfferStatus, PayoutModel, Terms, Visibility};
 use crate::store::now;
@@ -231,6 +232,18 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Offer>> {
     offers::table.find(id).select(Offer::as_select()).first(conn).optional()
 }
 
+/// An offer and whether its advertiser's account is active, in one query (intake
+/// reads both for every offer it charges).
+pub fn find_with_advertiser_active(conn: &mut DbConn, id: i64) -> QueryResult<Option<(Offer, bool)>> {
+    offers::table
+        .inner_join(users::table)
+        .filter(offers::id.eq(id))
+        .select((Offer::as_select(), users::status))
+        .first::<(Offer, String)>(conn)
+        .optional()
+        .map(|found| found.map(|(offer, status)| (offer, status == AccountStatus::Active.as_str())))
+}
+
 pub fn list_for_advertiser(conn: &mut DbConn, advertiser_id: i64) -> QueryResult<Vec<Offer>> {
     offers::table
         .filter(offers::advertiser_id.eq(advertiser_id))
@@ -350,6 +363,22 @@ impl Membership {
     pub fn is_approved(&self) -> bool {
         self.status == MembershipStatus::Approved.as_str()
     }
+}
+
+/// A membership and whether its publisher's account is active, in one query.
+pub fn membership_with_publisher_active(
+    conn: &mut DbConn,
+    offer_id: i64,
+    publisher_id: i64,
+) -> QueryResult<Option<(Membership, bool)>> {
+    offer_publishers::table
+        .inner_join(users::table)
+        .filter(offer_publishers::offer_id.eq(offer_id))
+        .filter(offer_publishers::publisher_id.eq(publisher_id))
+        .select((Membership::as_select(), users::status))
+        .first::<(Membership, String)>(conn)
+        .optional()
+        .map(|found| found.map(|(m, status)| (m, status == AccountStatus::Active.as_str())))
 }
 
 pub fn membership(conn: &mut DbConn, offer_id: i64, publisher_id: i64) -> QueryResult<Option<Membership>> {

@@ -107,7 +107,8 @@ struct Batch<'a> {
     accepted_keys: HashMap<(i64, String), usize>,
     /// `(offer, click, event)` of the accepted leads with their txids, likewise.
     accepted_clicks: HashMap<(i64, String, String), Vec<AcceptedTxid>>,
-    /// Whether an account (advertiser or publisher) is active, as read for this batch.
+    /// Whether an account (advertiser or publisher) is active, read with its offer or
+    /// membership (no query of its own).
     active_accounts: HashMap<i64, bool>,
 }
 
@@ -163,14 +164,6 @@ impl<'a> Batch<'a> {
                 advertisers.push(o.advertiser_id);
             }
         }
-        // Whose traffic may be paid: the advertisers' and the clicks' publishers'
-        // account states, in one query (a conversion without a click asks for its own).
-        let mut people = advertisers.clone();
-        people.extend(clicks.values().map(|c| c.publisher_id));
-        people.sort_unstable();
-        people.dedup();
-        let inactive = users::inactive_among(conn, &people)?;
-        batch.active_accounts = people.into_iter().map(|id| (id, !inactive.contains(&id))).collect();
         // With their escrow accounts, which an accepted lead credits: all in one
         // statement, in name order.
         let mut accounts: Vec<String> =
@@ -197,7 +190,11 @@ impl<'a> Batch<'a> {
         if let Some(o) = self.offers.get(&id) {
             return Ok(o.clone());
         }
-        let o = offers::find(conn, id)?;
+        let found = offers::find_with_advertiser_active(conn, id)?;
+        if let Some((o, active)) = &found {
+            self.active_accounts.insert(o.advertiser_id, *active);
+        }
+        let o = found.map(|(o, _)| o);
         self.offers.insert(id, o.clone());
         Ok(o)
     }
@@ -206,11 +203,17 @@ impl<'a> Batch<'a> {
         if let Some(m) = self.memberships.get(&(offer_id, publisher_id)) {
             return Ok(m.clone());
         }
-        let m = offers::membership(conn, offer_id, publisher_id)?;
+        let found = offers::membership_with_publisher_active(conn, offer_id, publisher_id)?;
+        if let Some((_, active)) = &found {
+            self.active_accounts.insert(publisher_id, *active);
+        }
+        let m = found.map(|(m, _)| m);
         self.memberships.insert((offer_id, publisher_id), m.clone());
         Ok(m)
     }
 
+    /// Known from the offer's or the membership's read, which come first; asked on
+    /// its own otherwise.
     fn account_active(&mut self, conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
         if let Some(active) = self.active_accounts.get(&user_id) {
             return Ok(*active);
