@@ -180,20 +180,8 @@ async fn a_suspended_account_takes_no_paid_traffic(backend: Backend) {
     use qualead::domain::account::AccountStatus;
     use qualead::store::users;
     let app = spawn_app_with(backend, &[("QUALEAD_LINK_CACHE_SECS", "60")]).await;
-    let market = common::seed_market(
-        &app.db.url,
-        &qualead::domain::offer::OfferBody {
-            name: "Roofs".into(),
-            category: "home".into(),
-            landing_url: "https://land.example/?c={click_id}".into(),
-            fallback_url: Some("https://fallback.example/".into()),
-            payout_model: "cpl".into(),
-            price: Some("10.00".into()),
-            ..Default::default()
-        },
-        offers::MembershipStatus::Approved,
-        0,
-    );
+    let offer = common::roofs_offer("https://land.example/?c={click_id}", Some("https://fallback.example/"));
+    let market = common::seed_market(&app.db.url, &offer, offers::MembershipStatus::Approved, 0);
     let admin = app.login_as("admin", "admin@example.com").await;
     let set = |id: i64, status: &'static str| {
         let (app, admin) = (&app, &admin);

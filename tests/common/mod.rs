@@ -370,7 +370,14 @@ pub fn seed_offer(
     fallback: Option<&str>,
     membership: qualead::store::offers::MembershipStatus,
 ) -> SeededOffer {
-    let body = qualead::domain::offer::OfferBody {
+    let m = seed_market(db_url, &roofs_offer(landing, fallback), membership, 0);
+    SeededOffer { offer_id: m.offer_id, publisher_id: m.publisher_id, token: m.token }
+}
+
+/// The CPL offer the click tests send traffic to: 10.00 a lead, `landing`, and
+/// `fallback` for clicks that may not land.
+pub fn roofs_offer(landing: &str, fallback: Option<&str>) -> qualead::domain::offer::OfferBody {
+    qualead::domain::offer::OfferBody {
         name: "Roofs".into(),
         category: "home".into(),
         landing_url: landing.into(),
@@ -378,9 +385,7 @@ pub fn seed_offer(
         payout_model: "cpl".into(),
         price: Some("10.00".into()),
         ..Default::default()
-    };
-    let m = seed_market(db_url, &body, membership, 0);
-    SeededOffer { offer_id: m.offer_id, publisher_id: m.publisher_id, token: m.token }
+    }
 }
 
 /// An active offer from `body`, its advertiser (with `deposit` minor units on its
