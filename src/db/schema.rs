@@ -147,8 +147,7 @@ diesel::joinable!(offer_publishers -> offers (offer_id));
 diesel::joinable!(offer_publishers -> users (publisher_id));
 
 diesel::table! {
-    clicks (id) {
-        id -> BigInt,
+    clicks (click_id) {
         click_id -> Text,
         offer_id -> BigInt,
         publisher_id -> BigInt,

@@ -33,7 +33,6 @@ pub struct NewClick {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = clicks)]
 pub struct Click {
-    pub id: i64,
     pub click_id: String,
     pub offer_id: i64,
     pub publisher_id: i64,
@@ -60,23 +59,29 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
     if batch.is_empty() {
         return Ok(0);
     }
-    let mut deltas: BTreeMap<rollups::Key, Delta> = BTreeMap::new();
+    // Counted under keys that borrow the clicks' values (no strings copied per
+    // click); only the batch's few distinct keys are made into rollup keys.
+    type ClickKey<'a> = (NaiveDateTime, i64, i64, [&'a str; 5], Option<&'a str>);
+    let mut counted: BTreeMap<ClickKey, Delta> = BTreeMap::new();
     for click in batch {
-        let key = rollups::Key::at(
-            click.created_at,
-            click.offer_id,
-            click.publisher_id,
-            [&click.sub1, &click.sub2, &click.sub3, &click.sub4, &click.sub5],
-            click.country.as_deref(),
-        );
-        let d = deltas.entry(key).or_default();
+        let subs = [&*click.sub1, &*click.sub2, &*click.sub3, &*click.sub4, &*click.sub5];
+        let key =
+            (rollups::hour_of(click.created_at), click.offer_id, click.publisher_id, subs, click.country.as_deref());
+        let d = counted.entry(key).or_default();
         d.clicks += 1;
         d.unique_clicks += i64::from(click.is_unique);
     }
+    let deltas: Vec<(rollups::Key, Delta)> = counted
+        .into_iter()
+        .map(|((hour, offer_id, publisher_id, subs, country), d)| {
+            (rollups::Key::at(hour, offer_id, publisher_id, subs, country), d)
+        })
+        .collect();
+    let deltas = || deltas.iter().map(|(k, d)| (k, d));
     if let DbConn::Postgres(c) = conn {
         // A statement outside a transaction is one: the clicks and their rollups
         // commit together or not at all.
-        PgClickBatch::new(batch, rollups::PgRollups::clicks_only(&rollups::sums(&deltas))).execute(c)?;
+        PgClickBatch::new(batch, rollups::PgRollups::clicks_only(&rollups::sums(deltas()))).execute(c)?;
         return Ok(batch.len());
     }
     conn.write_tx(|conn| {
@@ -85,7 +90,7 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
                 diesel::insert_into(clicks::table).values(click).execute(c)?;
             }
         }
-        rollups::add_many(conn, &deltas)?;
+        rollups::add_many(conn, deltas())?;
         Ok(batch.len())
     })
 }
@@ -186,7 +191,7 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     clicks::table.count().get_result(conn)
 }
 
-/// The most recent click (for tests and the admin's traffic view).
+/// The most recent click (for tests: a scan, clicks have no index by time).
 pub fn latest(conn: &mut DbConn) -> QueryResult<Option<Click>> {
-    clicks::table.order(clicks::id.desc()).select(Click::as_select()).first(conn).optional()
+    clicks::table.order(clicks::created_at.desc()).select(Click::as_select()).first(conn).optional()
 }
