@@ -216,7 +216,59 @@ async fn a_suspended_account_takes_no_paid_traffic(backend: Backend) {
     assert_eq!(clicks::count(&mut conn).expect("count"), 4, "every click is stored, paid or not");
 }
 
+/// An advertiser's pause, resume and edit reach the next click at once, though the
+/// link cache holds entries for a minute here: the change clears it.
+async fn an_offer_change_reaches_the_next_click(backend: Backend) {
+    let app = spawn_app_with(backend, &[("QUALEAD_LINK_CACHE_SECS", "60")]).await;
+    let offer = common::roofs_offer("https://land.example/?c={click_id}", Some("https://fallback.example/"));
+    let (market, adv, _, _) = common::signed_in_market(&app, &offer, 0, "a long test password").await;
+    let page = format!("/advertiser/offers/{}", market.offer_id);
+    let set = |status: &'static str| {
+        let (app, adv, page) = (&app, &adv, &page);
+        async move {
+            let r = app.submit(adv, page, &format!("{page}/status"), &[("status", status)]).await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{status}");
+        }
+    };
+    let click = || async {
+        let r = client().get(app.url(&format!("/c/{}", market.token))).send().await.expect("click");
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let mut conn = app.conn();
+        let latest = clicks::latest(&mut conn).expect("q").expect("click");
+        (location(&r), latest.redirect_reason)
+    };
+    let (landing, reason) = click().await;
+    assert!(landing.starts_with("https://land.example/"), "{landing}");
+    assert_eq!(reason, None);
+
+    set("paused").await;
+    assert_eq!(click().await, ("https://fallback.example/".to_string(), Some("offer_paused".to_string())));
+    set("active").await;
+    assert!(click().await.0.starts_with("https://land.example/"), "resumed");
+
+    // A new landing page through the API is used by the very next click.
+    let key = {
+        let mut conn = app.conn();
+        qualead::store::api_keys::create(&mut conn, market.advertiser_id, "test").expect("key").0
+    };
+    let r = reqwest::Client::new()
+        .patch(app.url(&format!("/api/v1/offers/{}", market.offer_id)))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"landing_url": "https://new-land.example/?c={click_id}"}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let (landing, reason) = click().await;
+    assert!(landing.starts_with("https://new-land.example/?c="), "{landing}");
+    assert_eq!(reason, None);
+    let mut conn = app.conn();
+    let stored = offers::find(&mut conn, market.offer_id).expect("q").expect("offer");
+    assert_eq!(stored.status(), OfferStatus::Active);
+}
+
 both_backends!(
+    an_offer_change_reaches_the_next_click,
     a_suspended_account_takes_no_paid_traffic,
     a_click_redirects_with_macros_and_is_stored,
     the_hasoffers_alias_works,

@@ -166,6 +166,9 @@ where
         Ok(offer_json(&offer, &who.user, member.as_ref(), &base, fee))
     })
     .await?;
+    // What a tracking link shows may have changed (status, landing page, caps):
+    // this process's clicks read it afresh; other processes within the TTL.
+    api.state.links.clear();
     api.state.outbox.wake();
     Ok(HttpResponse::build(status).json(json))
 }
@@ -291,6 +294,7 @@ async fn join(api: ApiUser, req: HttpRequest, path: web::Path<i64>) -> ApiResult
     let who = acting(&api, &req);
     let base = api.state.config.base_url.to_string();
     let m = db::run(&api.state.pool, move |c| c.write_tx(|c| marketplace::join(c, &who, id))).await?;
+    api.state.links.clear();
     api.state.outbox.wake();
     Ok(HttpResponse::Ok().json(MembershipJson::of(&m, &base)))
 }
@@ -358,6 +362,7 @@ async fn decide(
         c.write_tx(|c| marketplace::decide_membership(c, &who, id, publisher_id, approve, &note.note))
     })
     .await?;
+    api.state.links.clear();
     api.state.outbox.wake();
     let mut json =
         serde_json::to_value(MembershipJson::of(&m, &base)).map_err(|e| ApiError(AppError::Internal(e.into())))?;

@@ -1,7 +1,10 @@
 //! A short-lived, process-local cache of tracking links (membership + offer), so a
 //! click costs no reads, only its share of a batched write. Read-mostly data with a
-//! short TTL, as DESIGN §1 allows: a paused offer or a new approval reaches clicks
-//! within `QUALEAD_LINK_CACHE_SECS` seconds. Nothing exact is decided from it.
+//! short TTL, as DESIGN §1 allows. A change made through this process (an offer
+//! paused, resumed or edited, a publisher approved, an account suspended) clears it,
+//! so its next click reads the link afresh; other processes sharing the database,
+//! and the intake writer's own pause of an offer out of budget, reach clicks within
+//! `QUALEAD_LINK_CACHE_SECS` seconds. Nothing exact is decided from it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

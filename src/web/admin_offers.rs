@@ -112,6 +112,7 @@ async fn review(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<Revi
         .await
     {
         Ok(_) => {
+            a.ctx.state.links.clear();
             a.ctx.state.outbox.wake();
             a.ctx.flash(
                 "success",
@@ -186,6 +187,7 @@ async fn set_status(
     let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
     let who = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
+    a.ctx.state.links.clear();
     a.ctx.flash("success", format!("Offer is now {}.", to.as_str()));
     Ok(redirect(&format!("/admin/offers/{id}")))
 }
@@ -205,6 +207,7 @@ async fn decide(
     let who = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, "")))
         .await?;
+    a.ctx.state.links.clear();
     a.ctx.state.outbox.wake();
     a.ctx.flash("success", if approve { "Publisher approved." } else { "Application declined." });
     Ok(redirect(&format!("/admin/offers/{id}")))

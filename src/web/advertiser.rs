@@ -217,6 +217,9 @@ async fn update(
     let who = a.ctx.acting(&a.user);
     match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::update_offer(c, &who, id, &body))).await {
         Ok(_) => {
+            // The landing page, fallback, caps or cookie window may have changed:
+            // this process's clicks read the link afresh (others within the TTL).
+            a.ctx.state.links.clear();
             a.ctx.flash("success", "Offer saved.");
             Ok(redirect(&format!("/advertiser/offers/{id}")))
         }
@@ -268,6 +271,7 @@ async fn set_status(
     let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
     let who = a.ctx.acting(&a.user);
     db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
+    a.ctx.state.links.clear();
     a.ctx.state.outbox.wake();
     let msg = match to {
         OfferStatus::PendingReview => "Sent for review. An admin will look at it shortly.",
@@ -322,6 +326,7 @@ async fn invite(
     let who = a.ctx.acting(&a.user);
     match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::invite(c, &who, id, &form.email))).await {
         Ok(_) => {
+            a.ctx.state.links.clear();
             a.ctx.state.outbox.wake();
             a.ctx.flash("success", "Publisher invited; their tracking link is ready.");
         }
@@ -350,6 +355,7 @@ async fn decide(
         c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, &form.note))
     })
     .await?;
+    a.ctx.state.links.clear();
     a.ctx.state.outbox.wake();
     a.ctx.flash("success", if approve { "Publisher approved." } else { "Application declined." });
     Ok(redirect(&format!("/advertiser/offers/{id}")))

@@ -242,6 +242,7 @@ async fn join(p: PublisherCtx, path: web::Path<i64>, CsrfForm(_): CsrfForm<NoFie
     let id = path.into_inner();
     let who = p.ctx.acting(&p.user);
     let m = db::run(p.ctx.pool(), move |c| c.write_tx(|c| marketplace::join(c, &who, id))).await?;
+    p.ctx.state.links.clear();
     p.ctx.state.outbox.wake();
     p.ctx.flash(
         "success",
