@@ -35,7 +35,7 @@ pub struct AppState {
     pub outbox: OutboxSignal,
     pub clicks: ClickWriter,
     pub intake: IntakeWriter,
-    pub links: LinkCache,
+    pub links: Arc<LinkCache>,
     /// Wakes the publisher-postback worker after a delivery is queued.
     pub postbacks: PostbackSignal,
 }
@@ -110,8 +110,9 @@ impl Application {
         let (clicks, click_writer) =
             ClickWriter::start(writer_pool.clone(), config.click_writers, config.writer_linger, shutdown_rx.clone())?;
         let postbacks = PostbackSignal::default();
+        let links = Arc::new(LinkCache::new(Duration::from_secs(config.link_cache_secs)));
         let (intake, intake_writer) =
-            IntakeWriter::start(writer_pool, config.clone(), postbacks.clone(), shutdown_rx.clone())?;
+            IntakeWriter::start(writer_pool, config.clone(), postbacks.clone(), links.clone(), shutdown_rx.clone())?;
         let state = web::Data::new(AppState {
             config: config.clone(),
             pool: pool.clone(),
@@ -120,7 +121,7 @@ impl Application {
             outbox: OutboxSignal::default(),
             clicks,
             intake,
-            links: LinkCache::new(Duration::from_secs(config.link_cache_secs)),
+            links,
             postbacks,
         });
 

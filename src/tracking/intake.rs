@@ -28,6 +28,7 @@ use crate::store::ledger::{self, Transfer};
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::{caps, now, postbacks, rollups, settings, users};
 use crate::tracking::group_commit::{Batching, GroupCommit, WriterConn};
+use crate::tracking::link_cache::LinkCache;
 use crate::tracking::publisher_postbacks::PostbackSignal;
 
 /// One conversion as it arrives, before any check that needs the database.
@@ -110,6 +111,8 @@ struct Batch<'a> {
     /// Whether an account (advertiser or publisher) is active, read with its offer or
     /// membership (no query of its own).
     active_accounts: HashMap<i64, bool>,
+    /// Whether the batch paused an offer whose advertiser ran out of balance.
+    paused_offer: bool,
 }
 
 /// An accepted lead's place in the batch and its transaction id.
@@ -149,6 +152,7 @@ impl<'a> Batch<'a> {
             accepted_keys: HashMap::new(),
             accepted_clicks: HashMap::new(),
             active_accounts: HashMap::new(),
+            paused_offer: false,
         };
         // Lock the balance of every advertiser the batch may charge, in one sorted
         // pass: processes sharing PostgreSQL then queue on these rows in the same
@@ -551,6 +555,7 @@ impl<'a> Batch<'a> {
             return Ok(());
         }
         self.offers.remove(&who.offer.id);
+        self.paused_offer = true;
         tracing::warn!(offer_id = who.offer.id, "offer paused: advertiser balance too low");
         let Some(advertiser) = users::find(conn, who.offer.advertiser_id)? else { return Ok(()) };
         let balance = self.balance(conn, &ledger::advertiser(advertiser.id))?;
@@ -690,16 +695,25 @@ fn price_of(offer: &Offer, amount_minor: Option<i64>) -> Option<i64> {
     }
 }
 
+/// What a committed batch still has to tell others.
+struct AfterCommit {
+    /// A publisher postback was queued: wake the delivery worker.
+    postbacks: bool,
+    /// An offer was paused for its advertiser's balance: clicks must see it.
+    offer_paused: bool,
+}
+
 /// Decide and store a batch of conversions in the caller's write transaction: an
-/// outcome per conversion, and whether a publisher postback was queued (the
-/// delivery worker is woken once the transaction has committed). Any database
-/// error fails the whole batch (the caller rolls back and retries).
-pub fn process(conn: &mut DbConn, jobs: &[Conversion], config: &Config) -> QueryResult<(Vec<Outcome>, bool)> {
+/// outcome per conversion, and what to signal once the transaction has committed
+/// (see [`AfterCommit`]). Any database error fails the whole batch (the caller
+/// rolls back and retries).
+fn process(conn: &mut DbConn, jobs: &[Conversion], config: &Config) -> QueryResult<(Vec<Outcome>, AfterCommit)> {
     let mut batch = Batch::new(conn, config, jobs)?;
     let mut pending = Vec::with_capacity(jobs.len());
     for conv in jobs {
         pending.push(batch.decide(conn, conv)?);
     }
+    let offer_paused = batch.paused_offer;
     let (ids, queued) = batch.flush(conn)?;
     let outcomes = pending
         .into_iter()
@@ -709,7 +723,7 @@ pub fn process(conn: &mut DbConn, jobs: &[Conversion], config: &Config) -> Query
             Pending::DuplicateOfNew(i) => Outcome::Duplicate { lead_id: ids[i] },
         })
         .collect();
-    Ok((outcomes, queued))
+    Ok((outcomes, AfterCommit { postbacks: queued, offer_paused }))
 }
 
 /// Group commit for conversions: one write transaction per batch. A `None` answer
@@ -721,11 +735,13 @@ const MAX_BATCH: usize = 512;
 
 impl IntakeWriter {
     /// Start the writer; after a batch that queued publisher postbacks commits, it
-    /// wakes their delivery worker through `postbacks`.
+    /// wakes their delivery worker through `postbacks`, and after one that paused an
+    /// offer it clears `links`, so that the offer's clicks go to the fallback at once.
     pub fn start(
         pool: DbPool,
         config: Arc<Config>,
         postbacks: PostbackSignal,
+        links: Arc<LinkCache>,
         shutdown: watch::Receiver<bool>,
     ) -> std::io::Result<(IntakeWriter, tokio::task::JoinHandle<()>)> {
         let (writer, handle) = GroupCommit::start(
@@ -735,7 +751,9 @@ impl IntakeWriter {
             pool,
             intake_session,
             shutdown,
-            Arc::new(move |conn: &mut WriterConn, batch: Vec<Conversion>| commit(conn, &config, &postbacks, &batch)),
+            Arc::new(move |conn: &mut WriterConn, batch: Vec<Conversion>| {
+                commit(conn, &config, &postbacks, &links, &batch)
+            }),
         )?;
         Ok((IntakeWriter(writer), handle))
     }
@@ -778,13 +796,17 @@ fn commit(
     conn: &mut WriterConn,
     config: &Config,
     postbacks: &PostbackSignal,
+    links: &LinkCache,
     batch: &[Conversion],
 ) -> Vec<Option<Outcome>> {
     let n = batch.len();
     let stored = |conn: &mut WriterConn, jobs: &[Conversion]| {
-        let (out, queued) = conn.run(|c| Ok(c.write_tx(|c| process(c, jobs, config))?))?;
-        if queued {
+        let (out, after) = conn.run(|c| Ok(c.write_tx(|c| process(c, jobs, config))?))?;
+        if after.postbacks {
             postbacks.wake();
+        }
+        if after.offer_paused {
+            links.clear();
         }
         Ok::<_, AppError>(out)
     };

@@ -1,10 +1,11 @@
 //! A short-lived, process-local cache of tracking links (membership + offer), so a
 //! click costs no reads, only its share of a batched write. Read-mostly data with a
 //! short TTL, as DESIGN §1 allows. A change made through this process (an offer
-//! paused, resumed or edited, a publisher approved, an account suspended) clears it,
-//! so its next click reads the link afresh; other processes sharing the database,
-//! and the intake writer's own pause of an offer out of budget, reach clicks within
-//! `QUALEAD_LINK_CACHE_SECS` seconds. Nothing exact is decided from it.
+//! paused, resumed or edited, a publisher approved, an account suspended, an offer
+//! paused by the intake writer when its advertiser's balance ran out) clears it, so
+//! its next click reads the link afresh; changes made by other processes sharing
+//! the database reach clicks within `QUALEAD_LINK_CACHE_SECS` seconds. Nothing
+//! exact is decided from it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
