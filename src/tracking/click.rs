@@ -80,6 +80,7 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
     }
     let k = key.clone();
     let secure = state.config.secure_cookies();
+    let read_at = state.links.generation();
     let found = db::run(&state.pool, move |c| {
         let m = match &k {
             LinkKey::Token(t) => offers::membership_by_token(c, t)?,
@@ -102,7 +103,7 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
         Ok(Some(Arc::new(LinkInfo { membership, offer, capped, account_reason, cookie_name, cookie_attributes })))
     })
     .await?;
-    state.links.put(key, found.clone());
+    state.links.put(read_at, key, found.clone());
     Ok(found)
 }
 

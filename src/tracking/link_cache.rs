@@ -8,6 +8,7 @@
 //! exact is decided from it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,9 @@ pub type Link = Arc<LinkInfo>;
 pub struct LinkCache {
     ttl: Duration,
     entries: Mutex<HashMap<LinkKey, (Instant, Option<Link>)>>,
+    /// How many times the cache was cleared: a link read before a clear must not
+    /// be stored after it (it may be what the change just replaced).
+    generation: AtomicU64,
 }
 
 /// Past this many entries the cache starts over (bounded memory under token spraying).
@@ -49,7 +53,12 @@ const MAX_ENTRIES: usize = 100_000;
 
 impl LinkCache {
     pub fn new(ttl: Duration) -> LinkCache {
-        LinkCache { ttl, entries: Mutex::new(HashMap::new()) }
+        LinkCache { ttl, entries: Mutex::new(HashMap::new()), generation: AtomicU64::new(0) }
+    }
+
+    /// Take this before reading a link from the database, and hand it to [`put`](Self::put).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// A fresh entry: `Some(None)` is a cached "no such link".
@@ -65,15 +74,23 @@ impl LinkCache {
     /// suspended, say). Other processes sharing the database see it within the TTL.
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
             entries.clear();
         }
     }
 
-    pub fn put(&self, key: LinkKey, value: Option<Link>) {
+    /// Cache what was read for `key` since [`generation`](Self::generation) gave
+    /// `read_at`, unless the cache was cleared meanwhile: the read may then predate
+    /// the change that cleared it, and the next click reads again.
+    pub fn put(&self, read_at: u64, key: LinkKey, value: Option<Link>) {
         if self.ttl.is_zero() {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
+            // Compared under the lock that `clear` takes: no clear can fall between.
+            if self.generation.load(Ordering::Acquire) != read_at {
+                return;
+            }
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
@@ -89,11 +106,23 @@ mod tests {
     #[test]
     fn zero_ttl_caches_nothing() {
         let c = LinkCache::new(Duration::ZERO);
-        c.put(LinkKey::Token("t".into()), None);
+        c.put(c.generation(), LinkKey::Token("t".into()), None);
         assert!(c.get(&LinkKey::Token("t".into())).is_none());
         let c = LinkCache::new(Duration::from_secs(60));
-        c.put(LinkKey::Token("t".into()), None);
+        c.put(c.generation(), LinkKey::Token("t".into()), None);
         assert_eq!(c.get(&LinkKey::Token("t".into())).map(|v| v.is_none()), Some(true));
         assert!(c.get(&LinkKey::Pair { offer_id: 1, publisher_id: 2 }).is_none());
+    }
+
+    #[test]
+    fn a_link_read_before_a_clear_is_not_cached_after_it() {
+        let c = LinkCache::new(Duration::from_secs(60));
+        let key = LinkKey::Token("t".into());
+        let read_at = c.generation();
+        c.clear(); // the change commits while the click reads the old link
+        c.put(read_at, key.clone(), None);
+        assert!(c.get(&key).is_none(), "the stale read is not kept");
+        c.put(c.generation(), key.clone(), None);
+        assert!(c.get(&key).is_some(), "a read after the clear is");
     }
 }
