@@ -191,13 +191,7 @@ async fn a_suspended_account_takes_no_paid_traffic(backend: Backend) {
             assert_eq!(r.status(), StatusCode::SEE_OTHER, "{status}");
         }
     };
-    let click = || async {
-        let r = client().get(app.url(&format!("/c/{}", market.token))).send().await.expect("click");
-        assert_eq!(r.status(), StatusCode::FOUND);
-        let mut conn = app.conn();
-        let latest = clicks::latest(&mut conn).expect("q").expect("click");
-        (location(&r), latest.redirect_reason)
-    };
+    let click = || common::click_and_reason(&app, &market.token);
     let (landing, reason) = click().await;
     assert!(landing.starts_with("https://land.example/"), "{landing}");
     assert_eq!(reason, None);
@@ -230,13 +224,7 @@ async fn an_offer_change_reaches_the_next_click(backend: Backend) {
             assert_eq!(r.status(), StatusCode::SEE_OTHER, "{status}");
         }
     };
-    let click = || async {
-        let r = client().get(app.url(&format!("/c/{}", market.token))).send().await.expect("click");
-        assert_eq!(r.status(), StatusCode::FOUND);
-        let mut conn = app.conn();
-        let latest = clicks::latest(&mut conn).expect("q").expect("click");
-        (location(&r), latest.redirect_reason)
-    };
+    let click = || common::click_and_reason(&app, &market.token);
     let (landing, reason) = click().await;
     assert!(landing.starts_with("https://land.example/"), "{landing}");
     assert_eq!(reason, None);

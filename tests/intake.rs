@@ -345,11 +345,11 @@ async fn an_exhausted_budget_pauses_the_offer_and_tells_the_advertiser(backend: 
     assert_eq!(balance(&app, &ledger::advertiser(m.advertiser_id)), 5_00);
     let offer = offers::find(&mut app.conn(), m.offer_id).expect("q").expect("offer");
     assert_eq!(offer.status, "paused");
-    let r = client().get(app.url(&format!("/c/{}", m.token))).send().await.expect("click");
-    assert_eq!(r.status(), StatusCode::FOUND);
-    assert_eq!(r.headers().get("location").and_then(|v| v.to_str().ok()), Some("https://adv.example/"));
-    let stored = clicks::latest(&mut app.conn()).expect("q").expect("click");
-    assert_eq!(stored.redirect_reason.as_deref(), Some("offer_paused"), "the next click sees the pause");
+    assert_eq!(
+        common::click_and_reason(&app, &m.token).await,
+        ("https://adv.example/".to_string(), Some("offer_paused".to_string())),
+        "the next click sees the pause"
+    );
     let mail = app.wait_for_email(&m.advertiser_email, "balance").await;
     assert!(mail.contains("budget_exhausted") && mail.contains("5.00"), "{mail}");
     // The lead that was refused can be sent again once the offer runs: it was not stored.

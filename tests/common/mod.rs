@@ -513,6 +513,17 @@ pub async fn click_through(app: &TestApp, client: &reqwest::Client, token: &str,
     loc.split("cid=").nth(1).expect("click id in the landing URL")[..26].to_string()
 }
 
+/// A click on `/c/{token}`: asserts the redirect and returns where it went and the
+/// reason stored with the click (`None` when it went to the landing page). The
+/// click is read back as the latest one, so for tests that click one at a time.
+pub async fn click_and_reason(app: &TestApp, token: &str) -> (String, Option<String>) {
+    let r = visitor(BROWSER).get(app.url(&format!("/c/{token}"))).send().await.expect("click");
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let stored = qualead::store::clicks::latest(&mut app.conn()).expect("q").expect("click");
+    (location, stored.redirect_reason)
+}
+
 /// The advertiser's server postback for a click, with lead fields: its status and
 /// JSON answer.
 pub async fn postback_for(
