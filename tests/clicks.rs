@@ -255,7 +255,87 @@ async fn an_offer_change_reaches_the_next_click(backend: Backend) {
     assert_eq!(stored.status(), OfferStatus::Active);
 }
 
+/// A batch of 23 clicks (a 16-row, a 4-row and three single-row statements on
+/// SQLite; one statement on PostgreSQL) comes back field for field, with its rollups.
+async fn a_click_batch_is_stored_field_for_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = setup(&app, "https://land.example/?c={click_id}", None, offers::MembershipStatus::Approved);
+    // Whole seconds within one hour three hours ago: every click in the same rollup hour.
+    let hour = chrono::Utc::now().timestamp() / 3600 * 3600 - 3 * 3600;
+    let at = chrono::DateTime::from_timestamp(hour, 0).expect("time").naive_utc();
+    let batch: Vec<clicks::NewClick> = (0..23)
+        .map(|i| clicks::NewClick {
+            click_id: format!("batch-click-{i:02}"),
+            offer_id: s.offer_id,
+            publisher_id: s.publisher_id,
+            sub1: format!("s1-{i}"),
+            sub2: format!("s2-{}", i % 3),
+            sub3: String::new(),
+            sub4: "four".into(),
+            sub5: format!("{i}"),
+            source: if i % 2 == 0 { "fb".into() } else { String::new() },
+            ip: format!("203.0.113.{i}"),
+            user_agent: format!("agent {i}"),
+            referrer: format!("https://ref.example/{i}"),
+            country: (i % 4 != 0).then(|| "DE".to_string()),
+            redirect_reason: (i == 22).then(|| "offer_capped".to_string()),
+            created_at: at + chrono::Duration::seconds(i),
+            is_unique: i % 5 != 0,
+        })
+        .collect();
+    let mut conn = app.conn();
+    assert_eq!(clicks::insert_batch(&mut conn, &batch).expect("insert"), 23);
+    let ids: Vec<&str> = batch.iter().map(|c| c.click_id.as_str()).collect();
+    let mut stored = clicks::find_many(&mut conn, &ids).expect("read");
+    stored.sort_by(|a, b| a.click_id.cmp(&b.click_id));
+    assert_eq!(stored.len(), 23);
+    for (want, got) in batch.iter().zip(&stored) {
+        let want = (
+            &want.click_id,
+            want.offer_id,
+            want.publisher_id,
+            [&want.sub1, &want.sub2, &want.sub3, &want.sub4, &want.sub5],
+            &want.source,
+            &want.ip,
+            &want.user_agent,
+            &want.referrer,
+            &want.country,
+            &want.redirect_reason,
+            want.created_at,
+            want.is_unique,
+        );
+        let got = (
+            &got.click_id,
+            got.offer_id,
+            got.publisher_id,
+            [&got.sub1, &got.sub2, &got.sub3, &got.sub4, &got.sub5],
+            &got.source,
+            &got.ip,
+            &got.user_agent,
+            &got.referrer,
+            &got.country,
+            &got.redirect_reason,
+            got.created_at,
+            got.is_unique,
+        );
+        assert_eq!(got, want);
+    }
+    // The hour's totals row counts every click of the batch and its unique ones.
+    let (clicks_total, unique): (i64, i64) = {
+        use diesel::prelude::*;
+        use qualead::db::schema::rollup_totals as t;
+        t::table
+            .filter(t::offer_id.eq(s.offer_id))
+            .filter(t::hour.eq(at))
+            .select((t::clicks, t::unique_clicks))
+            .first(&mut conn)
+            .expect("totals row")
+    };
+    assert_eq!((clicks_total, unique), (23, 18));
+}
+
 both_backends!(
+    a_click_batch_is_stored_field_for_field,
     an_offer_change_reaches_the_next_click,
     a_suspended_account_takes_no_paid_traffic,
     a_click_redirects_with_macros_and_is_stored,

@@ -86,7 +86,18 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
     }
     conn.write_tx(|conn| {
         if let DbConn::Sqlite(c) = &mut *conn {
-            for click in batch {
+            // Multi-row INSERTs of a few fixed sizes: each size's text is prepared once
+            // and cached, and a statement carries many clicks instead of one.
+            let mut rest = batch;
+            while let Some((rows, tail)) = rest.split_first_chunk::<16>() {
+                diesel::insert_into(clicks::table).values(rows).execute(c)?;
+                rest = tail;
+            }
+            while let Some((rows, tail)) = rest.split_first_chunk::<4>() {
+                diesel::insert_into(clicks::table).values(rows).execute(c)?;
+                rest = tail;
+            }
+            for click in rest {
                 diesel::insert_into(clicks::table).values(click).execute(c)?;
             }
         }
