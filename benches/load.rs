@@ -6,7 +6,7 @@
 //! same 302 and does nothing else. Each gets 64 concurrent connections for
 //! `QUALEAD_BENCH_SECS` seconds (default 10), taking turns `QUALEAD_BENCH_ROUNDS`
 //! times (default 3). Prints requests per second, p50 and
-//! p99 latency, and the server's resident memory. Then server postbacks, each
+//! p99 latency (and the tail: p90, p99.9, the slowest), and the server's resident memory. Then server postbacks, each
 //! converting a different stored click, with 64 connections: accepted per second.
 //!
 //! It also prints the CPU time each side spent per click (from `/proc`): the
@@ -37,6 +37,8 @@ struct Figures {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// p90, p99.9 and the slowest request, ms: the shape of the tail.
+    tail_ms: [f64; 3],
     lat: Vec<Duration>,
     secs: f64,
 }
@@ -49,8 +51,17 @@ impl Figures {
                 .map(|d| d.as_secs_f64() * 1000.0)
                 .unwrap_or(0.0)
         };
-        let (p50_ms, p99_ms) = (pct(0.50), pct(0.99));
-        Figures { requests: lat.len(), errors, rps: lat.len() as f64 / secs.max(1e-9), p50_ms, p99_ms, lat, secs }
+        let (p50_ms, p99_ms, tail_ms) = (pct(0.50), pct(0.99), [pct(0.90), pct(0.999), pct(1.0)]);
+        Figures {
+            requests: lat.len(),
+            errors,
+            rps: lat.len() as f64 / secs.max(1e-9),
+            p50_ms,
+            p99_ms,
+            tail_ms,
+            lat,
+            secs,
+        }
     }
 
     /// Several rounds of the same phase as one: all their requests over all their time.
@@ -363,6 +374,10 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
     println!("{:<28} {:>10} {:>9} {:>9} {:>9} {:>7}", "", "requests", "req/s", "p50 ms", "p99 ms", "errors");
     for (label, f) in [("bare actix 302", &bare), ("qualead /c/{token}", &clicks), ("qualead /postback", &postbacks)] {
         println!("{label:<28} {:>10} {:>9.0} {:>9.2} {:>9.2} {:>7}", f.requests, f.rps, f.p50_ms, f.p99_ms, f.errors);
+    }
+    for (label, f) in [("bare", &bare), ("clicks", &clicks), ("postbacks", &postbacks)] {
+        let [p90, p999, max] = f.tail_ms;
+        println!("latency tail, {label}: p90 {p90:.2}, p99.9 {p999:.2}, max {max:.2} ms");
     }
     println!("click throughput vs bare handler: {:.0} %", 100.0 * clicks.rps / bare.rps.max(1.0));
     if run_clicks {
