@@ -5,9 +5,10 @@
 //! on), and beside it, in the same run, a bare actix-web handler that answers the
 //! same 302 and does nothing else. Each gets 64 concurrent connections for
 //! `QUALEAD_BENCH_SECS` seconds (default 10), taking turns `QUALEAD_BENCH_ROUNDS`
-//! times (default 3). Prints requests per second, p50 and
-//! p99 latency (and the tail: p90, p99.9, the slowest), and the server's resident memory. Then server postbacks, each
-//! converting a different stored click, with 64 connections: accepted per second.
+//! times (default 3). Prints requests per second, p50 and p99 latency (and the
+//! tail: p90, p99.9, the slowest), and the server's resident memory. Then server
+//! postbacks, each converting a different stored click, with 64 connections:
+//! accepted per second.
 //!
 //! It also prints the CPU time each side spent per click (from `/proc`): the
 //! benchmark process (load generator, and the bare handler on its turns), the

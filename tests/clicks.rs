@@ -289,36 +289,27 @@ async fn a_click_batch_is_stored_field_for_field(backend: Backend) {
     let mut stored = clicks::find_many(&mut conn, &ids).expect("read");
     stored.sort_by(|a, b| a.click_id.cmp(&b.click_id));
     assert_eq!(stored.len(), 23);
+    // Every stored field, of a click to store and of a stored click alike.
+    macro_rules! fields {
+        ($c:expr) => {
+            (
+                &$c.click_id,
+                $c.offer_id,
+                $c.publisher_id,
+                [&$c.sub1, &$c.sub2, &$c.sub3, &$c.sub4, &$c.sub5],
+                &$c.source,
+                &$c.ip,
+                &$c.user_agent,
+                &$c.referrer,
+                &$c.country,
+                &$c.redirect_reason,
+                $c.created_at,
+                $c.is_unique,
+            )
+        };
+    }
     for (want, got) in batch.iter().zip(&stored) {
-        let want = (
-            &want.click_id,
-            want.offer_id,
-            want.publisher_id,
-            [&want.sub1, &want.sub2, &want.sub3, &want.sub4, &want.sub5],
-            &want.source,
-            &want.ip,
-            &want.user_agent,
-            &want.referrer,
-            &want.country,
-            &want.redirect_reason,
-            want.created_at,
-            want.is_unique,
-        );
-        let got = (
-            &got.click_id,
-            got.offer_id,
-            got.publisher_id,
-            [&got.sub1, &got.sub2, &got.sub3, &got.sub4, &got.sub5],
-            &got.source,
-            &got.ip,
-            &got.user_agent,
-            &got.referrer,
-            &got.country,
-            &got.redirect_reason,
-            got.created_at,
-            got.is_unique,
-        );
-        assert_eq!(got, want);
+        assert_eq!(fields!(got), fields!(want));
     }
     // The hour's totals row counts every click of the batch and its unique ones.
     let (clicks_total, unique): (i64, i64) = {

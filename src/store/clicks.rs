@@ -89,21 +89,23 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
             // Multi-row INSERTs of a few fixed sizes: each size's text is prepared once
             // and cached, and a statement carries many clicks instead of one.
             let mut rest = batch;
-            while let Some((rows, tail)) = rest.split_first_chunk::<16>() {
-                diesel::insert_into(clicks::table).values(rows).execute(c)?;
-                rest = tail;
-            }
-            while let Some((rows, tail)) = rest.split_first_chunk::<4>() {
-                diesel::insert_into(clicks::table).values(rows).execute(c)?;
-                rest = tail;
-            }
-            for click in rest {
-                diesel::insert_into(clicks::table).values(click).execute(c)?;
-            }
+            insert_rows_of::<16>(c, &mut rest)?;
+            insert_rows_of::<4>(c, &mut rest)?;
+            insert_rows_of::<1>(c, &mut rest)?;
         }
         rollups::add_many(conn, deltas())?;
         Ok(batch.len())
     })
+}
+
+/// Insert the clicks at the front of `rest` into SQLite in statements of `N` rows
+/// each, leaving the fewer than `N` after them in `rest`.
+fn insert_rows_of<const N: usize>(c: &mut diesel::SqliteConnection, rest: &mut &[NewClick]) -> QueryResult<()> {
+    while let Some((rows, tail)) = rest.split_first_chunk::<N>() {
+        diesel::insert_into(clicks::table).values(rows).execute(c)?;
+        *rest = tail;
+    }
+    Ok(())
 }
 
 /// A click batch as one PostgreSQL statement of fixed text: the rows as arrays,
