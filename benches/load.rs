@@ -344,6 +344,7 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
     // The two servers take turns, `rounds` times, so that a slow moment of this shared
     // machine falls on both alike; each side's figures are over all its rounds.
     let (mut bare_cpu, mut click_cpu) = (Cpu::default(), Cpu::default());
+    let mut round_ratios = Vec::new();
     let (bare, clicks) = if run_clicks {
         eprintln!("{name}: clicks phase, qualead pid {pid}");
         // The writers' connections are open by now (the warm-up clicked).
@@ -355,6 +356,7 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
             let turn = hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs);
             clicks.push(click_cpu.during(pid, &database, turn).await);
         }
+        round_ratios = bare.iter().zip(&clicks).map(|(b, c)| 100.0 * c.rps / b.rps.max(1.0)).collect();
         (Figures::merge(bare), Figures::merge(clicks))
     } else {
         (skipped(), skipped())
@@ -392,6 +394,9 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
         println!("latency tail, {label}: p90 {p90:.2}, p99.9 {p999:.2}, max {max:.2} ms");
     }
     println!("click throughput vs bare handler: {:.0} %", 100.0 * clicks.rps / bare.rps.max(1.0));
+    // Each round's pair of turns alone: how far the machine's speed moved during the run.
+    let rounds_text: Vec<String> = round_ratios.iter().map(|r| format!("{r:.0} %")).collect();
+    println!("  each round (bare turn, then qualead turn): {}", rounds_text.join(", "));
     if run_clicks {
         let per = |cpu: f64, f: &Figures| 1e6 * cpu / (f.requests.max(1) as f64);
         println!(
