@@ -12,9 +12,9 @@
 //!
 //! It also prints the CPU time each side spent per click (from `/proc`): the
 //! benchmark process (load generator, and the bare handler on its turns), the
-//! Qualead process and, on PostgreSQL, the database's backends. Throughput on a
-//! shared machine moves with it; CPU per click moves much less, so it is the
-//! figure to compare two builds by.
+//! Qualead process and, on PostgreSQL, the database's backends; and the click ratio
+//! of each round's pair of turns. Throughput on a shared machine moves with it; CPU
+//! per click moves much less, so it is the figure to compare two builds by.
 //!
 //! `QUALEAD_BENCH_PHASES=clicks` (or `postbacks`) runs one phase only, and
 //! `QUALEAD_BENCH_SKIP_SQLITE=1` only PostgreSQL, for profiling one of them.
@@ -66,6 +66,11 @@ impl Figures {
     }
 
     /// Several rounds of the same phase as one: all their requests over all their time.
+    /// This side's throughput as a percentage of `base`'s.
+    fn ratio_to(&self, base: &Figures) -> f64 {
+        100.0 * self.rps / base.rps.max(1.0)
+    }
+
     fn merge(rounds: Vec<Figures>) -> Figures {
         let secs = rounds.iter().map(|f| f.secs).sum();
         let errors = rounds.iter().map(|f| f.errors).sum();
@@ -344,8 +349,7 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
     // The two servers take turns, `rounds` times, so that a slow moment of this shared
     // machine falls on both alike; each side's figures are over all its rounds.
     let (mut bare_cpu, mut click_cpu) = (Cpu::default(), Cpu::default());
-    let mut round_ratios = Vec::new();
-    let (bare, clicks) = if run_clicks {
+    let (bare, clicks, round_ratios) = if run_clicks {
         eprintln!("{name}: clicks phase, qualead pid {pid}");
         // The writers' connections are open by now (the warm-up clicked).
         let database = database_pids(db_url);
@@ -356,10 +360,10 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
             let turn = hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs);
             clicks.push(click_cpu.during(pid, &database, turn).await);
         }
-        round_ratios = bare.iter().zip(&clicks).map(|(b, c)| 100.0 * c.rps / b.rps.max(1.0)).collect();
-        (Figures::merge(bare), Figures::merge(clicks))
+        let ratios: Vec<String> = bare.iter().zip(&clicks).map(|(b, c)| format!("{:.0} %", c.ratio_to(b))).collect();
+        (Figures::merge(bare), Figures::merge(clicks), ratios)
     } else {
-        (skipped(), skipped())
+        (skipped(), skipped(), Vec::new())
     };
     let postbacks = if run_postbacks {
         let base = format!("http://127.0.0.1:{port}/postback?token={}&click_id=", seeded.postback_token);
@@ -393,11 +397,10 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
         let [p90, p999, max] = f.tail_ms;
         println!("latency tail, {label}: p90 {p90:.2}, p99.9 {p999:.2}, max {max:.2} ms");
     }
-    println!("click throughput vs bare handler: {:.0} %", 100.0 * clicks.rps / bare.rps.max(1.0));
-    // Each round's pair of turns alone: how far the machine's speed moved during the run.
-    let rounds_text: Vec<String> = round_ratios.iter().map(|r| format!("{r:.0} %")).collect();
-    println!("  each round (bare turn, then qualead turn): {}", rounds_text.join(", "));
+    println!("click throughput vs bare handler: {:.0} %", clicks.ratio_to(&bare));
     if run_clicks {
+        // Each round's pair of turns alone: how far the machine's speed moved during the run.
+        println!("  each round (bare turn, then qualead turn): {}", round_ratios.join(", "));
         let per = |cpu: f64, f: &Figures| 1e6 * cpu / (f.requests.max(1) as f64);
         println!(
             "CPU per request, µs: bare turns: benchmark process (load generator + bare handler) {:.1}; \
