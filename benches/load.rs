@@ -65,12 +65,12 @@ impl Figures {
         }
     }
 
-    /// Several rounds of the same phase as one: all their requests over all their time.
     /// This side's throughput as a percentage of `base`'s.
     fn ratio_to(&self, base: &Figures) -> f64 {
         100.0 * self.rps / base.rps.max(1.0)
     }
 
+    /// Several rounds of the same phase as one: all their requests over all their time.
     fn merge(rounds: Vec<Figures>) -> Figures {
         let secs = rounds.iter().map(|f| f.secs).sum();
         let errors = rounds.iter().map(|f| f.errors).sum();
