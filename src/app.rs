@@ -107,8 +107,13 @@ impl Application {
         // pool that pages and API calls share.
         let (url, writers) = (config.database_url.clone(), config.click_writers as u32 + 1);
         let writer_pool = tokio::task::spawn_blocking(move || db::connect(&url, writers)).await??;
-        let (clicks, click_writer) =
-            ClickWriter::start(writer_pool.clone(), config.click_writers, config.writer_linger, shutdown_rx.clone())?;
+        let (clicks, click_writer) = ClickWriter::start(
+            writer_pool.clone(),
+            config.click_writers,
+            config.writer_linger,
+            config.click_writer_nice,
+            shutdown_rx.clone(),
+        )?;
         let postbacks = PostbackSignal::default();
         let links = Arc::new(LinkCache::new(Duration::from_secs(config.link_cache_secs)));
         let (intake, intake_writer) =

@@ -42,6 +42,11 @@ pub struct Config {
     /// of a batch for more (see `tracking::group_commit::Batching`). Defaults to 300 µs
     /// on SQLite, whose commit does not wait for a flush, and 0 on PostgreSQL.
     pub writer_linger: std::time::Duration,
+    /// The click writer threads' nice value, 0–19 (see
+    /// `tracking::group_commit::Batching::nice`); 0 leaves their priority alone.
+    /// Defaults to 10 on PostgreSQL, where the writer only sends each batch and waits,
+    /// and 0 on SQLite, where it does the database's work itself.
+    pub click_writer_nice: i32,
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -167,6 +172,12 @@ impl Config {
             return Err(bad("QUALEAD_WRITER_LINGER_US", "must be at most 10000 microseconds"));
         }
 
+        let click_writer_nice =
+            parse_num::<i32>(&get, "QUALEAD_CLICK_WRITER_NICE", if backend == Backend::Postgres { 10 } else { 0 })?;
+        if !(0..=19).contains(&click_writer_nice) {
+            return Err(bad("QUALEAD_CLICK_WRITER_NICE", "must be between 0 and 19"));
+        }
+
         Ok(Config {
             database_url,
             bind,
@@ -187,6 +198,7 @@ impl Config {
             click_writers,
             link_cache_secs,
             writer_linger: std::time::Duration::from_micros(linger_us),
+            click_writer_nice,
         })
     }
 
@@ -322,9 +334,11 @@ mod tests {
         assert!(c.block_private_targets);
         assert_eq!(c.postback_retry_base_ms, 30_000);
         assert_eq!(c.click_writers, 1);
+        assert_eq!(c.click_writer_nice, 0, "the SQLite writer does the database's work");
         assert_eq!(c.writer_linger, std::time::Duration::from_micros(300), "SQLite commits without a flush");
         let pg = cfg(&[("DATABASE_URL", "postgres://u@h/db")]).expect("valid");
         assert_eq!(pg.writer_linger, std::time::Duration::ZERO, "a PostgreSQL commit gathers the next batch");
+        assert_eq!(pg.click_writer_nice, 10, "the PostgreSQL click writer runs after the HTTP workers");
         assert!(c.trusted_proxies.iter().any(|n| n.contains(&"127.0.0.1".parse::<std::net::IpAddr>().expect("ip"))));
     }
 
@@ -344,6 +358,8 @@ mod tests {
             ("QUALEAD_BLOCK_PRIVATE_TARGETS", "maybe"),
             ("QUALEAD_CLICK_WRITERS", "0"),
             ("QUALEAD_CLICK_WRITERS", "17"),
+            ("QUALEAD_CLICK_WRITER_NICE", "20"),
+            ("QUALEAD_CLICK_WRITER_NICE", "-5"),
         ] {
             let err = cfg(&[(var, val)]).expect_err(var);
             assert_eq!(err.var, var);

@@ -19,17 +19,19 @@ const MAX_BATCH: usize = 2048;
 
 impl ClickWriter {
     /// Start `writers` writer threads on `pool`, each waiting `linger` for a batch to
-    /// fill under load; they drain what is queued and stop when `shutdown` flips.
+    /// fill under load and running at nice value `nice`; they drain what is queued
+    /// and stop when `shutdown` flips.
     pub fn start(
         pool: DbPool,
         writers: usize,
         linger: std::time::Duration,
+        nice: i32,
         shutdown: watch::Receiver<bool>,
     ) -> std::io::Result<(ClickWriter, tokio::task::JoinHandle<()>)> {
         let (writer, handle) = GroupCommit::start(
             "click-writer",
             writers,
-            Batching { max: MAX_BATCH, linger },
+            Batching { max: MAX_BATCH, linger, nice },
             pool,
             default_session,
             shutdown,

@@ -81,6 +81,12 @@ pub struct Batching {
     /// A writer that was idle (no batch began in the last `BUSY` lingers) does not
     /// wait: a lone click is not delayed.
     pub linger: Duration,
+    /// The writer threads' nice value (0 leaves them as they are, 19 is the lowest
+    /// priority). A writer of lower priority than the HTTP workers takes its next
+    /// batch when they have handed over what they were parsing rather than in the
+    /// middle of it, so batches come out bigger with no wait of its own: a core with
+    /// nothing else to run runs it at once. See DESIGN's tracking appendix.
+    pub nice: i32,
 }
 
 /// A batch that begins within this many lingers of the previous one is under load.
@@ -153,6 +159,7 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
             let (rx, stopped, process) = (rx.clone(), stopped.clone(), process.clone());
             let conn = WriterConn { pool: pool.clone(), conn: None, setup };
             threads.push(std::thread::Builder::new().name(format!("{name}-{i}")).spawn(move || {
+                lower_priority(batching.nice);
                 write_batches(&rx, &stopped, conn, batching, &*process);
             })?);
         }
@@ -248,6 +255,21 @@ fn write_batches<J, R>(
     }
 }
 
+/// Give the calling thread the nice value `nice` (if above 0). Raising one's own
+/// nice value needs no privilege; on Linux it is the thread's own, not the process's.
+fn lower_priority(nice: i32) {
+    if nice <= 0 {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    let me = Some(rustix::thread::gettid());
+    #[cfg(not(target_os = "linux"))]
+    let me = None;
+    if let Err(e) = rustix::process::setpriority_process(me, nice) {
+        tracing::warn!(error = %e, nice, "cannot lower the writer thread's priority");
+    }
+}
+
 /// Answer a batch: through the mailboxes of the threads that have one (one wake
 /// per thread), directly otherwise.
 fn answer<R>(acks: Vec<Ack<R>>, results: Vec<R>) {
@@ -310,7 +332,7 @@ mod tests {
         let (writer, handle) = GroupCommit::start(
             "test-writer",
             2,
-            Batching { max: 8, linger: Duration::ZERO },
+            Batching { max: 8, linger: Duration::ZERO, nice: 0 },
             pool,
             |_| Ok(()),
             shutdown,
@@ -349,7 +371,7 @@ mod tests {
         let (writer, handle) = GroupCommit::start(
             "linger-writer",
             1,
-            Batching { max: 64, linger: Duration::from_millis(500) },
+            Batching { max: 64, linger: Duration::from_millis(500), nice: 0 },
             pool,
             |_| Ok(()),
             shutdown,
@@ -377,6 +399,44 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(10), handle).await.expect("writers end").expect("join");
     }
 
+    /// The nice value of the calling thread.
+    #[cfg(target_os = "linux")]
+    fn own_nice() -> i32 {
+        rustix::process::getpriority_process(Some(rustix::thread::gettid())).expect("getpriority")
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_run_at_their_nice_value_and_leave_the_callers_alone() {
+        let (_dir, pool) = sqlite_pool(2);
+        let (stop, shutdown) = watch::channel(false);
+        let before = own_nice();
+        let nice = (before + 7).min(19);
+        assert!(nice > before, "the test thread already runs at the lowest priority");
+        let (writer, handle) = GroupCommit::start(
+            "nice-writer",
+            2,
+            Batching { max: 4, linger: Duration::ZERO, nice },
+            pool,
+            |_| Ok(()),
+            shutdown,
+            Arc::new(|_: &mut WriterConn, jobs: Vec<u32>| jobs.into_iter().map(|_| own_nice()).collect()),
+        )
+        .expect("start");
+        let answers: Vec<_> = (0..20u32)
+            .map(|n| {
+                let w = writer.clone();
+                tokio::spawn(async move { w.submit(n).await })
+            })
+            .collect();
+        for a in answers {
+            assert_eq!(a.await.expect("task"), Some(nice), "every batch runs at the writers' nice value");
+        }
+        assert_eq!(own_nice(), before, "the thread that started the writers keeps its priority");
+        stop.send(true).expect("stop");
+        tokio::time::timeout(Duration::from_secs(10), handle).await.expect("writers end").expect("join");
+    }
+
     #[test]
     fn a_thread_with_a_mailbox_gets_its_answers_through_it_and_others_directly() {
         let (_dir, pool) = sqlite_pool(1);
@@ -387,7 +447,7 @@ mod tests {
             let (writer, handle) = GroupCommit::start(
                 "mailbox-writer",
                 1,
-                Batching { max: 16, linger: Duration::from_micros(200) },
+                Batching { max: 16, linger: Duration::from_micros(200), nice: 0 },
                 pool,
                 |_| Ok(()),
                 shutdown,

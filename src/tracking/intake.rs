@@ -747,7 +747,9 @@ impl IntakeWriter {
         let (writer, handle) = GroupCommit::start(
             "intake-writer",
             1,
-            Batching { max: MAX_BATCH, linger: config.writer_linger },
+            // Left at the HTTP workers' priority: a lower one made no difference to
+            // accepted postbacks (stop 23), and this writer does most of intake's work.
+            Batching { max: MAX_BATCH, linger: config.writer_linger, nice: 0 },
             pool,
             intake_session,
             shutdown,
