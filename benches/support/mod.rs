@@ -30,6 +30,7 @@ pub fn start_qualead(db_url: &str, data: &std::path::Path, port: u16, extra: &[(
         "QUALEAD_DB_POOL_SIZE",
         "QUALEAD_LINK_CACHE_SECS",
         "QUALEAD_WRITER_LINGER_US",
+        "QUALEAD_CLICK_WRITER_NICE",
     ] {
         if let Ok(v) = std::env::var(k) {
             cmd.env(k, v);
