@@ -255,19 +255,23 @@ fn write_batches<J, R>(
     }
 }
 
-/// Give the calling thread the nice value `nice` (if above 0). Raising one's own
-/// nice value needs no privilege; on Linux it is the thread's own, not the process's.
+/// Lower the calling thread's priority to the nice value `nice`, if it runs above
+/// it. Raising one's own nice value needs no privilege, and on Linux it is the
+/// thread's own; elsewhere a nice value belongs to the whole process, so nothing
+/// changes there.
 fn lower_priority(nice: i32) {
-    if nice <= 0 {
-        return;
-    }
     #[cfg(target_os = "linux")]
-    let me = Some(rustix::thread::gettid());
-    #[cfg(not(target_os = "linux"))]
-    let me = None;
-    if let Err(e) = rustix::process::setpriority_process(me, nice) {
-        tracing::warn!(error = %e, nice, "cannot lower the writer thread's priority");
+    {
+        let me = Some(rustix::thread::gettid());
+        let now = rustix::process::getpriority_process(me).unwrap_or(0);
+        if nice > now
+            && let Err(e) = rustix::process::setpriority_process(me, nice)
+        {
+            tracing::warn!(error = %e, nice, "cannot lower the writer thread's priority");
+        }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }
 
 /// Answer a batch: through the mailboxes of the threads that have one (one wake
@@ -435,6 +439,39 @@ mod tests {
         assert_eq!(own_nice(), before, "the thread that started the writers keeps its priority");
         stop.send(true).expect("stop");
         tokio::time::timeout(Duration::from_secs(10), handle).await.expect("writers end").expect("join");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_writer_never_runs_above_the_priority_it_was_started_with() {
+        // Threads start at their creator's nice value: start the writer from a thread
+        // already below the one it is given.
+        let low = (own_nice() + 5).min(19);
+        let seen = std::thread::spawn(move || {
+            rustix::process::setpriority_process(Some(rustix::thread::gettid()), low).expect("lower");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let (_dir, pool) = sqlite_pool(1);
+                let (stop, shutdown) = watch::channel(false);
+                let (writer, handle) = GroupCommit::start(
+                    "lowly-writer",
+                    1,
+                    Batching { max: 4, linger: Duration::ZERO, nice: low - 3 },
+                    pool,
+                    |_| Ok(()),
+                    shutdown,
+                    Arc::new(|_: &mut WriterConn, jobs: Vec<u32>| jobs.into_iter().map(|_| own_nice()).collect()),
+                )
+                .expect("start");
+                let seen = writer.submit(1).await;
+                stop.send(true).expect("stop");
+                tokio::time::timeout(Duration::from_secs(10), handle).await.expect("writers end").expect("join");
+                seen
+            })
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(seen, Some(low), "the writer kept the lower priority it inherited");
     }
 
     #[test]
