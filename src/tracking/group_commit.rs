@@ -410,16 +410,17 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn writers_run_at_their_nice_value_and_leave_the_callers_alone() {
-        let (_dir, pool) = sqlite_pool(2);
+    type NiceReporters = (tempfile::TempDir, watch::Sender<bool>, GroupCommit<u32, i32>, tokio::task::JoinHandle<()>);
+
+    /// `writers` writers given the nice value `nice`, each job answered with the nice
+    /// value its batch ran at (call it inside a runtime).
+    #[cfg(target_os = "linux")]
+    fn nice_reporters(writers: usize, nice: i32) -> NiceReporters {
+        let (dir, pool) = sqlite_pool(writers as u32);
         let (stop, shutdown) = watch::channel(false);
-        let before = own_nice();
-        let nice = (before + 7).min(19);
-        assert!(nice > before, "the test thread already runs at the lowest priority");
         let (writer, handle) = GroupCommit::start(
             "nice-writer",
-            2,
+            writers,
             Batching { max: 4, linger: Duration::ZERO, nice },
             pool,
             |_| Ok(()),
@@ -427,6 +428,16 @@ mod tests {
             Arc::new(|_: &mut WriterConn, jobs: Vec<u32>| jobs.into_iter().map(|_| own_nice()).collect()),
         )
         .expect("start");
+        (dir, stop, writer, handle)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_run_at_their_nice_value_and_leave_the_callers_alone() {
+        let before = own_nice();
+        let nice = (before + 7).min(19);
+        assert!(nice > before, "the test thread already runs at the lowest priority");
+        let (_dir, stop, writer, handle) = nice_reporters(2, nice);
         let answers: Vec<_> = (0..20u32)
             .map(|n| {
                 let w = writer.clone();
@@ -451,18 +462,7 @@ mod tests {
             rustix::process::setpriority_process(Some(rustix::thread::gettid()), low).expect("lower");
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async move {
-                let (_dir, pool) = sqlite_pool(1);
-                let (stop, shutdown) = watch::channel(false);
-                let (writer, handle) = GroupCommit::start(
-                    "lowly-writer",
-                    1,
-                    Batching { max: 4, linger: Duration::ZERO, nice: low - 3 },
-                    pool,
-                    |_| Ok(()),
-                    shutdown,
-                    Arc::new(|_: &mut WriterConn, jobs: Vec<u32>| jobs.into_iter().map(|_| own_nice()).collect()),
-                )
-                .expect("start");
+                let (_dir, stop, writer, handle) = nice_reporters(1, low - 3);
                 let seen = writer.submit(1).await;
                 stop.send(true).expect("stop");
                 tokio::time::timeout(Duration::from_secs(10), handle).await.expect("writers end").expect("join");
