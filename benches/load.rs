@@ -13,7 +13,7 @@
 //! It also prints the CPU time each side spent per click (from `/proc`): the
 //! benchmark process (load generator, and the bare handler on its turns), the
 //! Qualead process and, on PostgreSQL, the database's backends; and the click ratio
-//! of each round's pair of turns. Throughput on a shared machine moves with it; CPU
+//! and both p99s of each round's pair of turns. Throughput on a shared machine moves with it; CPU
 //! per click moves much less, so it is the figure to compare two builds by.
 //!
 //! `QUALEAD_BENCH_PHASES=clicks` (or `postbacks`) runs one phase only, and
@@ -360,7 +360,11 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
             let turn = hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs);
             clicks.push(click_cpu.during(pid, &database, turn).await);
         }
-        let ratios: Vec<String> = bare.iter().zip(&clicks).map(|(b, c)| format!("{:.0} %", c.ratio_to(b))).collect();
+        let ratios: Vec<String> = bare
+            .iter()
+            .zip(&clicks)
+            .map(|(b, c)| format!("{:.0} % (p99 {:.2} / {:.2} ms)", c.ratio_to(b), b.p99_ms, c.p99_ms))
+            .collect();
         (Figures::merge(bare), Figures::merge(clicks), ratios)
     } else {
         (skipped(), skipped(), Vec::new())
@@ -400,7 +404,8 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
     println!("click throughput vs bare handler: {:.0} %", clicks.ratio_to(&bare));
     if run_clicks {
         // Each round's pair of turns alone: how far the machine's speed moved during the run.
-        println!("  each round (bare turn, then qualead turn): {}", round_ratios.join(", "));
+        // A slow stretch shows as a low ratio and both turns' p99 rising in one round.
+        println!("  each round (bare turn, then qualead turn; p99 bare / qualead): {}", round_ratios.join(", "));
         let per = |cpu: f64, f: &Figures| 1e6 * cpu / (f.requests.max(1) as f64);
         println!(
             "CPU per request, µs: bare turns: benchmark process (load generator + bare handler) {:.1}; \
