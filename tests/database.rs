@@ -205,6 +205,9 @@ fn bulk_leads_and_ledger_lines_are_stored_in_order_on_sqlite() {
     bulk_leads_and_ledger_lines_keep_their_order(Backend::Sqlite);
 }
 
+/// Also the memory a connection may hold: reads go through the memory map, and the
+/// page cache stays at SQLite's default 2 MB (16 connections at 16 MB each put the
+/// server's peak memory near its 150 MB target; docs/PERFORMANCE.md, stop 24).
 #[test]
 fn sqlite_runs_in_wal_mode_with_foreign_keys() {
     let test_db = TestDb::new(Backend::Sqlite);
@@ -224,6 +227,21 @@ fn sqlite_runs_in_wal_mode_with_foreign_keys() {
     assert_eq!(mode.journal_mode, "wal");
     let fk: Fk = diesel::sql_query("PRAGMA foreign_keys").get_result(&mut *conn).expect("fk");
     assert_eq!(fk.foreign_keys, 1);
+    #[derive(QueryableByName)]
+    struct Cache {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        cache_size: i64,
+    }
+    #[derive(QueryableByName)]
+    struct Mmap {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+    let cache: Cache = diesel::sql_query("PRAGMA cache_size").get_result(&mut *conn).expect("cache");
+    assert_eq!(cache.cache_size, -2000, "a 2 MB page cache per connection (negative: KiB)");
+    let mmap: Mmap = diesel::sql_query("PRAGMA mmap_size").get_result(&mut *conn).expect("mmap");
+    // Asked for 8 GiB; SQLite caps it at the size it was built with (2 GiB here).
+    assert!(mmap.mmap_size >= 1 << 30, "reads go through a memory map: {}", mmap.mmap_size);
 }
 
 /// Two new leads of one offer with one dedupe key, as a batch of intake would write

@@ -96,8 +96,12 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
             // Checkpoints run from the server's background task (`checkpoint`); a
             // committing writer only checkpoints itself past 10,000 WAL pages.
             // Reads go through a memory map of the file (no read call and copy per
-            // page; pages stay the kernel's, shared by all connections) and a 16 MB
-            // page cache per connection: reports read many rollup pages.
+            // page; pages stay the kernel's, shared by all connections), so a
+            // connection's own page cache mostly holds the pages it wrote. It keeps
+            // SQLite's default size, 2 MB: at 16 MB the click and intake writers'
+            // caches filled with pages they would not touch again and the server's
+            // peak memory in the load benchmark rose by about 40 MB, with no faster
+            // clicks or dashboards (docs/PERFORMANCE.md, stop 24).
             // Temporary storage stays in memory: above all the statement journal, where
             // a statement that changes several rows inside a transaction (a batch's
             // inserts and upserts) keeps the pages it changed so that it can be undone
@@ -105,7 +109,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
             // wrote about 42 KB per lead there, three times what it wrote to the WAL.
             c.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                 PRAGMA wal_autocheckpoint = 10000; PRAGMA mmap_size = 8589934592; PRAGMA cache_size = -16000; \
+                 PRAGMA wal_autocheckpoint = 10000; PRAGMA mmap_size = 8589934592; PRAGMA cache_size = -2000; \
                  PRAGMA temp_store = MEMORY;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
