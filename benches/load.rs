@@ -13,8 +13,9 @@
 //! It also prints the CPU time each side spent per click (from `/proc`): the
 //! benchmark process (load generator, and the bare handler on its turns), the
 //! Qualead process and, on PostgreSQL, the database's backends; and the click ratio
-//! and both p99s of each round's pair of turns. Throughput on a shared machine moves with it; CPU
-//! per click moves much less, so it is the figure to compare two builds by.
+//! and both p99s of each round's pair of turns. Throughput on a shared machine
+//! moves with it; CPU per click moves much less, so it is the figure to compare two
+//! builds by.
 //!
 //! `QUALEAD_BENCH_PHASES=clicks` (or `postbacks`) runs one phase only, and
 //! `QUALEAD_BENCH_SKIP_SQLITE=1` only PostgreSQL, for profiling one of them.

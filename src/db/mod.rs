@@ -96,12 +96,13 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
             // Checkpoints run from the server's background task (`checkpoint`); a
             // committing writer only checkpoints itself past 10,000 WAL pages.
             // Reads go through a memory map of the file (no read call and copy per
-            // page; pages stay the kernel's, shared by all connections), so a
-            // connection's own page cache mostly holds the pages it wrote. It keeps
-            // SQLite's default size, 2 MB: at 16 MB the click and intake writers'
-            // caches filled with pages they would not touch again and the server's
-            // peak memory in the load benchmark rose by about 40 MB, with no faster
-            // clicks or dashboards (docs/PERFORMANCE.md, stop 24).
+            // page; pages stay the kernel's, shared by all connections; SQLite caps
+            // the 8 GiB asked for at the size it was built with, 2 GiB in the bundled
+            // library), so a connection's own page cache mostly holds the pages it
+            // wrote. It keeps SQLite's default size, 2 MB: at 16 MB the click and
+            // intake writers' caches filled with pages they would not touch again and
+            // the server's peak memory in the load benchmark rose by about 40 MB,
+            // with no faster clicks or dashboards (docs/PERFORMANCE.md, stop 24).
             // Temporary storage stays in memory: above all the statement journal, where
             // a statement that changes several rows inside a transaction (a batch's
             // inserts and upserts) keeps the pages it changed so that it can be undone
