@@ -10,7 +10,8 @@
 //! from sending the request to the last byte of the answer, over loopback, which
 //! bounds the server's time per page. Prints p50, p95 and max per page.
 //! `QUALEAD_BENCH_POSTGRES_URL` also runs it on PostgreSQL; `QUALEAD_BENCH_DB`
-//! keeps (and later reuses) the SQLite database at a path.
+//! keeps (and later reuses) the SQLite database at a path, and
+//! `QUALEAD_BENCH_POSTGRES_DB` the PostgreSQL database of that name.
 
 // Money is written in minor units grouped as major_minor (100_00 is 100.00).
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -320,5 +321,15 @@ async fn main() {
         std::env::var("QUALEAD_BENCH_DB").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().join("dash.db"));
     let reuse = path.exists();
     run("SQLite", &format!("sqlite://{}", path.display()), n, reuse).await;
-    support::on_postgres("qualead_dash", |url| async move { run("PostgreSQL", &url, n, false).await }).await;
+    // QUALEAD_BENCH_POSTGRES_DB=name does the same with a PostgreSQL database.
+    match std::env::var("QUALEAD_BENCH_POSTGRES_DB") {
+        Ok(name) => {
+            if let Some((url, reuse)) = support::kept_postgres(&name) {
+                run("PostgreSQL", &url, n, reuse).await;
+            }
+        }
+        Err(_) => {
+            support::on_postgres("qualead_dash", |url| async move { run("PostgreSQL", &url, n, false).await }).await
+        }
+    }
 }

@@ -73,3 +73,26 @@ where
     run(url.to_string()).await;
     diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")).execute(&mut c).expect("drop db");
 }
+
+/// A kept database named `name` on the PostgreSQL server of
+/// `QUALEAD_BENCH_POSTGRES_URL`, when set: its URL, and whether it was already there
+/// (a later run can reuse what an earlier one filled; it is never dropped).
+pub fn kept_postgres(name: &str) -> Option<(String, bool)> {
+    let admin = std::env::var("QUALEAD_BENCH_POSTGRES_URL").ok()?;
+    assert!(
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+        "a kept database's name is lowercase letters, digits and _: {name:?}"
+    );
+    let mut c = diesel::PgConnection::establish(&admin).expect("postgres");
+    let existed = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
+    )))
+    .get_result::<bool>(&mut c)
+    .expect("pg_database");
+    if !existed {
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).expect("create db");
+    }
+    let mut url = url::Url::parse(&admin).expect("url");
+    url.set_path(name);
+    Some((url.to_string(), existed))
+}

@@ -67,18 +67,27 @@ fn sums() -> diesel::expression::SqlLiteral<Sums> {
     diesel::dsl::sql::<Sums>(&sql)
 }
 
+/// The ids of the offers a filter's scope is, when it is an advertiser's. A query
+/// that names them, rather than selecting them in a subquery, lets PostgreSQL plan
+/// its range read by the offers (through the primary key) instead of reading every
+/// offer's rows of the range and dropping the others.
+fn scope_offers(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<i64>> {
+    match filter.scope {
+        Scope::Advertiser(a) => offers::table.filter(offers::advertiser_id.eq(a)).select(offers::id).load(conn),
+        Scope::All | Scope::Publisher(_) => Ok(Vec::new()),
+    }
+}
+
 /// Narrow a boxed query of table `$t` (`rollups` or `rollup_totals`) to a filter's
-/// range, scope and offer.
+/// range, scope (an advertiser's by its `$offers`, see [`scope_offers`]) and offer.
 macro_rules! narrowed {
-    ($q:expr, $filter:expr, $t:ident) => {{
+    ($q:expr, $filter:expr, $offers:expr, $t:ident) => {{
         let (from, to) = $filter.range.utc_bounds();
         let mut q = $q.filter($t::hour.ge(from)).filter($t::hour.lt(to));
         match $filter.scope {
             Scope::All => {}
             Scope::Publisher(p) => q = q.filter($t::publisher_id.eq(p)),
-            Scope::Advertiser(a) => {
-                q = q.filter($t::offer_id.eq_any(offers::table.filter(offers::advertiser_id.eq(a)).select(offers::id)))
-            }
+            Scope::Advertiser(_) => q = q.filter($t::offer_id.eq_any($offers)),
         }
         if let Some(o) = $filter.offer_id {
             q = q.filter($t::offer_id.eq(o));
@@ -91,13 +100,14 @@ macro_rules! narrowed {
 /// value has no rows (see [`crate::store::rollups`]): it is what the filter's
 /// totals hold beyond the other values.
 fn by_value(conn: &mut DbConn, filter: &Filter, dim: &str) -> QueryResult<Vec<(String, Delta)>> {
+    let offers = scope_offers(conn, filter)?;
     let mut values = per_backend!(conn, c => {
         let q = rollups::table
             .group_by(rollups::value)
             .select((rollups::value, sums()))
             .filter(rollups::dim.eq(dim))
             .into_boxed();
-        narrowed!(q, filter, rollups).load::<(String, Delta)>(c)
+        narrowed!(q, filter, &offers, rollups).load::<(String, Delta)>(c)
     })?;
     let rest = values.iter().fold(total_of(conn, filter)?, |rest, (_, d)| rest - *d);
     if rest != Delta::default() {
@@ -106,34 +116,78 @@ fn by_value(conn: &mut DbConn, filter: &Filter, dim: &str) -> QueryResult<Vec<(S
     Ok(values)
 }
 
-/// A totals row: its UTC hour, offer, publisher and sums.
-struct Cell {
-    hour: NaiveDateTime,
-    offer_id: i64,
-    publisher_id: i64,
-    metrics: Delta,
+/// What the groupings by time, offer and publisher read of a filter's totals rows:
+/// their sums per UTC hour, per offer and per publisher.
+#[derive(Default)]
+struct Margins {
+    hours: BTreeMap<NaiveDateTime, Delta>,
+    offers: BTreeMap<i64, Delta>,
+    publishers: BTreeMap<i64, Delta>,
 }
 
-/// A filter's totals rows: one per UTC hour × offer × publisher.
-fn cube(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Cell>> {
-    let rows = per_backend!(conn, c => {
-        let q = rollup_totals::table
-            .select((rollup_totals::hour, rollup_totals::offer_id, rollup_totals::publisher_id, totals_columns()))
-            .into_boxed();
-        narrowed!(q, filter, rollup_totals).load::<(NaiveDateTime, i64, i64, Delta)>(c)
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|(hour, offer_id, publisher_id, metrics)| Cell { hour, offer_id, publisher_id, metrics })
-        .collect())
+impl Margins {
+    fn add(&mut self, hour: NaiveDateTime, offer_id: i64, publisher_id: i64, metrics: Delta) {
+        *self.hours.entry(hour).or_default() += metrics;
+        *self.offers.entry(offer_id).or_default() += metrics;
+        *self.publishers.entry(publisher_id).or_default() += metrics;
+    }
+}
+
+/// A filter's [`Margins`]. SQLite hands over its rows (one per hour × offer ×
+/// publisher) in-process, and they are summed here; PostgreSQL sums them itself in
+/// one pass (`GROUPING SETS`), so a range of tens of thousands of rows comes back
+/// as a few hundred instead of crossing the connection.
+fn margins(conn: &mut DbConn, filter: &Filter) -> QueryResult<Margins> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Nullable, Timestamp};
+    let offers = scope_offers(conn, filter)?;
+    let mut out = Margins::default();
+    match conn {
+        DbConn::Sqlite(c) => {
+            let q = rollup_totals::table
+                .select((rollup_totals::hour, rollup_totals::offer_id, rollup_totals::publisher_id, totals_columns()))
+                .into_boxed();
+            for (hour, offer_id, publisher_id, metrics) in
+                narrowed!(q, filter, &offers, rollup_totals).load::<(NaiveDateTime, i64, i64, Delta)>(c)?
+            {
+                out.add(hour, offer_id, publisher_id, metrics);
+            }
+        }
+        DbConn::Postgres(c) => {
+            // Each row is one grouping's: the two columns it is not grouped by are
+            // NULL (they are never NULL in the table).
+            let q = rollup_totals::table
+                .group_by(sql::<BigInt>("GROUPING SETS ((hour), (offer_id), (publisher_id))"))
+                .select((
+                    sql::<Nullable<Timestamp>>("hour"),
+                    sql::<Nullable<BigInt>>("offer_id"),
+                    sql::<Nullable<BigInt>>("publisher_id"),
+                    sums(),
+                ))
+                .into_boxed();
+            for (hour, offer_id, publisher_id, metrics) in
+                narrowed!(q, filter, &offers, rollup_totals)
+                    .load::<(Option<NaiveDateTime>, Option<i64>, Option<i64>, Delta)>(c)?
+            {
+                match (hour, offer_id, publisher_id) {
+                    (Some(h), None, None) => out.hours.insert(h, metrics),
+                    (None, Some(o), None) => out.offers.insert(o, metrics),
+                    (None, None, Some(p)) => out.publishers.insert(p, metrics),
+                    _ => None,
+                };
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The sum of a filter's totals rows, added up by the database (cheaper than
 /// reading the rows when only the sum is wanted).
 pub fn total_of(conn: &mut DbConn, filter: &Filter) -> QueryResult<Delta> {
+    let offers = scope_offers(conn, filter)?;
     per_backend!(conn, c => {
         let q = rollup_totals::table.select(sums()).into_boxed();
-        narrowed!(q, filter, rollup_totals).first::<Delta>(c)
+        narrowed!(q, filter, &offers, rollup_totals).first::<Delta>(c)
     })
 }
 
@@ -154,8 +208,8 @@ pub fn report(conn: &mut DbConn, filter: &Filter, group: GroupBy) -> QueryResult
                 .collect(),
         )),
         _ => {
-            let rows = cube(conn, filter)?;
-            from_rows(conn, &rows, &filter.range, group)
+            let m = margins(conn, filter)?;
+            from_margins(conn, &m, &filter.range, group)
         }
     }
 }
@@ -171,23 +225,23 @@ pub struct Overview {
 
 pub fn overview(conn: &mut DbConn, filter: &Filter) -> QueryResult<Overview> {
     let range = filter.range;
-    let rows = cube(conn, filter)?;
+    let m = margins(conn, filter)?;
     Ok(Overview {
-        days: from_rows(conn, &rows, &range, GroupBy::Day)?,
-        by_offer: from_rows(conn, &rows, &range, GroupBy::Offer)?,
-        by_publisher: from_rows(conn, &rows, &range, GroupBy::Publisher)?,
+        days: from_margins(conn, &m, &range, GroupBy::Day)?,
+        by_offer: from_margins(conn, &m, &range, GroupBy::Offer)?,
+        by_publisher: from_margins(conn, &m, &range, GroupBy::Publisher)?,
     })
 }
 
-/// A grouping by time, offer or publisher of totals rows.
-fn from_rows(conn: &mut DbConn, rows: &[Cell], range: &Range, group: GroupBy) -> QueryResult<Vec<Line>> {
+/// A grouping by time, offer or publisher of a filter's [`Margins`].
+fn from_margins(conn: &mut DbConn, m: &Margins, range: &Range, group: GroupBy) -> QueryResult<Vec<Line>> {
     Ok(match group {
         GroupBy::Day => {
             let mut days: BTreeMap<NaiveDate, Delta> =
                 range.days().into_iter().map(|d| (d, Delta::default())).collect();
-            for r in rows {
-                if let Some(slot) = days.get_mut(&range.local(r.hour).date()) {
-                    *slot += r.metrics;
+            for (&hour, &metrics) in &m.hours {
+                if let Some(slot) = days.get_mut(&range.local(hour).date()) {
+                    *slot += metrics;
                 }
             }
             days.into_iter()
@@ -195,9 +249,10 @@ fn from_rows(conn: &mut DbConn, rows: &[Cell], range: &Range, group: GroupBy) ->
                 .collect()
         }
         GroupBy::Hour => {
+            // Two UTC hours can be one local hour (when the clocks go back).
             let mut hours: BTreeMap<NaiveDateTime, Delta> = BTreeMap::new();
-            for r in rows {
-                *hours.entry(range.local(r.hour)).or_default() += r.metrics;
+            for (&hour, &metrics) in &m.hours {
+                *hours.entry(range.local(hour)).or_default() += metrics;
             }
             hours
                 .into_iter()
@@ -209,14 +264,12 @@ fn from_rows(conn: &mut DbConn, rows: &[Cell], range: &Range, group: GroupBy) ->
                 .collect()
         }
         GroupBy::Offer => {
-            let sums = sum_by(rows, |r| r.offer_id);
-            let names = offer_names(conn, sums.keys().copied())?;
-            sorted(labelled(sums, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Offer {id}"))))
+            let names = offer_names(conn, m.offers.keys().copied())?;
+            sorted(labelled(&m.offers, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Offer {id}"))))
         }
         _ => {
-            let sums = sum_by(rows, |r| r.publisher_id);
-            let names = user_names(conn, sums.keys().copied())?;
-            sorted(labelled(sums, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Publisher {id}"))))
+            let names = user_names(conn, m.publishers.keys().copied())?;
+            sorted(labelled(&m.publishers, |id| names.get(&id).cloned().unwrap_or_else(|| format!("Publisher {id}"))))
         }
     })
 }
@@ -233,16 +286,8 @@ fn sorted(mut lines: Vec<Line>) -> Vec<Line> {
     lines
 }
 
-fn sum_by(rows: &[Cell], key: impl Fn(&Cell) -> i64) -> BTreeMap<i64, Delta> {
-    let mut out: BTreeMap<i64, Delta> = BTreeMap::new();
-    for r in rows {
-        *out.entry(key(r)).or_default() += r.metrics;
-    }
-    out
-}
-
-fn labelled(rows: BTreeMap<i64, Delta>, name: impl Fn(i64) -> String) -> Vec<Line> {
-    rows.into_iter().map(|(id, totals)| Line { key: id.to_string(), label: name(id), totals }).collect()
+fn labelled(rows: &BTreeMap<i64, Delta>, name: impl Fn(i64) -> String) -> Vec<Line> {
+    rows.iter().map(|(&id, &totals)| Line { key: id.to_string(), label: name(id), totals }).collect()
 }
 
 /// The sum of every row of a filter.
