@@ -109,7 +109,7 @@ fn by_value(conn: &mut DbConn, filter: &Filter, dim: &str) -> QueryResult<Vec<(S
             .into_boxed();
         narrowed!(q, filter, &offers, rollups).load::<(String, Delta)>(c)
     })?;
-    let rest = values.iter().fold(total_of(conn, filter)?, |rest, (_, d)| rest - *d);
+    let rest = values.iter().fold(total_over(conn, filter, &offers)?, |rest, (_, d)| rest - *d);
     if rest != Delta::default() {
         values.push((String::new(), rest));
     }
@@ -185,9 +185,14 @@ fn margins(conn: &mut DbConn, filter: &Filter) -> QueryResult<Margins> {
 /// reading the rows when only the sum is wanted).
 pub fn total_of(conn: &mut DbConn, filter: &Filter) -> QueryResult<Delta> {
     let offers = scope_offers(conn, filter)?;
+    total_over(conn, filter, &offers)
+}
+
+/// [`total_of`] for a caller that has read the scope's offers already.
+fn total_over(conn: &mut DbConn, filter: &Filter, offers: &[i64]) -> QueryResult<Delta> {
     per_backend!(conn, c => {
         let q = rollup_totals::table.select(sums()).into_boxed();
-        narrowed!(q, filter, &offers, rollup_totals).first::<Delta>(c)
+        narrowed!(q, filter, offers, rollup_totals).first::<Delta>(c)
     })
 }
 
