@@ -175,6 +175,7 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
                     updated_at: at + Duration::seconds(90),
                     email_norm: Some(format!("user{i}@example.com")),
                     phone_norm: None,
+                    terms_id: None,
                 });
             }
             click_rows.push(NewClick {

@@ -206,6 +206,7 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
                 updated_at: created,
                 email_norm: Some(email.to_lowercase()),
                 phone_norm: Some(format!("+{phone_digits}")),
+                terms_id: None,
             });
         }
         clicks::insert_batch(conn, &click_rows).expect("clicks");

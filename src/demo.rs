@@ -991,7 +991,7 @@ fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> {
             users::update_profile(c, u.id, p.name, p.company, p.timezone)?;
             users::find(c, u.id)?.context("the new account")
         })?;
-        Ok(Acting { user, ip: None, base_url: base_url.clone() })
+        Ok(Acting { user, ip: None, base_url: base_url.clone(), currency: config.currency.clone() })
     };
     let admin = account(conn, &ADMIN, Role::Admin)?;
     let advertisers =
@@ -1556,7 +1556,8 @@ fn intake(conn: &mut DbConn, world: &World, batch: &[Planned], fee_default: i64)
 fn new_lead(p: &Planned, offer: &Offer, publisher_id: i64, price: i64, fee_default: i64) -> NewLead {
     crate::tracking::intake::new_lead(LeadParts {
         offer,
-        terms: &offer.terms(),
+        frozen: &crate::store::terms::of_offer(offer),
+        terms_id: None,
         publisher_id,
         click: Some(p.click.as_lead_click()),
         channel: p.channel,

@@ -4,15 +4,19 @@
 
 use crate::db::DbConn;
 use crate::domain::account::Role;
+use crate::domain::money::parse_minor;
 use crate::domain::offer::{self, Actor, OfferBody, OfferStatus, Visibility};
+use crate::domain::terms::{FrozenTerms, copy_reviewed, reviewed_changes, tightening};
 use crate::error::{AppError, AppResult};
 use crate::mail::{
     self,
-    templates::{MembershipDecided, OfferReviewed, PublisherApplied},
+    templates::{MembershipDecided, OfferReviewed, OfferTermsChanged, PublisherApplied, RevisionReviewed},
 };
-use crate::store::audit;
 use crate::store::offers::{self, Membership, MembershipStatus, Offer};
+use crate::store::revisions::{self, Revision};
 use crate::store::users::{self, User};
+use crate::store::{audit, terms};
+use chrono::{Duration, NaiveDateTime};
 
 /// Who is acting, with what the audit log needs; movable into blocking work.
 #[derive(Debug, Clone)]
@@ -21,6 +25,8 @@ pub struct Acting {
     pub ip: Option<String>,
     /// The public base URL, for links in e-mails (`https://host`).
     pub base_url: String,
+    /// The platform currency, for money in plain words.
+    pub currency: String,
 }
 
 impl Acting {
@@ -88,20 +94,61 @@ pub fn create_offer(conn: &mut DbConn, who: &Acting, body: &OfferBody) -> AppRes
     Ok(offers::create(conn, who.user.id, &spec)?)
 }
 
-/// Replace an offer's fields with `body` (validated as a whole).
-pub fn update_offer(conn: &mut DbConn, who: &Acting, id: i64, body: &OfferBody) -> AppResult<Offer> {
+/// Replace an offer's fields with `body` (validated as a whole). On a live offer
+/// (active or paused) a change of a reviewed member (DESIGN "Trust": landing or
+/// fallback URL, money, events, terms) becomes a pending revision for an admin,
+/// returned beside the offer; the rest of the edit applies at once.
+pub fn update_offer(
+    conn: &mut DbConn,
+    who: &Acting,
+    id: i64,
+    body: &OfferBody,
+) -> AppResult<(Offer, Option<Revision>)> {
     let current = owned_offer(conn, &who.user, id)?;
     if current.status() == OfferStatus::Archived {
         return Err(AppError::conflict("offer_archived", "An archived offer cannot be changed."));
     }
     let spec = offer::validate(body).map_err(AppError::Invalid)?;
-    offers::update(conn, id, &spec)?;
+    let live = matches!(current.status(), OfferStatus::Active | OfferStatus::Paused);
+    let mut revision = None;
+    let mut now_spec = spec.clone();
+    if live {
+        let live_spec = offer::validate(&current.body()).map_err(AppError::Invalid)?;
+        let changes = reviewed_changes(&live_spec, &spec);
+        if !changes.is_empty() {
+            copy_reviewed(&mut now_spec, &live_spec);
+            let old = terms::of_offer(&current);
+            let new = proposed_terms(&current, &spec, body);
+            let tightens = tightening(&old, &new, &who.currency);
+            let body_json = serde_json::to_value(body).map_err(|e| AppError::Internal(e.into()))?;
+            let r = revisions::propose(conn, id, &body_json, &changes, &tightens, who.user.id)?;
+            who.audit(conn, "offer.revision", ("offer", Some(id)), &changes.join(", "))?;
+            revision = Some(r);
+        }
+    }
+    offers::update(conn, id, &now_spec)?;
     who.audit(conn, "offer.update", ("offer", Some(id)), &current.name)?;
-    offers::find(conn, id)?.ok_or(AppError::NotFound)
+    Ok((offers::find(conn, id)?.ok_or(AppError::NotFound)?, revision))
+}
+
+/// The terms a proposed body would put in force on `offer` (its own fee stays).
+fn proposed_terms(offer: &Offer, spec: &offer::OfferSpec, body: &OfferBody) -> FrozenTerms {
+    let mut t = FrozenTerms::of_spec(spec, offer.fee_bps);
+    t.max_sale_minor = serde_json::to_value(body)
+        .ok()
+        .and_then(|v| v.get("max_sale_amount").and_then(|m| m.as_str()).and_then(|m| parse_minor(m).ok()));
+    t
 }
 
 /// Apply a JSON merge patch to an offer; a `"status"` member changes the status.
-pub fn patch_offer(conn: &mut DbConn, who: &Acting, id: i64, patch: &serde_json::Value) -> AppResult<Offer> {
+/// The patch merges into the offer's pending revision, if it has one, so that
+/// successive edits add up.
+pub fn patch_offer(
+    conn: &mut DbConn,
+    who: &Acting,
+    id: i64,
+    patch: &serde_json::Value,
+) -> AppResult<(Offer, Option<Revision>)> {
     let current = owned_offer(conn, &who.user, id)?;
     let mut patch = patch.clone();
     let Some(obj) = patch.as_object_mut() else {
@@ -109,12 +156,16 @@ pub fn patch_offer(conn: &mut DbConn, who: &Acting, id: i64, patch: &serde_json:
     };
     let status = obj.remove("status");
     let mut offer = current.clone();
+    let mut revision = None;
     if !obj.is_empty() {
-        let mut merged = serde_json::to_value(current.body()).map_err(|e| AppError::Internal(e.into()))?;
+        let mut merged = match revisions::pending(conn, id)? {
+            Some(r) => r.body(),
+            None => serde_json::to_value(current.body()).map_err(|e| AppError::Internal(e.into()))?,
+        };
         offer::merge_patch(&mut merged, &patch);
         let body: OfferBody = serde_json::from_value(merged)
             .map_err(|e| AppError::invalid(format!("the offer body could not be read: {e}")))?;
-        offer = update_offer(conn, who, id, &body)?;
+        (offer, revision) = update_offer(conn, who, id, &body)?;
     }
     if let Some(s) = status {
         let to = s.as_str().and_then(OfferStatus::parse).ok_or_else(|| {
@@ -124,7 +175,129 @@ pub fn patch_offer(conn: &mut DbConn, who: &Acting, id: i64, patch: &serde_json:
             offer = change_status(conn, who, id, to, None)?;
         }
     }
-    Ok(offer)
+    Ok((offer, revision))
+}
+
+/// When an approved revision takes effect: at once when it only raises the payout
+/// or loosens the terms, else after the offer's notice period.
+fn takes_effect(offer: &Offer, r: &Revision, at: NaiveDateTime) -> NaiveDateTime {
+    if r.tightens().is_empty() { at } else { at + Duration::hours(notice_hours(offer)) }
+}
+
+/// The offer's notice period for changes that lower the payout or tighten the
+/// terms (`notice_hours`, default 24).
+pub fn notice_hours(offer: &Offer) -> i64 {
+    serde_json::to_value(offer.body()).ok().and_then(|v| v.get("notice_hours").and_then(|n| n.as_i64())).unwrap_or(24)
+}
+
+/// An admin's decision on an offer's pending revision. Approved, it is in force for
+/// clicks from the time it takes effect (its terms are stored now with that time),
+/// and the offer carries it from then on ([`apply_due_revisions`]); the publishers
+/// in the offer are e-mailed the changes and the date. Sent back, it needs a note.
+pub fn review_revision(
+    conn: &mut DbConn,
+    who: &Acting,
+    offer_id: i64,
+    revision_id: i64,
+    approve: bool,
+    note: &str,
+) -> AppResult<Revision> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let note = note.trim();
+    if !approve && note.is_empty() {
+        return Err(AppError::Invalid(
+            [("note".to_string(), "Say what the advertiser must change.".to_string())].into(),
+        ));
+    }
+    let offer = offers::find(conn, offer_id)?.ok_or(AppError::NotFound)?;
+    let r = revisions::find(conn, revision_id)?.filter(|r| r.offer_id == offer_id).ok_or(AppError::NotFound)?;
+    if r.status != "pending" {
+        return Err(AppError::conflict("invalid_transition", "Only a revision waiting for review can be decided."));
+    }
+    let at = crate::store::now();
+    let effective = approve.then(|| takes_effect(&offer, &r, at));
+    if !revisions::decide(conn, r.id, approve, who.user.id, note, effective)? {
+        return Err(AppError::conflict("stale_revision", "The revision changed meanwhile; reload and try again."));
+    }
+    let when = effective.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+    let detail = match effective {
+        Some(_) => format!("revision {} takes effect {when}", r.id),
+        None => format!("revision {} sent back: {note}", r.id),
+    };
+    let action = if approve { "offer.revision.approve" } else { "offer.revision.reject" };
+    who.audit(conn, action, ("offer", Some(offer_id)), &detail)?;
+    let advertiser = users::find(conn, offer.advertiser_id)?.ok_or(AppError::NotFound)?;
+    mail::enqueue(
+        conn,
+        &advertiser.email,
+        &RevisionReviewed {
+            name: advertiser.display_name,
+            offer_name: offer.name.clone(),
+            approved: approve,
+            effective: when.clone(),
+            note: note.to_string(),
+            link: who.link(&format!("/advertiser/offers/{offer_id}")),
+        },
+    )?;
+    if let Some(effective) = effective {
+        let body: OfferBody = serde_json::from_value(r.body()).map_err(|e| AppError::Internal(e.into()))?;
+        let proposed = offer::validate(&body).map_err(AppError::Invalid)?;
+        terms::record(conn, offer_id, Some(r.id), effective, &proposed_terms(&offer, &proposed, &body))?;
+        let mut changes = r.tightens();
+        if changes.is_empty() {
+            changes = r.changes().iter().map(|c| format!("the {} changes", c.replace('_', " "))).collect();
+        }
+        for (m, email, name) in offers::members_of(conn, offer_id)? {
+            if !m.is_approved() {
+                continue;
+            }
+            mail::enqueue(
+                conn,
+                &email,
+                &OfferTermsChanged {
+                    name,
+                    offer_name: offer.name.clone(),
+                    changes: changes.clone(),
+                    effective: when.clone(),
+                    link: who.link(&format!("/publisher/offers/{offer_id}")),
+                },
+            )?;
+        }
+        if effective <= at {
+            apply_revision(conn, &r, at)?;
+        }
+    }
+    revisions::find(conn, r.id)?.ok_or(AppError::NotFound)
+}
+
+/// The offer takes an approved revision's reviewed members (its other members keep
+/// what they are now); `false` if another process applied it first.
+fn apply_revision(conn: &mut DbConn, r: &Revision, at: NaiveDateTime) -> AppResult<bool> {
+    if !revisions::mark_applied(conn, r.id, at)? {
+        return Ok(false);
+    }
+    let offer = offers::find(conn, r.offer_id)?.ok_or(AppError::NotFound)?;
+    let mut spec = offer::validate(&offer.body()).map_err(AppError::Invalid)?;
+    let body: OfferBody = serde_json::from_value(r.body()).map_err(|e| AppError::Internal(e.into()))?;
+    let proposed = offer::validate(&body).map_err(AppError::Invalid)?;
+    copy_reviewed(&mut spec, &proposed);
+    offers::update(conn, r.offer_id, &spec)?;
+    Ok(true)
+}
+
+/// Let every approved revision whose notice has run take effect on its offer; how
+/// many did. Run by the settlement loop (and `qualead settle`).
+pub fn apply_due_revisions(conn: &mut DbConn) -> AppResult<usize> {
+    let at = crate::store::now();
+    let mut n = 0;
+    for r in revisions::due(conn, at)? {
+        if apply_revision(conn, &r, at)? {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Move an offer through its status machine, as its owner or an admin.
@@ -149,6 +322,11 @@ pub fn change_status(
     }
     if !offers::set_status(conn, id, from, to, note)? {
         return Err(AppError::conflict("stale_offer", "The offer changed meanwhile; reload and try again."));
+    }
+    // Going live puts the offer's terms in force for its clicks from now on (a
+    // resume that changed nothing stores nothing).
+    if to == OfferStatus::Active {
+        terms::record_current(conn, &offer)?;
     }
     let review = from == OfferStatus::PendingReview && matches!(to, OfferStatus::Active | OfferStatus::Draft);
     let action =
@@ -208,6 +386,12 @@ pub fn set_offer_fee(conn: &mut DbConn, who: &Acting, id: i64, fee_bps: Option<i
     }
     offers::find(conn, id)?.ok_or(AppError::NotFound)?;
     offers::set_fee(conn, id, fee_bps)?;
+    // The fee is part of the terms a lead keeps: a live offer's new fee applies to
+    // clicks from now on.
+    let offer = offers::find(conn, id)?.ok_or(AppError::NotFound)?;
+    if matches!(offer.status(), OfferStatus::Active | OfferStatus::Paused) {
+        terms::record_current(conn, &offer)?;
+    }
     let detail = fee_bps.map(|f| format!("fee {f} bps")).unwrap_or_else(|| "fee: platform default".into());
     who.audit(conn, "offer.fee", ("offer", Some(id)), &detail)?;
     offers::find(conn, id)?.ok_or(AppError::NotFound)

@@ -141,7 +141,9 @@ async fn api_flow_from_create_to_click_url(backend: Backend) {
     // Pause and resume with PATCH; edit a field; a bad edit is refused with its field.
     let (_, paused) = call(&app, Method::PATCH, &adv, &format!("/offers/{id}"), Some(json!({"status":"paused"}))).await;
     assert_eq!(paused["status"], "paused");
-    let (_, edited) = call(
+    // A new price on a live offer waits for review (202 with the revision); the cap
+    // and the status change at once.
+    let (s, pending) = call(
         &app,
         Method::PATCH,
         &adv,
@@ -149,9 +151,18 @@ async fn api_flow_from_create_to_click_url(backend: Backend) {
         Some(json!({"status":"active","price":"15.00","caps":{"daily":null}})),
     )
     .await;
-    assert_eq!((edited["status"].as_str(), edited["price"].as_str()), (Some("active"), Some("15.00")));
+    assert_eq!(s, StatusCode::ACCEPTED, "{pending}");
+    assert_eq!((pending["status"].as_str(), pending["changes"][0].as_str()), (Some("pending"), Some("price")));
+    let edited = &pending["offer"];
+    assert_eq!((edited["status"].as_str(), edited["price"].as_str()), (Some("active"), Some("12.00")));
     assert_eq!(edited["caps"]["daily"], Value::Null);
     assert_eq!(edited["caps"]["daily_budget"], "500.00", "untouched fields stay");
+    let rev = pending["id"].as_i64().expect("revision id");
+    let (s, approved) =
+        call(&app, Method::POST, &admin, &format!("/admin/offers/{id}/revisions/{rev}/approve"), None).await;
+    assert_eq!((s, approved["status"].as_str()), (StatusCode::OK, Some("approved")), "{approved}");
+    let (_, edited) = call(&app, Method::GET, &adv, &format!("/offers/{id}"), None).await;
+    assert_eq!(edited["price"], "15.00", "a raise takes effect at once");
     let (s, err) =
         call(&app, Method::PATCH, &adv, &format!("/offers/{id}"), Some(json!({"landing_url":"javascript:alert(1)"})))
             .await;
@@ -243,6 +254,7 @@ async fn permission_matrix(backend: Backend) {
         user: qualead::store::users::find_by_email(&mut conn, "a@example.com").expect("q").expect("user"),
         ip: None,
         base_url: app.address.clone(),
+        currency: "USD".into(),
     };
     qualead::marketplace::invite(&mut conn, &who, id, "p1@example.com").expect("invite");
     let (s, seen) = call(&app, Method::GET, &p1, &format!("/offers/{id}"), None).await;

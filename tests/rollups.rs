@@ -120,7 +120,7 @@ async fn convert(app: &TestApp, m: &Market, click_id: &str, rng: &mut StdRng) ->
 
 fn acting(app: &TestApp, user_id: i64) -> Acting {
     let user = qualead::store::users::find(&mut app.conn(), user_id).expect("q").expect("user");
-    Acting { user, ip: None, base_url: app.address.clone() }
+    Acting { user, ip: None, base_url: app.address.clone(), currency: "USD".into() }
 }
 
 fn lead_ids(app: &TestApp, offer_id: i64, status: &str) -> Vec<i64> {
@@ -329,8 +329,14 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     // (Newer migrations are reverted first; a newer one must be listed here.)
     {
         let mut conn = app.conn();
-        const NEWER: &[&str] =
-            &["20261203000011", "20261202000010", "20261201000009", "20261201000008", "20261201000007"];
+        const NEWER: &[&str] = &[
+            "20261207000013",
+            "20261203000011",
+            "20261202000010",
+            "20261201000009",
+            "20261201000008",
+            "20261201000007",
+        ];
         for newer in NEWER {
             assert_eq!(qualead::db::revert_last_migration(&mut conn).expect("revert"), *newer);
         }

@@ -546,6 +546,7 @@ async fn disputes_follow_the_rules(backend: Backend) {
             user: qualead::store::users::find(&mut conn, admin_id).expect("q").expect("admin"),
             ip: None,
             base_url: app.address.clone(),
+            currency: "USD".into(),
         };
         qualead::settlement::actions::allow_returns(&mut conn, &who, m.offer_id, 1).expect("allow a return");
     }

@@ -13,6 +13,7 @@ use crate::domain::offer::{self, Caps, OfferBody, OfferStatus, PayoutModel, Term
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::marketplace::{self, Acting, Pay};
 use crate::store::offers::{self, MarketFilter, Membership, Offer};
+use crate::store::revisions::{self, Revision};
 use crate::store::settings;
 use crate::store::users::User;
 use crate::tracking::links;
@@ -29,7 +30,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/offers/{id}/publishers/{publisher_id}/approve", web::post().to(approve_publisher))
         .route("/offers/{id}/publishers/{publisher_id}/reject", web::post().to(reject_publisher))
         .route("/admin/offers/{id}/approve", web::post().to(admin_approve))
-        .route("/admin/offers/{id}/reject", web::post().to(admin_reject));
+        .route("/admin/offers/{id}/reject", web::post().to(admin_reject))
+        .route("/admin/offers/{id}/revisions", web::get().to(admin_revisions))
+        .route("/admin/offers/{id}/revisions/{rev}/approve", web::post().to(admin_revision_approve))
+        .route("/admin/offers/{id}/revisions/{rev}/reject", web::post().to(admin_revision_reject));
 }
 
 #[derive(Debug, Serialize)]
@@ -143,6 +147,7 @@ fn acting(api: &ApiUser, req: &HttpRequest) -> Acting {
         user: api.user.clone(),
         ip: Some(client_ip(req, &api.state.config.trusted_proxies).to_string()),
         base_url: api.state.config.base_url.to_string(),
+        currency: api.state.config.currency.clone(),
     }
 }
 
@@ -252,8 +257,96 @@ async fn patch(
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (path.into_inner(), body.into_inner());
-    offer_op(&api, &req, actix_web::http::StatusCode::OK, move |c, who| marketplace::patch_offer(c, who, id, &body))
-        .await
+    let who = acting(&api, &req);
+    let fee_default = api.state.config.platform_fee_bps;
+    let base = api.state.config.base_url.to_string();
+    let (json, revision) = db::run(&api.state.pool, move |c| {
+        let (offer, revision) = c.write_tx(|c| marketplace::patch_offer(c, &who, id, &body))?;
+        let fee = settings::platform_fee_bps(c, fee_default)?;
+        let member = offers::membership(c, offer.id, who.user.id)?;
+        Ok((offer_json(&offer, &who.user, member.as_ref(), &base, fee), revision))
+    })
+    .await?;
+    api.state.links.clear();
+    api.state.outbox.wake();
+    // A change that waits for review answers 202 with the pending revision (and
+    // the offer as it runs meanwhile).
+    Ok(match revision {
+        Some(r) => {
+            let mut out = revision_json(&r);
+            out["offer"] = serde_json::to_value(json).unwrap_or_default();
+            HttpResponse::Accepted().json(out)
+        }
+        None => HttpResponse::Ok().json(json),
+    })
+}
+
+/// A revision as the API shows it (DESIGN "Trust").
+pub fn revision_json(r: &Revision) -> serde_json::Value {
+    let time = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.and_utc().to_rfc3339());
+    serde_json::json!({
+        "id": r.id,
+        "offer_id": r.offer_id,
+        "status": r.status,
+        "changes": r.changes(),
+        "tightens": r.tightens(),
+        "proposed": r.body(),
+        "note": r.note,
+        "created_at": r.created_at.and_utc().to_rfc3339(),
+        "decided_at": time(r.decided_at),
+        "effective_at": time(r.effective_at),
+        "applied_at": time(r.applied_at),
+    })
+}
+
+async fn admin_revisions(api: ApiUser, path: web::Path<i64>) -> ApiResult<HttpResponse> {
+    if api.user.role() != Role::Admin {
+        return Err(ApiError(AppError::Forbidden));
+    }
+    let id = path.into_inner();
+    let list = db::run(&api.state.pool, move |c| {
+        offers::find(c, id)?.ok_or(AppError::NotFound)?;
+        Ok(revisions::for_offer(c, id)?)
+    })
+    .await?;
+    let out: Vec<serde_json::Value> = list.iter().map(revision_json).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "revisions": out })))
+}
+
+async fn admin_revision_approve(
+    api: ApiUser,
+    req: HttpRequest,
+    path: web::Path<(i64, i64)>,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    review_revision(api, req, path.into_inner(), true, body).await
+}
+
+async fn admin_revision_reject(
+    api: ApiUser,
+    req: HttpRequest,
+    path: web::Path<(i64, i64)>,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    review_revision(api, req, path.into_inner(), false, body).await
+}
+
+async fn review_revision(
+    api: ApiUser,
+    req: HttpRequest,
+    (id, rev): (i64, i64),
+    approve: bool,
+    body: Bytes,
+) -> ApiResult<HttpResponse> {
+    let note: NoteBody = optional_json(&body)?;
+    let who = acting(&api, &req);
+    let r = db::run(&api.state.pool, move |c| {
+        c.write_tx(|c| marketplace::review_revision(c, &who, id, rev, approve, &note.note))
+    })
+    .await?;
+    api.state.links.clear();
+    api.state.outbox.wake();
+    Ok(HttpResponse::Ok().json(revision_json(&r)))
 }
 
 async fn submit(api: ApiUser, req: HttpRequest, path: web::Path<i64>) -> ApiResult<HttpResponse> {

@@ -207,6 +207,37 @@ diesel::table! {
         phone_norm -> Nullable<Text>,
         checks -> Text,
         disputed_from -> Nullable<Text>,
+        terms_id -> Nullable<BigInt>,
+        lists_version -> Text,
+    }
+}
+
+diesel::table! {
+    offer_terms (id) {
+        id -> BigInt,
+        offer_id -> BigInt,
+        revision_id -> Nullable<BigInt>,
+        effective_at -> Timestamp,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offer_revisions (id) {
+        id -> BigInt,
+        offer_id -> BigInt,
+        status -> Text,
+        body -> Text,
+        changes -> Text,
+        tightens -> Text,
+        note -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        effective_at -> Nullable<Timestamp>,
+        applied_at -> Nullable<Timestamp>,
     }
 }
 
@@ -409,6 +440,8 @@ diesel::joinable!(lead_events -> leads (lead_id));
 diesel::joinable!(ledger_entries -> ledger_transactions (transaction_id));
 diesel::joinable!(postback_deliveries -> leads (lead_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    offer_terms,
+    offer_revisions,
     users,
     sessions,
     api_keys,

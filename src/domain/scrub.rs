@@ -344,6 +344,20 @@ impl Domains {
         Domains { set }
     }
 
+    /// The list's version as a lead records it: how many domains, and the first 12
+    /// hex digits of the SHA-256 of the sorted list (`disposable:4012:3fa9c1d0b2e4`).
+    pub fn version(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut sorted: Vec<&String> = self.set.iter().collect();
+        sorted.sort_unstable();
+        let mut h = Sha256::new();
+        for d in &sorted {
+            h.update(d.as_bytes());
+            h.update(b"\n");
+        }
+        format!("disposable:{}:{}", sorted.len(), &hex::encode(h.finalize())[..12])
+    }
+
     /// Whether `domain` or one of its parent domains is listed
     /// (`mail.mailinator.com` is covered by `mailinator.com`). An address is
     /// accepted too: only what follows its last `@` is looked at.

@@ -76,6 +76,31 @@ email!(
 );
 
 email!(
+    OfferTermsChanged { name: String, offer_name: String, changes: Vec<String>, effective: String, link: String },
+    subject = |m| format!("The terms of \"{}\" change on {}", m.offer_name, m.effective),
+    text = "email/offer_terms_changed.txt",
+    html = "email/offer_terms_changed.html"
+);
+
+email!(
+    RevisionReviewed {
+        name: String,
+        offer_name: String,
+        approved: bool,
+        effective: String,
+        note: String,
+        link: String
+    },
+    subject = |m| if m.approved {
+        format!("Your change to \"{}\" was approved", m.offer_name)
+    } else {
+        format!("Your change to \"{}\" was sent back", m.offer_name)
+    },
+    text = "email/revision_reviewed.txt",
+    html = "email/revision_reviewed.html"
+);
+
+email!(
     PublisherApplied { name: String, offer_name: String, publisher: String, link: String },
     subject = |m| format!("{} applied to run \"{}\"", m.publisher, m.offer_name),
     text = "email/publisher_applied.txt",

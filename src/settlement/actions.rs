@@ -144,7 +144,9 @@ pub fn return_lead(conn: &mut DbConn, who: &Acting, lead_id: i64, reason: &str, 
         ));
     }
     let offer = offers::find(conn, lead.offer_id)?.ok_or(AppError::NotFound)?;
-    let terms = offer.terms();
+    // The window and the maximum rate the lead was accepted under (the rate itself
+    // is counted across the offer).
+    let terms = crate::store::terms::of_lead(conn, lead.terms_id, Some(&offer))?.terms;
     let decided = lead.decided_at.unwrap_or(lead.updated_at);
     if now() > decided + Duration::days(i64::from(terms.return_window_days)) {
         return Err(AppError::conflict(

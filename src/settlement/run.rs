@@ -21,7 +21,7 @@ use crate::domain::offer::Terms;
 use crate::domain::scrub::{self, Domains, Facts, Verdict};
 use crate::store::leads::Lead;
 use crate::store::rollups::{self, Delta};
-use crate::store::{ledger, now, offers, postbacks};
+use crate::store::{ledger, now, offers, postbacks, terms};
 
 /// Leads per batch (per database transaction).
 pub const BATCH: i64 = 1000;
@@ -50,6 +50,13 @@ pub fn domains(conn: &mut DbConn) -> QueryResult<Domains> {
 /// run. Returns what was decided.
 pub fn settle_due(conn: &mut DbConn, at: NaiveDateTime, batch: i64) -> QueryResult<Summary> {
     let started = now();
+    // Offer changes whose notice has run take effect first (DESIGN "Trust"); the
+    // leads settled here keep their own terms whatever the offer carries now.
+    match conn.write_tx(crate::marketplace::apply_due_revisions) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(revisions = n, "approved offer changes took effect"),
+        Err(e) => tracing::warn!(error = %e, "offer changes could not take effect; the next run retries"),
+    }
     let domains = domains(conn)?;
     let mut total = Summary::default();
     let outcome = loop {
@@ -124,10 +131,17 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
 
     // Everything the rules need, read once for the batch.
     let offer_ids: Vec<i64> = batch.iter().map(|l| l.offer_id).collect::<HashSet<_>>().into_iter().collect();
-    let mut terms: HashMap<i64, Terms> = HashMap::new();
-    for id in &offer_ids {
-        if let Some(o) = offers::find(conn, *id)? {
-            terms.insert(*id, o.terms());
+    // Each lead is judged by the terms it was accepted under (DESIGN "Trust");
+    // a lead from before terms were kept, by its offer's current ones.
+    let terms_ids: Vec<i64> = batch.iter().filter_map(|l| l.terms_id).collect::<HashSet<_>>().into_iter().collect();
+    let frozen: HashMap<i64, Terms> =
+        terms::find_many(conn, &terms_ids)?.into_iter().map(|(id, row)| (id, row.terms().terms)).collect();
+    let mut current: HashMap<i64, Terms> = HashMap::new();
+    for id in batch.iter().filter(|l| !l.terms_id.is_some_and(|t| frozen.contains_key(&t))).map(|l| l.offer_id) {
+        if !current.contains_key(&id)
+            && let Some(o) = offers::find(conn, id)?
+        {
+            current.insert(id, o.terms());
         }
     }
     let agents = user_agents(conn, &batch)?;
@@ -140,7 +154,11 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     let mut decisions: Vec<(Lead, Verdict)> = Vec::with_capacity(batch.len());
     for lead in batch {
         let default_terms = Terms::default();
-        let t = terms.get(&lead.offer_id).unwrap_or(&default_terms);
+        let t = lead
+            .terms_id
+            .and_then(|id| frozen.get(&id))
+            .or_else(|| current.get(&lead.offer_id))
+            .unwrap_or(&default_terms);
         let fields = lead.fields_map();
         let fallback = lead.country.as_deref().or(t.allowed_countries.first().map(String::as_str));
         let phone_country = scrub::phone_country(&fields, fallback);
@@ -177,7 +195,7 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
         }
         decisions.push((lead, verdict));
     }
-    write_decisions(conn, decisions, &templates, decided_at).map(|s| (claimed, s))
+    write_decisions(conn, decisions, &templates, decided_at, &domains.version()).map(|s| (claimed, s))
 }
 
 /// The user agent of each lead's click.
@@ -306,6 +324,7 @@ fn write_decisions(
     decisions: Vec<(Lead, Verdict)>,
     templates: &HashMap<(i64, i64), String>,
     at: NaiveDateTime,
+    lists: &str,
 ) -> QueryResult<Summary> {
     let mut summary = Summary::default();
     let mut events = Vec::with_capacity(decisions.len());
@@ -348,7 +367,7 @@ fn write_decisions(
     }
     // The batch's leads are claimed (locked, or the SQLite write lock is held), so
     // every one of them is still pending.
-    let updated = update_decided(conn, &updates, at)?;
+    let updated = update_decided(conn, &updates, at, lists)?;
     if updated != updates.len() {
         return Err(diesel::result::Error::QueryBuilderError(
             format!("settled {updated} of {} claimed leads", updates.len()).into(),
@@ -398,7 +417,7 @@ struct Decided {
 /// Write the decisions with one `UPDATE … FROM (VALUES …)` per 400 leads (both
 /// engines have it; a statement per lead would be a round trip each on PostgreSQL).
 /// Only leads still `pending` change; returns how many did.
-fn update_decided(conn: &mut DbConn, rows: &[Decided], at: NaiveDateTime) -> QueryResult<usize> {
+fn update_decided(conn: &mut DbConn, rows: &[Decided], at: NaiveDateTime, lists: &str) -> QueryResult<usize> {
     use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
     let mut n = 0;
     for chunk in rows.chunks(400) {
@@ -407,11 +426,11 @@ fn update_decided(conn: &mut DbConn, rows: &[Decided], at: NaiveDateTime) -> Que
                 let values = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
                 let sql = format!(
                     "UPDATE leads SET status = v.column2, reasons = v.column3, checks = v.column4, \
-                     score = v.column5, decided_at = ?, updated_at = ? FROM (VALUES {values}) AS v \
+                     score = v.column5, decided_at = ?, updated_at = ?, lists_version = ? FROM (VALUES {values}) AS v \
                      WHERE leads.id = v.column1 AND leads.status = 'pending'"
                 );
                 let mut q = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
-                q = q.bind::<Timestamp, _>(at).bind::<Timestamp, _>(at);
+                q = q.bind::<Timestamp, _>(at).bind::<Timestamp, _>(at).bind::<Text, _>(lists);
                 for r in chunk {
                     q = q
                         .bind::<BigInt, _>(r.id)
@@ -425,17 +444,21 @@ fn update_decided(conn: &mut DbConn, rows: &[Decided], at: NaiveDateTime) -> Que
             DbConn::Postgres(c) => {
                 let values = (0..chunk.len())
                     .map(|i| {
-                        let b = 2 + i * 5;
+                        let b = 3 + i * 5;
                         format!("(${b}::bigint, ${}::text, ${}::text, ${}::text, ${}::int)", b + 1, b + 2, b + 3, b + 4)
                     })
                     .collect::<Vec<_>>()
                     .join(", ");
                 let sql = format!(
                     "UPDATE leads SET status = v.status, reasons = v.reasons, checks = v.checks, score = v.score, \
-                     decided_at = $1, updated_at = $1 FROM (VALUES {values}) AS v (id, status, reasons, checks, score) \
+                     decided_at = $1, updated_at = $1, lists_version = $2 \
+                     FROM (VALUES {values}) AS v (id, status, reasons, checks, score) \
                      WHERE leads.id = v.id AND leads.status = 'pending'"
                 );
-                let mut q = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>().bind::<Timestamp, _>(at);
+                let mut q = diesel::sql_query(sql)
+                    .into_boxed::<diesel::pg::Pg>()
+                    .bind::<Timestamp, _>(at)
+                    .bind::<Text, _>(lists);
                 for r in chunk {
                     q = q
                         .bind::<BigInt, _>(r.id)

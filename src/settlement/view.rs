@@ -47,6 +47,43 @@ pub struct LeadView {
     pub hold_until: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// The offer terms the lead was accepted under and is judged by (DESIGN "Trust").
+    pub terms: LeadTerms,
+}
+
+/// The terms a lead keeps: their stored version, the terms themselves, and the
+/// same in plain words.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LeadTerms {
+    pub version: Option<i64>,
+    pub required_fields: Vec<String>,
+    pub hold_hours: u32,
+    pub return_window_days: u32,
+    pub max_return_rate_pct: u32,
+    pub conversion_window_days: u32,
+    pub allowed_countries: Vec<String>,
+    pub scrub: crate::domain::offer::Scrub,
+    /// The shared lists settlement used (empty until settled).
+    pub lists_version: String,
+    pub plain: Vec<String>,
+}
+
+impl LeadTerms {
+    fn of(version: Option<i64>, t: crate::domain::offer::Terms, lists_version: String) -> LeadTerms {
+        let plain = crate::domain::offer::plain_terms(&t, &Default::default());
+        LeadTerms {
+            version,
+            required_fields: t.required_fields,
+            hold_hours: t.hold_hours,
+            return_window_days: t.return_window_days,
+            max_return_rate_pct: t.max_return_rate_pct,
+            conversion_window_days: t.conversion_window_days,
+            allowed_countries: t.allowed_countries,
+            scrub: t.scrub,
+            lists_version,
+            plain,
+        }
+    }
 }
 
 /// A row of a lead list.
@@ -80,6 +117,9 @@ pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> 
         who.audit(conn, "lead.view", ("lead", Some(lead.id)), "personal data shown")?;
     }
     let fields = if masked { scrub::mask_fields(&lead.fields_map()) } else { lead.fields_map() };
+    let offer = crate::store::offers::find(conn, lead.offer_id)?;
+    let frozen = crate::store::terms::of_lead(conn, lead.terms_id, offer.as_ref())?;
+    let terms = LeadTerms::of(lead.terms_id, frozen.terms, lead.lists_version.clone());
     Ok(LeadView {
         id: lead.id,
         offer_id: lead.offer_id,
@@ -113,6 +153,7 @@ pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> 
         hold_until: lead.hold_until,
         decided_at: lead.decided_at,
         created_at: lead.created_at,
+        terms,
     })
 }
 

@@ -48,6 +48,10 @@ pub struct Lead {
     pub phone_norm: Option<String>,
     pub checks: String,
     pub disputed_from: Option<String>,
+    /// The offer terms the lead was accepted under (`offer_terms`).
+    pub terms_id: Option<i64>,
+    /// The shared lists (disposable domains) settlement judged it by.
+    pub lists_version: String,
 }
 
 impl Lead {
@@ -108,6 +112,7 @@ pub struct NewLead {
     pub updated_at: NaiveDateTime,
     pub email_norm: Option<String>,
     pub phone_norm: Option<String>,
+    pub terms_id: Option<i64>,
 }
 
 /// Insert a new lead, its first history line and its rollup change; returns its id.
@@ -235,6 +240,7 @@ pg_lead_batch! {
     updated_at: NaiveDateTime => Timestamp,
     email_norm: Option<String> => Nullable<Text>,
     phone_norm: Option<String> => Nullable<Text>,
+    terms_id: Option<i64> => Nullable<BigInt>,
 }
 
 impl diesel::query_builder::QueryId for PgLeadBatch {

@@ -14,9 +14,11 @@ pub mod outbox;
 pub mod payouts;
 pub mod postbacks;
 pub mod reports;
+pub mod revisions;
 pub mod rollups;
 pub mod sessions;
 pub mod settings;
+pub mod terms;
 pub mod tokens;
 pub mod users;
 

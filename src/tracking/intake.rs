@@ -17,16 +17,16 @@ use crate::crypto::constant_time_eq;
 use crate::db::{DbConn, DbPool};
 use crate::domain::intake::{Channel, Params, Reason, dedupe_key, same_conversion};
 use crate::domain::money::format_minor;
-use crate::domain::offer::{OfferStatus, PayoutModel, Terms, apply_bps, split_price};
+use crate::domain::offer::{OfferStatus, PayoutModel, apply_bps, split_price};
+use crate::domain::terms::FrozenTerms;
 use crate::error::AppError;
 use crate::mail::{self, templates::OfferPausedLowBalance};
-use crate::marketplace::fee_bps;
 use crate::store::caps::CounterKey;
 use crate::store::clicks::{self, Click};
 use crate::store::leads::{self, NewLead, Rejection};
 use crate::store::ledger::{self, Transfer};
 use crate::store::offers::{self, Membership, Offer};
-use crate::store::{caps, now, postbacks, rollups, settings, users};
+use crate::store::{caps, now, postbacks, rollups, settings, terms, users};
 use crate::tracking::group_commit::{Batching, GroupCommit, WriterConn};
 use crate::tracking::link_cache::LinkCache;
 use crate::tracking::publisher_postbacks::PostbackSignal;
@@ -113,6 +113,8 @@ struct Batch<'a> {
     active_accounts: HashMap<i64, bool>,
     /// Whether the batch paused an offer whose advertiser ran out of balance.
     paused_offer: bool,
+    /// Each offer's versions of its terms (oldest first), read once per batch.
+    terms: HashMap<i64, Vec<terms::TermsRow>>,
 }
 
 /// An accepted lead's place in the batch and its transaction id.
@@ -153,6 +155,7 @@ impl<'a> Batch<'a> {
             accepted_clicks: HashMap::new(),
             active_accounts: HashMap::new(),
             paused_offer: false,
+            terms: HashMap::new(),
         };
         // Lock the balance of every advertiser the batch may charge, in one sorted
         // pass: processes sharing PostgreSQL then queue on these rows in the same
@@ -201,6 +204,25 @@ impl<'a> Batch<'a> {
         let o = found.map(|(o, _)| o);
         self.offers.insert(id, o.clone());
         Ok(o)
+    }
+
+    /// The terms in force for `offer` at `at` (the conversion's click, else now):
+    /// the version's id and its terms. An offer with no stored version (made live
+    /// before versions were kept, or outside the review) gets its current terms
+    /// stored as in force since always.
+    fn terms_at(&mut self, conn: &mut DbConn, offer: &Offer, at: NaiveDateTime) -> QueryResult<(i64, FrozenTerms)> {
+        if !self.terms.contains_key(&offer.id) {
+            let mut rows = terms::for_offer(conn, offer.id)?;
+            if rows.is_empty() {
+                let since = chrono::DateTime::UNIX_EPOCH.naive_utc();
+                terms::record(conn, offer.id, None, since, &terms::of_offer(offer))?;
+                rows = terms::for_offer(conn, offer.id)?;
+            }
+            self.terms.insert(offer.id, rows);
+        }
+        let rows = &self.terms[&offer.id];
+        let row = terms::in_force(rows, at).or(rows.first()).ok_or(diesel::result::Error::NotFound)?;
+        Ok((row.id, row.terms()))
     }
 
     fn membership(&mut self, conn: &mut DbConn, offer_id: i64, publisher_id: i64) -> QueryResult<Option<Membership>> {
@@ -325,8 +347,10 @@ impl<'a> Batch<'a> {
         let p = &conv.params;
         let at = self.at;
 
-        // The event and the price come from the offer.
-        let events = offer.events();
+        // The event and the price come from the terms in force when the click
+        // happened (DESIGN "Trust"): a lead keeps them whatever the offer says later.
+        let (terms_id, frozen) = self.terms_at(conn, offer, who.click.as_ref().map_or(at, |c| c.created_at))?;
+        let events = frozen.events.clone();
         let event = match &p.event {
             Some(e) => e.clone(),
             None => events.first().cloned().unwrap_or_else(|| "lead".into()),
@@ -379,7 +403,7 @@ impl<'a> Batch<'a> {
                 return Ok(Err(Stop::Duplicate(earlier.id)));
             }
         }
-        let terms = offer.terms();
+        let terms = &frozen.terms;
         if let Some(click) = &who.click {
             let window = i64::from(terms.conversion_window_days.max(1));
             if click.created_at + Duration::days(window) < at {
@@ -405,7 +429,7 @@ impl<'a> Batch<'a> {
         if conv.consent == Some(false) {
             return Ok(Err(refuse(Reason::MissingConsent, who_ref)));
         }
-        let Some(price) = price_of(offer, p.amount_minor) else {
+        let Some(price) = frozen.price_of(p.amount_minor) else {
             let detail = "a CPS conversion needs the sale amount above zero";
             return Ok(Err(refuse_with(Reason::InvalidRequest, detail, who_ref)));
         };
@@ -427,7 +451,8 @@ impl<'a> Batch<'a> {
         // Accepted: write the lead, its ledger lines and its postback.
         let new = new_lead(LeadParts {
             offer,
-            terms: &terms,
+            frozen: &frozen,
+            terms_id: Some(terms_id),
             publisher_id: who.publisher_id,
             click: who.click.as_ref().map(LeadClick::from),
             channel: conv.channel,
@@ -601,8 +626,10 @@ impl<'a> From<&'a Click> for LeadClick<'a> {
 /// What the lead row of an accepted conversion is made of (see [`new_lead`]).
 pub(crate) struct LeadParts<'a> {
     pub offer: &'a Offer,
-    /// The offer's terms (`offer.terms()`, parsed once by the caller).
-    pub terms: &'a Terms,
+    /// The terms the lead is accepted under (price, fee, hold, countries).
+    pub frozen: &'a FrozenTerms,
+    /// Their stored version, if any (`offer_terms`).
+    pub terms_id: Option<i64>,
     pub publisher_id: i64,
     pub click: Option<LeadClick<'a>>,
     pub channel: Channel,
@@ -630,7 +657,8 @@ pub(crate) struct LeadParts<'a> {
 pub(crate) fn new_lead(parts: LeadParts<'_>) -> NewLead {
     let LeadParts {
         offer,
-        terms,
+        frozen,
+        terms_id,
         publisher_id,
         click,
         channel,
@@ -645,7 +673,8 @@ pub(crate) fn new_lead(parts: LeadParts<'_>) -> NewLead {
         platform_fee_bps,
         at,
     } = parts;
-    let fee_bps = fee_bps(offer, platform_fee_bps);
+    let terms = &frozen.terms;
+    let fee_bps = frozen.fee_bps.map(i64::from).unwrap_or(platform_fee_bps);
     let (fee, payout) = split_price(price, fee_bps);
     let country = click.and_then(|c| c.country).map(str::to_owned).or_else(|| fields.get("country").cloned());
     let contact = normalised_contact(fields, country.as_deref(), &terms.allowed_countries);
@@ -681,6 +710,7 @@ pub(crate) fn new_lead(parts: LeadParts<'_>) -> NewLead {
         updated_at: at,
         email_norm: contact.email,
         phone_norm: contact.phone,
+        terms_id,
     }
 }
 

@@ -199,7 +199,11 @@ async fn load_owned(a: &AdvertiserCtx, id: i64) -> AppResult<Offer> {
 
 async fn edit_form(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let offer = load_owned(&a, path.into_inner()).await?;
-    form_page(&a.ctx, StatusCode::OK, OfferForm::from_body(&offer.body()), FormErrors::default(), Some(offer.id))
+    let id = offer.id;
+    // A change waiting for review is what the advertiser edits further.
+    let pending = db::run(a.ctx.pool(), move |c| Ok(crate::store::revisions::pending(c, id)?)).await?;
+    let body = pending.and_then(|r| serde_json::from_value(r.body()).ok()).unwrap_or_else(|| offer.body());
+    form_page(&a.ctx, StatusCode::OK, OfferForm::from_body(&body), FormErrors::default(), Some(offer.id))
 }
 
 async fn update(
@@ -216,11 +220,19 @@ async fn update(
     };
     let who = a.ctx.acting(&a.user);
     match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::update_offer(c, &who, id, &body))).await {
-        Ok(_) => {
+        Ok((_, revision)) => {
             // The landing page, fallback, caps or cookie window may have changed:
             // this process's clicks read the link afresh (others within the TTL).
             a.ctx.state.links.clear();
-            a.ctx.flash("success", "Offer saved.");
+            a.ctx.state.outbox.wake();
+            match revision {
+                Some(_) => a.ctx.flash(
+                    "success",
+                    "Saved. The changes to the landing page, money or terms wait for an admin's review; \
+                     until then the offer runs as before.",
+                ),
+                None => a.ctx.flash("success", "Offer saved."),
+            }
             Ok(redirect(&format!("/advertiser/offers/{id}")))
         }
         Err(AppError::Invalid(e)) => form_page(&a.ctx, StatusCode::UNPROCESSABLE_ENTITY, form, e.into(), Some(id)),

@@ -113,6 +113,7 @@ impl Ctx {
             user: user.clone(),
             ip: Some(self.ip.to_string()),
             base_url: self.state.config.base_url.to_string(),
+            currency: self.state.config.currency.clone(),
         }
     }
 }

@@ -339,7 +339,7 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
         })
     })
     .await?;
-    let terms = offer.as_ref().map(|o| o.terms()).unwrap_or_default();
+    let terms = &v.terms;
     let return_until = (v.status == "approved")
         .then(|| v.decided_at.map(|d| d + Duration::days(i64::from(terms.return_window_days))))
         .flatten();

@@ -484,6 +484,7 @@ pub fn new_lead(m: &Market, publisher_id: i64) -> qualead::store::leads::NewLead
         updated_at: now,
         email_norm: None,
         phone_norm: None,
+        terms_id: None,
     }
 }
 

@@ -1,0 +1,237 @@
+//! Terms frozen per lead and reviewed offer changes (DESIGN "Trust"), with no I/O.
+//!
+//! A lead keeps the money and terms that were in force when its click happened:
+//! [`FrozenTerms`] is that version, stored once per change in `offer_terms` and
+//! named by each lead. An edit of a live offer's landing page, money or terms
+//! becomes a revision an admin reviews ([`REVIEWED`], [`reviewed_changes`]); one that
+//! lowers the payout or tightens the terms takes effect only after the offer's
+//! notice period ([`tightening`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::money::format_minor;
+use crate::domain::offer::{OfferSpec, PayoutModel, Terms};
+
+/// The money and terms a lead is judged and paid by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FrozenTerms {
+    pub payout_model: String,
+    pub price_minor: Option<i64>,
+    pub rate_bps: Option<i32>,
+    /// The offer's own platform fee; `None` takes the platform default at intake.
+    pub fee_bps: Option<i32>,
+    pub events: Vec<String>,
+    pub terms: Terms,
+    /// CPS: the largest sale amount a conversion may report.
+    pub max_sale_minor: Option<i64>,
+}
+
+impl FrozenTerms {
+    pub fn model(&self) -> PayoutModel {
+        PayoutModel::parse(&self.payout_model).unwrap_or(PayoutModel::Cpl)
+    }
+
+    /// What a conversion costs the advertiser: the fixed price, or for CPS the rate
+    /// of the sale amount (`None` when a CPS conversion has no amount above zero).
+    pub fn price_of(&self, amount_minor: Option<i64>) -> Option<i64> {
+        match self.model() {
+            PayoutModel::Cps => amount_minor
+                .filter(|a| *a > 0)
+                .map(|a| crate::domain::offer::apply_bps(a, self.rate_bps.map(i64::from).unwrap_or(0))),
+            _ => Some(self.price_minor.unwrap_or(0)),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    pub fn from_json(s: &str) -> FrozenTerms {
+        serde_json::from_str(s).unwrap_or_default()
+    }
+}
+
+/// Members of the offer body whose change on a live (active or paused) offer waits
+/// for an admin. Everything else (name, description, category, visibility, time
+/// zone, caps and budget, the channels the advertiser switches on or off, its
+/// postback allow-list) takes effect at once.
+pub const REVIEWED: &[&str] = &[
+    "landing_url",
+    "fallback_url",
+    "payout_model",
+    "price",
+    "rate_bps",
+    "events",
+    "terms",
+    "max_sale_amount",
+    "notice_hours",
+];
+
+impl FrozenTerms {
+    /// The terms a validated offer body sets, with the offer's own fee.
+    pub fn of_spec(s: &OfferSpec, fee_bps: Option<i32>) -> FrozenTerms {
+        FrozenTerms {
+            payout_model: s.payout_model.as_str().to_string(),
+            price_minor: s.price_minor,
+            rate_bps: s.rate_bps,
+            fee_bps,
+            events: s.events.clone(),
+            terms: s.terms.clone(),
+            max_sale_minor: None,
+        }
+    }
+}
+
+/// The reviewed members (names of [`REVIEWED`]) that differ between two validated bodies.
+pub fn reviewed_changes(live: &OfferSpec, proposed: &OfferSpec) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut differs = |name: &str, changed: bool| {
+        if changed {
+            out.push(name.to_string());
+        }
+    };
+    differs("landing_url", live.landing_url != proposed.landing_url);
+    differs("fallback_url", live.fallback_url != proposed.fallback_url);
+    differs("payout_model", live.payout_model != proposed.payout_model);
+    differs("price", live.price_minor != proposed.price_minor);
+    differs("rate_bps", live.rate_bps != proposed.rate_bps);
+    differs("events", live.events != proposed.events);
+    differs("terms", live.terms != proposed.terms);
+    out
+}
+
+/// `into` with the reviewed members taken from `from`: the live offer with an
+/// approved revision's changes, or a proposed body with its reviewed members put
+/// back to the live ones (what an edit changes at once).
+pub fn copy_reviewed(into: &mut OfferSpec, from: &OfferSpec) {
+    into.landing_url = from.landing_url.clone();
+    into.fallback_url = from.fallback_url.clone();
+    into.payout_model = from.payout_model;
+    into.price_minor = from.price_minor;
+    into.rate_bps = from.rate_bps;
+    into.events = from.events.clone();
+    into.terms = from.terms.clone();
+}
+
+/// In plain words, each way `new` pays less or asks more than `old`; empty when it
+/// only raises the payout or loosens the terms, which then takes effect at once.
+pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let money = |m: Option<i64>| format!("{} {currency}", format_minor(m.unwrap_or(0)));
+    if old.model() != new.model() {
+        out.push(format!("the payout model changes from {} to {}", old.model().label(), new.model().label()));
+    } else if new.model() == PayoutModel::Cps {
+        if new.rate_bps.unwrap_or(0) < old.rate_bps.unwrap_or(0) {
+            let pct = |b: Option<i32>| format!("{:.2} %", f64::from(b.unwrap_or(0)) / 100.0);
+            out.push(format!("the rate falls from {} to {}", pct(old.rate_bps), pct(new.rate_bps)));
+        }
+        if new.max_sale_minor.unwrap_or(i64::MAX) < old.max_sale_minor.unwrap_or(i64::MAX) {
+            out.push(format!(
+                "the largest sale paid falls from {} to {}",
+                money(old.max_sale_minor),
+                money(new.max_sale_minor)
+            ));
+        }
+    } else if new.price_minor.unwrap_or(0) < old.price_minor.unwrap_or(0) {
+        out.push(format!("the price falls from {} to {}", money(old.price_minor), money(new.price_minor)));
+    }
+    if new.fee_bps.is_some() && new.fee_bps.unwrap_or(0) > old.fee_bps.unwrap_or(0) && old.fee_bps.is_some() {
+        out.push("the platform fee rises".into());
+    }
+    let removed: Vec<&String> = old.events.iter().filter(|e| !new.events.contains(e)).collect();
+    if !removed.is_empty() {
+        out.push(format!(
+            "events no longer paid: {}",
+            removed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let (o, n) = (&old.terms, &new.terms);
+    let added: Vec<&String> = n.required_fields.iter().filter(|f| !o.required_fields.contains(f)).collect();
+    if !added.is_empty() {
+        out.push(format!("newly required fields: {}", added.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+    }
+    let more = |out: &mut Vec<String>, what: &str, a: u32, b: u32, unit: &str| {
+        if b > a {
+            out.push(format!("{what} rises from {a} to {b}{unit}"));
+        }
+    };
+    let less = |out: &mut Vec<String>, what: &str, a: u32, b: u32, unit: &str| {
+        if b < a {
+            out.push(format!("{what} falls from {a} to {b}{unit}"));
+        }
+    };
+    more(&mut out, "the hold", o.hold_hours, n.hold_hours, " hours");
+    more(&mut out, "the return window", o.return_window_days, n.return_window_days, " days");
+    more(&mut out, "the maximum return rate", o.max_return_rate_pct, n.max_return_rate_pct, " %");
+    less(&mut out, "the conversion window", o.conversion_window_days, n.conversion_window_days, " days");
+    let narrowed = !n.allowed_countries.is_empty()
+        && (o.allowed_countries.is_empty() || o.allowed_countries.iter().any(|c| !n.allowed_countries.contains(c)));
+    if narrowed {
+        let was = if o.allowed_countries.is_empty() { "every country".into() } else { o.allowed_countries.join(", ") };
+        out.push(format!("allowed countries change from {was} to {}", n.allowed_countries.join(", ")));
+    }
+    let (os, ns) = (&o.scrub, &n.scrub);
+    more(&mut out, "the duplicate look-back", os.duplicate_days, ns.duplicate_days, " days");
+    if os.duplicate_scope != ns.duplicate_scope && ns.duplicate_scope == "advertiser" {
+        out.push("duplicates are sought across all of the advertiser's offers".into());
+    }
+    more(&mut out, "the minimum time from click to lead", os.min_seconds, ns.min_seconds, " seconds");
+    if ns.max_leads_per_ip != 0 && (os.max_leads_per_ip == 0 || ns.max_leads_per_ip < os.max_leads_per_ip) {
+        out.push(format!("at most {} leads per IP address in 24 hours", ns.max_leads_per_ip));
+    }
+    let switched_on = |out: &mut Vec<String>, what: &str, a: bool, b: bool| {
+        if b && !a {
+            out.push(format!("{what} is switched on"));
+        }
+    };
+    switched_on(&mut out, "the disposable e-mail check", os.block_disposable, ns.block_disposable);
+    switched_on(&mut out, "the bot check", os.block_bots, ns.block_bots);
+    switched_on(&mut out, "the e-mail check", os.check_email, ns.check_email);
+    switched_on(&mut out, "the phone check", os.check_phone, ns.check_phone);
+    switched_on(&mut out, "the name check", os.check_name, ns.check_name);
+    more(&mut out, "the minimum quality score", os.min_score, ns.min_score, "");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpl(price: i64) -> FrozenTerms {
+        FrozenTerms { payout_model: "cpl".into(), price_minor: Some(price), ..Default::default() }
+    }
+
+    #[test]
+    fn raises_and_loosening_take_effect_at_once() {
+        assert!(tightening(&cpl(1000), &cpl(1200), "USD").is_empty());
+        let mut looser = cpl(1000);
+        looser.terms.hold_hours = 24;
+        assert!(tightening(&cpl(1000), &looser, "USD").is_empty());
+    }
+
+    #[test]
+    fn lowers_and_tightening_wait_for_the_notice() {
+        let t = tightening(&cpl(1000), &cpl(800), "USD");
+        assert_eq!(t, vec!["the price falls from 10.00 USD to 8.00 USD".to_string()]);
+        let mut stricter = cpl(1000);
+        stricter.terms.required_fields.push("zip".into());
+        stricter.terms.scrub.min_seconds = 30;
+        stricter.terms.allowed_countries = vec!["US".into()];
+        let t = tightening(&cpl(1000), &stricter, "USD");
+        assert!(t.iter().any(|l| l.contains("zip")), "{t:?}");
+        assert!(t.iter().any(|l| l.contains("30 seconds")), "{t:?}");
+        assert!(t.iter().any(|l| l.contains("every country to US")), "{t:?}");
+        let cps = |rate| FrozenTerms { payout_model: "cps".into(), rate_bps: Some(rate), ..Default::default() };
+        assert_eq!(tightening(&cps(500), &cps(400), "USD").len(), 1);
+        assert_eq!(tightening(&cpl(1000), &cps(400), "USD").len(), 1);
+    }
+
+    #[test]
+    fn cps_price_is_the_frozen_rate_of_the_sale() {
+        let t = FrozenTerms { payout_model: "cps".into(), rate_bps: Some(1000), ..Default::default() };
+        assert_eq!(t.price_of(Some(10_000)), Some(1_000));
+        assert_eq!(t.price_of(None), None);
+        assert_eq!(cpl(1234).price_of(Some(99)), Some(1234));
+    }
+}
