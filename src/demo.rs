@@ -991,7 +991,13 @@ fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> {
             users::update_profile(c, u.id, p.name, p.company, p.timezone)?;
             users::find(c, u.id)?.context("the new account")
         })?;
-        Ok(Acting { user, ip: None, base_url: base_url.clone(), currency: config.currency.clone() })
+        Ok(Acting {
+            user,
+            ip: None,
+            base_url: base_url.clone(),
+            currency: config.currency.clone(),
+            platform_fee_bps: config.platform_fee_bps,
+        })
     };
     let admin = account(conn, &ADMIN, Role::Admin)?;
     let advertisers =

@@ -6,7 +6,7 @@ use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::money::parse_minor;
 use crate::domain::offer::{self, Actor, OfferBody, OfferStatus, Visibility};
-use crate::domain::terms::{FrozenTerms, copy_reviewed, reviewed_changes, tightening};
+use crate::domain::terms::{FrozenTerms, Side, copy_reviewed, reviewed_changes, tightening};
 use crate::error::{AppError, AppResult};
 use crate::mail::{
     self,
@@ -15,7 +15,7 @@ use crate::mail::{
 use crate::store::offers::{self, Membership, MembershipStatus, Offer};
 use crate::store::revisions::{self, Revision};
 use crate::store::users::{self, User};
-use crate::store::{audit, terms};
+use crate::store::{audit, settings, terms};
 use chrono::{Duration, NaiveDateTime};
 
 /// Who is acting, with what the audit log needs; movable into blocking work.
@@ -27,6 +27,9 @@ pub struct Acting {
     pub base_url: String,
     /// The platform currency, for money in plain words.
     pub currency: String,
+    /// `QUALEAD_PLATFORM_FEE_BPS`, the fee when neither the offer nor an admin
+    /// setting names one.
+    pub platform_fee_bps: u32,
 }
 
 impl Acting {
@@ -119,7 +122,7 @@ pub fn update_offer(
             copy_reviewed(&mut now_spec, &live_spec);
             let old = terms::of_offer(&current);
             let new = proposed_terms(&current, &spec, body);
-            let tightens = tightening(&old, &new, &who.currency);
+            let tightens = tightening(&old, &new, &who.currency, Side::Price);
             let body_json = serde_json::to_value(body).map_err(|e| AppError::Internal(e.into()))?;
             let r = revisions::propose(conn, id, &body_json, &changes, &tightens, who.user.id)?;
             who.audit(conn, "offer.revision", ("offer", Some(id)), &changes.join(", "))?;
@@ -244,10 +247,13 @@ pub fn review_revision(
     if let Some(effective) = effective {
         let body: OfferBody = serde_json::from_value(r.body()).map_err(|e| AppError::Internal(e.into()))?;
         let proposed = offer::validate(&body).map_err(AppError::Invalid)?;
-        terms::record(conn, offer_id, Some(r.id), effective, &proposed_terms(&offer, &proposed, &body))?;
-        let mut changes = r.tightens();
+        let new_terms = proposed_terms(&offer, &proposed, &body);
+        terms::record(conn, offer_id, Some(r.id), effective, &new_terms)?;
+        // Publishers read the change as their payout, never the price or the fee.
+        let side = Side::Payout { fee_default_bps: settings::platform_fee_bps(conn, who.platform_fee_bps)? };
+        let mut changes = tightening(&terms::of_offer(&offer), &new_terms, &who.currency, side);
         if changes.is_empty() {
-            changes = r.changes().iter().map(|c| format!("the {} changes", c.replace('_', " "))).collect();
+            changes = publisher_changes(&r.changes());
         }
         for (m, email, name) in offers::members_of(conn, offer_id)? {
             if !m.is_approved() {
@@ -270,6 +276,45 @@ pub fn review_revision(
         }
     }
     revisions::find(conn, r.id)?.ok_or(AppError::NotFound)
+}
+
+/// Approved changes of an offer that have yet to take effect, as a publisher reads
+/// them: when, and what changes for its payout and terms.
+pub fn scheduled_changes(
+    conn: &mut DbConn,
+    offer: &Offer,
+    currency: &str,
+    fee_default_bps: i64,
+) -> AppResult<Vec<(String, Vec<String>)>> {
+    let side = Side::Payout { fee_default_bps };
+    let mut out = Vec::new();
+    for r in revisions::for_offer(conn, offer.id)?.into_iter().rev().filter(Revision::scheduled) {
+        let Ok(body) = serde_json::from_value::<OfferBody>(r.body()) else { continue };
+        let Ok(proposed) = offer::validate(&body) else { continue };
+        let mut lines = tightening(&terms::of_offer(offer), &proposed_terms(offer, &proposed, &body), currency, side);
+        if lines.is_empty() {
+            lines = publisher_changes(&r.changes());
+        }
+        let when = r.effective_at.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+        out.push((when, lines));
+    }
+    Ok(out)
+}
+
+/// What a change that pays no less means to a publisher, member by member.
+fn publisher_changes(members: &[String]) -> Vec<String> {
+    members
+        .iter()
+        .map(|m| match m.as_str() {
+            "price" | "rate_bps" => "the payout rises".to_string(),
+            "landing_url" => "the landing page changes".to_string(),
+            "fallback_url" => "the fallback page changes".to_string(),
+            "terms" => "the terms loosen".to_string(),
+            other => format!("the {} changes", other.replace('_', " ")),
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// The offer takes an approved revision's reviewed members (its other members keep

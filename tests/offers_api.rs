@@ -255,6 +255,7 @@ async fn permission_matrix(backend: Backend) {
         ip: None,
         base_url: app.address.clone(),
         currency: "USD".into(),
+        platform_fee_bps: 2000,
     };
     qualead::marketplace::invite(&mut conn, &who, id, "p1@example.com").expect("invite");
     let (s, seen) = call(&app, Method::GET, &p1, &format!("/offers/{id}"), None).await;

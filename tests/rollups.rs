@@ -120,7 +120,7 @@ async fn convert(app: &TestApp, m: &Market, click_id: &str, rng: &mut StdRng) ->
 
 fn acting(app: &TestApp, user_id: i64) -> Acting {
     let user = qualead::store::users::find(&mut app.conn(), user_id).expect("q").expect("user");
-    Acting { user, ip: None, base_url: app.address.clone(), currency: "USD".into() }
+    Acting { user, ip: None, base_url: app.address.clone(), currency: "USD".into(), platform_fee_bps: 2000 }
 }
 
 fn lead_ids(app: &TestApp, offer_id: i64, status: &str) -> Vec<i64> {

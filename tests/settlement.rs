@@ -248,7 +248,13 @@ async fn concurrent_runs_in_several_processes_settle_each_lead_once(backend: Bac
 
 fn acting(app: &TestApp, user_id: i64) -> qualead::marketplace::Acting {
     let user = qualead::store::users::find(&mut app.conn(), user_id).expect("q").expect("user");
-    qualead::marketplace::Acting { user, ip: None, base_url: app.address.clone(), currency: "USD".into() }
+    qualead::marketplace::Acting {
+        user,
+        ip: None,
+        base_url: app.address.clone(),
+        currency: "USD".into(),
+        platform_fee_bps: 2000,
+    }
 }
 
 /// A denied return puts the lead back with its first decision time (the return

@@ -547,6 +547,7 @@ async fn disputes_follow_the_rules(backend: Backend) {
             ip: None,
             base_url: app.address.clone(),
             currency: "USD".into(),
+            platform_fee_bps: 2000,
         };
         qualead::settlement::actions::allow_returns(&mut conn, &who, m.offer_id, 1).expect("allow a return");
     }

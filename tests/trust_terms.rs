@@ -13,7 +13,7 @@ use qualead::store::offers::MembershipStatus;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-both_backends!(terms_stay_with_the_lead, live_offer_changes_wait_for_review);
+both_backends!(terms_stay_with_the_lead, live_offer_changes_wait_for_review, changes_are_reviewed_on_the_pages);
 
 fn key_for(app: &TestApp, user_id: i64) -> String {
     let mut conn = app.conn();
@@ -78,9 +78,14 @@ async fn terms_stay_with_the_lead(backend: Backend) {
     let mut terms = lead_json(&app, &adv, first).await["terms"].clone();
     assert_eq!(terms["required_fields"], json!([]));
     terms = json!({"required_fields":["email","zip"],"hold_hours":0});
-    let (s, rev) =
-        call(&app, Method::PATCH, &adv, &format!("/offers/{}", m.offer_id), Some(json!({"price":"6.00","terms":terms})))
-            .await;
+    let (s, rev) = call(
+        &app,
+        Method::PATCH,
+        &adv,
+        &format!("/offers/{}", m.offer_id),
+        Some(json!({"price":"6.00","terms":terms})),
+    )
+    .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{rev}");
     let rev_id = rev["id"].as_i64().expect("revision");
     let tightens = rev["tightens"].to_string();
@@ -98,7 +103,9 @@ async fn terms_stay_with_the_lead(backend: Backend) {
     let (_, offer) = call(&app, Method::GET, &adv, &format!("/offers/{}", m.offer_id), None).await;
     assert_eq!(offer["price"], "10.00");
     let publisher_email = qualead::store::users::find(&mut app.conn(), m.publisher_id).expect("q").expect("p").email;
-    app.wait_for_email(&publisher_email, "change on").await;
+    let notice = app.wait_for_email(&publisher_email, "change on").await;
+    assert!(notice.contains("payout falls from 8.00 USD to 4.80 USD"), "{notice}");
+    assert!(!notice.contains("6.00") && !notice.contains("10.00"), "publishers never see the price: {notice}");
 
     // The notice runs out; the next settlement run applies the change and settles
     // the first lead by the terms it was accepted under.
@@ -180,7 +187,8 @@ async fn live_offer_changes_wait_for_review(backend: Backend) {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, err) = call(&app, Method::POST, &admin, &reject, None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
-    let (s, sent_back) = call(&app, Method::POST, &admin, &reject, Some(json!({"note":"The new page has no form."}))).await;
+    let (s, sent_back) =
+        call(&app, Method::POST, &admin, &reject, Some(json!({"note":"The new page has no form."}))).await;
     assert_eq!((s, sent_back["status"].as_str()), (StatusCode::OK, Some("rejected")), "{sent_back}");
     app.wait_for_email(&m.advertiser_email, "was sent back").await;
     let (s, _) = call(&app, Method::POST, &admin, &reject, Some(json!({"note":"again"}))).await;
@@ -214,4 +222,71 @@ async fn live_offer_changes_wait_for_review(backend: Backend) {
     assert_eq!((s, offer["caps"]["daily"].as_i64()), (StatusCode::OK, Some(5)), "{offer}");
     let (s, offer) = call(&app, Method::PATCH, &adv, &offer_path, Some(json!({"status":"paused"}))).await;
     assert_eq!((s, offer["status"].as_str()), (StatusCode::OK, Some("paused")));
+}
+
+async fn changes_are_reviewed_on_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut body = common::roofs_offer("https://a.example/land?cid={click_id}", None);
+    body.terms.required_fields = vec![];
+    let (m, adv, publisher, _) = common::signed_in_market(&app, &body, 100_00, common::PASSWORD).await;
+    app.create_user("admin", "admin@example.com");
+    let admin = common::new_client();
+    app.login(&admin, "admin@example.com", common::PASSWORD).await;
+    let offer_page = format!("/advertiser/offers/{}", m.offer_id);
+
+    // The advertiser edits the live offer in the form: a lower price waits for review.
+    let form = [
+        ("name", "Roofs"),
+        ("category", "home"),
+        ("visibility", "public"),
+        ("timezone", "UTC"),
+        ("landing_url", "https://a.example/land?cid={click_id}"),
+        ("payout_model", "cpl"),
+        ("price", "7.00"),
+        ("events", "lead"),
+        ("hold_hours", "72"),
+        ("return_window_days", "7"),
+        ("max_return_rate_pct", "20"),
+        ("conversion_window_days", "30"),
+        ("duplicate_days", "30"),
+        ("duplicate_scope", "offer"),
+        ("min_seconds", "0"),
+        ("max_leads_per_ip", "0"),
+        ("min_score", "0"),
+        ("block_disposable", "1"),
+        ("block_bots", "1"),
+        ("check_email", "1"),
+        ("check_phone", "1"),
+        ("check_name", "1"),
+    ];
+    let edit = format!("{offer_page}/edit");
+    let r = app.submit(&adv, &edit, &edit, &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap_or_default());
+    let (_, page) = app.get_text(&adv, &offer_page).await;
+    assert!(page.contains("waiting for review") && page.contains("7.00 USD per lead"), "{page}");
+    assert!(page.contains("the price falls from 10.00 USD to 7.00 USD"), "{page}");
+
+    // The admin sees it in the queue and on the offer's page, and approves it.
+    let (_, queue) = app.get_text(&admin, "/admin/offers").await;
+    assert!(queue.contains("Changes to live offers waiting for review"), "{queue}");
+    let admin_page = format!("/admin/offers/{}", m.offer_id);
+    let (_, page) = app.get_text(&admin, &admin_page).await;
+    assert!(page.contains("takes effect in 24 hours"), "{page}");
+    let rev = qualead::store::revisions::pending(&mut app.conn(), m.offer_id).expect("q").expect("pending");
+    let r = app
+        .submit(
+            &admin,
+            &admin_page,
+            &format!("/admin/offers/{}/revisions/{}", m.offer_id, rev.id),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get_text(&admin, &admin_page).await;
+    assert!(page.contains("approved, takes effect later"), "{page}");
+
+    // The publisher's page tells the date and the new payout, never the price.
+    let (_, page) = app.get_text(&publisher, &format!("/publisher/offers/{}", m.offer_id)).await;
+    assert!(page.contains("the terms change") && page.contains("payout falls from 8.00 USD to 5.60 USD"), "{page}");
+    assert!(!page.contains("7.00 USD"), "{page}");
 }

@@ -148,6 +148,7 @@ fn acting(api: &ApiUser, req: &HttpRequest) -> Acting {
         ip: Some(client_ip(req, &api.state.config.trusted_proxies).to_string()),
         base_url: api.state.config.base_url.to_string(),
         currency: api.state.config.currency.clone(),
+        platform_fee_bps: api.state.config.platform_fee_bps,
     }
 }
 

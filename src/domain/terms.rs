@@ -114,17 +114,47 @@ pub fn copy_reviewed(into: &mut OfferSpec, from: &OfferSpec) {
     into.terms = from.terms.clone();
 }
 
+/// Whose money a sentence speaks of: the advertiser's price (advertisers, admins)
+/// or the publisher's payout after the fee (publishers never see the price or fee).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Price,
+    Payout { fee_default_bps: i64 },
+}
+
+impl Side {
+    /// The amount (or CPS rate in basis points) this side sees of `value`.
+    fn of(self, value: i64, t: &FrozenTerms) -> i64 {
+        match self {
+            Side::Price => value,
+            Side::Payout { fee_default_bps } => {
+                crate::domain::offer::split_price(value, t.fee_bps.map(i64::from).unwrap_or(fee_default_bps)).1
+            }
+        }
+    }
+    fn word(self) -> &'static str {
+        match self {
+            Side::Price => "price",
+            Side::Payout { .. } => "payout",
+        }
+    }
+}
+
 /// In plain words, each way `new` pays less or asks more than `old`; empty when it
 /// only raises the payout or loosens the terms, which then takes effect at once.
-pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str) -> Vec<String> {
+/// Money is told from `side`'s point of view.
+pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Side) -> Vec<String> {
     let mut out = Vec::new();
     let money = |m: Option<i64>| format!("{} {currency}", format_minor(m.unwrap_or(0)));
+    let word = side.word();
     if old.model() != new.model() {
         out.push(format!("the payout model changes from {} to {}", old.model().label(), new.model().label()));
     } else if new.model() == PayoutModel::Cps {
-        if new.rate_bps.unwrap_or(0) < old.rate_bps.unwrap_or(0) {
-            let pct = |b: Option<i32>| format!("{:.2} %", f64::from(b.unwrap_or(0)) / 100.0);
-            out.push(format!("the rate falls from {} to {}", pct(old.rate_bps), pct(new.rate_bps)));
+        let (a, b) =
+            (side.of(i64::from(old.rate_bps.unwrap_or(0)), old), side.of(i64::from(new.rate_bps.unwrap_or(0)), new));
+        if b < a {
+            let pct = |b: i64| format!("{}.{:02} %", b / 100, b % 100);
+            out.push(format!("the {word} falls from {} to {} of each sale", pct(a), pct(b)));
         }
         if new.max_sale_minor.unwrap_or(i64::MAX) < old.max_sale_minor.unwrap_or(i64::MAX) {
             out.push(format!(
@@ -133,11 +163,11 @@ pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str) -> Vec<S
                 money(new.max_sale_minor)
             ));
         }
-    } else if new.price_minor.unwrap_or(0) < old.price_minor.unwrap_or(0) {
-        out.push(format!("the price falls from {} to {}", money(old.price_minor), money(new.price_minor)));
-    }
-    if new.fee_bps.is_some() && new.fee_bps.unwrap_or(0) > old.fee_bps.unwrap_or(0) && old.fee_bps.is_some() {
-        out.push("the platform fee rises".into());
+    } else {
+        let (a, b) = (side.of(old.price_minor.unwrap_or(0), old), side.of(new.price_minor.unwrap_or(0), new));
+        if b < a {
+            out.push(format!("the {word} falls from {} to {}", money(Some(a)), money(Some(b))));
+        }
     }
     let removed: Vec<&String> = old.events.iter().filter(|e| !new.events.contains(e)).collect();
     if !removed.is_empty() {
@@ -204,27 +234,29 @@ mod tests {
 
     #[test]
     fn raises_and_loosening_take_effect_at_once() {
-        assert!(tightening(&cpl(1000), &cpl(1200), "USD").is_empty());
+        assert!(tightening(&cpl(1000), &cpl(1200), "USD", Side::Price).is_empty());
         let mut looser = cpl(1000);
         looser.terms.hold_hours = 24;
-        assert!(tightening(&cpl(1000), &looser, "USD").is_empty());
+        assert!(tightening(&cpl(1000), &looser, "USD", Side::Price).is_empty());
     }
 
     #[test]
     fn lowers_and_tightening_wait_for_the_notice() {
-        let t = tightening(&cpl(1000), &cpl(800), "USD");
+        let t = tightening(&cpl(1000), &cpl(800), "USD", Side::Price);
         assert_eq!(t, vec!["the price falls from 10.00 USD to 8.00 USD".to_string()]);
+        let t = tightening(&cpl(1000), &cpl(800), "USD", Side::Payout { fee_default_bps: 2000 });
+        assert_eq!(t, vec!["the payout falls from 8.00 USD to 6.40 USD".to_string()], "no price or fee");
         let mut stricter = cpl(1000);
         stricter.terms.required_fields.push("zip".into());
         stricter.terms.scrub.min_seconds = 30;
         stricter.terms.allowed_countries = vec!["US".into()];
-        let t = tightening(&cpl(1000), &stricter, "USD");
+        let t = tightening(&cpl(1000), &stricter, "USD", Side::Price);
         assert!(t.iter().any(|l| l.contains("zip")), "{t:?}");
         assert!(t.iter().any(|l| l.contains("30 seconds")), "{t:?}");
         assert!(t.iter().any(|l| l.contains("every country to US")), "{t:?}");
         let cps = |rate| FrozenTerms { payout_model: "cps".into(), rate_bps: Some(rate), ..Default::default() };
-        assert_eq!(tightening(&cps(500), &cps(400), "USD").len(), 1);
-        assert_eq!(tightening(&cpl(1000), &cps(400), "USD").len(), 1);
+        assert_eq!(tightening(&cps(500), &cps(400), "USD", Side::Price).len(), 1);
+        assert_eq!(tightening(&cpl(1000), &cps(400), "USD", Side::Price).len(), 1);
     }
 
     #[test]

@@ -211,16 +211,18 @@ impl<'a> Batch<'a> {
     /// before versions were kept, or outside the review) gets its current terms
     /// stored as in force since always.
     fn terms_at(&mut self, conn: &mut DbConn, offer: &Offer, at: NaiveDateTime) -> QueryResult<(i64, FrozenTerms)> {
-        if !self.terms.contains_key(&offer.id) {
-            let mut rows = terms::for_offer(conn, offer.id)?;
-            if rows.is_empty() {
-                let since = chrono::DateTime::UNIX_EPOCH.naive_utc();
-                terms::record(conn, offer.id, None, since, &terms::of_offer(offer))?;
-                rows = terms::for_offer(conn, offer.id)?;
+        let rows = match self.terms.entry(offer.id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let mut rows = terms::for_offer(conn, offer.id)?;
+                if rows.is_empty() {
+                    let since = chrono::DateTime::UNIX_EPOCH.naive_utc();
+                    terms::record(conn, offer.id, None, since, &terms::of_offer(offer))?;
+                    rows = terms::for_offer(conn, offer.id)?;
+                }
+                e.insert(rows)
             }
-            self.terms.insert(offer.id, rows);
-        }
-        let rows = &self.terms[&offer.id];
+        };
         let row = terms::in_force(rows, at).or(rows.first()).ok_or(diesel::result::Error::NotFound)?;
         Ok((row.id, row.terms()))
     }

@@ -10,16 +10,19 @@ use crate::domain::offer::{self, OfferStatus};
 use crate::error::{AppError, AppResult};
 use crate::marketplace;
 use crate::store::offers::{self, Membership, Offer};
+use crate::store::revisions;
 use crate::store::settings;
 use crate::web::advertiser::price_label;
 use crate::web::context::{AdminCtx, Page, redirect, render};
 use crate::web::csrf::CsrfForm;
+use crate::web::revisions::{RevisionView, views as revision_views};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/offers", web::get().to(list))
         .route("/admin/offers/fee", web::post().to(set_default_fee))
         .route("/admin/offers/{id}", web::get().to(show))
         .route("/admin/offers/{id}/review", web::post().to(review))
+        .route("/admin/offers/{id}/revisions/{rev}", web::post().to(review_revision))
         .route("/admin/offers/{id}/fee", web::post().to(set_fee))
         .route("/admin/offers/{id}/status", web::post().to(set_status))
         .route("/admin/offers/{id}/publishers/{pid}", web::post().to(decide));
@@ -37,6 +40,8 @@ struct ListPage {
     rows: Vec<(Offer, String)>,
     status: String,
     fee_bps: i64,
+    /// Live offers with a change waiting for review.
+    changed: Vec<(Offer, String)>,
 }
 
 impl ListPage {
@@ -53,14 +58,23 @@ async fn list(a: AdminCtx, q: web::Query<ListQuery>) -> AppResult<HttpResponse> 
         Some(s) => OfferStatus::parse(s),
     };
     let d = a.ctx.state.config.platform_fee_bps;
-    let (rows, fee_bps) =
-        db::run(a.ctx.pool(), move |c| Ok((offers::list_all(c, status)?, settings::platform_fee_bps(c, d)?))).await?;
+    let (rows, fee_bps, changed) = db::run(a.ctx.pool(), move |c| {
+        let waiting: Vec<i64> = revisions::all_pending(c)?.into_iter().map(|(offer, _)| offer).collect();
+        let changed = if status == Some(OfferStatus::PendingReview) && !waiting.is_empty() {
+            offers::list_all(c, None)?.into_iter().filter(|(o, _)| waiting.contains(&o.id)).collect()
+        } else {
+            Vec::new()
+        };
+        Ok((offers::list_all(c, status)?, settings::platform_fee_bps(c, d)?, changed))
+    })
+    .await?;
     let title = if status == Some(OfferStatus::PendingReview) { "Offers waiting for review" } else { "Offers" };
     render(&ListPage {
         page: a.ctx.page(title),
         rows,
         status: status.map(|s| s.as_str().to_string()).unwrap_or_else(|| "all".into()),
         fee_bps,
+        changed,
     })
 }
 
@@ -74,15 +88,18 @@ struct ShowPage {
     terms: Vec<String>,
     effective_fee: i64,
     members: Vec<(Membership, String, String)>,
+    revisions: Vec<RevisionView>,
+    reviewer: bool,
 }
 
 async fn show(a: AdminCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let d = a.ctx.state.config.platform_fee_bps;
-    let (offer, advertiser, members, fee) = db::run(a.ctx.pool(), move |c| {
+    let (offer, advertiser, members, fee, list) = db::run(a.ctx.pool(), move |c| {
         let offer = offers::find(c, id)?.ok_or(AppError::NotFound)?;
         let advertiser = crate::store::users::find(c, offer.advertiser_id)?.map(|u| u.email).unwrap_or_default();
-        Ok((offer, advertiser, offers::members_of(c, id)?, settings::platform_fee_bps(c, d)?))
+        let list = revisions::for_offer(c, id)?;
+        Ok((offer, advertiser, offers::members_of(c, id)?, settings::platform_fee_bps(c, d)?, list))
     })
     .await?;
     let body = offer.body();
@@ -93,8 +110,45 @@ async fn show(a: AdminCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
         effective_fee: marketplace::fee_bps(&offer, fee),
         advertiser,
         members,
+        revisions: revision_views(&offer, &list, &a.ctx.state.config.currency),
+        reviewer: true,
         offer,
     })
+}
+
+/// An admin approves or sends back a change of a live offer.
+async fn review_revision(
+    a: AdminCtx,
+    path: web::Path<(i64, i64)>,
+    CsrfForm(form): CsrfForm<ReviewForm>,
+) -> AppResult<HttpResponse> {
+    let (id, rev) = path.into_inner();
+    let approve = form.decision == "approve";
+    let who = a.ctx.acting(&a.user);
+    let done = db::run(a.ctx.pool(), move |c| {
+        c.write_tx(|c| marketplace::review_revision(c, &who, id, rev, approve, &form.note))
+    })
+    .await;
+    match done {
+        Ok(r) => {
+            a.ctx.state.links.clear();
+            a.ctx.state.outbox.wake();
+            let msg = match (approve, r.applied_at.is_some(), r.effective_at) {
+                (false, _, _) => "Change sent back to the advertiser with your note.".to_string(),
+                (true, true, _) => "Change approved; it is in effect now.".to_string(),
+                (true, false, Some(at)) => format!(
+                    "Change approved; it takes effect on {} and the publishers were told.",
+                    at.format("%Y-%m-%d %H:%M UTC")
+                ),
+                (true, false, None) => "Change approved.".to_string(),
+            };
+            a.ctx.flash("success", msg);
+        }
+        Err(AppError::Invalid(e)) => a.ctx.flash("error", e.values().cloned().collect::<Vec<_>>().join(" ")),
+        Err(AppError::Conflict { message, .. }) => a.ctx.flash("error", message),
+        Err(e) => return Err(e),
+    }
+    Ok(redirect(&format!("/admin/offers/{id}")))
 }
 
 #[derive(Deserialize)]

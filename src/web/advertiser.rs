@@ -250,12 +250,16 @@ struct ShowPage {
     postback_url: String,
     pixels: [(&'static str, String); 3],
     members: Vec<(Membership, String, String)>,
+    revisions: Vec<crate::web::revisions::RevisionView>,
+    reviewer: bool,
 }
 
 async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let offer = load_owned(&a, path.into_inner()).await?;
     let oid = offer.id;
-    let members = db::run(a.ctx.pool(), move |c| Ok(offers::members_of(c, oid)?)).await?;
+    let (members, list) =
+        db::run(a.ctx.pool(), move |c| Ok((offers::members_of(c, oid)?, crate::store::revisions::for_offer(c, oid)?)))
+            .await?;
     let base = a.ctx.state.config.base_url.to_string();
     let body = offer.body();
     render(&ShowPage {
@@ -265,6 +269,8 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
         postback_url: links::advertiser_postback_url(&base, &offer),
         pixels: links::pixel_snippets(&base, &offer),
         members,
+        revisions: crate::web::revisions::views(&offer, &list, &a.ctx.state.config.currency),
+        reviewer: false,
         offer,
     })
 }

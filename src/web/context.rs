@@ -114,6 +114,7 @@ impl Ctx {
             ip: Some(self.ip.to_string()),
             base_url: self.state.config.base_url.to_string(),
             currency: self.state.config.currency.clone(),
+            platform_fee_bps: self.state.config.platform_fee_bps,
         }
     }
 }

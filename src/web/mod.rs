@@ -17,6 +17,7 @@ pub mod ops;
 pub mod publisher;
 pub mod ratelimit;
 pub mod reports;
+pub mod revisions;
 pub mod session_store;
 
 use actix_web::web;

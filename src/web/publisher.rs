@@ -218,12 +218,20 @@ struct OfferPage {
     membership: Option<Membership>,
     links: Option<LinkSet>,
     macros: String,
+    /// Approved changes still to come: when, and what changes.
+    scheduled: Vec<(String, Vec<String>)>,
 }
 
 async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let (user, id) = (p.user.clone(), path.into_inner());
     let fee = fee_default(&p).await?;
-    let (offer, membership) = db::run(p.ctx.pool(), move |c| marketplace::visible_offer(c, &user, id)).await?;
+    let currency = p.ctx.state.config.currency.clone();
+    let (offer, membership, scheduled) = db::run(p.ctx.pool(), move |c| {
+        let (offer, membership) = marketplace::visible_offer(c, &user, id)?;
+        let scheduled = marketplace::scheduled_changes(c, &offer, &currency, fee)?;
+        Ok((offer, membership, scheduled))
+    })
+    .await?;
     let base = p.ctx.state.config.base_url.to_string();
     let body = offer.body();
     let links = membership.as_ref().filter(|m| m.is_approved()).map(|m| link_set(&base, &offer, m));
@@ -234,6 +242,7 @@ async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> 
         membership,
         links,
         macros: PUBLISHER_POSTBACK_MACROS.iter().map(|m| format!("{{{m}}}")).collect::<Vec<_>>().join(" "),
+        scheduled,
         offer,
     })
 }
