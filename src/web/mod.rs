@@ -18,6 +18,7 @@ pub mod publisher;
 pub mod ratelimit;
 pub mod reports;
 pub mod session_store;
+pub mod slow_body;
 
 use actix_web::web;
 
