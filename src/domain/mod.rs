@@ -8,4 +8,5 @@ pub mod money;
 pub mod offer;
 pub mod report;
 pub mod scrub;
+pub mod text;
 pub mod tracking;
