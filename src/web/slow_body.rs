@@ -3,8 +3,9 @@
 //! actix-web's `client_request_timeout` covers only the request head: a client that
 //! sends `Content-Length: 100` and then a few bytes would hold the handler (and its
 //! connection) for as long as it likes. Every request that announces a body gets it
-//! through [`watch`]: a pause of more than [`IDLE`] between two pieces of the body,
-//! or a body still incomplete after [`TOTAL`], ends the read with an error, and
+//! through [`watch`]: once the handler begins to read, a pause of more than [`IDLE`]
+//! waiting for the next piece of the body, or a body still incomplete after
+//! [`TOTAL`], ends the read with an error, and
 //! [`answer`] turns whatever the handler made of that error into a `408` that closes
 //! the connection.
 
@@ -44,6 +45,7 @@ struct Watched {
     idle: Pin<Box<Sleep>>,
     total: Pin<Box<Sleep>>,
     flag: TimedOut,
+    started: bool,
     done: bool,
 }
 
@@ -54,6 +56,13 @@ impl Stream for Watched {
         let this = &mut *self;
         if this.done {
             return Poll::Ready(None);
+        }
+        if !this.started {
+            // The clocks start when the handler begins to read, not when the request came.
+            this.started = true;
+            let now = Instant::now();
+            this.idle.as_mut().reset(now + IDLE);
+            this.total.as_mut().reset(now + TOTAL);
         }
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(Some(Ok(bytes))) => {
@@ -102,6 +111,7 @@ pub fn watch(req: &mut ServiceRequest) -> TimedOut {
             idle: Box::pin(sleep(IDLE)),
             total: Box::pin(sleep_until(Instant::now() + TOTAL)),
             flag: flag.clone(),
+            started: false,
             done: false,
         };
         let stream: Pin<Box<dyn Stream<Item = Result<actix_web::web::Bytes, PayloadError>>>> = Box::pin(watched);
