@@ -244,7 +244,7 @@ async fn a_stored_bad_landing_url_still_redirects(backend: Backend) {
     assert_eq!((location.as_str(), reason.as_deref()), ("https://adv.example/fallback", Some("bad_landing_url")));
 
     // A bad fallback too: the friendly page, never an error.
-    set_urls(&app, m.offer_id, "https://adv.example/\0", Some("https://adv.example/\nfallback"));
+    set_urls(&app, m.offer_id, "https://adv.example/\u{7}", Some("https://adv.example/\nfallback"));
     let r = visitor().get(app.url(&format!("/c/{}", m.token))).send().await.expect("click");
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.expect("page").contains("This offer is paused"));
