@@ -352,12 +352,10 @@ pub fn embedded_ipv4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
     let v4 = |o: [u8; 4]| Ipv4Addr::from(o);
     let tail = v4([b[12], b[13], b[14], b[15]]);
     let mut out = Vec::new();
-    if s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0) {
-        // Mapped, and compatible (`::` and `::1` were judged before).
-        out.push(tail);
-    } else if s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0 {
-        out.push(tail);
-    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+    let mapped_or_compatible = s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0); // `::`, `::1` judged before
+    let translated = s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0;
+    let nat64 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    if mapped_or_compatible || translated || nat64 {
         out.push(tail);
     } else if s[..3] == [0x64, 0xff9b, 0x0001] {
         // Each layout keeps bits 64–71 and its suffix zero; /96 has no suffix.

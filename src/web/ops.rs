@@ -33,8 +33,8 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 /// Who may read `/metrics`: a correct `Authorization: Bearer <QUALEAD_METRICS_TOKEN>`
 /// from anywhere; without a token, a client (after the `X-Forwarded-For` walk) inside
 /// `QUALEAD_TRUSTED_PROXIES`. A wrong or unexpected token is `401`, an untrusted
-/// client without one `403`.
-pub fn metrics_access(req: &HttpRequest, config: &crate::config::Config) -> Result<(), HttpResponse> {
+/// client without one `403`. `None` lets the request through.
+pub fn metrics_refusal(req: &HttpRequest, config: &crate::config::Config) -> Option<HttpResponse> {
     if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
         let given = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
         return match (given, config.metrics_token.as_deref()) {
@@ -44,25 +44,29 @@ pub fn metrics_access(req: &HttpRequest, config: &crate::config::Config) -> Resu
                     &crate::crypto::sha256_hex(token),
                 ) =>
             {
-                Ok(())
+                None
             }
-            _ => Err(HttpResponse::Unauthorized()
-                .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""))
-                .content_type("text/plain; charset=utf-8")
-                .body("a wrong metrics token\n")),
+            _ => Some(
+                HttpResponse::Unauthorized()
+                    .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""))
+                    .content_type("text/plain; charset=utf-8")
+                    .body("a wrong metrics token\n"),
+            ),
         };
     }
     let client = crate::web::client_ip::client_ip(req, &config.trusted_proxies);
     if crate::web::client_ip::is_trusted(client, &config.trusted_proxies) {
-        return Ok(());
+        return None;
     }
-    Err(HttpResponse::Forbidden()
-        .content_type("text/plain; charset=utf-8")
-        .body("/metrics answers trusted networks, or Authorization: Bearer <QUALEAD_METRICS_TOKEN>\n"))
+    Some(
+        HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body("/metrics answers trusted networks, or Authorization: Bearer <QUALEAD_METRICS_TOKEN>\n"),
+    )
 }
 
 async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    if let Err(refused) = metrics_access(&req, &state.config) {
+    if let Some(refused) = metrics_refusal(&req, &state.config) {
         return Ok(refused);
     }
     let (queued, failed) = db::run(&state.pool, |c| Ok(outbox::counts(c)?)).await?;
