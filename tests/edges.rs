@@ -124,6 +124,37 @@ async fn a_forged_left_most_forwarded_for_is_not_the_client(backend: Backend) {
     assert_eq!((stored.ip.as_str(), stored.country.as_deref()), ("127.0.0.1", None));
 }
 
+async fn a_forged_forwarded_for_does_not_reset_the_rate_limit(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let c = new_client();
+    let (_, page) = app.get_text(&c, "/password/forgot").await;
+    let csrf = common::csrf_of(&page);
+    let mut statuses = vec![];
+    // 20 forms at once from one address, then one every 10 s: a new forged left-most
+    // entry each time must not make a new client.
+    for n in 0..21 {
+        let r = c
+            .post(app.url("/password/forgot"))
+            .header("x-forwarded-for", format!("6.6.6.{n}, 203.0.113.9"))
+            .form(&[("email", "ghost@example.com"), ("csrf_token", csrf.as_str())])
+            .send()
+            .await
+            .expect("post");
+        statuses.push(r.status());
+    }
+    assert!(statuses[..20].iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(statuses[20], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    // Another client (another right-most address) is not limited.
+    let r = c
+        .post(app.url("/password/forgot"))
+        .header("x-forwarded-for", "203.0.113.10")
+        .form(&[("email", "ghost@example.com"), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
 // ---------------------------------------------------------------- /metrics
 
 async fn metrics_answers_trusted_networks_or_the_token(backend: Backend) {
@@ -467,6 +498,7 @@ async fn advertisers_see_the_price_and_publishers_the_payout(backend: Backend) {
 
 both_backends!(
     a_forged_left_most_forwarded_for_is_not_the_client,
+    a_forged_forwarded_for_does_not_reset_the_rate_limit,
     metrics_answers_trusted_networks_or_the_token,
     control_characters_are_refused_in_urls_and_one_line_fields,
     a_stored_bad_landing_url_still_redirects,
