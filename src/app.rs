@@ -217,6 +217,12 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> 
             .app_data(web::FormConfig::default().limit(64 * 1024))
             .configure(crate::tracking::routes)
             .service(pages)
+            // A body that stalls is answered 408 (see `web::slow_body`).
+            .wrap_fn(|mut req, srv| {
+                let timed_out = crate::web::slow_body::watch(&mut req);
+                let fut = srv.call(req);
+                async move { crate::web::slow_body::answer(fut.await, &timed_out) }
+            })
             .wrap_fn(|mut req, srv| {
                 crate::web::normalize::trim_path(&mut req);
                 srv.call(req)
@@ -243,6 +249,10 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> 
             })
     })
     .workers(config.workers)
+    // The request head must arrive within 5 s (408 otherwise); the body is watched
+    // by `web::slow_body`.
+    .client_request_timeout(Duration::from_secs(5))
+    .client_disconnect_timeout(Duration::from_secs(2))
     .shutdown_timeout(30)
     .listen(listener)?
     .run();

@@ -26,6 +26,9 @@ pub struct Config {
     pub settle_interval_secs: u64,
     pub currency: String,
     pub trusted_proxies: Vec<IpNet>,
+    /// `QUALEAD_METRICS_TOKEN`: a bearer token that opens `/metrics` from anywhere
+    /// (unset: only clients in `trusted_proxies` may read it).
+    pub metrics_token: Option<String>,
     /// When false, publisher postbacks may target loopback / private addresses (tests).
     pub block_private_targets: bool,
     /// The first retry delay of a failed publisher postback, in milliseconds; each
@@ -138,6 +141,11 @@ impl Config {
             None => parse_cidrs("127.0.0.0/8,::1/128").unwrap_or_default(),
         };
 
+        let metrics_token = get("QUALEAD_METRICS_TOKEN").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16 || !t.chars().all(|c| c.is_ascii_graphic())) {
+            return Err(bad("QUALEAD_METRICS_TOKEN", "must be at least 16 printable characters without spaces"));
+        }
+
         let block_private_targets = parse_bool(&get, "QUALEAD_BLOCK_PRIVATE_TARGETS", true)?;
         let postback_retry_base_ms = parse_num::<u64>(&get, "QUALEAD_POSTBACK_RETRY_BASE_MS", 30_000)?;
         if !(1..=3_600_000).contains(&postback_retry_base_ms) {
@@ -191,6 +199,7 @@ impl Config {
             settle_interval_secs,
             currency,
             trusted_proxies,
+            metrics_token,
             block_private_targets,
             postback_retry_base_ms,
             db_pool_size,

@@ -600,6 +600,27 @@ impl std::fmt::Display for Pay {
 }
 
 /// Effective fee of an offer: its override, else the platform default.
+/// The marketplace a publisher browses, filtered on what it is shown: a minimum
+/// amount (`min_price` in the query) is compared with the payout after the fee, never
+/// with the price, so bisecting the filter cannot reveal the price or the fee. CPS
+/// offers (a share, not an amount) are not filtered by it.
+pub fn publisher_market(
+    conn: &mut DbConn,
+    publisher_id: i64,
+    filter: &offers::MarketFilter,
+    platform_fee_bps: i64,
+) -> diesel::QueryResult<Vec<(Offer, Option<offers::Membership>)>> {
+    // The query's price >= min keeps every offer whose payout (never above the price) may pass.
+    let mut rows = offers::marketplace(conn, publisher_id, filter)?;
+    if let Some(min) = filter.min_price_minor {
+        rows.retain(|(o, _)| match Pay::price(o).map(|p| p.after_fee(fee_bps(o, platform_fee_bps))) {
+            Some(Pay::Fixed { minor, .. }) => minor >= min,
+            _ => true,
+        });
+    }
+    Ok(rows)
+}
+
 pub fn fee_bps(offer: &Offer, platform_default: i64) -> i64 {
     offer.fee_bps.map(i64::from).unwrap_or(platform_default)
 }

@@ -9,7 +9,8 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     pub email_queued: IntGauge,
     pub email_failed: IntGauge,
-    /// Clicks by outcome: `landing`, a fallback reason, `unknown_link`, `not_stored`.
+    /// Clicks by outcome: `landing`, a fallback reason (`bad_landing_url` among them), `unknown_link`,
+    /// `not_stored`.
     pub clicks: IntCounterVec,
     pub conversions: IntCounterVec,
     /// Publisher postback attempts by outcome: `delivered`, `retry`, `failed`, `blocked`.

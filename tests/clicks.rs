@@ -37,7 +37,7 @@ async fn a_click_redirects_with_macros_and_is_stored(backend: Backend) {
         .get(app.url(&format!("/c/{}?sub1=a%20b&sub5=five&source=fb", s.token)))
         .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Test")
         .header("referer", "https://blog.example/post")
-        .header("x-forwarded-for", "203.0.113.5, 10.0.0.1")
+        .header("x-forwarded-for", "6.6.6.6, 203.0.113.5")
         .header("cf-ipcountry", "de")
         .send()
         .await
@@ -66,7 +66,7 @@ async fn a_click_redirects_with_macros_and_is_stored(backend: Backend) {
     let stored = clicks::find(&mut app.conn(), &click_id).expect("query").expect("the click is stored");
     assert_eq!((stored.offer_id, stored.publisher_id), (s.offer_id, s.publisher_id));
     assert_eq!((stored.sub1.as_str(), stored.sub5.as_str(), stored.source.as_str()), ("a b", "five", "fb"));
-    assert_eq!(stored.ip, "203.0.113.5", "the left-most X-Forwarded-For of a trusted proxy");
+    assert_eq!(stored.ip, "203.0.113.5", "the right-most X-Forwarded-For that is not a trusted proxy");
     assert_eq!(stored.country.as_deref(), Some("DE"));
     assert_eq!(stored.user_agent, "Mozilla/5.0 (X11; Linux x86_64) Test");
     assert_eq!(stored.referrer, "https://blog.example/post");

@@ -237,6 +237,37 @@ async fn the_guard_blocks_private_targets(backend: Backend) {
     assert_eq!(metric(&app, "blocked").await, "2");
 }
 
+/// IPv6 forms that embed an IPv4 address are judged by it: each of these reaches
+/// (or may reach) 127.0.0.1, so none is fired.
+async fn the_guard_judges_ipv4_embedding_ipv6_forms_by_their_ipv4(backend: Backend) {
+    let app = spawn_app_with(backend, &[("QUALEAD_BLOCK_PRIVATE_TARGETS", "true")]).await;
+    let tracker = Tracker::start(&[]).await;
+    let m = market(&app);
+    let mut conn = app.conn();
+    let port = tracker.addr.port();
+    let mut leads = vec![];
+    for host in [
+        "[::ffff:127.0.0.1]",
+        "[::ffff:0:127.0.0.1]",
+        "[::127.0.0.1]",
+        "[64:ff9b::7f00:1]",
+        "[64:ff9b:1::7f00:1]",
+        "[2002:7f00:1::1]",
+        "[2001:0:808:808::80ff:fffe]",
+    ] {
+        set_template(&mut conn, &m, m.publisher_id, &format!("http://{host}:{port}/pb?lead={{lead_id}}"));
+        leads.push((host, lead_with_postback(&mut conn, &m, m.publisher_id, "").0));
+    }
+    for (host, lead) in &leads {
+        let d = wait_for(&mut conn, lead.id, "blocked", |d| d.status != "pending").await;
+        assert_eq!(d.status, "blocked", "{host}: {d:?}");
+        assert!(d.last_error.ends_with("a loopback address"), "{host}: {}", d.last_error);
+        assert_eq!(d.attempts, 0, "{host}");
+    }
+    assert!(tracker.seen().is_empty(), "the guard let a request through: {:?}", tracker.seen());
+    assert_eq!(metric(&app, "blocked").await, leads.len().to_string());
+}
+
 async fn the_log_shows_a_publisher_its_own_deliveries(backend: Backend) {
     let app = spawn_app(backend).await;
     let tracker = Tracker::start(&[]).await;
@@ -348,6 +379,7 @@ both_backends!(
     macros_are_filled_and_the_tracker_called,
     a_failed_postback_is_retried_until_delivered,
     the_guard_blocks_private_targets,
+    the_guard_judges_ipv4_embedding_ipv6_forms_by_their_ipv4,
     the_log_shows_a_publisher_its_own_deliveries,
     two_servers_deliver_each_postback_once,
     claims_lease_and_give_up,

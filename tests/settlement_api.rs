@@ -181,8 +181,11 @@ async fn money_flows_end_to_end_over_the_api(backend: Backend) {
     let lead1 = postback(&app, &m, &cid).await;
     let view = get(&app, &adv, &format!("/leads/{lead1}")).await;
     assert_eq!(view["status"], "pending", "{view}");
-    assert_eq!((view["price"].as_str(), view["fee"].as_str()), (Some("100.04"), Some("12.51")));
-    assert_eq!(view["payout"], money(payout));
+    // The advertiser sees the price, never the payout or the fee (DESIGN §4); an admin sees all three.
+    assert_eq!((view["price"].as_str(), &view["fee"], &view["payout"]), (Some("100.04"), &Value::Null, &Value::Null));
+    let full = get(&app, &admin, &format!("/leads/{lead1}")).await;
+    assert_eq!((full["price"].as_str(), full["fee"].as_str()), (Some("100.04"), Some("12.51")), "{full}");
+    assert_eq!(full["payout"], money(payout));
     assert_eq!(view["click_id"], cid.as_str());
     assert!(view["created_at"].as_str().expect("created_at").ends_with("+00:00"), "UTC RFC 3339: {view}");
     assert_eq!(get(&app, &adv, "/balance").await, json!({"available": money(500_00 - price), "escrow": money(price)}));

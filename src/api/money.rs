@@ -217,7 +217,9 @@ async fn statement(api: ApiUser, q: web::Query<LimitQuery>) -> ApiResult<HttpRes
     let acc = account.clone();
     let (lines, bal) = db::run(&api.state.pool, move |c| {
         // One snapshot: the balance and the lines agree.
-        c.transaction(|c| Ok::<_, AppError>((ledger::lines(c, &acc, limit)?, ledger::balance(c, &acc)?)))
+        c.transaction(|c| {
+            Ok::<_, AppError>((ledger::statement_lines(c, &acc, None, limit)?.0, ledger::balance(c, &acc)?))
+        })
     })
     .await?;
     let lines: Vec<LineJson> = lines

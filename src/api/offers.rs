@@ -226,7 +226,7 @@ async fn list(api: ApiUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse>
         let fee = settings::platform_fee_bps(c, fee_default)?;
         let rows: Vec<(Offer, Option<Membership>)> = match user.role() {
             Role::Advertiser => offers::list_for_advertiser(c, user.id)?.into_iter().map(|o| (o, None)).collect(),
-            Role::Publisher => offers::marketplace(c, user.id, &q.market_filter())?,
+            Role::Publisher => marketplace::publisher_market(c, user.id, &q.market_filter(), fee)?,
             Role::Admin => offers::list_all(c, q.status.as_deref().and_then(OfferStatus::parse))?
                 .into_iter()
                 .map(|(o, _)| (o, None))

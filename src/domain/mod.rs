@@ -9,4 +9,5 @@ pub mod offer;
 pub mod report;
 pub mod scrub;
 pub mod terms;
+pub mod text;
 pub mod tracking;

@@ -272,6 +272,9 @@ pub fn url_problem(raw: &str, macros: &[&str]) -> Option<String> {
     if raw.is_empty() {
         return Some("Enter an address starting with https:// or http://.".into());
     }
+    if let Some(p) = crate::domain::text::one_line_problem(raw) {
+        return Some(p);
+    }
     if raw.len() > 2000 {
         return Some("Use at most 2000 characters.".into());
     }
@@ -337,6 +340,10 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
     let name = body.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 120 {
         e.insert("name".into(), "Enter a name of 1 to 120 characters.".into());
+    }
+    crate::domain::text::check_one_line(&mut e, "name", &name);
+    if let Some(p) = crate::domain::text::multi_line_problem(&body.description) {
+        e.insert("description".into(), p);
     }
     if body.description.chars().count() > 5000 {
         e.insert("description".into(), "Use at most 5000 characters.".into());

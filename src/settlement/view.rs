@@ -26,9 +26,11 @@ pub struct LeadView {
     /// Every rule's outcome, once settled.
     pub checks: Vec<Check>,
     pub score: Option<i32>,
-    /// Decimal strings; a publisher does not see the price and the fee.
+    /// Decimal strings, each for whom it concerns (DESIGN §4): the price for the
+    /// advertiser and admins, the payout for the publisher and admins, the fee for
+    /// admins only; `null` otherwise.
     pub price: Option<String>,
-    pub payout: String,
+    pub payout: Option<String>,
     pub fee: Option<String>,
     pub amount: Option<String>,
     pub event: String,
@@ -95,8 +97,9 @@ pub struct LeadRow {
     pub status: String,
     pub reasons: Vec<String>,
     pub score: Option<i32>,
+    /// The price (advertiser, admin) and the payout (publisher, admin); `null` otherwise.
     pub price: Option<String>,
-    pub payout: String,
+    pub payout: Option<String>,
     pub event: String,
     pub sub1: String,
     pub country: Option<String>,
@@ -108,9 +111,19 @@ fn is_publisher(who: &Acting) -> bool {
     who.user.role() == Role::Publisher
 }
 
+/// What each role is shown of a lead's money: (price, payout, fee).
+fn shown(who: &Acting) -> (bool, bool, bool) {
+    match who.user.role() {
+        Role::Admin => (true, true, true),
+        Role::Advertiser => (true, false, false),
+        Role::Publisher => (false, true, false),
+    }
+}
+
 /// The lead for `who`, masked for publishers. An admin's view is audited.
 pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> {
     let masked = is_publisher(who);
+    let (show_price, show_payout, show_fee) = shown(who);
     let history = leads::history(conn, lead.id)?;
     let disputes = disputes::for_lead(conn, lead.id)?;
     if who.user.role() == Role::Admin {
@@ -133,9 +146,9 @@ pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> 
             serde_json::from_str(&lead.checks).unwrap_or_default()
         },
         score: lead.score,
-        price: (!masked).then(|| format_minor(lead.price_minor)),
-        payout: format_minor(lead.payout_minor),
-        fee: (!masked).then(|| format_minor(lead.fee_minor)),
+        price: show_price.then(|| format_minor(lead.price_minor)),
+        payout: show_payout.then(|| format_minor(lead.payout_minor)),
+        fee: show_fee.then(|| format_minor(lead.fee_minor)),
         amount: lead.amount_minor.map(format_minor),
         event: lead.event,
         channel: lead.channel,
@@ -165,7 +178,7 @@ pub fn list(conn: &mut DbConn, who: &Acting, filter: &leads::Filter) -> AppResul
         Role::Advertiser => f.advertiser_id = Some(who.user.id),
         Role::Publisher => f.publisher_id = Some(who.user.id),
     }
-    let masked = is_publisher(who);
+    let (show_price, show_payout, _) = shown(who);
     Ok(leads::list(conn, &f)?
         .into_iter()
         .map(|l| LeadRow {
@@ -175,8 +188,8 @@ pub fn list(conn: &mut DbConn, who: &Acting, filter: &leads::Filter) -> AppResul
             status: l.status.clone(),
             reasons: l.reason_list(),
             score: l.score,
-            price: (!masked).then(|| format_minor(l.price_minor)),
-            payout: format_minor(l.payout_minor),
+            price: show_price.then(|| format_minor(l.price_minor)),
+            payout: show_payout.then(|| format_minor(l.payout_minor)),
             event: l.event,
             sub1: l.sub1,
             country: l.country,

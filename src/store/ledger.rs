@@ -447,6 +447,56 @@ pub fn lines(conn: &mut DbConn, account: &str, limit: i64) -> QueryResult<Vec<Li
         .load(conn)
 }
 
+/// An account's statement, newest first, below entry `before` when paging: one line
+/// per transaction, the entries that transaction made on the account summed. So an
+/// advertiser's escrow shows a lead's price leaving it when the lead is approved,
+/// never its split into the publisher's payout and the platform fee (nor does a
+/// reversal or an upheld contest show the split on the advertiser's balance).
+/// Returns the lines and the `before` of the next page, when there may be one.
+pub fn statement_lines(
+    conn: &mut DbConn,
+    account: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<(Vec<Line>, Option<i64>)> {
+    use ledger_entries as e;
+    use ledger_transactions as t;
+    let query = || {
+        e::table
+            .inner_join(t::table)
+            .filter(e::account.eq(account.to_string()))
+            .order(e::id.desc())
+            .select((e::id, e::transaction_id, t::kind, t::lead_id, t::memo, e::amount_minor, e::created_at))
+            .into_boxed()
+    };
+    let mut page = query().limit(limit);
+    if let Some(b) = before {
+        page = page.filter(e::id.lt(b));
+    }
+    let mut raw: Vec<Line> = page.load(conn)?;
+    let full = raw.len() as i64 == limit;
+    if let Some(last) = raw.last().cloned() {
+        // The last transaction's other entries on this account, past the page's end.
+        let rest: Vec<Line> =
+            query().filter(e::transaction_id.eq(last.transaction_id)).filter(e::id.lt(last.entry_id)).load(conn)?;
+        raw.extend(rest);
+    }
+    let next = if full { raw.last().map(|l| l.entry_id) } else { None };
+    Ok((merge_transactions(raw), next))
+}
+
+/// Sum adjacent lines of one transaction into one (keeping the newest entry's id).
+pub fn merge_transactions(raw: Vec<Line>) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::with_capacity(raw.len());
+    for l in raw {
+        match out.last_mut() {
+            Some(prev) if prev.transaction_id == l.transaction_id => prev.amount_minor += l.amount_minor,
+            _ => out.push(l),
+        }
+    }
+    out
+}
+
 /// The ledger's invariants (DESIGN §8), as an admin or a test reads them.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Health {

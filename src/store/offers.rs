@@ -271,7 +271,8 @@ pub struct MarketFilter {
     pub category: Option<String>,
     pub model: Option<PayoutModel>,
     pub country: Option<String>,
-    /// Minimum price in minor units (CPL/CPA); CPS offers are not filtered by it.
+    /// A minimum in minor units (CPL/CPA); CPS offers are not filtered by it. Here
+    /// the price; `marketplace::publisher_market` applies it to the payout.
     pub min_price_minor: Option<i64>,
 }
 

@@ -73,3 +73,16 @@ pub fn consume(conn: &mut DbConn, purpose: Purpose, plaintext: &str) -> QueryRes
     .execute(conn)?;
     Ok((n == 1).then_some(user_id))
 }
+
+/// Use up every live token of `user_id` for `purpose` (after the password changed,
+/// every other reset link stops working); returns how many there were.
+pub fn revoke_all(conn: &mut DbConn, user_id: i64, purpose: Purpose) -> QueryResult<usize> {
+    diesel::update(
+        user_tokens::table
+            .filter(user_tokens::user_id.eq(user_id))
+            .filter(user_tokens::purpose.eq(purpose.as_str()))
+            .filter(user_tokens::used_at.is_null()),
+    )
+    .set(user_tokens::used_at.eq(Some(now())))
+    .execute(conn)
+}

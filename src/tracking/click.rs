@@ -144,7 +144,7 @@ async fn track(
     };
     let (membership, offer) = (&link.membership, &link.offer);
     let mut reason = redirect_reason(&link);
-    let click = new_click(state, req, &link, subs, source, reason);
+    let mut click = new_click(state, req, &link, subs, source, reason);
     // The landing URL and the cookie are made from the click before it goes to the
     // writer (no copies of its values kept for after).
     let landing = reason.is_none().then(|| {
@@ -164,6 +164,21 @@ async fn track(
         cookie.push_str(&link.cookie_attributes);
         (url, cookie)
     });
+    // A landing URL that cannot be a header (a control character stored before
+    // validation refused them) sends the click on as if the offer were paused.
+    // Letters beyond ASCII are percent-encoded as a browser would.
+    let landing = match landing {
+        Some((url, cookie)) => match location(url) {
+            Some(url) => Some((url, cookie)),
+            None => {
+                tracing::warn!(offer_id = offer.id, "the landing URL cannot be sent as a redirect");
+                reason = Some("bad_landing_url");
+                click.redirect_reason = reason.map(str::to_string);
+                None
+            }
+        },
+        None => None,
+    };
     // Wait for the batch to commit: the redirect is the receipt. A click that could
     // not be stored does not go to the landing page (it could never convert).
     if !state.clicks.write(click).await {
@@ -178,11 +193,24 @@ async fn track(
             response.insert_header((header::LOCATION, url)).insert_header((header::SET_COOKIE, cookie)).finish()
         }
         // A fallback click must not overwrite the cookie of a click that counts.
-        _ => match &offer.fallback_url {
-            Some(fallback) => response.insert_header((header::LOCATION, fallback.as_str())).finish(),
+        _ => match offer.fallback_url.as_deref().and_then(|f| location(f.to_string())) {
+            Some(fallback) => response.insert_header((header::LOCATION, fallback)).finish(),
             None => paused_page(),
         },
     }
+}
+
+/// `url` as a `Location` header: as it is, or percent-encoded when it holds letters
+/// beyond ASCII; `None` when it holds a control character or is no URL at all.
+fn location(url: String) -> Option<header::HeaderValue> {
+    if url.chars().any(char::is_control) {
+        return None;
+    }
+    if url.is_ascii() {
+        return header::HeaderValue::try_from(url).ok();
+    }
+    let encoded = url::Url::parse(&url).ok()?.to_string();
+    header::HeaderValue::try_from(encoded).ok()
 }
 
 /// The attributes of the pixel cookie as the `Set-Cookie` header writes them after

@@ -315,22 +315,14 @@ fn v4_kind(ip: Ipv4Addr) -> Option<&'static str> {
 
 fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
     let s = ip.segments();
-    let embedded = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
     if ip.is_unspecified() {
         Some("unspecified")
     } else if ip.is_loopback() {
         Some("loopback")
-    } else if let Some(v4) = ip.to_ipv4_mapped() {
-        v4_kind(v4)
-    } else if s[..6] == [0; 6] {
-        // IPv4-compatible ::a.b.c.d
-        v4_kind(embedded(s[6], s[7]))
-    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        // NAT64 reaches the IPv4 address it embeds.
-        v4_kind(embedded(s[6], s[7]))
-    } else if s[0] == 0x2002 {
-        // 6to4 embeds the IPv4 address of its relay.
-        v4_kind(embedded(s[1], s[2]))
+    } else if let Some(kind) = embedded_ipv4(ip).into_iter().find_map(v4_kind) {
+        // An address that carries an IPv4 address reaches (or may reach) it: it is
+        // judged by that address.
+        Some(kind)
     } else if (s[0] & 0xfe00) == 0xfc00 {
         Some("unique-local")
     } else if (s[0] & 0xffc0) == 0xfe80 {
@@ -341,9 +333,53 @@ fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
         Some("multicast")
     } else if s[0] == 0x2001 && s[1] == 0x0db8 {
         Some("documentation")
+    } else if s[..4] == [0x0100, 0, 0, 0] {
+        Some("discard-only")
     } else {
         None
     }
+}
+
+/// The IPv4 addresses an IPv6 address embeds, in each form that routes to them:
+/// IPv4-mapped `::ffff:a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d`, IPv4-compatible
+/// `::a.b.c.d`, NAT64 (`64:ff9b::/96`, and the local-use `64:ff9b:1::/48` in each
+/// RFC 6052 layout it may be used with: /48, /56, /64, /96), 6to4 (`2002::/16`),
+/// Teredo (`2001::/32`: the server, and the client stored inverted) and ISATAP
+/// interface identifiers (`…:0:5efe:a.b.c.d`, `…:200:5efe:a.b.c.d`).
+pub fn embedded_ipv4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
+    let s = ip.segments();
+    let b = ip.octets();
+    let v4 = |o: [u8; 4]| Ipv4Addr::from(o);
+    let tail = v4([b[12], b[13], b[14], b[15]]);
+    let mut out = Vec::new();
+    let mapped_or_compatible = s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0); // `::`, `::1` judged before
+    let translated = s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0;
+    let nat64 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    if mapped_or_compatible || translated || nat64 {
+        out.push(tail);
+    } else if s[..3] == [0x64, 0xff9b, 0x0001] {
+        // Each layout keeps bits 64–71 and its suffix zero; /96 has no suffix.
+        let zero = |from: usize| b[8] == 0 && b[from..].iter().all(|&x| x == 0);
+        if zero(11) {
+            out.push(v4([b[6], b[7], b[9], b[10]])); // /48
+        }
+        if zero(12) {
+            out.push(v4([b[7], b[9], b[10], b[11]])); // /56
+        }
+        if zero(13) {
+            out.push(v4([b[9], b[10], b[11], b[12]])); // /64
+        }
+        out.push(tail); // /96
+    } else if s[0] == 0x2002 {
+        out.push(v4([b[2], b[3], b[4], b[5]]));
+    } else if s[0] == 0x2001 && s[1] == 0 {
+        out.push(v4([b[4], b[5], b[6], b[7]]));
+        out.push(v4([!b[12], !b[13], !b[14], !b[15]]));
+    }
+    if (s[4] & 0xfdff) == 0 && s[5] == 0x5efe {
+        out.push(tail);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -409,6 +445,51 @@ mod tests {
     }
 
     #[test]
+    fn ipv4_embedding_forms_are_judged_by_their_ipv4_address() {
+        for (ip, kind) in [
+            // IPv4-mapped
+            ("::ffff:127.0.0.1", "loopback"),
+            ("::ffff:7f00:1", "loopback"),
+            ("::ffff:169.254.169.254", "link-local"),
+            // IPv4-translated (SIIT)
+            ("::ffff:0:127.0.0.1", "loopback"),
+            ("::ffff:0:10.0.0.1", "private"),
+            // IPv4-compatible
+            ("::127.0.0.2", "loopback"),
+            ("::192.168.1.1", "private"),
+            // NAT64, well-known and local-use prefixes
+            ("64:ff9b::127.0.0.1", "loopback"),
+            ("64:ff9b::a9fe:a9fe", "link-local"),
+            ("64:ff9b:1::127.0.0.1", "loopback"),
+            ("64:ff9b:1:7f00:0:100::", "loopback"),
+            ("64:ff9b:1:0:a:0:100:0", "private"),
+            // 6to4
+            ("2002:7f00:1::1", "loopback"),
+            ("2002:a9fe:a9fe::", "link-local"),
+            // Teredo: server 8.8.8.8 (public), client 127.0.0.1 stored inverted
+            ("2001:0:808:808:0:0:80ff:fffe", "loopback"),
+            // Teredo: a private server
+            ("2001:0:a00:1::1", "private"),
+            // ISATAP interface identifiers
+            ("2606:4700::5efe:127.0.0.1", "loopback"),
+            ("2606:4700::200:5efe:192.168.0.1", "private"),
+        ] {
+            let addr: IpAddr = ip.parse().expect("an IP address");
+            assert_eq!(non_public_kind(addr), Some(kind), "{ip}");
+        }
+        // The same forms around public IPv4 addresses pass.
+        for ip in [
+            "::ffff:0:8.8.8.8",
+            "64:ff9b:1::8.8.8.8",
+            "2002:808:808::1",
+            "2001:0:808:808:0:0:f7f7:f7f7",
+            "2606:4700::5efe:8.8.8.8",
+        ] {
+            assert!(public(ip), "{ip} must be allowed");
+        }
+    }
+
+    #[test]
     fn public_ipv6_is_allowed() {
         for ip in ["2606:4700:4700::1111", "2a00:1450:4001::200e", "::ffff:8.8.8.8", "64:ff9b::808:808"] {
             assert!(public(ip), "{ip} must be allowed");
@@ -447,6 +528,12 @@ mod tests {
             "https://10.0.0.8/pb",
             "http://169.254.169.254/latest/meta-data",
             "http://[::ffff:192.168.0.1]/",
+            "http://[::ffff:0:127.0.0.1]/",
+            "http://[64:ff9b:1::7f00:1]/",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[::127.0.0.1]/",
+            "http://[2002:7f00:1::1]/",
+            "http://[2001:0:808:808::80ff:fffe]/",
             "http://0x7f.1/",
             "http://localhost:8080/pb",
             "ftp://tracker.example/pb",

@@ -84,6 +84,8 @@ async fn update_profile(s: SignedIn, CsrfForm(form): CsrfForm<ProfileForm>) -> A
     if name.is_empty() || name.chars().count() > 100 {
         errors.add("display_name", "Enter a name of 1 to 100 characters.");
     }
+    errors.one_line("display_name", &name);
+    errors.one_line("company", form.company.trim());
     if form.timezone.parse::<chrono_tz::Tz>().is_err() {
         errors.add("timezone", "Use a time zone name like UTC, Europe/Berlin or America/New_York.");
     }
@@ -120,8 +122,10 @@ async fn change_password(s: SignedIn, CsrfForm(form): CsrfForm<PasswordForm>) ->
     db::run(s.ctx.pool(), move |c| {
         c.write_tx(|c| {
             users::set_password_hash(c, uid, &hash)?;
-            // Sign out every other browser; this one gets a fresh session below.
+            // Sign out every other browser (this one gets a fresh session below), and
+            // no reset link sent before works any more.
             sessions::delete_for_user(c, uid)?;
+            crate::store::tokens::revoke_all(c, uid, crate::store::tokens::Purpose::ResetPassword)?;
             Ok(())
         })
     })
@@ -143,7 +147,7 @@ struct KeyForm {
 
 async fn create_key(s: SignedIn, CsrfForm(form): CsrfForm<KeyForm>) -> AppResult<HttpResponse> {
     let name = form.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 80 {
+    if name.is_empty() || name.chars().count() > 80 || crate::domain::text::one_line_problem(&name).is_some() {
         let mut errors = FormErrors::default();
         errors.add("name", "Give the key a name of 1 to 80 characters, e.g. the integration that uses it.");
         return page(&s, StatusCode::UNPROCESSABLE_ENTITY, None, errors).await;

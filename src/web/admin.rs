@@ -171,6 +171,7 @@ async fn create_admin(a: AdminCtx, CsrfForm(mut form): CsrfForm<NewAdminForm>) -
     if form.display_name.trim().is_empty() {
         errors.add("display_name", "Enter a name.");
     }
+    errors.one_line("display_name", form.display_name.trim());
     if let Some(p) = password_problem(&form.password, &email) {
         errors.add("password", p);
     }

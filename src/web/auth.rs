@@ -114,6 +114,8 @@ fn validate_signup(form: &SignupForm) -> (FormErrors, Option<Role>) {
     if form.company.chars().count() > 200 {
         errors.add("company", "Use at most 200 characters.");
     }
+    errors.one_line("display_name", name);
+    errors.one_line("company", form.company.trim());
     (errors, role)
 }
 
@@ -453,9 +455,11 @@ async fn reset_submit(ctx: Ctx, CsrfForm(form): CsrfForm<ResetForm>) -> AppResul
                 return Ok(false);
             }
             users::set_password_hash(conn, user_id, &hash)?;
-            // The link proves the address works; and every old session ends.
+            // The link proves the address works; every old session and every other
+            // reset link ends.
             users::mark_verified(conn, user_id)?;
             sessions::delete_for_user(conn, user_id)?;
+            tokens::revoke_all(conn, user_id, Purpose::ResetPassword)?;
             Ok(true)
         })
     })

@@ -217,6 +217,14 @@ impl FormErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// Refuse control characters in a one-line field (unless it already has an error).
+    pub fn one_line(&mut self, field: &str, value: &str) {
+        if self.get(field).is_none()
+            && let Some(p) = crate::domain::text::one_line_problem(value)
+        {
+            self.add(field, p);
+        }
+    }
 }
 
 impl From<crate::domain::offer::FieldErrors> for FormErrors {

@@ -135,6 +135,7 @@ pub struct LeadList {
     pub next: Option<String>,
     pub paged: bool,
     pub show_price: bool,
+    pub show_payout: bool,
 }
 
 impl LeadList {
@@ -187,6 +188,7 @@ async fn lead_list(ctx: &Ctx, user: &User, q: ListQuery) -> AppResult<LeadList> 
         next,
         paged: !q.before_id.trim().is_empty(),
         show_price: user.role() != Role::Publisher,
+        show_payout: user.role() != Role::Advertiser,
         rows,
     })
 }

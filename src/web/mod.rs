@@ -19,6 +19,7 @@ pub mod ratelimit;
 pub mod reports;
 pub mod revisions;
 pub mod session_store;
+pub mod slow_body;
 
 use actix_web::web;
 

@@ -126,22 +126,6 @@ fn entries_sum(conn: &mut DbConn, account: &str, below: Option<i64>) -> QueryRes
     Ok(q.first::<Option<i64>>(conn)?.unwrap_or(0))
 }
 
-/// An account's lines newest first, below entry `before` when paging.
-fn lines_page(conn: &mut DbConn, account: &str, before: Option<i64>, limit: i64) -> QueryResult<Vec<Line>> {
-    use schema::{ledger_entries as e, ledger_transactions as t};
-    let mut q = e::table
-        .inner_join(t::table)
-        .filter(e::account.eq(account.to_string()))
-        .order(e::id.desc())
-        .limit(limit)
-        .select((e::id, e::transaction_id, t::kind, t::lead_id, t::memo, e::amount_minor, e::created_at))
-        .into_boxed();
-    if let Some(b) = before {
-        q = q.filter(e::id.lt(b));
-    }
-    q.load(conn)
-}
-
 /// A page of `account`'s statement, each line with the balance after it (from the
 /// entries themselves, so the column always adds up).
 async fn statement(
@@ -152,19 +136,18 @@ async fn statement(
     before: Option<i64>,
 ) -> AppResult<Statement> {
     let acc = account.clone();
-    let (lines, total, below_page) = db::run(ctx.pool(), move |c| {
-        let lines = lines_page(c, &acc, before, STATEMENT_ROWS)?;
+    let (lines, next, total, below_page) = db::run(ctx.pool(), move |c| {
+        let (lines, next) = ledger::statement_lines(c, &acc, before, STATEMENT_ROWS)?;
         let total = entries_sum(c, &acc, None)?;
         // The balance after the newest line of this page: every entry up to it.
         let upto = match lines.first() {
             Some(l) => entries_sum(c, &acc, Some(l.entry_id + 1))?,
             None => 0,
         };
-        Ok((lines, total, upto))
+        Ok((lines, next, total, upto))
     })
     .await?;
     let mut running = below_page;
-    let next = (lines.len() as i64 == STATEMENT_ROWS).then(|| lines.last().map(|l| l.entry_id)).flatten();
     let lines = lines
         .into_iter()
         .map(|line| {

@@ -1,7 +1,7 @@
 //! Operations endpoints: `/healthz`, `/metrics`, and the embedded static files.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::RunQueryDsl;
 
 use crate::app::AppState;
@@ -30,7 +30,45 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+/// Who may read `/metrics`: a correct `Authorization: Bearer <QUALEAD_METRICS_TOKEN>`
+/// from anywhere; without a token, a client (after the `X-Forwarded-For` walk) inside
+/// `QUALEAD_TRUSTED_PROXIES`. A wrong or unexpected token is `401`, an untrusted
+/// client without one `403`. `None` lets the request through.
+pub fn metrics_refusal(req: &HttpRequest, config: &crate::config::Config) -> Option<HttpResponse> {
+    if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
+        let given = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        return match (given, config.metrics_token.as_deref()) {
+            (Some(given), Some(token))
+                if crate::crypto::constant_time_eq(
+                    &crate::crypto::sha256_hex(given),
+                    &crate::crypto::sha256_hex(token),
+                ) =>
+            {
+                None
+            }
+            _ => Some(
+                HttpResponse::Unauthorized()
+                    .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""))
+                    .content_type("text/plain; charset=utf-8")
+                    .body("a wrong metrics token\n"),
+            ),
+        };
+    }
+    let client = crate::web::client_ip::client_ip(req, &config.trusted_proxies);
+    if crate::web::client_ip::is_trusted(client, &config.trusted_proxies) {
+        return None;
+    }
+    Some(
+        HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body("/metrics answers trusted networks, or Authorization: Bearer <QUALEAD_METRICS_TOKEN>\n"),
+    )
+}
+
+async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if let Some(refused) = metrics_refusal(&req, &state.config) {
+        return Ok(refused);
+    }
     let (queued, failed) = db::run(&state.pool, |c| Ok(outbox::counts(c)?)).await?;
     state.metrics.email_queued.set(queued);
     state.metrics.email_failed.set(failed);

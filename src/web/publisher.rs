@@ -191,7 +191,7 @@ async fn market(p: PublisherCtx, q: web::Query<ListQuery>) -> AppResult<HttpResp
     let filter = q.market_filter();
     let uid = p.user.id;
     let fee = fee_default(&p).await?;
-    let list = db::run(p.ctx.pool(), move |c| Ok(offers::marketplace(c, uid, &filter)?)).await?;
+    let list = db::run(p.ctx.pool(), move |c| Ok(marketplace::publisher_market(c, uid, &filter, fee)?)).await?;
     let rows = list
         .into_iter()
         .map(|(o, m)| MarketRow {
