@@ -330,7 +330,7 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     {
         let mut conn = app.conn();
         const NEWER: &[&str] =
-            &["20261203000011", "20261202000010", "20261201000009", "20261201000008", "20261201000007"];
+            &["20261207000014", "20261203000011", "20261202000010", "20261201000009", "20261201000008", "20261201000007"];
         for newer in NEWER {
             assert_eq!(qualead::db::revert_last_migration(&mut conn).expect("revert"), *newer);
         }

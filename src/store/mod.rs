@@ -17,6 +17,7 @@ pub mod reports;
 pub mod rollups;
 pub mod sessions;
 pub mod settings;
+pub mod test_conversions;
 pub mod tokens;
 pub mod users;
 

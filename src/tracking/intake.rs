@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::crypto::constant_time_eq;
 use crate::db::{DbConn, DbPool};
-use crate::domain::intake::{Channel, Params, Reason, dedupe_key, same_conversion};
+use crate::domain::intake::{Channel, Params, Reason, dedupe_key, missing_fields, same_conversion};
 use crate::domain::money::format_minor;
 use crate::domain::offer::{OfferStatus, PayoutModel, Terms, apply_bps, split_price};
 use crate::error::AppError;
@@ -52,6 +52,8 @@ pub enum Outcome {
     Accepted { lead_id: i64 },
     Duplicate { lead_id: i64 },
     Rejected { reason: Reason, detail: String },
+    /// Refused `missing_field`: the offer requires these fields and they are absent or blank.
+    MissingFields { fields: Vec<String> },
 }
 
 /// Why `attempt` stopped, with what is known about the conversion by then.
@@ -62,6 +64,8 @@ enum Stop {
         who: Option<Box<Who>>,
     },
     Duplicate(i64),
+    /// Refused `missing_field`, naming the fields.
+    Missing { fields: Vec<String>, who: Box<Who> },
     /// The same conversion was accepted earlier in this batch.
     DuplicateOfNew(usize),
 }
@@ -311,6 +315,10 @@ impl<'a> Batch<'a> {
                 }
                 Ok(Pending::Done(Outcome::Rejected { reason, detail }))
             }
+            Err(Stop::Missing { fields, who }) => {
+                self.after_refusal(conn, conv, &who, Reason::MissingField)?;
+                Ok(Pending::Done(Outcome::MissingFields { fields }))
+            }
         }
     }
 
@@ -404,6 +412,11 @@ impl<'a> Batch<'a> {
         }
         if conv.consent == Some(false) {
             return Ok(Err(refuse(Reason::MissingConsent, who_ref)));
+        }
+        // A lead that lacks a required field could never pass: refused before it holds budget or a cap.
+        let fields = missing_fields(&terms.required_fields, &p.fields);
+        if !fields.is_empty() {
+            return Ok(Err(Stop::Missing { fields, who: Box::new(who.clone()) }));
         }
         let Some(price) = price_of(offer, p.amount_minor) else {
             let detail = "a CPS conversion needs the sale amount above zero";
@@ -844,6 +857,7 @@ pub fn count(metrics: &crate::metrics::Metrics, outcome: Option<&Outcome>) {
         Some(Outcome::Accepted { .. }) => "accepted",
         Some(Outcome::Duplicate { .. }) => "duplicate",
         Some(Outcome::Rejected { reason, .. }) => reason.code(),
+        Some(Outcome::MissingFields { .. }) => Reason::MissingField.code(),
         None => "error",
     };
     metrics.conversions.with_label_values(&[label]).inc();

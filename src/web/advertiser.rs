@@ -238,12 +238,20 @@ struct ShowPage {
     postback_url: String,
     pixels: [(&'static str, String); 3],
     members: Vec<(Membership, String, String)>,
+    /// What each macro of the postback URL and pixels stands for.
+    macros: Vec<(String, &'static str)>,
+    /// The test link (none for an archived offer) and the latest test conversions.
+    test_link: Option<String>,
+    tests: Vec<crate::store::test_conversions::TestConversion>,
 }
 
 async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let offer = load_owned(&a, path.into_inner()).await?;
     let oid = offer.id;
     let members = db::run(a.ctx.pool(), move |c| Ok(offers::members_of(c, oid)?)).await?;
+    let shown = crate::tracking::test_conversions::SHOWN;
+    let tests =
+        db::run(a.ctx.pool(), move |c| Ok(crate::store::test_conversions::recent(c, oid, shown)?)).await?;
     let base = a.ctx.state.config.base_url.to_string();
     let body = offer.body();
     render(&ShowPage {
@@ -253,6 +261,10 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
         postback_url: links::advertiser_postback_url(&base, &offer),
         pixels: links::pixel_snippets(&base, &offer),
         members,
+        macros: links::macro_help(&offer),
+        test_link: (offer.status() != OfferStatus::Archived)
+            .then(|| crate::tracking::test_conversions::test_link(&base, &offer)),
+        tests,
         offer,
     })
 }
