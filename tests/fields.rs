@@ -96,7 +96,8 @@ async fn every_field_reaches_the_lead(backend: Backend) {
 
     // GET postback.
     let cid = click(&app, &m).await;
-    let mut query = vec![("click_id", cid.as_str()), ("token", m.postback_token.as_str()), ("email", "ann@example.org")];
+    let mut query =
+        vec![("click_id", cid.as_str()), ("token", m.postback_token.as_str()), ("email", "ann@example.org")];
     query.extend_from_slice(&MORE);
     let (s, v) = get_postback(&app, &query).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("accepted")), "{v}");
@@ -154,7 +155,8 @@ async fn a_lead_without_a_required_field_is_refused_at_intake(backend: Backend) 
     let cid = click(&app, &m).await;
 
     for zip in [None, Some(" "), Some("{zip}")] {
-        let mut q = vec![("click_id", cid.as_str()), ("token", m.postback_token.as_str()), ("email", "ann@example.org")];
+        let mut q =
+            vec![("click_id", cid.as_str()), ("token", m.postback_token.as_str()), ("email", "ann@example.org")];
         if let Some(z) = zip {
             q.push(("zip", z));
         }
@@ -166,7 +168,10 @@ async fn a_lead_without_a_required_field_is_refused_at_intake(backend: Backend) 
     }
     let (s, v) = get_postback(&app, &[("click_id", &cid), ("token", &m.postback_token)]).await;
     assert_eq!((s, v["fields"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!(["email", "zip"])), "{v}");
-    assert_eq!(pixel(&app, m.offer_id, &[("click_id", &cid), ("email", "ann@example.org")]).await, "rejected:missing_field");
+    assert_eq!(
+        pixel(&app, m.offer_id, &[("click_id", &cid), ("email", "ann@example.org")]).await,
+        "rejected:missing_field"
+    );
 
     // Nothing held: no lead, no money moved, the cap still free.
     assert_eq!(lead_count(&app, &m), 0);
@@ -244,9 +249,13 @@ async fn test_conversions_are_shown_and_never_count(backend: Backend) {
     assert_eq!(r.status(), StatusCode::OK, "the paused page, no redirect");
 
     let cid = test_click(&app, &link).await;
-    let (s, v) = get_postback(&app, &[("click_id", &cid), ("token", &m.postback_token), ("email", "ann@example.org")]).await;
+    let (s, v) =
+        get_postback(&app, &[("click_id", &cid), ("token", &m.postback_token), ("email", "ann@example.org")]).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert_eq!((v["test"].as_bool(), v["reason"].as_str(), v["fields"].clone()), (Some(true), Some("missing_field"), json!(["zip"])));
+    assert_eq!(
+        (v["test"].as_bool(), v["reason"].as_str(), v["fields"].clone()),
+        (Some(true), Some("missing_field"), json!(["zip"]))
+    );
     let (s, v) = get_postback(
         &app,
         &[("click_id", &cid), ("token", &m.postback_token), ("email", "ann@example.org"), ("zip", "94107")],
@@ -254,7 +263,8 @@ async fn test_conversions_are_shown_and_never_count(backend: Backend) {
     .await;
     assert_eq!((s, v["status"].as_str(), v["test"].as_bool()), (StatusCode::OK, Some("accepted"), Some(true)), "{v}");
     assert!(v.get("lead_id").is_none() && v["checks"].as_array().is_some_and(|c| !c.is_empty()), "{v}");
-    let (s, v) = get_postback(&app, &[("click_id", &cid), ("token", "wrong"), ("email", "a@b.org"), ("zip", "1")]).await;
+    let (s, v) =
+        get_postback(&app, &[("click_id", &cid), ("token", "wrong"), ("email", "a@b.org"), ("zip", "1")]).await;
     assert_eq!((s, v["reason"].as_str(), v["test"].as_bool()), (StatusCode::FORBIDDEN, Some("bad_token"), Some(true)));
     let px = [("click_id", cid.as_str()), ("email", "ann@example.org"), ("zip", "94107")];
     assert_eq!(pixel(&app, m.offer_id, &px).await, "test:accepted");
@@ -281,7 +291,11 @@ async fn test_conversions_are_shown_and_never_count(backend: Backend) {
         &[("click_id", &cid_real), ("token", &m.postback_token), ("email", "ann@example.org"), ("zip", "94107")],
     )
     .await;
-    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("accepted")), "a cap of 1 still admits a real lead: {v}");
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "a cap of 1 still admits a real lead: {v}"
+    );
     assert_eq!((balance(&app, &adv), balance(&app, &escrow)), (90_00, 10_00));
 
     // A paused offer still has its test link, and its tests are answered.

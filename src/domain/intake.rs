@@ -378,8 +378,7 @@ mod tests {
 
     #[test]
     fn every_field_an_offer_can_require_is_taken_from_a_postback() {
-        let mut raw: Vec<(String, String)> =
-            LEAD_FIELDS.iter().map(|f| (f.to_string(), format!("v-{f}"))).collect();
+        let mut raw: Vec<(String, String)> = LEAD_FIELDS.iter().map(|f| (f.to_string(), format!("v-{f}"))).collect();
         raw.push(("first_name".into(), "Ann".into()));
         raw.push(("tracker_id".into(), "ignored".into()));
         let p = Params::from_pairs(&raw).expect("valid");

@@ -46,13 +46,13 @@ pub struct Conversion {
     pub ip: String,
 }
 
-/// What intake answered.
+/// What intake answered. `MissingFields` is a refusal `missing_field`, naming the
+/// required fields the conversion lacks (absent or blank).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Accepted { lead_id: i64 },
     Duplicate { lead_id: i64 },
     Rejected { reason: Reason, detail: String },
-    /// Refused `missing_field`: the offer requires these fields and they are absent or blank.
     MissingFields { fields: Vec<String> },
 }
 
@@ -65,7 +65,10 @@ enum Stop {
     },
     Duplicate(i64),
     /// Refused `missing_field`, naming the fields.
-    Missing { fields: Vec<String>, who: Box<Who> },
+    Missing {
+        fields: Vec<String>,
+        who: Box<Who>,
+    },
     /// The same conversion was accepted earlier in this batch.
     DuplicateOfNew(usize),
 }

@@ -23,5 +23,8 @@ pub fn param<'a>(pairs: &'a [(String, String)], names: &[&str]) -> &'a str {
 }
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.configure(click::routes).configure(conversions::routes).configure(form::routes).configure(test_conversions::routes);
+    cfg.configure(click::routes)
+        .configure(conversions::routes)
+        .configure(form::routes)
+        .configure(test_conversions::routes);
 }

@@ -26,9 +26,9 @@ use crate::domain::offer::{OfferStatus, PayoutModel};
 use crate::domain::scrub::{self, Check, Facts};
 use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing};
 use crate::error::AppError;
+use crate::store::now;
 use crate::store::offers::{self, Offer};
 use crate::store::test_conversions::{self as store, NewTestConversion, TestClick};
-use crate::store::now;
 use crate::tracking::click::{click_cookie_name, paused_page};
 use crate::tracking::intake::Conversion;
 use crate::web::client_ip::{client_ip, peer_is_trusted};
@@ -114,7 +114,8 @@ async fn test_click(state: web::Data<AppState>, req: HttpRequest, path: web::Pat
             return paused_page();
         }
     };
-    let values = ClickValues { click_id: &click_id, offer_id: offer.id, publisher_id: 0, subs: [""; 5], source: "test" };
+    let values =
+        ClickValues { click_id: &click_id, offer_id: offer.id, publisher_id: 0, subs: [""; 5], source: "test" };
     let landing = fill_landing(&offer.landing_url, &values);
     let secure = state.config.secure_cookies();
     let cookie = Cookie::build(click_cookie_name(offer.id), click_id)
@@ -162,17 +163,16 @@ impl TestAnswer {
             Some(Reason::MissingField) => {
                 crate::tracking::conversions::missing_response(&self.missing, Some(&json!(self.checks)))
             }
-            Some(reason) => {
-                HttpResponse::build(StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::BAD_REQUEST)).json(
-                    json!({
-                        "status": "rejected",
-                        "reason": reason.code(),
-                        "error": reason.code(),
-                        "message": self.detail,
-                        "test": true,
-                    }),
-                )
-            }
+            Some(reason) => HttpResponse::build(
+                StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            )
+            .json(json!({
+                "status": "rejected",
+                "reason": reason.code(),
+                "error": reason.code(),
+                "message": self.detail,
+                "test": true,
+            })),
         }
     }
 
@@ -244,7 +244,7 @@ fn decide(c: &mut DbConn, conv: &Conversion) -> Result<TestAnswer, AppError> {
                 format!("the offer has no event {event:?} (it has {})", events.join(", ")),
             ));
         }
-        if offer.model() == PayoutModel::Cps && !p.amount_minor.is_some_and(|a| a > 0) {
+        if offer.model() == PayoutModel::Cps && p.amount_minor.is_none_or(|a| a <= 0) {
             return Some((Reason::InvalidRequest, "a CPS conversion needs the sale amount above zero".into()));
         }
         None

@@ -250,8 +250,7 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
     let oid = offer.id;
     let members = db::run(a.ctx.pool(), move |c| Ok(offers::members_of(c, oid)?)).await?;
     let shown = crate::tracking::test_conversions::SHOWN;
-    let tests =
-        db::run(a.ctx.pool(), move |c| Ok(crate::store::test_conversions::recent(c, oid, shown)?)).await?;
+    let tests = db::run(a.ctx.pool(), move |c| Ok(crate::store::test_conversions::recent(c, oid, shown)?)).await?;
     let base = a.ctx.state.config.base_url.to_string();
     let body = offer.body();
     render(&ShowPage {
