@@ -268,10 +268,19 @@ async fn test_conversions_are_shown_and_never_count(backend: Backend) {
     assert_eq!((s, v["reason"].as_str(), v["test"].as_bool()), (StatusCode::FORBIDDEN, Some("bad_token"), Some(true)));
     let px = [("click_id", cid.as_str()), ("email", "ann@example.org"), ("zip", "94107")];
     assert_eq!(pixel(&app, m.offer_id, &px).await, "test:accepted");
+    // The pixel on the thank-you page, the test click's id only in its cookie.
+    let r = reqwest::Client::new()
+        .get(app.url(&format!("/px/{}.gif", m.offer_id)))
+        .query(&[("email", "ann@example.org"), ("zip", "94107")])
+        .header("cookie", format!("ql_c{}={cid}", m.offer_id))
+        .send()
+        .await
+        .expect("pixel");
+    assert_eq!(r.headers()["x-qualead-status"], "test:accepted");
 
     // The offer page shows them, newest first, with the answer and the rules.
     let (_, page) = app.get_text(&web, &page_path).await;
-    assert_eq!(page.matches("class=\"test-conversion\"").count(), 4, "four test conversions shown");
+    assert_eq!(page.matches("class=\"test-conversion\"").count(), 5, "five test conversions shown");
     assert!(page.contains("accepted as a test") && page.contains("missing: zip"), "the answers");
     assert!(page.contains("<code>missing_field</code>") && page.contains("<code>bad_token</code>"));
     assert!(page.contains("<code>invalid_email</code> passed"), "each rule's outcome");

@@ -298,3 +298,19 @@ fn decide(c: &mut DbConn, conv: &Conversion) -> Result<TestAnswer, AppError> {
     let id = store::insert(c, &row)?;
     Ok(TestAnswer { reason, detail, missing, checks, id: Some(id) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_click_ids_are_told_apart_by_their_prefix_alone() {
+        for _ in 0..1000 {
+            let real = crate::domain::tracking::new_click_id();
+            assert!(!is_test_click_id(&real) && !real.contains('.'), "{real}");
+        }
+        let test = new_test_click_id();
+        assert!(is_test_click_id(&test) && test.len() <= 128, "{test}");
+        assert_ne!(test, new_test_click_id());
+    }
+}
