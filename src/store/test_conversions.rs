@@ -93,7 +93,7 @@ pub fn clicks_since(conn: &mut DbConn, offer_id: i64, since: NaiveDateTime) -> Q
         .get_result(conn)
 }
 
-/// Test conversions of a click since `since` (the test intake's rate limit).
+/// Test conversions on an offer since `since` (the test intake's rate limit).
 pub fn conversions_since(conn: &mut DbConn, offer_id: i64, since: NaiveDateTime) -> QueryResult<i64> {
     test_conversions::table
         .filter(test_conversions::offer_id.eq(offer_id))
