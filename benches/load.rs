@@ -371,7 +371,10 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
         (skipped(), skipped(), Vec::new())
     };
     let postbacks = if run_postbacks {
-        let base = format!("http://127.0.0.1:{port}/postback?token={}&click_id=", seeded.postback_token);
+        let base = format!(
+            "http://127.0.0.1:{port}/postback?token={}&email=bench%40example.org&click_id=",
+            seeded.postback_token
+        );
         let ids = click_ids.clone();
         eprintln!("{name}: postbacks phase, qualead pid {pid}");
         hammer_with(

@@ -763,6 +763,117 @@ mod sqlite {
         b.close().await;
     }
 
+    /// An advertiser creates an offer that requires e-mail and zip in the offer
+    /// form; an admin approves it. The advertiser copies the postback URL from its
+    /// offer page and the test link: a test click and a test postback without zip
+    /// show the refusal (`missing_field`, naming zip) on the offer page and leave no
+    /// trace in reports or caps (a daily cap of 1 still admits the real lead). A
+    /// visitor's real click, the postback URL with its macros filled, and the lead is
+    /// approved at settlement.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_offer_requiring_zip_is_tested_and_paid() {
+        let app = app().await;
+        let advertiser_id = app.create_user("advertiser", "adv@example.com");
+        let publisher_id = app.create_user("publisher", "pub@example.com");
+        app.create_user("admin", "admin@example.com");
+        deposit(&app, advertiser_id, 100_00);
+        let b = Browser::start(&app, "required_fields").await;
+
+        // The offer form: e-mail and zip required, no hold, a daily cap of one lead.
+        b.login("adv@example.com", "/advertiser").await;
+        b.click_link("Create an offer").await;
+        b.fill("name", "Roof quotes").await;
+        b.fill("description", "Homeowners who want a roof quote").await;
+        b.select("category", "home").await;
+        b.select("visibility", "public").await;
+        b.fill("landing_url", "https://adv.example/quote?cid={click_id}&s={sub1}").await;
+        b.fill("fallback_url", "https://adv.example/").await;
+        b.select("payout_model", "cpl").await;
+        b.fill("price", "10.00").await;
+        b.fill("cap_daily", "1").await;
+        b.tick("required_fields", "email", true).await;
+        b.tick("required_fields", "zip", true).await;
+        b.fill("hold_hours", "0").await;
+        b.press("Save as draft").await;
+        let offer_path = b.path().await;
+        let id: i64 = offer_path
+            .strip_prefix("/advertiser/offers/")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("the new offer's page, not {offer_path}"));
+        b.press("Submit for review").await;
+        b.logout().await;
+        b.login("admin@example.com", "/admin").await;
+        b.nav("Offers").await;
+        b.click_link("Roof quotes").await;
+        b.press("Approve — make it live").await;
+        b.see_flash("Offer approved; it is live.").await;
+        b.logout().await;
+        let offer = offers::find(&mut app.conn(), id).expect("query").expect("offer");
+        let link = join(&app, &offer, publisher_id);
+
+        // The advertiser's integration, as its offer page shows it.
+        b.login("adv@example.com", "/advertiser").await;
+        b.goto(&offer_path).await;
+        assert_eq!(b.heading_badge().await, "active");
+        let postback = b.find("#postback-url").await.text().await.expect("postback URL");
+        assert!(postback.starts_with(&format!("{}/postback?click_id={{click_id}}&token=", app.address)), "{postback}");
+        assert!(postback.contains("&email={email}") && postback.contains("&zip={zip}"), "{postback}");
+        b.see("the postal or ZIP code").await;
+        let test_link = b.find("#test-link").await.text().await.expect("test link");
+
+        // A test click on the test link, then a test postback without zip.
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(VISITOR)
+            .build()
+            .expect("client")
+            .get(&test_link)
+            .send()
+            .await
+            .expect("test click");
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let landing = url::Url::parse(r.headers()["location"].to_str().expect("location")).expect("landing URL");
+        assert_eq!(landing.host_str(), Some("adv.example"), "the offer's own landing page");
+        let test_cid = landing.query_pairs().find(|(k, _)| k == "cid").map(|(_, v)| v.into_owned()).expect("cid");
+        let fill = |cid: &str, txid: &str, zip: &str| {
+            postback
+                .replace("{click_id}", cid)
+                .replace("{txid}", txid)
+                .replace("{email}", "ann.lee%40example.org")
+                .replace("{zip}", zip)
+        };
+        let r = reqwest::get(fill(&test_cid, "test-1", "")).await.expect("test postback");
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!((v["reason"].as_str(), v["test"].as_bool()), (Some("missing_field"), Some(true)), "{v}");
+        assert_eq!(v["fields"], json!(["zip"]));
+        b.goto(&offer_path).await;
+        b.see("refused missing_field").await;
+        b.see("missing: zip").await;
+        b.screenshot("test-refused").await;
+
+        // No trace: nothing in the reports, the cap of one still free.
+        let totals = qualead::store::rollups::offer_totals(&mut app.conn(), id).expect("rollups");
+        assert_eq!((totals.clicks, totals.leads), (0, 0), "{totals:?}");
+        b.goto("/advertiser/reports").await;
+        b.screenshot("reports-after-test").await;
+
+        // A visitor's real click and the real postback: accepted, approved at settlement.
+        let cid = visit(&link).await;
+        let r = reqwest::get(fill(&cid, "order-1", "94107")).await.expect("postback");
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["status"], "accepted", "a daily cap of 1 admits it: {v}");
+        let lead = v["lead_id"].as_i64().expect("lead id");
+        assert_eq!(settle(&app).approved, 1);
+        b.nav("Leads").await;
+        b.click_link(&format!("#{lead}")).await;
+        assert_eq!(b.heading_badge().await, "approved");
+        b.see("94107").await;
+        b.screenshot("final").await;
+        b.close().await;
+    }
+
     /// Every page of `DASHBOARDS`, as its role, on a marketplace with some traffic:
     /// a screenshot of each; each must answer 200.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -67,7 +67,8 @@ async fn clicks_and_conversions_survive_kill_9(backend: Backend) {
     let converted: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let url = format!("http://127.0.0.1:{port}/c/{}", seeded.token);
-    let postback = format!("http://127.0.0.1:{port}/postback?token={}&click_id=", seeded.postback_token);
+    let postback =
+        format!("http://127.0.0.1:{port}/postback?token={}&email=ann%40example.org&click_id=", seeded.postback_token);
     let workers: Vec<_> = (0..32)
         .map(|n| {
             let (client, url, postback) = (client.clone(), url.clone(), postback.clone());

@@ -19,8 +19,11 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
+/// A CPL offer that requires no field: these tests are about intake's other rules
+/// (the required fields have their own, tests/fields.rs).
 fn cpl(price: &str) -> OfferBody {
     OfferBody {
+        terms: qualead::domain::offer::Terms { required_fields: vec![], ..Default::default() },
         name: "Solar quotes".into(),
         category: "home".into(),
         landing_url: "https://adv.example/quote?cid={click_id}".into(),

@@ -330,6 +330,7 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     {
         let mut conn = app.conn();
         const NEWER: &[&str] = &[
+            "20261207000014",
             "20261207000013",
             "20261203000011",
             "20261202000010",

@@ -68,16 +68,20 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
             .await;
     let disposable = lead(&app, &m, BROWSER, &[("email", "x@mailinator.com"), ("name", "Bo Chen")]).await;
     let duplicate = lead(&app, &m, BROWSER, &[("email", "ann@example.COM"), ("name", "Ann Lee")]).await;
-    let missing = lead(&app, &m, BROWSER, &[("name", "Dee Park")]).await;
+    // A lead without a required field is refused at intake: it never holds money.
+    let cid = click(&app, &m, BROWSER).await;
+    let (status, refused) = common::postback_for(&app, &m.postback_token, &cid, &[("name", "Dee Park")]).await;
+    assert_eq!((status.as_u16(), refused["reason"].as_str()), (422, Some("missing_field")), "{refused}");
+    assert_eq!(refused["fields"], serde_json::json!(["email"]));
     let bot = lead(&app, &m, "curl/8.5.0", &[("email", "eve@example.org"), ("name", "Eve Stone")]).await;
     let gibberish = lead(&app, &m, BROWSER, &[("email", "fay@example.net"), ("name", "asdfgh qwerty")]).await;
     let bad_phone =
         lead(&app, &m, BROWSER, &[("email", "gil@example.io"), ("name", "Gil Roy"), ("phone", "+44 12")]).await;
 
     // Everything is reserved; nothing is decided before the run.
-    assert_eq!(balance(&app, &ledger::escrow(m.advertiser_id)), 70_00);
+    assert_eq!(balance(&app, &ledger::escrow(m.advertiser_id)), 60_00);
     let s = settle(&app);
-    assert_eq!((s.approved, s.rejected), (1, 6), "{s:?}");
+    assert_eq!((s.approved, s.rejected), (1, 5), "{s:?}");
 
     let mut conn = app.conn();
     let get = |conn: &mut qualead::db::DbConn, id| leads::find(conn, id).expect("query").expect("lead");
@@ -91,7 +95,6 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
     for (id, code) in [
         (disposable, "disposable_email"),
         (duplicate, "duplicate_contact"),
-        (missing, "missing_field"),
         (bot, "bot_traffic"),
         (gibberish, "gibberish_name"),
         (bad_phone, "invalid_phone"),
@@ -121,7 +124,7 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
     assert_eq!(balance(&app, &ledger::publisher(m.publisher_id)), payout);
     assert_eq!(balance(&app, ledger::PLATFORM_FEES), fee);
     let totals = rollups::offer_totals(&mut conn, m.offer_id).expect("rollups");
-    assert_eq!((totals.pending, totals.approved, totals.rejected), (0, 1, 6));
+    assert_eq!((totals.pending, totals.approved, totals.rejected), (0, 1, 5));
     assert_eq!(totals.approved_payout_minor, payout);
     healthy(&app);
 

@@ -435,6 +435,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    test_clicks (click_id) {
+        click_id -> Text,
+        offer_id -> BigInt,
+        advertiser_id -> BigInt,
+        ip -> Text,
+        user_agent -> Text,
+        country -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    test_conversions (id) {
+        id -> BigInt,
+        offer_id -> BigInt,
+        click_id -> Text,
+        channel -> Text,
+        event -> Text,
+        txid -> Nullable<Text>,
+        fields -> Text,
+        amount_minor -> Nullable<BigInt>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        detail -> Text,
+        missing -> Text,
+        checks -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(disputes -> leads (lead_id));
 diesel::joinable!(lead_events -> leads (lead_id));
 diesel::joinable!(ledger_entries -> ledger_transactions (transaction_id));
@@ -467,4 +498,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rollup_totals,
     rollups,
     postback_deliveries,
+    test_clicks,
+    test_conversions,
 );

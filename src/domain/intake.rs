@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::money::parse_minor;
+use crate::domain::offer::LEAD_FIELDS;
 
 /// Why a conversion was refused at intake (DESIGN §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,10 +20,11 @@ pub enum Reason {
     BudgetExhausted,
     MissingConsent,
     InvalidRequest,
+    MissingField,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 11] = [
         Reason::BadToken,
         Reason::IpNotAllowed,
         Reason::UnknownClick,
@@ -33,6 +35,7 @@ impl Reason {
         Reason::BudgetExhausted,
         Reason::MissingConsent,
         Reason::InvalidRequest,
+        Reason::MissingField,
     ];
 
     pub fn code(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Reason {
             Reason::BudgetExhausted => "budget_exhausted",
             Reason::MissingConsent => "missing_consent",
             Reason::InvalidRequest => "invalid_request",
+            Reason::MissingField => "missing_field",
         }
     }
 
@@ -59,7 +63,7 @@ impl Reason {
             Reason::UnknownClick => 404,
             Reason::ClickOfferMismatch | Reason::OfferInactive => 409,
             Reason::ClickExpired => 410,
-            Reason::MissingConsent => 422,
+            Reason::MissingConsent | Reason::MissingField => 422,
             Reason::CapReached => 429,
         }
     }
@@ -77,6 +81,7 @@ impl Reason {
             Reason::BudgetExhausted => "the advertiser's balance cannot pay for this lead",
             Reason::MissingConsent => "the lead was sent without the person's consent",
             Reason::InvalidRequest => "the request is malformed",
+            Reason::MissingField => "the conversion lacks a field the offer requires",
         }
     }
 }
@@ -134,8 +139,42 @@ const ALIASES: &[(&str, &str)] = &[
     ("adv_sub", "txid"),
 ];
 
-/// The contact fields a postback or pixel may pass as plain parameters.
-const CONTACT_FIELDS: &[&str] = &["email", "phone", "name", "country"];
+/// The lead fields a postback or pixel may pass as plain parameters: every field an
+/// offer can require ([`LEAD_FIELDS`]), and a name in two parts (which stands for
+/// `name`, as settlement reads it).
+fn lead_field(name: &str) -> bool {
+    LEAD_FIELDS.contains(&name) || name == "first_name" || name == "last_name"
+}
+
+/// A macro left unfilled by the sender's system (`{zip}`, `{txid}`): no value.
+fn unfilled_macro(v: &str) -> bool {
+    let v = v.trim();
+    v.len() > 2
+        && v.starts_with('{')
+        && v.ends_with('}')
+        && v[1..v.len() - 1].chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The fields of `required` that `fields` lacks (absent or blank), in the order
+/// required, each once. `name` is also present as `first_name` with `last_name`,
+/// as settlement's `missing_field` rule reads it. Intake refuses a conversion with
+/// any (`missing_field`).
+pub fn missing_fields(required: &[String], fields: &BTreeMap<String, String>) -> Vec<String> {
+    let filled = |key: &str| fields.get(key).is_some_and(|v| !v.trim().is_empty());
+    let present = |key: &str| filled(key) || (key == "name" && filled("first_name") && filled("last_name"));
+    let mut missing: Vec<String> = Vec::new();
+    for key in required.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
+        if !present(key) && !missing.iter().any(|m| m == key) {
+            missing.push(key.to_string());
+        }
+    }
+    missing
+}
+
+/// The message of a `missing_field` refusal.
+pub fn missing_message(fields: &[String]) -> String {
+    format!("the offer requires these fields, which are missing or blank: {}", fields.join(", "))
+}
 
 fn canonical(name: &str) -> &str {
     ALIASES.iter().find(|(alias, _)| *alias == name).map(|(_, to)| *to).unwrap_or(name)
@@ -183,11 +222,15 @@ fn field_name(name: &str) -> Result<String, String> {
 
 impl Params {
     /// Parse query or form pairs of a postback or pixel. Aliases count as their
-    /// canonical names; a name given twice with different values is refused, and
-    /// unknown parameters are ignored (trackers add their own).
+    /// canonical names; a name given twice with different values is refused, a
+    /// macro left unfilled (`zip={zip}`) is no value, and unknown parameters are
+    /// ignored (trackers add their own).
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Params, String> {
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
         for (k, v) in pairs {
+            if unfilled_macro(v) {
+                continue;
+            }
             let name = canonical(k);
             if let Some(prev) = seen.insert(name, v.as_str())
                 && prev != v
@@ -203,7 +246,7 @@ impl Params {
                 "event" if !v.trim().is_empty() => p.event = Some(event_name(v)?),
                 "amount" if !v.trim().is_empty() => p.amount_minor = Some(amount(v)?),
                 "txid" if !v.trim().is_empty() => p.txid = Some(id_like(v, "txid")?),
-                n if CONTACT_FIELDS.contains(&n) => {
+                n if lead_field(n) => {
                     let value = field_value(n, v)?;
                     if !value.is_empty() {
                         p.fields.insert(n.to_string(), value);
@@ -331,6 +374,54 @@ mod tests {
         let mut p = Params::default();
         assert!(p.set_fields([("bad name", "x")]).is_err());
         assert!(p.set_fields([("zip", "12345")]).is_ok());
+    }
+
+    #[test]
+    fn every_field_an_offer_can_require_is_taken_from_a_postback() {
+        let mut raw: Vec<(String, String)> = LEAD_FIELDS.iter().map(|f| (f.to_string(), format!("v-{f}"))).collect();
+        raw.push(("first_name".into(), "Ann".into()));
+        raw.push(("tracker_id".into(), "ignored".into()));
+        let p = Params::from_pairs(&raw).expect("valid");
+        for f in LEAD_FIELDS {
+            assert_eq!(p.fields.get(*f).map(String::as_str), Some(format!("v-{f}").as_str()), "{f}");
+        }
+        assert_eq!(p.fields.get("first_name").map(String::as_str), Some("Ann"));
+        assert!(!p.fields.contains_key("tracker_id"));
+        let long = Params::from_pairs(&pairs(&[("zip", &"9".repeat(MAX_FIELD_LEN + 1))])).expect_err("too long");
+        assert!(long.contains("zip"), "{long}");
+    }
+
+    #[test]
+    fn unfilled_macros_are_no_value() {
+        let p = Params::from_pairs(&pairs(&[
+            ("click_id", "abc"),
+            ("email", "{email}"),
+            ("zip", " {zip} "),
+            ("txid", "{txid}"),
+            ("email", "a@b.co"),
+            ("city", "{not a macro}"),
+        ]))
+        .expect("valid: an unfilled macro does not conflict with a value");
+        assert_eq!(p.fields.get("email").map(String::as_str), Some("a@b.co"));
+        assert!(!p.fields.contains_key("zip") && p.txid.is_none());
+        assert_eq!(p.fields.get("city").map(String::as_str), Some("{not a macro}"));
+    }
+
+    #[test]
+    fn missing_fields_are_the_required_ones_absent_or_blank() {
+        let req = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut f = BTreeMap::new();
+        f.insert("email".to_string(), "a@b.co".to_string());
+        f.insert("city".to_string(), "  ".to_string());
+        assert_eq!(missing_fields(&req(&["email", "zip", "city", "zip"]), &f), vec!["zip", "city"]);
+        assert!(missing_fields(&req(&[]), &f).is_empty());
+        assert!(missing_fields(&req(&["email", " "]), &f).is_empty());
+        assert_eq!(missing_fields(&req(&["name"]), &f), vec!["name"]);
+        f.insert("first_name".to_string(), "Ann".to_string());
+        f.insert("last_name".to_string(), "Lee".to_string());
+        assert!(missing_fields(&req(&["name"]), &f).is_empty(), "a name in two parts");
+        assert!(missing_message(&req(&["zip", "city"])).ends_with("zip, city"));
+        assert_eq!((Reason::MissingField.code(), Reason::MissingField.http_status()), ("missing_field", 422));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::domain::intake::{Channel, Params, Reason};
 use crate::tracking::click::{click_cookie_name, cookie_value};
 use crate::tracking::intake::{Conversion, Outcome};
-use crate::tracking::query_pairs;
+use crate::tracking::{query_pairs, test_conversions};
 use crate::web::client_ip::client_ip;
 
 /// Largest postback body read (a form or JSON object of a few fields).
@@ -33,10 +33,29 @@ pub fn outcome_response(outcome: Option<&Outcome>, accepted: StatusCode) -> Http
             HttpResponse::build(StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::BAD_REQUEST))
                 .json(json!({"status": "rejected", "reason": reason.code(), "error": reason.code(), "message": detail}))
         }
+        Some(Outcome::MissingFields { fields }) => missing_response(fields, None),
         None => HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "1"))
             .json(json!({"status": "error", "reason": "unavailable", "message": "the conversion could not be stored; send it again"})),
     }
+}
+
+/// The 422 answer of a conversion that lacks required fields (DESIGN §5): the
+/// `fields` it lacks; `test: true` for a test conversion.
+pub fn missing_response(fields: &[String], test: Option<&serde_json::Value>) -> HttpResponse {
+    let reason = Reason::MissingField;
+    let mut body = json!({
+        "status": "rejected",
+        "reason": reason.code(),
+        "error": reason.code(),
+        "fields": fields,
+        "message": crate::domain::intake::missing_message(fields),
+    });
+    if let Some(test) = test {
+        body["test"] = json!(true);
+        body["checks"] = test.clone();
+    }
+    HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY).json(body)
 }
 
 /// Run a conversion through intake and count the answer.
@@ -106,6 +125,9 @@ async fn postback(state: &AppState, req: &HttpRequest, pairs: Vec<(String, Strin
         consent: None,
         ip: client_ip(req, &state.config.trusted_proxies).to_string(),
     };
+    if conv.params.click_id.as_deref().is_some_and(test_conversions::is_test_click_id) {
+        return test_conversions::intake(state, conv).await.response();
+    }
     outcome_response(submit(state, conv).await.as_ref(), StatusCode::OK)
 }
 
@@ -174,10 +196,14 @@ async fn pixel_conversion(state: &AppState, req: &HttpRequest, offer_id: i64) ->
         consent: None,
         ip: client_ip(req, &state.config.trusted_proxies).to_string(),
     };
+    if conv.params.click_id.as_deref().is_some_and(test_conversions::is_test_click_id) {
+        return test_conversions::intake(state, conv).await.pixel_status();
+    }
     match submit(state, conv).await {
         Some(Outcome::Accepted { .. }) => "accepted".into(),
         Some(Outcome::Duplicate { .. }) => "duplicate".into(),
         Some(Outcome::Rejected { reason, .. }) => format!("rejected:{}", reason.code()),
+        Some(Outcome::MissingFields { .. }) => format!("rejected:{}", Reason::MissingField.code()),
         None => "error".into(),
     }
 }

@@ -197,6 +197,11 @@ async fn send(
             fp.error = Some("Please tick the box to agree to be contacted.".into());
             page(StatusCode::UNPROCESSABLE_ENTITY, fp)
         }
+        Some(Outcome::MissingFields { fields }) => {
+            let labels: Vec<String> = fields.iter().map(|n| field(n, "").label.to_lowercase()).collect();
+            fp.error = Some(format!("Please fill in {}.", labels.join(", ")));
+            page(StatusCode::UNPROCESSABLE_ENTITY, fp)
+        }
         Some(Outcome::Rejected { reason, detail }) => {
             fp.error = Some(format!("Your request could not be taken: {detail}."));
             page(StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::BAD_REQUEST), fp)

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::crypto::constant_time_eq;
 use crate::db::{DbConn, DbPool};
-use crate::domain::intake::{Channel, Params, Reason, dedupe_key, same_conversion};
+use crate::domain::intake::{Channel, Params, Reason, dedupe_key, missing_fields, same_conversion};
 use crate::domain::money::format_minor;
 use crate::domain::offer::{OfferStatus, PayoutModel, apply_bps, split_price};
 use crate::domain::terms::FrozenTerms;
@@ -46,12 +46,14 @@ pub struct Conversion {
     pub ip: String,
 }
 
-/// What intake answered.
+/// What intake answered. `MissingFields` is a refusal `missing_field`, naming the
+/// required fields the conversion lacks (absent or blank).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Accepted { lead_id: i64 },
     Duplicate { lead_id: i64 },
     Rejected { reason: Reason, detail: String },
+    MissingFields { fields: Vec<String> },
 }
 
 /// Why `attempt` stopped, with what is known about the conversion by then.
@@ -62,6 +64,11 @@ enum Stop {
         who: Option<Box<Who>>,
     },
     Duplicate(i64),
+    /// Refused `missing_field`, naming the fields.
+    Missing {
+        fields: Vec<String>,
+        who: Box<Who>,
+    },
     /// The same conversion was accepted earlier in this batch.
     DuplicateOfNew(usize),
 }
@@ -335,6 +342,10 @@ impl<'a> Batch<'a> {
                 }
                 Ok(Pending::Done(Outcome::Rejected { reason, detail }))
             }
+            Err(Stop::Missing { fields, who }) => {
+                self.after_refusal(conn, conv, &who, Reason::MissingField)?;
+                Ok(Pending::Done(Outcome::MissingFields { fields }))
+            }
         }
     }
 
@@ -430,6 +441,12 @@ impl<'a> Batch<'a> {
         }
         if conv.consent == Some(false) {
             return Ok(Err(refuse(Reason::MissingConsent, who_ref)));
+        }
+        // A lead that lacks a required field (of the terms of its click) could never
+        // pass: refused before it holds budget or a cap.
+        let fields = missing_fields(&terms.required_fields, &p.fields);
+        if !fields.is_empty() {
+            return Ok(Err(Stop::Missing { fields, who: Box::new(who.clone()) }));
         }
         let Some(price) = frozen.price_of(p.amount_minor) else {
             let detail = "a CPS conversion needs the sale amount above zero";
@@ -876,6 +893,7 @@ pub fn count(metrics: &crate::metrics::Metrics, outcome: Option<&Outcome>) {
         Some(Outcome::Accepted { .. }) => "accepted",
         Some(Outcome::Duplicate { .. }) => "duplicate",
         Some(Outcome::Rejected { reason, .. }) => reason.code(),
+        Some(Outcome::MissingFields { .. }) => Reason::MissingField.code(),
         None => "error",
     };
     metrics.conversions.with_label_values(&[label]).inc();

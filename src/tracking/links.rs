@@ -33,23 +33,63 @@ fn first_event(offer: &Offer) -> String {
     offer.events().into_iter().next().unwrap_or_else(|| "lead".into())
 }
 
-/// The server-to-server postback the advertiser calls; `{click_id}` and `{txid}`
-/// (and `{amount}` for CPS) are filled by the advertiser's system.
+/// `&email={email}&zip={zip}…`: a macro for each field the offer requires.
+fn field_macros(offer: &Offer) -> String {
+    offer.terms().required_fields.iter().map(|f| format!("&{f}={{{f}}}")).collect()
+}
+
+/// The server-to-server postback the advertiser calls; `{click_id}`, `{txid}`
+/// (and `{amount}` for CPS) and a macro for each required field (`{email}`, `{zip}`
+/// …) are filled by the advertiser's system.
 pub fn advertiser_postback_url(base_url: &str, offer: &Offer) -> String {
     let amount = if offer.payout_model == "cps" { "&amount={amount}" } else { "" };
     format!(
-        "{}/postback?click_id={{click_id}}&token={}&event={}{amount}&txid={{txid}}",
+        "{}/postback?click_id={{click_id}}&token={}&event={}{amount}&txid={{txid}}{}",
         base(base_url),
         offer.postback_token,
-        first_event(offer)
+        first_event(offer),
+        field_macros(offer)
     )
+}
+
+/// What each macro of the offer's postback URL and pixel stands for, in plain words.
+pub fn macro_help(offer: &Offer) -> Vec<(String, &'static str)> {
+    let mut out = vec![
+        ("{click_id}".to_string(), "the click id Qualead added to your landing page's address"),
+        ("{txid}".to_string(), "your own order or lead id; a second call with the same txid counts once"),
+    ];
+    if offer.payout_model == "cps" {
+        out.push(("{amount}".into(), "the sale amount, in your currency, e.g. 49.90"));
+    }
+    for f in offer.terms().required_fields {
+        out.push((format!("{{{f}}}"), field_help(&f)));
+    }
+    out
+}
+
+/// A required lead field, in plain words (the names of `LEAD_FIELDS`).
+pub fn field_help(field: &str) -> &'static str {
+    match field {
+        "name" => "the person's full name",
+        "email" => "the person's e-mail address",
+        "phone" => "the person's phone number, with its country code (+1 555…)",
+        "country" => "the person's country, a two-letter code (US, GB…)",
+        "address" => "the street address",
+        "city" => "the city or town",
+        "zip" => "the postal or ZIP code",
+        "state" => "the state, province or region",
+        "company" => "the company's name",
+        "age" => "the person's age in years",
+        "gender" => "the person's gender",
+        _ => "the value of this field",
+    }
 }
 
 /// The browser pixel in its three forms: image, iframe and script.
 pub fn pixel_snippets(base_url: &str, offer: &Offer) -> [(&'static str, String); 3] {
     let b = base(base_url);
     let amount = if offer.payout_model == "cps" { "&amount=ORDER_TOTAL" } else { "" };
-    let q = format!("event={}{amount}&txid=ORDER_ID", first_event(offer));
+    let q = format!("event={}{amount}&txid=ORDER_ID{}", first_event(offer), field_macros(offer));
     let id = offer.id;
     [
         ("Image pixel", format!(r#"<img src="{b}/px/{id}.gif?{q}" width="1" height="1" alt="" style="display:none">"#)),

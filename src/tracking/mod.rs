@@ -10,6 +10,7 @@ pub mod intake;
 pub mod link_cache;
 pub mod links;
 pub mod publisher_postbacks;
+pub mod test_conversions;
 
 /// A request's query parameters, decoded, in order.
 pub fn query_pairs(req: &actix_web::HttpRequest) -> Vec<(String, String)> {
@@ -22,5 +23,8 @@ pub fn param<'a>(pairs: &'a [(String, String)], names: &[&str]) -> &'a str {
 }
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.configure(click::routes).configure(conversions::routes).configure(form::routes);
+    cfg.configure(click::routes)
+        .configure(conversions::routes)
+        .configure(form::routes)
+        .configure(test_conversions::routes);
 }

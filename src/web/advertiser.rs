@@ -252,6 +252,11 @@ struct ShowPage {
     members: Vec<(Membership, String, String)>,
     revisions: Vec<crate::web::revisions::RevisionView>,
     reviewer: bool,
+    /// What each macro of the postback URL and pixels stands for.
+    macros: Vec<(String, &'static str)>,
+    /// The test link (none for an archived offer) and the latest test conversions.
+    test_link: Option<String>,
+    tests: Vec<crate::store::test_conversions::TestConversion>,
 }
 
 async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
@@ -260,6 +265,8 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
     let (members, list) =
         db::run(a.ctx.pool(), move |c| Ok((offers::members_of(c, oid)?, crate::store::revisions::for_offer(c, oid)?)))
             .await?;
+    let shown = crate::tracking::test_conversions::SHOWN;
+    let tests = db::run(a.ctx.pool(), move |c| Ok(crate::store::test_conversions::recent(c, oid, shown)?)).await?;
     let base = a.ctx.state.config.base_url.to_string();
     let body = offer.body();
     render(&ShowPage {
@@ -271,6 +278,10 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
         members,
         revisions: crate::web::revisions::views(&offer, &list, &a.ctx.state.config.currency),
         reviewer: false,
+        macros: links::macro_help(&offer),
+        test_link: (offer.status() != OfferStatus::Archived)
+            .then(|| crate::tracking::test_conversions::test_link(&base, &offer)),
+        tests,
         offer,
     })
 }

@@ -1,0 +1,2 @@
+DROP TABLE test_conversions;
+DROP TABLE test_clicks;
