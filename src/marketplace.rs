@@ -112,6 +112,7 @@ pub fn patch_offer(conn: &mut DbConn, who: &Acting, id: i64, patch: &serde_json:
     if !obj.is_empty() {
         let mut merged = serde_json::to_value(current.body()).map_err(|e| AppError::Internal(e.into()))?;
         offer::merge_patch(&mut merged, &patch);
+        offer::reset_model_defaults(&mut merged, &patch, current.model());
         let body: OfferBody = serde_json::from_value(merged)
             .map_err(|e| AppError::invalid(format!("the offer body could not be read: {e}")))?;
         offer = update_offer(conn, who, id, &body)?;
