@@ -19,8 +19,11 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
+/// A CPL offer that also takes leads publishers send through the API (an
+/// advertiser's setting, off by default).
 fn cpl(price: &str) -> OfferBody {
     OfferBody {
+        publisher_leads: true,
         name: "Solar quotes".into(),
         category: "home".into(),
         landing_url: "https://adv.example/quote?cid={click_id}".into(),
@@ -138,6 +141,7 @@ async fn aliases_and_post_bodies_mean_the_same(backend: Backend) {
     let app = spawn_app(backend).await;
     let body = OfferBody {
         payout_model: "cps".into(),
+        publisher_leads: false,
         price: None,
         rate_bps: Some(1250),
         events: vec!["sale".into()],
@@ -396,10 +400,21 @@ async fn the_pixel_always_answers_a_gif(backend: Backend) {
         assert!(r.headers()["x-qualead-status"].to_str().expect("s").starts_with("rejected:"), "{path}");
         assert_eq!(&r.bytes().await.expect("body")[..6], b"GIF89a");
     }
-    // The iframe form may be framed; the script form is JavaScript.
+    // A pixel converts a click once: another txid of the same click is a duplicate.
+    let r = px(&browser, format!("/px/{}.gif?txid=P-9", m.offer_id)).await;
+    assert_eq!(r.headers()["x-qualead-status"], "duplicate");
+    // The iframe form may be framed; the script form is JavaScript (each after a click of its own).
+    let new_click = || async {
+        assert_eq!(
+            browser.get(app.url(&format!("/c/{}", m.token))).send().await.expect("click").status(),
+            StatusCode::FOUND
+        )
+    };
+    new_click().await;
     let r = px(&browser, format!("/px/{}.html?txid=P-2", m.offer_id)).await;
     assert_eq!(r.headers()["x-qualead-status"], "accepted");
     assert!(r.headers()["content-security-policy"].to_str().expect("csp").contains("frame-ancestors *"));
+    new_click().await;
     let r = px(&browser, format!("/px/{}.js?txid=P-3", m.offer_id)).await;
     assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("application/javascript"));
     assert_eq!(r.headers()["x-qualead-status"], "accepted");

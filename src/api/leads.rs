@@ -47,11 +47,16 @@ fn text(v: &Value, name: &str) -> Result<String, String> {
     }
 }
 
-/// Read `{"offer_id", "click_id"?, "event"?, "amount"?, "txid"?, "fields": {…}, "consent"}`.
+/// Read `{"offer_id", "click_id"?, "event"?, "txid"?, "fields": {…}, "consent"}`. A
+/// publisher's lead carries no `amount` (nor its alias `sum`): only the advertiser
+/// says what a sale is worth (DESIGN "Trust").
 fn parse(body: &[u8]) -> Result<(i64, Params, Option<bool>), String> {
     let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     let Value::Object(map) = value else { return Err("the body must be a JSON object".into()) };
-    const KNOWN: [&str; 7] = ["offer_id", "click_id", "event", "amount", "txid", "fields", "consent"];
+    if map.contains_key("amount") || map.contains_key("sum") {
+        return Err(crate::domain::channels::NO_AMOUNT.into());
+    }
+    const KNOWN: [&str; 6] = ["offer_id", "click_id", "event", "txid", "fields", "consent"];
     if let Some(k) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!("unknown field {k:?}"));
     }
@@ -62,9 +67,6 @@ fn parse(body: &[u8]) -> Result<(i64, Params, Option<bool>), String> {
     }
     if let Some(v) = map.get("event") {
         p.set_event(&text(v, "event")?)?;
-    }
-    if let Some(v) = map.get("amount") {
-        p.set_amount(&text(v, "amount")?)?;
     }
     if let Some(v) = map.get("txid") {
         p.set_txid(&text(v, "txid")?)?;

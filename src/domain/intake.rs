@@ -19,10 +19,13 @@ pub enum Reason {
     BudgetExhausted,
     MissingConsent,
     InvalidRequest,
+    ChannelNotAllowed,
+    BadSignature,
+    AmountOutOfRange,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 13] = [
         Reason::BadToken,
         Reason::IpNotAllowed,
         Reason::UnknownClick,
@@ -33,6 +36,9 @@ impl Reason {
         Reason::BudgetExhausted,
         Reason::MissingConsent,
         Reason::InvalidRequest,
+        Reason::ChannelNotAllowed,
+        Reason::BadSignature,
+        Reason::AmountOutOfRange,
     ];
 
     pub fn code(self) -> &'static str {
@@ -47,6 +53,9 @@ impl Reason {
             Reason::BudgetExhausted => "budget_exhausted",
             Reason::MissingConsent => "missing_consent",
             Reason::InvalidRequest => "invalid_request",
+            Reason::ChannelNotAllowed => "channel_not_allowed",
+            Reason::BadSignature => "bad_signature",
+            Reason::AmountOutOfRange => "amount_out_of_range",
         }
     }
 
@@ -55,11 +64,11 @@ impl Reason {
         match self {
             Reason::InvalidRequest => 400,
             Reason::BudgetExhausted => 402,
-            Reason::BadToken | Reason::IpNotAllowed => 403,
+            Reason::BadToken | Reason::IpNotAllowed | Reason::ChannelNotAllowed | Reason::BadSignature => 403,
             Reason::UnknownClick => 404,
             Reason::ClickOfferMismatch | Reason::OfferInactive => 409,
             Reason::ClickExpired => 410,
-            Reason::MissingConsent => 422,
+            Reason::MissingConsent | Reason::AmountOutOfRange => 422,
             Reason::CapReached => 429,
         }
     }
@@ -77,6 +86,9 @@ impl Reason {
             Reason::BudgetExhausted => "the advertiser's balance cannot pay for this lead",
             Reason::MissingConsent => "the lead was sent without the person's consent",
             Reason::InvalidRequest => "the request is malformed",
+            Reason::ChannelNotAllowed => "the offer does not take conversions through this channel",
+            Reason::BadSignature => "the pixel's signature (sig) is missing or does not match",
+            Reason::AmountOutOfRange => "the sale amount is above the offer's maximum sale amount",
         }
     }
 }
@@ -122,6 +134,8 @@ pub struct Params {
     pub amount_minor: Option<i64>,
     pub txid: Option<String>,
     pub fields: BTreeMap<String, String>,
+    /// A signed pixel's `sig` (see [`crate::domain::channels`]).
+    pub sig: Option<String>,
 }
 
 /// Parameter names and their aliases (DESIGN §5).
@@ -203,6 +217,7 @@ impl Params {
                 "event" if !v.trim().is_empty() => p.event = Some(event_name(v)?),
                 "amount" if !v.trim().is_empty() => p.amount_minor = Some(amount(v)?),
                 "txid" if !v.trim().is_empty() => p.txid = Some(id_like(v, "txid")?),
+                "sig" if !v.trim().is_empty() => p.sig = Some(id_like(v, "sig")?),
                 n if CONTACT_FIELDS.contains(&n) => {
                     let value = field_value(n, v)?;
                     if !value.is_empty() {

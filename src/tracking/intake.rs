@@ -15,7 +15,8 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::crypto::constant_time_eq;
 use crate::db::{DbConn, DbPool};
-use crate::domain::intake::{Channel, Params, Reason, dedupe_key, same_conversion};
+use crate::domain::channels;
+use crate::domain::intake::{Channel, Params, Reason, dedupe_key};
 use crate::domain::money::format_minor;
 use crate::domain::offer::{OfferStatus, PayoutModel, Terms, apply_bps, split_price};
 use crate::error::AppError;
@@ -80,6 +81,15 @@ fn refuse(reason: Reason, who: Option<&Who>) -> Stop {
 
 fn refuse_with(reason: Reason, detail: impl Into<String>, who: Option<&Who>) -> Stop {
     Stop::Refused { reason, detail: detail.into(), who: who.cloned().map(Box::new) }
+}
+
+/// Whether the offer takes the conversion's channel, a signed pixel's signature,
+/// and the amount it carries ([`channels::check`]); before anything else, so a
+/// refused channel learns nothing (not even `duplicate`).
+fn trusted(conv: &Conversion, who: &Who) -> Result<(), Stop> {
+    let click_id = who.click.as_ref().map(|c| c.click_id.as_str());
+    channels::check(&who.offer.channels(), conv.channel, &conv.params, click_id, &who.offer.postback_token)
+        .map_err(|(reason, detail)| refuse_with(reason, detail, Some(who)))
 }
 
 /// A cap counter's `(leads, spend)`.
@@ -321,6 +331,9 @@ impl<'a> Batch<'a> {
             Err(stop) => return Ok(Err(stop)),
         };
         let who_ref = Some(&who);
+        if let Err(stop) = trusted(conv, &who) {
+            return Ok(Err(stop));
+        }
         let offer = &who.offer;
         let p = &conv.params;
         let at = self.at;
@@ -365,7 +378,8 @@ impl<'a> Batch<'a> {
             }
         }
         if let Some(click) = &click_id {
-            let same = |earlier: &Option<String>| same_conversion(earlier.as_deref(), p.txid.as_deref());
+            let same =
+                |earlier: &Option<String>| channels::repeats(conv.channel, earlier.as_deref(), p.txid.as_deref());
             if let Some(earlier) = self.accepted_clicks.get(&(offer.id, click.clone(), event.clone()))
                 && let Some((index, _)) = earlier.iter().find(|(_, tx)| same(tx))
             {
