@@ -351,10 +351,15 @@ fn allow_list_entry(raw: &str) -> Option<String> {
         return None;
     }
     match crate::config::parse_cidrs(raw).ok()?.as_slice() {
-        [net] if net.prefix_len() == net.max_prefix_len() => Some(net.addr().to_string()),
-        [net] => Some(net.to_string()),
+        [net] => Some(allow_list_form(net)),
         _ => None,
     }
+}
+
+/// A network as an allow-list shows it: a bare address for one host, else
+/// `network/prefix`.
+pub fn allow_list_form(net: &ipnet::IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
 }
 
 /// Field → message; the keys are the body's dotted paths (`caps.daily`, `terms.hold_hours`).

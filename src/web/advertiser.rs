@@ -321,7 +321,7 @@ async fn set_postback_ips(
     let id = path.into_inner();
     let nets = crate::config::parse_cidrs(&form.postback_ips)
         .map_err(|m| AppError::invalid(format!("Postback IP allow-list: {m}")))?;
-    let list = nets.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+    let list = nets.iter().map(offer::allow_list_form).collect::<Vec<_>>().join(",");
     let user = a.user.clone();
     db::run(a.ctx.pool(), move |c| {
         marketplace::owned_offer(c, &user, id)?;
