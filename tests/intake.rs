@@ -539,16 +539,16 @@ async fn publishers_send_leads_by_api(backend: Backend) {
     assert_rejected(&r, 409, "click_offer_mismatch");
     let r = api_lead(&app, &stranger_key, serde_json::json!({"offer_id": m.offer_id, "consent": true})).await;
     assert_rejected(&r, 409, "offer_inactive");
-    // Only publishers send leads.
-    let adv_key = api_key(&app, m.advertiser_id);
+    // Publishers send leads; an advertiser only reports its own offers' conversions.
+    let adv_key = api_key(&app, stranger.advertiser_id);
     let r = client()
         .post(app.url("/api/v1/leads"))
         .bearer_auth(&adv_key)
-        .json(&serde_json::json!({"offer_id": m.offer_id}))
+        .json(&serde_json::json!({"offer_id": m.offer_id, "click_id": cid}))
         .send()
         .await
         .expect("adv");
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     ledger_is_healthy(&app);
 }
 

@@ -395,6 +395,35 @@ async fn a_cps_pixel_moves_money_only_as_the_advertiser_allows(backend: Backend)
     assert_eq!(balances(&app, &m), (1000_00 - 104_89, 104_89));
 }
 
+/// The offer's advertiser may report a conversion of a click with its own API key:
+/// its channel like the postback, trusted for the amount (and capped by the maximum
+/// sale amount); without a click, or on another advertiser's offer, it is refused.
+async fn the_advertisers_api_key_reports_sales(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let m = market(&app, &OfferBody { max_sale_amount: Some("300.00".into()), ..cps() }, 1000_00);
+    let other = market(&app, &cps(), 0);
+    let key = api_key(&app, m.advertiser_id);
+    let cid = click(&app, &m).await;
+    let sale = |amount: &str| json!({"offer_id": m.offer_id, "click_id": cid, "amount": amount, "txid": "ORD-1"});
+    assert_rejected(&api_lead(&app, &key, sale("300.01")).await, 422, "amount_out_of_range");
+    assert_rejected(&api_lead(&app, &key, json!({"offer_id": m.offer_id, "amount": "10"})).await, 404, "unknown_click");
+    let (s, _) = api_lead(&app, &api_key(&app, other.advertiser_id), sale("10")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another advertiser's offer");
+    assert_eq!((lead_count(&app, &m), balances(&app, &m)), (0, (1000_00, 0)));
+    let (s, v) = api_lead(&app, &key, sale("250.00")).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::CREATED, Some("accepted")), "{v}");
+    let lead = leads::find(&mut app.conn(), v["lead_id"].as_i64().expect("id")).expect("q").expect("lead");
+    assert_eq!(
+        (lead.channel.as_str(), lead.publisher_id, lead.amount_minor),
+        ("advertiser_api", m.publisher_id, Some(250_00))
+    );
+    assert_eq!(balances(&app, &m), (1000_00 - 25_00, 25_00));
+    // A retry is the same sale.
+    let (s, v) = api_lead(&app, &key, sale("250.00")).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("duplicate")), "{v}");
+    assert_eq!(balances(&app, &m), (1000_00 - 25_00, 25_00));
+}
+
 /// The advertiser's offer page says which channels are on and, when the pixel must
 /// be signed, how to compute `sig`; the offer form sets the channels in plain words.
 async fn the_offer_page_shows_the_channels(backend: Backend) {
@@ -480,6 +509,7 @@ both_backends!(
     the_hosted_form_is_the_advertisers_setting,
     fifty_pixels_after_one_click_make_one_lead,
     a_cps_pixel_moves_money_only_as_the_advertiser_allows,
+    the_advertisers_api_key_reports_sales,
     the_offer_page_shows_the_channels,
     existing_offers_take_their_models_defaults,
 );

@@ -19,10 +19,10 @@ pub type Refusal = (Reason, String);
 pub const NO_AMOUNT: &str =
     "amount: a publisher's lead carries no amount; only the advertiser reports what a sale is worth";
 
-/// Whether a channel may carry a sale amount: the advertiser's postback and pixel
-/// may; a publisher's API lead or the hosted form never do.
+/// Whether a channel may carry a sale amount: the advertiser's postback, pixel and
+/// API key may; a publisher's API lead or the hosted form never do.
 pub fn carries_amount(channel: Channel) -> bool {
-    matches!(channel, Channel::Postback | Channel::Pixel)
+    matches!(channel, Channel::Postback | Channel::Pixel | Channel::Advertiser)
 }
 
 /// The channel's name in refusals and on pages.
@@ -32,13 +32,14 @@ pub fn channel_name(channel: Channel) -> &'static str {
         Channel::Pixel => "pixel",
         Channel::Api => "publisher lead API",
         Channel::Form => "hosted form",
+        Channel::Advertiser => "advertiser's API key",
     }
 }
 
 /// Whether the offer takes conversions through `channel`.
 pub fn channel_allows(ch: &Channels, channel: Channel) -> Result<(), Refusal> {
     let open = match channel {
-        Channel::Postback => true,
+        Channel::Postback | Channel::Advertiser => true,
         Channel::Pixel => ch.pixel,
         Channel::Api => ch.publisher_leads,
         Channel::Form => ch.hosted_form,
@@ -127,6 +128,8 @@ pub fn repeats(channel: Channel, earlier_txid: Option<&str>, txid: Option<&str>)
 }
 
 #[cfg(test)]
+// Money is written in minor units grouped as major_minor (500_00 is 500.00).
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::domain::offer::PayoutModel;
@@ -176,6 +179,8 @@ mod tests {
         assert!(amount_check(&cpl, Channel::Postback, Some(i64::MAX)).is_ok(), "CPL prices are fixed");
         let cps = Channels { max_sale_minor: Some(500_00), ..Channels::defaults(PayoutModel::Cps) };
         assert!(amount_check(&cps, Channel::Postback, Some(500_00)).is_ok());
+        assert!(amount_check(&cps, Channel::Advertiser, Some(500_00)).is_ok(), "the advertiser's own key");
+        assert!(channel_allows(&cps, Channel::Advertiser).is_ok());
         let (reason, detail) = amount_check(&cps, Channel::Postback, Some(500_01)).expect_err("above");
         assert_eq!(reason, Reason::AmountOutOfRange);
         assert!(detail.contains("500.01") && detail.contains("500.00"), "{detail}");

@@ -104,8 +104,12 @@ impl std::fmt::Display for Reason {
 pub enum Channel {
     Postback,
     Pixel,
+    /// A publisher's lead through `POST /api/v1/leads`.
     Api,
     Form,
+    /// The offer's own advertiser through `POST /api/v1/leads` with its API key and
+    /// a click: its channel like the postback, trusted for the amount.
+    Advertiser,
 }
 
 impl Channel {
@@ -115,6 +119,7 @@ impl Channel {
             Channel::Pixel => "pixel",
             Channel::Api => "api",
             Channel::Form => "form",
+            Channel::Advertiser => "advertiser_api",
         }
     }
 }

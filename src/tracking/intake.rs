@@ -514,7 +514,7 @@ impl<'a> Batch<'a> {
                 }
                 Ok(Ok(Who { offer, publisher_id: click.publisher_id, click: Some(click) }))
             }
-            Channel::Pixel | Channel::Api | Channel::Form => {
+            Channel::Pixel | Channel::Api | Channel::Form | Channel::Advertiser => {
                 let Some(offer_id) = conv.offer_id else {
                     return Ok(Err(refuse_with(Reason::InvalidRequest, "offer_id is missing", None)));
                 };
