@@ -222,7 +222,8 @@ impl Params {
                 "event" if !v.trim().is_empty() => p.event = Some(event_name(v)?),
                 "amount" if !v.trim().is_empty() => p.amount_minor = Some(amount(v)?),
                 "txid" if !v.trim().is_empty() => p.txid = Some(id_like(v, "txid")?),
-                "sig" if !v.trim().is_empty() => p.sig = Some(id_like(v, "sig")?),
+                // Read only by a signed pixel; elsewhere a tracker's own `sig` stays harmless.
+                "sig" => p.sig = id_like(v, "sig").ok(),
                 n if CONTACT_FIELDS.contains(&n) => {
                     let value = field_value(n, v)?;
                     if !value.is_empty() {

@@ -869,6 +869,52 @@ mod tests {
     }
 
     #[test]
+    fn channel_settings_follow_the_payout_model() {
+        let spec = validate(&body()).expect("cpl");
+        assert_eq!(spec.channels, Channels::defaults(PayoutModel::Cpl));
+        assert_eq!((spec.notice_hours, spec.postback_ips.len()), (DEFAULT_NOTICE_HOURS, 0));
+        let mut b = OfferBody { payout_model: "cps".into(), rate_bps: Some(1000), ..body() };
+        let spec = validate(&b).expect("cps");
+        assert_eq!(spec.channels.max_sale_minor, Some(DEFAULT_MAX_SALE_MINOR));
+        assert!(!spec.channels.pixel && !spec.channels.hosted_form);
+        b.hosted_form = Some(true);
+        b.publisher_leads = true;
+        b.max_sale_amount = Some("0".into());
+        b.postback_ips = vec!["10.0.0.1".into(), "10.0.0.0/33".into()];
+        b.notice_hours = Some(721);
+        let e = validate(&b).expect_err("refused");
+        for k in ["hosted_form", "publisher_leads", "max_sale_amount", "postback_ips", "notice_hours"] {
+            assert!(e.contains_key(k), "{k}: {e:?}");
+        }
+        b = OfferBody {
+            max_sale_amount: Some("99.5".into()),
+            postback_ips: vec![" 203.0.113.7 ".into(), "2001:db8::/32".into(), "203.0.113.7/32".into()],
+            ..b
+        };
+        b.hosted_form = None;
+        b.publisher_leads = false;
+        b.notice_hours = None;
+        let spec = validate(&b).expect("valid");
+        assert_eq!(spec.channels.max_sale_minor, Some(9950));
+        assert_eq!(spec.postback_ips, vec!["203.0.113.7", "2001:db8::/32"]);
+    }
+
+    #[test]
+    fn a_move_to_or_from_cps_resets_what_it_does_not_name() {
+        let current = serde_json::json!({"payout_model": "cpl", "pixel": true, "hosted_form": true, "notice_hours": 5});
+        let mut merged = current.clone();
+        let patch = serde_json::json!({"payout_model": "cps", "pixel": true});
+        merge_patch(&mut merged, &patch);
+        reset_model_defaults(&mut merged, &patch, PayoutModel::Cpl);
+        assert_eq!(merged, serde_json::json!({"payout_model": "cps", "pixel": true, "notice_hours": 5}));
+        let mut merged = current.clone();
+        let patch = serde_json::json!({"payout_model": "cpa"});
+        merge_patch(&mut merged, &patch);
+        reset_model_defaults(&mut merged, &patch, PayoutModel::Cpl);
+        assert_eq!(merged["hosted_form"], true, "CPL to CPA keeps the settings");
+    }
+
+    #[test]
     fn status_machine() {
         use OfferStatus::*;
         assert!(transition(Draft, PendingReview, Actor::Owner).is_ok());
