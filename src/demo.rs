@@ -273,6 +273,8 @@ fn offer_plans() -> Vec<OfferPlan> {
                     &["US"],
                     scrub(60, "advertiser", 10, 3, 0),
                 ),
+                // Its publishers also send the leads they collect through the API.
+                publisher_leads: true,
                 ..OfferBody::default()
             },
             stage: Stage::Live,
@@ -348,6 +350,7 @@ fn offer_plans() -> Vec<OfferPlan> {
                 timezone: "America/New_York".into(),
                 caps: Caps { daily: Some(400), publisher_daily: Some(150), ..Caps::default() },
                 terms: terms(&["name", "email", "phone"], 24, 5, 20, &["US"], scrub(30, "offer", 8, 2, 60)),
+                publisher_leads: true,
                 ..OfferBody::default()
             },
             stage: Stage::Live,
@@ -430,6 +433,8 @@ fn offer_plans() -> Vec<OfferPlan> {
                         ..Scrub::default()
                     },
                 ),
+                // The store reports its orders with the pixel.
+                pixel: Some(true),
                 ..OfferBody::default()
             },
             stage: Stage::Live,

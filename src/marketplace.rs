@@ -4,7 +4,6 @@
 
 use crate::db::DbConn;
 use crate::domain::account::Role;
-use crate::domain::money::parse_minor;
 use crate::domain::offer::{self, Actor, OfferBody, OfferStatus, Visibility};
 use crate::domain::terms::{FrozenTerms, Side, copy_reviewed, reviewed_changes, tightening};
 use crate::error::{AppError, AppResult};
@@ -121,7 +120,7 @@ pub fn update_offer(
         if !changes.is_empty() {
             copy_reviewed(&mut now_spec, &live_spec);
             let old = terms::of_offer(&current);
-            let new = proposed_terms(&current, &spec, body);
+            let new = proposed_terms(&current, &spec);
             let tightens = tightening(&old, &new, &who.currency, Side::Price);
             let body_json = serde_json::to_value(body).map_err(|e| AppError::Internal(e.into()))?;
             let r = revisions::propose(conn, id, &body_json, &changes, &tightens, who.user.id)?;
@@ -135,12 +134,8 @@ pub fn update_offer(
 }
 
 /// The terms a proposed body would put in force on `offer` (its own fee stays).
-fn proposed_terms(offer: &Offer, spec: &offer::OfferSpec, body: &OfferBody) -> FrozenTerms {
-    let mut t = FrozenTerms::of_spec(spec, offer.fee_bps);
-    t.max_sale_minor = serde_json::to_value(body)
-        .ok()
-        .and_then(|v| v.get("max_sale_amount").and_then(|m| m.as_str()).and_then(|m| parse_minor(m).ok()));
-    t
+fn proposed_terms(offer: &Offer, spec: &offer::OfferSpec) -> FrozenTerms {
+    FrozenTerms::of_spec(spec, offer.fee_bps)
 }
 
 /// Apply a JSON merge patch to an offer; a `"status"` member changes the status.
@@ -166,6 +161,7 @@ pub fn patch_offer(
             None => serde_json::to_value(current.body()).map_err(|e| AppError::Internal(e.into()))?,
         };
         offer::merge_patch(&mut merged, &patch);
+        offer::reset_model_defaults(&mut merged, &patch, current.model());
         let body: OfferBody = serde_json::from_value(merged)
             .map_err(|e| AppError::invalid(format!("the offer body could not be read: {e}")))?;
         (offer, revision) = update_offer(conn, who, id, &body)?;
@@ -190,7 +186,7 @@ fn takes_effect(offer: &Offer, r: &Revision, at: NaiveDateTime) -> NaiveDateTime
 /// The offer's notice period for changes that lower the payout or tighten the
 /// terms (`notice_hours`, default 24).
 pub fn notice_hours(offer: &Offer) -> i64 {
-    serde_json::to_value(offer.body()).ok().and_then(|v| v.get("notice_hours").and_then(|n| n.as_i64())).unwrap_or(24)
+    i64::from(offer.notice_hours)
 }
 
 /// An admin's decision on an offer's pending revision. Approved, it is in force for
@@ -247,7 +243,7 @@ pub fn review_revision(
     if let Some(effective) = effective {
         let body: OfferBody = serde_json::from_value(r.body()).map_err(|e| AppError::Internal(e.into()))?;
         let proposed = offer::validate(&body).map_err(AppError::Invalid)?;
-        let new_terms = proposed_terms(&offer, &proposed, &body);
+        let new_terms = proposed_terms(&offer, &proposed);
         terms::record(conn, offer_id, Some(r.id), effective, &new_terms)?;
         // Publishers read the change as their payout, never the price or the fee.
         let side = Side::Payout { fee_default_bps: settings::platform_fee_bps(conn, who.platform_fee_bps)? };
@@ -291,7 +287,7 @@ pub fn scheduled_changes(
     for r in revisions::for_offer(conn, offer.id)?.into_iter().rev().filter(Revision::scheduled) {
         let Ok(body) = serde_json::from_value::<OfferBody>(r.body()) else { continue };
         let Ok(proposed) = offer::validate(&body) else { continue };
-        let mut lines = tightening(&terms::of_offer(offer), &proposed_terms(offer, &proposed, &body), currency, side);
+        let mut lines = tightening(&terms::of_offer(offer), &proposed_terms(offer, &proposed), currency, side);
         if lines.is_empty() {
             lines = publisher_changes(&r.changes());
         }

@@ -19,11 +19,13 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
-/// A CPL offer that requires no field: these tests are about intake's other rules
-/// (the required fields have their own, tests/fields.rs).
+/// A CPL offer that requires no field (the required fields have their own tests,
+/// tests/fields.rs) and also takes leads publishers send through the API (an
+/// advertiser's setting, off by default).
 fn cpl(price: &str) -> OfferBody {
     OfferBody {
         terms: qualead::domain::offer::Terms { required_fields: vec![], ..Default::default() },
+        publisher_leads: true,
         name: "Solar quotes".into(),
         category: "home".into(),
         landing_url: "https://adv.example/quote?cid={click_id}".into(),
@@ -141,6 +143,7 @@ async fn aliases_and_post_bodies_mean_the_same(backend: Backend) {
     let app = spawn_app(backend).await;
     let body = OfferBody {
         payout_model: "cps".into(),
+        publisher_leads: false,
         price: None,
         rate_bps: Some(1250),
         events: vec!["sale".into()],
@@ -399,10 +402,21 @@ async fn the_pixel_always_answers_a_gif(backend: Backend) {
         assert!(r.headers()["x-qualead-status"].to_str().expect("s").starts_with("rejected:"), "{path}");
         assert_eq!(&r.bytes().await.expect("body")[..6], b"GIF89a");
     }
-    // The iframe form may be framed; the script form is JavaScript.
+    // A pixel converts a click once: another txid of the same click is a duplicate.
+    let r = px(&browser, format!("/px/{}.gif?txid=P-9", m.offer_id)).await;
+    assert_eq!(r.headers()["x-qualead-status"], "duplicate");
+    // The iframe form may be framed; the script form is JavaScript (each after a click of its own).
+    let new_click = || async {
+        assert_eq!(
+            browser.get(app.url(&format!("/c/{}", m.token))).send().await.expect("click").status(),
+            StatusCode::FOUND
+        )
+    };
+    new_click().await;
     let r = px(&browser, format!("/px/{}.html?txid=P-2", m.offer_id)).await;
     assert_eq!(r.headers()["x-qualead-status"], "accepted");
     assert!(r.headers()["content-security-policy"].to_str().expect("csp").contains("frame-ancestors *"));
+    new_click().await;
     let r = px(&browser, format!("/px/{}.js?txid=P-3", m.offer_id)).await;
     assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("application/javascript"));
     assert_eq!(r.headers()["x-qualead-status"], "accepted");
@@ -527,16 +541,16 @@ async fn publishers_send_leads_by_api(backend: Backend) {
     assert_rejected(&r, 409, "click_offer_mismatch");
     let r = api_lead(&app, &stranger_key, serde_json::json!({"offer_id": m.offer_id, "consent": true})).await;
     assert_rejected(&r, 409, "offer_inactive");
-    // Only publishers send leads.
-    let adv_key = api_key(&app, m.advertiser_id);
+    // Publishers send leads; an advertiser only reports its own offers' conversions.
+    let adv_key = api_key(&app, stranger.advertiser_id);
     let r = client()
         .post(app.url("/api/v1/leads"))
         .bearer_auth(&adv_key)
-        .json(&serde_json::json!({"offer_id": m.offer_id}))
+        .json(&serde_json::json!({"offer_id": m.offer_id, "click_id": cid}))
         .send()
         .await
         .expect("adv");
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     ledger_is_healthy(&app);
 }
 

@@ -332,6 +332,7 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
         const NEWER: &[&str] = &[
             "20261207000014",
             "20261207000013",
+            "20261207000012",
             "20261203000011",
             "20261202000010",
             "20261201000009",

@@ -83,9 +83,11 @@ async fn post_raw(app: &TestApp, key: &str, path: &str, raw: &str) -> (StatusCod
 }
 
 /// A CPL offer that holds leads for 0 hours (settlement can judge them at once),
-/// needs no fields, and allows returns up to `max_return_rate_pct`.
+/// needs no fields, allows returns up to `max_return_rate_pct`, and takes leads
+/// publishers send through the API.
 fn offer(price: &str, max_return_rate_pct: u32, return_window_days: u32) -> OfferBody {
     OfferBody {
+        publisher_leads: true,
         name: "Solar quotes".into(),
         category: "home".into(),
         landing_url: "https://adv.example/quote?cid={click_id}".into(),

@@ -48,10 +48,18 @@ fn text(v: &Value, name: &str) -> Result<String, String> {
 }
 
 /// Read `{"offer_id", "click_id"?, "event"?, "amount"?, "txid"?, "fields": {…}, "consent"}`.
-fn parse(body: &[u8]) -> Result<(i64, Params, Option<bool>), String> {
+/// Only the advertiser (`advertiser`) may send an `amount` (alias `sum`): a
+/// publisher's lead never says what it is worth (DESIGN "Trust").
+fn parse(body: &[u8], advertiser: bool) -> Result<(i64, Params, Option<bool>), String> {
     let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     let Value::Object(map) = value else { return Err("the body must be a JSON object".into()) };
-    const KNOWN: [&str; 7] = ["offer_id", "click_id", "event", "amount", "txid", "fields", "consent"];
+    let amount = match (map.get("amount"), map.get("sum")) {
+        (None, None) => None,
+        (Some(_), Some(_)) => return Err("amount: give amount or sum, not both".into()),
+        (Some(v), None) | (None, Some(v)) if advertiser => Some(v),
+        _ => return Err(crate::domain::channels::NO_AMOUNT.into()),
+    };
+    const KNOWN: [&str; 8] = ["offer_id", "click_id", "event", "amount", "sum", "txid", "fields", "consent"];
     if let Some(k) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!("unknown field {k:?}"));
     }
@@ -63,7 +71,7 @@ fn parse(body: &[u8]) -> Result<(i64, Params, Option<bool>), String> {
     if let Some(v) = map.get("event") {
         p.set_event(&text(v, "event")?)?;
     }
-    if let Some(v) = map.get("amount") {
+    if let Some(v) = amount {
         p.set_amount(&text(v, "amount")?)?;
     }
     if let Some(v) = map.get("txid") {
@@ -86,24 +94,35 @@ fn parse(body: &[u8]) -> Result<(i64, Params, Option<bool>), String> {
     Ok((offer_id, p, consent))
 }
 
+/// `POST /leads`: a publisher's lead (its own channel, no amount), or the offer's
+/// advertiser reporting a conversion of a click with its API key (its channel like
+/// the postback, with the amount).
 async fn create(api: ApiUser, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
-    if api.user.role() != Role::Publisher {
-        return Err(ApiError(AppError::Forbidden));
-    }
-    let (offer_id, params, consent) = match parse(&body) {
+    let advertiser = match api.user.role() {
+        Role::Publisher => false,
+        Role::Advertiser => true,
+        Role::Admin => return Err(ApiError(AppError::Forbidden)),
+    };
+    let (offer_id, params, consent) = match parse(&body, advertiser) {
         Ok(parsed) => parsed,
         Err(message) => {
             let outcome = Outcome::Rejected { reason: Reason::InvalidRequest, detail: message };
             return Ok(outcome_response(Some(&outcome), StatusCode::CREATED));
         }
     };
+    if advertiser {
+        // Its own offers only (404 otherwise); the click says which publisher.
+        let user = api.user.clone();
+        db::run(&api.state.pool, move |c| crate::marketplace::owned_offer(c, &user, offer_id)).await?;
+    }
     let conv = Conversion {
-        channel: Channel::Api,
+        channel: if advertiser { Channel::Advertiser } else { Channel::Api },
         params,
         offer_id: Some(offer_id),
-        publisher_id: Some(api.user.id),
-        // A lead without an explicit `consent: true` has no consent.
-        consent: Some(consent == Some(true)),
+        publisher_id: (!advertiser).then_some(api.user.id),
+        // A publisher's lead without an explicit `consent: true` has no consent; the
+        // advertiser, like its postback, is not asked.
+        consent: (!advertiser).then_some(consent == Some(true)),
         ip: client_ip(&req, &api.state.config.trusted_proxies).to_string(),
     };
     let outcome = submit(&api.state, conv).await;

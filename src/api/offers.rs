@@ -83,6 +83,17 @@ pub struct OfferJson {
     pub caps: Caps,
     pub terms: Terms,
     pub terms_text: Vec<String>,
+    /// Which channels report conversions (DESIGN "Trust").
+    pub pixel: bool,
+    pub hosted_form: bool,
+    pub publisher_leads: bool,
+    pub pixel_signature: bool,
+    /// CPS only; `null` for CPL and CPA.
+    pub max_sale_amount: Option<String>,
+    pub notice_hours: u32,
+    /// The owner's and admins' view only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postback_ips: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,6 +142,13 @@ pub fn offer_json(
         visibility: o.visibility.clone(),
         timezone: o.timezone.clone(),
         terms_text: offer::plain_terms(&body.terms, &body.caps),
+        pixel: body.pixel.unwrap_or_default(),
+        hosted_form: body.hosted_form.unwrap_or_default(),
+        publisher_leads: body.publisher_leads,
+        pixel_signature: body.pixel_signature,
+        max_sale_amount: body.max_sale_amount.clone(),
+        notice_hours: body.notice_hours.unwrap_or_default(),
+        postback_ips: owner_view.then(|| body.postback_ips.clone()),
         caps: body.caps,
         terms: body.terms,
         review_note: owner_view.then(|| o.review_note.clone()),

@@ -124,6 +124,12 @@ diesel::table! {
         postback_ips -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        pixel -> Bool,
+        hosted_form -> Bool,
+        publisher_leads -> Bool,
+        pixel_signature -> Bool,
+        max_sale_minor -> Nullable<BigInt>,
+        notice_hours -> Integer,
     }
 }
 

@@ -21,10 +21,13 @@ pub enum Reason {
     MissingConsent,
     InvalidRequest,
     MissingField,
+    ChannelNotAllowed,
+    BadSignature,
+    AmountOutOfRange,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 14] = [
         Reason::BadToken,
         Reason::IpNotAllowed,
         Reason::UnknownClick,
@@ -36,6 +39,9 @@ impl Reason {
         Reason::MissingConsent,
         Reason::InvalidRequest,
         Reason::MissingField,
+        Reason::ChannelNotAllowed,
+        Reason::BadSignature,
+        Reason::AmountOutOfRange,
     ];
 
     pub fn code(self) -> &'static str {
@@ -51,6 +57,9 @@ impl Reason {
             Reason::MissingConsent => "missing_consent",
             Reason::InvalidRequest => "invalid_request",
             Reason::MissingField => "missing_field",
+            Reason::ChannelNotAllowed => "channel_not_allowed",
+            Reason::BadSignature => "bad_signature",
+            Reason::AmountOutOfRange => "amount_out_of_range",
         }
     }
 
@@ -59,11 +68,11 @@ impl Reason {
         match self {
             Reason::InvalidRequest => 400,
             Reason::BudgetExhausted => 402,
-            Reason::BadToken | Reason::IpNotAllowed => 403,
+            Reason::BadToken | Reason::IpNotAllowed | Reason::ChannelNotAllowed | Reason::BadSignature => 403,
             Reason::UnknownClick => 404,
             Reason::ClickOfferMismatch | Reason::OfferInactive => 409,
             Reason::ClickExpired => 410,
-            Reason::MissingConsent | Reason::MissingField => 422,
+            Reason::MissingConsent | Reason::MissingField | Reason::AmountOutOfRange => 422,
             Reason::CapReached => 429,
         }
     }
@@ -82,6 +91,9 @@ impl Reason {
             Reason::MissingConsent => "the lead was sent without the person's consent",
             Reason::InvalidRequest => "the request is malformed",
             Reason::MissingField => "the conversion lacks a field the offer requires",
+            Reason::ChannelNotAllowed => "the offer does not take conversions through this channel",
+            Reason::BadSignature => "the pixel's signature (sig) is missing or does not match",
+            Reason::AmountOutOfRange => "the sale amount is above the offer's maximum sale amount",
         }
     }
 }
@@ -97,8 +109,12 @@ impl std::fmt::Display for Reason {
 pub enum Channel {
     Postback,
     Pixel,
+    /// A publisher's lead through `POST /api/v1/leads`.
     Api,
     Form,
+    /// The offer's own advertiser through `POST /api/v1/leads` with its API key and
+    /// a click: its channel like the postback, trusted for the amount.
+    Advertiser,
 }
 
 impl Channel {
@@ -108,6 +124,7 @@ impl Channel {
             Channel::Pixel => "pixel",
             Channel::Api => "api",
             Channel::Form => "form",
+            Channel::Advertiser => "advertiser_api",
         }
     }
 }
@@ -127,6 +144,8 @@ pub struct Params {
     pub amount_minor: Option<i64>,
     pub txid: Option<String>,
     pub fields: BTreeMap<String, String>,
+    /// A signed pixel's `sig` (see [`crate::domain::channels`]).
+    pub sig: Option<String>,
 }
 
 /// Parameter names and their aliases (DESIGN §5).
@@ -246,6 +265,8 @@ impl Params {
                 "event" if !v.trim().is_empty() => p.event = Some(event_name(v)?),
                 "amount" if !v.trim().is_empty() => p.amount_minor = Some(amount(v)?),
                 "txid" if !v.trim().is_empty() => p.txid = Some(id_like(v, "txid")?),
+                // Read only by a signed pixel; elsewhere a tracker's own `sig` stays harmless.
+                "sig" => p.sig = id_like(v, "sig").ok(),
                 n if lead_field(n) => {
                     let value = field_value(n, v)?;
                     if !value.is_empty() {

@@ -2,6 +2,7 @@
 //! stay thin around these.
 
 pub mod account;
+pub mod channels;
 pub mod intake;
 pub mod lifecycle;
 pub mod money;

@@ -237,7 +237,30 @@ pub struct OfferBody {
     pub timezone: String,
     pub caps: Caps,
     pub terms: Terms,
+    /// The browser pixel (`/px/…`). `None`: on for CPL and CPA, off for CPS.
+    pub pixel: Option<bool>,
+    /// The hosted lead form (`/f/{token}`). `None`: on for CPL and CPA; never for CPS.
+    pub hosted_form: Option<bool>,
+    /// Publishers may send leads they collect (`POST /api/v1/leads`); never for CPS.
+    pub publisher_leads: bool,
+    /// The pixel must carry `sig`, the HMAC-SHA256 of its click id, txid and amount.
+    pub pixel_signature: bool,
+    /// CPS only: the largest sale amount taken (decimal string); `None` is
+    /// [`DEFAULT_MAX_SALE_MINOR`]. Ignored (and read as `null`) for CPL and CPA.
+    pub max_sale_amount: Option<String>,
+    /// Addresses or CIDRs the server postback may come from; empty: any sender.
+    pub postback_ips: Vec<String>,
+    /// Hours before an approved change that lowers the payout or tightens the terms
+    /// takes effect; `None` is 24.
+    pub notice_hours: Option<u32>,
 }
+
+/// A CPS offer's maximum sale amount when the advertiser sets none: 10,000.00.
+pub const DEFAULT_MAX_SALE_MINOR: i64 = 1_000_000;
+/// The notice period of an offer that sets none.
+pub const DEFAULT_NOTICE_HOURS: u32 = 24;
+/// At most this many entries in a postback allow-list.
+pub const MAX_POSTBACK_IPS: usize = 100;
 
 /// A validated offer, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,6 +284,82 @@ pub struct OfferSpec {
     pub publisher_cap_daily: Option<i64>,
     pub publisher_cap_total: Option<i64>,
     pub terms: Terms,
+    pub channels: Channels,
+    /// Normalised: a bare address for a single host, else `net/prefix`.
+    pub postback_ips: Vec<String>,
+    pub notice_hours: u32,
+}
+
+/// Which channels may report an offer's conversions, and the largest sale amount
+/// they may report (DESIGN "Trust"). The server postback is always open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Channels {
+    pub model: PayoutModel,
+    pub pixel: bool,
+    pub hosted_form: bool,
+    pub publisher_leads: bool,
+    pub pixel_signature: bool,
+    /// Set for CPS offers only.
+    pub max_sale_minor: Option<i64>,
+}
+
+impl Channels {
+    /// What an offer of `model` gets when its body leaves the settings out.
+    pub fn defaults(model: PayoutModel) -> Channels {
+        let cps = model == PayoutModel::Cps;
+        Channels {
+            model,
+            pixel: !cps,
+            hosted_form: !cps,
+            publisher_leads: false,
+            pixel_signature: false,
+            max_sale_minor: cps.then_some(DEFAULT_MAX_SALE_MINOR),
+        }
+    }
+}
+
+/// The settings a PATCH leaves to the payout model's defaults when it moves an
+/// offer to or from CPS without naming them: the old model's values would be
+/// refused (the hosted form on a CPS offer) or would open a channel the new
+/// model keeps closed (the pixel).
+pub const MODEL_DEPENDENT: [&str; 4] = ["pixel", "hosted_form", "publisher_leads", "max_sale_amount"];
+
+/// Drop from a merged PATCH body the [`MODEL_DEPENDENT`] settings that `patch`
+/// does not name, when it changes the payout model to or from CPS.
+pub fn reset_model_defaults(merged: &mut serde_json::Value, patch: &serde_json::Value, old_model: PayoutModel) {
+    let Some(new_model) = patch.get("payout_model").and_then(|v| v.as_str()).and_then(|m| PayoutModel::parse(m.trim()))
+    else {
+        return;
+    };
+    if (new_model == PayoutModel::Cps) == (old_model == PayoutModel::Cps) {
+        return;
+    }
+    if let Some(obj) = merged.as_object_mut() {
+        for key in MODEL_DEPENDENT {
+            if patch.get(key).is_none() {
+                obj.remove(key);
+            }
+        }
+    }
+}
+
+/// A postback allow-list entry in its stored form: a bare address for one host,
+/// else `network/prefix`.
+fn allow_list_entry(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.len() > 64 {
+        return None;
+    }
+    match crate::config::parse_cidrs(raw).ok()?.as_slice() {
+        [net] => Some(allow_list_form(net)),
+        _ => None,
+    }
+}
+
+/// A network as an allow-list shows it: a bare address for one host, else
+/// `network/prefix`.
+pub fn allow_list_form(net: &ipnet::IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
 }
 
 /// Field → message; the keys are the body's dotted paths (`caps.daily`, `terms.hold_hours`).
@@ -470,6 +569,8 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
     check_range(&mut e, "terms.scrub.max_leads_per_ip", s.max_leads_per_ip, 0, 10_000);
     check_range(&mut e, "terms.scrub.min_score", s.min_score, 0, 100);
 
+    let (channels, postback_ips, notice_hours) = check_channels(&mut e, body, model.unwrap_or(PayoutModel::Cpl));
+
     if !e.is_empty() {
         return Err(e);
     }
@@ -494,7 +595,68 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
         publisher_cap_daily: c.publisher_daily,
         publisher_cap_total: c.publisher_total,
         terms,
+        channels,
+        postback_ips,
+        notice_hours,
     })
+}
+
+/// The channel settings of a body: the payout model's defaults where it leaves
+/// them out; the hosted form and publisher leads refused on CPS (they carry no
+/// amount, and a CPS price is a share of one); the maximum sale amount of a CPS
+/// offer above zero and at most [`MAX_AMOUNT_MINOR`](crate::domain::intake::MAX_AMOUNT_MINOR).
+fn check_channels(e: &mut FieldErrors, body: &OfferBody, model: PayoutModel) -> (Channels, Vec<String>, u32) {
+    let mut ch = Channels::defaults(model);
+    let cps = model == PayoutModel::Cps;
+    ch.pixel = body.pixel.unwrap_or(ch.pixel);
+    ch.hosted_form = body.hosted_form.unwrap_or(ch.hosted_form);
+    ch.publisher_leads = body.publisher_leads;
+    ch.pixel_signature = body.pixel_signature;
+    if cps && ch.hosted_form {
+        e.insert(
+            "hosted_form".into(),
+            "A share-of-sale (CPS) offer cannot take leads through the hosted form: a form has no sale amount.".into(),
+        );
+    }
+    if cps && ch.publisher_leads {
+        e.insert(
+            "publisher_leads".into(),
+            "A share-of-sale (CPS) offer cannot take leads from publishers: only you can report a sale.".into(),
+        );
+    }
+    if cps {
+        let max = crate::domain::intake::MAX_AMOUNT_MINOR;
+        match body.max_sale_amount.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(parse_minor) {
+            None => {}
+            Some(Ok(v)) if (1..=max).contains(&v) => ch.max_sale_minor = Some(v),
+            Some(Ok(_)) => {
+                e.insert("max_sale_amount".into(), format!("Use an amount from 0.01 to {}.", format_minor(max)));
+            }
+            Some(Err(m)) => {
+                e.insert("max_sale_amount".into(), format!("{m}."));
+            }
+        }
+    }
+    let mut ips = Vec::new();
+    for raw in &body.postback_ips {
+        match allow_list_entry(raw) {
+            Some(entry) => ips.push(entry),
+            None => {
+                e.insert(
+                    "postback_ips".into(),
+                    format!("{:?} is not an IP address or a CIDR like 198.51.100.0/24.", raw.trim()),
+                );
+                break;
+            }
+        }
+    }
+    dedup_keep_order(&mut ips);
+    if ips.len() > MAX_POSTBACK_IPS {
+        e.insert("postback_ips".into(), format!("Use at most {MAX_POSTBACK_IPS} addresses or networks."));
+    }
+    let notice_hours = body.notice_hours.unwrap_or(DEFAULT_NOTICE_HOURS);
+    check_range(e, "notice_hours", notice_hours, 0, 720);
+    (ch, ips, notice_hours)
 }
 
 /// Round half up, for non-negative money: `round_half_up(n × bps / 10000)`.
@@ -711,6 +873,52 @@ mod tests {
         ] {
             assert!(e.contains_key(k), "{k}: {e:?}");
         }
+    }
+
+    #[test]
+    fn channel_settings_follow_the_payout_model() {
+        let spec = validate(&body()).expect("cpl");
+        assert_eq!(spec.channels, Channels::defaults(PayoutModel::Cpl));
+        assert_eq!((spec.notice_hours, spec.postback_ips.len()), (DEFAULT_NOTICE_HOURS, 0));
+        let mut b = OfferBody { payout_model: "cps".into(), rate_bps: Some(1000), ..body() };
+        let spec = validate(&b).expect("cps");
+        assert_eq!(spec.channels.max_sale_minor, Some(DEFAULT_MAX_SALE_MINOR));
+        assert!(!spec.channels.pixel && !spec.channels.hosted_form);
+        b.hosted_form = Some(true);
+        b.publisher_leads = true;
+        b.max_sale_amount = Some("0".into());
+        b.postback_ips = vec!["10.0.0.1".into(), "10.0.0.0/33".into()];
+        b.notice_hours = Some(721);
+        let e = validate(&b).expect_err("refused");
+        for k in ["hosted_form", "publisher_leads", "max_sale_amount", "postback_ips", "notice_hours"] {
+            assert!(e.contains_key(k), "{k}: {e:?}");
+        }
+        b = OfferBody {
+            max_sale_amount: Some("99.5".into()),
+            postback_ips: vec![" 203.0.113.7 ".into(), "2001:db8::/32".into(), "203.0.113.7/32".into()],
+            ..b
+        };
+        b.hosted_form = None;
+        b.publisher_leads = false;
+        b.notice_hours = None;
+        let spec = validate(&b).expect("valid");
+        assert_eq!(spec.channels.max_sale_minor, Some(9950));
+        assert_eq!(spec.postback_ips, vec!["203.0.113.7", "2001:db8::/32"]);
+    }
+
+    #[test]
+    fn a_move_to_or_from_cps_resets_what_it_does_not_name() {
+        let current = serde_json::json!({"payout_model": "cpl", "pixel": true, "hosted_form": true, "notice_hours": 5});
+        let mut merged = current.clone();
+        let patch = serde_json::json!({"payout_model": "cps", "pixel": true});
+        merge_patch(&mut merged, &patch);
+        reset_model_defaults(&mut merged, &patch, PayoutModel::Cpl);
+        assert_eq!(merged, serde_json::json!({"payout_model": "cps", "pixel": true, "notice_hours": 5}));
+        let mut merged = current.clone();
+        let patch = serde_json::json!({"payout_model": "cpa"});
+        merge_patch(&mut merged, &patch);
+        reset_model_defaults(&mut merged, &patch, PayoutModel::Cpl);
+        assert_eq!(merged["hosted_form"], true, "CPL to CPA keeps the settings");
     }
 
     #[test]

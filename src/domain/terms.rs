@@ -78,7 +78,7 @@ impl FrozenTerms {
             fee_bps,
             events: s.events.clone(),
             terms: s.terms.clone(),
-            max_sale_minor: None,
+            max_sale_minor: s.channels.max_sale_minor,
         }
     }
 }
@@ -98,6 +98,8 @@ pub fn reviewed_changes(live: &OfferSpec, proposed: &OfferSpec) -> Vec<String> {
     differs("rate_bps", live.rate_bps != proposed.rate_bps);
     differs("events", live.events != proposed.events);
     differs("terms", live.terms != proposed.terms);
+    differs("max_sale_amount", live.channels.max_sale_minor != proposed.channels.max_sale_minor);
+    differs("notice_hours", live.notice_hours != proposed.notice_hours);
     out
 }
 
@@ -112,6 +114,8 @@ pub fn copy_reviewed(into: &mut OfferSpec, from: &OfferSpec) {
     into.rate_bps = from.rate_bps;
     into.events = from.events.clone();
     into.terms = from.terms.clone();
+    into.channels.max_sale_minor = from.channels.max_sale_minor;
+    into.notice_hours = from.notice_hours;
 }
 
 /// Whose money a sentence speaks of: the advertiser's price (advertisers, admins)

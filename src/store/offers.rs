@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::db::schema::{offer_publishers, offers, users};
 use crate::domain::account::AccountStatus;
 use crate::domain::money::format_minor;
-use crate::domain::offer::{Caps, OfferBody, OfferSpec, OfferStatus, PayoutModel, Terms, Visibility};
+use crate::domain::offer::{Caps, Channels, OfferBody, OfferSpec, OfferStatus, PayoutModel, Terms, Visibility};
 use crate::store::now;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -43,6 +43,12 @@ pub struct Offer {
     pub postback_ips: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub pixel: bool,
+    pub hosted_form: bool,
+    pub publisher_leads: bool,
+    pub pixel_signature: bool,
+    pub max_sale_minor: Option<i64>,
+    pub notice_hours: i32,
 }
 
 impl Offer {
@@ -74,6 +80,7 @@ impl Offer {
     }
     /// The offer as an API body: the base a PATCH merges into, and what a round trip returns.
     pub fn body(&self) -> OfferBody {
+        let channels = self.channels();
         OfferBody {
             name: self.name.clone(),
             description: self.description.clone(),
@@ -88,7 +95,34 @@ impl Offer {
             timezone: self.timezone.clone(),
             caps: self.caps(),
             terms: self.terms(),
+            pixel: Some(channels.pixel),
+            hosted_form: Some(channels.hosted_form),
+            publisher_leads: channels.publisher_leads,
+            pixel_signature: channels.pixel_signature,
+            max_sale_amount: channels.max_sale_minor.map(format_minor),
+            postback_ips: self.postback_ip_list(),
+            notice_hours: Some(u32::try_from(self.notice_hours).unwrap_or(0)),
         }
+    }
+    /// Which channels may report the offer's conversions (a CPS offer always has a
+    /// maximum sale amount, whatever the row holds).
+    pub fn channels(&self) -> Channels {
+        let model = self.model();
+        Channels {
+            model,
+            pixel: self.pixel,
+            hosted_form: self.hosted_form && model != PayoutModel::Cps,
+            publisher_leads: self.publisher_leads && model != PayoutModel::Cps,
+            pixel_signature: self.pixel_signature,
+            max_sale_minor: match model {
+                PayoutModel::Cps => Some(self.max_sale_minor.unwrap_or(crate::domain::offer::DEFAULT_MAX_SALE_MINOR)),
+                _ => None,
+            },
+        }
+    }
+    /// The postback allow-list as its entries.
+    pub fn postback_ip_list(&self) -> Vec<String> {
+        self.postback_ips.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_string).collect()
     }
     /// Networks allowed to send postbacks; `None` means any sender. (The list is
     /// stored as checked by `config::parse_cidrs`; an entry that does not parse
@@ -139,6 +173,13 @@ struct OfferFields<'a> {
     publisher_cap_total: Option<i64>,
     terms: String,
     countries: String,
+    pixel: bool,
+    hosted_form: bool,
+    publisher_leads: bool,
+    pixel_signature: bool,
+    max_sale_minor: Option<i64>,
+    postback_ips: String,
+    notice_hours: i32,
     updated_at: NaiveDateTime,
 }
 
@@ -165,6 +206,13 @@ impl<'a> OfferFields<'a> {
             publisher_cap_total: s.publisher_cap_total,
             terms: terms_json(&s.terms),
             countries: countries_key(&s.terms),
+            pixel: s.channels.pixel,
+            hosted_form: s.channels.hosted_form,
+            publisher_leads: s.channels.publisher_leads,
+            pixel_signature: s.channels.pixel_signature,
+            max_sale_minor: s.channels.max_sale_minor,
+            postback_ips: s.postback_ips.join(","),
+            notice_hours: i32::try_from(s.notice_hours).unwrap_or(i32::MAX),
             updated_at: now(),
         }
     }

@@ -9,7 +9,6 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::offer_terms;
-use crate::domain::money::parse_minor;
 use crate::domain::terms::FrozenTerms;
 use crate::store::now;
 use crate::store::offers::Offer;
@@ -33,8 +32,6 @@ impl TermsRow {
 
 /// The money and terms an offer has now (its row), as a version to freeze.
 pub fn of_offer(o: &Offer) -> FrozenTerms {
-    let body = serde_json::to_value(o.body()).unwrap_or_default();
-    let max_sale_minor = body.get("max_sale_amount").and_then(|v| v.as_str()).and_then(|s| parse_minor(s).ok());
     FrozenTerms {
         payout_model: o.payout_model.clone(),
         price_minor: o.price_minor,
@@ -42,7 +39,7 @@ pub fn of_offer(o: &Offer) -> FrozenTerms {
         fee_bps: o.fee_bps,
         events: o.events(),
         terms: o.terms(),
-        max_sale_minor,
+        max_sale_minor: o.channels().max_sale_minor,
     }
 }
 

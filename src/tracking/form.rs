@@ -93,6 +93,21 @@ fn page(status: StatusCode, p: FormPage) -> HttpResponse {
     }
 }
 
+/// The plain page of a form the offer does not take (`channel_not_allowed`): the
+/// advertiser turned its hosted form off, or the offer is CPS.
+fn form_closed_page() -> HttpResponse {
+    HttpResponse::Forbidden()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Qualead-Status", format!("rejected:{}", Reason::ChannelNotAllowed.code())))
+        .content_type("text/html; charset=utf-8")
+        .body(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>Form not available</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"wrap narrow\">\
+             <section class=\"card\"><h1>This form is not available</h1><p>The advertiser does not take requests through this form. Nothing you typed was sent.</p></section>\
+             </main></body></html>",
+        )
+}
+
 async fn live_link(state: &AppState, token: String) -> Option<Link> {
     if token.len() > 64 {
         return None;
@@ -106,6 +121,9 @@ async fn live_link(state: &AppState, token: String) -> Option<Link> {
 async fn show(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> HttpResponse {
     let token = token.into_inner();
     let Some(link) = live_link(&state, token.clone()).await else { return paused_page() };
+    if !link.offer.channels().hosted_form {
+        return form_closed_page();
+    }
     let pairs = query_pairs(&req);
     let get = |n: &str| param(&pairs, &[n]);
     let click = new_click(
@@ -147,6 +165,9 @@ async fn send(
 ) -> HttpResponse {
     let token = token.into_inner();
     let Some(link) = live_link(&state, token.clone()).await else { return paused_page() };
+    if !link.offer.channels().hosted_form {
+        return form_closed_page();
+    }
     let form = form.into_inner();
     let get = |n: &str| param(&form, &[n]);
     let names = field_names(&link);
@@ -163,6 +184,11 @@ async fn send(
         error: None,
         done: false,
     };
+    if form.iter().any(|(k, _)| k == "amount" || k == "sum") {
+        // The form is a publisher's channel: it never says what a lead is worth.
+        fp.error = Some(crate::domain::channels::NO_AMOUNT.into());
+        return page(StatusCode::BAD_REQUEST, fp);
+    }
     let mut params = Params::default();
     let parsed = params
         .set_click_id(get("click_id"))

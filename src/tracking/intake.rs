@@ -15,7 +15,8 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::crypto::constant_time_eq;
 use crate::db::{DbConn, DbPool};
-use crate::domain::intake::{Channel, Params, Reason, dedupe_key, missing_fields, same_conversion};
+use crate::domain::channels;
+use crate::domain::intake::{Channel, Params, Reason, dedupe_key, missing_fields};
 use crate::domain::money::format_minor;
 use crate::domain::offer::{OfferStatus, PayoutModel, apply_bps, split_price};
 use crate::domain::terms::FrozenTerms;
@@ -87,6 +88,20 @@ fn refuse(reason: Reason, who: Option<&Who>) -> Stop {
 
 fn refuse_with(reason: Reason, detail: impl Into<String>, who: Option<&Who>) -> Stop {
     Stop::Refused { reason, detail: detail.into(), who: who.cloned().map(Box::new) }
+}
+
+/// Whether the offer takes the conversion's channel, a signed pixel's signature,
+/// and the amount it carries ([`channels::check`]); before anything else, so a
+/// refused channel learns nothing (not even `duplicate`).
+fn trusted(conv: &Conversion, who: &Who, frozen: &FrozenTerms) -> Result<(), Stop> {
+    let click_id = who.click.as_ref().map(|c| c.click_id.as_str());
+    let mut open = who.offer.channels();
+    open.max_sale_minor = match frozen.model() {
+        PayoutModel::Cps => Some(frozen.max_sale_minor.unwrap_or(crate::domain::offer::DEFAULT_MAX_SALE_MINOR)),
+        _ => None,
+    };
+    channels::check(&open, conv.channel, &conv.params, click_id, &who.offer.postback_token)
+        .map_err(|(reason, detail)| refuse_with(reason, detail, Some(who)))
 }
 
 /// A cap counter's `(leads, spend)`.
@@ -359,10 +374,13 @@ impl<'a> Batch<'a> {
         let offer = &who.offer;
         let p = &conv.params;
         let at = self.at;
-
-        // The event and the price come from the terms in force when the click
-        // happened (DESIGN "Trust"): a lead keeps them whatever the offer says later.
+        // The event, the price and the largest sale come from the terms in force
+        // when the click happened (DESIGN "Trust"): a lead keeps them whatever the
+        // offer says later. Which channels are open is the offer's live setting.
         let (terms_id, frozen) = self.terms_at(conn, offer, who.click.as_ref().map_or(at, |c| c.created_at))?;
+        if let Err(stop) = trusted(conv, &who, &frozen) {
+            return Ok(Err(stop));
+        }
         let events = frozen.events.clone();
         let event = match &p.event {
             Some(e) => e.clone(),
@@ -402,7 +420,8 @@ impl<'a> Batch<'a> {
             }
         }
         if let Some(click) = &click_id {
-            let same = |earlier: &Option<String>| same_conversion(earlier.as_deref(), p.txid.as_deref());
+            let same =
+                |earlier: &Option<String>| channels::repeats(conv.channel, earlier.as_deref(), p.txid.as_deref());
             if let Some(earlier) = self.accepted_clicks.get(&(offer.id, click.clone(), event.clone()))
                 && let Some((index, _)) = earlier.iter().find(|(_, tx)| same(tx))
             {
@@ -544,7 +563,7 @@ impl<'a> Batch<'a> {
                 }
                 Ok(Ok(Who { offer, publisher_id: click.publisher_id, click: Some(click) }))
             }
-            Channel::Pixel | Channel::Api | Channel::Form => {
+            Channel::Pixel | Channel::Api | Channel::Form | Channel::Advertiser => {
                 let Some(offer_id) = conv.offer_id else {
                     return Ok(Err(refuse_with(Reason::InvalidRequest, "offer_id is missing", None)));
                 };

@@ -89,7 +89,9 @@ pub fn field_help(field: &str) -> &'static str {
 pub fn pixel_snippets(base_url: &str, offer: &Offer) -> [(&'static str, String); 3] {
     let b = base(base_url);
     let amount = if offer.payout_model == "cps" { "&amount=ORDER_TOTAL" } else { "" };
-    let q = format!("event={}{amount}&txid=ORDER_ID{}", first_event(offer), field_macros(offer));
+    // A signed pixel names the click it signs for.
+    let sig = if offer.pixel_signature { "&click_id=CLICK_ID&sig=SIGNATURE" } else { "" };
+    let q = format!("event={}{amount}&txid=ORDER_ID{}{sig}", first_event(offer), field_macros(offer));
     let id = offer.id;
     [
         ("Image pixel", format!(r#"<img src="{b}/px/{id}.gif?{q}" width="1" height="1" alt="" style="display:none">"#)),
@@ -100,5 +102,29 @@ pub fn pixel_snippets(base_url: &str, offer: &Offer) -> [(&'static str, String);
             ),
         ),
         ("JavaScript pixel", format!(r#"<script async src="{b}/px/{id}.js?{q}"></script>"#)),
+    ]
+}
+
+/// How the advertiser's server computes a signed pixel's `sig`
+/// ([`crate::domain::channels::sign`]), in PHP and Python, keyed with the offer's
+/// postback token.
+pub fn pixel_signature_snippets(offer: &Offer) -> [(&'static str, String); 2] {
+    let key = &offer.postback_token;
+    let amount = offer.payout_model == "cps";
+    let (php_amount, py_amount) =
+        if amount { (r#"number_format($total, 2, '.', '')"#, r#"f"{total:.2f}""#) } else { (r#"''"#, r#""""#) };
+    [
+        (
+            "PHP",
+            format!(
+                "$message = $click_id . ':' . $order_id . ':' . {php_amount};\n$sig = hash_hmac('sha256', $message, '{key}');"
+            ),
+        ),
+        (
+            "Python",
+            format!(
+                "import hashlib, hmac\nmessage = f\"{{click_id}}:{{order_id}}:\" + {py_amount}\nsig = hmac.new(b\"{key}\", message.encode(), hashlib.sha256).hexdigest()"
+            ),
+        ),
     ]
 }

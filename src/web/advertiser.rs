@@ -249,6 +249,12 @@ struct ShowPage {
     terms: Vec<String>,
     postback_url: String,
     pixels: [(&'static str, String); 3],
+    /// Each channel in plain words and whether it is on.
+    channels: Vec<(&'static str, bool)>,
+    /// CPS: the largest sale amount taken.
+    max_sale: Option<String>,
+    /// How to compute a signed pixel's `sig`, when the offer asks for one.
+    signature: Option<[(&'static str, String); 2]>,
     members: Vec<(Membership, String, String)>,
     revisions: Vec<crate::web::revisions::RevisionView>,
     reviewer: bool,
@@ -257,6 +263,18 @@ struct ShowPage {
     /// The test link (none for an archived offer) and the latest test conversions.
     test_link: Option<String>,
     tests: Vec<crate::store::test_conversions::TestConversion>,
+}
+
+/// The channels of an offer as its page lists them.
+fn channel_list(o: &Offer) -> Vec<(&'static str, bool)> {
+    let ch = o.channels();
+    vec![
+        ("Server postback from your systems", true),
+        ("Pixel on your thank-you page", ch.pixel),
+        ("Only signed pixels", ch.pixel && ch.pixel_signature),
+        ("Hosted lead form for publishers", ch.hosted_form),
+        ("Leads publishers send through the API", ch.publisher_leads),
+    ]
 }
 
 async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
@@ -275,6 +293,9 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
         terms: offer::plain_terms(&body.terms, &body.caps),
         postback_url: links::advertiser_postback_url(&base, &offer),
         pixels: links::pixel_snippets(&base, &offer),
+        channels: channel_list(&offer),
+        max_sale: offer.channels().max_sale_minor.map(format_minor),
+        signature: (offer.pixel && offer.pixel_signature).then(|| links::pixel_signature_snippets(&offer)),
         members,
         revisions: crate::web::revisions::views(&offer, &list, &a.ctx.state.config.currency),
         reviewer: false,
@@ -329,7 +350,7 @@ async fn set_postback_ips(
     let id = path.into_inner();
     let nets = crate::config::parse_cidrs(&form.postback_ips)
         .map_err(|m| AppError::invalid(format!("Postback IP allow-list: {m}")))?;
-    let list = nets.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+    let list = nets.iter().map(offer::allow_list_form).collect::<Vec<_>>().join(",");
     let user = a.user.clone();
     db::run(a.ctx.pool(), move |c| {
         marketplace::owned_offer(c, &user, id)?;

@@ -1,7 +1,7 @@
 //! The advertiser's offer form: flat HTML fields that convert to and from the API's
 //! [`OfferBody`], so the form and the API share one validation.
 
-use crate::domain::offer::{Caps, FieldErrors, OfferBody, Scrub, Terms};
+use crate::domain::offer::{Caps, Channels, FieldErrors, OfferBody, PayoutModel, Scrub, Terms};
 
 #[derive(Debug, Clone, Default)]
 pub struct OfferForm {
@@ -39,6 +39,15 @@ pub struct OfferForm {
     pub check_email: bool,
     pub check_phone: bool,
     pub check_name: bool,
+    /// `""` (as usual for the payout model), `on` or `off`.
+    pub pixel: String,
+    /// Likewise.
+    pub hosted_form: String,
+    pub publisher_leads: bool,
+    pub pixel_signature: bool,
+    pub max_sale_amount: String,
+    pub postback_ips: String,
+    pub notice_hours: String,
     /// `submit` sends a new offer straight to review; anything else saves a draft.
     pub intent: String,
 }
@@ -47,10 +56,28 @@ fn opt(n: Option<i64>) -> String {
     n.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// A channel setting as the form's choice: `""` when it is what the payout model
+/// would give anyway, so that changing the model in the form changes it too.
+fn choice(value: Option<bool>, usual: bool) -> String {
+    match value {
+        Some(v) if v != usual => if v { "on" } else { "off" }.into(),
+        _ => String::new(),
+    }
+}
+
+fn chosen(raw: &str) -> Option<bool> {
+    match raw {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    }
+}
+
 impl OfferForm {
     pub fn from_body(b: &OfferBody) -> OfferForm {
         let t = &b.terms;
         let s = &t.scrub;
+        let usual = Channels::defaults(PayoutModel::parse(b.payout_model.trim()).unwrap_or(PayoutModel::Cpl));
         OfferForm {
             name: b.name.clone(),
             description: b.description.clone(),
@@ -86,6 +113,13 @@ impl OfferForm {
             check_email: s.check_email,
             check_phone: s.check_phone,
             check_name: s.check_name,
+            pixel: choice(b.pixel, usual.pixel),
+            hosted_form: choice(b.hosted_form, usual.hosted_form),
+            publisher_leads: b.publisher_leads,
+            pixel_signature: b.pixel_signature,
+            max_sale_amount: b.max_sale_amount.clone().unwrap_or_default(),
+            postback_ips: b.postback_ips.join(", "),
+            notice_hours: b.notice_hours.map(|n| n.to_string()).unwrap_or_default(),
             intent: String::new(),
         }
     }
@@ -129,6 +163,13 @@ impl OfferForm {
             check_email: has("check_email"),
             check_phone: has("check_phone"),
             check_name: has("check_name"),
+            pixel: get("pixel"),
+            hosted_form: get("hosted_form"),
+            publisher_leads: has("publisher_leads"),
+            pixel_signature: has("pixel_signature"),
+            max_sale_amount: get("max_sale_amount"),
+            postback_ips: get("postback_ips"),
+            notice_hours: get("notice_hours"),
             intent: get("intent"),
         }
     }
@@ -153,6 +194,7 @@ impl OfferForm {
             publisher_total: int("caps.publisher_total", &self.publisher_cap_total),
         };
         let rate_bps = int("rate_bps", &self.rate_bps);
+        let notice_hours = int("notice_hours", &self.notice_hours);
         let mut count = |field: &str, raw: &str, default: u32| -> u32 {
             let raw = raw.trim();
             if raw.is_empty() {
@@ -203,6 +245,14 @@ impl OfferForm {
             timezone: self.timezone.clone(),
             caps,
             terms,
+            pixel: chosen(self.pixel.trim()),
+            hosted_form: chosen(self.hosted_form.trim()),
+            publisher_leads: self.publisher_leads,
+            pixel_signature: self.pixel_signature,
+            max_sale_amount: Some(self.max_sale_amount.trim().to_string()).filter(|s| !s.is_empty()),
+            postback_ips: split_list(&self.postback_ips),
+            // Out of range reads as a value the offer's check refuses with its message.
+            notice_hours: notice_hours.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         };
         if e.is_empty() { Ok(body) } else { Err(e) }
     }
@@ -237,6 +287,11 @@ mod tests {
         body.caps.daily_budget = Some("500.00".into());
         body.terms.allowed_countries = vec!["US".into(), "GB".into()];
         body.terms.scrub.block_bots = false;
+        body.pixel = Some(false);
+        body.publisher_leads = true;
+        body.pixel_signature = true;
+        body.postback_ips = vec!["203.0.113.10".into(), "198.51.100.0/24".into()];
+        body.notice_hours = Some(48);
         let back = OfferForm::from_body(&body).to_body().expect("numbers parse");
         assert_eq!(back, body);
     }

@@ -46,7 +46,10 @@ pub struct LinkSet {
     pub click: String,
     pub click_with_subs: String,
     pub hasoffers: String,
-    pub hosted_form: String,
+    /// Only when the offer takes leads through the hosted form.
+    pub hosted_form: Option<String>,
+    /// Whether the publisher may send leads it collects through the API.
+    pub api_leads: bool,
 }
 
 fn link_set(base: &str, o: &Offer, m: &Membership) -> LinkSet {
@@ -54,7 +57,8 @@ fn link_set(base: &str, o: &Offer, m: &Membership) -> LinkSet {
         click: links::click_url(base, &m.token),
         click_with_subs: links::click_url_with_subs(base, &m.token),
         hasoffers: links::hasoffers_url(base, o.id, m.publisher_id),
-        hosted_form: links::hosted_form_url(base, &m.token),
+        hosted_form: o.channels().hosted_form.then(|| links::hosted_form_url(base, &m.token)),
+        api_leads: o.channels().publisher_leads,
     }
 }
 

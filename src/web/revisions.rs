@@ -2,6 +2,7 @@
 //! for review would change, from what to what, in plain words, and what became of
 //! earlier ones. The admin's offer page decides them; the advertiser's shows them.
 
+use crate::domain::money::format_minor;
 use crate::domain::offer::{self, OfferBody};
 use crate::store::offers::Offer;
 use crate::store::revisions::Revision;
@@ -91,14 +92,10 @@ pub fn view(offer: &Offer, r: &Revision, currency: &str) -> RevisionView {
     if !removed.is_empty() || !added.is_empty() {
         add("Terms", removed.join(" · "), added.join(" · "));
     }
-    let live_json = serde_json::to_value(&live).unwrap_or_default();
-    let new_json = r.body();
-    if let (Some(a), Some(b)) = (live_json.get("max_sale_amount"), new_json.get("max_sale_amount")) {
-        let money = |v: &serde_json::Value| v.as_str().map(|m| format!("{m} {currency}")).unwrap_or("—".into());
-        add("Largest sale paid", money(a), money(b));
-    }
-    if let (Some(a), Some(b)) = (live_json.get("notice_hours"), new_json.get("notice_hours")) {
-        add("Notice of lowering changes", format!("{a} hours"), format!("{b} hours"));
+    if let (Ok(a), Ok(b)) = (offer::validate(&live), offer::validate(&proposed)) {
+        let money = |m: Option<i64>| m.map(|m| format!("{} {currency}", format_minor(m))).unwrap_or("—".into());
+        add("Largest sale paid", money(a.channels.max_sale_minor), money(b.channels.max_sale_minor));
+        add("Notice of lowering changes", format!("{} hours", a.notice_hours), format!("{} hours", b.notice_hours));
     }
     let tightens = r.tightens();
     RevisionView {
