@@ -70,6 +70,13 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => AppError::NotFound,
+            // PostgreSQL cannot store a NUL in text: what a client sent is refused
+            // (the transaction rolled back, nothing stored), not a server error.
+            diesel::result::Error::DatabaseError(_, ref info)
+                if info.message().contains("invalid byte sequence") && info.message().contains("0x00") =>
+            {
+                AppError::invalid("the text contains a NUL character, which cannot be stored")
+            }
             other => AppError::Internal(anyhow::Error::new(other)),
         }
     }

@@ -234,7 +234,8 @@ async fn an_offer_change_reaches_the_next_click(backend: Backend) {
     set("active").await;
     assert!(click().await.0.starts_with("https://land.example/"), "resumed");
 
-    // A new landing page through the API is used by the very next click.
+    // A new landing page through the API waits for an admin's review; once
+    // approved, the very next click uses it.
     let key = {
         let mut conn = app.conn();
         qualead::store::api_keys::create(&mut conn, market.advertiser_id, "test").expect("key").0
@@ -246,6 +247,19 @@ async fn an_offer_change_reaches_the_next_click(backend: Backend) {
         .send()
         .await
         .expect("patch");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let revision: serde_json::Value = r.json().await.expect("the revision");
+    assert!(click().await.0.starts_with("https://land.example/"), "not before the review");
+    let admin = {
+        let id = app.create_user("admin", "admin@example.com");
+        qualead::store::api_keys::create(&mut app.conn(), id, "test").expect("key").0
+    };
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/admin/offers/{}/revisions/{}/approve", market.offer_id, revision["id"])))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("approve");
     assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
     let (landing, reason) = click().await;
     assert!(landing.starts_with("https://new-land.example/?c="), "{landing}");

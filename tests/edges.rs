@@ -31,6 +31,7 @@ fn body(name: &str) -> OfferBody {
         fallback_url: Some("https://adv.example/fallback".into()),
         payout_model: "cpl".into(),
         price: Some(PRICE.into()),
+        terms: qualead::domain::offer::Terms { required_fields: vec![], ..Default::default() },
         ..Default::default()
     }
 }
@@ -507,4 +508,29 @@ both_backends!(
     a_body_that_never_arrives_gets_408,
     the_marketplace_filters_on_the_payout,
     advertisers_see_the_price_and_publishers_the_payout,
+    a_nul_in_free_text_is_never_a_server_error,
 );
+
+/// A NUL in a free-text field (here a reviewer's note) is refused or stored as the
+/// database allows (PostgreSQL cannot store it), never a server error, and a
+/// refusal stores nothing.
+async fn a_nul_in_free_text_is_never_a_server_error(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let adv = api_key(&app, app.create_user("advertiser", "adv@example.com"));
+    let admin = api_key(&app, app.create_user("admin", "admin@example.com"));
+    let offer = serde_json::to_value(body("Nul notes")).expect("body");
+    let (s, created) = api(&app, reqwest::Method::POST, &adv, "/offers", Some(offer)).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().expect("id");
+    api(&app, reqwest::Method::POST, &adv, &format!("/offers/{id}/submit"), None).await;
+    let note = json!({"note": "fix the page\u{0}now"});
+    let (s, answer) = api(&app, reqwest::Method::POST, &admin, &format!("/admin/offers/{id}/reject"), Some(note)).await;
+    assert!(s == StatusCode::OK || s == StatusCode::BAD_REQUEST, "{s} {answer}");
+    let (_, offer) = api(&app, reqwest::Method::GET, &admin, &format!("/offers/{id}"), None).await;
+    if s == StatusCode::BAD_REQUEST {
+        assert_eq!(answer["error"], "invalid_request");
+        assert_eq!(offer["status"], "pending_review", "nothing stored");
+    } else {
+        assert_eq!(offer["status"], "draft");
+    }
+}

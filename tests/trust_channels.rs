@@ -30,6 +30,7 @@ fn cpl(price: &str) -> OfferBody {
         fallback_url: Some("https://adv.example/".into()),
         payout_model: "cpl".into(),
         price: Some(price.into()),
+        terms: qualead::domain::offer::Terms { required_fields: vec![], ..Default::default() },
         ..Default::default()
     }
 }
@@ -348,7 +349,9 @@ async fn fifty_pixels_after_one_click_make_one_lead(backend: Backend) {
 /// sale amount; signed, nothing without the right `sig`. The postback is capped too.
 async fn a_cps_pixel_moves_money_only_as_the_advertiser_allows(backend: Backend) {
     let app = spawn_app(backend).await;
-    let m = market(&app, &cps(), 1000_00);
+    // The maximum sale amount is a term a lead keeps from its click (a change waits
+    // for review); the pixel is the advertiser's switch, at once.
+    let m = market(&app, &OfferBody { max_sale_amount: Some("500.00".into()), ..cps() }, 1000_00);
     let c1 = click(&app, &m).await;
     let px = |cid: &str, amount: &str, txid: &str| format!("click_id={cid}&amount={amount}&txid={txid}");
 
@@ -357,7 +360,7 @@ async fn a_cps_pixel_moves_money_only_as_the_advertiser_allows(backend: Backend)
     assert_eq!((lead_count(&app, &m), balances(&app, &m)), (0, (1000_00, 0)));
 
     // On, with a maximum of 500.00: above it refused, at or below it taken.
-    let o = patch_offer(&app, &m, json!({"pixel": true, "max_sale_amount": "500.00"})).await;
+    let o = patch_offer(&app, &m, json!({"pixel": true})).await;
     assert_eq!((&o["pixel"], &o["max_sale_amount"]), (&json!(true), &json!("500.00")));
     assert_eq!(pixel(&app, m.offer_id, &px(&c1, "49900.00", "x")).await, "rejected:amount_out_of_range");
     assert_eq!(pixel(&app, m.offer_id, &px(&c1, "500.01", "x")).await, "rejected:amount_out_of_range");
@@ -479,7 +482,14 @@ async fn the_offer_page_shows_the_channels(backend: Backend) {
     assert_eq!(status, StatusCode::SEE_OTHER, "{}", r.text().await.unwrap_or_default());
     let o = qualead::store::offers::find(&mut app.conn(), m.offer_id).expect("q").expect("offer");
     assert_eq!((o.pixel, o.hosted_form, o.publisher_leads, o.pixel_signature), (false, false, false, true));
-    assert_eq!((o.max_sale_minor, o.notice_hours), (Some(750_00), 36));
+    // The maximum sale and the notice are terms: they wait for an admin's review.
+    assert_eq!((o.max_sale_minor, o.notice_hours), (Some(10000_00), 24));
+    let pending = qualead::store::revisions::pending(&mut app.conn(), m.offer_id).expect("q").expect("pending");
+    let changes = pending.changes();
+    assert!(
+        changes.contains(&"max_sale_amount".to_string()) && changes.contains(&"notice_hours".to_string()),
+        "{changes:?}"
+    );
     assert_eq!(o.postback_ips, "203.0.113.10,198.51.100.0/24");
     let (_, page) = app.get_text(&adv, &format!("/advertiser/offers/{}", m.offer_id)).await;
     assert!(page.contains("The pixel is off for this offer") && !page.contains("/px/"), "{page}");
@@ -492,8 +502,10 @@ async fn existing_offers_take_their_models_defaults(backend: Backend) {
     let lead = market(&app, &OfferBody { pixel: Some(false), publisher_leads: true, ..cpl("5.00") }, 0);
     {
         let mut conn = app.conn();
-        assert_eq!(qualead::db::revert_last_migration(&mut conn).expect("revert"), "20261207000012");
-        assert_eq!(qualead::db::migrate(&mut conn).expect("migrate").len(), 1);
+        for newer in ["20261207000014", "20261207000013", "20261207000012"] {
+            assert_eq!(qualead::db::revert_last_migration(&mut conn).expect("revert"), newer);
+        }
+        assert_eq!(qualead::db::migrate(&mut conn).expect("migrate").len(), 3);
     }
     let find = |id| qualead::store::offers::find(&mut app.conn(), id).expect("q").expect("offer");
     let (s, l) = (find(sale.offer_id), find(lead.offer_id));

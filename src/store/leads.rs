@@ -570,7 +570,7 @@ pub(crate) mod tests {
         let many = sql_of(&PgLeadBatch::new(&(1..=300).map(lead).collect::<Vec<_>>()));
         assert_eq!(one, many, "the text must not depend on the batch size (it is prepared once)");
         // Every column of NewLead is bound once, as an array.
-        assert_eq!(one.matches('$').count(), 30, "{one}");
+        assert_eq!(one.matches('$').count(), 31, "{one}");
         assert!(one.contains("INSERT INTO lead_events"), "{one}");
     }
 }
