@@ -5,7 +5,7 @@
 use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::offer::{self, Actor, OfferBody, OfferStatus, Visibility};
-use crate::domain::terms::{FrozenTerms, Side, copy_reviewed, reviewed_changes, tightening};
+use crate::domain::terms::{FrozenTerms, REVIEWED, Side, copy_reviewed, reviewed_changes, tightening};
 use crate::error::{AppError, AppResult};
 use crate::mail::{
     self,
@@ -115,10 +115,32 @@ pub fn update_offer(
     let mut revision = None;
     let mut now_spec = spec.clone();
     if live {
-        let live_spec = offer::validate(&current.body()).map_err(AppError::Invalid)?;
-        let changes = reviewed_changes(&live_spec, &spec);
-        if !changes.is_empty() {
-            copy_reviewed(&mut now_spec, &live_spec);
+        // A stored body that no longer validates (written before a rule) is
+        // reviewed as a whole, so that the edit fixing it is possible.
+        let live_spec = offer::validate(&current.body()).ok();
+        let changes = match &live_spec {
+            Some(l) => reviewed_changes(l, &spec),
+            None => REVIEWED.iter().map(|m| m.to_string()).collect(),
+        };
+        if changes.is_empty() {
+            // Reviewed members put back as they run: a change waiting for review
+            // is withdrawn.
+            revisions::supersede_pending(conn, id)?;
+        } else {
+            if let Some(s) = revisions::for_offer(conn, id)?.into_iter().find(Revision::scheduled) {
+                let when = s.effective_at.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+                return Err(AppError::conflict(
+                    "revision_scheduled",
+                    format!(
+                        "An approved change of this offer takes effect on {when}; change its landing page, money \
+                         or terms after that."
+                    ),
+                ));
+            }
+            match &live_spec {
+                Some(l) => copy_reviewed(&mut now_spec, l),
+                None => now_spec = offer::validate(&current.body()).unwrap_or_else(|_| spec.clone()),
+            }
             let old = terms::of_offer(&current);
             let new = proposed_terms(&current, &spec);
             let tightens = tightening(&old, &new, &who.currency, Side::Price);
@@ -156,10 +178,7 @@ pub fn patch_offer(
     let mut offer = current.clone();
     let mut revision = None;
     if !obj.is_empty() {
-        let mut merged = match revisions::pending(conn, id)? {
-            Some(r) => r.body(),
-            None => serde_json::to_value(current.body()).map_err(|e| AppError::Internal(e.into()))?,
-        };
+        let mut merged = serde_json::to_value(edit_base(conn, &current)?).map_err(|e| AppError::Internal(e.into()))?;
         offer::merge_patch(&mut merged, &patch);
         offer::reset_model_defaults(&mut merged, &patch, current.model());
         let body: OfferBody = serde_json::from_value(merged)
@@ -175,6 +194,26 @@ pub fn patch_offer(
         }
     }
     Ok((offer, revision))
+}
+
+/// What an edit of `offer` starts from: the offer as it runs, with the reviewed
+/// members of its pending revision (if any), so that successive edits add up and
+/// what changed at once since (caps, channels) is not put back.
+pub fn edit_base(conn: &mut DbConn, offer: &Offer) -> AppResult<OfferBody> {
+    let live = offer.body();
+    let Some(pending) = revisions::pending(conn, offer.id)? else { return Ok(live) };
+    let mut base = serde_json::to_value(&live).map_err(|e| AppError::Internal(e.into()))?;
+    let proposed = pending.body();
+    let mut members: Vec<&str> = REVIEWED.to_vec();
+    if proposed.get("payout_model") != base.get("payout_model") {
+        members.extend(["pixel", "hosted_form", "publisher_leads", "pixel_signature"]);
+    }
+    for m in members {
+        if let Some(v) = proposed.get(m) {
+            base[m] = v.clone();
+        }
+    }
+    Ok(serde_json::from_value(base).unwrap_or(live))
 }
 
 /// When an approved revision takes effect: at once when it only raises the payout
@@ -214,6 +253,13 @@ pub fn review_revision(
     let r = revisions::find(conn, revision_id)?.filter(|r| r.offer_id == offer_id).ok_or(AppError::NotFound)?;
     if r.status != "pending" {
         return Err(AppError::conflict("invalid_transition", "Only a revision waiting for review can be decided."));
+    }
+    if approve && let Some(s) = revisions::for_offer(conn, offer_id)?.into_iter().find(Revision::scheduled) {
+        let when = s.effective_at.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+        return Err(AppError::conflict(
+            "revision_scheduled",
+            format!("Another approved change of this offer takes effect on {when}; decide this one after that."),
+        ));
     }
     let at = crate::store::now();
     let effective = approve.then(|| takes_effect(&offer, &r, at));
@@ -316,16 +362,32 @@ fn publisher_changes(members: &[String]) -> Vec<String> {
 /// The offer takes an approved revision's reviewed members (its other members keep
 /// what they are now); `false` if another process applied it first.
 fn apply_revision(conn: &mut DbConn, r: &Revision, at: NaiveDateTime) -> AppResult<bool> {
+    let offer = offers::find(conn, r.offer_id)?.ok_or(AppError::NotFound)?;
+    let body: OfferBody = serde_json::from_value(r.body()).map_err(|e| AppError::Internal(e.into()))?;
+    let proposed = offer::validate(&body).map_err(AppError::Invalid)?;
+    // Checked before anything is written: a revision that cannot apply is skipped
+    // (and logged by the caller) without spoiling the others' transaction.
+    let spec = match offer::validate(&offer.body()) {
+        Ok(mut spec) => {
+            copy_reviewed(&mut spec, &proposed);
+            spec
+        }
+        Err(_) => proposed,
+    };
     if !revisions::mark_applied(conn, r.id, at)? {
         return Ok(false);
     }
-    let offer = offers::find(conn, r.offer_id)?.ok_or(AppError::NotFound)?;
-    let mut spec = offer::validate(&offer.body()).map_err(AppError::Invalid)?;
-    let body: OfferBody = serde_json::from_value(r.body()).map_err(|e| AppError::Internal(e.into()))?;
-    let proposed = offer::validate(&body).map_err(AppError::Invalid)?;
-    copy_reviewed(&mut spec, &proposed);
     offers::update(conn, r.offer_id, &spec)?;
     Ok(true)
+}
+
+/// Store the offer's terms as in force from now, once every approved change that is
+/// due has taken effect on the offer (its row may lag the settlement loop).
+fn record_live_terms(conn: &mut DbConn, offer_id: i64) -> AppResult<()> {
+    apply_due_revisions(conn)?;
+    let offer = offers::find(conn, offer_id)?.ok_or(AppError::NotFound)?;
+    terms::record_current(conn, &offer)?;
+    Ok(())
 }
 
 /// Let every approved revision whose notice has run take effect on its offer; how
@@ -334,8 +396,13 @@ pub fn apply_due_revisions(conn: &mut DbConn) -> AppResult<usize> {
     let at = crate::store::now();
     let mut n = 0;
     for r in revisions::due(conn, at)? {
-        if apply_revision(conn, &r, at)? {
-            n += 1;
+        match apply_revision(conn, &r, at) {
+            Ok(true) => n += 1,
+            Ok(false) => {}
+            Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
+            Err(e) => {
+                tracing::error!(revision = r.id, offer_id = r.offer_id, error = %e, "an approved change cannot apply")
+            }
         }
     }
     Ok(n)
@@ -367,7 +434,7 @@ pub fn change_status(
     // Going live puts the offer's terms in force for its clicks from now on (a
     // resume that changed nothing stores nothing).
     if to == OfferStatus::Active {
-        terms::record_current(conn, &offer)?;
+        record_live_terms(conn, id)?;
     }
     let review = from == OfferStatus::PendingReview && matches!(to, OfferStatus::Active | OfferStatus::Draft);
     let action =
@@ -431,7 +498,9 @@ pub fn set_offer_fee(conn: &mut DbConn, who: &Acting, id: i64, fee_bps: Option<i
     // clicks from now on.
     let offer = offers::find(conn, id)?.ok_or(AppError::NotFound)?;
     if matches!(offer.status(), OfferStatus::Active | OfferStatus::Paused) {
-        terms::record_current(conn, &offer)?;
+        record_live_terms(conn, id)?;
+        // A change approved but not yet in effect keeps the new fee too.
+        terms::set_fee_ahead(conn, id, fee_bps, crate::store::now())?;
     }
     let detail = fee_bps.map(|f| format!("fee {f} bps")).unwrap_or_else(|| "fee: platform default".into());
     who.audit(conn, "offer.fee", ("offer", Some(id)), &detail)?;

@@ -13,7 +13,12 @@ use qualead::store::offers::MembershipStatus;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-both_backends!(terms_stay_with_the_lead, live_offer_changes_wait_for_review, changes_are_reviewed_on_the_pages);
+both_backends!(
+    terms_stay_with_the_lead,
+    live_offer_changes_wait_for_review,
+    changes_are_reviewed_on_the_pages,
+    a_model_change_opens_no_channel_before_review,
+);
 
 fn key_for(app: &TestApp, user_id: i64) -> String {
     let mut conn = app.conn();
@@ -164,6 +169,13 @@ async fn live_offer_changes_wait_for_review(backend: Backend) {
         }
     };
 
+    // An edit that puts the reviewed members back withdraws the change waiting.
+    let (s, _) = call(&app, Method::PATCH, &adv, &offer_path, Some(json!({"price":"11.00"}))).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let (s, _) = call(&app, Method::PATCH, &adv, &offer_path, Some(json!({"price":"10.00"}))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(qualead::store::revisions::pending(&mut app.conn(), m.offer_id).expect("q").is_none());
+
     // A new landing page and price wait for review; the name changes at once.
     let edit = json!({"landing_url":"https://b.example/land?cid={click_id}","price":"12.00","name":"Roofs Two"});
     let (s, rev) = call(&app, Method::PATCH, &adv, &offer_path, Some(edit.clone())).await;
@@ -216,6 +228,9 @@ async fn live_offer_changes_wait_for_review(backend: Backend) {
     assert!(approved["applied_at"].is_null(), "{approved}");
     let (_, offer) = call(&app, Method::GET, &adv, &offer_path, None).await;
     assert_eq!(offer["price"], "12.00");
+    // Meanwhile no other change of the money or terms can be proposed.
+    let (s, err) = call(&app, Method::PATCH, &adv, &offer_path, Some(json!({"price":"8.00"}))).await;
+    assert_eq!((s, err["error"].as_str()), (StatusCode::CONFLICT, Some("revision_scheduled")), "{err}");
 
     // Caps and pausing stay immediate: 200, no revision.
     let (s, offer) = call(&app, Method::PATCH, &adv, &offer_path, Some(json!({"caps":{"daily":5}}))).await;
@@ -289,4 +304,39 @@ async fn changes_are_reviewed_on_the_pages(backend: Backend) {
     let (_, page) = app.get_text(&publisher, &format!("/publisher/offers/{}", m.offer_id)).await;
     assert!(page.contains("the terms change") && page.contains("payout falls from 8.00 USD to 5.60 USD"), "{page}");
     assert!(!page.contains("7.00 USD"), "{page}");
+}
+
+/// A CPS offer's pixel is off unless the advertiser turns it on; a move to CPL
+/// (whose pixel is on by default) waits for review with the channels it brings, so
+/// no browser can report a sale meanwhile.
+async fn a_model_change_opens_no_channel_before_review(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut body = common::roofs_offer("https://shop.example/?cid={click_id}", None);
+    body.payout_model = "cps".into();
+    body.price = None;
+    body.rate_bps = Some(1000);
+    body.events = vec!["sale".into()];
+    body.terms.required_fields = vec![];
+    let m = seed_market(&app.db.url, &body, MembershipStatus::Approved, 1000_00);
+    let adv = key_for(&app, m.advertiser_id);
+    let path = format!("/offers/{}", m.offer_id);
+    let (s, rev) = call(
+        &app,
+        Method::PATCH,
+        &adv,
+        &path,
+        Some(json!({"payout_model":"cpl","price":"5.00","rate_bps":null,"events":["lead"]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{rev}");
+    assert_eq!((rev["offer"]["payout_model"].as_str(), &rev["offer"]["pixel"]), (Some("cps"), &json!(false)), "{rev}");
+    let cid = click_through(&app, &visitor(BROWSER), &m.token, "").await;
+    let r = visitor(BROWSER)
+        .get(app.url(&format!("/px/{}.gif?click_id={cid}&amount=49900.00&txid=x", m.offer_id)))
+        .send()
+        .await
+        .expect("pixel");
+    assert_eq!(r.headers()["x-qualead-status"], "rejected:channel_not_allowed");
+    let (_, balance) = call(&app, Method::GET, &adv, "/balance", None).await;
+    assert_eq!(balance["available"], "1000.00", "{balance}");
 }

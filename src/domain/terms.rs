@@ -25,6 +25,8 @@ pub struct FrozenTerms {
     pub terms: Terms,
     /// CPS: the largest sale amount a conversion may report.
     pub max_sale_minor: Option<i64>,
+    /// The notice an approved change that lowers the payout waits.
+    pub notice_hours: u32,
 }
 
 impl FrozenTerms {
@@ -47,8 +49,9 @@ impl FrozenTerms {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
     }
 
-    pub fn from_json(s: &str) -> FrozenTerms {
-        serde_json::from_str(s).unwrap_or_default()
+    /// `None` for a stored version that does not read (never a default price of 0).
+    pub fn from_json(s: &str) -> Option<FrozenTerms> {
+        serde_json::from_str(s).ok()
     }
 }
 
@@ -79,6 +82,7 @@ impl FrozenTerms {
             events: s.events.clone(),
             terms: s.terms.clone(),
             max_sale_minor: s.channels.max_sale_minor,
+            notice_hours: s.notice_hours,
         }
     }
 }
@@ -107,6 +111,11 @@ pub fn reviewed_changes(live: &OfferSpec, proposed: &OfferSpec) -> Vec<String> {
 /// approved revision's changes, or a proposed body with its reviewed members put
 /// back to the live ones (what an edit changes at once).
 pub fn copy_reviewed(into: &mut OfferSpec, from: &OfferSpec) {
+    // The channel settings follow the payout model (a CPS offer's pixel is off
+    // unless the advertiser turns it on): a model change carries them along.
+    if into.payout_model != from.payout_model {
+        into.channels = from.channels;
+    }
     into.landing_url = from.landing_url.clone();
     into.fallback_url = from.fallback_url.clone();
     into.payout_model = from.payout_model;
@@ -225,6 +234,8 @@ pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Si
     switched_on(&mut out, "the phone check", os.check_phone, ns.check_phone);
     switched_on(&mut out, "the name check", os.check_name, ns.check_name);
     more(&mut out, "the minimum quality score", os.min_score, ns.min_score, "");
+    // A shorter notice would let the next cut take effect sooner: it waits out the old one.
+    less(&mut out, "the notice before a lowering change", old.notice_hours, new.notice_hours, " hours");
     out
 }
 
@@ -261,6 +272,14 @@ mod tests {
         let cps = |rate| FrozenTerms { payout_model: "cps".into(), rate_bps: Some(rate), ..Default::default() };
         assert_eq!(tightening(&cps(500), &cps(400), "USD", Side::Price).len(), 1);
         assert_eq!(tightening(&cpl(1000), &cps(400), "USD", Side::Price).len(), 1);
+    }
+
+    #[test]
+    fn a_shorter_notice_is_tightening() {
+        let mut long = cpl(1000);
+        long.notice_hours = 720;
+        let t = tightening(&long, &cpl(1000), "USD", Side::Price);
+        assert_eq!(t, vec!["the notice before a lowering change falls from 720 to 0 hours".to_string()]);
     }
 
     #[test]

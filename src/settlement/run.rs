@@ -134,8 +134,10 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     // Each lead is judged by the terms it was accepted under (DESIGN "Trust");
     // a lead from before terms were kept, by its offer's current ones.
     let terms_ids: Vec<i64> = batch.iter().filter_map(|l| l.terms_id).collect::<HashSet<_>>().into_iter().collect();
-    let frozen: HashMap<i64, Terms> =
-        terms::find_many(conn, &terms_ids)?.into_iter().map(|(id, row)| (id, row.terms().terms)).collect();
+    let frozen: HashMap<i64, Terms> = terms::find_many(conn, &terms_ids)?
+        .into_iter()
+        .filter_map(|(id, row)| Some((id, row.terms()?.terms)))
+        .collect();
     let mut current: HashMap<i64, Terms> = HashMap::new();
     for id in batch.iter().filter(|l| !l.terms_id.is_some_and(|t| frozen.contains_key(&t))).map(|l| l.offer_id) {
         if !current.contains_key(&id)

@@ -85,6 +85,17 @@ fn list_json(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
 }
 
+/// Withdraw the offer's pending revision, if any (the edit that put its members back).
+pub fn supersede_pending(conn: &mut DbConn, offer_id: i64) -> QueryResult<usize> {
+    diesel::update(
+        offer_revisions::table
+            .filter(offer_revisions::offer_id.eq(offer_id))
+            .filter(offer_revisions::status.eq("pending")),
+    )
+    .set((offer_revisions::status.eq("superseded"), offer_revisions::decided_at.eq(Some(now()))))
+    .execute(conn)
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Revision>> {
     offer_revisions::table.find(id).select(Revision::as_select()).first(conn).optional()
 }

@@ -25,8 +25,13 @@ pub struct TermsRow {
 }
 
 impl TermsRow {
-    pub fn terms(&self) -> FrozenTerms {
-        FrozenTerms::from_json(&self.body)
+    /// The version's terms; `None` if the stored text does not read.
+    pub fn terms(&self) -> Option<FrozenTerms> {
+        let t = FrozenTerms::from_json(&self.body);
+        if t.is_none() {
+            tracing::error!(terms_id = self.id, offer_id = self.offer_id, "stored offer terms do not read");
+        }
+        t
     }
 }
 
@@ -40,6 +45,7 @@ pub fn of_offer(o: &Offer) -> FrozenTerms {
         events: o.events(),
         terms: o.terms(),
         max_sale_minor: o.channels().max_sale_minor,
+        notice_hours: u32::try_from(o.notice_hours).unwrap_or(0),
     }
 }
 
@@ -69,11 +75,23 @@ pub fn record_current(conn: &mut DbConn, offer: &Offer) -> QueryResult<i64> {
     let at = now();
     let current = of_offer(offer);
     if let Some(row) = in_force(&for_offer(conn, offer.id)?, at)
-        && row.terms() == current
+        && row.terms().as_ref() == Some(&current)
     {
         return Ok(row.id);
     }
     record(conn, offer.id, None, at, &current)
+}
+
+/// Give the versions that take effect after `at` the offer's new fee (an admin's
+/// fee change applies to every version from now on).
+pub fn set_fee_ahead(conn: &mut DbConn, offer_id: i64, fee_bps: Option<i32>, at: NaiveDateTime) -> QueryResult<usize> {
+    let mut n = 0;
+    for row in for_offer(conn, offer_id)?.into_iter().filter(|r| r.effective_at > at) {
+        let Some(mut t) = row.terms() else { continue };
+        t.fee_bps = fee_bps;
+        n += diesel::update(offer_terms::table.find(row.id)).set(offer_terms::body.eq(t.to_json())).execute(conn)?;
+    }
+    Ok(n)
 }
 
 /// Every version of an offer, oldest first.
@@ -113,9 +131,9 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<TermsRow>> {
 /// kept, or a row that is gone) the offer's current terms.
 pub fn of_lead(conn: &mut DbConn, terms_id: Option<i64>, offer: Option<&Offer>) -> QueryResult<FrozenTerms> {
     if let Some(id) = terms_id
-        && let Some(row) = find(conn, id)?
+        && let Some(t) = find(conn, id)?.and_then(|row| row.terms())
     {
-        return Ok(row.terms());
+        return Ok(t);
     }
     Ok(offer.map(of_offer).unwrap_or_default())
 }

@@ -96,6 +96,11 @@ fn refuse_with(reason: Reason, detail: impl Into<String>, who: Option<&Who>) -> 
 fn trusted(conv: &Conversion, who: &Who, frozen: &FrozenTerms) -> Result<(), Stop> {
     let click_id = who.click.as_ref().map(|c| c.click_id.as_str());
     let mut open = who.offer.channels();
+    // A click of the offer's CPS days converts as a sale: only the advertiser's own
+    // channels may report it once the offer has left CPS.
+    if frozen.model() == PayoutModel::Cps && open.model != PayoutModel::Cps {
+        (open.pixel, open.hosted_form, open.publisher_leads) = (false, false, false);
+    }
     open.max_sale_minor = match frozen.model() {
         PayoutModel::Cps => Some(frozen.max_sale_minor.unwrap_or(crate::domain::offer::DEFAULT_MAX_SALE_MINOR)),
         _ => None,
@@ -246,7 +251,9 @@ impl<'a> Batch<'a> {
             }
         };
         let row = terms::in_force(rows, at).or(rows.first()).ok_or(diesel::result::Error::NotFound)?;
-        Ok((row.id, row.terms()))
+        // A version that does not read is never taken as free terms: the offer's
+        // current ones apply (and the error is logged).
+        Ok((row.id, row.terms().unwrap_or_else(|| terms::of_offer(offer))))
     }
 
     fn membership(&mut self, conn: &mut DbConn, offer_id: i64, publisher_id: i64) -> QueryResult<Option<Membership>> {

@@ -201,9 +201,8 @@ async fn edit_form(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResp
     let offer = load_owned(&a, path.into_inner()).await?;
     let id = offer.id;
     // A change waiting for review is what the advertiser edits further.
-    let pending = db::run(a.ctx.pool(), move |c| Ok(crate::store::revisions::pending(c, id)?)).await?;
-    let body = pending.and_then(|r| serde_json::from_value(r.body()).ok()).unwrap_or_else(|| offer.body());
-    form_page(&a.ctx, StatusCode::OK, OfferForm::from_body(&body), FormErrors::default(), Some(offer.id))
+    let body = db::run(a.ctx.pool(), move |c| marketplace::edit_base(c, &offer)).await?;
+    form_page(&a.ctx, StatusCode::OK, OfferForm::from_body(&body), FormErrors::default(), Some(id))
 }
 
 async fn update(
