@@ -106,7 +106,8 @@ pub fn update_offer(
     id: i64,
     body: &OfferBody,
 ) -> AppResult<(Offer, Option<Revision>)> {
-    let current = owned_offer(conn, &who.user, id)?;
+    owned_offer(conn, &who.user, id)?;
+    let current = offers::lock(conn, id)?.ok_or(AppError::NotFound)?;
     if current.status() == OfferStatus::Archived {
         return Err(AppError::conflict("offer_archived", "An archived offer cannot be changed."));
     }
@@ -362,7 +363,7 @@ fn publisher_changes(members: &[String]) -> Vec<String> {
 /// The offer takes an approved revision's reviewed members (its other members keep
 /// what they are now); `false` if another process applied it first.
 fn apply_revision(conn: &mut DbConn, r: &Revision, at: NaiveDateTime) -> AppResult<bool> {
-    let offer = offers::find(conn, r.offer_id)?.ok_or(AppError::NotFound)?;
+    let offer = offers::lock(conn, r.offer_id)?.ok_or(AppError::NotFound)?;
     let body: OfferBody = serde_json::from_value(r.body()).map_err(|e| AppError::Internal(e.into()))?;
     let proposed = offer::validate(&body).map_err(AppError::Invalid)?;
     // Checked before anything is written: a revision that cannot apply is skipped

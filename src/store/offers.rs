@@ -276,6 +276,16 @@ pub fn by_postback_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<O
     offers::table.filter(offers::postback_token.eq(token)).select(Offer::as_select()).first(conn).optional()
 }
 
+/// Read an offer and hold its row until the transaction ends (`FOR UPDATE` on
+/// PostgreSQL; SQLite's write transaction holds the database): an edit and an
+/// approved change taking effect cannot overwrite each other.
+pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Option<Offer>> {
+    match conn {
+        DbConn::Postgres(c) => offers::table.find(id).select(Offer::as_select()).for_update().first(c).optional(),
+        DbConn::Sqlite(_) => find(conn, id),
+    }
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Offer>> {
     offers::table.find(id).select(Offer::as_select()).first(conn).optional()
 }
