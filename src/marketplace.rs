@@ -252,7 +252,7 @@ pub fn review_revision(
     }
     let offer = offers::find(conn, offer_id)?.ok_or(AppError::NotFound)?;
     let r = revisions::find(conn, revision_id)?.filter(|r| r.offer_id == offer_id).ok_or(AppError::NotFound)?;
-    if r.status != "pending" {
+    if r.status != "pending" || offer.status() == OfferStatus::Archived {
         return Err(AppError::conflict("invalid_transition", "Only a revision waiting for review can be decided."));
     }
     if approve && let Some(s) = revisions::for_offer(conn, offer_id)?.into_iter().find(Revision::scheduled) {
@@ -431,6 +431,10 @@ pub fn change_status(
     }
     if !offers::set_status(conn, id, from, to, note)? {
         return Err(AppError::conflict("stale_offer", "The offer changed meanwhile; reload and try again."));
+    }
+    // An archived offer has no change to review.
+    if to == OfferStatus::Archived {
+        revisions::supersede_pending(conn, id)?;
     }
     // Going live puts the offer's terms in force for its clicks from now on (a
     // resume that changed nothing stores nothing).

@@ -169,11 +169,13 @@ pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Si
             let pct = |b: i64| format!("{}.{:02} %", b / 100, b % 100);
             out.push(format!("the {word} falls from {} to {} of each sale", pct(a), pct(b)));
         }
-        if new.max_sale_minor.unwrap_or(i64::MAX) < old.max_sale_minor.unwrap_or(i64::MAX) {
+        // A version stored before the maximum existed had the default one.
+        let max = |t: &FrozenTerms| t.max_sale_minor.unwrap_or(crate::domain::offer::DEFAULT_MAX_SALE_MINOR);
+        if max(new) < max(old) {
             out.push(format!(
                 "the largest sale paid falls from {} to {}",
-                money(old.max_sale_minor),
-                money(new.max_sale_minor)
+                money(Some(max(old))),
+                money(Some(max(new)))
             ));
         }
     } else {

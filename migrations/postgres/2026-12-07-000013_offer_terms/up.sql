@@ -40,6 +40,6 @@ INSERT INTO offer_terms (offer_id, revision_id, effective_at, body, created_at)
 SELECT id, NULL, '1970-01-01 00:00:00',
        json_build_object('payout_model', payout_model, 'price_minor', price_minor, 'rate_bps', rate_bps,
                    'fee_bps', fee_bps, 'events', events::json, 'terms', terms::json)::text,
-       now()::timestamp
+       (now() AT TIME ZONE 'UTC')
 FROM offers WHERE status IN ('active', 'paused', 'archived');
 UPDATE leads SET terms_id = (SELECT t.id FROM offer_terms t WHERE t.offer_id = leads.offer_id);
