@@ -128,16 +128,7 @@ pub fn update_offer(
             // is withdrawn.
             revisions::supersede_pending(conn, id)?;
         } else {
-            if let Some(s) = revisions::for_offer(conn, id)?.into_iter().find(Revision::scheduled) {
-                let when = s.effective_at.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
-                return Err(AppError::conflict(
-                    "revision_scheduled",
-                    format!(
-                        "An approved change of this offer takes effect on {when}; change its landing page, money \
-                         or terms after that."
-                    ),
-                ));
-            }
+            refuse_while_scheduled(conn, id, "change its landing page, money or terms after that")?;
             match &live_spec {
                 Some(l) => copy_reviewed(&mut now_spec, l),
                 None => now_spec = offer::validate(&current.body()).unwrap_or_else(|_| spec.clone()),
@@ -217,6 +208,26 @@ pub fn edit_base(conn: &mut DbConn, offer: &Offer) -> AppResult<OfferBody> {
     Ok(serde_json::from_value(base).unwrap_or(live))
 }
 
+/// A time as notices and e-mails state it (`2026-12-08 09:30 UTC`).
+pub fn utc_minute(t: &NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// `409 revision_scheduled` while an approved change of the offer waits for its
+/// notice: changes of the reviewed members never overlap.
+fn refuse_while_scheduled(conn: &mut DbConn, offer_id: i64, then: &str) -> AppResult<()> {
+    match revisions::for_offer(conn, offer_id)?.into_iter().find(Revision::scheduled) {
+        Some(s) => {
+            let when = s.effective_at.as_ref().map(utc_minute).unwrap_or_default();
+            Err(AppError::conflict(
+                "revision_scheduled",
+                format!("An approved change of this offer takes effect on {when}; {then}."),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
 /// When an approved revision takes effect: at once when it only raises the payout
 /// or loosens the terms, else after the offer's notice period.
 fn takes_effect(offer: &Offer, r: &Revision, at: NaiveDateTime) -> NaiveDateTime {
@@ -255,19 +266,15 @@ pub fn review_revision(
     if r.status != "pending" || offer.status() == OfferStatus::Archived {
         return Err(AppError::conflict("invalid_transition", "Only a revision waiting for review can be decided."));
     }
-    if approve && let Some(s) = revisions::for_offer(conn, offer_id)?.into_iter().find(Revision::scheduled) {
-        let when = s.effective_at.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
-        return Err(AppError::conflict(
-            "revision_scheduled",
-            format!("Another approved change of this offer takes effect on {when}; decide this one after that."),
-        ));
+    if approve {
+        refuse_while_scheduled(conn, offer_id, "decide this one after that")?;
     }
     let at = crate::store::now();
     let effective = approve.then(|| takes_effect(&offer, &r, at));
     if !revisions::decide(conn, r.id, approve, who.user.id, note, effective)? {
         return Err(AppError::conflict("stale_revision", "The revision changed meanwhile; reload and try again."));
     }
-    let when = effective.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+    let when = effective.as_ref().map(utc_minute).unwrap_or_default();
     let detail = match effective {
         Some(_) => format!("revision {} takes effect {when}", r.id),
         None => format!("revision {} sent back: {note}", r.id),
@@ -338,7 +345,7 @@ pub fn scheduled_changes(
         if lines.is_empty() {
             lines = publisher_changes(&r.changes());
         }
-        let when = r.effective_at.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+        let when = r.effective_at.as_ref().map(utc_minute).unwrap_or_default();
         out.push((when, lines));
     }
     Ok(out)

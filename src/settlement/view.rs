@@ -58,13 +58,10 @@ pub struct LeadView {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LeadTerms {
     pub version: Option<i64>,
-    pub required_fields: Vec<String>,
-    pub hold_hours: u32,
-    pub return_window_days: u32,
-    pub max_return_rate_pct: u32,
-    pub conversion_window_days: u32,
-    pub allowed_countries: Vec<String>,
-    pub scrub: crate::domain::offer::Scrub,
+    /// Required fields, hold, return window and rate, conversion window,
+    /// countries and scrub rules, at the top level of the JSON.
+    #[serde(flatten)]
+    pub terms: crate::domain::offer::Terms,
     /// The shared lists settlement used (empty until settled).
     pub lists_version: String,
     pub plain: Vec<String>,
@@ -73,18 +70,7 @@ pub struct LeadTerms {
 impl LeadTerms {
     fn of(version: Option<i64>, t: crate::domain::offer::Terms, lists_version: String) -> LeadTerms {
         let plain = crate::domain::offer::plain_terms(&t, &Default::default());
-        LeadTerms {
-            version,
-            required_fields: t.required_fields,
-            hold_hours: t.hold_hours,
-            return_window_days: t.return_window_days,
-            max_return_rate_pct: t.max_return_rate_pct,
-            conversion_window_days: t.conversion_window_days,
-            allowed_countries: t.allowed_countries,
-            scrub: t.scrub,
-            lists_version,
-            plain,
-        }
+        LeadTerms { version, terms: t, lists_version, plain }
     }
 }
 

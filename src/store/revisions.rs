@@ -57,14 +57,8 @@ pub fn propose(
     tightens: &[String],
     by: i64,
 ) -> QueryResult<Revision> {
+    supersede_pending(conn, offer_id)?;
     let at = now();
-    diesel::update(
-        offer_revisions::table
-            .filter(offer_revisions::offer_id.eq(offer_id))
-            .filter(offer_revisions::status.eq("pending")),
-    )
-    .set((offer_revisions::status.eq("superseded"), offer_revisions::decided_at.eq(Some(at))))
-    .execute(conn)?;
     diesel::insert_into(offer_revisions::table)
         .values((
             offer_revisions::offer_id.eq(offer_id),

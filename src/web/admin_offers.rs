@@ -138,7 +138,7 @@ async fn review_revision(
                 (true, true, _) => "Change approved; it is in effect now.".to_string(),
                 (true, false, Some(at)) => format!(
                     "Change approved; it takes effect on {} and the publishers were told.",
-                    at.format("%Y-%m-%d %H:%M UTC")
+                    marketplace::utc_minute(&at)
                 ),
                 (true, false, None) => "Change approved.".to_string(),
             };

@@ -4,6 +4,7 @@
 
 use crate::domain::money::format_minor;
 use crate::domain::offer::{self, OfferBody};
+use crate::marketplace::utc_minute;
 use crate::store::offers::Offer;
 use crate::store::revisions::Revision;
 
@@ -49,10 +50,6 @@ impl RevisionView {
             _ => "unknown",
         }
     }
-}
-
-fn when(t: &chrono::NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 fn pay(body: &OfferBody, currency: &str) -> String {
@@ -105,8 +102,8 @@ pub fn view(offer: &Offer, r: &Revision, currency: &str) -> RevisionView {
         notice_hours: if tightens.is_empty() { 0 } else { crate::marketplace::notice_hours(offer) },
         tightens,
         note: r.note.clone(),
-        created: when(&r.created_at),
-        effective: r.effective_at.as_ref().map(when).unwrap_or_default(),
+        created: utc_minute(&r.created_at),
+        effective: r.effective_at.as_ref().map(utc_minute).unwrap_or_default(),
         applied: r.applied_at.is_some(),
     }
 }
