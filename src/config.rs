@@ -83,7 +83,8 @@ impl Config {
             return Err(bad("DATABASE_URL", "names no SQLite file"));
         }
         if backend == Backend::Postgres {
-            Url::parse(&database_url).map_err(|e| bad("DATABASE_URL", format!("is not a valid URL: {e}")))?;
+            let url = Url::parse(&database_url).map_err(|e| bad("DATABASE_URL", format!("is not a valid URL: {e}")))?;
+            postgres_tls_available(&url).map_err(|m| bad("DATABASE_URL", m))?;
         }
 
         let bind_raw = get("QUALEAD_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
@@ -231,6 +232,24 @@ impl Config {
     }
 }
 
+/// The default build's libpq is built from source without OpenSSL (no system
+/// package needed), so it cannot speak TLS: a URL that demands it is refused at
+/// start-up with the way out, instead of failing at the first connection.
+/// `sslmode=disable|allow|prefer` (libpq's default) connect in plain text.
+fn postgres_tls_available(url: &Url) -> Result<(), String> {
+    if cfg!(feature = "postgres-tls") {
+        return Ok(());
+    }
+    match url.query_pairs().find(|(k, _)| k == "sslmode").map(|(_, v)| v.into_owned()) {
+        Some(mode) if matches!(mode.as_str(), "require" | "verify-ca" | "verify-full") => Err(format!(
+            "sslmode={mode} needs TLS to PostgreSQL, which this build does not have; \
+             build Qualead with `cargo build --release --features postgres-tls` (needs OpenSSL, \
+             Debian's libssl-dev) or connect over a private network with sslmode=prefer"
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn default_base_url(bind: SocketAddr) -> Url {
     let host = if bind.ip().is_unspecified() { "127.0.0.1".to_string() } else { bind.ip().to_string() };
     let host = if bind.is_ipv6() && !bind.ip().is_unspecified() { format!("[{host}]") } else { host };
@@ -373,6 +392,20 @@ mod tests {
             let err = cfg(&[(var, val)]).expect_err(var);
             assert_eq!(err.var, var);
             assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn tls_to_postgres_needs_the_tls_build() {
+        let plain = cfg(&[("DATABASE_URL", "postgres://u@h/db?sslmode=prefer")]);
+        assert!(plain.is_ok(), "sslmode=prefer connects without TLS");
+        let strict = cfg(&[("DATABASE_URL", "postgres://u@h/db?sslmode=require")]);
+        if cfg!(feature = "postgres-tls") {
+            assert!(strict.is_ok());
+        } else {
+            let err = strict.expect_err("the default build has no TLS to PostgreSQL");
+            assert_eq!(err.var, "DATABASE_URL");
+            assert!(err.message.contains("postgres-tls"), "{err}");
         }
     }
 

@@ -6,7 +6,10 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
 //! `/usr/bin/chromedriver`; override with `QUALEAD_CHROMIUM` / `QUALEAD_CHROMEDRIVER`).
-//! Without them the tests fail, they are never skipped. Screenshots of every role's
+//! They are the **browser suite**, apart from the README's `cargo test` (which needs
+//! nothing but the Rust toolchain): marked ignored there, they run with
+//! `cargo test --test browser -- --ignored`, and `.ci/run` fails if that runs none.
+//! Without Chromium they fail, they are never skipped. Screenshots of every role's
 //! dashboard and of each journey's last page go to `target/screenshots/`.
 
 // Money is written in minor units grouped as major_minor (100_00 is 100.00).
@@ -27,7 +30,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// Every role's home page and report page, screenshotted by
-/// `sqlite::dashboards_of_every_role`. Add a path here and it is opened (as the
+/// `journeys::dashboards_of_every_role`. Add a path here and it is opened (as the
 /// role its first segment names), checked and screenshotted.
 const DASHBOARDS: &[&str] =
     &["/advertiser", "/publisher", "/admin", "/advertiser/reports", "/publisher/reports", "/admin/reports"];
@@ -542,7 +545,7 @@ async fn approved_lead(app: &TestApp, offer: &offers::Offer, publisher_id: i64, 
 // The journeys
 // ---------------------------------------------------------------------------
 
-mod sqlite {
+mod journeys {
     use super::*;
 
     /// An advertiser signs up, confirms its address and logs in, writes an offer in
@@ -550,6 +553,7 @@ mod sqlite {
     /// approves it from the review queue; the offer is live for the advertiser and in
     /// a publisher's marketplace.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "browser suite: cargo test --test browser -- --ignored"]
     async fn advertiser_posts_an_offer_that_an_admin_approves() {
         let app = app().await;
         app.create_user("admin", "admin@example.com");
@@ -647,6 +651,7 @@ mod sqlite {
     /// conversion at the postback URL its offer page shows; after settlement the
     /// publisher sees the approved lead, its payout, and the earning on its statement.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "browser suite: cargo test --test browser -- --ignored"]
     async fn publisher_joins_and_sees_its_lead_paid() {
         let app = app().await;
         let advertiser_id = app.create_user("advertiser", "adv@example.com");
@@ -708,6 +713,7 @@ mod sqlite {
     /// the dispute queue and upholds it; the advertiser and the publisher both see
     /// the lead reversed, with the ruling's note.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "browser suite: cargo test --test browser -- --ignored"]
     async fn a_returned_lead_is_ruled_on_by_the_admin() {
         let app = app().await;
         let advertiser_id = app.create_user("advertiser", "adv@example.com");
@@ -771,6 +777,7 @@ mod sqlite {
     /// visitor's real click, the postback URL with its macros filled, and the lead is
     /// approved at settlement.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "browser suite: cargo test --test browser -- --ignored"]
     async fn an_offer_requiring_zip_is_tested_and_paid() {
         let app = app().await;
         let advertiser_id = app.create_user("advertiser", "adv@example.com");
@@ -877,6 +884,7 @@ mod sqlite {
     /// Every page of `DASHBOARDS`, as its role, on a marketplace with some traffic:
     /// a screenshot of each; each must answer 200.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "browser suite: cargo test --test browser -- --ignored"]
     async fn dashboards_of_every_role() {
         let app = app().await;
         let advertiser_id = app.create_user("advertiser", "adv@example.com");
