@@ -190,6 +190,11 @@ async fn bodies_are_read_as_the_document_says() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(v["fields"]["note"].is_string(), "{v}");
     assert_eq!(schemas["RejectNoteBody"]["required"], json!(["note"]));
+    // Every code a PATCH can answer 409 with is in its schema (an approved change
+    // waiting for its notice answers `revision_scheduled`).
+    let conflict = &doc["paths"]["/offers/{id}"]["patch"]["responses"]["409"]["content"]["application/json"]["schema"];
+    let codes = conflict["allOf"][1]["properties"]["error"]["enum"].as_array().expect("codes");
+    assert!(codes.contains(&json!("revision_scheduled")), "{codes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
