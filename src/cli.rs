@@ -45,6 +45,14 @@ pub enum Command {
 pub enum UserCommand {
     /// Create an active, verified account.
     Create(CreateUser),
+    /// Create an API key for an existing account (a demo login, say) and print it on stdout.
+    ApiKey {
+        #[arg(long)]
+        email: String,
+        /// What the key is for, shown in the account's list of keys.
+        #[arg(long, default_value = "created from the command line")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +91,11 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             if let Some(key) = key {
                 println!("{key}");
             }
+            Ok(())
+        }
+        Command::User(UserCommand::ApiKey { email, name }) => {
+            let key = tokio::task::spawn_blocking(move || create_api_key(&config, &email, &name)).await??;
+            println!("{key}");
             Ok(())
         }
     }
@@ -144,5 +157,23 @@ fn create_user(config: &Config, args: CreateUser) -> anyhow::Result<Option<Strin
             return Ok(Some(key));
         }
         Ok(None)
+    })
+}
+
+fn create_api_key(config: &Config, email: &str, name: &str) -> anyhow::Result<String> {
+    let email = normalize_email(email);
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().count() <= 80 && crate::domain::text::one_line_problem(name).is_none(),
+        "--name: use 1 to 80 characters on one line"
+    );
+    let pool = prepare_database(config)?;
+    let mut conn = pool.get()?;
+    conn.write_tx(|conn| {
+        let user =
+            users::find_by_email(conn, &email)?.ok_or_else(|| anyhow::anyhow!("--email: no account with {email}"))?;
+        let (key, _) = api_keys::create(conn, user.id, name)?;
+        eprintln!("created an API key for {} account #{} <{}>", user.role, user.id, user.email);
+        Ok(key)
     })
 }

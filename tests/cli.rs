@@ -1,4 +1,4 @@
-//! The real `qualead` binary: `user create --api-key`, `migrate`, bad configuration,
+//! The real `qualead` binary: `user create --api-key`, `user api-key`, `migrate`, bad configuration,
 //! and a graceful stop on SIGTERM.
 
 mod common;
@@ -49,7 +49,46 @@ async fn user_create_prints_a_working_api_key(backend: Backend) {
     assert_eq!(app.login(&c, "a@x.io", "S3cure-pass!").await.status(), StatusCode::SEE_OTHER);
 }
 
-both_backends!(user_create_prints_a_working_api_key);
+/// `user api-key` gives an existing account (a demo login, say) a key of its own.
+async fn user_api_key_prints_a_key_for_an_existing_account(backend: Backend) {
+    let db = TestDb::new(backend);
+    let data = tempfile::tempdir().expect("tmp");
+    let out = qualead(&db.url, data.path())
+        .args(["user", "create", "--role", "publisher", "--email", "p@x.io", "--password", "S3cure-pass!"])
+        .output()
+        .expect("run qualead");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "no key without --api-key");
+
+    let out = qualead(&db.url, data.path())
+        .args(["user", "api-key", "--email", "P@x.io", "--name", "ci"])
+        .output()
+        .expect("run qualead");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = String::from_utf8(out.stdout).expect("utf8").trim().to_string();
+    assert!(key.starts_with("qlk_"), "stdout is the key alone: {key:?}");
+
+    // No such account: a clear message naming the option, no key.
+    let missing = qualead(&db.url, data.path())
+        .args(["user", "api-key", "--email", "nobody@x.io"])
+        .output()
+        .expect("run qualead");
+    assert!(!missing.status.success());
+    assert!(missing.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("--email"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+
+    let app = common::spawn_on(db, backend, &[]).await;
+    let me = reqwest::Client::new().get(app.url("/api/v1/me")).bearer_auth(&key).send().await.expect("me");
+    assert_eq!(me.status(), StatusCode::OK);
+    let body: serde_json::Value = me.json().await.expect("json");
+    assert_eq!((body["email"].as_str(), body["role"].as_str()), (Some("p@x.io"), Some("publisher")));
+}
+
+both_backends!(user_create_prints_a_working_api_key, user_api_key_prints_a_key_for_an_existing_account);
 
 #[test]
 fn bad_configuration_stops_with_one_line_naming_the_variable() {

@@ -9,10 +9,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::ApiUser;
 use crate::api::money::{
     acting, optional_json, page_limit, query_id, query_status, require, required_json, to_json, wake,
 };
+use crate::api::{ApiUser, resource};
 use crate::db::{self, DbConn};
 use crate::domain::account::Role;
 use crate::domain::intake::{Channel, Params, Reason};
@@ -24,17 +24,17 @@ use crate::store::{disputes, leads};
 use crate::tracking::conversions::{outcome_response, submit};
 use crate::tracking::intake::{Conversion, Outcome};
 use crate::web::client_ip::client_ip;
+use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/leads", web::post().to(create))
-        .route("/leads", web::get().to(list))
-        .route("/leads/{id}", web::get().to(get))
-        .route("/leads/{id}/approve", web::post().to(approve))
-        .route("/leads/{id}/reject", web::post().to(reject))
-        .route("/leads/{id}/return", web::post().to(return_lead))
-        .route("/leads/{id}/contest", web::post().to(contest))
-        .route("/admin/disputes", web::get().to(dispute_queue))
-        .route("/admin/disputes/{id}/rule", web::post().to(rule));
+    cfg.service(resource("/leads", [(Method::POST, web::to(create)), (Method::GET, web::to(list))]));
+    cfg.service(resource("/leads/{id}", [(Method::GET, web::to(get))]));
+    cfg.service(resource("/leads/{id}/approve", [(Method::POST, web::to(approve))]));
+    cfg.service(resource("/leads/{id}/reject", [(Method::POST, web::to(reject))]));
+    cfg.service(resource("/leads/{id}/return", [(Method::POST, web::to(return_lead))]));
+    cfg.service(resource("/leads/{id}/contest", [(Method::POST, web::to(contest))]));
+    cfg.service(resource("/admin/disputes", [(Method::GET, web::to(dispute_queue))]));
+    cfg.service(resource("/admin/disputes/{id}/rule", [(Method::POST, web::to(rule))]));
 }
 
 /// The body's values as text: strings as they are, numbers as written.
@@ -51,7 +51,8 @@ fn text(v: &Value, name: &str) -> Result<String, String> {
 /// Only the advertiser (`advertiser`) may send an `amount` (alias `sum`): a
 /// publisher's lead never says what it is worth (DESIGN "Trust").
 fn parse(body: &[u8], advertiser: bool) -> Result<(i64, Params, Option<bool>), String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let mut value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    crate::api::money::whole_numbers(&mut value);
     let Value::Object(map) = value else { return Err("the body must be a JSON object".into()) };
     let amount = match (map.get("amount"), map.get("sum")) {
         (None, None) => None,

@@ -6,8 +6,8 @@ pub mod offers;
 pub mod stats;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::http::{Method, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, Resource, Route, web};
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 
@@ -32,14 +32,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::PathConfig::default()
                     .error_handler(|err, _| ApiError(AppError::invalid(format!("bad path parameter: {err}"))).into()),
             )
-            .route("/me", web::get().to(me))
-            .route("/openapi.json", web::get().to(openapi))
+            .service(resource("/me", [(Method::GET, web::to(me))]))
+            .service(resource("/openapi.json", [(Method::GET, web::to(openapi))]))
             .configure(offers::routes)
             .configure(leads::routes)
             .configure(money::routes)
             .configure(stats::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError(AppError::NotFound)) })),
     );
+}
+
+/// One resource per API path: its `routes`, each for one method, and for any other
+/// method `405 method_not_allowed` with an `Allow` header naming the path's methods
+/// (DESIGN §11). The answer comes before authentication: it is about the path, not
+/// the caller.
+pub(crate) fn resource<const N: usize>(path: &str, routes: [(Method, Route); N]) -> Resource {
+    let allow = routes.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>().join(", ");
+    let mut resource = web::resource(path);
+    for (method, route) in routes {
+        resource = resource.route(route.method(method));
+    }
+    resource.default_service(web::to(move || {
+        let allow = allow.clone();
+        async move {
+            HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, allow.clone())).json(serde_json::json!({
+                "error": "method_not_allowed",
+                "message": format!("this path answers {allow} only"),
+            }))
+        }
+    }))
 }
 
 /// The account behind `Authorization: Bearer <key>`.

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::api::ApiUser;
+use crate::api::{ApiUser, resource};
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::intake::MAX_AMOUNT_MINOR;
@@ -21,17 +21,17 @@ use crate::settlement::{actions, money, run};
 use crate::store::payouts::{self, Payout};
 use crate::store::{ledger, now};
 use crate::web::client_ip::client_ip;
+use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/balance", web::get().to(balance))
-        .route("/statement", web::get().to(statement))
-        .route("/payouts", web::post().to(request_payout))
-        .route("/payouts", web::get().to(list_payouts))
-        .route("/payouts/{id}/cancel", web::post().to(cancel_payout))
-        .route("/admin/payouts/{id}/paid", web::post().to(mark_paid))
-        .route("/admin/deposits", web::post().to(deposit))
-        .route("/admin/ledger/health", web::get().to(ledger_health))
-        .route("/admin/settle", web::post().to(settle));
+    cfg.service(resource("/balance", [(Method::GET, web::to(balance))]));
+    cfg.service(resource("/statement", [(Method::GET, web::to(statement))]));
+    cfg.service(resource("/payouts", [(Method::POST, web::to(request_payout)), (Method::GET, web::to(list_payouts))]));
+    cfg.service(resource("/payouts/{id}/cancel", [(Method::POST, web::to(cancel_payout))]));
+    cfg.service(resource("/admin/payouts/{id}/paid", [(Method::POST, web::to(mark_paid))]));
+    cfg.service(resource("/admin/deposits", [(Method::POST, web::to(deposit))]));
+    cfg.service(resource("/admin/ledger/health", [(Method::GET, web::to(ledger_health))]));
+    cfg.service(resource("/admin/settle", [(Method::POST, web::to(settle))]));
 }
 
 // ---- helpers shared with `leads.rs` ----
@@ -72,8 +72,29 @@ pub(super) fn required_json<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> 
         return Err(ApiError(AppError::invalid("a JSON body is required")));
     }
     match serde_json::from_slice::<Value>(bytes).map_err(unreadable)? {
-        object @ Value::Object(_) => serde_json::from_value(object).map_err(unreadable),
+        mut object @ Value::Object(_) => {
+            whole_numbers(&mut object);
+            serde_json::from_value(object).map_err(unreadable)
+        }
         _ => Err(ApiError(AppError::invalid("the JSON body must be an object"))),
+    }
+}
+
+/// JSON does not tell `625` from `625.0`, and neither does the document's `integer`:
+/// a number without a fraction is read as an integer wherever an integer is expected.
+pub(crate) fn whole_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *v = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 
@@ -101,7 +122,7 @@ pub(super) fn page_limit(limit: Option<i64>, default: i64) -> ApiResult<i64> {
 
 /// An optional id from the query: absent or empty is `None`.
 pub(super) fn query_id(name: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    match raw.filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => s
             .parse::<i64>()
@@ -114,7 +135,7 @@ pub(super) fn query_id(name: &str, raw: Option<&str>) -> ApiResult<Option<i64>> 
 
 /// An optional status filter from the query, one of `allowed`; absent or empty is `None`.
 pub(super) fn query_status(raw: Option<&str>, allowed: &[&str]) -> ApiResult<Option<String>> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    match raw.filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) if allowed.contains(&s) => Ok(Some(s.to_string())),
         Some(_) => Err(ApiError(AppError::invalid(format!("status must be one of {}", allowed.join(", "))))),

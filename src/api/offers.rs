@@ -5,7 +5,7 @@ use actix_web::web::{self, Bytes, Json};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::api::ApiUser;
+use crate::api::{ApiUser, resource};
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::money::format_minor;
@@ -18,22 +18,30 @@ use crate::store::settings;
 use crate::store::users::User;
 use crate::tracking::links;
 use crate::web::client_ip::client_ip;
+use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/offers", web::post().to(create))
-        .route("/offers", web::get().to(list))
-        .route("/offers/{id}", web::get().to(get))
-        .route("/offers/{id}", web::patch().to(patch))
-        .route("/offers/{id}/submit", web::post().to(submit))
-        .route("/offers/{id}/join", web::post().to(join))
-        .route("/offers/{id}/publishers", web::get().to(publishers))
-        .route("/offers/{id}/publishers/{publisher_id}/approve", web::post().to(approve_publisher))
-        .route("/offers/{id}/publishers/{publisher_id}/reject", web::post().to(reject_publisher))
-        .route("/admin/offers/{id}/approve", web::post().to(admin_approve))
-        .route("/admin/offers/{id}/reject", web::post().to(admin_reject))
-        .route("/admin/offers/{id}/revisions", web::get().to(admin_revisions))
-        .route("/admin/offers/{id}/revisions/{rev}/approve", web::post().to(admin_revision_approve))
-        .route("/admin/offers/{id}/revisions/{rev}/reject", web::post().to(admin_revision_reject));
+    cfg.service(resource("/offers", [(Method::POST, web::to(create)), (Method::GET, web::to(list))]));
+    cfg.service(resource("/offers/{id}", [(Method::GET, web::to(get)), (Method::PATCH, web::to(patch))]));
+    cfg.service(resource("/offers/{id}/submit", [(Method::POST, web::to(submit))]));
+    cfg.service(resource("/offers/{id}/join", [(Method::POST, web::to(join))]));
+    cfg.service(resource("/offers/{id}/publishers", [(Method::GET, web::to(publishers))]));
+    cfg.service(resource(
+        "/offers/{id}/publishers/{publisher_id}/approve",
+        [(Method::POST, web::to(approve_publisher))],
+    ));
+    cfg.service(resource("/offers/{id}/publishers/{publisher_id}/reject", [(Method::POST, web::to(reject_publisher))]));
+    cfg.service(resource("/admin/offers/{id}/approve", [(Method::POST, web::to(admin_approve))]));
+    cfg.service(resource("/admin/offers/{id}/reject", [(Method::POST, web::to(admin_reject))]));
+    cfg.service(resource("/admin/offers/{id}/revisions", [(Method::GET, web::to(admin_revisions))]));
+    cfg.service(resource(
+        "/admin/offers/{id}/revisions/{rev}/approve",
+        [(Method::POST, web::to(admin_revision_approve))],
+    ));
+    cfg.service(resource(
+        "/admin/offers/{id}/revisions/{rev}/reject",
+        [(Method::POST, web::to(admin_revision_reject))],
+    ));
 }
 
 #[derive(Debug, Serialize)]
@@ -202,7 +210,9 @@ async fn create(api: ApiUser, req: HttpRequest, body: Json<serde_json::Value>) -
     let serde_json::Value::Object(_) = &*body else {
         return Err(ApiError(AppError::invalid("the JSON body must be an object")));
     };
-    let body: OfferBody = serde_json::from_value(body.into_inner())
+    let mut body = body.into_inner();
+    crate::api::money::whole_numbers(&mut body);
+    let body: OfferBody = serde_json::from_value(body)
         .map_err(|e| ApiError(AppError::invalid(format!("the JSON body could not be read: {e}"))))?;
     offer_op(&api, &req, actix_web::http::StatusCode::CREATED, move |c, who| marketplace::create_offer(c, who, &body))
         .await
@@ -235,7 +245,42 @@ impl ListQuery {
     }
 }
 
+impl ListQuery {
+    /// The API reads its filters strictly: a value it cannot use is `400 invalid_request`
+    /// naming the parameter, not silently "any" (an empty value is "any").
+    fn check(&self) -> Result<(), AppError> {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        if let Some(s) = given(&self.status)
+            && OfferStatus::parse(&s).is_none()
+        {
+            return Err(AppError::invalid("status must be one of draft, pending_review, active, paused, archived"));
+        }
+        if let Some(m) = given(&self.payout_model)
+            && PayoutModel::parse(&m).is_none()
+        {
+            return Err(AppError::invalid("payout_model must be one of cpl, cpa, cps"));
+        }
+        if let Some(c) = given(&self.category)
+            && !offer::CATEGORIES.contains(&c.as_str())
+        {
+            return Err(AppError::invalid(format!("category must be one of {}", offer::CATEGORIES.join(", "))));
+        }
+        if let Some(c) = given(&self.country)
+            && !(c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()))
+        {
+            return Err(AppError::invalid("country must be a two-letter country code"));
+        }
+        if let Some(p) = given(&self.min_price)
+            && !crate::domain::money::is_plain_amount(&p)
+        {
+            return Err(AppError::invalid("min_price must be an amount like 12.50"));
+        }
+        Ok(())
+    }
+}
+
 async fn list(api: ApiUser, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    q.check()?;
     let user = api.user.clone();
     let fee_default = api.state.config.platform_fee_bps;
     let base = api.state.config.base_url.to_string();
@@ -275,7 +320,8 @@ async fn patch(
     path: web::Path<i64>,
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    let (id, body) = (path.into_inner(), body.into_inner());
+    let (id, mut body) = (path.into_inner(), body.into_inner());
+    crate::api::money::whole_numbers(&mut body);
     let who = acting(&api, &req);
     let fee_default = api.state.config.platform_fee_bps;
     let base = api.state.config.base_url.to_string();
@@ -357,10 +403,10 @@ async fn review_revision(
     approve: bool,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    let note: NoteBody = optional_json(&body)?;
+    let note = optional_json::<NoteBody>(&body)?.note.unwrap_or_default();
     let who = acting(&api, &req);
     let r = db::run(&api.state.pool, move |c| {
-        c.write_tx(|c| marketplace::review_revision(c, &who, id, rev, approve, &note.note))
+        c.write_tx(|c| marketplace::review_revision(c, &who, id, rev, approve, &note))
     })
     .await?;
     api.state.links.clear();
@@ -382,7 +428,8 @@ async fn submit(api: ApiUser, req: HttpRequest, path: web::Path<i64>) -> ApiResu
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct NoteBody {
-    note: String,
+    /// `null` is the same as leaving it out.
+    note: Option<String>,
 }
 
 async fn admin_approve(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
@@ -394,9 +441,9 @@ async fn admin_reject(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body
 }
 
 async fn review(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: Bytes) -> ApiResult<HttpResponse> {
-    let note: NoteBody = optional_json(&body)?;
+    let note = optional_json::<NoteBody>(&body)?.note.unwrap_or_default();
     offer_op(&api, &req, actix_web::http::StatusCode::OK, move |c, who| {
-        marketplace::review_offer(c, who, id, approve, &note.note)
+        marketplace::review_offer(c, who, id, approve, &note)
     })
     .await
 }
@@ -467,11 +514,11 @@ async fn decide(
     approve: bool,
     body: Bytes,
 ) -> ApiResult<HttpResponse> {
-    let note: NoteBody = optional_json(&body)?;
+    let note = optional_json::<NoteBody>(&body)?.note.unwrap_or_default();
     let who = acting(&api, &req);
     let base = api.state.config.base_url.to_string();
     let m = db::run(&api.state.pool, move |c| {
-        c.write_tx(|c| marketplace::decide_membership(c, &who, id, publisher_id, approve, &note.note))
+        c.write_tx(|c| marketplace::decide_membership(c, &who, id, publisher_id, approve, &note))
     })
     .await?;
     api.state.links.clear();

@@ -4,14 +4,15 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::api::ApiUser;
+use crate::api::{ApiUser, resource};
 use crate::db;
 use crate::domain::report::{GroupBy, Range, metrics_json};
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::store::reports::{self, Filter};
+use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/stats", web::get().to(stats));
+    cfg.service(resource("/stats", [(Method::GET, web::to(stats))]));
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -28,6 +28,14 @@ pub fn parse_minor(raw: &str) -> Result<i64, String> {
     Ok(if neg { -minor } else { minor })
 }
 
+/// `raw` is written exactly as the API's `Amount`: digits, then at most two decimals
+/// (`^[0-9]+(\.[0-9]{1,2})?$`), no sign or spaces, at most 15 digits before the point.
+pub fn is_plain_amount(raw: &str) -> bool {
+    let (whole, frac) = raw.split_once('.').map_or((raw, None), |(w, f)| (w, Some(f)));
+    let digits = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
+    digits(whole) && whole.len() <= 15 && frac.is_none_or(|f| digits(f) && f.len() <= 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

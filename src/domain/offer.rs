@@ -488,6 +488,10 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
             }
         },
     }
+    // Given with a CPL or CPA model, a share still has to be one (the schema's range).
+    if model.is_some_and(|m| m != PayoutModel::Cps) && body.rate_bps.is_some_and(|r| !(1..=10_000).contains(&r)) {
+        e.insert("rate_bps".into(), "Use a share of 1 to 10000 basis points, or leave it out.".into());
+    }
     let mut events: Vec<String> =
         body.events.iter().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
     dedup_keep_order(&mut events);

@@ -301,8 +301,9 @@ pub fn deposit(conn: &mut DbConn, who: &Acting, advertiser_id: i64, amount_minor
         return Err(AppError::invalid("the amount must be above 0.00 and at most 1,000,000,000.00"));
     }
     let advertiser = users::find(conn, advertiser_id)?.ok_or(AppError::NotFound)?;
+    // An id that is not an advertiser's names no advertiser: as for an unknown id.
     if advertiser.role() != Role::Advertiser {
-        return Err(AppError::invalid("deposits are for advertiser accounts"));
+        return Err(AppError::NotFound);
     }
     let memo = memo.trim();
     let event = MoneyEvent::Deposit { advertiser_id, amount: amount_minor };
