@@ -168,4 +168,18 @@ impl ResponseError for ApiError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Read `T` from a JSON value; what cannot be read names its place in the body
+/// (`caps.daily: invalid type: string "x", expected i64`): `400 invalid_request`.
+pub fn read_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> AppResult<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        AppError::invalid(if path == "." {
+            format!("the JSON body could not be read: {inner}")
+        } else {
+            format!("{path}: {inner}")
+        })
+    })
+}
 pub type ApiResult<T> = Result<T, ApiError>;

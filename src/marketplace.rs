@@ -173,8 +173,7 @@ pub fn patch_offer(
         let mut merged = serde_json::to_value(edit_base(conn, &current)?).map_err(|e| AppError::Internal(e.into()))?;
         offer::merge_patch(&mut merged, &patch);
         offer::reset_model_defaults(&mut merged, &patch, current.model());
-        let body: OfferBody = serde_json::from_value(merged)
-            .map_err(|e| AppError::invalid(format!("the offer body could not be read: {e}")))?;
+        let body: OfferBody = crate::error::read_json(merged)?;
         (offer, revision) = update_offer(conn, who, id, &body)?;
     }
     if let Some(s) = status {

@@ -178,6 +178,32 @@ async fn bodies_are_read_as_the_document_says() {
         call(&app, Method::PATCH, &advertiser, &format!("/offers/{}", m.offer_id), Some(json!({"terms": {"hold": 1}})))
             .await;
     assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{v}");
+    // A value of the wrong type names where it is, in a patch, a new offer and a deposit.
+    let (s, v) = call(
+        &app,
+        Method::PATCH,
+        &advertiser,
+        &format!("/offers/{}", m.offer_id),
+        Some(json!({"caps": {"daily": "many"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap_or_default().starts_with("caps.daily: "), "{v}");
+    let (s, v) =
+        call(&app, Method::POST, &advertiser, "/offers", Some(json!({"name": "Roofs", "caps": {"daily": "many"}})))
+            .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap_or_default().starts_with("caps.daily: "), "{v}");
+    let (s, v) = call(
+        &app,
+        Method::POST,
+        &admin,
+        "/admin/deposits",
+        Some(json!({"advertiser_id": "the first", "amount": "100.00"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap_or_default().starts_with("advertiser_id: "), "{v}");
     let doc = document(&app).await;
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["OfferPatch"]["additionalProperties"], false);

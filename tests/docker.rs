@@ -201,7 +201,9 @@ fn the_readme_keeps_two_commands_and_names_each_suite() {
         assert!(readme.contains(&format!("\n{command}\n")), "README has the command `{command}` on its own line");
     }
     let ci = read(".ci/run");
-    for needle in ["--ignored postgres::", "--test browser -- --ignored", "ldd", "QUALEAD_CHROMIUM=", ".ci/schemathesis"] {
+    for needle in
+        ["--ignored postgres::", "--test browser -- --ignored", "ldd", "QUALEAD_CHROMIUM=", ".ci/schemathesis"]
+    {
         assert!(ci.contains(needle), ".ci/run runs `{needle}`");
     }
 }

@@ -74,7 +74,7 @@ pub(super) fn required_json<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> 
     match serde_json::from_slice::<Value>(bytes).map_err(unreadable)? {
         mut object @ Value::Object(_) => {
             whole_numbers(&mut object);
-            serde_json::from_value(object).map_err(unreadable)
+            Ok(crate::error::read_json(object)?)
         }
         _ => Err(ApiError(AppError::invalid("the JSON body must be an object"))),
     }

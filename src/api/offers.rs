@@ -212,8 +212,7 @@ async fn create(api: ApiUser, req: HttpRequest, body: Json<serde_json::Value>) -
     };
     let mut body = body.into_inner();
     crate::api::money::whole_numbers(&mut body);
-    let body: OfferBody = serde_json::from_value(body)
-        .map_err(|e| ApiError(AppError::invalid(format!("the JSON body could not be read: {e}"))))?;
+    let body: OfferBody = crate::error::read_json(body)?;
     offer_op(&api, &req, actix_web::http::StatusCode::CREATED, move |c, who| marketplace::create_offer(c, who, &body))
         .await
 }
