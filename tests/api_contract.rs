@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Backend, TestApp, seed_market, spawn_app_with};
+use common::{Backend, TestApp, api_key, call, seed_market, spawn_app_with};
 use qualead::domain::offer::OfferBody;
 use qualead::store::offers::MembershipStatus;
 use reqwest::{Method, StatusCode};
@@ -22,17 +22,7 @@ async fn app() -> TestApp {
 
 fn api_user(app: &TestApp, role: &str, email: &str) -> (i64, String) {
     let id = app.create_user(role, email);
-    (id, qualead::store::api_keys::create(&mut app.conn(), id, "test").expect("key").0)
-}
-
-async fn call(app: &TestApp, method: Method, key: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    (id, api_key(app, id))
 }
 
 async fn document(app: &TestApp) -> Value {

@@ -9,7 +9,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, Market, PASSWORD, TestApp, new_client, seed_market, spawn_app, spawn_app_with};
+use common::{
+    Backend, Market, PASSWORD, TestApp, api_key, call as api, new_client, seed_market, spawn_app, spawn_app_with,
+};
 use diesel::prelude::*;
 use qualead::domain::offer::OfferBody;
 use qualead::store::offers::MembershipStatus;
@@ -38,26 +40,6 @@ fn body(name: &str) -> OfferBody {
 
 fn market(app: &TestApp, name: &str, deposit: i64) -> Market {
     seed_market(&app.db.url, &body(name), MembershipStatus::Approved, deposit)
-}
-
-fn api_key(app: &TestApp, user_id: i64) -> String {
-    qualead::store::api_keys::create(&mut app.conn(), user_id, "test").expect("key").0
-}
-
-async fn api(
-    app: &TestApp,
-    method: reqwest::Method,
-    key: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 fn visitor() -> reqwest::Client {

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{BROWSER, Backend, Market, TestApp, click_through, seed_market, spawn_app, visitor};
+use common::{BROWSER, Backend, Market, TestApp, api_key, click_through, seed_market, spawn_app, visitor};
 use qualead::domain::offer::{Caps, OfferBody, Terms};
 use qualead::store::offers::MembershipStatus;
 use qualead::store::{leads, ledger};
@@ -60,10 +60,6 @@ async fn pixel(app: &TestApp, offer_id: i64, query: &[(&str, &str)]) -> String {
     let r = reqwest::Client::new().get(app.url(&format!("/px/{offer_id}.gif"))).query(query).send().await.expect("px");
     assert_eq!(r.status(), StatusCode::OK);
     r.headers()["x-qualead-status"].to_str().expect("status").to_string()
-}
-
-fn api_key(app: &TestApp, user_id: i64) -> String {
-    qualead::store::api_keys::create(&mut app.conn(), user_id, "test").expect("key").0
 }
 
 async fn api_get(app: &TestApp, key: &str, path: &str) -> (StatusCode, Value) {

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Backend, Market, TestApp, seed_market, spawn_app, spawn_app_with};
+use common::{Backend, Market, TestApp, api_key, seed_market, spawn_app, spawn_app_with};
 use qualead::domain::offer::{OfferBody, apply_bps, split_price};
 use qualead::store::offers::MembershipStatus;
 use qualead::store::{clicks, leads, ledger, offers, rollups};
@@ -495,10 +495,6 @@ async fn malformed_input_is_refused_and_nothing_is_stored(backend: Backend) {
     assert_eq!(leads::count(&mut app.conn()).expect("count"), 0);
     assert_eq!(leads::rejections_count(&mut app.conn()).expect("count"), 0);
     assert_eq!(balance(&app, &ledger::escrow(m.advertiser_id)), 0);
-}
-
-fn api_key(app: &TestApp, user_id: i64) -> String {
-    qualead::store::api_keys::create(&mut app.conn(), user_id, "test").expect("key").0
 }
 
 async fn api_lead(app: &TestApp, key: &str, body: Value) -> (StatusCode, Value) {

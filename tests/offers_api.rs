@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Backend, TestApp, spawn_app};
+use common::{Backend, TestApp, call, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -13,22 +13,6 @@ fn api_user(app: &TestApp, role: &str, email: &str) -> (i64, String) {
     let mut conn = app.conn();
     let (key, _) = qualead::store::api_keys::create(&mut conn, id, "test").expect("key");
     (id, key)
-}
-
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    key: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 fn design_body() -> Value {

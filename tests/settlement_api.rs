@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Backend, Market, TestApp, seed_market, spawn_app_with};
+use common::{Backend, Market, TestApp, call_as as call, seed_market, spawn_app_with};
 use qualead::domain::money::format_minor;
 use qualead::domain::offer::{OfferBody, Terms};
 use qualead::store::offers::MembershipStatus;
@@ -39,25 +39,6 @@ fn api_user(app: &TestApp, role: &str, email: &str) -> (i64, String) {
 
 /// A call with an optional key and an optional JSON body; the answer as JSON
 /// (`Null` when it is not JSON).
-async fn call(
-    app: &TestApp,
-    method: Method,
-    key: Option<&str>,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new().request(method, app.url(&format!("/api/v1{path}")));
-    if let Some(k) = key {
-        req = req.bearer_auth(k);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn get(app: &TestApp, key: &str, path: &str) -> Value {
     let (s, v) = call(app, Method::GET, Some(key), path, None).await;
     assert_eq!(s, StatusCode::OK, "GET {path}: {v}");

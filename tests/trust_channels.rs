@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Backend, Market, TestApp, seed_market, spawn_app};
+use common::{Backend, Market, TestApp, api_key, call, seed_market, spawn_app};
 use qualead::domain::channels;
 use qualead::domain::offer::OfferBody;
 use qualead::store::offers::MembershipStatus;
@@ -46,20 +46,6 @@ fn market(app: &TestApp, body: &OfferBody, deposit: i64) -> Market {
 
 async fn click(app: &TestApp, m: &Market) -> String {
     common::click_through(app, &client(), &m.token, "").await
-}
-
-fn api_key(app: &TestApp, user_id: i64) -> String {
-    qualead::store::api_keys::create(&mut app.conn(), user_id, "test").expect("key").0
-}
-
-async fn call(app: &TestApp, method: Method, key: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = client().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn api_lead(app: &TestApp, key: &str, body: Value) -> (StatusCode, Value) {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{BROWSER, Backend, Market, TestApp, accepted_lead, click_through, seed_market, spawn_app, visitor};
+use common::{BROWSER, Backend, Market, TestApp, accepted_lead, call, click_through, seed_market, spawn_app, visitor};
 use diesel::prelude::*;
 use qualead::store::offers::MembershipStatus;
 use reqwest::{Method, StatusCode};
@@ -23,16 +23,6 @@ both_backends!(
 fn key_for(app: &TestApp, user_id: i64) -> String {
     let mut conn = app.conn();
     qualead::store::api_keys::create(&mut conn, user_id, "test").expect("key").0
-}
-
-async fn call(app: &TestApp, method: Method, key: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.expect("request");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 /// A CPL offer at 10.00 that requires nothing and settles at once.

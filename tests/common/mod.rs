@@ -569,3 +569,40 @@ pub async fn signed_in_market(
     assert_eq!(app.login(&publisher, &publisher_email, password).await.status(), StatusCode::SEE_OTHER);
     (m, adv, publisher, publisher_email)
 }
+
+/// A new API key for a user (its secret, as sent in `Authorization: Bearer`).
+pub fn api_key(app: &TestApp, user_id: i64) -> String {
+    qualead::store::api_keys::create(&mut app.conn(), user_id, "test").expect("key").0
+}
+
+/// `method /api/v1{path}` with a bearer key and a JSON body: the status and the
+/// JSON answer (`null` when the answer is not JSON).
+pub async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    key: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    call_as(app, method, Some(key), path, body).await
+}
+
+/// `call` with the key left out when `None` (an anonymous request).
+pub async fn call_as(
+    app: &TestApp,
+    method: reqwest::Method,
+    key: Option<&str>,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let mut req = reqwest::Client::new().request(method, app.url(&format!("/api/v1{path}")));
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
