@@ -149,6 +149,13 @@ impl Application {
                 state.postbacks.clone(),
                 shutdown_rx.clone(),
             )?,
+            crate::tracking::lead_webhooks::start(
+                pool.clone(),
+                &config,
+                state.metrics.clone(),
+                state.postbacks.clone(),
+                shutdown_rx.clone(),
+            )?,
             tokio::spawn(housekeeping(state.clone(), shutdown_rx.clone())),
             tokio::spawn(crate::settlement::run_periodically(
                 pool.clone(),

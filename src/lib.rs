@@ -16,3 +16,4 @@ pub mod settlement;
 pub mod store;
 pub mod tracking;
 pub mod web;
+pub mod webhooks;

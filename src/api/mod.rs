@@ -4,6 +4,7 @@ pub mod leads;
 pub mod money;
 pub mod offers;
 pub mod stats;
+pub mod webhooks;
 
 use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
@@ -38,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(leads::routes)
             .configure(money::routes)
             .configure(stats::routes)
+            .configure(webhooks::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError(AppError::NotFound)) })),
     );
 }

@@ -380,6 +380,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lead_webhooks (id) {
+        id -> BigInt,
+        offer_id -> BigInt,
+        advertiser_id -> BigInt,
+        url -> Text,
+        events -> Text,
+        mapping -> Text,
+        secret -> Text,
+        sync -> Bool,
+        timeout_ms -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        lead_id -> BigInt,
+        offer_id -> BigInt,
+        advertiser_id -> BigInt,
+        event -> Text,
+        event_id -> Text,
+        body -> Text,
+        sync -> Bool,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        response_code -> Nullable<Integer>,
+        response_excerpt -> Text,
+        last_error -> Text,
+        verdict -> Text,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> lead_webhooks (webhook_id));
+
 diesel::joinable!(leads -> offers (offer_id));
 diesel::table! {
     disputes (id) {
@@ -506,4 +549,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     postback_deliveries,
     test_clicks,
     test_conversions,
+    lead_webhooks,
+    webhook_deliveries,
 );

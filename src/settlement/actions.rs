@@ -3,7 +3,7 @@
 //! publisher contests a rejection; an admin rules on disputes and records
 //! deposits. Each function runs inside the caller's transaction (`write_tx`),
 //! checks who may act, moves the lead with its history and rollups, posts the
-//! ledger transaction, queues e-mails and publisher postbacks, and writes the audit
+//! ledger transaction, queues e-mails, publisher postbacks and lead webhooks, and writes the audit
 //! line of admin actions — all or nothing.
 
 use chrono::Duration;
@@ -24,7 +24,7 @@ use crate::store::disputes::{self, Dispute};
 use crate::store::leads::{self, Lead, Move};
 use crate::store::ledger::{self, PostError, Posting};
 use crate::store::users::{self, User};
-use crate::store::{now, offers, postbacks};
+use crate::store::{now, offers, postbacks, webhooks};
 
 /// The lead, if `who` may see it: its advertiser, its publisher, or an admin.
 /// Anyone else gets `NotFound` (never reveal that it exists). For reading; actions
@@ -81,6 +81,8 @@ fn move_lead(conn: &mut DbConn, lead: &Lead, to: &str, why: &Move) -> AppResult<
     let now = leads::find(conn, lead.id)?.ok_or(AppError::NotFound)?;
     // The publisher hears of every status change (if it set a postback URL).
     postbacks::enqueue(conn, &now, to)?;
+    // So does the advertiser's CRM (its lead webhooks, DESIGN §6a).
+    webhooks::enqueue(conn, &now, webhooks::event_of_move(&lead.status, to))?;
     Ok(now)
 }
 

@@ -21,7 +21,7 @@ use crate::domain::offer::Terms;
 use crate::domain::scrub::{self, Domains, Facts, Verdict};
 use crate::store::leads::Lead;
 use crate::store::rollups::{self, Delta};
-use crate::store::{ledger, now, offers, postbacks, terms};
+use crate::store::{ledger, now, offers, postbacks, terms, webhooks};
 
 /// Leads per batch (per database transaction).
 pub const BATCH: i64 = 1000;
@@ -150,6 +150,7 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     let contacts = earlier_contacts(conn, &batch)?;
     let by_ip = ip_history(conn, &batch)?;
     let templates = postbacks::templates_for(conn, &offer_ids)?;
+    let hooks = webhooks::endpoints_for(conn, &offer_ids)?;
 
     let decided_at = now();
     let mut rejected_here: HashSet<i64> = HashSet::new();
@@ -197,7 +198,7 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
         }
         decisions.push((lead, verdict));
     }
-    write_decisions(conn, decisions, &templates, decided_at, &domains.version()).map(|s| (claimed, s))
+    write_decisions(conn, decisions, &templates, &hooks, decided_at, &domains.version()).map(|s| (claimed, s))
 }
 
 /// The user agent of each lead's click.
@@ -325,6 +326,7 @@ fn write_decisions(
     conn: &mut DbConn,
     decisions: Vec<(Lead, Verdict)>,
     templates: &HashMap<(i64, i64), String>,
+    hooks: &HashMap<i64, Vec<webhooks::Webhook>>,
     at: NaiveDateTime,
     lists: &str,
 ) -> QueryResult<Summary> {
@@ -385,6 +387,9 @@ fn write_decisions(
     for lead in &settled {
         if let Some(t) = templates.get(&(lead.offer_id, lead.publisher_id)) {
             postbacks::enqueue_with(conn, lead, &lead.status, t)?;
+        }
+        if let Some(h) = hooks.get(&lead.offer_id) {
+            webhooks::enqueue_to(conn, h, lead, &lead.status)?;
         }
     }
     Ok(summary)

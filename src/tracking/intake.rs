@@ -27,7 +27,7 @@ use crate::store::clicks::{self, Click};
 use crate::store::leads::{self, NewLead, Rejection};
 use crate::store::ledger::{self, Transfer};
 use crate::store::offers::{self, Membership, Offer};
-use crate::store::{caps, now, postbacks, rollups, settings, terms, users};
+use crate::store::{caps, now, postbacks, rollups, settings, terms, users, webhooks};
 use crate::tracking::group_commit::{Batching, GroupCommit, WriterConn};
 use crate::tracking::link_cache::LinkCache;
 use crate::tracking::publisher_postbacks::PostbackSignal;
@@ -331,12 +331,22 @@ impl<'a> Batch<'a> {
         }
         ledger::record_many(conn, "lead_accepted", "price reserved", &postings, self.at)?;
         let mut queued = false;
+        let mut offer_ids: Vec<i64> = self.accepted.iter().map(|a| a.lead.offer_id).collect();
+        offer_ids.sort_unstable();
+        offer_ids.dedup();
+        let hooks = webhooks::endpoints_for(conn, &offer_ids)?;
         for (a, id) in self.accepted.iter().zip(&ids) {
-            if a.postback
+            let hooked = hooks.get(&a.lead.offer_id);
+            if (a.postback || hooked.is_some())
                 && let Some(lead) = leads::find(conn, *id)?
             {
-                postbacks::enqueue(conn, &lead, "created")?;
-                queued = true;
+                if a.postback {
+                    postbacks::enqueue(conn, &lead, "created")?;
+                    queued = true;
+                }
+                if let Some(h) = hooked {
+                    queued |= webhooks::enqueue_to(conn, h, &lead, "accepted")? > 0;
+                }
             }
         }
         let mut balances: Vec<(String, i64)> =

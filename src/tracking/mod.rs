@@ -7,6 +7,7 @@ pub mod conversions;
 pub mod form;
 pub mod group_commit;
 pub mod intake;
+pub mod lead_webhooks;
 pub mod link_cache;
 pub mod links;
 pub mod publisher_postbacks;

@@ -28,13 +28,15 @@ const POLL: Duration = Duration::from_secs(1);
 const TIMEOUT: Duration = Duration::from_secs(10);
 const USER_AGENT: &str = concat!("Qualead-Postback/", env!("CARGO_PKG_VERSION"));
 
-/// Handle to wake the worker after queueing a postback, instead of waiting for its poll.
+/// Handle to wake the outbox senders (publisher postbacks and lead webhooks) after
+/// queueing a delivery, instead of waiting for their poll.
 #[derive(Clone, Default)]
-pub struct PostbackSignal(Arc<Notify>);
+pub struct PostbackSignal(Arc<Notify>, pub(crate) Arc<Notify>);
 
 impl PostbackSignal {
     pub fn wake(&self) {
         self.0.notify_one();
+        self.1.notify_one();
     }
 }
 
@@ -72,7 +74,7 @@ async fn run(pool: DbPool, sender: Sender, signal: PostbackSignal, mut shutdown:
 
 /// The result of one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     Delivered(u16),
     Failed {
         code: Option<u16>,
@@ -90,16 +92,17 @@ enum Target {
     Pinned(String, Vec<SocketAddr>),
 }
 
-struct Sender {
+/// The private-target guard and its clients (lead webhooks send through it too).
+pub(crate) struct Sender {
     block_private: bool,
-    retry_base: chrono::Duration,
+    pub(crate) retry_base: chrono::Duration,
     metrics: Metrics,
     /// For IP literals (guard on: it cannot look names up) or every target (guard off).
     direct: reqwest::Client,
 }
 
 impl Sender {
-    fn new(config: &Config, metrics: Metrics) -> anyhow::Result<Sender> {
+    pub(crate) fn new(config: &Config, metrics: Metrics) -> anyhow::Result<Sender> {
         let block_private = config.block_private_targets;
         let mut builder = client_builder();
         if block_private {
@@ -166,16 +169,8 @@ impl Sender {
     }
 
     async fn attempt(&self, raw: &str) -> Outcome {
-        let url = match Url::parse(raw) {
-            Ok(u) => u,
-            Err(e) => return Outcome::Blocked(format!("not a valid URL: {e}")),
-        };
-        let client = match self.check(&url).await {
-            Ok(Target::Direct) => self.direct.clone(),
-            Ok(Target::Pinned(host, addrs)) => match pinned_client(&host, &addrs) {
-                Ok(c) => c,
-                Err(e) => return Outcome::Failed { code: None, error: error_text(&e) },
-            },
+        let (url, client) = match self.client_for(raw).await {
+            Ok(pair) => pair,
             Err(refused) => return refused,
         };
         match client.get(url).send().await {
@@ -196,6 +191,19 @@ impl Sender {
             }
             Err(e) => Outcome::Failed { code: None, error: error_text(&e) },
         }
+    }
+
+    /// The URL and a client that may reach it, or why not (the guard's refusal, a
+    /// failed lookup).
+    pub(crate) async fn client_for(&self, raw: &str) -> Result<(Url, reqwest::Client), Outcome> {
+        let url = Url::parse(raw).map_err(|e| Outcome::Blocked(format!("not a valid URL: {e}")))?;
+        let client = match self.check(&url).await? {
+            Target::Direct => self.direct.clone(),
+            Target::Pinned(host, addrs) => {
+                pinned_client(&host, &addrs).map_err(|e| Outcome::Failed { code: None, error: error_text(&e) })?
+            }
+        };
+        Ok((url, client))
     }
 
     /// The guard: http(s) only, and (when on) only public addresses.
@@ -262,7 +270,7 @@ impl reqwest::dns::Resolve for NoLookups {
 }
 
 /// A reqwest error and its causes on one line, without the URL (the log page shows it).
-fn error_text(e: &reqwest::Error) -> String {
+pub(crate) fn error_text(e: &reqwest::Error) -> String {
     let mut text = if e.is_timeout() { "timed out".to_string() } else { e.to_string() };
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
