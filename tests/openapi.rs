@@ -48,6 +48,12 @@ const REGISTERED: &[(&str, &str)] = &[
     ("get", "/admin/ledger/health"),
     ("post", "/admin/settle"),
     ("get", "/stats"),
+    ("get", "/offers/{id}/webhooks"),
+    ("post", "/offers/{id}/webhooks"),
+    ("patch", "/offers/{id}/webhooks/{wid}"),
+    ("delete", "/offers/{id}/webhooks/{wid}"),
+    ("get", "/offers/{id}/webhooks/{wid}/deliveries"),
+    ("post", "/offers/{id}/webhooks/{wid}/deliveries/{did}/replay"),
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
