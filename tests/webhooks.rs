@@ -384,9 +384,82 @@ async fn only_the_offers_advertiser_reaches_its_webhooks(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// The advertiser's pages: add an endpoint (its secret shown once), read the log,
+/// send a delivery again; another advertiser and a publisher are kept out.
+async fn the_advertiser_manages_webhooks_in_its_pages(backend: Backend) {
+    let app = app(backend).await;
+    let body = common::roofs_offer("https://roofs.example/quote?cid={click_id}", None);
+    let (m, adv, publisher, _) = common::signed_in_market(&app, &body, 1_000_00, common::PASSWORD).await;
+    let crm = Receiver::start(&[]).await;
+    let list = format!("/advertiser/offers/{}/webhooks", m.offer_id);
+    let (status, html) = app.get_text(&adv, &format!("/advertiser/offers/{}", m.offer_id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&list), "the offer page links to its webhooks");
+
+    // A bad mapping is refused with the reason, and the form keeps what was typed.
+    let url = crm.url();
+    let r =
+        app.submit(&adv, &list, &list, &[("url", &url), ("ev_accepted", "on"), ("mapping", "{\"rename\": 3}")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.expect("page");
+    assert!(html.contains("Field mapping") && html.contains(&url), "{html}");
+
+    let mapping = r#"{"constants": {"source": "qualead"}}"#;
+    let r = app.submit(&adv, &list, &list, &[("url", &url), ("ev_accepted", "on"), ("mapping", mapping)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.expect("page");
+    let secret =
+        html.split("<code id=\"secret\">").nth(1).and_then(|t| t.split('<').next()).expect("the secret, shown once");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    crm.set_secret(secret);
+    let (_, hooks) = app.get_text(&adv, &list).await;
+    assert!(hooks.contains(&url) && !hooks.contains(secret), "listed, without its secret");
+    let wid: i64 = hooks
+        .split(&format!("{list}/"))
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .and_then(|t| t.parse().ok())
+        .expect("a link to the endpoint");
+    let page = format!("{list}/{wid}");
+
+    let lead_id = new_lead(&app, &m, "gus@example.com").await;
+    let got = crm.wait_for(1).await;
+    assert!(got[0].signed && got[0].body["source"] == "qualead", "{:?}", got[0]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let html = loop {
+        let (_, html) = app.get_text(&adv, &page).await;
+        if html.contains("status-delivered") {
+            break html;
+        }
+        assert!(Instant::now() < deadline, "never shown as delivered: {html}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert!(html.contains(&format!("#{lead_id}")) && !html.contains("id=\"secret\""), "the log, without the secret");
+    let did: i64 = html
+        .split("/deliveries/")
+        .nth(1)
+        .and_then(|t| t.split('/').next())
+        .and_then(|t| t.parse().ok())
+        .expect("a replay button");
+    let r = app.submit(&adv, &page, &format!("{page}/deliveries/{did}/replay"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let got = crm.wait_for(2).await;
+    assert_eq!(got[1].event_id, got[0].event_id, "the same event again");
+
+    // Another advertiser and the publisher: kept out.
+    let stranger = app.login_as("advertiser", "stranger@example.com").await;
+    for path in [&list, &page] {
+        let (status, _) = app.get_text(&stranger, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        let (status, _) = app.get_text(&publisher, path).await;
+        assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{path}: {status}");
+    }
+}
+
 both_backends!(
     a_delivery_is_signed_and_mapped,
     a_failing_endpoint_is_retried_then_delivered_and_replayed,
     a_synchronous_rejection_rejects_the_lead,
     only_the_offers_advertiser_reaches_its_webhooks,
+    the_advertiser_manages_webhooks_in_its_pages,
 );

@@ -20,6 +20,7 @@ pub mod reports;
 pub mod revisions;
 pub mod session_store;
 pub mod slow_body;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -34,5 +35,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(admin_offers::routes)
         .configure(leads::routes)
         .configure(money::routes)
-        .configure(reports::routes);
+        .configure(reports::routes)
+        .configure(webhooks::routes);
 }
