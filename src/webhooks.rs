@@ -78,7 +78,7 @@ fn check(body: WebhookBody, base: Option<&Webhook>) -> AppResult<Checked> {
     let url = url.trim().to_string();
     match url::Url::parse(&url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && url.len() <= 2000 => {}
-        _ => return Err(AppError::invalid("url must be an http or https URL of at most 2000 characters")),
+        _ => return Err(field("url", "must be an http or https URL of at most 2000 characters")),
     }
     let mut events =
         body.events.or_else(|| base.map(Webhook::event_list)).ok_or_else(|| AppError::invalid("events is required"))?;
@@ -94,7 +94,7 @@ fn check(body: WebhookBody, base: Option<&Webhook>) -> AppResult<Checked> {
     mapping.check().map_err(AppError::invalid)?;
     let sync = body.sync.or(base.map(|b| b.sync)).unwrap_or(false);
     if sync && !events.iter().any(|e| e == "accepted") {
-        return Err(AppError::invalid("sync needs the accepted event: the verdict answers a new lead"));
+        return Err(field("sync", "needs the accepted event: the verdict answers a new lead"));
     }
     let timeout_ms = body.timeout_ms.or(base.map(|b| b.timeout_ms)).unwrap_or(DEFAULT_TIMEOUT_MS);
     if !(MIN_TIMEOUT_MS..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
@@ -102,6 +102,11 @@ fn check(body: WebhookBody, base: Option<&Webhook>) -> AppResult<Checked> {
     }
     let active = body.active.or(base.map(|b| b.active)).unwrap_or(true);
     Ok(Checked { url, events, mapping, sync, timeout_ms, active })
+}
+
+/// A value refused for what it says: `422` naming the field.
+fn field(name: &str, message: &str) -> AppError {
+    AppError::Invalid([(name.to_string(), message.to_string())].into_iter().collect())
 }
 
 fn new_webhook(c: &Checked) -> NewWebhook<'_> {

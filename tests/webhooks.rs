@@ -365,11 +365,18 @@ async fn only_the_offers_advertiser_reaches_its_webhooks(backend: Backend) {
     let (status, _) = call(&app, Method::POST, &admin, &base, Some(body.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    // Bad settings are a 400 with the reason.
+    // A value refused for what it says is a 422 naming the field; a body that does
+    // not match the document a 400 with the reason.
+    for (bad, field) in [
+        (json!({"url": "ftp://crm.example/x", "events": ["accepted"]}), "url"),
+        (json!({"url": "https://crm.example/x", "events": ["approved"], "sync": true}), "sync"),
+    ] {
+        let (status, v) = call(&app, Method::POST, &key, &base, Some(bad.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+        assert!(v["fields"][field].is_string(), "{bad}: {v}");
+    }
     for bad in [
-        json!({"url": "ftp://crm.example/x", "events": ["accepted"]}),
         json!({"url": "https://crm.example/x", "events": ["paid"]}),
-        json!({"url": "https://crm.example/x", "events": ["approved"], "sync": true}),
         json!({"url": "https://crm.example/x", "events": ["accepted"], "sync": true, "timeout_ms": 20000}),
         json!({"url": "https://crm.example/x", "events": ["accepted"], "mapping": {"rename": {"email": 3}}}),
     ] {

@@ -357,9 +357,10 @@ pub fn claim_due(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Due>> {
             .and(webhook_deliveries::next_attempt_at.le(t))
             .and(webhook_deliveries::locked_until.is_null().or(webhook_deliveries::locked_until.lt(t)))
     };
+    // A synchronous delivery first: a verdict is waited for.
     let candidates: Vec<i64> = webhook_deliveries::table
         .filter(due())
-        .order(webhook_deliveries::next_attempt_at)
+        .order((webhook_deliveries::sync.desc(), webhook_deliveries::next_attempt_at))
         .limit(limit)
         .select(webhook_deliveries::id)
         .load(conn)?;

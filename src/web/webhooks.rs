@@ -136,6 +136,10 @@ async fn create(a: AdvertiserCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm
         Err(AppError::BadRequest { message, .. } | AppError::Conflict { message, .. }) => {
             list_page(&a, id, form, Some(message)).await
         }
+        Err(AppError::Invalid(fields)) => {
+            let message = fields.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join("; ");
+            list_page(&a, id, form, Some(message)).await
+        }
         Err(e) => Err(e),
     }
 }
