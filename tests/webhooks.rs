@@ -463,10 +463,49 @@ async fn the_advertiser_manages_webhooks_in_its_pages(backend: Backend) {
     }
 }
 
+/// Every channel that moves a lead emits its event: the advertiser's approve and
+/// return (`returned`), and the settlement run at hold end.
+async fn every_status_change_emits_its_event(backend: Backend) {
+    let app = app(backend).await;
+    let m = market(&app);
+    let key = api_key(&app, m.advertiser_id);
+    let crm = Receiver::start(&[]).await;
+    let (_, secret) =
+        add_webhook(&app, &key, m.offer_id, json!({"url": crm.url(), "events": ["approved", "rejected", "returned"]}))
+            .await;
+    crm.set_secret(&secret);
+    let early = new_lead(&app, &m, "hal@example.com").await;
+    let settled = new_lead(&app, &m, "ida@example.com").await;
+    let (status, _) = call(&app, Method::POST, &key, &format!("/leads/{early}/approve"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) =
+        call(&app, Method::POST, &key, &format!("/leads/{early}/return"), Some(json!({"reason": "bad_contact"}))).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let later = qualead::store::now() + chrono::Duration::days(4);
+    let summary =
+        qualead::settlement::run::settle_due(&mut app.conn(), later, qualead::settlement::run::BATCH).expect("settle");
+    assert_eq!(summary.approved + summary.rejected, 1);
+    let got = crm.wait_for(3).await;
+    let mut seen: Vec<(i64, String)> = got
+        .iter()
+        .map(|g| (g.body["lead_id"].as_i64().expect("lead id"), g.body["event"].as_str().expect("event").to_string()))
+        .collect();
+    seen.sort();
+    let settled_event = if summary.approved == 1 { "approved" } else { "rejected" };
+    let mut want =
+        vec![(early, "approved".to_string()), (early, "returned".to_string()), (settled, settled_event.to_string())];
+    want.sort();
+    assert_eq!(seen, want);
+    assert!(got.iter().all(|g| g.signed), "{got:?}");
+    let returned = got.iter().find(|g| g.body["event"] == "returned").expect("returned");
+    assert_eq!(returned.body["status"], "disputed");
+}
+
 both_backends!(
     a_delivery_is_signed_and_mapped,
     a_failing_endpoint_is_retried_then_delivered_and_replayed,
     a_synchronous_rejection_rejects_the_lead,
     only_the_offers_advertiser_reaches_its_webhooks,
     the_advertiser_manages_webhooks_in_its_pages,
+    every_status_change_emits_its_event,
 );
