@@ -32,7 +32,8 @@ struct Got {
 
 /// An advertiser's CRM on 127.0.0.1: records every request, checks its
 /// `Qualead-Signature` with the secret it is given, and answers with the next
-/// queued (status, body), `200 {"ok":true}` once the queue is empty.
+/// queued (status, body) (status 0: the body after 3 s), `200 {"ok":true}` once
+/// the queue is empty.
 struct Receiver {
     addr: SocketAddr,
     got: Arc<Mutex<Vec<Got>>>,
@@ -98,8 +99,13 @@ impl Receiver {
                         signed: verify(&secret, header(&head, "qualead-signature"), &body),
                         body: serde_json::from_str(&body).unwrap_or(Value::Null),
                     });
-                    let (code, answer) =
+                    let (mut code, answer) =
                         answers.lock().expect("answers").pop_front().unwrap_or((200, r#"{"ok":true}"#.into()));
+                    if code == 0 {
+                        // A slow server: it answers, too late.
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        code = 200;
+                    }
                     let reply = format!(
                         "HTTP/1.1 {code} Answer\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
                         answer.len()
@@ -310,6 +316,30 @@ async fn a_synchronous_rejection_rejects_the_lead(backend: Backend) {
     let rows = wait_log(&app, &key2, &log2, |d| d["status"] == "delivered").await;
     assert_eq!(rows[0]["verdict"], "");
     let (_, lead) = call(&app, Method::GET, &key2, &format!("/leads/{lead2}"), None).await;
+    assert_eq!(lead["status"], "pending", "{lead}");
+
+    // Nor is an answer that comes after the timeout, even a verdict: the attempt is
+    // logged as timed out and retried; the lead waits.
+    let slow = r#"{"status":"rejected","reason":"duplicate"}"#;
+    let crm3 =
+        Receiver::start(&[(0, slow), (0, slow), (0, slow), (0, slow), (0, slow), (0, slow), (0, slow), (0, slow)])
+            .await;
+    let third = market(&app);
+    let key3 = api_key(&app, third.advertiser_id);
+    let (wid3, _) = add_webhook(
+        &app,
+        &key3,
+        third.offer_id,
+        json!({"url": crm3.url(), "events": ["accepted"], "sync": true, "timeout_ms": 500}),
+    )
+    .await;
+    let lead3 = new_lead(&app, &third, "fin@example.com").await;
+    let log3 = format!("/offers/{}/webhooks/{wid3}/deliveries", third.offer_id);
+    let rows = wait_log(&app, &key3, &log3, |d| d["attempts"].as_i64() >= Some(1)).await;
+    let error = rows[0]["last_error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("timed out"), "{}", rows[0]);
+    assert_eq!((rows[0]["verdict"].as_str(), rows[0]["response_code"].as_i64()), (Some(""), None));
+    let (_, lead) = call(&app, Method::GET, &key3, &format!("/leads/{lead3}"), None).await;
     assert_eq!(lead["status"], "pending", "{lead}");
 }
 

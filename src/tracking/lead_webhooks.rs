@@ -238,7 +238,10 @@ fn parse_verdict(body: &str) -> Option<Verdict> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     let reason_text = v.get("reason").and_then(|r| r.as_str()).unwrap_or("").trim().to_string();
     match v.get("status")?.as_str()? {
-        "approved" => Some(Verdict { approve: true, reason: String::new(), comment: reason_text }),
+        "approved" => {
+            let comment = if reason_text.is_empty() { "by the advertiser's webhook".to_string() } else { reason_text };
+            Some(Verdict { approve: true, reason: String::new(), comment: comment.chars().take(2000).collect() })
+        }
         "rejected" => {
             let (reason, comment) = if RETURN_REASONS.contains(&reason_text.as_str()) {
                 (reason_text, "by the advertiser's webhook".to_string())
