@@ -19,14 +19,15 @@ use crate::domain::intake::{Channel, Params, Reason};
 use crate::domain::lifecycle::Ruling;
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::marketplace::Acting;
-use crate::settlement::{actions, view};
+use crate::settlement::{actions, verdicts, view};
 use crate::store::{disputes, leads};
 use crate::tracking::conversions::{outcome_response, submit};
 use crate::tracking::intake::{Conversion, Outcome};
 use crate::web::client_ip::client_ip;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/leads", web::post().to(create))
+    cfg.route("/leads/status", web::post().to(bulk_status))
+        .route("/leads", web::post().to(create))
         .route("/leads", web::get().to(list))
         .route("/leads/{id}", web::get().to(get))
         .route("/leads/{id}/approve", web::post().to(approve))
@@ -238,6 +239,113 @@ async fn contest(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Byt
     let body: ReasonBody = optional_json(&body)?;
     let comment = body.comment.unwrap_or_default();
     act(api, req, id, move |c, who| actions::contest(c, who, id, &comment).map(drop)).await
+}
+
+// ---- verdicts from the advertiser's systems ----
+
+/// One item of `POST /leads/status`: the lead by `txid` (with `offer_id` when the
+/// same txid is on several offers) or `lead_id`, and its verdict.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusItem {
+    #[serde(default)]
+    txid: Option<String>,
+    #[serde(default)]
+    lead_id: Option<i64>,
+    #[serde(default)]
+    offer_id: Option<i64>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// An item as a verdict, or why it is not one.
+fn status_item(v: Value) -> Result<verdicts::Item, verdicts::Refusal> {
+    let bad = |m: String| verdicts::Refusal::new(400, "invalid_request", m);
+    let item: StatusItem = serde_json::from_value(v).map_err(|e| bad(format!("the item could not be read: {e}")))?;
+    let verdict = verdicts::Verdict::parse(&item.status).ok_or_else(|| {
+        verdicts::Refusal::new(400, "invalid_status", "status must be approved, rejected or returned")
+    })?;
+    let lead = match (item.txid.as_deref().map(str::trim).filter(|t| !t.is_empty()), item.lead_id) {
+        (Some(t), None) => {
+            let mut p = Params::default();
+            p.set_txid(t).map_err(bad)?;
+            verdicts::LeadRef::Txid { txid: p.txid.unwrap_or_default(), offer_id: item.offer_id }
+        }
+        (None, Some(id)) => verdicts::LeadRef::Id(id),
+        _ => return Err(bad("give txid or lead_id (one of them)".into())),
+    };
+    Ok(verdicts::Item { lead, verdict, reason: item.reason, comment: item.comment })
+}
+
+/// `POST /leads/status` (advertiser): up to 1,000 verdicts,
+/// `{"items":[{"txid"|"lead_id","status","reason","comment"}]}` (or the bare
+/// list). Each item is answered on its own, in order: `applied`, `duplicate` (the
+/// lead carries this verdict already), or `error` with its HTTP status and code.
+async fn bulk_status(api: ApiUser, req: HttpRequest, body: Bytes) -> ApiResult<HttpResponse> {
+    require(&api, &[Role::Advertiser])?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError(AppError::invalid(format!("the JSON body could not be read: {e}"))))?;
+    let items = match value {
+        Value::Array(items) => items,
+        Value::Object(mut map) => match map.remove("items") {
+            Some(Value::Array(items)) if map.is_empty() => items,
+            _ => return Err(ApiError(AppError::invalid("the body is {\"items\": [ … ]}"))),
+        },
+        _ => return Err(ApiError(AppError::invalid("the body is {\"items\": [ … ]}"))),
+    };
+    if items.is_empty() {
+        return Err(ApiError(AppError::invalid("items is empty")));
+    }
+    if items.len() > verdicts::MAX_ITEMS {
+        return Ok(HttpResponse::PayloadTooLarge().json(serde_json::json!({
+            "error": "too_many_items",
+            "message": format!("at most {} items per request; this one has {}", verdicts::MAX_ITEMS, items.len()),
+        })));
+    }
+    let parsed: Vec<_> = items.into_iter().map(status_item).collect();
+    let who = acting(&api, &req);
+    let outcomes = db::run(&api.state.pool, move |c| {
+        c.write_tx(|c| {
+            parsed
+                .iter()
+                .map(|p| match p {
+                    Ok(item) => verdicts::apply_one(c, &who, verdicts::Channel::BulkApi, item),
+                    Err(r) => Ok(Err(r.clone())),
+                })
+                .collect::<Result<Vec<_>, AppError>>()
+        })
+    })
+    .await?;
+    let (mut applied, mut duplicates, mut errors) = (0, 0, 0);
+    let results: Vec<Value> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(index, o)| match o {
+            Ok(d) => {
+                if d.applied { applied += 1 } else { duplicates += 1 }
+                serde_json::json!({
+                    "index": index,
+                    "status": if d.applied { "applied" } else { "duplicate" },
+                    "lead_id": d.lead_id,
+                    "lead_status": d.status,
+                })
+            }
+            Err(r) => {
+                errors += 1;
+                serde_json::json!({"index": index, "status": "error", "http": r.http, "error": r.code, "message": r.message})
+            }
+        })
+        .collect();
+    if applied > 0 {
+        wake(&api);
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "applied": applied, "duplicates": duplicates, "errors": errors, "results": results,
+    })))
 }
 
 // ---- disputes (admin) ----
