@@ -231,6 +231,17 @@ async fn bulk_api_answers_each_item(backend: Backend) {
     let (s, v) = bulk(&app, &key, &json!({"items": []})).await;
     assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{v}");
     assert_eq!(status_of(&app, c), "pending");
+
+    // One lead at a time through the API is a verdict too, recorded with its channel.
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/leads/{c}/approve")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(channels(&app, c), ["api"]);
+    assert_eq!(balances(&app, &m), (80_00, 0, 16_00, 4_00));
 }
 
 /// A multipart upload of `csv` from a signed-in browser; the redirect's target.

@@ -219,7 +219,12 @@ async fn decide(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: By
     require(&api, &[Role::Advertiser, Role::Admin])?;
     let body: ReasonBody = optional_json(&body)?;
     let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
-    act(api, req, id, move |c, who| actions::decide_early(c, who, id, approve, &reason, &comment).map(drop)).await
+    act(api, req, id, move |c, who| {
+        actions::decide_early(c, who, id, approve, &reason, &comment)?;
+        let verdict = if approve { verdicts::Verdict::Approved } else { verdicts::Verdict::Rejected };
+        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdict, &reason, &comment)
+    })
+    .await
 }
 
 /// `POST /leads/{id}/return` (advertiser): return an approved lead; it is disputed.
@@ -228,7 +233,11 @@ async fn return_lead(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body:
     let id = path.into_inner();
     let body: ReasonBody = optional_json(&body)?;
     let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
-    act(api, req, id, move |c, who| actions::return_lead(c, who, id, &reason, &comment).map(drop)).await
+    act(api, req, id, move |c, who| {
+        actions::return_lead(c, who, id, &reason, &comment)?;
+        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdicts::Verdict::Returned, &reason, &comment)
+    })
+    .await
 }
 
 /// `POST /leads/{id}/contest` (publisher): contest a rejection, with a comment. A

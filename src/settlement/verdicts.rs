@@ -23,6 +23,10 @@ pub const MAX_ITEMS: usize = 1000;
 /// Where a verdict came from (stored in `lead_verdicts.channel`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
+    /// One lead at a time in the web UI.
+    Ui,
+    /// One lead at a time by `POST /api/v1/leads/{id}/approve|reject|return`.
+    Api,
     Postback,
     BulkApi,
     Csv,
@@ -31,6 +35,8 @@ pub enum Channel {
 impl Channel {
     pub fn as_str(self) -> &'static str {
         match self {
+            Channel::Ui => "ui",
+            Channel::Api => "api",
             Channel::Postback => "postback",
             Channel::BulkApi => "bulk_api",
             Channel::Csv => "csv",
@@ -224,6 +230,34 @@ pub fn apply(conn: &mut DbConn, who: &Acting, channel: Channel, item: &Item) -> 
     )?;
     let status: String = leads_table::table.find(lead.id).select(leads_table::status).first(conn)?;
     Ok(Done { lead_id: lead.id, applied: true, from: lead.status, status, price })
+}
+
+/// Record a verdict given one lead at a time (UI or API), after its action went
+/// through in the same transaction, so every channel counts towards the approve
+/// rate and the time to verdict.
+pub fn record_one(
+    conn: &mut DbConn,
+    who: &Acting,
+    lead_id: i64,
+    channel: Channel,
+    verdict: Verdict,
+    reason: &str,
+    comment: &str,
+) -> AppResult<()> {
+    let advertiser_id: i64 = leads_table::table.find(lead_id).select(leads_table::advertiser_id).first(conn)?;
+    verdicts::record(
+        conn,
+        &verdicts::NewVerdict {
+            lead_id,
+            advertiser_id,
+            actor_id: Some(who.user.id),
+            channel: channel.as_str(),
+            verdict: verdict.as_str(),
+            reason: if verdict == Verdict::Approved { "" } else { reason.trim() },
+            comment: comment.trim(),
+        },
+    )?;
+    Ok(())
 }
 
 /// [`apply`] in a savepoint: a refusal undoes only this item and is an answer, not
