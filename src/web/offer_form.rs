@@ -301,6 +301,8 @@ mod tests {
         body.caps.daily_budget = Some("500.00".into());
         body.terms.allowed_countries = vec!["US".into(), "GB".into()];
         body.terms.scrub.block_bots = false;
+        body.terms.decision = "advertiser".into();
+        body.terms.decision_default = "reject".into();
         body.pixel = Some(false);
         body.publisher_leads = true;
         body.pixel_signature = true;
