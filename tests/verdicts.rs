@@ -299,9 +299,16 @@ async fn csv_preview_then_apply(backend: Backend) {
     assert!(page.contains("20.00 USD paid from escrow"), "{page}");
     assert!(page.contains("[unknown_lead]") && page.contains("[invalid_reason]"), "{page}");
 
-    // Another advertiser cannot read it.
+    let (_, file) = app.get_text(&adv, &format!("{at}/result.csv")).await;
+    assert!(file.lines().nth(1).is_some_and(|l| l.contains(",will_apply,")), "{file}");
+    // Another advertiser can neither read it nor apply it.
     let stranger = app.login_as("advertiser", "stranger@example.com").await;
     assert_eq!(app.get_with(&stranger, &at).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get_with(&stranger, &format!("{at}/result.csv")).await.status(), StatusCode::NOT_FOUND);
+    let (_, theirs_page) = app.get_text(&stranger, "/advertiser/verdicts").await;
+    let r = app.post_form(&stranger, &format!("{at}/apply"), &[("csrf_token", &common::csrf_of(&theirs_page))]).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(status_of(&app, a), "pending");
 
     // Between preview and apply, the lead of C-4 is decided another way.
     let key = key_for(&app, m.advertiser_id);

@@ -447,8 +447,9 @@ pub fn summary(rows: &[UploadRow]) -> Summary {
     s
 }
 
-/// The result file: one line per row of the upload.
-pub fn result_csv(rows: &[UploadRow]) -> String {
+/// The result file: one line per row of the upload; before the apply (`applied`
+/// false) it says what each row would do (`will_apply`).
+pub fn result_csv(rows: &[UploadRow], applied: bool) -> String {
     use crate::domain::csv::line;
     let mut out = line(&["line", "lead", "status", "outcome", "lead_id", "lead_status", "http", "code", "message"]);
     for r in rows {
@@ -457,7 +458,12 @@ pub fn result_csv(rows: &[UploadRow]) -> String {
                 r.line.to_string(),
                 r.named.clone(),
                 r.status.clone(),
-                if d.applied { "applied" } else { "duplicate" }.into(),
+                match (d.applied, applied) {
+                    (true, true) => "applied",
+                    (true, false) => "will_apply",
+                    (false, _) => "duplicate",
+                }
+                .into(),
                 d.lead_id.to_string(),
                 d.status.clone(),
                 "200".into(),

@@ -247,7 +247,7 @@ async fn result_file(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpRe
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"verdicts-{}-result.csv\"", u.id)))
-        .body(verdicts::result_csv(&rows)))
+        .body(verdicts::result_csv(&rows, u.applied_at.is_some())))
 }
 
 #[cfg(test)]
