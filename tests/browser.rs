@@ -948,6 +948,9 @@ mod sqlite {
         let b = Browser::start(&app, "verdict_upload").await;
 
         b.login("adv@example.com", "/advertiser").await;
+        b.nav("Leads").await;
+        b.click_link(&format!("#{sold}")).await;
+        b.see("You decide this lead. The scrub rules recommend: approve.").await;
         b.nav("Verdicts").await;
         let input = b.find("input[name=\"file\"]").await;
         input.send_keys(&file.display().to_string()).await.expect("choose the file");

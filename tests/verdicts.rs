@@ -121,6 +121,20 @@ async fn postback_verdicts_move_money_once(backend: Backend) {
     let (a, b, c) = (lead(&app, &m, "T-A").await, lead(&app, &m, "T-B").await, lead(&app, &m, "T-C").await);
     assert_eq!(balances(&app, &m), (70_00, 30_00, 0, 0));
     let tok = m.postback_token.as_str();
+    // Before its verdict the advertiser reads the rules' recommendation; the publisher does not.
+    let read = |key: String| {
+        let url = app.url(&format!("/api/v1/leads/{a}"));
+        async move {
+            let r = reqwest::Client::new().get(url).bearer_auth(key).send().await.expect("lead");
+            r.json::<Value>().await.expect("json")
+        }
+    };
+    let seen = read(key_for(&app, m.advertiser_id)).await;
+    assert_eq!(seen["recommendation"], "approve", "{seen}");
+    assert!(seen["checks"].as_array().is_some_and(|c| !c.is_empty()), "{seen}");
+    assert_eq!(status_of(&app, a), "pending", "reading a recommendation decides nothing");
+    let seen = read(key_for(&app, m.publisher_id)).await;
+    assert!(seen["recommendation"].is_null() && seen["checks"].as_array().is_some_and(|c| c.is_empty()), "{seen}");
 
     let (s, v) = verdict_postback(&app, &[("txid", "T-A"), ("token", tok), ("status", "approved")]).await;
     assert_eq!((s, v["status"].as_str(), v["lead_id"].as_i64()), (StatusCode::OK, Some("applied"), Some(a)), "{v}");

@@ -128,9 +128,24 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     }
     batch.retain(|l| l.status == "pending");
     batch.sort_by_key(|l| l.id);
-
-    // Everything the rules need, read once for the batch.
     let offer_ids: Vec<i64> = batch.iter().map(|l| l.offer_id).collect::<HashSet<_>>().into_iter().collect();
+    let templates = postbacks::templates_for(conn, &offer_ids)?;
+    let decisions = judge(conn, domains, batch)?;
+    write_decisions(conn, decisions, &templates, now(), &domains.version()).map(|s| (claimed, s))
+}
+
+/// What the scrub rules say of a pending lead now, before its hold ends: in
+/// `advertiser` mode, the recommendation the advertiser reads before its verdict.
+pub fn recommend(conn: &mut DbConn, lead: &Lead) -> QueryResult<Verdict> {
+    let domains = domains(conn)?;
+    let judged = judge(conn, &domains, vec![lead.clone()])?;
+    Ok(judged.into_iter().next().map(|(_, v, _)| v).unwrap_or(Verdict { approved: true, checks: vec![], score: 0 }))
+}
+
+/// Judge pending leads (sorted by id) against the rules of their terms: each
+/// lead with the rules' verdict and what decides it at hold end.
+fn judge(conn: &mut DbConn, domains: &Domains, batch: Vec<Lead>) -> QueryResult<Vec<(Lead, Verdict, Decider)>> {
+    // Everything the rules need, read once for the batch.
     // Each lead is judged by the terms it was accepted under (DESIGN "Trust");
     // a lead from before terms were kept, by its offer's current ones.
     let terms_ids: Vec<i64> = batch.iter().filter_map(|l| l.terms_id).collect::<HashSet<_>>().into_iter().collect();
@@ -149,9 +164,7 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     let agents = user_agents(conn, &batch)?;
     let contacts = earlier_contacts(conn, &batch)?;
     let by_ip = ip_history(conn, &batch)?;
-    let templates = postbacks::templates_for(conn, &offer_ids)?;
 
-    let decided_at = now();
     let mut rejected_here: HashSet<i64> = HashSet::new();
     let mut decisions: Vec<(Lead, Verdict, Decider)> = Vec::with_capacity(batch.len());
     for lead in batch {
@@ -200,7 +213,7 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
         }
         decisions.push((lead, verdict, decider));
     }
-    write_decisions(conn, decisions, &templates, decided_at, &domains.version()).map(|s| (claimed, s))
+    Ok(decisions)
 }
 
 /// What decides a lead at hold end (DESIGN §6): the scrub rules, or, in
