@@ -311,6 +311,7 @@ async fn csv_preview_then_apply(backend: Backend) {
     assert!(page.contains(r#"<td id="sum-rejected">1</td>"#), "{page}");
     assert!(page.contains(r#"<td id="sum-refused">3</td>"#), "{page}");
     assert!(page.contains("20.00 USD paid from escrow"), "{page}");
+    assert!(page.contains("File: v.csv"), "{page}");
     assert!(page.contains("[unknown_lead]") && page.contains("[invalid_reason]"), "{page}");
 
     let (_, file) = app.get_text(&adv, &format!("{at}/result.csv")).await;

@@ -44,8 +44,16 @@ async fn form(a: AdvertiserCtx) -> AppResult<HttpResponse> {
     render(&FormPage { page: a.ctx.page("Verdicts from your CRM") })
 }
 
-/// The parts of a `multipart/form-data` body: `(name, content)`.
-fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, PartialEq, Eq)]
+struct Part {
+    name: String,
+    filename: String,
+    content: Vec<u8>,
+}
+
+/// The parts of a `multipart/form-data` body.
+fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<Part>, String> {
     let boundary = content_type
         .split(';')
         .map(str::trim)
@@ -67,13 +75,17 @@ fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<(String, Vec<u
         let end = find(rest, &delimiter).ok_or("the form was cut off")?;
         let content = rest[..end].strip_suffix(b"\r\n").unwrap_or(&rest[..end]).to_vec();
         rest = &rest[end + delimiter.len()..];
-        let name = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))
-            .and_then(|l| l.split(';').map(str::trim).find_map(|p| p.strip_prefix("name=")))
-            .map(|n| n.trim_matches('"').to_string())
-            .unwrap_or_default();
-        parts.push((name, content));
+        let disposition =
+            head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition")).unwrap_or_default();
+        let attr = |key: &str| {
+            disposition
+                .split(';')
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix(key))
+                .map(|n| n.trim_matches('"').to_string())
+                .unwrap_or_default()
+        };
+        parts.push(Part { name: attr("name="), filename: attr("filename="), content });
     }
     Ok(parts)
 }
@@ -83,10 +95,12 @@ fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<(String, Vec<u
 async fn upload(a: AdvertiserCtx, req: HttpRequest, body: web::Bytes) -> AppResult<HttpResponse> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let parts = multipart_parts(content_type, &body).map_err(AppError::invalid)?;
-    let field = |name: &str| parts.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice());
+    let part = |name: &str| parts.iter().find(|p| p.name == name);
+    let field = |name: &str| part(name).map(|p| p.content.as_slice());
     let token = field(csrf::CSRF_FIELD).map(|t| String::from_utf8_lossy(t).to_string());
     csrf::verify(&req.get_session(), token.as_deref())?;
     let file = field("file").unwrap_or_default();
+    let filename: String = part("file").map(|p| p.filename.chars().take(200).collect()).unwrap_or_default();
     let Ok(text) = std::str::from_utf8(file) else {
         a.ctx.flash("error", "The file is not UTF-8 text; save it as CSV (UTF-8). [invalid_csv]");
         return Ok(redirect("/advertiser/verdicts"));
@@ -106,7 +120,7 @@ async fn upload(a: AdvertiserCtx, req: HttpRequest, body: web::Bytes) -> AppResu
     let id = db::run(a.ctx.pool(), move |c| {
         let seen = verdicts::preview(c, &who, rows)?;
         let json = serde_json::to_string(&seen).map_err(|e| AppError::Internal(e.into()))?;
-        Ok(store::create_upload(c, who.user.id, "", &json)?)
+        Ok(store::create_upload(c, who.user.id, &filename, &json)?)
     })
     .await?;
     Ok(redirect(&format!("/advertiser/verdicts/{id}")))
@@ -130,6 +144,7 @@ pub struct RowView {
 struct UploadPage {
     page: Page,
     id: i64,
+    filename: String,
     applied: bool,
     currency: String,
     approved: (i64, String),
@@ -189,6 +204,7 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
     render(&UploadPage {
         page: a.ctx.page(title),
         id: u.id,
+        filename: u.filename.clone(),
         applied,
         currency: a.ctx.state.config.currency.clone(),
         approved: money(approved),
@@ -258,9 +274,9 @@ mod tests {
     fn reads_a_browsers_multipart_form() {
         let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v.csv\"\r\nContent-Type: text/csv\r\n\r\ntxid,status\r\nA1,approved\r\n\r\n--XyZ--\r\n";
         let parts = multipart_parts("multipart/form-data; boundary=XyZ", body).expect("parts");
-        assert_eq!(parts[0], ("csrf_token".to_string(), b"abc".to_vec()));
-        assert_eq!(parts[1].0, "file");
-        assert_eq!(parts[1].1, b"txid,status\r\nA1,approved\r\n".to_vec());
+        assert_eq!(parts[0], Part { name: "csrf_token".into(), filename: String::new(), content: b"abc".to_vec() });
+        assert_eq!((parts[1].name.as_str(), parts[1].filename.as_str()), ("file", "v.csv"));
+        assert_eq!(parts[1].content, b"txid,status\r\nA1,approved\r\n".to_vec());
         assert!(multipart_parts("application/x-www-form-urlencoded", body).is_err());
     }
 }
