@@ -19,7 +19,7 @@ use crate::domain::intake::{Channel, Params, Reason};
 use crate::domain::lifecycle::Ruling;
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::marketplace::Acting;
-use crate::settlement::{actions, view};
+use crate::settlement::{actions, verdicts, view};
 use crate::store::{disputes, leads};
 use crate::tracking::conversions::{outcome_response, submit};
 use crate::tracking::intake::{Conversion, Outcome};
@@ -27,6 +27,8 @@ use crate::web::client_ip::client_ip;
 use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Before `/leads/{id}`, which would take `status` for an id.
+    cfg.service(resource("/leads/status", [(Method::POST, web::to(bulk_status))]));
     cfg.service(resource("/leads", [(Method::POST, web::to(create)), (Method::GET, web::to(list))]));
     cfg.service(resource("/leads/{id}", [(Method::GET, web::to(get))]));
     cfg.service(resource("/leads/{id}/approve", [(Method::POST, web::to(approve))]));
@@ -219,7 +221,12 @@ async fn decide(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: By
     require(&api, &[Role::Advertiser, Role::Admin])?;
     let body: ReasonBody = optional_json(&body)?;
     let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
-    act(api, req, id, move |c, who| actions::decide_early(c, who, id, approve, &reason, &comment).map(drop)).await
+    act(api, req, id, move |c, who| {
+        actions::decide_early(c, who, id, approve, &reason, &comment)?;
+        let verdict = if approve { verdicts::Verdict::Approved } else { verdicts::Verdict::Rejected };
+        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdict, &reason, &comment)
+    })
+    .await
 }
 
 /// `POST /leads/{id}/return` (advertiser): return an approved lead; it is disputed.
@@ -228,7 +235,11 @@ async fn return_lead(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body:
     let id = path.into_inner();
     let body: ReasonBody = optional_json(&body)?;
     let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
-    act(api, req, id, move |c, who| actions::return_lead(c, who, id, &reason, &comment).map(drop)).await
+    act(api, req, id, move |c, who| {
+        actions::return_lead(c, who, id, &reason, &comment)?;
+        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdicts::Verdict::Returned, &reason, &comment)
+    })
+    .await
 }
 
 /// `POST /leads/{id}/contest` (publisher): contest a rejection, with a comment. A
@@ -239,6 +250,113 @@ async fn contest(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Byt
     let body: ReasonBody = optional_json(&body)?;
     let comment = body.comment.unwrap_or_default();
     act(api, req, id, move |c, who| actions::contest(c, who, id, &comment).map(drop)).await
+}
+
+// ---- verdicts from the advertiser's systems ----
+
+/// One item of `POST /leads/status`: the lead by `txid` (with `offer_id` when the
+/// same txid is on several offers) or `lead_id`, and its verdict.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusItem {
+    #[serde(default)]
+    txid: Option<String>,
+    #[serde(default)]
+    lead_id: Option<i64>,
+    #[serde(default)]
+    offer_id: Option<i64>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// An item as a verdict, or why it is not one.
+fn status_item(v: Value) -> Result<verdicts::Item, verdicts::Refusal> {
+    let bad = |m: String| verdicts::Refusal::new(400, "invalid_request", m);
+    let item: StatusItem = crate::error::read_json(v).map_err(|e| bad(e.to_string()))?;
+    let verdict = verdicts::Verdict::parse(&item.status).ok_or_else(|| {
+        verdicts::Refusal::new(400, "invalid_status", "status must be approved, rejected or returned")
+    })?;
+    let lead = match (item.txid.as_deref().map(str::trim).filter(|t| !t.is_empty()), item.lead_id) {
+        (Some(t), None) => {
+            let mut p = Params::default();
+            p.set_txid(t).map_err(bad)?;
+            verdicts::LeadRef::Txid { txid: p.txid.unwrap_or_default(), offer_id: item.offer_id }
+        }
+        (None, Some(id)) => verdicts::LeadRef::Id(id),
+        _ => return Err(bad("give txid or lead_id (one of them)".into())),
+    };
+    Ok(verdicts::Item { lead, verdict, reason: item.reason, comment: item.comment })
+}
+
+/// `POST /leads/status` (advertiser): up to 1,000 verdicts,
+/// `{"items":[{"txid"|"lead_id","status","reason","comment"}]}` (or the bare
+/// list). Each item is answered on its own, in order: `applied`, `duplicate` (the
+/// lead carries this verdict already), or `error` with its HTTP status and code.
+async fn bulk_status(api: ApiUser, req: HttpRequest, body: Bytes) -> ApiResult<HttpResponse> {
+    require(&api, &[Role::Advertiser])?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError(AppError::invalid(format!("the JSON body could not be read: {e}"))))?;
+    let items = match value {
+        Value::Array(items) => items,
+        Value::Object(mut map) => match map.remove("items") {
+            Some(Value::Array(items)) if map.is_empty() => items,
+            _ => return Err(ApiError(AppError::invalid("the body is {\"items\": [ … ]}"))),
+        },
+        _ => return Err(ApiError(AppError::invalid("the body is {\"items\": [ … ]}"))),
+    };
+    if items.is_empty() {
+        return Err(ApiError(AppError::invalid("items is empty")));
+    }
+    if items.len() > verdicts::MAX_ITEMS {
+        return Ok(HttpResponse::PayloadTooLarge().json(serde_json::json!({
+            "error": "too_many_items",
+            "message": format!("at most {} items per request; this one has {}", verdicts::MAX_ITEMS, items.len()),
+        })));
+    }
+    let parsed: Vec<_> = items.into_iter().map(status_item).collect();
+    let who = acting(&api, &req);
+    let outcomes = db::run(&api.state.pool, move |c| {
+        c.write_tx(|c| {
+            parsed
+                .iter()
+                .map(|p| match p {
+                    Ok(item) => verdicts::apply_one(c, &who, verdicts::Channel::BulkApi, item),
+                    Err(r) => Ok(Err(r.clone())),
+                })
+                .collect::<Result<Vec<_>, AppError>>()
+        })
+    })
+    .await?;
+    let (mut applied, mut duplicates, mut errors) = (0, 0, 0);
+    let results: Vec<Value> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(index, o)| match o {
+            Ok(d) => {
+                if d.applied { applied += 1 } else { duplicates += 1 }
+                serde_json::json!({
+                    "index": index,
+                    "status": if d.applied { "applied" } else { "duplicate" },
+                    "lead_id": d.lead_id,
+                    "lead_status": d.status,
+                })
+            }
+            Err(r) => {
+                errors += 1;
+                serde_json::json!({"index": index, "status": "error", "http": r.http, "error": r.code, "message": r.message})
+            }
+        })
+        .collect();
+    if applied > 0 {
+        wake(&api);
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "applied": applied, "duplicates": duplicates, "errors": errors, "results": results,
+    })))
 }
 
 // ---- disputes (admin) ----
