@@ -210,7 +210,6 @@ async fn bulk_api_answers_each_item(backend: Backend) {
         {"txid": "missing", "status": "approved"},
         {"lead_id": theirs, "status": "approved"},
         {"txid": "B-3", "status": "rejected"},
-        {"txid": "B-3", "status": "sold"},
         {"txid": "B-3", "lead_id": c, "status": "approved"},
     ]});
     let (s, v) = bulk(&app, &key, &body).await;
@@ -221,10 +220,22 @@ async fn bulk_api_answers_each_item(backend: Backend) {
     assert_eq!((r[2]["http"].as_u64(), r[2]["error"].as_str()), (Some(404), Some("unknown_lead")), "{v}");
     assert_eq!((r[3]["http"].as_u64(), r[3]["error"].as_str()), (Some(404), Some("unknown_lead")), "{v}");
     assert_eq!(r[4]["error"], "invalid_reason", "{v}");
-    assert_eq!(r[5]["error"], "invalid_status", "{v}");
-    assert_eq!(r[6]["error"], "invalid_request", "{v}");
-    assert_eq!((v["applied"].as_i64(), v["duplicates"].as_i64(), v["errors"].as_i64()), (Some(2), Some(0), Some(5)));
+    assert_eq!(r[5]["error"], "invalid_request", "{v}");
+    assert_eq!((v["applied"].as_i64(), v["duplicates"].as_i64(), v["errors"].as_i64()), (Some(2), Some(0), Some(4)));
     assert_eq!(status_of(&app, theirs), "pending", "another advertiser's lead is untouched");
+    // An item that does not match the document refuses the whole request, naming it.
+    let (s, v) = bulk(
+        &app,
+        &key,
+        &json!({"items": [{"txid": "B-3", "status": "rejected", "reason": "bad_contact"}, {"txid": "B-3", "status": "sold"}]}),
+    )
+    .await;
+    assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{v}");
+    assert!(v["message"].as_str().unwrap_or_default().starts_with("items[1].status: "), "{v}");
+    let long = "x".repeat(129);
+    let (s, v) = bulk(&app, &key, &json!({"items": [{"txid": long, "status": "approved"}]})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap_or_default().starts_with("items[0].txid: "), "{v}");
     assert_eq!(status_of(&app, c), "pending");
     assert_eq!(balances(&app, &m), (80_00, 10_00, 8_00, 2_00));
 

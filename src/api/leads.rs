@@ -255,7 +255,10 @@ async fn contest(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Byt
 // ---- verdicts from the advertiser's systems ----
 
 /// One item of `POST /leads/status`: the lead by `txid` (with `offer_id` when the
-/// same txid is on several offers) or `lead_id`, and its verdict.
+/// same txid is on several offers) or `lead_id`, and its verdict. An item that does
+/// not match the document (a wrong type, a status outside the enum, an unknown
+/// field) makes the whole request a `400` naming it (`items[3].status: …`); what a
+/// well-formed item cannot do is answered on that item.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StatusItem {
@@ -265,21 +268,22 @@ struct StatusItem {
     lead_id: Option<i64>,
     #[serde(default)]
     offer_id: Option<i64>,
+    status: verdicts::Verdict,
     #[serde(default)]
-    status: String,
+    reason: Option<String>,
     #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    comment: String,
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBatch {
+    items: Vec<StatusItem>,
 }
 
 /// An item as a verdict, or why it is not one.
-fn status_item(v: Value) -> Result<verdicts::Item, verdicts::Refusal> {
+fn status_item(item: StatusItem) -> Result<verdicts::Item, verdicts::Refusal> {
     let bad = |m: String| verdicts::Refusal::new(400, "invalid_request", m);
-    let item: StatusItem = crate::error::read_json(v).map_err(|e| bad(e.to_string()))?;
-    let verdict = verdicts::Verdict::parse(&item.status).ok_or_else(|| {
-        verdicts::Refusal::new(400, "invalid_status", "status must be approved, rejected or returned")
-    })?;
     let lead = match (item.txid.as_deref().map(str::trim).filter(|t| !t.is_empty()), item.lead_id) {
         (Some(t), None) => {
             let mut p = Params::default();
@@ -289,27 +293,40 @@ fn status_item(v: Value) -> Result<verdicts::Item, verdicts::Refusal> {
         (None, Some(id)) => verdicts::LeadRef::Id(id),
         _ => return Err(bad("give txid or lead_id (one of them)".into())),
     };
-    Ok(verdicts::Item { lead, verdict, reason: item.reason, comment: item.comment })
+    Ok(verdicts::Item {
+        lead,
+        verdict: item.status,
+        reason: item.reason.unwrap_or_default(),
+        comment: item.comment.unwrap_or_default(),
+    })
 }
 
 /// `POST /leads/status` (advertiser): up to 1,000 verdicts,
-/// `{"items":[{"txid"|"lead_id","status","reason","comment"}]}` (or the bare
-/// list). Each item is answered on its own, in order: `applied`, `duplicate` (the
-/// lead carries this verdict already), or `error` with its HTTP status and code.
+/// `{"items":[{"txid"|"lead_id","status","reason","comment"}]}`. Each well-formed
+/// item is answered on its own, in order: `applied`, `duplicate` (the lead carries
+/// this verdict already), or `error` with its HTTP status and code.
 async fn bulk_status(api: ApiUser, req: HttpRequest, body: Bytes) -> ApiResult<HttpResponse> {
     require(&api, &[Role::Advertiser])?;
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError(AppError::invalid(format!("the JSON body could not be read: {e}"))))?;
-    let items = match value {
-        Value::Array(items) => items,
-        Value::Object(mut map) => match map.remove("items") {
-            Some(Value::Array(items)) if map.is_empty() => items,
-            _ => return Err(ApiError(AppError::invalid("the body is {\"items\": [ … ]}"))),
-        },
-        _ => return Err(ApiError(AppError::invalid("the body is {\"items\": [ … ]}"))),
-    };
+    let batch: StatusBatch = required_json(&body)?;
+    let items = batch.items;
     if items.is_empty() {
         return Err(ApiError(AppError::invalid("items is empty")));
+    }
+    // The document's lengths hold for the whole request, like its types.
+    for (i, item) in items.iter().enumerate() {
+        let long = |v: &Option<String>, max: usize| v.as_ref().is_some_and(|v| v.chars().count() > max);
+        if long(&item.txid, 128) {
+            return Err(ApiError(AppError::invalid(format!("items[{i}].txid: at most 128 characters"))));
+        }
+        if let Some(r) = &item.reason
+            && !crate::domain::lifecycle::RETURN_REASONS.contains(&r.as_str())
+        {
+            let known = crate::domain::lifecycle::RETURN_REASONS.join(", ");
+            return Err(ApiError(AppError::invalid(format!("items[{i}].reason: must be one of {known}"))));
+        }
+        if long(&item.comment, 2000) {
+            return Err(ApiError(AppError::invalid(format!("items[{i}].comment: at most 2000 characters"))));
+        }
     }
     if items.len() > verdicts::MAX_ITEMS {
         return Ok(HttpResponse::PayloadTooLarge().json(serde_json::json!({
