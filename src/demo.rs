@@ -231,6 +231,7 @@ fn terms(
         conversion_window_days: 30,
         allowed_countries: strings(countries),
         scrub,
+        ..Terms::default()
     }
 }
 

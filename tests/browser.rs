@@ -925,4 +925,73 @@ mod journeys {
         }
         b.close().await;
     }
+
+    /// An advertiser whose offer it decides itself uploads a CSV of verdicts from
+    /// its CRM, reads the preview (nothing has changed yet), applies it, and the
+    /// publisher sees each decision with its reason.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "browser suite: cargo test --test browser -- --ignored"]
+    async fn advertiser_uploads_verdicts_that_the_publisher_sees() {
+        let app = app().await;
+        let advertiser_id = app.create_user("advertiser", "adv@example.com");
+        let publisher_id = app.create_user("publisher", "pub@example.com");
+        let terms = Terms { decision: "advertiser".into(), decision_default: "reject".into(), ..Terms::default() };
+        let offer = live_offer(&app, advertiser_id, "Solar quotes", terms);
+        deposit(&app, advertiser_id, 100_00);
+        let link = join(&app, &offer, publisher_id);
+        let sold = lead_through(&app, &link, &offer, "ann.lee@example.org", "Ann Lee").await;
+        let lost = lead_through(&app, &link, &offer, "bo.chan@example.org", "Bo Chan").await;
+        let txid = |id| qualead::store::leads::find(&mut app.conn(), id).expect("q").expect("lead").txid.expect("txid");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("crm-export.csv");
+        std::fs::write(
+            &file,
+            format!(
+                "txid,status,reason,comment\n{},approved,,\n{},rejected,bad_contact,\"no answer, 3 calls\"\nnot-ours,approved,,\n",
+                txid(sold),
+                txid(lost)
+            ),
+        )
+        .expect("csv");
+        let b = Browser::start(&app, "verdict_upload").await;
+
+        b.login("adv@example.com", "/advertiser").await;
+        b.nav("Leads").await;
+        b.click_link(&format!("#{sold}")).await;
+        b.see("You decide this lead. The scrub rules recommend: approve.").await;
+        b.nav("Verdicts").await;
+        let input = b.find("input[name=\"file\"]").await;
+        input.send_keys(&file.display().to_string()).await.expect("choose the file");
+        b.press("Preview").await;
+        b.see("Preview of your verdicts").await;
+        assert_eq!(b.find("#sum-approved").await.text().await.expect("count"), "1");
+        assert_eq!(b.find("#sum-rejected").await.text().await.expect("count"), "1");
+        assert_eq!(b.find("#sum-refused").await.text().await.expect("count"), "1");
+        b.see("10.00 USD paid from escrow").await;
+        b.see("[unknown_lead]").await;
+        let status = |id| qualead::store::leads::find(&mut app.conn(), id).expect("q").expect("lead").status;
+        assert_eq!(
+            (status(sold), status(lost)),
+            ("pending".to_string(), "pending".to_string()),
+            "a preview changes nothing"
+        );
+        b.press("Apply these verdicts").await;
+        b.see_flash("Applied: 1 approved, 1 rejected").await;
+        b.see("Download the result file").await;
+        assert_eq!((status(sold), status(lost)), ("approved".to_string(), "rejected".to_string()));
+        b.logout().await;
+
+        b.login("pub@example.com", "/publisher").await;
+        b.nav("Leads").await;
+        b.click_link(&format!("#{lost}")).await;
+        assert_eq!(b.heading_badge().await, "rejected");
+        b.see("bad_contact").await;
+        b.see("no answer, 3 calls").await;
+        b.nav("Leads").await;
+        b.click_link(&format!("#{sold}")).await;
+        assert_eq!(b.heading_badge().await, "approved");
+        b.see("8.00").await;
+        b.screenshot("final").await;
+        b.close().await;
+    }
 }

@@ -27,7 +27,8 @@ fn design_body() -> Value {
       "allowed_countries":["US","GB"],
       "scrub":{"duplicate_days":30,"duplicate_scope":"offer","min_seconds":5,
        "max_leads_per_ip":3,"block_disposable":true,"block_bots":true,
-       "check_email":true,"check_phone":true,"check_name":true,"min_score":0}}})
+       "check_email":true,"check_phone":true,"check_name":true,"min_score":0},
+      "decision":"rules","decision_default":"approve"}})
 }
 
 use reqwest::Method;

@@ -30,6 +30,7 @@ const REGISTERED: &[(&str, &str)] = &[
     ("post", "/admin/offers/{id}/revisions/{rev}/approve"),
     ("post", "/admin/offers/{id}/revisions/{rev}/reject"),
     ("post", "/leads"),
+    ("post", "/leads/status"),
     ("get", "/leads"),
     ("get", "/leads/{id}"),
     ("post", "/leads/{id}/approve"),

@@ -297,6 +297,10 @@ async fn a_synchronous_rejection_rejects_the_lead(backend: Backend) {
     let (_, lead) = call(&app, Method::GET, &key, &format!("/leads/{lead_id}"), None).await;
     assert_eq!(lead["status"], "rejected", "{lead}");
     assert_eq!(lead["reasons"], json!(["duplicate"]), "{lead}");
+    let recorded = qualead::store::verdicts::for_lead(&mut app.conn(), lead_id).expect("verdicts");
+    let recorded: Vec<(&str, &str, &str)> =
+        recorded.iter().map(|(c, v, r, _)| (c.as_str(), v.as_str(), r.as_str())).collect();
+    assert_eq!(recorded, vec![("webhook", "rejected", "duplicate")], "recorded with the channel webhook");
     // No money paid: the price went back to the advertiser, nothing to the publisher.
     let (_, balance) = call(&app, Method::GET, &key, "/balance", None).await;
     assert_eq!(balance, json!({"available": "1000.00", "escrow": "0.00"}));

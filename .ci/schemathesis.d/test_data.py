@@ -14,8 +14,8 @@ two ids (an offer and its publisher or revision) get one matching pair.
 `seed` gives the runs what the demo lacks: the advertiser rejects one of the
 publisher's pending leads, so that the publisher has a rejection to contest. Before
 the admin's run, with the advertiser's key, the advertiser puts two new offers up for
-review and proposes changes of two live offers, so that there is something to
-approve and something to reject of each.
+review, and two more offers go live (approved with the admin's key) and get a change
+each, so that there is something to approve and something to reject of each.
 Only the standard library.
 """
 
@@ -119,6 +119,7 @@ elif ROLE == "publisher":
     bind("contestLead", {"id": ids(leads("rejected"))})
     bind("cancelPayout", {"id": ids(get("/payouts?status=requested")["payouts"])})
 elif ROLE == "admin":
+    seeded_revisions = []
     if len(sys.argv) > 4:
         advertiser = sys.argv[4]
         for n in (1, 2):
@@ -131,16 +132,22 @@ elif ROLE == "admin":
             }
             offer = post("/offers", body, advertiser)
             post(f"/offers/{offer['id']}/submit", {}, advertiser)
-        proposed = 0
-        for o in get("/offers", advertiser)["offers"]:
-            if proposed == 2 or o["status"] != "active" or o["payout_model"] == "cps":
-                continue
-            price = f"{float(o['price']) + 1:.2f}"
-            try:
-                post(f"/offers/{o['id']}", {"price": price}, advertiser, method="PATCH")
-                proposed += 1
-            except urllib.error.HTTPError:
-                pass  # a change already scheduled: the next offer
+        # Two live offers of its own, each with a change waiting for review: one for
+        # the approval, one for the rejection (offers the earlier runs touched may
+        # have a change scheduled already, or be archived).
+        for n in (1, 2):
+            body = {
+                "name": f"Seeded for a change {n}",
+                "category": "home",
+                "landing_url": "https://adv.example/?c={click_id}",
+                "payout_model": "cpl",
+                "price": "10.00",
+            }
+            offer = post("/offers", body, advertiser)
+            post(f"/offers/{offer['id']}/submit", {}, advertiser)
+            post(f"/admin/offers/{offer['id']}/approve", {}, KEY)
+            change = post(f"/offers/{offer['id']}", {"price": "11.00"}, advertiser, method="PATCH")
+            seeded_revisions.append((offer["id"], change["id"]))
     pending = ids(leads("pending"), 16)
     bind("approveLead", {"id": pending[::2]})
     bind("rejectLead", {"id": pending[1::2]})
@@ -154,16 +161,15 @@ elif ROLE == "admin":
     bind("cancelPayout", {"id": requested[1::2] or requested})
     bind("ruleDispute", {"id": ids(get("/admin/disputes?status=open")["disputes"])})
     offers = get("/offers")["offers"]
-    revisions = [
+    revisions = seeded_revisions or [
         (o["id"], r["id"])
         for o in offers
         for r in get(f"/admin/offers/{o['id']}/revisions")["revisions"]
         if r["status"] == "pending"
     ]
-    if revisions:
+    if len(revisions) >= 2:
         bind("approveOfferRevision", {"id": [revisions[0][0]], "rev": [revisions[0][1]]}, 1.0)
-        last = revisions[-1]
-        bind("rejectOfferRevision", {"id": [last[0]], "rev": [last[1]]}, 1.0)
+        bind("rejectOfferRevision", {"id": [revisions[-1][0]], "rev": [revisions[-1][1]]}, 1.0)
     pair = pending_membership(offers)
     if pair:
         bind("approveOfferPublisher", {"id": [pair[0]], "publisher_id": [pair[1]]}, 1.0)

@@ -19,7 +19,7 @@ use crate::domain::intake::{Channel, Params, Reason};
 use crate::domain::lifecycle::Ruling;
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::marketplace::Acting;
-use crate::settlement::{actions, view};
+use crate::settlement::{actions, verdicts, view};
 use crate::store::{disputes, leads};
 use crate::tracking::conversions::{outcome_response, submit};
 use crate::tracking::intake::{Conversion, Outcome};
@@ -27,6 +27,8 @@ use crate::web::client_ip::client_ip;
 use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Before `/leads/{id}`, which would take `status` for an id.
+    cfg.service(resource("/leads/status", [(Method::POST, web::to(bulk_status))]));
     cfg.service(resource("/leads", [(Method::POST, web::to(create)), (Method::GET, web::to(list))]));
     cfg.service(resource("/leads/{id}", [(Method::GET, web::to(get))]));
     cfg.service(resource("/leads/{id}/approve", [(Method::POST, web::to(approve))]));
@@ -219,7 +221,12 @@ async fn decide(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: By
     require(&api, &[Role::Advertiser, Role::Admin])?;
     let body: ReasonBody = optional_json(&body)?;
     let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
-    act(api, req, id, move |c, who| actions::decide_early(c, who, id, approve, &reason, &comment).map(drop)).await
+    act(api, req, id, move |c, who| {
+        actions::decide_early(c, who, id, approve, &reason, &comment)?;
+        let verdict = if approve { verdicts::Verdict::Approved } else { verdicts::Verdict::Rejected };
+        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdict, &reason, &comment)
+    })
+    .await
 }
 
 /// `POST /leads/{id}/return` (advertiser): return an approved lead; it is disputed.
@@ -228,7 +235,11 @@ async fn return_lead(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body:
     let id = path.into_inner();
     let body: ReasonBody = optional_json(&body)?;
     let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
-    act(api, req, id, move |c, who| actions::return_lead(c, who, id, &reason, &comment).map(drop)).await
+    act(api, req, id, move |c, who| {
+        actions::return_lead(c, who, id, &reason, &comment)?;
+        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdicts::Verdict::Returned, &reason, &comment)
+    })
+    .await
 }
 
 /// `POST /leads/{id}/contest` (publisher): contest a rejection, with a comment. A
@@ -239,6 +250,130 @@ async fn contest(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Byt
     let body: ReasonBody = optional_json(&body)?;
     let comment = body.comment.unwrap_or_default();
     act(api, req, id, move |c, who| actions::contest(c, who, id, &comment).map(drop)).await
+}
+
+// ---- verdicts from the advertiser's systems ----
+
+/// One item of `POST /leads/status`: the lead by `txid` (with `offer_id` when the
+/// same txid is on several offers) or `lead_id`, and its verdict. An item that does
+/// not match the document (a wrong type, a status outside the enum, an unknown
+/// field) makes the whole request a `400` naming it (`items[3].status: …`); what a
+/// well-formed item cannot do is answered on that item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusItem {
+    #[serde(default)]
+    txid: Option<String>,
+    #[serde(default)]
+    lead_id: Option<i64>,
+    #[serde(default)]
+    offer_id: Option<i64>,
+    status: verdicts::Verdict,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBatch {
+    items: Vec<StatusItem>,
+}
+
+/// An item as a verdict, or why it is not one.
+fn status_item(item: StatusItem) -> Result<verdicts::Item, verdicts::Refusal> {
+    let bad = |m: String| verdicts::Refusal::new(400, "invalid_request", m);
+    let lead = match (item.txid.as_deref().map(str::trim).filter(|t| !t.is_empty()), item.lead_id) {
+        (Some(t), None) => {
+            let mut p = Params::default();
+            p.set_txid(t).map_err(bad)?;
+            verdicts::LeadRef::Txid { txid: p.txid.unwrap_or_default(), offer_id: item.offer_id }
+        }
+        (None, Some(id)) => verdicts::LeadRef::Id(id),
+        _ => return Err(bad("give txid or lead_id (one of them)".into())),
+    };
+    Ok(verdicts::Item {
+        lead,
+        verdict: item.status,
+        reason: item.reason.unwrap_or_default(),
+        comment: item.comment.unwrap_or_default(),
+    })
+}
+
+/// `POST /leads/status` (advertiser): up to 1,000 verdicts,
+/// `{"items":[{"txid"|"lead_id","status","reason","comment"}]}`. Each well-formed
+/// item is answered on its own, in order: `applied`, `duplicate` (the lead carries
+/// this verdict already), or `error` with its HTTP status and code.
+async fn bulk_status(api: ApiUser, req: HttpRequest, body: Bytes) -> ApiResult<HttpResponse> {
+    require(&api, &[Role::Advertiser])?;
+    let batch: StatusBatch = required_json(&body)?;
+    let items = batch.items;
+    if items.is_empty() {
+        return Err(ApiError(AppError::invalid("items is empty")));
+    }
+    // The document's lengths hold for the whole request, like its types.
+    for (i, item) in items.iter().enumerate() {
+        let long = |v: &Option<String>, max: usize| v.as_ref().is_some_and(|v| v.chars().count() > max);
+        if long(&item.txid, 128) {
+            return Err(ApiError(AppError::invalid(format!("items[{i}].txid: at most 128 characters"))));
+        }
+        if let Some(r) = &item.reason
+            && !crate::domain::lifecycle::RETURN_REASONS.contains(&r.as_str())
+        {
+            let known = crate::domain::lifecycle::RETURN_REASONS.join(", ");
+            return Err(ApiError(AppError::invalid(format!("items[{i}].reason: must be one of {known}"))));
+        }
+        if long(&item.comment, 2000) {
+            return Err(ApiError(AppError::invalid(format!("items[{i}].comment: at most 2000 characters"))));
+        }
+    }
+    if items.len() > verdicts::MAX_ITEMS {
+        return Ok(HttpResponse::PayloadTooLarge().json(serde_json::json!({
+            "error": "too_many_items",
+            "message": format!("at most {} items per request; this one has {}", verdicts::MAX_ITEMS, items.len()),
+        })));
+    }
+    let parsed: Vec<_> = items.into_iter().map(status_item).collect();
+    let who = acting(&api, &req);
+    let outcomes = db::run(&api.state.pool, move |c| {
+        c.write_tx(|c| {
+            parsed
+                .iter()
+                .map(|p| match p {
+                    Ok(item) => verdicts::apply_one(c, &who, verdicts::Channel::BulkApi, item),
+                    Err(r) => Ok(Err(r.clone())),
+                })
+                .collect::<Result<Vec<_>, AppError>>()
+        })
+    })
+    .await?;
+    let (mut applied, mut duplicates, mut errors) = (0, 0, 0);
+    let results: Vec<Value> = outcomes
+        .iter()
+        .enumerate()
+        .map(|(index, o)| match o {
+            Ok(d) => {
+                if d.applied { applied += 1 } else { duplicates += 1 }
+                serde_json::json!({
+                    "index": index,
+                    "status": if d.applied { "applied" } else { "duplicate" },
+                    "lead_id": d.lead_id,
+                    "lead_status": d.status,
+                })
+            }
+            Err(r) => {
+                errors += 1;
+                serde_json::json!({"index": index, "status": "error", "http": r.http, "error": r.code, "message": r.message})
+            }
+        })
+        .collect();
+    if applied > 0 {
+        wake(&api);
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "applied": applied, "duplicates": duplicates, "errors": errors, "results": results,
+    })))
 }
 
 // ---- disputes (admin) ----

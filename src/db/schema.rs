@@ -515,6 +515,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lead_verdicts (id) {
+        id -> BigInt,
+        lead_id -> BigInt,
+        advertiser_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        channel -> Text,
+        verdict -> Text,
+        reason -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    verdict_uploads (id) {
+        id -> BigInt,
+        advertiser_id -> BigInt,
+        filename -> Text,
+        rows -> Text,
+        results -> Nullable<Text>,
+        created_at -> Timestamp,
+        applied_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(disputes -> leads (lead_id));
 diesel::joinable!(lead_events -> leads (lead_id));
 diesel::joinable!(ledger_entries -> ledger_transactions (transaction_id));
@@ -549,6 +575,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     postback_deliveries,
     test_clicks,
     test_conversions,
+    lead_verdicts,
+    verdict_uploads,
     lead_webhooks,
     webhook_deliveries,
 );

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod channels;
+pub mod csv;
 pub mod intake;
 pub mod lifecycle;
 pub mod money;

@@ -203,6 +203,28 @@ pub struct Terms {
     pub conversion_window_days: u32,
     pub allowed_countries: Vec<String>,
     pub scrub: Scrub,
+    /// Who decides a lead (DESIGN §6): `rules` (the scrub rules, at hold end) or
+    /// `advertiser` (its verdict; the scrub outcome is a recommendation).
+    pub decision: String,
+    /// `advertiser` mode: what a lead without a verdict becomes when its hold
+    /// ends, `approve` or `reject`.
+    pub decision_default: String,
+}
+
+/// `terms.decision`: who decides a lead.
+pub const DECISION_MODES: [&str; 2] = ["rules", "advertiser"];
+/// `terms.decision_default`: a lead without a verdict at hold end in `advertiser` mode.
+pub const DECISION_DEFAULTS: [&str; 2] = ["approve", "reject"];
+
+impl Terms {
+    /// The advertiser's verdict decides (`advertiser` mode).
+    pub fn advertiser_decides(&self) -> bool {
+        self.decision == "advertiser"
+    }
+    /// In `advertiser` mode, whether a lead without a verdict is approved at hold end.
+    pub fn default_approves(&self) -> bool {
+        self.decision_default != "reject"
+    }
 }
 
 impl Default for Terms {
@@ -215,6 +237,8 @@ impl Default for Terms {
             conversion_window_days: 30,
             allowed_countries: vec![],
             scrub: Scrub::default(),
+            decision: "rules".into(),
+            decision_default: "approve".into(),
         }
     }
 }
@@ -572,6 +596,14 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
     check_range(&mut e, "terms.scrub.min_seconds", s.min_seconds, 0, 3600);
     check_range(&mut e, "terms.scrub.max_leads_per_ip", s.max_leads_per_ip, 0, 10_000);
     check_range(&mut e, "terms.scrub.min_score", s.min_score, 0, 100);
+    terms.decision = terms.decision.trim().to_lowercase();
+    if !DECISION_MODES.contains(&terms.decision.as_str()) {
+        e.insert("terms.decision".into(), "Choose rules or advertiser.".into());
+    }
+    terms.decision_default = terms.decision_default.trim().to_lowercase();
+    if !DECISION_DEFAULTS.contains(&terms.decision_default.as_str()) {
+        e.insert("terms.decision_default".into(), "Choose approve or reject.".into());
+    }
 
     let (channels, postback_ips, notice_hours) = check_channels(&mut e, body, model.unwrap_or(PayoutModel::Cpl));
 
@@ -720,6 +752,13 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
         if t.hold_hours == 1 { "" } else { "s" }
     ));
     out.push(format!("A conversion counts if it arrives within {} days of the click.", t.conversion_window_days));
+    if t.advertiser_decides() {
+        out.push(format!(
+            "The advertiser decides each lead from its own CRM; the scrub rules below are only its recommendation. \
+             A lead it has not decided when the hold ends is {}.",
+            if t.default_approves() { "approved (and paid)" } else { "rejected (not paid)" }
+        ));
+    }
     if t.return_window_days == 0 {
         out.push("The advertiser cannot return approved leads.".to_string());
     } else {
@@ -964,5 +1003,25 @@ mod tests {
         assert!(text.contains("Only traffic from US"));
         assert!(text.contains("held for 72 hours"));
         assert!(text.contains("100 leads per day"));
+        assert!(!text.contains("advertiser decides"), "the rules decide by default");
+        let t = Terms { decision: "advertiser".into(), decision_default: "reject".into(), ..Default::default() };
+        let text = plain_terms(&t, &caps).join(" ");
+        assert!(text.contains("The advertiser decides each lead"), "{text}");
+        assert!(text.contains("is rejected (not paid)"), "{text}");
+    }
+
+    #[test]
+    fn decision_mode_is_checked() {
+        let mut b = body();
+        b.terms.decision = " Advertiser ".into();
+        b.terms.decision_default = "reject".into();
+        let spec = validate(&b).expect("valid");
+        assert!(spec.terms.advertiser_decides() && !spec.terms.default_approves());
+        b.terms.decision = "crm".into();
+        b.terms.decision_default = "maybe".into();
+        let e = validate(&b).expect_err("invalid");
+        assert!(e.contains_key("terms.decision") && e.contains_key("terms.decision_default"), "{e:?}");
+        let old: Terms = serde_json::from_str(r#"{"hold_hours":24}"#).expect("a stored version without the mode");
+        assert!(!old.advertiser_decides(), "terms stored before the mode are decided by the rules");
     }
 }

@@ -216,6 +216,12 @@ pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Si
         let was = if o.allowed_countries.is_empty() { "every country".into() } else { o.allowed_countries.join(", ") };
         out.push(format!("allowed countries change from {was} to {}", n.allowed_countries.join(", ")));
     }
+    if n.advertiser_decides() && !o.advertiser_decides() {
+        out.push("the advertiser's verdict decides each lead instead of the scrub rules".into());
+    }
+    if n.advertiser_decides() && !n.default_approves() && (!o.advertiser_decides() || o.default_approves()) {
+        out.push("a lead the advertiser has not decided when the hold ends is rejected".into());
+    }
     let (os, ns) = (&o.scrub, &n.scrub);
     more(&mut out, "the duplicate look-back", os.duplicate_days, ns.duplicate_days, " days");
     if os.duplicate_scope != ns.duplicate_scope && ns.duplicate_scope == "advertiser" {
@@ -274,6 +280,19 @@ mod tests {
         let cps = |rate| FrozenTerms { payout_model: "cps".into(), rate_bps: Some(rate), ..Default::default() };
         assert_eq!(tightening(&cps(500), &cps(400), "USD", Side::Price).len(), 1);
         assert_eq!(tightening(&cpl(1000), &cps(400), "USD", Side::Price).len(), 1);
+    }
+
+    #[test]
+    fn the_advertisers_verdict_and_a_reject_default_are_tightening() {
+        let mut verdict = cpl(1000);
+        verdict.terms.decision = "advertiser".into();
+        let t = tightening(&cpl(1000), &verdict, "USD", Side::Price);
+        assert_eq!(t, vec!["the advertiser's verdict decides each lead instead of the scrub rules".to_string()]);
+        let mut reject = verdict.clone();
+        reject.terms.decision_default = "reject".into();
+        let t = tightening(&verdict, &reject, "USD", Side::Price);
+        assert_eq!(t, vec!["a lead the advertiser has not decided when the hold ends is rejected".to_string()]);
+        assert!(tightening(&reject, &cpl(1000), "USD", Side::Price).is_empty(), "back to the rules loosens");
     }
 
     #[test]

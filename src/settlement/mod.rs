@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod money;
 pub mod run;
+pub mod verdicts;
 pub mod view;
 
 use std::time::Duration;

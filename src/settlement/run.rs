@@ -128,9 +128,25 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     }
     batch.retain(|l| l.status == "pending");
     batch.sort_by_key(|l| l.id);
-
-    // Everything the rules need, read once for the batch.
     let offer_ids: Vec<i64> = batch.iter().map(|l| l.offer_id).collect::<HashSet<_>>().into_iter().collect();
+    let templates = postbacks::templates_for(conn, &offer_ids)?;
+    let hooks = webhooks::endpoints_for(conn, &offer_ids)?;
+    let decisions = judge(conn, domains, batch)?;
+    write_decisions(conn, decisions, &templates, &hooks, now(), &domains.version()).map(|s| (claimed, s))
+}
+
+/// What the scrub rules say of a pending lead now, before its hold ends: in
+/// `advertiser` mode, the recommendation the advertiser reads before its verdict.
+pub fn recommend(conn: &mut DbConn, lead: &Lead) -> QueryResult<Verdict> {
+    let domains = domains(conn)?;
+    let judged = judge(conn, &domains, vec![lead.clone()])?;
+    Ok(judged.into_iter().next().map(|(_, v, _)| v).unwrap_or(Verdict { approved: true, checks: vec![], score: 0 }))
+}
+
+/// Judge pending leads (sorted by id) against the rules of their terms: each
+/// lead with the rules' verdict and what decides it at hold end.
+fn judge(conn: &mut DbConn, domains: &Domains, batch: Vec<Lead>) -> QueryResult<Vec<(Lead, Verdict, Decider)>> {
+    // Everything the rules need, read once for the batch.
     // Each lead is judged by the terms it was accepted under (DESIGN "Trust");
     // a lead from before terms were kept, by its offer's current ones.
     let terms_ids: Vec<i64> = batch.iter().filter_map(|l| l.terms_id).collect::<HashSet<_>>().into_iter().collect();
@@ -149,12 +165,9 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     let agents = user_agents(conn, &batch)?;
     let contacts = earlier_contacts(conn, &batch)?;
     let by_ip = ip_history(conn, &batch)?;
-    let templates = postbacks::templates_for(conn, &offer_ids)?;
-    let hooks = webhooks::endpoints_for(conn, &offer_ids)?;
 
-    let decided_at = now();
     let mut rejected_here: HashSet<i64> = HashSet::new();
-    let mut decisions: Vec<(Lead, Verdict)> = Vec::with_capacity(batch.len());
+    let mut decisions: Vec<(Lead, Verdict, Decider)> = Vec::with_capacity(batch.len());
     for lead in batch {
         let default_terms = Terms::default();
         let t = lead
@@ -193,12 +206,36 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
             duplicate_of,
         };
         let verdict = scrub::evaluate(t, &facts, domains);
-        if !verdict.approved {
+        // In `advertiser` mode the rules only recommend: a lead still pending at
+        // hold end had no verdict, and the offer's stated default decides it.
+        let decider = if t.advertiser_decides() { Decider::Default(t.default_approves()) } else { Decider::Rules };
+        if !decider.approves(&verdict) {
             rejected_here.insert(lead.id);
         }
-        decisions.push((lead, verdict));
+        decisions.push((lead, verdict, decider));
     }
-    write_decisions(conn, decisions, &templates, &hooks, decided_at, &domains.version()).map(|s| (claimed, s))
+    Ok(decisions)
+}
+
+/// What decides a lead at hold end (DESIGN §6): the scrub rules, or, in
+/// `advertiser` mode without a verdict, the offer's default (`true`: approve).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decider {
+    Rules,
+    Default(bool),
+}
+
+/// History reasons (and the rejected lead's reason) of a default applied at hold end.
+pub const DEFAULT_APPROVED: &str = "default_approved";
+pub const DEFAULT_REJECTED: &str = "default_rejected";
+
+impl Decider {
+    fn approves(self, verdict: &Verdict) -> bool {
+        match self {
+            Decider::Rules => verdict.approved,
+            Decider::Default(approve) => approve,
+        }
+    }
 }
 
 /// The user agent of each lead's click.
@@ -324,7 +361,7 @@ fn ip_history(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<IpHistory> {
 /// Write a batch's decisions: lead rows, history, ledger, balances, rollups, postbacks.
 fn write_decisions(
     conn: &mut DbConn,
-    decisions: Vec<(Lead, Verdict)>,
+    decisions: Vec<(Lead, Verdict, Decider)>,
     templates: &HashMap<(i64, i64), String>,
     hooks: &HashMap<i64, Vec<webhooks::Webhook>>,
     at: NaiveDateTime,
@@ -338,10 +375,31 @@ fn write_decisions(
     let mut deltas: BTreeMap<rollups::Key, Delta> = BTreeMap::new();
     let mut settled: Vec<Lead> = Vec::with_capacity(decisions.len());
     let mut updates: Vec<Decided> = Vec::with_capacity(decisions.len());
-    for (mut lead, verdict) in decisions {
-        let to = if verdict.approved { "approved" } else { "rejected" };
+    let mut defaulted: Vec<(i64, i64, bool)> = Vec::new();
+    for (mut lead, verdict, decider) in decisions {
+        let approved = decider.approves(&verdict);
+        let to = if approved { "approved" } else { "rejected" };
         let failed = verdict.failed_codes();
-        let reasons = serde_json::to_string(&failed).unwrap_or_else(|_| "[]".into());
+        let (reasons, history_reason, comment) = match decider {
+            Decider::Rules => (
+                serde_json::to_string(&failed).unwrap_or_else(|_| "[]".into()),
+                if failed.is_empty() { "settlement".to_string() } else { failed.join(", ") },
+                format!("quality score {}", verdict.score),
+            ),
+            Decider::Default(approve) => {
+                let code = if approve { DEFAULT_APPROVED } else { DEFAULT_REJECTED };
+                let reasons = if approve { "[]".to_string() } else { format!("[\"{code}\"]") };
+                let advice =
+                    if verdict.approved { "approve".to_string() } else { format!("reject ({})", failed.join(", ")) };
+                let comment = format!(
+                    "no verdict from the advertiser when the hold ended: the offer's default applied; \
+                     the scrub rules recommended {advice}, quality score {}",
+                    verdict.score
+                );
+                defaulted.push((lead.id, lead.advertiser_id, approve));
+                (reasons, code.to_string(), comment)
+            }
+        };
         let checks = serde_json::to_string(&verdict.checks).unwrap_or_else(|_| "[]".into());
         updates.push(Decided { id: lead.id, status: to, reasons: reasons.clone(), checks, score: verdict.score });
         events.push((
@@ -349,12 +407,12 @@ fn write_decisions(
             lead_events::from_status.eq(Some("pending")),
             lead_events::to_status.eq(to),
             lead_events::actor_id.eq(None::<i64>),
-            lead_events::reason.eq(if failed.is_empty() { "settlement".to_string() } else { failed.join(", ") }),
-            lead_events::comment.eq(format!("quality score {}", verdict.score)),
+            lead_events::reason.eq(history_reason),
+            lead_events::comment.eq(comment),
             lead_events::created_at.eq(at),
         ));
         let money = lead.money();
-        let event = if verdict.approved {
+        let event = if approved {
             summary.approved += 1;
             MoneyEvent::Approved { advertiser_id: lead.advertiser_id, publisher_id: lead.publisher_id, money }
         } else {
@@ -363,7 +421,7 @@ fn write_decisions(
         };
         let transfers = event.transfers();
         ledger::add_net(&mut net, &transfers);
-        if verdict.approved { &mut approved_money } else { &mut rejected_money }.push((lead.id, transfers));
+        if approved { &mut approved_money } else { &mut rejected_money }.push((lead.id, transfers));
         *deltas.entry(lead.rollup_key()).or_default() += Delta::transition("pending", to, money);
         lead.status = to.into();
         lead.reasons = reasons;
@@ -384,6 +442,7 @@ fn write_decisions(
     ledger::record_many(conn, "lead_rejected", "settlement", &rejected_money, at)?;
     ledger::apply_net(conn, &net)?;
     rollups::add_many(conn, &deltas)?;
+    crate::store::verdicts::record_defaults(conn, &defaulted, at)?;
     for lead in &settled {
         if let Some(t) = templates.get(&(lead.offer_id, lead.publisher_id)) {
             postbacks::enqueue_with(conn, lead, &lead.status, t)?;

@@ -51,6 +51,9 @@ pub struct LeadView {
     pub created_at: NaiveDateTime,
     /// The offer terms the lead was accepted under and is judged by (DESIGN "Trust").
     pub terms: LeadTerms,
+    /// `advertiser` mode, a pending lead, for its advertiser and admins: what the
+    /// scrub rules say now (`approve` or `reject`); `checks` and `score` are theirs.
+    pub recommendation: Option<String>,
 }
 
 /// The terms a lead keeps: their stored version, the terms themselves, and the
@@ -119,6 +122,17 @@ pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> 
     let offer = crate::store::offers::find(conn, lead.offer_id)?;
     let frozen = crate::store::terms::of_lead(conn, lead.terms_id, offer.as_ref())?;
     let terms = LeadTerms::of(lead.terms_id, frozen.terms, lead.lists_version.clone());
+    let advice = if lead.status == "pending" && terms.terms.advertiser_decides() && !masked {
+        Some(crate::settlement::run::recommend(conn, &lead)?)
+    } else {
+        None
+    };
+    let recommendation = advice.as_ref().map(|v| if v.approved { "approve" } else { "reject" }.to_string());
+    let (checks, score) = match advice {
+        Some(v) => (v.checks, Some(v.score)),
+        None if masked => (publisher_checks(&lead.checks), lead.score),
+        None => (serde_json::from_str(&lead.checks).unwrap_or_default(), lead.score),
+    };
     Ok(LeadView {
         id: lead.id,
         offer_id: lead.offer_id,
@@ -126,12 +140,8 @@ pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> 
         advertiser_id: lead.advertiser_id,
         status: lead.status.clone(),
         reasons: lead.reason_list(),
-        checks: if masked {
-            publisher_checks(&lead.checks)
-        } else {
-            serde_json::from_str(&lead.checks).unwrap_or_default()
-        },
-        score: lead.score,
+        checks,
+        score,
         price: show_price.then(|| format_minor(lead.price_minor)),
         payout: show_payout.then(|| format_minor(lead.payout_minor)),
         fee: show_fee.then(|| format_minor(lead.fee_minor)),
@@ -153,6 +163,7 @@ pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> 
         decided_at: lead.decided_at,
         created_at: lead.created_at,
         terms,
+        recommendation,
     })
 }
 

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::domain::intake::{Channel, Params, Reason};
+use crate::settlement::verdicts::Refusal;
 use crate::tracking::click::{click_cookie_name, cookie_value};
 use crate::tracking::intake::{Conversion, Outcome};
 use crate::tracking::{query_pairs, test_conversions};
@@ -113,6 +114,10 @@ fn invalid(message: &str) -> HttpResponse {
 }
 
 async fn postback(state: &AppState, req: &HttpRequest, pairs: Vec<(String, String)>) -> HttpResponse {
+    // A `status` is the advertiser's verdict on a lead it has, not a conversion.
+    if !crate::tracking::param(&pairs, VERDICT_STATUS).trim().is_empty() {
+        return verdict_postback(state, req, &pairs).await;
+    }
     let params = match Params::from_pairs(&pairs) {
         Ok(p) => p,
         Err(message) => return invalid(&message),
@@ -129,6 +134,92 @@ async fn postback(state: &AppState, req: &HttpRequest, pairs: Vec<(String, Strin
         return test_conversions::intake(state, conv).await.response();
     }
     outcome_response(submit(state, conv).await.as_ref(), StatusCode::OK)
+}
+
+/// The verdict's parameter and its HasOffers-style alias.
+const VERDICT_STATUS: &[&str] = &["status", "conversion_status"];
+
+fn verdict_refused(r: &Refusal) -> HttpResponse {
+    HttpResponse::build(StatusCode::from_u16(r.http).unwrap_or(StatusCode::BAD_REQUEST))
+        .json(json!({"status": "rejected", "reason": r.code, "error": r.code, "message": r.message}))
+}
+
+/// `GET|POST /postback?txid=…&token=…&status=approved|rejected|returned&reason=…`
+/// (or `click_id` and `event` instead of `txid`): the advertiser's verdict on a
+/// lead of the offer whose postback token it sends (DESIGN §6). `200` with
+/// `applied` or `duplicate` (the lead carries this verdict already: nothing moves),
+/// else the refusal's status and reason code.
+async fn verdict_postback(state: &AppState, req: &HttpRequest, pairs: &[(String, String)]) -> HttpResponse {
+    use crate::settlement::verdicts::{self, Channel as VerdictChannel, Item, LeadRef, Verdict};
+    let params = match Params::from_pairs(pairs) {
+        Ok(p) => p,
+        Err(message) => return verdict_refused(&Refusal::new(400, Reason::InvalidRequest.code(), message)),
+    };
+    let status = crate::tracking::param(pairs, VERDICT_STATUS);
+    let Some(verdict) = Verdict::parse(status) else {
+        return verdict_refused(&Refusal::new(400, "invalid_status", "status must be approved, rejected or returned"));
+    };
+    let reason = crate::tracking::param(pairs, &["reason", "reject_reason"]).to_string();
+    let comment = crate::tracking::param(pairs, &["comment", "note"]).to_string();
+    let Some(token) = params.token.clone() else {
+        return verdict_refused(&Refusal::new(403, Reason::BadToken.code(), "the offer's postback token is missing"));
+    };
+    let ip = client_ip(req, &state.config.trusted_proxies);
+    let config = state.config.clone();
+    let answer = crate::db::run(&state.pool, move |c| {
+        let Some(offer) = crate::store::offers::by_postback_token(c, &token)? else {
+            return Ok(Err(Refusal::new(403, Reason::BadToken.code(), "the postback token is not an offer's")));
+        };
+        if let Some(nets) = offer.postback_nets()
+            && !nets.iter().any(|n| n.contains(&ip))
+        {
+            return Ok(Err(Refusal::new(403, Reason::IpNotAllowed.code(), "this address may not send postbacks")));
+        }
+        let lead = match (params.txid.clone(), params.click_id.clone()) {
+            (Some(txid), _) => LeadRef::Txid { txid, offer_id: Some(offer.id) },
+            (None, Some(click_id)) => LeadRef::Click { click_id, event: params.event.clone(), offer_id: offer.id },
+            (None, None) => {
+                return Ok(Err(Refusal::new(
+                    400,
+                    Reason::InvalidRequest.code(),
+                    "a verdict names its lead by txid, or by click_id (and event)",
+                )));
+            }
+        };
+        let Some(user) = crate::store::users::find(c, offer.advertiser_id)? else {
+            return Err(crate::error::AppError::NotFound);
+        };
+        let who = crate::marketplace::Acting {
+            user,
+            ip: Some(ip.to_string()),
+            base_url: config.base_url.to_string(),
+            currency: config.currency.clone(),
+            platform_fee_bps: config.platform_fee_bps,
+        };
+        let item = Item { lead, verdict, reason, comment };
+        c.write_tx(|c| verdicts::apply_one(c, &who, VerdictChannel::Postback, &item))
+    })
+    .await;
+    match answer {
+        Ok(Ok(done)) => {
+            if done.applied {
+                state.outbox.wake();
+                state.postbacks.wake();
+            }
+            HttpResponse::Ok().json(json!({
+                "status": if done.applied { "applied" } else { "duplicate" },
+                "lead_id": done.lead_id,
+                "lead_status": done.status,
+            }))
+        }
+        Ok(Err(refusal)) => verdict_refused(&refusal),
+        Err(e) => {
+            tracing::warn!(error = %e, "a verdict postback could not be stored");
+            HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, "1"))
+                .json(json!({"status": "error", "reason": "unavailable", "message": "the verdict could not be stored; send it again"}))
+        }
+    }
 }
 
 /// A transparent 1×1 GIF.

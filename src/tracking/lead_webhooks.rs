@@ -20,7 +20,7 @@ use crate::domain::tracking::clean;
 use crate::error::AppError;
 use crate::marketplace::Acting;
 use crate::metrics::Metrics;
-use crate::settlement::actions;
+use crate::settlement::{actions, verdicts};
 use crate::store::postbacks::AfterFailure;
 use crate::store::users;
 use crate::store::webhooks::{self, Due};
@@ -207,6 +207,8 @@ impl Worker {
 fn decide(c: &mut DbConn, who: &Acting, id: i64, lead_id: i64, v: &Verdict) -> String {
     let applied = c.write_tx(|c| {
         actions::decide_early(c, who, lead_id, v.approve, &v.reason, &v.comment)?;
+        let kind = if v.approve { verdicts::Verdict::Approved } else { verdicts::Verdict::Rejected };
+        verdicts::record_one(c, who, lead_id, verdicts::Channel::Webhook, kind, &v.reason, &v.comment)?;
         let verdict = if v.approve { "approved" } else { "rejected" };
         webhooks::set_verdict(c, id, verdict)?;
         Ok::<_, AppError>(verdict.to_string())

@@ -21,6 +21,7 @@ use crate::domain::lifecycle::{RETURN_REASONS, Ruling};
 use crate::domain::scrub::Check;
 use crate::error::{AppError, AppResult};
 use crate::settlement::actions;
+use crate::settlement::verdicts::{self, Channel, Verdict};
 use crate::settlement::view::{self, LeadRow, LeadView};
 use crate::store::disputes::{self, Dispute, QueueRow};
 use crate::store::leads::{self, Filter};
@@ -469,7 +470,12 @@ async fn decide_early(
     };
     let who = a.ctx.acting(&a.user);
     let result = db::run(a.ctx.pool(), move |c| {
-        c.write_tx(|c| actions::decide_early(c, &who, id, approve, &form.reason, &form.comment))
+        c.write_tx(|c| {
+            let lead = actions::decide_early(c, &who, id, approve, &form.reason, &form.comment)?;
+            let verdict = if approve { Verdict::Approved } else { Verdict::Rejected };
+            verdicts::record_one(c, &who, id, Channel::Ui, verdict, &form.reason, &form.comment)?;
+            Ok::<_, AppError>(lead)
+        })
     })
     .await;
     let woke = result.is_ok();
@@ -500,9 +506,14 @@ async fn return_lead(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let who = a.ctx.acting(&a.user);
-    let result =
-        db::run(a.ctx.pool(), move |c| c.write_tx(|c| actions::return_lead(c, &who, id, &form.reason, &form.comment)))
-            .await;
+    let result = db::run(a.ctx.pool(), move |c| {
+        c.write_tx(|c| {
+            let dispute = actions::return_lead(c, &who, id, &form.reason, &form.comment)?;
+            verdicts::record_one(c, &who, id, Channel::Ui, Verdict::Returned, &form.reason, &form.comment)?;
+            Ok::<_, AppError>(dispute)
+        })
+    })
+    .await;
     let woke = result.is_ok();
     flash_outcome(&a.ctx, result, |d| {
         format!("Lead returned (dispute #{}). An admin will rule on it; we will e-mail you the outcome.", d.id)

@@ -20,6 +20,7 @@ pub mod reports;
 pub mod revisions;
 pub mod session_store;
 pub mod slow_body;
+pub mod verdicts;
 pub mod webhooks;
 
 use actix_web::web;
@@ -34,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(admin::routes)
         .configure(admin_offers::routes)
         .configure(leads::routes)
+        .configure(verdicts::routes)
         .configure(money::routes)
         .configure(reports::routes)
         .configure(webhooks::routes);

@@ -39,6 +39,10 @@ pub struct OfferForm {
     pub check_email: bool,
     pub check_phone: bool,
     pub check_name: bool,
+    /// `rules` or `advertiser` (DESIGN §6).
+    pub decision: String,
+    /// `approve` or `reject`: a lead without a verdict at hold end, in `advertiser` mode.
+    pub decision_default: String,
     /// `""` (as usual for the payout model), `on` or `off`.
     pub pixel: String,
     /// Likewise.
@@ -113,6 +117,8 @@ impl OfferForm {
             check_email: s.check_email,
             check_phone: s.check_phone,
             check_name: s.check_name,
+            decision: t.decision.clone(),
+            decision_default: t.decision_default.clone(),
             pixel: choice(b.pixel, usual.pixel),
             hosted_form: choice(b.hosted_form, usual.hosted_form),
             publisher_leads: b.publisher_leads,
@@ -163,6 +169,8 @@ impl OfferForm {
             check_email: has("check_email"),
             check_phone: has("check_phone"),
             check_name: has("check_name"),
+            decision: get("decision"),
+            decision_default: get("decision_default"),
             pixel: get("pixel"),
             hosted_form: get("hosted_form"),
             publisher_leads: has("publisher_leads"),
@@ -230,6 +238,12 @@ impl OfferForm {
                 check_name: self.check_name,
                 min_score: count("terms.scrub.min_score", &self.min_score, ds.min_score),
             },
+            decision: if self.decision.trim().is_empty() { d.decision.clone() } else { self.decision.clone() },
+            decision_default: if self.decision_default.trim().is_empty() {
+                d.decision_default.clone()
+            } else {
+                self.decision_default.clone()
+            },
         };
         let body = OfferBody {
             name: self.name.clone(),
@@ -287,6 +301,8 @@ mod tests {
         body.caps.daily_budget = Some("500.00".into());
         body.terms.allowed_countries = vec!["US".into(), "GB".into()];
         body.terms.scrub.block_bots = false;
+        body.terms.decision = "advertiser".into();
+        body.terms.decision_default = "reject".into();
         body.pixel = Some(false);
         body.publisher_leads = true;
         body.pixel_signature = true;

@@ -1,0 +1,3 @@
+DROP INDEX leads_advertiser_txid;
+DROP TABLE verdict_uploads;
+DROP TABLE lead_verdicts;
