@@ -15,6 +15,7 @@ pub struct Metrics {
     pub conversions: IntCounterVec,
     /// Publisher postback attempts by outcome: `delivered`, `retry`, `failed`, `blocked`.
     pub publisher_postbacks: IntCounterVec,
+    pub lead_webhooks: IntCounterVec,
     /// Settlement runs by outcome (`ok`, `error`) and the leads they decided.
     pub settlement_runs: IntCounterVec,
     pub settled_leads: IntCounterVec,
@@ -59,6 +60,11 @@ impl Metrics {
             &["outcome"],
         )?;
         registry.register(Box::new(publisher_postbacks.clone()))?;
+        let lead_webhooks = IntCounterVec::new(
+            Opts::new("lead_webhooks_total", "Lead webhook attempts by outcome (delivered, retry, blocked, failed)"),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(lead_webhooks.clone()))?;
         let settlement_runs =
             IntCounterVec::new(Opts::new("settlement_runs_total", "Settlement runs by outcome"), &["outcome"])?;
         registry.register(Box::new(settlement_runs.clone()))?;
@@ -78,6 +84,7 @@ impl Metrics {
             clicks,
             conversions,
             publisher_postbacks,
+            lead_webhooks,
             settlement_runs,
             settled_leads,
         })

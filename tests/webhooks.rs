@@ -272,6 +272,21 @@ async fn a_failing_endpoint_is_retried_then_delivered_and_replayed(backend: Back
     assert!(got[3].signed);
     let rows = wait_log(&app, &key, &log, |d| d["status"] == "delivered" && d["attempts"] == 1).await;
     assert_eq!(rows.len(), 1, "replayed in place");
+    // Counted by outcome in /metrics: two retries, two deliveries (the count follows
+    // the log's write by a moment).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = app.get("/metrics").await.text().await.expect("metrics");
+        let count = |outcome: &str| {
+            let name = format!("qualead_lead_webhooks_total{{outcome=\"{outcome}\"}} ");
+            text.lines().find_map(|l| l.strip_prefix(&name)).unwrap_or("0").to_string()
+        };
+        if (count("retry"), count("delivered")) == ("2".to_string(), "2".to_string()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{text}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 async fn a_synchronous_rejection_rejects_the_lead(backend: Backend) {

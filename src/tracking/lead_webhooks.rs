@@ -44,6 +44,7 @@ pub fn signature(secret: &str, t: i64, body: &str) -> String {
 
 struct Worker {
     sender: Sender,
+    metrics: Metrics,
     config: Config,
     signal: PostbackSignal,
 }
@@ -55,7 +56,7 @@ pub fn start(
     signal: PostbackSignal,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinHandle<()>> {
-    let worker = Worker { sender: Sender::new(config, metrics)?, config: config.clone(), signal };
+    let worker = Worker { sender: Sender::new(config, metrics.clone())?, metrics, config: config.clone(), signal };
     Ok(tokio::spawn(run(pool, worker, shutdown)))
 }
 
@@ -105,6 +106,11 @@ impl Worker {
             _ => None,
         };
         let excerpt = answer.excerpt.clone();
+        let label = match &answer.outcome {
+            Outcome::Delivered(_) => "delivered",
+            Outcome::Blocked(_) => "blocked",
+            Outcome::Failed { .. } => "retry",
+        };
         let recorded = db::run(pool, move |c| {
             Ok(match answer.outcome {
                 Outcome::Delivered(code) => {
@@ -122,8 +128,11 @@ impl Worker {
         })
         .await;
         match recorded {
-            Ok(Some(AfterFailure::GaveUp)) => tracing::warn!(id, lead_id, "lead webhook given up after every retry"),
-            Ok(_) => {}
+            Ok(Some(AfterFailure::GaveUp)) => {
+                tracing::warn!(id, lead_id, "lead webhook given up after every retry");
+                self.metrics.lead_webhooks.with_label_values(&["failed"]).inc();
+            }
+            Ok(_) => self.metrics.lead_webhooks.with_label_values(&[label]).inc(),
             Err(e) => tracing::warn!(id, error = %e, "lead webhook: cannot record the attempt"),
         }
         if let Some(v) = verdict {
