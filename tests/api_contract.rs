@@ -228,6 +228,11 @@ async fn lead_actions_document_what_they_need() {
     // Rejecting without a reason: the document requires one, the server says which.
     let (s, v) = call(&app, Method::POST, &advertiser, &format!("/leads/{}/reject", lead), Some(json!({}))).await;
     assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_reason")), "{v}");
+    // An approval's note keeps the document's 2,000 characters too; the lead stays pending.
+    let long = json!({"comment": "R".repeat(2001)});
+    let (s, v) = call(&app, Method::POST, &advertiser, &format!("/leads/{}/approve", lead), Some(long)).await;
+    assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{v}");
+    assert!(v["message"].as_str().unwrap_or_default().starts_with("comment: "), "{v}");
     let doc = document(&app).await;
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["ReasonBody"]["required"], json!(["reason"]));

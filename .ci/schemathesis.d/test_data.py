@@ -50,6 +50,12 @@ if ROLE == "seed":
     theirs = [r for r in get("/leads?status=pending&limit=500", advertiser)["leads"] if r["publisher_id"] == me]
     if not theirs:
         sys.exit(f"the demo has no pending lead of publisher #{me} on the advertiser's offers")
+    # Two lead webhooks on that offer (the rejection below queues a delivery to the
+    # first; the server's guard blocks the loopback address, which is logged): one
+    # for the advertiser's run to change and replay, one for it to delete.
+    hook = {"url": "https://127.0.0.1:9/qualead", "events": ["approved", "rejected"]}
+    for _ in range(2):
+        post(f"/offers/{theirs[-1]['offer_id']}/webhooks", hook, advertiser)
     lead = post(f"/leads/{theirs[-1]['id']}/reject", {"reason": "bad_contact", "comment": "Seeded to be contested."}, advertiser)
     print(f"lead #{lead['id']} of publisher #{me} rejected, to be contested")
     sys.exit(0)
@@ -97,7 +103,7 @@ def pending_membership(offers):
 if ROLE == "advertiser":
     pending = ids(leads("pending"), 16)
     bind("approveLead", {"id": pending[::2]})
-    bind("rejectLead", {"id": pending[1::2]})
+    bind("rejectLead", {"id": pending[1::2] or pending})
     bind("returnLead", {"id": ids(leads("approved"))})
     offers = own_offers()
     pair = pending_membership(offers)
@@ -115,6 +121,21 @@ if ROLE == "advertiser":
         if lead.get("click_id"):
             bind("submitLead", {"body.offer_id": [lead["offer_id"]], "body.click_id": [lead["click_id"]]}, 1.0)
             break
+    # Lead webhooks: the two endpoints the seed step made (the first has a delivery).
+    for o in offers:
+        hooks = get(f"/offers/{o['id']}/webhooks")["webhooks"]
+        if len(hooks) < 2:
+            continue
+        oid, wid, gone = o["id"], hooks[0]["id"], hooks[-1]["id"]
+        deliveries = get(f"/offers/{oid}/webhooks/{wid}/deliveries")["deliveries"]
+        bind("listWebhooks", {"id": [oid]}, 1.0)
+        bind("createWebhook", {"id": [oid]}, 1.0)
+        bind("updateWebhook", {"id": [oid], "wid": [wid]}, 1.0)
+        bind("listWebhookDeliveries", {"id": [oid], "wid": [wid]}, 1.0)
+        if deliveries:
+            bind("replayWebhookDelivery", {"id": [oid], "wid": [wid], "did": [deliveries[0]["id"]]}, 1.0)
+        bind("deleteWebhook", {"id": [oid], "wid": [gone]}, 1.0)
+        break
 elif ROLE == "publisher":
     bind("contestLead", {"id": ids(leads("rejected"))})
     bind("cancelPayout", {"id": ids(get("/payouts?status=requested")["payouts"])})
@@ -150,7 +171,7 @@ elif ROLE == "admin":
             seeded_revisions.append((offer["id"], change["id"]))
     pending = ids(leads("pending"), 16)
     bind("approveLead", {"id": pending[::2]})
-    bind("rejectLead", {"id": pending[1::2]})
+    bind("rejectLead", {"id": pending[1::2] or pending})
     review = ids(get("/offers?status=pending_review")["offers"])
     bind("approveOffer", {"id": review[::2]})
     bind("rejectOffer", {"id": review[1::2] or review})
@@ -170,6 +191,13 @@ elif ROLE == "admin":
     if len(revisions) >= 2:
         bind("approveOfferRevision", {"id": [revisions[0][0]], "rev": [revisions[0][1]]}, 1.0)
         bind("rejectOfferRevision", {"id": [revisions[-1][0]], "rev": [revisions[-1][1]]}, 1.0)
+    # An admin reads an advertiser's webhooks and their deliveries.
+    for o in offers:
+        hooks = get(f"/offers/{o['id']}/webhooks")["webhooks"]
+        if hooks:
+            bind("listWebhooks", {"id": [o["id"]]}, 1.0)
+            bind("listWebhookDeliveries", {"id": [o["id"]], "wid": [hooks[0]["id"]]}, 1.0)
+            break
     pair = pending_membership(offers)
     if pair:
         bind("approveOfferPublisher", {"id": [pair[0]], "publisher_id": [pair[1]]}, 1.0)

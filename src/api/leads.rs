@@ -217,10 +217,20 @@ async fn reject(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Byte
     decide(api, req, path.into_inner(), false, body).await
 }
 
+/// A decision's optional `{"reason", "comment"}`; the document's 2,000-character
+/// limit on the comment holds for every decision (an approval's note too).
+fn reason_and_comment(body: &Bytes) -> ApiResult<(String, String)> {
+    let body: ReasonBody = optional_json(body)?;
+    let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
+    if comment.chars().count() > 2000 {
+        return Err(ApiError(AppError::invalid("comment: at most 2000 characters")));
+    }
+    Ok((reason, comment))
+}
+
 async fn decide(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: Bytes) -> ApiResult<HttpResponse> {
     require(&api, &[Role::Advertiser, Role::Admin])?;
-    let body: ReasonBody = optional_json(&body)?;
-    let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
+    let (reason, comment) = reason_and_comment(&body)?;
     act(api, req, id, move |c, who| {
         actions::decide_early(c, who, id, approve, &reason, &comment)?;
         let verdict = if approve { verdicts::Verdict::Approved } else { verdicts::Verdict::Rejected };
@@ -233,8 +243,7 @@ async fn decide(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: By
 async fn return_lead(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
     require(&api, &[Role::Advertiser])?;
     let id = path.into_inner();
-    let body: ReasonBody = optional_json(&body)?;
-    let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
+    let (reason, comment) = reason_and_comment(&body)?;
     act(api, req, id, move |c, who| {
         actions::return_lead(c, who, id, &reason, &comment)?;
         verdicts::record_one(c, who, id, verdicts::Channel::Api, verdicts::Verdict::Returned, &reason, &comment)
