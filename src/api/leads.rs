@@ -218,19 +218,20 @@ async fn reject(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Byte
 }
 
 /// A decision's optional `{"reason", "comment"}`; the document's 2,000-character
-/// limit on the comment holds for every decision (an approval's note too).
-fn reason_and_comment(body: &Bytes) -> ApiResult<(String, String)> {
+/// limit on the comment holds for every decision: `invalid_reason` where a reason
+/// is asked for (reject, return), `invalid_request` for an approval's note.
+fn reason_and_comment(body: &Bytes, code: &'static str) -> ApiResult<(String, String)> {
     let body: ReasonBody = optional_json(body)?;
     let (reason, comment) = (body.reason.unwrap_or_default(), body.comment.unwrap_or_default());
     if comment.chars().count() > 2000 {
-        return Err(ApiError(AppError::invalid("comment: at most 2000 characters")));
+        return Err(ApiError(AppError::bad_request(code, "comment: at most 2000 characters")));
     }
     Ok((reason, comment))
 }
 
 async fn decide(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: Bytes) -> ApiResult<HttpResponse> {
     require(&api, &[Role::Advertiser, Role::Admin])?;
-    let (reason, comment) = reason_and_comment(&body)?;
+    let (reason, comment) = reason_and_comment(&body, if approve { "invalid_request" } else { "invalid_reason" })?;
     act(api, req, id, move |c, who| {
         actions::decide_early(c, who, id, approve, &reason, &comment)?;
         let verdict = if approve { verdicts::Verdict::Approved } else { verdicts::Verdict::Rejected };
@@ -243,7 +244,7 @@ async fn decide(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: By
 async fn return_lead(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes) -> ApiResult<HttpResponse> {
     require(&api, &[Role::Advertiser])?;
     let id = path.into_inner();
-    let (reason, comment) = reason_and_comment(&body)?;
+    let (reason, comment) = reason_and_comment(&body, "invalid_reason")?;
     act(api, req, id, move |c, who| {
         actions::return_lead(c, who, id, &reason, &comment)?;
         verdicts::record_one(c, who, id, verdicts::Channel::Api, verdicts::Verdict::Returned, &reason, &comment)
