@@ -143,9 +143,10 @@ elif ROLE == "admin":
     seeded_revisions = []
     if len(sys.argv) > 4:
         advertiser = sys.argv[4]
-        for n in (1, 2):
+
+        def submitted_offer(name):
             body = {
-                "name": f"Seeded for review {n}",
+                "name": name,
                 "category": "home",
                 "landing_url": "https://adv.example/?c={click_id}",
                 "payout_model": "cpl",
@@ -153,19 +154,15 @@ elif ROLE == "admin":
             }
             offer = post("/offers", body, advertiser)
             post(f"/offers/{offer['id']}/submit", {}, advertiser)
+            return offer
+
+        for n in (1, 2):
+            submitted_offer(f"Seeded for review {n}")
         # Two live offers of its own, each with a change waiting for review: one for
         # the approval, one for the rejection (offers the earlier runs touched may
         # have a change scheduled already, or be archived).
         for n in (1, 2):
-            body = {
-                "name": f"Seeded for a change {n}",
-                "category": "home",
-                "landing_url": "https://adv.example/?c={click_id}",
-                "payout_model": "cpl",
-                "price": "10.00",
-            }
-            offer = post("/offers", body, advertiser)
-            post(f"/offers/{offer['id']}/submit", {}, advertiser)
+            offer = submitted_offer(f"Seeded for a change {n}")
             post(f"/admin/offers/{offer['id']}/approve", {}, KEY)
             change = post(f"/offers/{offer['id']}", {"price": "11.00"}, advertiser, method="PATCH")
             seeded_revisions.append((offer["id"], change["id"]))
