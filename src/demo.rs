@@ -1434,13 +1434,18 @@ fn deposit(conn: &mut DbConn, world: &World, planned: &[Planned]) -> anyhow::Res
     for p in planned {
         spend[world.plans[p.offer].advertiser] += price_of(&world.offers[p.offer], p.amount_minor);
     }
+    // Dated a day before the first lead, as a real advertiser pays before it buys,
+    // so every month's statement starts from a funded balance.
+    let at = planned.iter().map(|p| p.created_at).min().unwrap_or(world.t0) - Duration::days(1);
     let mut sum = 0;
     for (i, adv) in world.advertisers.iter().enumerate() {
         let total = round_up(spend[i] * 13 / 10 + 2_000_00, 1_000_00);
         let first = round_up(total * 6 / 10, 500_00);
         for (amount, memo) in [(first, "Initial prepayment (wire transfer)"), (total - first, "Top-up (card)")] {
             if amount > 0 {
-                must(conn, "record a deposit", |c| actions::deposit(c, &world.admin, adv.user.id, amount, memo))?;
+                let tx =
+                    must(conn, "record a deposit", |c| actions::deposit(c, &world.admin, adv.user.id, amount, memo))?;
+                ledger::backdate(conn, tx, at)?;
                 sum += amount;
             }
         }

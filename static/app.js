@@ -22,3 +22,8 @@ document.addEventListener("click", function (event) {
     done();
   }
 });
+
+// Print buttons: <button data-print>Print</button>.
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});

@@ -541,10 +541,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reconciliations (id) {
+        id -> BigInt,
+        advertiser_id -> BigInt,
+        month -> Text,
+        status -> Text,
+        closing_minor -> BigInt,
+        snapshot -> Text,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Timestamp,
+        note -> Text,
+        resolved_by -> Nullable<BigInt>,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reconciliation_lines (id) {
+        id -> BigInt,
+        reconciliation_id -> BigInt,
+        line -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(disputes -> leads (lead_id));
 diesel::joinable!(lead_events -> leads (lead_id));
 diesel::joinable!(ledger_entries -> ledger_transactions (transaction_id));
 diesel::joinable!(postback_deliveries -> leads (lead_id));
+diesel::allow_columns_to_appear_in_same_group_by_clause!(ledger_transactions::kind, ledger_entries::account);
 diesel::allow_tables_to_appear_in_same_query!(
     offer_terms,
     offer_revisions,
@@ -579,4 +606,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     verdict_uploads,
     lead_webhooks,
     webhook_deliveries,
+    reconciliations,
+    reconciliation_lines,
 );

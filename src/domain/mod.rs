@@ -8,6 +8,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod money;
 pub mod offer;
+pub mod reconciliation;
 pub mod report;
 pub mod scrub;
 pub mod terms;

@@ -325,24 +325,11 @@ pub fn metrics_json(viewer: Viewer, d: &Delta) -> serde_json::Map<String, serde_
     out
 }
 
-/// One CSV field, quoted when it needs to be; a leading `=`, `+`, `-` or `@` is
-/// prefixed with `'` so a spreadsheet does not run it as a formula.
-pub fn csv_field(raw: &str) -> String {
-    let s = if raw.starts_with(['=', '+', '@']) || (raw.starts_with('-') && raw.parse::<f64>().is_err()) {
-        format!("'{raw}")
-    } else {
-        raw.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
-}
-
 /// A CSV document: header and rows, CRLF line ends (RFC 4180).
 pub fn csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
-    let mut out = header.iter().map(|h| csv_field(h)).collect::<Vec<_>>().join(",");
-    out.push_str("\r\n");
+    let mut out = crate::domain::csv::line(header);
     for row in rows {
-        out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
+        out.push_str(&crate::domain::csv::line(&row));
     }
     out
 }

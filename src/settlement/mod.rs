@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod money;
+pub mod reconciliation;
 pub mod run;
 pub mod verdicts;
 pub mod view;

@@ -335,6 +335,17 @@ pub fn lock_balances(conn: &mut DbConn, accounts: &[String]) -> QueryResult<Vec<
     Ok(all)
 }
 
+/// Date a transaction and its entries `at` (the demo's backdated history).
+pub fn backdate(conn: &mut DbConn, transaction_id: i64, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(ledger_transactions::table.find(transaction_id))
+        .set(ledger_transactions::created_at.eq(at))
+        .execute(conn)?;
+    diesel::update(ledger_entries::table.filter(ledger_entries::transaction_id.eq(transaction_id)))
+        .set(ledger_entries::created_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Add to running balances (the caller checked the limits under [`lock_balance`]
 /// and holds the rows): one statement on PostgreSQL, one per account on SQLite.
 pub fn add_to_balances(conn: &mut DbConn, changes: &[(String, i64)]) -> QueryResult<()> {

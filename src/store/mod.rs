@@ -13,6 +13,7 @@ pub mod offers;
 pub mod outbox;
 pub mod payouts;
 pub mod postbacks;
+pub mod reconciliations;
 pub mod reports;
 pub mod revisions;
 pub mod rollups;

@@ -16,6 +16,7 @@ pub mod offer_form;
 pub mod ops;
 pub mod publisher;
 pub mod ratelimit;
+pub mod reconciliations;
 pub mod reports;
 pub mod revisions;
 pub mod session_store;
@@ -37,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(leads::routes)
         .configure(verdicts::routes)
         .configure(money::routes)
+        .configure(reconciliations::routes)
         .configure(reports::routes)
         .configure(webhooks::routes);
 }
