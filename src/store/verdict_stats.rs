@@ -39,12 +39,15 @@ pub struct Filter {
 pub enum Per {
     Offer,
     Publisher,
-    /// One set of figures for the whole filter (key 0).
+    /// Only the figures of the whole filter.
     All,
 }
 
 #[derive(QueryableByName)]
 struct Row {
+    /// 1: the total row; 0: a group's.
+    #[diesel(sql_type = BigInt)]
+    t: i64,
     #[diesel(sql_type = BigInt)]
     g: i64,
     #[diesel(sql_type = BigInt)]
@@ -61,12 +64,13 @@ struct Row {
 }
 
 /// The query; `$n` placeholders are PostgreSQL's and become `?` on SQLite (each is
-/// used once, in order).
+/// used once, in order). The decisions are read once (`d`); grouped, each of them
+/// is a row of its group and a row of the total (`t` = 1), so one query gives both.
 fn sql(per: Per, filter: &Filter, seconds: &str) -> String {
     let g = match per {
         Per::Offer => "l.offer_id",
         Per::Publisher => "l.publisher_id",
-        Per::All => "CAST(0 AS BIGINT)",
+        Per::All => "0",
     };
     let mut wh = String::from("v.created_at >= $1 AND v.created_at < $2");
     let mut n = 2;
@@ -78,6 +82,11 @@ fn sql(per: Per, filter: &Filter, seconds: &str) -> String {
         n += 1;
         wh.push_str(&format!(" AND l.offer_id = ${n}"));
     }
+    let total = "SELECT CAST(1 AS BIGINT) AS t, CAST(0 AS BIGINT) AS g, ok, dflt, secs FROM d";
+    let rows = match per {
+        Per::All => total.to_string(),
+        _ => format!("SELECT CAST(0 AS BIGINT) AS t, CAST(g AS BIGINT) AS g, ok, dflt, secs FROM d UNION ALL {total}"),
+    };
     format!(
         "WITH d AS ( \
            SELECT {g} AS g, \
@@ -88,25 +97,26 @@ fn sql(per: Per, filter: &Filter, seconds: &str) -> String {
            WHERE {wh} AND v.verdict IN ('approved', 'rejected') \
              AND NOT EXISTS (SELECT 1 FROM lead_verdicts e WHERE e.lead_id = v.lead_id \
                              AND e.verdict IN ('approved', 'rejected') AND e.id < v.id) \
-         ), r AS ( \
-           SELECT g, ok, dflt, secs, \
-                  ROW_NUMBER() OVER (PARTITION BY g ORDER BY secs) AS rn, \
-                  COUNT(*) OVER (PARTITION BY g) AS n \
-           FROM d \
+         ), dd AS ({rows}), r AS ( \
+           SELECT t, g, ok, dflt, secs, \
+                  ROW_NUMBER() OVER (PARTITION BY t, g ORDER BY secs) AS rn, \
+                  COUNT(*) OVER (PARTITION BY t, g) AS n \
+           FROM dd \
          ) \
-         SELECT g, \
+         SELECT t, g, \
                 CAST(COUNT(*) AS BIGINT) AS decided, \
                 CAST(SUM(ok) AS BIGINT) AS approved, \
                 CAST(SUM(dflt) AS BIGINT) AS by_default, \
                 CAST(SUM(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN secs ELSE 0 END) AS BIGINT) AS mid_sum, \
                 CAST(SUM(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN 1 ELSE 0 END) AS BIGINT) AS mid_n \
-         FROM r GROUP BY g"
+         FROM r GROUP BY t, g"
     )
 }
 
-/// The figures of a filter's decisions per offer, per publisher, or in all (one
-/// entry, key 0, when there is any decision). Groups without decisions are absent.
-pub fn figures(conn: &mut DbConn, filter: &Filter, per: Per) -> QueryResult<BTreeMap<i64, Figures>> {
+/// The figures of a filter's decisions per offer or per publisher (groups without
+/// decisions are absent), and of all of them, from one query; with [`Per::All`]
+/// only the total.
+pub fn figures(conn: &mut DbConn, filter: &Filter, per: Per) -> QueryResult<ReportFigures> {
     let rows: Vec<Row> = match conn {
         DbConn::Sqlite(c) => {
             // Seconds between two stored timestamps, rounded like PostgreSQL's cast.
@@ -140,19 +150,23 @@ pub fn figures(conn: &mut DbConn, filter: &Filter, per: Per) -> QueryResult<BTre
             q.load(c)?
         }
     };
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            // Never below zero, should a clock have stepped back between the two.
-            let median = (r.mid_n > 0).then(|| r.mid_sum.div_euclid(r.mid_n).max(0));
-            (r.g, Figures { decided: r.decided, approved: r.approved, by_default: r.by_default, median_secs: median })
-        })
-        .collect())
+    let mut out = ReportFigures::default();
+    for r in rows {
+        // Never below zero, should a clock have stepped back between the two.
+        let median = (r.mid_n > 0).then(|| r.mid_sum.div_euclid(r.mid_n).max(0));
+        let f = Figures { decided: r.decided, approved: r.approved, by_default: r.by_default, median_secs: median };
+        if r.t == 1 {
+            out.total = f;
+        } else {
+            out.per.insert(r.g, f);
+        }
+    }
+    Ok(out)
 }
 
 /// The figures of all a filter's decisions together.
 pub fn total(conn: &mut DbConn, filter: &Filter) -> QueryResult<Figures> {
-    Ok(figures(conn, filter, Per::All)?.remove(&0).unwrap_or_default())
+    Ok(figures(conn, filter, Per::All)?.total)
 }
 
 // ---------------------------------------------------------------------------
@@ -202,7 +216,7 @@ pub fn load(
     let (from, to) = range.utc_bounds();
     let filter = Filter { advertiser_id, offer_id, from, to };
     let per = if group == GroupBy::Offer { Per::Offer } else { Per::Publisher };
-    Ok(Some(ReportFigures { per: figures(conn, &filter, per)?, total: total(conn, &filter)? }))
+    figures(conn, &filter, per).map(Some)
 }
 
 /// Add a line (with no traffic) for each offer or publisher that had decisions in

@@ -11,7 +11,7 @@ use crate::db::DbConn;
 use crate::domain::verdict_stats::{self as figures, Figures};
 use crate::store::offers::Offer;
 use crate::store::reports::Line;
-use crate::store::verdict_stats::{self as store, Filter, ReportFigures};
+use crate::store::verdict_stats::{self as store, Filter, Per, ReportFigures};
 use crate::web::reports::{Head, Table};
 
 /// The columns added to a report's table, CSV and JSON: (name, title).
@@ -84,8 +84,9 @@ pub fn publisher_view(conn: &mut DbConn, offer: &Offer, now: NaiveDateTime) -> Q
     // The upper bound is exclusive: a verdict given this very instant counts.
     let to = now + Duration::seconds(1);
     let advertiser = Filter { advertiser_id: Some(offer.advertiser_id), offer_id: None, from, to };
-    let on_offer = store::total(conn, &Filter { offer_id: Some(offer.id), ..advertiser })?;
-    let all = store::total(conn, &advertiser)?;
+    // One read of the advertiser's decisions gives this offer's and the total.
+    let f = store::figures(conn, &advertiser, Per::Offer)?;
+    let (on_offer, all) = (f.per.get(&offer.id).copied().unwrap_or_default(), f.total);
     let terms = offer.body().terms;
     let default = terms.advertiser_decides().then(|| terms.decision_default.clone());
     Ok(PublisherView {
