@@ -7,8 +7,10 @@ use serde::Deserialize;
 use crate::api::{ApiUser, resource};
 use crate::db;
 use crate::domain::report::{GroupBy, Range, metrics_json};
+use crate::domain::verdict_stats::json_fields;
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::store::reports::{self, Filter};
+use crate::store::verdict_stats;
 use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -45,7 +47,13 @@ async fn stats(api: ApiUser, q: web::Query<StatsQuery>) -> ApiResult<HttpRespons
         {
             return Err(AppError::NotFound);
         }
-        let lines = reports::report(c, &filter, group)?;
+        let mut lines = reports::report(c, &filter, group)?;
+        // By offer or publisher, advertisers and admins also read how often and how
+        // fast the advertiser decides (DESIGN §9).
+        let verdicts = verdict_stats::load(c, viewer, scope, filter.offer_id, &range, group)?;
+        if let Some(f) = &verdicts {
+            verdict_stats::add_missing_lines(c, &mut lines, f, group)?;
+        }
         let totals = reports::totals(&lines);
         let rows: Vec<serde_json::Value> = lines
             .iter()
@@ -54,9 +62,16 @@ async fn stats(api: ApiUser, q: web::Query<StatsQuery>) -> ApiResult<HttpRespons
                 row.insert(group.name().to_string(), l.key.clone().into());
                 row.insert("label".into(), l.label.clone().into());
                 row.extend(metrics_json(viewer, &l.totals));
+                if let Some(f) = &verdicts {
+                    row.extend(json_fields(&f.of(l)));
+                }
                 row.into()
             })
             .collect();
+        let mut totals = metrics_json(viewer, &totals);
+        if let Some(f) = &verdicts {
+            totals.extend(json_fields(&f.total));
+        }
         Ok(serde_json::json!({
             "from": range.from.to_string(),
             "to": range.to.to_string(),
@@ -64,7 +79,7 @@ async fn stats(api: ApiUser, q: web::Query<StatsQuery>) -> ApiResult<HttpRespons
             "group_by": group.name(),
             "offer_id": filter.offer_id,
             "rows": rows,
-            "totals": metrics_json(viewer, &totals),
+            "totals": totals,
         }))
     })
     .await?;

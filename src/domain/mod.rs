@@ -14,3 +14,4 @@ pub mod scrub;
 pub mod terms;
 pub mod text;
 pub mod tracking;
+pub mod verdict_stats;

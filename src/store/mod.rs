@@ -23,6 +23,7 @@ pub mod terms;
 pub mod test_conversions;
 pub mod tokens;
 pub mod users;
+pub mod verdict_stats;
 pub mod verdicts;
 pub mod webhooks;
 

@@ -21,6 +21,7 @@ pub mod reports;
 pub mod revisions;
 pub mod session_store;
 pub mod slow_body;
+pub mod verdict_stats;
 pub mod verdicts;
 pub mod webhooks;
 

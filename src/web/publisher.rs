@@ -25,6 +25,7 @@ use crate::tracking::links;
 use crate::web::context::{Page, PublisherCtx, redirect, render};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::reports::{self, Kpi, RangeForm, Reader, ReportQuery, Select, Switch, Table};
+use crate::web::verdict_stats::{PublisherView, publisher_view};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/publisher", web::get().to(home))
@@ -224,16 +225,19 @@ struct OfferPage {
     macros: String,
     /// Approved changes still to come: when, and what changes.
     scheduled: Vec<(String, Vec<String>)>,
+    /// How often and how fast the advertiser decides.
+    verdicts: PublisherView,
 }
 
 async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let (user, id) = (p.user.clone(), path.into_inner());
     let fee = fee_default(&p).await?;
     let currency = p.ctx.state.config.currency.clone();
-    let (offer, membership, scheduled) = db::run(p.ctx.pool(), move |c| {
+    let (offer, membership, scheduled, verdicts) = db::run(p.ctx.pool(), move |c| {
         let (offer, membership) = marketplace::visible_offer(c, &user, id)?;
         let scheduled = marketplace::scheduled_changes(c, &offer, &currency, fee)?;
-        Ok((offer, membership, scheduled))
+        let verdicts = publisher_view(c, &offer, crate::store::now())?;
+        Ok((offer, membership, scheduled, verdicts))
     })
     .await?;
     let base = p.ctx.state.config.base_url.to_string();
@@ -247,6 +251,7 @@ async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> 
         links,
         macros: PUBLISHER_POSTBACK_MACROS.iter().map(|m| format!("{{{m}}}")).collect::<Vec<_>>().join(" "),
         scheduled,
+        verdicts,
         offer,
     })
 }

@@ -23,7 +23,9 @@ use crate::store::offers;
 use crate::store::reports::{self as rollup_reports, Filter, Line, Scope};
 use crate::store::rollups::Delta;
 use crate::store::users::User;
+use crate::store::verdict_stats as verdict_figures;
 use crate::web::context::{AdminCtx, AdvertiserCtx, Ctx, Page, PublisherCtx, render};
+use crate::web::verdict_stats;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/advertiser/reports", web::get().to(advertiser_reports))
@@ -696,6 +698,8 @@ struct ReportPage {
     table: Table,
     csv: String,
     offer: Option<String>,
+    /// The table has the advertiser's verdict columns.
+    verdicts: bool,
 }
 
 async fn advertiser_reports(a: AdvertiserCtx, req: HttpRequest) -> AppResult<HttpResponse> {
@@ -719,7 +723,7 @@ async fn report_page(ctx: &Ctx, user: &User, req: &HttpRequest) -> AppResult<Htt
     let group = q.group()?;
     let offer_id = q.offer()?;
     let csv = q.csv()?;
-    let (lines, offers) = db::run(ctx.pool(), move |c| {
+    let (lines, offers, verdicts) = db::run(ctx.pool(), move |c| {
         // The offer select needs the reader's offers; a CSV does not.
         let offers = if csv { vec![] } else { reader.offers(c)? };
         if let Some(id) = offer_id
@@ -727,12 +731,16 @@ async fn report_page(ctx: &Ctx, user: &User, req: &HttpRequest) -> AppResult<Htt
         {
             return Err(unknown_offer(id));
         }
-        let lines = rollup_reports::report(c, &reader.filter(range, offer_id), group)?;
-        Ok((lines, offers))
+        let mut lines = rollup_reports::report(c, &reader.filter(range, offer_id), group)?;
+        let verdicts = verdict_figures::load(c, reader.viewer, reader.scope, offer_id, &range, group)?;
+        if let Some(f) = &verdicts {
+            verdict_figures::add_missing_lines(c, &mut lines, f, group)?;
+        }
+        Ok((lines, offers, verdicts))
     })
     .await?;
     if csv {
-        return Ok(csv_response(reader.viewer, group, &range, &lines));
+        return Ok(csv_response(reader.viewer, group, &range, &lines, verdicts.as_ref()));
     }
 
     let offer = offer_id.map(|id| offers.iter().find(|(o, _)| *o == id).map(|(_, n)| n.clone()).unwrap_or_default());
@@ -760,6 +768,9 @@ async fn report_page(ctx: &Ctx, user: &User, req: &HttpRequest) -> AppResult<Htt
     let mut table = Table::new("report", format!("By {}", group.title().to_lowercase()), reader.viewer, None, group)
         .rows(reader.viewer, None, &lines, true)
         .empty("No traffic in this range.");
+    if let Some(f) = &verdicts {
+        verdict_stats::extend_table(&mut table, &lines, f);
+    }
     if group == GroupBy::Offer {
         for (row, line) in table.rows.iter_mut().zip(&lines) {
             row.href = line.key.parse::<i64>().ok().map(|id| reader.report_url(&range, GroupBy::Day, Some(id), false));
@@ -767,7 +778,17 @@ async fn report_page(ctx: &Ctx, user: &User, req: &HttpRequest) -> AppResult<Htt
     }
     let csv = reader.report_url(&range, group, offer_id, true);
     table.csv = Some(csv.clone());
-    render(&ReportPage { page: ctx.page("Reports"), form, group: group.name(), chart_title, chart, table, csv, offer })
+    render(&ReportPage {
+        page: ctx.page("Reports"),
+        form,
+        group: group.name(),
+        chart_title,
+        chart,
+        table,
+        csv,
+        offer,
+        verdicts: verdicts.is_some(),
+    })
 }
 
 /// The report page of a role's section.
@@ -780,8 +801,15 @@ fn reports_path(base: &'static str) -> &'static str {
 }
 
 /// A report as CSV: the group's value (and its name for offers and publishers),
-/// then the viewer's columns.
-fn csv_response(viewer: Viewer, group: GroupBy, range: &Range, lines: &[Line]) -> HttpResponse {
+/// then the viewer's columns, then the advertiser's verdict figures when the report
+/// has them.
+fn csv_response(
+    viewer: Viewer,
+    group: GroupBy,
+    range: &Range,
+    lines: &[Line],
+    verdicts: Option<&verdict_figures::ReportFigures>,
+) -> HttpResponse {
     let cols = columns(viewer);
     let labelled = matches!(group, GroupBy::Offer | GroupBy::Publisher);
     let mut head = vec![group.name()];
@@ -789,6 +817,9 @@ fn csv_response(viewer: Viewer, group: GroupBy, range: &Range, lines: &[Line]) -
         head.push("label");
     }
     head.extend(cols.iter().map(|c| c.name));
+    if verdicts.is_some() {
+        head.extend(verdict_stats::CSV_COLUMNS);
+    }
     let rows = lines.iter().map(|l| {
         let m = Metrics::of(&l.totals);
         let mut row = vec![l.key.clone()];
@@ -796,6 +827,9 @@ fn csv_response(viewer: Viewer, group: GroupBy, range: &Range, lines: &[Line]) -
             row.push(l.label.clone());
         }
         row.extend(cols.iter().map(|c| (c.get)(&m)));
+        if let Some(f) = verdicts {
+            row.extend(verdict_stats::csv_cells(&f.of(l)));
+        }
         row
     });
     let body = report::csv(&head, rows);
