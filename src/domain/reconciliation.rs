@@ -279,8 +279,9 @@ impl Statement {
     }
 
     /// The statement as CSV records (`month,line,offer_id,offer,item,count,amount,currency`),
-    /// header first; amounts with two decimals.
-    pub fn csv_records(&self, currency: &str) -> Vec<Vec<String>> {
+    /// header first; amounts with two decimals. The platform fee lines only `with_fee`
+    /// (admins: an advertiser never sees the fee, DESIGN §13 "Who sees what").
+    pub fn csv_records(&self, currency: &str, with_fee: bool) -> Vec<Vec<String>> {
         let money = crate::domain::money::format_minor;
         let mut out = vec![
             ["month", "line", "offer_id", "offer", "item", "count", "amount", "currency"].map(String::from).to_vec(),
@@ -315,12 +316,16 @@ impl Statement {
                 push(&key, Some(o), item, Some(f.count), Some(f.amount));
             }
             push(&key, Some(o), "spend", None, Some(o.spend()));
-            push(&key, Some(o), "fee", None, Some(o.fee));
+            if with_fee {
+                push(&key, Some(o), "fee", None, Some(o.fee));
+            }
             push(&key, Some(o), "returns_opened", Some(o.returns_opened), None);
             push(&key, Some(o), "contests_opened", Some(o.contests_opened), None);
         }
         push("total", None, "spend", None, Some(self.spend()));
-        push("total", None, "fee", None, Some(self.fee()));
+        if with_fee {
+            push("total", None, "fee", None, Some(self.fee()));
+        }
         if self.other != 0 {
             push("total", None, "other", None, Some(self.other));
         }
@@ -411,9 +416,11 @@ mod tests {
         assert_eq!(o.returns_opened, 1);
         assert_eq!(st.other, 0, "opening + deposits − spend = closing");
         assert!(st.has_line("offer:3") && st.has_line("deposits") && !st.has_line("offer:4"));
-        let csv = st.csv_records("USD");
+        let csv = st.csv_records("USD", false);
         assert!(csv.iter().any(|r| r[1] == "offer:3" && r[4] == "approved" && r[5] == "2" && r[6] == "20.00"));
         assert!(csv.iter().all(|r| r.len() == 8));
+        assert!(!csv.iter().any(|r| r[4] == "fee"), "no fee for the advertiser");
+        assert!(st.csv_records("USD", true).iter().any(|r| r[1] == "offer:3" && r[4] == "fee" && r[6] == "4.00"));
         // A movement the statement has no line for shows as `other`.
         let off = Statement::build(Month::parse("2026-11").expect("valid"), opening, closing, &[], &names, &[], &[]);
         assert_eq!(off.other, 3000);

@@ -72,6 +72,8 @@ pub struct MonthView {
     pub disputed: Vec<(String, String, String)>,
     /// The statement page's own path (`…/{month}`).
     pub path: String,
+    /// Whether the platform fee is shown (admins only).
+    pub show_fee: bool,
 }
 
 impl MonthView {
@@ -116,7 +118,7 @@ impl MonthView {
     }
 }
 
-async fn month_view(ctx: &Ctx, advertiser_id: i64, month: Month, path: String) -> AppResult<MonthView> {
+async fn month_view(ctx: &Ctx, advertiser_id: i64, month: Month, path: String, show_fee: bool) -> AppResult<MonthView> {
     let key = month.to_string();
     let (st, rec, lines) = db::run(ctx.pool(), move |c| {
         let st = rec::statement(c, advertiser_id, month)?;
@@ -138,11 +140,12 @@ async fn month_view(ctx: &Ctx, advertiser_id: i64, month: Month, path: String) -
         rec,
         disputed,
         path,
+        show_fee,
     })
 }
 
 fn csv_response(view: &MonthView, filename: String) -> HttpResponse {
-    let body: String = view.st.csv_records(&view.currency).iter().map(|r| line(r)).collect();
+    let body: String = view.st.csv_records(&view.currency, view.show_fee).iter().map(|r| line(r)).collect();
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
@@ -203,13 +206,13 @@ struct AdvertiserMonthPage {
 
 async fn advertiser_month(a: AdvertiserCtx, path: web::Path<String>) -> AppResult<HttpResponse> {
     let month = month_of(&path)?;
-    let v = month_view(&a.ctx, a.user.id, month, format!("/advertiser/reconciliations/{month}")).await?;
+    let v = month_view(&a.ctx, a.user.id, month, format!("/advertiser/reconciliations/{month}"), false).await?;
     render(&AdvertiserMonthPage { page: a.ctx.page(format!("Statement of {}", month.label())), v })
 }
 
 async fn advertiser_csv(a: AdvertiserCtx, path: web::Path<String>) -> AppResult<HttpResponse> {
     let month = month_of(&path)?;
-    let v = month_view(&a.ctx, a.user.id, month, String::new()).await?;
+    let v = month_view(&a.ctx, a.user.id, month, String::new(), false).await?;
     Ok(csv_response(&v, format!("qualead-statement-{month}.csv")))
 }
 
@@ -288,7 +291,7 @@ async fn admin_month(a: AdminCtx, path: web::Path<(i64, String)>) -> AppResult<H
     let (id, raw) = path.into_inner();
     let month = month_of(&raw)?;
     let advertiser = advertiser_named(&a.ctx, id).await?;
-    let v = month_view(&a.ctx, id, month, format!("/admin/reconciliations/{id}/{month}")).await?;
+    let v = month_view(&a.ctx, id, month, format!("/admin/reconciliations/{id}/{month}"), true).await?;
     let title = format!("{} · statement of {}", advertiser.email, month.label());
     render(&AdminMonthPage { page: a.ctx.page(title), v, advertiser })
 }
@@ -297,7 +300,7 @@ async fn admin_csv(a: AdminCtx, path: web::Path<(i64, String)>) -> AppResult<Htt
     let (id, raw) = path.into_inner();
     let month = month_of(&raw)?;
     advertiser_named(&a.ctx, id).await?;
-    let v = month_view(&a.ctx, id, month, String::new()).await?;
+    let v = month_view(&a.ctx, id, month, String::new(), true).await?;
     Ok(csv_response(&v, format!("qualead-statement-{id}-{month}.csv")))
 }
 
