@@ -193,6 +193,23 @@ async fn postback_verdicts_move_money_once(backend: Backend) {
     );
     assert_eq!(balances(&app, &m), (80_00, 0, 16_00, 4_00));
     assert_eq!(channels(&app, a), ["postback", "postback"], "the approval and the return, not the duplicates");
+
+    // A suspended advertiser decides nothing: its verdict is refused and the lead stays as it was.
+    let d = lead(&app, &m, "T-D").await;
+    qualead::store::users::set_status(
+        &mut app.conn(),
+        m.advertiser_id,
+        qualead::domain::account::AccountStatus::Suspended,
+    )
+    .expect("suspend");
+    let (s, v) = verdict_postback(
+        &app,
+        &[("txid", "T-D"), ("token", tok), ("status", "rejected"), ("reason", "other"), ("comment", "x")],
+    )
+    .await;
+    assert_eq!((s, v["reason"].as_str()), (StatusCode::CONFLICT, Some("offer_inactive")), "{v}");
+    assert_eq!(status_of(&app, d), "pending");
+    assert!(channels(&app, d).is_empty());
 }
 
 /// `POST /api/v1/leads/status`: each item its own outcome, one bad item stops no

@@ -189,6 +189,11 @@ async fn verdict_postback(state: &AppState, req: &HttpRequest, pairs: &[(String,
         let Some(user) = crate::store::users::find(c, offer.advertiser_id)? else {
             return Err(crate::error::AppError::NotFound);
         };
+        // A suspended (or not yet approved) advertiser decides nothing, by any channel.
+        if user.status() != crate::domain::account::AccountStatus::Active {
+            let r = Reason::OfferInactive;
+            return Ok(Err(Refusal::new(r.http_status(), r.code(), "the advertiser's account is not active")));
+        }
         let who = crate::marketplace::Acting {
             user,
             ip: Some(ip.to_string()),
