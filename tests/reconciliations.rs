@@ -218,6 +218,8 @@ async fn disputes_reach_admins_and_are_resolved(backend: Backend) {
     let t = text(&html);
     assert!(t.contains(&format!("{} {} Disputed: waiting for an admin 2", month.label(), m.advertiser_email)), "{t}");
     assert!(t.contains(&format!("{} {} Waiting for confirmation 0", month.label(), quiet.advertiser_email)), "{t}");
+    let (_, home) = app.get_text(&admin, "/admin").await;
+    assert!(text(&home).contains("2 monthly reconciliations open"), "the overview counts them: {}", text(&home));
     let admin_page = format!("/admin/reconciliations/{}/{month}", m.advertiser_id);
     let (s, html) = app.get_text(&admin, &admin_page).await;
     assert_eq!(s, StatusCode::OK);

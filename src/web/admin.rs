@@ -53,6 +53,7 @@ struct OverviewPage {
     thresholds: (i64, i64, i64),
     fee_balance: String,
     open_disputes: i64,
+    open_reconciliations: usize,
     counts: Vec<(String, String, i64)>,
     pending: i64,
     mail_queued: i64,
@@ -69,7 +70,10 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let q = ReportQuery::of(&req)?;
     let reader = Reader::of(&a.user);
     let range = reader.range(&q)?;
-    let ((days, by_offer, by_publisher), (fees, open_disputes, counts, (mail_queued, mail_failed))) = tokio::try_join!(
+    let (
+        (days, by_offer, by_publisher),
+        (fees, open_disputes, counts, (mail_queued, mail_failed), open_reconciliations),
+    ) = tokio::try_join!(
         reports::overview(a.ctx.pool(), reader, range),
         db::run(a.ctx.pool(), move |c| {
             let counts = u::users
@@ -77,7 +81,13 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
                 .select((u::role, u::status, diesel::dsl::count_star()))
                 .order((u::role, u::status))
                 .load::<(String, String, i64)>(c)?;
-            Ok((ledger::balance(c, ledger::PLATFORM_FEES)?, disputes::open_count(c)?, counts, outbox::counts(c)?))
+            Ok((
+                ledger::balance(c, ledger::PLATFORM_FEES)?,
+                disputes::open_count(c)?,
+                counts,
+                outbox::counts(c)?,
+                crate::settlement::reconciliation::open(c, crate::store::now())?.len(),
+            ))
         }),
     )?;
     let pending = counts.iter().filter(|(_, s, _)| s == "pending_approval").map(|(_, _, n)| n).sum();
@@ -98,6 +108,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         thresholds: (reports::DUPLICATE_CLICKS_PCT, reports::SCRUB_PCT, reports::REFUSED_PCT),
         fee_balance: format_minor(fees),
         open_disputes,
+        open_reconciliations,
         counts,
         pending,
         mail_queued,
