@@ -153,7 +153,7 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
                     event: "lead".into(),
                     txid: None,
                     dedupe_key: format!("ev:{click_id}:lead"),
-                    status: status.into(),
+                    status: status.parse().expect("a lead status"),
                     amount_minor: None,
                     price_minor: price,
                     fee_minor: fee,
@@ -204,7 +204,7 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
             let mut net: BTreeMap<String, i64> = BTreeMap::new();
             let mut deltas: BTreeMap<Key, Delta> = BTreeMap::new();
             for l in &lead_rows {
-                if l.status == "pending" {
+                if l.status.is_pending() {
                     *net.entry(ledger::advertiser(l.advertiser_id)).or_default() -= l.price_minor;
                     *net.entry(ledger::escrow(l.advertiser_id)).or_default() += l.price_minor;
                 }

@@ -184,7 +184,7 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
                 event: "lead".into(),
                 txid: None,
                 dedupe_key: format!("ev:{click_id}:lead"),
-                status: "pending".into(),
+                status: qualead::domain::lifecycle::LeadStatus::Pending,
                 amount_minor: None,
                 price_minor: price,
                 fee_minor: fee,

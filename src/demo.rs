@@ -34,7 +34,7 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::domain::account::{AccountStatus, Role};
 use crate::domain::intake::{Channel, Reason, dedupe_key};
-use crate::domain::lifecycle::{LeadMoney, MoneyEvent, Ruling};
+use crate::domain::lifecycle::{LeadMoney, LeadStatus, MoneyEvent, Ruling};
 use crate::domain::offer::{Caps, OfferBody, OfferStatus, PayoutModel, Scrub, Terms, apply_bps};
 use crate::domain::scrub;
 use crate::domain::tracking::new_click_id;
@@ -1591,14 +1591,13 @@ fn new_lead(p: &Planned, offer: &Offer, publisher_id: i64, price: i64, fee_defau
     })
 }
 
-fn list(conn: &mut DbConn, status: &str, advertiser_id: Option<i64>) -> anyhow::Result<Vec<leads::Lead>> {
-    let filter =
-        leads::Filter { status: Some(status.into()), advertiser_id, limit: Some(500), ..leads::Filter::default() };
+fn list(conn: &mut DbConn, status: LeadStatus, advertiser_id: Option<i64>) -> anyhow::Result<Vec<leads::Lead>> {
+    let filter = leads::Filter { status: Some(status), advertiser_id, limit: Some(500), ..leads::Filter::default() };
     Ok(leads::list(conn, &filter)?)
 }
 
 /// How many leads are in `status`.
-fn count(conn: &mut DbConn, status: &str) -> anyhow::Result<i64> {
+fn count(conn: &mut DbConn, status: LeadStatus) -> anyhow::Result<i64> {
     use crate::db::schema::leads::dsl as l;
     Ok(l::leads.filter(l::status.eq(status)).count().get_result(conn)?)
 }
@@ -1623,7 +1622,7 @@ const CONTESTS: &[&str] = &[
 fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyhow::Result<usize> {
     // SunPeak decides two pending leads early (if enough are pending).
     let sunpeak = &world.advertisers[0];
-    let pending = list(conn, "pending", Some(sunpeak.user.id))?;
+    let pending = list(conn, LeadStatus::Pending, Some(sunpeak.user.id))?;
     if pending.len() >= 6 {
         let (a, b) = (pending[pending.len() - 1].id, pending[pending.len() - 2].id);
         let _ = attempt(conn, |c| actions::decide_early(c, sunpeak, a, true, "", "Installer visit already booked."))?;
@@ -1634,8 +1633,8 @@ fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyhow::Result<
 
     let mut disputes = 0;
     // Returns: upheld (reversed), denied (approved again), and left open (disputed).
-    let approved = list(conn, "approved", None)?;
-    let wanted = (count(conn, "approved")? / 40).clamp(3, 30) as usize;
+    let approved = list(conn, LeadStatus::Approved, None)?;
+    let wanted = (count(conn, LeadStatus::Approved)? / 40).clamp(3, 30) as usize;
     let mut candidates: Vec<&leads::Lead> =
         approved.iter().filter(|l| l.publisher_id != world.publishers[JUNK_PUBLISHER].user.id).collect();
     candidates.extend(approved.iter().filter(|l| l.publisher_id == world.publishers[JUNK_PUBLISHER].user.id));
@@ -1671,8 +1670,8 @@ fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyhow::Result<
     }
 
     // Contests: upheld (approved after all), denied (rejected again), left open.
-    let rejected = list(conn, "rejected", None)?;
-    let wanted = (count(conn, "rejected")? / 40).clamp(3, 20) as usize;
+    let rejected = list(conn, LeadStatus::Rejected, None)?;
+    let wanted = (count(conn, LeadStatus::Rejected)? / 40).clamp(3, 20) as usize;
     let mut opened = 0;
     let mut order: Vec<&leads::Lead> =
         rejected.iter().filter(|l| l.publisher_id != world.publishers[JUNK_PUBLISHER].user.id).collect();
@@ -1748,14 +1747,12 @@ fn report(
     started: Instant,
 ) -> anyhow::Result<Report> {
     use crate::db::schema::leads::dsl as l;
-    let counts: Vec<(String, i64)> =
+    let counts: Vec<(LeadStatus, i64)> =
         l::leads.group_by(l::status).select((l::status, diesel::dsl::count_star())).load(conn)?;
-    let order = ["pending", "approved", "rejected", "disputed", "reversed"];
-    let mut leads_by_status: Vec<(String, i64)> = order
+    let leads_by_status: Vec<(String, i64)> = LeadStatus::ALL
         .iter()
         .map(|s| (s.to_string(), counts.iter().find(|(c, _)| c == s).map(|(_, n)| *n).unwrap_or(0)))
         .collect();
-    leads_by_status.extend(counts.into_iter().filter(|(s, _)| !order.contains(&s.as_str())));
     let mut logins = vec![("admin", email_of(&ADMIN), ADMIN.name.to_string())];
     for (role, people) in [("advertiser", &ADVERTISERS[..]), ("publisher", &PUBLISHERS[..])] {
         for p in people {

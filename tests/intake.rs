@@ -350,7 +350,7 @@ async fn an_exhausted_budget_pauses_the_offer_and_tells_the_advertiser(backend: 
     );
     assert_eq!(balance(&app, &ledger::advertiser(m.advertiser_id)), 5_00);
     let offer = offers::find(&mut app.conn(), m.offer_id).expect("q").expect("offer");
-    assert_eq!(offer.status, "paused");
+    assert_eq!(offer.status.as_str(), "paused");
     assert_eq!(
         common::click_and_reason(&app, &m.token).await,
         ("https://adv.example/".to_string(), Some("offer_paused".to_string())),

@@ -166,7 +166,7 @@ async fn macros_are_filled_and_the_tracker_called(backend: Backend) {
     );
     let (lead, _) = lead_with_postback(&mut conn, &m, m.publisher_id, "spring sale&more");
 
-    let d = wait_for(&mut conn, lead.id, "delivered", |d| d.status == "delivered").await;
+    let d = wait_for(&mut conn, lead.id, "delivered", |d| d.status.as_str() == "delivered").await;
     assert_eq!((d.attempts, d.response_code, d.last_error.as_str()), (1, Some(200), ""));
     assert!(d.delivered_at.is_some());
     assert_eq!(d.event, "created");
@@ -203,7 +203,7 @@ async fn a_failed_postback_is_retried_until_delivered(backend: Backend) {
     assert!(d.last_error.contains("onnect"), "{}", d.last_error);
     assert!(!d.last_error.contains("/down"), "{}", d.last_error);
 
-    let d = wait_for(&mut conn, lead.id, "delivered", |d| d.status == "delivered").await;
+    let d = wait_for(&mut conn, lead.id, "delivered", |d| d.status.as_str() == "delivered").await;
     assert_eq!((d.attempts, d.response_code, d.last_error.as_str()), (3, Some(200), ""));
     let seen = tracker.seen();
     assert_eq!(seen.len(), 3, "{seen:?}");
@@ -224,12 +224,12 @@ async fn the_guard_blocks_private_targets(backend: Backend) {
     set_template(&mut conn, &m, m.publisher_id, &by_name);
     let (by_host, _) = lead_with_postback(&mut conn, &m, m.publisher_id, "");
 
-    let d = wait_for(&mut conn, by_ip.id, "blocked", |d| d.status != "pending").await;
-    assert_eq!(d.status, "blocked");
+    let d = wait_for(&mut conn, by_ip.id, "blocked", |d| d.status.as_str() != "pending").await;
+    assert_eq!(d.status.as_str(), "blocked");
     assert_eq!(d.last_error, "127.0.0.1 is a loopback address");
     assert_eq!((d.attempts, d.response_code), (0, None));
-    let d = wait_for(&mut conn, by_host.id, "blocked", |d| d.status != "pending").await;
-    assert_eq!(d.status, "blocked");
+    let d = wait_for(&mut conn, by_host.id, "blocked", |d| d.status.as_str() != "pending").await;
+    assert_eq!(d.status.as_str(), "blocked");
     assert!(d.last_error.starts_with("localhost resolves to "), "{}", d.last_error);
     assert!(d.last_error.ends_with("a loopback address"), "{}", d.last_error);
 
@@ -259,8 +259,8 @@ async fn the_guard_judges_ipv4_embedding_ipv6_forms_by_their_ipv4(backend: Backe
         leads.push((host, lead_with_postback(&mut conn, &m, m.publisher_id, "").0));
     }
     for (host, lead) in &leads {
-        let d = wait_for(&mut conn, lead.id, "blocked", |d| d.status != "pending").await;
-        assert_eq!(d.status, "blocked", "{host}: {d:?}");
+        let d = wait_for(&mut conn, lead.id, "blocked", |d| d.status.as_str() != "pending").await;
+        assert_eq!(d.status.as_str(), "blocked", "{host}: {d:?}");
         assert!(d.last_error.ends_with("a loopback address"), "{host}: {}", d.last_error);
         assert_eq!(d.attempts, 0, "{host}");
     }
@@ -281,8 +281,8 @@ async fn the_log_shows_a_publisher_its_own_deliveries(backend: Backend) {
     set_template(&mut conn, &m, m.publisher_id, &tracker.url("/pb?who=theirs-{lead_id}"));
     let (my_lead, _) = lead_with_postback(&mut conn, &m, me, "");
     let (their_lead, _) = lead_with_postback(&mut conn, &m, m.publisher_id, "");
-    wait_for(&mut conn, my_lead.id, "delivered", |d| d.status == "delivered").await;
-    wait_for(&mut conn, their_lead.id, "delivered", |d| d.status == "delivered").await;
+    wait_for(&mut conn, my_lead.id, "delivered", |d| d.status.as_str() == "delivered").await;
+    wait_for(&mut conn, their_lead.id, "delivered", |d| d.status.as_str() == "delivered").await;
 
     let (status, html) = app.get_text(&mine, "/publisher/postbacks").await;
     assert_eq!(status, StatusCode::OK);
@@ -314,7 +314,7 @@ async fn two_servers_deliver_each_postback_once(backend: Backend) {
     set_template(&mut conn, &m, m.publisher_id, &tracker.url("/pb?lead={lead_id}"));
     let leads: Vec<Lead> = (0..40).map(|_| lead_with_postback(&mut conn, &m, m.publisher_id, "").0).collect();
     for lead in &leads {
-        wait_for(&mut conn, lead.id, "delivered", |d| d.status == "delivered").await;
+        wait_for(&mut conn, lead.id, "delivered", |d| d.status.as_str() == "delivered").await;
     }
     let seen = tracker.seen();
     let distinct: HashSet<&str> = seen.iter().map(|s| s.line.as_str()).collect();

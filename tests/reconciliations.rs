@@ -205,7 +205,7 @@ async fn disputes_reach_admins_and_are_resolved(backend: Backend) {
     assert!(t.contains("Line disputed") && t.contains("Disputed: waiting for an admin"), "{t}");
     dispute("deposits", "We wired 150.00, not 100.00").await;
     let row = rec::find(&mut app.conn(), m.advertiser_id, &month.to_string()).expect("q").expect("row");
-    assert_eq!(row.status, "disputed");
+    assert_eq!(row.status.as_str(), "disputed");
     assert_eq!(rec::lines(&mut app.conn(), row.id).expect("q").len(), 2);
     // A disputed month is not confirmed over the dispute.
     let r = app.post_form(&adv, &format!("{page}/confirm"), &[("csrf_token", &csrf)]).await;

@@ -86,7 +86,7 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
     let mut conn = app.conn();
     let get = |conn: &mut qualead::db::DbConn, id| leads::find(conn, id).expect("query").expect("lead");
     let g = get(&mut conn, good);
-    assert_eq!(g.status, "approved");
+    assert_eq!(g.status.as_str(), "approved");
     assert_eq!(g.reason_list(), Vec::<String>::new());
     let checks: Vec<qualead::domain::scrub::Check> = serde_json::from_str(&g.checks).expect("checks");
     assert!(checks.len() >= 6 && checks.iter().all(|c| c.passed), "{checks:?}");
@@ -100,12 +100,12 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
         (bad_phone, "invalid_phone"),
     ] {
         let l = get(&mut conn, id);
-        assert_eq!(l.status, "rejected", "lead {id} ({code})");
+        assert_eq!(l.status.as_str(), "rejected", "lead {id} ({code})");
         assert!(l.reason_list().contains(&code.to_string()), "{code}: {:?}", l.reason_list());
         assert!(l.score.expect("score") < g.score.expect("score"), "{code}");
         let history = leads::history(&mut conn, id).expect("history");
         assert_eq!(history.len(), 2);
-        assert_eq!((history[1].from_status.as_deref(), history[1].to_status.as_str()), (Some("pending"), "rejected"));
+        assert_eq!((history[1].from_status.map(|s| s.as_str()), history[1].to_status.as_str()), (Some("pending"), "rejected"));
         assert!(history[1].reason.contains(code));
     }
     let detail = get(&mut conn, duplicate).checks;
@@ -133,7 +133,7 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
     let held = seed_market(&app.db.url, &offer("5.00", Terms::default()), MembershipStatus::Approved, 10_00);
     let waiting = lead(&app, &held, BROWSER, &[("email", "hal@example.com")]).await;
     assert_eq!(settle(&app).settled(), 0);
-    assert_eq!(get(&mut conn, waiting).status, "pending");
+    assert_eq!(get(&mut conn, waiting).status.as_str(), "pending");
     let later = now() + chrono::Duration::hours(73);
     assert_eq!(settle_due(&mut conn, later, BATCH).expect("run").approved, 1);
     healthy(&app);
@@ -158,7 +158,7 @@ async fn offer_parameters_switch_rules(backend: Backend) {
         .iter()
         .map(|id| {
             let l = leads::find(&mut conn, *id).expect("q").expect("lead");
-            (l.status.clone(), l.reason_list())
+            (l.status.to_string(), l.reason_list())
         })
         .collect();
     assert_eq!(statuses[0], ("approved".to_string(), vec![]), "bots allowed by this offer");
@@ -244,7 +244,7 @@ async fn concurrent_runs_in_several_processes_settle_each_lead_once(backend: Bac
         .expect("events");
     assert_eq!(decided, 240);
     let rejected =
-        ids.iter().filter(|id| leads::find(&mut conn, **id).expect("q").expect("lead").status == "rejected").count();
+        ids.iter().filter(|id| leads::find(&mut conn, **id).expect("q").expect("lead").status.as_str() == "rejected").count();
     assert_eq!(rejected, 60);
     healthy(&app);
 }

@@ -98,7 +98,7 @@ async fn lead(app: &TestApp, m: &Market, email: &str, name: &str) -> i64 {
 }
 
 fn status_of(app: &TestApp, id: i64) -> String {
-    leads::find(&mut app.conn(), id).expect("q").expect("lead").status
+    leads::find(&mut app.conn(), id).expect("q").expect("lead").status.to_string()
 }
 
 async fn deposit(app: &TestApp, w: &World, amount: &str) {

@@ -59,7 +59,7 @@ async fn lead(app: &TestApp, m: &Market, txid: &str) -> i64 {
 }
 
 fn status_of(app: &TestApp, id: i64) -> String {
-    qualead::store::leads::find(&mut app.conn(), id).expect("q").expect("lead").status
+    qualead::store::leads::find(&mut app.conn(), id).expect("q").expect("lead").status.to_string()
 }
 
 fn reasons_of(app: &TestApp, id: i64) -> Vec<String> {

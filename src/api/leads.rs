@@ -16,7 +16,7 @@ use crate::api::{ApiUser, resource};
 use crate::db::{self, DbConn};
 use crate::domain::account::Role;
 use crate::domain::intake::{Channel, Params, Reason};
-use crate::domain::lifecycle::Ruling;
+use crate::domain::lifecycle::{LeadStatus, Ruling};
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::marketplace::Acting;
 use crate::settlement::{actions, verdicts, view};
@@ -135,7 +135,7 @@ async fn create(api: ApiUser, req: HttpRequest, body: web::Bytes) -> ApiResult<H
 // ---- reading leads ----
 
 /// The statuses of a stored lead (DESIGN §6).
-const LEAD_STATUSES: [&str; 5] = ["pending", "approved", "rejected", "disputed", "reversed"];
+const LEAD_STATUSES: [&str; 5] = LeadStatus::NAMES;
 
 /// `?offer_id=&status=&before_id=&limit=`; ids are read by hand so that an empty
 /// value means "any".
@@ -153,7 +153,7 @@ async fn list(api: ApiUser, req: HttpRequest, q: web::Query<ListQuery>) -> ApiRe
     let limit = page_limit(q.limit, 100)?;
     let filter = leads::Filter {
         offer_id: query_id("offer_id", q.offer_id.as_deref())?,
-        status: query_status(q.status.as_deref(), &LEAD_STATUSES)?,
+        status: query_status(q.status.as_deref(), &LEAD_STATUSES)?.map(|s| s.parse().expect("one of the names")),
         before_id: query_id("before_id", q.before_id.as_deref())?,
         limit: Some(limit),
         ..Default::default()
@@ -434,6 +434,6 @@ async fn rule(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes)
     .await?;
     wake(&api);
     let mut json = to_json(&dispute)?;
-    json["lead_status"] = Value::String(status);
+    json["lead_status"] = Value::String(status.to_string());
     Ok(HttpResponse::Ok().json(json))
 }

@@ -3,6 +3,210 @@
 //! `crate::settlement` applies these in the same database transaction as the
 //! status change.
 
+use std::fmt;
+use std::str::FromStr;
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+/// Where a lead is in DESIGN §6. Stored as its name (`pending`, …) on both
+/// databases; an unknown name read back is a deserialization error, never a
+/// silently ignored string.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = Text)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadStatus {
+    /// Accepted; its price held in escrow until it is decided.
+    #[default]
+    Pending,
+    Approved,
+    Rejected,
+    /// Returned (from approved) or contested (from rejected), until an admin rules.
+    Disputed,
+    /// An approved lead whose return was upheld.
+    Reversed,
+}
+
+impl LeadStatus {
+    pub const ALL: [LeadStatus; 5] =
+        [LeadStatus::Pending, LeadStatus::Approved, LeadStatus::Rejected, LeadStatus::Disputed, LeadStatus::Reversed];
+
+    /// The stored names, in the order of [`LeadStatus::ALL`].
+    pub const NAMES: [&'static str; 5] = ["pending", "approved", "rejected", "disputed", "reversed"];
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    pub fn is_pending(self) -> bool {
+        self == LeadStatus::Pending
+    }
+
+    pub fn is_approved(self) -> bool {
+        self == LeadStatus::Approved
+    }
+
+    pub fn is_rejected(self) -> bool {
+        self == LeadStatus::Rejected
+    }
+
+    pub fn is_disputed(self) -> bool {
+        self == LeadStatus::Disputed
+    }
+
+    /// A status whose move into it is a decision (dated on the lead).
+    pub fn is_decision(self) -> bool {
+        matches!(self, LeadStatus::Approved | LeadStatus::Rejected | LeadStatus::Reversed)
+    }
+}
+
+impl fmt::Display for LeadStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LeadStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<LeadStatus, String> {
+        LeadStatus::ALL.into_iter().find(|l| l.as_str() == s).ok_or_else(|| format!("{s:?} is not a lead status"))
+    }
+}
+
+impl<DB: Backend> ToSql<Text, DB> for LeadStatus
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.as_str().to_sql(out)
+    }
+}
+
+impl<DB: Backend> FromSql<Text, DB> for LeadStatus
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        Ok(String::from_sql(bytes)?.parse()?)
+    }
+}
+
+/// Who moves a lead (DESIGN §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mover {
+    /// The settlement run at hold end (the scrub rules, or the offer's default).
+    Settlement,
+    /// The advertiser, by any of its channels (UI, API, postback, CSV, webhook).
+    Advertiser,
+    Publisher,
+    Admin,
+}
+
+/// The money a move posts (DESIGN §8), when it posts any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posts {
+    Nothing,
+    /// [`MoneyEvent::Approved`]
+    Approval,
+    /// [`MoneyEvent::Rejected`]
+    Release,
+    /// [`MoneyEvent::Reversed`]
+    Reversal,
+    /// [`MoneyEvent::ContestUpheld`]
+    ContestUpheld,
+}
+
+/// One allowed move: from, to, for a lead disputed from `origin` (moves out of
+/// `disputed` only), who may make it, and what money it posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub from: LeadStatus,
+    pub to: LeadStatus,
+    pub origin: Option<LeadStatus>,
+    pub by: &'static [Mover],
+    pub posts: Posts,
+}
+
+/// DESIGN §6 as data: every move a lead can make. Anything else is refused.
+pub const TRANSITIONS: &[Transition] = {
+    use LeadStatus::*;
+    use Mover::*;
+    const fn t(
+        from: LeadStatus,
+        to: LeadStatus,
+        origin: Option<LeadStatus>,
+        by: &'static [Mover],
+        posts: Posts,
+    ) -> Transition {
+        Transition { from, to, origin, by, posts }
+    }
+    &[
+        // Decided at hold end, or early by the advertiser (or an admin).
+        t(Pending, Approved, None, &[Settlement, Advertiser, Admin], Posts::Approval),
+        t(Pending, Rejected, None, &[Settlement, Advertiser, Admin], Posts::Release),
+        // A return, within the window; a contest of a rejection.
+        t(Approved, Disputed, None, &[Advertiser], Posts::Nothing),
+        t(Rejected, Disputed, None, &[Publisher], Posts::Nothing),
+        // An admin's ruling: a return upheld or denied, a contest upheld or denied.
+        t(Disputed, Reversed, Some(Approved), &[Admin], Posts::Reversal),
+        t(Disputed, Approved, Some(Approved), &[Admin], Posts::Nothing),
+        t(Disputed, Approved, Some(Rejected), &[Admin], Posts::ContestUpheld),
+        t(Disputed, Rejected, Some(Rejected), &[Admin], Posts::Nothing),
+    ]
+};
+
+/// Why a move is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveError {
+    /// No such move from this status (for this dispute).
+    Impossible { from: LeadStatus, to: LeadStatus },
+    /// The move exists, but not for this mover.
+    NotYours { from: LeadStatus, to: LeadStatus, by: Mover },
+}
+
+impl fmt::Display for MoveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MoveError::Impossible { from, to } => write!(f, "a {from} lead cannot become {to}"),
+            MoveError::NotYours { from, to, by } => write!(f, "{by:?} may not move a {from} lead to {to}"),
+        }
+    }
+}
+
+/// The move from `from` to `to` by `by`, for a lead disputed from `origin`.
+pub fn transition(
+    from: LeadStatus,
+    to: LeadStatus,
+    origin: Option<LeadStatus>,
+    by: Mover,
+) -> Result<&'static Transition, MoveError> {
+    let found = TRANSITIONS
+        .iter()
+        .find(|t| t.from == from && t.to == to && (t.origin.is_none() || t.origin == origin))
+        .ok_or(MoveError::Impossible { from, to })?;
+    if !found.by.contains(&by) {
+        return Err(MoveError::NotYours { from, to, by });
+    }
+    Ok(found)
+}
+
 /// Money of one lead: price = payout + fee (see [`crate::domain::offer::split_price`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LeadMoney {
@@ -146,38 +350,48 @@ impl Ruling {
     }
 }
 
+impl Posts {
+    /// The money event of a move for a lead with these parties and money.
+    pub fn event(self, advertiser_id: i64, publisher_id: i64, money: LeadMoney) -> Option<MoneyEvent> {
+        match self {
+            Posts::Nothing => None,
+            Posts::Approval => Some(MoneyEvent::Approved { advertiser_id, publisher_id, money }),
+            Posts::Release => Some(MoneyEvent::Rejected { advertiser_id, money }),
+            Posts::Reversal => Some(MoneyEvent::Reversed { advertiser_id, publisher_id, money }),
+            Posts::ContestUpheld => Some(MoneyEvent::ContestUpheld { advertiser_id, publisher_id, money }),
+        }
+    }
+}
+
 /// What a ruling does to a disputed lead that came from `disputed_from`: its new
-/// status and the money event, if any (DESIGN §6, §8).
+/// status and the money event, if any (DESIGN §6, §8; the moves are in [`TRANSITIONS`]).
 ///
 /// | dispute | upheld | denied |
 /// |---|---|---|
 /// | return (from approved) | reversed, [`MoneyEvent::Reversed`] | approved, no money |
 /// | contest (from rejected) | approved, [`MoneyEvent::ContestUpheld`] | rejected, no money |
 pub fn ruling_outcome(
-    disputed_from: &str,
+    disputed_from: LeadStatus,
     ruling: Ruling,
     advertiser_id: i64,
     publisher_id: i64,
     money: LeadMoney,
-) -> Option<(&'static str, Option<MoneyEvent>)> {
-    match (disputed_from, ruling) {
-        ("approved", Ruling::Upheld) => {
-            Some(("reversed", Some(MoneyEvent::Reversed { advertiser_id, publisher_id, money })))
-        }
-        ("approved", Ruling::Denied) => Some(("approved", None)),
-        ("rejected", Ruling::Upheld) => {
-            Some(("approved", Some(MoneyEvent::ContestUpheld { advertiser_id, publisher_id, money })))
-        }
-        ("rejected", Ruling::Denied) => Some(("rejected", None)),
-        _ => None,
-    }
+) -> Option<(LeadStatus, Option<MoneyEvent>)> {
+    let to = match (disputed_from, ruling) {
+        (LeadStatus::Approved, Ruling::Upheld) => LeadStatus::Reversed,
+        (LeadStatus::Approved, Ruling::Denied) | (LeadStatus::Rejected, Ruling::Upheld) => LeadStatus::Approved,
+        (LeadStatus::Rejected, Ruling::Denied) => LeadStatus::Rejected,
+        _ => return None,
+    };
+    let t = transition(LeadStatus::Disputed, to, Some(disputed_from), Mover::Admin).ok()?;
+    Some((to, t.posts.event(advertiser_id, publisher_id, money)))
 }
 
 /// The dispute kind for the status a lead is disputed from.
-pub fn dispute_kind(from: &str) -> Option<&'static str> {
+pub fn dispute_kind(from: LeadStatus) -> Option<&'static str> {
     match from {
-        "approved" => Some("return"),
-        "rejected" => Some("contest"),
+        LeadStatus::Approved => Some("return"),
+        LeadStatus::Rejected => Some("contest"),
         _ => None,
     }
 }
@@ -239,12 +453,69 @@ mod tests {
 
     #[test]
     fn rulings_map_to_design_outcomes() {
+        use LeadStatus::*;
         let m = money_of(1000, 2000);
-        assert_eq!(ruling_outcome("approved", Ruling::Denied, 1, 2, m), Some(("approved", None)));
-        assert_eq!(ruling_outcome("rejected", Ruling::Denied, 1, 2, m), Some(("rejected", None)));
-        assert!(matches!(ruling_outcome("approved", Ruling::Upheld, 1, 2, m), Some(("reversed", Some(_)))));
-        assert!(matches!(ruling_outcome("rejected", Ruling::Upheld, 1, 2, m), Some(("approved", Some(_)))));
-        assert_eq!(ruling_outcome("pending", Ruling::Upheld, 1, 2, m), None);
+        assert_eq!(ruling_outcome(Approved, Ruling::Denied, 1, 2, m), Some((Approved, None)));
+        assert_eq!(ruling_outcome(Rejected, Ruling::Denied, 1, 2, m), Some((Rejected, None)));
+        assert!(matches!(ruling_outcome(Approved, Ruling::Upheld, 1, 2, m), Some((Reversed, Some(_)))));
+        assert!(matches!(ruling_outcome(Rejected, Ruling::Upheld, 1, 2, m), Some((Approved, Some(_)))));
+        assert_eq!(ruling_outcome(Pending, Ruling::Upheld, 1, 2, m), None);
+    }
+
+    #[test]
+    fn the_transition_table_is_design_section_6() {
+        use LeadStatus::*;
+        // Every pair of statuses, every mover, every origin: only the listed moves pass.
+        let movers = [Mover::Settlement, Mover::Advertiser, Mover::Publisher, Mover::Admin];
+        let mut allowed = Vec::new();
+        for from in LeadStatus::ALL {
+            for to in LeadStatus::ALL {
+                for origin in [None, Some(Approved), Some(Rejected)] {
+                    for by in movers {
+                        if let Ok(t) = transition(from, to, origin, by) {
+                            let entry = (from, to, origin.filter(|_| from == Disputed), by, t.posts);
+                            if !allowed.contains(&entry) {
+                                allowed.push(entry);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let expect = [
+            (Pending, Approved, None, Mover::Settlement, Posts::Approval),
+            (Pending, Approved, None, Mover::Advertiser, Posts::Approval),
+            (Pending, Approved, None, Mover::Admin, Posts::Approval),
+            (Pending, Rejected, None, Mover::Settlement, Posts::Release),
+            (Pending, Rejected, None, Mover::Advertiser, Posts::Release),
+            (Pending, Rejected, None, Mover::Admin, Posts::Release),
+            (Approved, Disputed, None, Mover::Advertiser, Posts::Nothing),
+            (Rejected, Disputed, None, Mover::Publisher, Posts::Nothing),
+            (Disputed, Approved, Some(Approved), Mover::Admin, Posts::Nothing),
+            (Disputed, Approved, Some(Rejected), Mover::Admin, Posts::ContestUpheld),
+            (Disputed, Rejected, Some(Rejected), Mover::Admin, Posts::Nothing),
+            (Disputed, Reversed, Some(Approved), Mover::Admin, Posts::Reversal),
+        ];
+        for e in &expect {
+            assert!(allowed.contains(e), "{e:?} is allowed");
+        }
+        assert_eq!(allowed.len(), expect.len(), "nothing else is: {allowed:?}");
+        // Nothing leaves reversed; nothing returns to pending.
+        assert!(LeadStatus::ALL.iter().all(|&to| transition(Reversed, to, None, Mover::Admin).is_err()));
+        assert!(LeadStatus::ALL.iter().all(|&f| transition(f, Pending, Some(Approved), Mover::Admin).is_err()));
+        assert_eq!(
+            transition(Approved, Disputed, None, Mover::Publisher),
+            Err(MoveError::NotYours { from: Approved, to: Disputed, by: Mover::Publisher })
+        );
+    }
+
+    #[test]
+    fn statuses_read_back_as_written() {
+        for s in LeadStatus::ALL {
+            assert_eq!(s.as_str().parse::<LeadStatus>(), Ok(s));
+            assert_eq!(serde_json::to_string(&s).expect("json"), format!("\"{s}\""));
+        }
+        assert!("Pending".parse::<LeadStatus>().is_err() && "".parse::<LeadStatus>().is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::leads as leads_table;
 use crate::domain::account::Role;
-use crate::domain::lifecycle::{self, MoneyEvent, Ruling};
+use crate::domain::lifecycle::{self, LeadStatus, MoneyEvent, Mover, Ruling};
 use crate::domain::money::format_minor;
 use crate::error::{AppError, AppResult};
 use crate::mail::{
@@ -72,26 +72,34 @@ pub(crate) fn post_event(
     }
 }
 
+/// The move of `lead` to `to` by `by`, as DESIGN §6's table allows it, or
+/// `invalid_transition` (with the table's words for why).
+fn allowed_move(lead: &Lead, to: LeadStatus, by: Mover) -> AppResult<&'static lifecycle::Transition> {
+    lifecycle::transition(lead.status, to, lead.disputed_from, by)
+        .map_err(|e| AppError::conflict("invalid_transition", format!("Not possible: {e}.")))
+}
+
+/// The mover an account acts as.
+fn mover_of(who: &Acting) -> Mover {
+    match who.role() {
+        Role::Admin => Mover::Admin,
+        Role::Advertiser => Mover::Advertiser,
+        Role::Publisher => Mover::Publisher,
+    }
+}
+
 /// Move `lead` from its current status to `to` with history and rollups; a lead that
 /// someone else moved meanwhile is a conflict. Returns the lead as it is now.
-fn move_lead(conn: &mut DbConn, lead: &Lead, to: &str, why: &Move) -> AppResult<Lead> {
-    if !leads::transition(conn, lead, &lead.status, to, why)? {
+fn move_lead(conn: &mut DbConn, lead: &Lead, to: LeadStatus, why: &Move) -> AppResult<Lead> {
+    if !leads::transition(conn, lead, to, why)? {
         return Err(AppError::conflict("stale_lead", "The lead changed meanwhile; reload and try again."));
     }
     let now = leads::find(conn, lead.id)?.ok_or(AppError::NotFound)?;
     // The publisher hears of every status change (if it set a postback URL).
-    postbacks::enqueue(conn, &now, to)?;
+    postbacks::enqueue(conn, &now, to.as_str())?;
     // So does the advertiser's CRM (its lead webhooks, DESIGN §6a).
-    webhooks::enqueue(conn, &now, webhooks::event_of_move(&lead.status, to))?;
+    webhooks::enqueue(conn, &now, webhooks::event_of_move(lead.status, to))?;
     Ok(now)
-}
-
-fn money_event_for_decision(lead: &Lead, approve: bool) -> MoneyEvent {
-    if approve {
-        MoneyEvent::Approved { advertiser_id: lead.advertiser_id, publisher_id: lead.publisher_id, money: lead.money() }
-    } else {
-        MoneyEvent::Rejected { advertiser_id: lead.advertiser_id, money: lead.money() }
-    }
 }
 
 /// The advertiser (or an admin) approves or rejects a pending lead before its hold
@@ -108,22 +116,25 @@ pub fn decide_early(
     if who.role() == Role::Publisher {
         return Err(AppError::Forbidden);
     }
-    if lead.status != "pending" {
+    let to = if approve { LeadStatus::Approved } else { LeadStatus::Rejected };
+    if lead.status != LeadStatus::Pending {
         return Err(AppError::conflict(
             "invalid_transition",
             format!("Only pending leads can be decided early; this one is {}.", lead.status),
         ));
     }
+    let posts = allowed_move(&lead, to, mover_of(who))?.posts;
     let (comment, reason) = (comment.trim(), reason.trim());
     if !approve {
         lifecycle::check_reason(reason, comment).map_err(|m| AppError::bad_request("invalid_reason", m))?;
     }
-    let to = if approve { "approved" } else { "rejected" };
     let reason = if approve { "approved_early" } else { reason };
     let reasons = if approve { "[]".to_string() } else { json_list(&[reason]) };
     diesel::update(leads_table::table.find(lead.id)).set(leads_table::reasons.eq(reasons)).execute(conn)?;
     // Balances before rollups, the order every writer keeps (no deadlocks).
-    post_event(conn, &money_event_for_decision(&lead, approve), Some(lead.id), Some(who.user.id), reason)?;
+    if let Some(event) = posts.event(lead.advertiser_id, lead.publisher_id, lead.money()) {
+        post_event(conn, &event, Some(lead.id), Some(who.user.id), reason)?;
+    }
     let moved = move_lead(conn, &lead, to, &Move { actor_id: Some(who.user.id), reason, comment })?;
     who.audit(conn, &format!("lead.{to}"), ("lead", Some(lead.id)), reason)?;
     Ok(moved)
@@ -139,12 +150,13 @@ pub fn return_lead(conn: &mut DbConn, who: &Acting, lead_id: i64, reason: &str, 
     }
     let (reason, comment) = (reason.trim(), comment.trim());
     lifecycle::check_reason(reason, comment).map_err(|m| AppError::bad_request("invalid_reason", m))?;
-    if lead.status != "approved" {
+    if lead.status != LeadStatus::Approved {
         return Err(AppError::conflict(
             "invalid_transition",
             format!("Only approved leads can be returned; this one is {}.", lead.status),
         ));
     }
+    allowed_move(&lead, LeadStatus::Disputed, mover_of(who))?;
     let offer = offers::find(conn, lead.offer_id)?.ok_or(AppError::NotFound)?;
     // The window and the maximum rate the lead was accepted under (the rate itself
     // is counted across the offer).
@@ -187,12 +199,13 @@ pub fn contest(conn: &mut DbConn, who: &Acting, lead_id: i64, comment: &str) -> 
     if comment.is_empty() || comment.chars().count() > 2000 {
         return Err(AppError::bad_request("invalid_reason", "Say why the rejection is wrong (up to 2000 characters)."));
     }
-    if lead.status != "rejected" {
+    if lead.status != LeadStatus::Rejected {
         return Err(AppError::conflict(
             "invalid_transition",
             format!("Only rejected leads can be contested; this one is {}.", lead.status),
         ));
     }
+    allowed_move(&lead, LeadStatus::Disputed, mover_of(who))?;
     if disputes::for_lead(conn, lead.id)?.iter().any(|d| d.kind == "contest") {
         return Err(AppError::conflict("already_contested", "This rejection was contested once already."));
     }
@@ -208,9 +221,9 @@ fn open_dispute(
     comment: &str,
 ) -> AppResult<Dispute> {
     diesel::update(leads_table::table.find(lead.id))
-        .set(leads_table::disputed_from.eq(Some(lead.status.clone())))
+        .set(leads_table::disputed_from.eq(Some(lead.status)))
         .execute(conn)?;
-    move_lead(conn, lead, "disputed", &Move { actor_id: Some(who.user.id), reason, comment })?;
+    move_lead(conn, lead, LeadStatus::Disputed, &Move { actor_id: Some(who.user.id), reason, comment })?;
     let dispute = disputes::open(conn, lead, kind, who.user.id, reason, comment)?;
     // Tell the other party.
     let other = if kind == "return" { lead.publisher_id } else { lead.advertiser_id };
@@ -255,13 +268,13 @@ pub fn rule(conn: &mut DbConn, who: &Acting, dispute_id: i64, ruling: Ruling, no
         return Err(AppError::conflict("dispute_closed", format!("This dispute was already {}.", dispute.status)));
     }
     let lead = leads::lock(conn, dispute.lead_id)?.ok_or(AppError::NotFound)?;
-    let from = lead.disputed_from.clone().unwrap_or_default();
-    let Some((to, money)) =
-        lifecycle::ruling_outcome(&from, ruling, lead.advertiser_id, lead.publisher_id, lead.money())
+    let Some((to, money)) = lead
+        .disputed_from
+        .and_then(|from| lifecycle::ruling_outcome(from, ruling, lead.advertiser_id, lead.publisher_id, lead.money()))
     else {
         return Err(AppError::conflict("invalid_transition", "This lead is not in a dispute that can be ruled on."));
     };
-    if lead.status != "disputed" {
+    if lead.status != LeadStatus::Disputed {
         return Err(AppError::conflict("stale_lead", "The lead is not disputed any more."));
     }
     if !disputes::close(conn, dispute.id, ruling.as_str(), who.user.id, note)? {
@@ -285,7 +298,7 @@ pub fn rule(conn: &mut DbConn, who: &Acting, dispute_id: i64, ruling: Ruling, no
                 offer_name: offer.name.clone(),
                 kind: dispute.kind.clone(),
                 decision: ruling.as_str().into(),
-                status: moved.status.clone(),
+                status: moved.status.to_string(),
                 note: note.into(),
                 link: who.link(&lead_path(&u, lead.id)),
             },
@@ -340,8 +353,8 @@ fn approved_ever(conn: &mut DbConn, offer_id: i64) -> QueryResult<i64> {
         .filter(l::offer_id.eq(offer_id))
         .filter(
             l::status
-                .eq_any(["approved", "reversed"])
-                .or(l::status.eq("disputed").and(l::disputed_from.eq("approved"))),
+                .eq_any([LeadStatus::Approved, LeadStatus::Reversed])
+                .or(l::status.eq(LeadStatus::Disputed).and(l::disputed_from.eq(LeadStatus::Approved))),
         )
         .count()
         .get_result(conn)

@@ -16,7 +16,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{clicks, disposable_domains, lead_events, leads, settlement_runs};
-use crate::domain::lifecycle::{MoneyEvent, Transfer};
+use crate::domain::lifecycle::{self, LeadStatus, Mover, Transfer};
 use crate::domain::offer::Terms;
 use crate::domain::scrub::{self, Domains, Facts, Verdict};
 use crate::store::leads::Lead;
@@ -111,7 +111,7 @@ struct ContactRow {
     advertiser_id: i64,
     email_norm: Option<String>,
     phone_norm: Option<String>,
-    status: String,
+    status: LeadStatus,
     created_at: NaiveDateTime,
 }
 
@@ -126,7 +126,7 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     for chunk in ids.chunks(500) {
         batch.extend(leads::table.filter(leads::id.eq_any(chunk)).select(Lead::as_select()).load(conn)?);
     }
-    batch.retain(|l| l.status == "pending");
+    batch.retain(|l| l.status == LeadStatus::Pending);
     batch.sort_by_key(|l| l.id);
     let offer_ids: Vec<i64> = batch.iter().map(|l| l.offer_id).collect::<HashSet<_>>().into_iter().collect();
     let templates = postbacks::templates_for(conn, &offer_ids)?;
@@ -280,7 +280,7 @@ fn earlier_contacts(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<Contacts> 
         out.extend(
             leads::table
                 .filter(leads::email_norm.eq_any(chunk))
-                .filter(leads::status.ne("rejected"))
+                .filter(leads::status.ne(LeadStatus::Rejected))
                 .select(select)
                 .load::<ContactRow>(conn)?,
         );
@@ -289,7 +289,7 @@ fn earlier_contacts(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<Contacts> 
         out.extend(
             leads::table
                 .filter(leads::phone_norm.eq_any(chunk))
-                .filter(leads::status.ne("rejected"))
+                .filter(leads::status.ne(LeadStatus::Rejected))
                 .select(select)
                 .load::<ContactRow>(conn)?,
         );
@@ -326,7 +326,7 @@ fn duplicate_of(lead: &Lead, terms: &Terms, contacts: &Contacts, rejected_here: 
         .chain(same_phone)
         .flatten()
         .map(|i| &contacts.rows[*i])
-        .filter(|c| c.id < lead.id && c.created_at >= since && c.status != "rejected")
+        .filter(|c| c.id < lead.id && c.created_at >= since && c.status != LeadStatus::Rejected)
         .filter(|c| !rejected_here.contains(&c.id))
         .filter(|c| if by_advertiser { c.advertiser_id == lead.advertiser_id } else { c.offer_id == lead.offer_id })
         .map(|c| c.id)
@@ -378,7 +378,11 @@ fn write_decisions(
     let mut defaulted: Vec<(i64, i64, bool)> = Vec::new();
     for (mut lead, verdict, decider) in decisions {
         let approved = decider.approves(&verdict);
-        let to = if approved { "approved" } else { "rejected" };
+        let to = if approved { LeadStatus::Approved } else { LeadStatus::Rejected };
+        // DESIGN §6's table says what settlement may do and what it posts.
+        let posts = lifecycle::transition(LeadStatus::Pending, to, None, Mover::Settlement)
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?
+            .posts;
         let failed = verdict.failed_codes();
         let (reasons, history_reason, comment) = match decider {
             Decider::Rules => (
@@ -401,10 +405,10 @@ fn write_decisions(
             }
         };
         let checks = serde_json::to_string(&verdict.checks).unwrap_or_else(|_| "[]".into());
-        updates.push(Decided { id: lead.id, status: to, reasons: reasons.clone(), checks, score: verdict.score });
+        updates.push(Decided { id: lead.id, status: to.as_str(), reasons: reasons.clone(), checks, score: verdict.score });
         events.push((
             lead_events::lead_id.eq(lead.id),
-            lead_events::from_status.eq(Some("pending")),
+            lead_events::from_status.eq(Some(LeadStatus::Pending)),
             lead_events::to_status.eq(to),
             lead_events::actor_id.eq(None::<i64>),
             lead_events::reason.eq(history_reason),
@@ -412,18 +416,12 @@ fn write_decisions(
             lead_events::created_at.eq(at),
         ));
         let money = lead.money();
-        let event = if approved {
-            summary.approved += 1;
-            MoneyEvent::Approved { advertiser_id: lead.advertiser_id, publisher_id: lead.publisher_id, money }
-        } else {
-            summary.rejected += 1;
-            MoneyEvent::Rejected { advertiser_id: lead.advertiser_id, money }
-        };
-        let transfers = event.transfers();
+        *if approved { &mut summary.approved } else { &mut summary.rejected } += 1;
+        let transfers = posts.event(lead.advertiser_id, lead.publisher_id, money).map(|e| e.transfers()).unwrap_or_default();
         ledger::add_net(&mut net, &transfers);
         if approved { &mut approved_money } else { &mut rejected_money }.push((lead.id, transfers));
-        *deltas.entry(lead.rollup_key()).or_default() += Delta::transition("pending", to, money);
-        lead.status = to.into();
+        *deltas.entry(lead.rollup_key()).or_default() += Delta::transition(LeadStatus::Pending, to, money);
+        lead.status = to;
         lead.reasons = reasons;
         settled.push(lead);
     }
@@ -445,10 +443,10 @@ fn write_decisions(
     crate::store::verdicts::record_defaults(conn, &defaulted, at)?;
     for lead in &settled {
         if let Some(t) = templates.get(&(lead.offer_id, lead.publisher_id)) {
-            postbacks::enqueue_with(conn, lead, &lead.status, t)?;
+            postbacks::enqueue_with(conn, lead, lead.status.as_str(), t)?;
         }
         if let Some(h) = hooks.get(&lead.offer_id) {
-            webhooks::enqueue_to(conn, h, lead, &lead.status)?;
+            webhooks::enqueue_to(conn, h, lead, lead.status.as_str())?;
         }
     }
     Ok(summary)

@@ -9,6 +9,8 @@
 
 use diesel::prelude::*;
 
+use crate::domain::lifecycle::LeadStatus;
+
 use crate::db::DbConn;
 use crate::db::schema::leads as leads_table;
 use crate::domain::account::Role;
@@ -109,8 +111,8 @@ pub struct Done {
     /// `false`: the lead carried this verdict already (`duplicate`); nothing moved.
     pub applied: bool,
     /// The lead's status before and after.
-    pub from: String,
-    pub status: String,
+    pub from: LeadStatus,
+    pub status: LeadStatus,
     /// The lead's price (minor units): what left escrow to the publisher and the fee
     /// (approved), went back to the advertiser (rejected), or is disputed (returned).
     pub price: i64,
@@ -200,15 +202,15 @@ pub fn apply(conn: &mut DbConn, who: &Acting, channel: Channel, item: &Item) -> 
     let lead = actions::visible_lead(conn, &who.user, id)?;
     let price = lead.price_minor;
     let carried = match item.verdict {
-        Verdict::Approved => lead.status == "approved",
-        Verdict::Rejected => lead.status == "rejected",
+        Verdict::Approved => lead.status == LeadStatus::Approved,
+        Verdict::Rejected => lead.status == LeadStatus::Rejected,
         Verdict::Returned => {
-            matches!(lead.status.as_str(), "disputed" | "reversed")
+            matches!(lead.status, LeadStatus::Disputed | LeadStatus::Reversed)
                 && disputes::for_lead(conn, lead.id)?.iter().any(|d| d.kind == "return")
         }
     };
     if carried {
-        return Ok(Done { lead_id: lead.id, applied: false, from: lead.status.clone(), status: lead.status, price });
+        return Ok(Done { lead_id: lead.id, applied: false, from: lead.status, status: lead.status, price });
     }
     let (reason, comment) = (item.reason.trim(), item.comment.trim());
     match item.verdict {
@@ -231,7 +233,7 @@ pub fn apply(conn: &mut DbConn, who: &Acting, channel: Channel, item: &Item) -> 
             comment,
         },
     )?;
-    let status: String = leads_table::table.find(lead.id).select(leads_table::status).first(conn)?;
+    let status: LeadStatus = leads_table::table.find(lead.id).select(leads_table::status).first(conn)?;
     Ok(Done { lead_id: lead.id, applied: true, from: lead.status, status, price })
 }
 
@@ -401,7 +403,7 @@ pub fn apply_previewed(conn: &mut DbConn, who: &Acting, rows: Vec<UploadRow>) ->
             let seen = seen.clone();
             let ran = conn.transaction::<_, AppError, _>(|c| {
                 let id = resolve(c, who.user.id, &item.lead)?;
-                let now: String = leads_table::table.find(id).select(leads_table::status).first(c)?;
+                let now: LeadStatus = leads_table::table.find(id).select(leads_table::status).first(c)?;
                 if id != seen.lead_id || now != seen.from {
                     return Err(AppError::conflict(
                         "changed_since_preview",
@@ -468,7 +470,7 @@ pub fn result_csv(rows: &[UploadRow], applied: bool) -> String {
                 }
                 .into(),
                 d.lead_id.to_string(),
-                d.status.clone(),
+                d.status.to_string(),
                 "200".into(),
                 String::new(),
                 String::new(),

@@ -11,7 +11,7 @@ use crate::domain::scrub::{self, Check};
 use crate::error::AppResult;
 use crate::marketplace::Acting;
 use crate::store::disputes::{self, Dispute};
-use crate::store::leads::{self, Event, Lead};
+use crate::store::leads::{self, Event, Lead, LeadStatus};
 
 /// The full lead page / `GET /api/v1/leads/{id}`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -20,7 +20,7 @@ pub struct LeadView {
     pub offer_id: i64,
     pub publisher_id: i64,
     pub advertiser_id: i64,
-    pub status: String,
+    pub status: LeadStatus,
     /// Failed rule codes, or the reason code of a person's decision.
     pub reasons: Vec<String>,
     /// Every rule's outcome, once settled.
@@ -44,7 +44,7 @@ pub struct LeadView {
     pub fields: serde_json::Map<String, serde_json::Value>,
     pub history: Vec<Event>,
     pub disputes: Vec<Dispute>,
-    pub disputed_from: Option<String>,
+    pub disputed_from: Option<LeadStatus>,
     pub click_at: Option<NaiveDateTime>,
     pub hold_until: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
@@ -77,13 +77,20 @@ impl LeadTerms {
     }
 }
 
+impl LeadView {
+    /// Whether the lead is disputed because its advertiser returned it (not contested).
+    pub fn is_return(&self) -> bool {
+        self.disputed_from == Some(LeadStatus::Approved)
+    }
+}
+
 /// A row of a lead list.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LeadRow {
     pub id: i64,
     pub offer_id: i64,
     pub publisher_id: i64,
-    pub status: String,
+    pub status: LeadStatus,
     pub reasons: Vec<String>,
     pub score: Option<i32>,
     /// The price (advertiser, admin) and the payout (publisher, admin); `null` otherwise.
@@ -122,7 +129,7 @@ pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> 
     let offer = crate::store::offers::find(conn, lead.offer_id)?;
     let frozen = crate::store::terms::of_lead(conn, lead.terms_id, offer.as_ref())?;
     let terms = LeadTerms::of(lead.terms_id, frozen.terms, lead.lists_version.clone());
-    let advice = if lead.status == "pending" && terms.terms.advertiser_decides() && !masked {
+    let advice = if lead.status == LeadStatus::Pending && terms.terms.advertiser_decides() && !masked {
         Some(crate::settlement::run::recommend(conn, &lead)?)
     } else {
         None
@@ -138,7 +145,7 @@ pub fn lead(conn: &mut DbConn, who: &Acting, lead: Lead) -> AppResult<LeadView> 
         offer_id: lead.offer_id,
         publisher_id: lead.publisher_id,
         advertiser_id: lead.advertiser_id,
-        status: lead.status.clone(),
+        status: lead.status,
         reasons: lead.reason_list(),
         checks,
         score,
@@ -182,7 +189,7 @@ pub fn list(conn: &mut DbConn, who: &Acting, filter: &leads::Filter) -> AppResul
             id: l.id,
             offer_id: l.offer_id,
             publisher_id: l.publisher_id,
-            status: l.status.clone(),
+            status: l.status,
             reasons: l.reason_list(),
             score: l.score,
             price: show_price.then(|| format_minor(l.price_minor)),

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{intake_rejections, lead_events, leads};
+pub use crate::domain::lifecycle::LeadStatus;
 use crate::store::rollups::{self, Delta, LeadMoney};
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -21,7 +22,7 @@ pub struct Lead {
     pub event: String,
     pub txid: Option<String>,
     pub dedupe_key: String,
-    pub status: String,
+    pub status: LeadStatus,
     pub reasons: String,
     pub amount_minor: Option<i64>,
     pub price_minor: i64,
@@ -47,7 +48,7 @@ pub struct Lead {
     pub email_norm: Option<String>,
     pub phone_norm: Option<String>,
     pub checks: String,
-    pub disputed_from: Option<String>,
+    pub disputed_from: Option<LeadStatus>,
     /// The offer terms the lead was accepted under (`offer_terms`).
     pub terms_id: Option<i64>,
     /// The shared lists (disposable domains) settlement judged it by.
@@ -90,7 +91,7 @@ pub struct NewLead {
     pub event: String,
     pub txid: Option<String>,
     pub dedupe_key: String,
-    pub status: String,
+    pub status: LeadStatus,
     pub amount_minor: Option<i64>,
     pub price_minor: i64,
     pub fee_minor: i64,
@@ -127,7 +128,7 @@ pub fn insert(conn: &mut DbConn, lead: &NewLead) -> QueryResult<i64> {
 /// caller (the intake batch adds all of its changes at once, in the same transaction).
 pub fn insert_row(conn: &mut DbConn, lead: &NewLead) -> QueryResult<i64> {
     let id: i64 = diesel::insert_into(leads::table).values(lead).returning(leads::id).get_result(conn)?;
-    add_event(conn, id, None, &lead.status, None, "", "", lead.created_at)?;
+    add_event(conn, id, None, lead.status, None, "", "", lead.created_at)?;
     Ok(id)
 }
 
@@ -218,7 +219,7 @@ pg_lead_batch! {
     event: String => Text,
     txid: Option<String> => Nullable<Text>,
     dedupe_key: String => Text,
-    status: String => Text,
+    status: LeadStatus => Text,
     amount_minor: Option<i64> => Nullable<BigInt>,
     price_minor: i64 => BigInt,
     fee_minor: i64 => BigInt,
@@ -262,7 +263,7 @@ fn first_event(
 ) -> (
     diesel::dsl::Eq<lead_events::lead_id, i64>,
     diesel::dsl::Eq<lead_events::from_status, Option<&'static str>>,
-    diesel::dsl::Eq<lead_events::to_status, &str>,
+    diesel::dsl::Eq<lead_events::to_status, LeadStatus>,
     diesel::dsl::Eq<lead_events::actor_id, Option<i64>>,
     diesel::dsl::Eq<lead_events::reason, &'static str>,
     diesel::dsl::Eq<lead_events::comment, &'static str>,
@@ -271,7 +272,7 @@ fn first_event(
     (
         lead_events::lead_id.eq(lead_id),
         lead_events::from_status.eq(None),
-        lead_events::to_status.eq(lead.status.as_str()),
+        lead_events::to_status.eq(lead.status),
         lead_events::actor_id.eq(None),
         lead_events::reason.eq(""),
         lead_events::comment.eq(""),
@@ -289,15 +290,15 @@ pub fn created_delta(lead: &NewLead) -> (rollups::Key, Delta) {
         lead.country.as_deref(),
     );
     let money = LeadMoney { price: lead.price_minor, payout: lead.payout_minor, fee: lead.fee_minor };
-    (key, Delta { leads: 1, price_minor: lead.price_minor, ..Delta::status(&lead.status, 1, money) })
+    (key, Delta { leads: 1, price_minor: lead.price_minor, ..Delta::status(lead.status, 1, money) })
 }
 
 #[allow(clippy::too_many_arguments)]
 fn add_event(
     conn: &mut DbConn,
     lead_id: i64,
-    from: Option<&str>,
-    to: &str,
+    from: Option<LeadStatus>,
+    to: LeadStatus,
     actor_id: Option<i64>,
     reason: &str,
     comment: &str,
@@ -324,14 +325,16 @@ pub struct Move<'a> {
     pub comment: &'a str,
 }
 
-/// Move a lead from `from` to `to`, only if it is still in `from` (`false` when
-/// someone else moved it first): the history line and the rollup change go with it.
-/// Ledger postings are the caller's, in the same transaction.
-pub fn transition(conn: &mut DbConn, lead: &Lead, from: &str, to: &str, why: &Move) -> QueryResult<bool> {
-    let at = crate::store::now();
+/// Move a lead from the status it was read in to `to`, only if it is still in it
+/// (`false` when someone else moved it first): the history line and the rollup
+/// change go with it. The caller checked the move against
+/// [`crate::domain::lifecycle::transition`]; ledger postings are the caller's, in
+/// the same transaction.
+pub fn transition(conn: &mut DbConn, lead: &Lead, to: LeadStatus, why: &Move) -> QueryResult<bool> {
+    let (at, from) = (crate::store::now(), lead.status);
     // A ruling that puts a disputed lead back where it was keeps its decision time
     // (and so its return window); every other decision is dated now.
-    let decided = matches!(to, "approved" | "rejected" | "reversed") && lead.disputed_from.as_deref() != Some(to);
+    let decided = to.is_decision() && lead.disputed_from != Some(to);
     let n = diesel::update(leads::table.filter(leads::id.eq(lead.id)).filter(leads::status.eq(from)))
         .set((
             leads::status.eq(to),
@@ -398,8 +401,8 @@ pub fn count_for_offer(conn: &mut DbConn, offer_id: i64) -> QueryResult<i64> {
 /// A lead's history, oldest first.
 #[derive(Debug, Clone, Queryable, serde::Serialize)]
 pub struct Event {
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<LeadStatus>,
+    pub to_status: LeadStatus,
     pub actor_id: Option<i64>,
     pub reason: String,
     pub comment: String,
@@ -422,7 +425,7 @@ pub fn history(conn: &mut DbConn, lead_id: i64) -> QueryResult<Vec<Event>> {
 }
 
 /// The statuses whose price is still held in escrow.
-pub const UNDECIDED: [&str; 1] = ["pending"];
+pub const UNDECIDED: [LeadStatus; 1] = [LeadStatus::Pending];
 
 /// Advertisers whose escrow balance is not the price sum of their undecided leads.
 pub fn escrow_mismatches(conn: &mut DbConn, balances: &[(String, i64)]) -> QueryResult<Vec<i64>> {
@@ -524,7 +527,7 @@ pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Option<Lead>> {
 #[serde(default)]
 pub struct Filter {
     pub offer_id: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<LeadStatus>,
     pub advertiser_id: Option<i64>,
     pub publisher_id: Option<i64>,
     /// Only leads with an id below this (the next page).
@@ -538,8 +541,8 @@ pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Lead>> {
     if let Some(o) = filter.offer_id {
         q = q.filter(leads::offer_id.eq(o));
     }
-    if let Some(s) = filter.status.as_ref().filter(|s| !s.is_empty()) {
-        q = q.filter(leads::status.eq(s.clone()));
+    if let Some(s) = filter.status {
+        q = q.filter(leads::status.eq(s));
     }
     if let Some(a) = filter.advertiser_id {
         q = q.filter(leads::advertiser_id.eq(a));

@@ -53,7 +53,7 @@ pub fn enqueue_with(conn: &mut DbConn, lead: &Lead, event: &str, template: &str)
             subs: [&lead.sub1, &lead.sub2, &lead.sub3, &lead.sub4, &lead.sub5],
             lead_id: lead.id,
             offer_id: lead.offer_id,
-            status: &lead.status,
+            status: lead.status.as_str(),
             payout: &payout,
             event: &lead.event,
         },

@@ -339,34 +339,33 @@ metrics!(
     approved_fee_minor,
 );
 
-pub use crate::domain::lifecycle::LeadMoney;
+pub use crate::domain::lifecycle::{LeadMoney, LeadStatus};
 
 impl Delta {
     /// A lead entering (`sign` = 1) or leaving (`sign` = −1) a status bucket.
-    pub fn status(status: &str, sign: i64, money: LeadMoney) -> Delta {
+    pub fn status(status: LeadStatus, sign: i64, money: LeadMoney) -> Delta {
         let mut d = Delta::default();
         match status {
-            "pending" => {
+            LeadStatus::Pending => {
                 d.pending = sign;
                 d.pending_price_minor = sign * money.price;
                 d.pending_payout_minor = sign * money.payout;
             }
-            "approved" => {
+            LeadStatus::Approved => {
                 d.approved = sign;
                 d.approved_price_minor = sign * money.price;
                 d.approved_payout_minor = sign * money.payout;
                 d.approved_fee_minor = sign * money.fee;
             }
-            "rejected" => d.rejected = sign,
-            "disputed" => d.disputed = sign,
-            "reversed" => d.reversed = sign,
-            _ => {}
+            LeadStatus::Rejected => d.rejected = sign,
+            LeadStatus::Disputed => d.disputed = sign,
+            LeadStatus::Reversed => d.reversed = sign,
         }
         d
     }
 
     /// A status change: out of one bucket, into another.
-    pub fn transition(from: &str, to: &str, money: LeadMoney) -> Delta {
+    pub fn transition(from: LeadStatus, to: LeadStatus, money: LeadMoney) -> Delta {
         Delta::status(from, -1, money) + Delta::status(to, 1, money)
     }
 }

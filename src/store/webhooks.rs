@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::db::DbConn;
 use crate::db::schema::{lead_webhooks, webhook_deliveries};
 use crate::domain::money::format_minor;
-use crate::store::leads::Lead;
+use crate::store::leads::{Lead, LeadStatus};
 use crate::store::now;
 use crate::store::postbacks::{AfterFailure, MAX_ATTEMPTS, retry_delay};
 
@@ -281,14 +281,15 @@ pub fn enqueue_to(conn: &mut DbConn, hooks: &[Webhook], lead: &Lead, event: &str
 
 /// The webhook event of a lead's move from `from` to `to`: a return (approved →
 /// disputed) is `returned`, a publisher's contest (rejected → disputed) `disputed`.
-pub fn event_of_move(from: &str, to: &str) -> &'static str {
+pub fn event_of_move(from: LeadStatus, to: LeadStatus) -> &'static str {
+    use LeadStatus::*;
     match (from, to) {
-        ("approved", "disputed") => "returned",
-        (_, "disputed") => "disputed",
-        (_, "approved") => "approved",
-        (_, "rejected") => "rejected",
-        (_, "reversed") => "reversed",
-        _ => "accepted",
+        (Approved, Disputed) => "returned",
+        (_, Disputed) => "disputed",
+        (_, Approved) => "approved",
+        (_, Rejected) => "rejected",
+        (_, Reversed) => "reversed",
+        (_, Pending) => "accepted",
     }
 }
 
@@ -501,10 +502,11 @@ mod tests {
 
     #[test]
     fn moves_name_their_events() {
-        assert_eq!(event_of_move("approved", "disputed"), "returned");
-        assert_eq!(event_of_move("rejected", "disputed"), "disputed");
-        assert_eq!(event_of_move("pending", "rejected"), "rejected");
-        assert_eq!(event_of_move("disputed", "reversed"), "reversed");
-        assert_eq!(event_of_move("disputed", "approved"), "approved");
+        use LeadStatus::*;
+        assert_eq!(event_of_move(Approved, Disputed), "returned");
+        assert_eq!(event_of_move(Rejected, Disputed), "disputed");
+        assert_eq!(event_of_move(Pending, Rejected), "rejected");
+        assert_eq!(event_of_move(Disputed, Reversed), "reversed");
+        assert_eq!(event_of_move(Disputed, Approved), "approved");
     }
 }

@@ -24,7 +24,7 @@ use crate::error::AppError;
 use crate::mail::{self, templates::OfferPausedLowBalance};
 use crate::store::caps::CounterKey;
 use crate::store::clicks::{self, Click};
-use crate::store::leads::{self, NewLead, Rejection};
+use crate::store::leads::{self, LeadStatus, NewLead, Rejection};
 use crate::store::ledger::{self, Transfer};
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::{caps, now, postbacks, rollups, settings, terms, users, webhooks};
@@ -743,7 +743,7 @@ pub(crate) fn new_lead(parts: LeadParts<'_>) -> NewLead {
         event,
         txid: txid.map(str::to_owned),
         dedupe_key: dedupe_key.unwrap_or_else(|| format!("new:{}", crate::crypto::random_token(12))),
-        status: "pending".into(),
+        status: LeadStatus::Pending,
         amount_minor,
         price_minor: price,
         fee_minor: fee,

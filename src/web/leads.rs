@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::db::{self, DbConn};
 use crate::domain::account::Role;
-use crate::domain::lifecycle::{RETURN_REASONS, Ruling};
+use crate::domain::lifecycle::{LeadStatus, RETURN_REASONS, Ruling};
 use crate::domain::scrub::Check;
 use crate::error::{AppError, AppResult};
 use crate::settlement::actions;
@@ -46,7 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Lead statuses, in lifecycle order (DESIGN §6), for the list filter.
-pub const LEAD_STATUSES: [&str; 5] = ["pending", "approved", "rejected", "disputed", "reversed"];
+pub const LEAD_STATUSES: [&str; 5] = LeadStatus::NAMES;
 
 /// Leads per list page.
 const PAGE_SIZE: i64 = 50;
@@ -114,7 +114,7 @@ impl ListQuery {
     fn filter(&self) -> Filter {
         Filter {
             offer_id: self.offer_id.trim().parse().ok(),
-            status: Some(self.status.trim()).filter(|s| LEAD_STATUSES.contains(s)).map(str::to_string),
+            status: self.status.trim().parse().ok(),
             before_id: self.before_id.trim().parse().ok(),
             limit: Some(PAGE_SIZE),
             ..Filter::default()
@@ -343,7 +343,7 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
     })
     .await?;
     let terms = &v.terms.terms;
-    let return_until = (v.status == "approved")
+    let return_until = v.status.is_approved()
         .then(|| v.decided_at.map(|d| d + Duration::days(i64::from(terms.return_window_days))))
         .flatten();
     let history = v
@@ -351,8 +351,8 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
         .iter()
         .map(|e| HistoryLine {
             at: when(&e.created_at),
-            from: e.from_status.clone().unwrap_or_default(),
-            to: e.to_status.clone(),
+            from: e.from_status.map(|s| s.to_string()).unwrap_or_default(),
+            to: e.to_status.to_string(),
             who: if e.actor_id.is_none() && e.from_status.is_none() {
                 format!("intake ({})", v.channel)
             } else {
@@ -377,7 +377,7 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
         .map(|(k, val)| (k.clone(), val.as_str().map(str::to_string).unwrap_or_else(|| val.to_string())))
         .collect();
     let open_dispute = v.disputes.iter().find(|d| d.status == "open").map(|d| d.id);
-    let can_contest = v.status == "rejected" && !v.disputes.iter().any(|d| d.kind == "contest");
+    let can_contest = v.status.is_rejected() && !v.disputes.iter().any(|d| d.kind == "contest");
     let subs = v.subs.iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| (i + 1, s.clone())).collect();
     let click = click.map(|k| ClickFacts {
         at: when(&k.created_at),
@@ -650,7 +650,7 @@ async fn dispute_queue(a: AdminCtx, q: web::Query<QueueQuery>) -> AppResult<Http
             let checks: Vec<Check> =
                 lead.as_ref().map(|l| serde_json::from_str(&l.checks).unwrap_or_default()).unwrap_or_default();
             lines.push(QueueLine {
-                lead_status: lead.as_ref().map(|l| l.status.clone()).unwrap_or_default(),
+                lead_status: lead.as_ref().map(|l| l.status.to_string()).unwrap_or_default(),
                 reasons: lead.as_ref().map(|l| l.reason_list()).unwrap_or_default(),
                 failed_checks: checks.into_iter().filter(|c| !c.passed).collect(),
                 score: lead.as_ref().and_then(|l| l.score),

@@ -462,7 +462,7 @@ pub fn new_lead(m: &Market, publisher_id: i64) -> qualead::store::leads::NewLead
         event: "lead".into(),
         txid: None,
         dedupe_key: qualead::crypto::random_token(12),
-        status: "pending".into(),
+        status: qualead::domain::lifecycle::LeadStatus::Pending,
         amount_minor: None,
         price_minor: 1000,
         fee_minor: 200,
