@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::mail::{self, Mailer, OutboxSignal};
 use crate::metrics::Metrics;
+use crate::state::AppState;
 use crate::store::sessions;
 use crate::tracking::click_writer::ClickWriter;
 use crate::tracking::intake::IntakeWriter;
@@ -25,20 +26,6 @@ use crate::tracking::link_cache::LinkCache;
 use crate::tracking::publisher_postbacks::{self, PostbackSignal};
 use crate::web::ratelimit::RateLimits;
 use crate::web::session_store::DbSessionStore;
-
-/// Everything handlers share. Cheap to clone (behind `web::Data`).
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub pool: DbPool,
-    pub metrics: Metrics,
-    pub limits: RateLimits,
-    pub outbox: OutboxSignal,
-    pub clicks: ClickWriter,
-    pub intake: IntakeWriter,
-    pub links: Arc<LinkCache>,
-    /// Wakes the publisher-postback worker after a delivery is queued.
-    pub postbacks: PostbackSignal,
-}
 
 /// Content-Security-Policy for every page: our own CSS/JS/images only.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \

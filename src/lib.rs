@@ -13,6 +13,7 @@ pub mod mail;
 pub mod marketplace;
 pub mod metrics;
 pub mod settlement;
+pub mod state;
 pub mod store;
 pub mod tracking;
 pub mod web;

@@ -969,7 +969,8 @@ mod journeys {
         assert_eq!(b.find("#sum-refused").await.text().await.expect("count"), "1");
         b.see("10.00 USD paid from escrow").await;
         b.see("[unknown_lead]").await;
-        let status = |id| qualead::store::leads::find(&mut app.conn(), id).expect("q").expect("lead").status.to_string();
+        let status =
+            |id| qualead::store::leads::find(&mut app.conn(), id).expect("q").expect("lead").status.to_string();
         assert_eq!(
             (status(sold), status(lost)),
             ("pending".to_string(), "pending".to_string()),

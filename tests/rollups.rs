@@ -196,7 +196,11 @@ fn expected(app: &TestApp) -> Expected {
         let money = LeadMoney { price, payout, fee };
         for (i, map) in per_dim.iter_mut().enumerate() {
             let d = map.entry((hour_of(at), o, p, value(&subs, &country, i))).or_default();
-            *d += Delta { leads: 1, price_minor: price, ..Delta::status(status.parse().expect("a lead status"), 1, money) };
+            *d += Delta {
+                leads: 1,
+                price_minor: price,
+                ..Delta::status(status.parse().expect("a lead status"), 1, money)
+            };
         }
     }
     let mut refusals = BTreeMap::new();

@@ -105,7 +105,10 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
         assert!(l.score.expect("score") < g.score.expect("score"), "{code}");
         let history = leads::history(&mut conn, id).expect("history");
         assert_eq!(history.len(), 2);
-        assert_eq!((history[1].from_status.map(|s| s.as_str()), history[1].to_status.as_str()), (Some("pending"), "rejected"));
+        assert_eq!(
+            (history[1].from_status.map(|s| s.as_str()), history[1].to_status.as_str()),
+            (Some("pending"), "rejected")
+        );
         assert!(history[1].reason.contains(code));
     }
     let detail = get(&mut conn, duplicate).checks;
@@ -243,8 +246,10 @@ async fn concurrent_runs_in_several_processes_settle_each_lead_once(backend: Bac
         .get_result(&mut conn)
         .expect("events");
     assert_eq!(decided, 240);
-    let rejected =
-        ids.iter().filter(|id| leads::find(&mut conn, **id).expect("q").expect("lead").status.as_str() == "rejected").count();
+    let rejected = ids
+        .iter()
+        .filter(|id| leads::find(&mut conn, **id).expect("q").expect("lead").status.as_str() == "rejected")
+        .count();
     assert_eq!(rejected, 60);
     healthy(&app);
 }

@@ -12,10 +12,10 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, Resource, Route, web};
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::db;
 use crate::domain::account::AccountStatus;
 use crate::error::{ApiError, ApiResult, AppError};
+use crate::state::AppState;
 use crate::store::api_keys;
 use crate::store::users::User;
 

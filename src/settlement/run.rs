@@ -405,7 +405,13 @@ fn write_decisions(
             }
         };
         let checks = serde_json::to_string(&verdict.checks).unwrap_or_else(|_| "[]".into());
-        updates.push(Decided { id: lead.id, status: to.as_str(), reasons: reasons.clone(), checks, score: verdict.score });
+        updates.push(Decided {
+            id: lead.id,
+            status: to.as_str(),
+            reasons: reasons.clone(),
+            checks,
+            score: verdict.score,
+        });
         events.push((
             lead_events::lead_id.eq(lead.id),
             lead_events::from_status.eq(Some(LeadStatus::Pending)),
@@ -417,7 +423,8 @@ fn write_decisions(
         ));
         let money = lead.money();
         *if approved { &mut summary.approved } else { &mut summary.rejected } += 1;
-        let transfers = posts.event(lead.advertiser_id, lead.publisher_id, money).map(|e| e.transfers()).unwrap_or_default();
+        let transfers =
+            posts.event(lead.advertiser_id, lead.publisher_id, money).map(|e| e.transfers()).unwrap_or_default();
         ledger::add_net(&mut net, &transfers);
         if approved { &mut approved_money } else { &mut rejected_money }.push((lead.id, transfers));
         *deltas.entry(lead.rollup_key()).or_default() += Delta::transition(LeadStatus::Pending, to, money);

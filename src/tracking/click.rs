@@ -9,10 +9,10 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::app::AppState;
 use crate::db;
 use crate::domain::offer::OfferStatus;
 use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing, new_click_id};
+use crate::state::AppState;
 use crate::store::clicks::NewClick;
 use crate::store::offers;
 use crate::store::{caps, now, users};

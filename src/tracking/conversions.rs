@@ -6,9 +6,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::domain::intake::{Channel, Params, Reason};
 use crate::settlement::verdicts::Refusal;
+use crate::state::AppState;
 use crate::tracking::click::{click_cookie_name, cookie_value};
 use crate::tracking::intake::{Conversion, Outcome};
 use crate::tracking::{query_pairs, test_conversions};

@@ -7,9 +7,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::app::AppState;
 use crate::db;
 use crate::domain::intake::{Channel, Params, Reason};
+use crate::state::AppState;
 use crate::store::users;
 use crate::tracking::click::{lookup, new_click, paused_page, redirect_reason};
 use crate::tracking::conversions::submit;

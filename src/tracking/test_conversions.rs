@@ -18,7 +18,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Duration;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::crypto::{constant_time_eq, random_token, sha256_hex};
 use crate::db::{self, DbConn};
 use crate::domain::intake::{Channel, Reason, missing_fields, missing_message};
@@ -26,6 +25,7 @@ use crate::domain::offer::{OfferStatus, PayoutModel};
 use crate::domain::scrub::{self, Check, Facts};
 use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::store::now;
 use crate::store::offers::{self, Offer};
 use crate::store::test_conversions::{self as store, NewTestConversion, TestClick};

@@ -13,10 +13,10 @@ use askama::Template;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::db;
 use crate::domain::account::{AccountStatus, Role};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store::users::{self, User};
 use crate::web::client_ip::client_ip;
 use crate::web::csrf;

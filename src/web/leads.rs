@@ -343,7 +343,9 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
     })
     .await?;
     let terms = &v.terms.terms;
-    let return_until = v.status.is_approved()
+    let return_until = v
+        .status
+        .is_approved()
         .then(|| v.decided_at.map(|d| d + Duration::days(i64::from(terms.return_window_days))))
         .flatten();
     let history = v

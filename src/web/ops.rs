@@ -4,9 +4,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::RunQueryDsl;
 
-use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::store::outbox;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

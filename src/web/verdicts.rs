@@ -163,9 +163,13 @@ fn view_rows(rows: &[UploadRow], applied: bool) -> Vec<RowView> {
                     let o = if applied { "applied" } else { "will apply" };
                     (o.to_string(), Some(d.lead_id), d.status.to_string(), String::new(), String::new())
                 }
-                Ok(d) => {
-                    ("no change (already so)".into(), Some(d.lead_id), d.status.to_string(), String::new(), String::new())
-                }
+                Ok(d) => (
+                    "no change (already so)".into(),
+                    Some(d.lead_id),
+                    d.status.to_string(),
+                    String::new(),
+                    String::new(),
+                ),
                 Err(e) => ("cannot apply".into(), None, String::new(), e.code.clone(), e.message.clone()),
             };
             RowView {
