@@ -29,6 +29,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::acting::Acting;
 use crate::app::prepare_database;
 use crate::config::Config;
 use crate::db::DbConn;
@@ -39,7 +40,7 @@ use crate::domain::offer::{Caps, OfferBody, OfferStatus, PayoutModel, Scrub, Ter
 use crate::domain::scrub;
 use crate::domain::tracking::new_click_id;
 use crate::error::{AppError, AppResult};
-use crate::marketplace::{self, Acting};
+use crate::marketplace;
 use crate::settlement::{actions, money, run as settlement};
 use crate::store::caps::{self, CounterKey};
 use crate::store::clicks::{self, NewClick};

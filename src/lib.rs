@@ -1,8 +1,10 @@
 //! Qualead: a CPA network. See `DESIGN.md` for the product contract.
 
+pub mod acting;
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod crypto;
 pub mod db;

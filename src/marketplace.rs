@@ -2,6 +2,7 @@
 //! Each runs inside the caller's transaction, checks who may do it, and writes its
 //! audit line (admin actions) and e-mails (outbox) in that same transaction.
 
+use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::offer::{self, Actor, OfferBody, OfferStatus, Visibility};
@@ -14,50 +15,8 @@ use crate::mail::{
 use crate::store::offers::{self, Membership, MembershipStatus, Offer};
 use crate::store::revisions::{self, Revision};
 use crate::store::users::{self, User};
-use crate::store::{audit, settings, terms};
+use crate::store::{settings, terms};
 use chrono::{Duration, NaiveDateTime};
-
-/// Who is acting, with what the audit log needs; movable into blocking work.
-#[derive(Debug, Clone)]
-pub struct Acting {
-    pub user: User,
-    pub ip: Option<String>,
-    /// The public base URL, for links in e-mails (`https://host`).
-    pub base_url: String,
-    /// The platform currency, for money in plain words.
-    pub currency: String,
-    /// `QUALEAD_PLATFORM_FEE_BPS`, the fee when neither the offer nor an admin
-    /// setting names one.
-    pub platform_fee_bps: u32,
-}
-
-impl Acting {
-    pub(crate) fn role(&self) -> Role {
-        self.user.role()
-    }
-
-    pub(crate) fn link(&self, path: &str) -> String {
-        format!("{}{}", self.base_url.trim_end_matches('/'), path)
-    }
-
-    /// Admin actions go to the audit log; others do not need to.
-    pub fn audit(&self, conn: &mut DbConn, action: &str, subject: (&str, Option<i64>), detail: &str) -> AppResult<()> {
-        if self.role() == Role::Admin {
-            audit::record(
-                conn,
-                audit::Event {
-                    actor_id: Some(self.user.id),
-                    action,
-                    subject_type: subject.0,
-                    subject_id: subject.1,
-                    detail,
-                    ip: self.ip.as_deref(),
-                },
-            )?;
-        }
-        Ok(())
-    }
-}
 
 /// The offer, if `who` may see it; otherwise `NotFound` (never reveal that it exists).
 /// Advertisers see their own; admins all; publishers active public/approval offers

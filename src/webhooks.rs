@@ -4,10 +4,11 @@
 
 use serde::Deserialize;
 
+use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
-use crate::marketplace::{Acting, owned_offer};
+use crate::marketplace::owned_offer;
 use crate::store::offers::Offer;
 use crate::store::webhooks::{
     self, DEFAULT_TIMEOUT_MS, Delivery, EVENTS, MAX_TIMEOUT_MS, Mapping, NewWebhook, Webhook,

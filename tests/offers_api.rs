@@ -235,7 +235,7 @@ async fn permission_matrix(backend: Backend) {
 
     // An invited publisher sees it and has its own link; another publisher still does not.
     let mut conn = app.conn();
-    let who = qualead::marketplace::Acting {
+    let who = qualead::acting::Acting {
         user: qualead::store::users::find_by_email(&mut conn, "a@example.com").expect("q").expect("user"),
         ip: None,
         base_url: app.address.clone(),

@@ -254,9 +254,9 @@ async fn concurrent_runs_in_several_processes_settle_each_lead_once(backend: Bac
     healthy(&app);
 }
 
-fn acting(app: &TestApp, user_id: i64) -> qualead::marketplace::Acting {
+fn acting(app: &TestApp, user_id: i64) -> qualead::acting::Acting {
     let user = qualead::store::users::find(&mut app.conn(), user_id).expect("q").expect("user");
-    qualead::marketplace::Acting {
+    qualead::acting::Acting {
         user,
         ip: None,
         base_url: app.address.clone(),

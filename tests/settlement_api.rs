@@ -528,7 +528,7 @@ async fn disputes_follow_the_rules(backend: Backend) {
     assert_error(&refused, StatusCode::CONFLICT, "return_rate_exceeded");
     {
         let mut conn = app.conn();
-        let who = qualead::marketplace::Acting {
+        let who = qualead::acting::Acting {
             user: qualead::store::users::find(&mut conn, admin_id).expect("q").expect("admin"),
             ip: None,
             base_url: app.address.clone(),

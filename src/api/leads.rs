@@ -9,21 +9,21 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::acting::Acting;
 use crate::api::money::{
     acting, optional_json, page_limit, query_id, query_status, require, required_json, to_json, wake,
 };
 use crate::api::{ApiUser, resource};
+use crate::client_ip::client_ip;
 use crate::db::{self, DbConn};
 use crate::domain::account::Role;
 use crate::domain::intake::{Channel, Params, Reason};
 use crate::domain::lifecycle::{LeadStatus, Ruling};
 use crate::error::{ApiError, ApiResult, AppError};
-use crate::marketplace::Acting;
 use crate::settlement::{actions, verdicts, view};
 use crate::store::{disputes, leads};
 use crate::tracking::conversions::{outcome_response, submit};
 use crate::tracking::intake::{Conversion, Outcome};
-use crate::web::client_ip::client_ip;
 use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

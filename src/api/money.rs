@@ -10,17 +10,17 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::acting::Acting;
 use crate::api::{ApiUser, resource};
+use crate::client_ip::client_ip;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::intake::MAX_AMOUNT_MINOR;
 use crate::domain::money::{format_minor, parse_minor};
 use crate::error::{ApiError, ApiResult, AppError};
-use crate::marketplace::Acting;
 use crate::settlement::{actions, money, run};
 use crate::store::payouts::{self, Payout};
 use crate::store::{ledger, now};
-use crate::web::client_ip::client_ip;
 use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -5,19 +5,20 @@ use actix_web::web::{self, Bytes, Json};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use crate::acting::Acting;
 use crate::api::{ApiUser, resource};
+use crate::client_ip::client_ip;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::money::format_minor;
 use crate::domain::offer::{self, Caps, OfferBody, OfferStatus, PayoutModel, Terms};
 use crate::error::{ApiError, ApiResult, AppError};
-use crate::marketplace::{self, Acting, Pay};
+use crate::marketplace::{self, Pay};
 use crate::store::offers::{self, MarketFilter, Membership, Offer};
 use crate::store::revisions::{self, Revision};
 use crate::store::settings;
 use crate::store::users::User;
 use crate::tracking::links;
-use crate::web::client_ip::client_ip;
 use actix_web::http::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

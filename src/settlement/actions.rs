@@ -9,6 +9,7 @@
 use chrono::Duration;
 use diesel::prelude::*;
 
+use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::db::schema::leads as leads_table;
 use crate::domain::account::Role;
@@ -19,7 +20,6 @@ use crate::mail::{
     self,
     templates::{DisputeDecided, LeadDisputed},
 };
-use crate::marketplace::Acting;
 use crate::store::disputes::{self, Dispute};
 use crate::store::leads::{self, Lead, Move};
 use crate::store::ledger::{self, PostError, Posting};

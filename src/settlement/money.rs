@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::db::schema::leads;
 use crate::domain::account::Role;
@@ -9,7 +10,6 @@ use crate::domain::lifecycle::MoneyEvent;
 use crate::domain::money::format_minor;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates::PayoutPaid};
-use crate::marketplace::Acting;
 use crate::settlement::actions::post_event;
 use crate::store::payouts::{self, Payout};
 use crate::store::{ledger, settings, users};

@@ -6,11 +6,11 @@
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
+use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::reconciliation::{Month, Statement};
 use crate::error::{AppError, AppResult};
-use crate::marketplace::Acting;
 use crate::store::now;
 use crate::store::reconciliations::{self as store, Reconciliation};
 use crate::store::users::{self, User};

@@ -11,11 +11,11 @@ use diesel::prelude::*;
 
 use crate::domain::lifecycle::LeadStatus;
 
+use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::db::schema::leads as leads_table;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
-use crate::marketplace::Acting;
 use crate::settlement::actions;
 use crate::store::{disputes, verdicts};
 

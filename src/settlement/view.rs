@@ -4,12 +4,12 @@
 
 use chrono::NaiveDateTime;
 
+use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::money::format_minor;
 use crate::domain::scrub::{self, Check};
 use crate::error::AppResult;
-use crate::marketplace::Acting;
 use crate::store::disputes::{self, Dispute};
 use crate::store::leads::{self, Event, Lead, LeadStatus};
 

@@ -9,6 +9,7 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::client_ip::{client_ip, peer_is_trusted};
 use crate::db;
 use crate::domain::offer::OfferStatus;
 use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing, new_click_id};
@@ -18,7 +19,6 @@ use crate::store::offers;
 use crate::store::{caps, now, users};
 use crate::tracking::link_cache::{Link, LinkInfo, LinkKey};
 use crate::tracking::{param, query_pairs};
-use crate::web::client_ip::{client_ip, peer_is_trusted};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // `/c/{token}` is the hottest path there is: a scope with a static prefix (a

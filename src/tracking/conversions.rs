@@ -6,13 +6,13 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use crate::client_ip::client_ip;
 use crate::domain::intake::{Channel, Params, Reason};
 use crate::settlement::verdicts::Refusal;
 use crate::state::AppState;
 use crate::tracking::click::{click_cookie_name, cookie_value};
 use crate::tracking::intake::{Conversion, Outcome};
 use crate::tracking::{query_pairs, test_conversions};
-use crate::web::client_ip::client_ip;
 
 /// Largest postback body read (a form or JSON object of a few fields).
 const MAX_BODY: usize = 16 * 1024;
@@ -194,7 +194,7 @@ async fn verdict_postback(state: &AppState, req: &HttpRequest, pairs: &[(String,
             let r = Reason::OfferInactive;
             return Ok(Err(Refusal::new(r.http_status(), r.code(), "the advertiser's account is not active")));
         }
-        let who = crate::marketplace::Acting {
+        let who = crate::acting::Acting {
             user,
             ip: Some(ip.to_string()),
             base_url: config.base_url.to_string(),

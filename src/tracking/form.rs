@@ -7,6 +7,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::client_ip::client_ip;
 use crate::db;
 use crate::domain::intake::{Channel, Params, Reason};
 use crate::state::AppState;
@@ -16,7 +17,6 @@ use crate::tracking::conversions::submit;
 use crate::tracking::intake::{Conversion, Outcome};
 use crate::tracking::link_cache::{Link, LinkKey};
 use crate::tracking::{param, query_pairs};
-use crate::web::client_ip::client_ip;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/f/{token}", web::get().to(show)).route("/f/{token}", web::post().to(send));

@@ -13,12 +13,12 @@ use sha2::Sha256;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::acting::Acting;
 use crate::config::Config;
 use crate::db::{self, DbConn, DbPool};
 use crate::domain::lifecycle::RETURN_REASONS;
 use crate::domain::tracking::clean;
 use crate::error::AppError;
-use crate::marketplace::Acting;
 use crate::metrics::Metrics;
 use crate::settlement::{actions, verdicts};
 use crate::store::postbacks::AfterFailure;

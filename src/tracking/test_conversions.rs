@@ -18,6 +18,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Duration;
 use serde_json::{Value, json};
 
+use crate::client_ip::{client_ip, peer_is_trusted};
 use crate::crypto::{constant_time_eq, random_token, sha256_hex};
 use crate::db::{self, DbConn};
 use crate::domain::intake::{Channel, Reason, missing_fields, missing_message};
@@ -31,7 +32,6 @@ use crate::store::offers::{self, Offer};
 use crate::store::test_conversions::{self as store, NewTestConversion, TestClick};
 use crate::tracking::click::{click_cookie_name, paused_page};
 use crate::tracking::intake::Conversion;
-use crate::web::client_ip::{client_ip, peer_is_trusted};
 
 /// What every test click id starts with.
 pub const TEST_PREFIX: &str = "test.";

@@ -13,12 +13,12 @@ use askama::Template;
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 
+use crate::client_ip::client_ip;
 use crate::db;
 use crate::domain::account::{AccountStatus, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::users::{self, User};
-use crate::web::client_ip::client_ip;
 use crate::web::csrf;
 use crate::web::session_store::USER_ID_KEY;
 
@@ -108,8 +108,8 @@ impl Ctx {
     }
 
     /// What the marketplace operations need to know about the person acting.
-    pub fn acting(&self, user: &User) -> crate::marketplace::Acting {
-        crate::marketplace::Acting {
+    pub fn acting(&self, user: &User) -> crate::acting::Acting {
+        crate::acting::Acting {
             user: user.clone(),
             ip: Some(self.ip.to_string()),
             base_url: self.state.config.base_url.to_string(),

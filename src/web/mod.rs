@@ -5,7 +5,6 @@ pub mod admin;
 pub mod admin_offers;
 pub mod advertiser;
 pub mod auth;
-pub mod client_ip;
 pub mod context;
 pub mod csrf;
 pub mod home;

@@ -54,8 +54,8 @@ pub fn metrics_refusal(req: &HttpRequest, config: &crate::config::Config) -> Opt
             ),
         };
     }
-    let client = crate::web::client_ip::client_ip(req, &config.trusted_proxies);
-    if crate::web::client_ip::is_trusted(client, &config.trusted_proxies) {
+    let client = crate::client_ip::client_ip(req, &config.trusted_proxies);
+    if crate::client_ip::is_trusted(client, &config.trusted_proxies) {
         return None;
     }
     Some(
