@@ -11,7 +11,7 @@
 //! user agent and of the name; phone numbers are only re-parsed for a lead whose
 //! [`Contact::phone`] is missing while a phone was submitted.
 //!
-//! One file per concern: [`contact`] normalisation, phone numbers, e-mail syntax,
+//! One file per concern: contact normalisation, phone numbers, e-mail syntax,
 //! disposable domains, bots, names and masking; this file holds the rule codes,
 //! the quality score and [`evaluate`], with the rules judged straight from the facts.
 
