@@ -440,7 +440,7 @@ pub fn escrow_mismatches(conn: &mut DbConn, balances: &[(String, i64)]) -> Query
         seen.insert(advertiser_id);
         let escrow = balances
             .iter()
-            .find(|(a, _)| *a == crate::store::ledger::escrow(advertiser_id))
+            .find(|(a, _)| *a == crate::domain::lifecycle::escrow_account(advertiser_id))
             .map(|(_, b)| *b)
             .unwrap_or(0);
         if escrow != sum.unwrap_or(0) {
