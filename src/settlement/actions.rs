@@ -7,11 +7,9 @@
 //! line of admin actions — all or nothing.
 
 use chrono::Duration;
-use diesel::prelude::*;
 
 use crate::acting::Acting;
 use crate::db::DbConn;
-use crate::db::schema::leads as leads_table;
 use crate::domain::account::Role;
 use crate::domain::lifecycle::{self, LeadStatus, MoneyEvent, Mover, Ruling};
 use crate::domain::money::format_minor;
@@ -130,7 +128,7 @@ pub fn decide_early(
     }
     let reason = if approve { "approved_early" } else { reason };
     let reasons = if approve { "[]".to_string() } else { json_list(&[reason]) };
-    diesel::update(leads_table::table.find(lead.id)).set(leads_table::reasons.eq(reasons)).execute(conn)?;
+    leads::set_reasons(conn, lead.id, &reasons)?;
     // Balances before rollups, the order every writer keeps (no deadlocks).
     if let Some(event) = posts.event(lead.advertiser_id, lead.publisher_id, lead.money()) {
         post_event(conn, &event, Some(lead.id), Some(who.user.id), reason)?;
@@ -174,7 +172,7 @@ pub fn return_lead(conn: &mut DbConn, who: &Acting, lead_id: i64, reason: &str, 
     let returned = disputes::returns_on_offer(conn, offer.id)?;
     let allowed = lifecycle::returns_allowed(
         terms.max_return_rate_pct,
-        approved_ever(conn, offer.id)?,
+        leads::approved_ever(conn, offer.id)?,
         offers::return_allowance(conn, offer.id)?,
     );
     if returned >= allowed {
@@ -220,9 +218,7 @@ fn open_dispute(
     reason: &str,
     comment: &str,
 ) -> AppResult<Dispute> {
-    diesel::update(leads_table::table.find(lead.id))
-        .set(leads_table::disputed_from.eq(Some(lead.status)))
-        .execute(conn)?;
+    leads::set_disputed_from(conn, lead.id, lead.status)?;
     move_lead(conn, lead, LeadStatus::Disputed, &Move { actor_id: Some(who.user.id), reason, comment })?;
     let dispute = disputes::open(conn, lead, kind, who.user.id, reason, comment)?;
     // Tell the other party.
@@ -344,20 +340,6 @@ pub fn allow_returns(conn: &mut DbConn, who: &Acting, offer_id: i64, extra: i64)
     offers::set_return_allowance(conn, offer_id, extra, who.user.id)?;
     who.audit(conn, "offer.returns", ("offer", Some(offer_id)), &format!("{extra} extra returns allowed"))?;
     Ok(())
-}
-
-/// Leads of an offer that were ever approved: approved, reversed, or disputed after approval.
-fn approved_ever(conn: &mut DbConn, offer_id: i64) -> QueryResult<i64> {
-    use crate::db::schema::leads::dsl as l;
-    l::leads
-        .filter(l::offer_id.eq(offer_id))
-        .filter(
-            l::status
-                .eq_any([LeadStatus::Approved, LeadStatus::Reversed])
-                .or(l::status.eq(LeadStatus::Disputed).and(l::disputed_from.eq(LeadStatus::Approved))),
-        )
-        .count()
-        .get_result(conn)
 }
 
 /// The page of a lead for a user of its role.

@@ -13,11 +13,10 @@ use crate::domain::lifecycle::LeadStatus;
 
 use crate::acting::Acting;
 use crate::db::DbConn;
-use crate::db::schema::leads as leads_table;
 use crate::domain::account::Role;
 use crate::error::{AppError, AppResult};
 use crate::settlement::actions;
-use crate::store::{disputes, verdicts};
+use crate::store::{disputes, leads, verdicts};
 
 /// Most items in one bulk request or CSV upload.
 pub const MAX_ITEMS: usize = 1000;
@@ -233,7 +232,7 @@ pub fn apply(conn: &mut DbConn, who: &Acting, channel: Channel, item: &Item) -> 
             comment,
         },
     )?;
-    let status: LeadStatus = leads_table::table.find(lead.id).select(leads_table::status).first(conn)?;
+    let status = leads::status_of(conn, lead.id)?;
     Ok(Done { lead_id: lead.id, applied: true, from: lead.status, status, price })
 }
 
@@ -249,7 +248,7 @@ pub fn record_one(
     reason: &str,
     comment: &str,
 ) -> AppResult<()> {
-    let advertiser_id: i64 = leads_table::table.find(lead_id).select(leads_table::advertiser_id).first(conn)?;
+    let advertiser_id = leads::advertiser_of(conn, lead_id)?;
     verdicts::record(
         conn,
         &verdicts::NewVerdict {
@@ -403,7 +402,7 @@ pub fn apply_previewed(conn: &mut DbConn, who: &Acting, rows: Vec<UploadRow>) ->
             let seen = seen.clone();
             let ran = conn.transaction::<_, AppError, _>(|c| {
                 let id = resolve(c, who.user.id, &item.lead)?;
-                let now: LeadStatus = leads_table::table.find(id).select(leads_table::status).first(c)?;
+                let now = leads::status_of(c, id)?;
                 if id != seen.lead_id || now != seen.from {
                     return Err(AppError::conflict(
                         "changed_since_preview",

@@ -350,6 +350,39 @@ pub fn transition(conn: &mut DbConn, lead: &Lead, to: LeadStatus, why: &Move) ->
     Ok(true)
 }
 
+/// A lead's status now.
+pub fn status_of(conn: &mut DbConn, id: i64) -> QueryResult<LeadStatus> {
+    leads::table.find(id).select(leads::status).first(conn)
+}
+
+pub fn advertiser_of(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
+    leads::table.find(id).select(leads::advertiser_id).first(conn)
+}
+
+/// The reason codes a decision gave the lead (JSON list).
+pub fn set_reasons(conn: &mut DbConn, id: i64, reasons: &str) -> QueryResult<()> {
+    diesel::update(leads::table.find(id)).set(leads::reasons.eq(reasons)).execute(conn).map(drop)
+}
+
+/// Remember where a lead came from as it enters a dispute (a ruling reads it).
+pub fn set_disputed_from(conn: &mut DbConn, id: i64, from: LeadStatus) -> QueryResult<()> {
+    diesel::update(leads::table.find(id)).set(leads::disputed_from.eq(Some(from))).execute(conn).map(drop)
+}
+
+/// Leads of an offer that were ever approved: approved, reversed, or disputed after
+/// approval (what a maximum return rate is counted against).
+pub fn approved_ever(conn: &mut DbConn, offer_id: i64) -> QueryResult<i64> {
+    leads::table
+        .filter(leads::offer_id.eq(offer_id))
+        .filter(
+            leads::status
+                .eq_any([LeadStatus::Approved, LeadStatus::Reversed])
+                .or(leads::status.eq(LeadStatus::Disputed).and(leads::disputed_from.eq(LeadStatus::Approved))),
+        )
+        .count()
+        .get_result(conn)
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Lead>> {
     leads::table.find(id).select(Lead::as_select()).first(conn).optional()
 }

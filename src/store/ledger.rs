@@ -335,6 +335,40 @@ pub fn lock_balances(conn: &mut DbConn, accounts: &[String]) -> QueryResult<Vec<
     Ok(all)
 }
 
+/// Sum of an account's entries, all of them or only those below entry `below`.
+pub fn entries_sum(conn: &mut DbConn, account: &str, below: Option<i64>) -> QueryResult<i64> {
+    let mut q = ledger_entries::table
+        .filter(ledger_entries::account.eq(account.to_string()))
+        .select(crate::store::sum_bigint("amount_minor"))
+        .into_boxed();
+    if let Some(b) = below {
+        q = q.filter(ledger_entries::id.lt(b));
+    }
+    Ok(q.first::<Option<i64>>(conn)?.unwrap_or(0))
+}
+
+/// The latest deposits: (transaction, account, amount, memo, actor, when).
+pub type DepositLine = (i64, String, i64, String, Option<i64>, NaiveDateTime);
+
+/// The latest `limit` deposits, newest first.
+pub fn recent_deposits(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<DepositLine>> {
+    ledger_entries::table
+        .inner_join(ledger_transactions::table)
+        .filter(ledger_transactions::kind.eq("deposit"))
+        .filter(ledger_entries::amount_minor.gt(0))
+        .order(ledger_entries::id.desc())
+        .limit(limit)
+        .select((
+            ledger_entries::transaction_id,
+            ledger_entries::account,
+            ledger_entries::amount_minor,
+            ledger_transactions::memo,
+            ledger_transactions::actor_id,
+            ledger_entries::created_at,
+        ))
+        .load(conn)
+}
+
 /// Date a transaction and its entries `at` (the demo's backdated history).
 pub fn backdate(conn: &mut DbConn, transaction_id: i64, at: NaiveDateTime) -> QueryResult<()> {
     diesel::update(ledger_transactions::table.find(transaction_id))

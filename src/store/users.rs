@@ -152,6 +152,15 @@ pub fn update_profile(
         .execute(conn)
 }
 
+/// How many accounts there are per (role, status).
+pub fn counts(conn: &mut DbConn) -> QueryResult<Vec<(String, String, i64)>> {
+    users::table
+        .group_by((users::role, users::status))
+        .select((users::role, users::status, diesel::dsl::count_star()))
+        .order((users::role, users::status))
+        .load(conn)
+}
+
 /// Accounts for the admin list, newest first, optionally one role or status.
 pub fn list(
     conn: &mut DbConn,

@@ -4,10 +4,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::db::{self, schema};
+use crate::db;
 use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
 use crate::domain::money::format_minor;
 use crate::domain::report::GroupBy;
@@ -66,7 +65,6 @@ struct OverviewPage {
 /// accounts and e-mail. One rollup query (the totals rows of the range and the
 /// period before it).
 async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
-    use schema::users::dsl as u;
     let q = ReportQuery::of(&req)?;
     let reader = Reader::of(&a.user);
     let range = reader.range(&q)?;
@@ -76,11 +74,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     ) = tokio::try_join!(
         reports::overview(a.ctx.pool(), reader, range),
         db::run(a.ctx.pool(), move |c| {
-            let counts = u::users
-                .group_by((u::role, u::status))
-                .select((u::role, u::status, diesel::dsl::count_star()))
-                .order((u::role, u::status))
-                .load::<(String, String, i64)>(c)?;
+            let counts = users::counts(c)?;
             Ok((
                 ledger::balance(c, ledger::PLATFORM_FEES)?,
                 disputes::open_count(c)?,

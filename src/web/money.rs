@@ -11,10 +11,9 @@ use std::collections::{BTreeSet, HashMap};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::db::{self, DbConn, schema};
+use crate::db::{self, DbConn};
 use crate::domain::account::{AccountStatus, Role, normalize_email};
 use crate::domain::money::{format_minor, parse_minor};
 use crate::error::{AppError, AppResult};
@@ -113,19 +112,6 @@ pub fn kind_label(kind: &str) -> &str {
     }
 }
 
-/// Sum of an account's entries, all of them or only those below entry `below`.
-fn entries_sum(conn: &mut DbConn, account: &str, below: Option<i64>) -> QueryResult<i64> {
-    use schema::ledger_entries as e;
-    let mut q = e::table
-        .filter(e::account.eq(account.to_string()))
-        .select(crate::store::sum_bigint("amount_minor"))
-        .into_boxed();
-    if let Some(b) = below {
-        q = q.filter(e::id.lt(b));
-    }
-    Ok(q.first::<Option<i64>>(conn)?.unwrap_or(0))
-}
-
 /// A page of `account`'s statement, each line with the balance after it (from the
 /// entries themselves, so the column always adds up).
 async fn statement(
@@ -138,10 +124,10 @@ async fn statement(
     let acc = account.clone();
     let (lines, next, total, below_page) = db::run(ctx.pool(), move |c| {
         let (lines, next) = ledger::statement_lines(c, &acc, before, STATEMENT_ROWS)?;
-        let total = entries_sum(c, &acc, None)?;
+        let total = ledger::entries_sum(c, &acc, None)?;
         // The balance after the newest line of this page: every entry up to it.
         let upto = match lines.first() {
-            Some(l) => entries_sum(c, &acc, Some(l.entry_id + 1))?,
+            Some(l) => ledger::entries_sum(c, &acc, Some(l.entry_id + 1))?,
             None => 0,
         };
         Ok((lines, next, total, upto))
@@ -460,19 +446,8 @@ struct DepositsPage {
 /// Deposits listed on the page.
 const DEPOSIT_ROWS: i64 = 100;
 
-/// The latest deposits: (transaction, account, amount, memo, actor, when).
-type DepositLine = (i64, String, i64, String, Option<i64>, NaiveDateTime);
-
 fn recent_deposits(conn: &mut DbConn) -> AppResult<Vec<DepositRow>> {
-    use schema::{ledger_entries as e, ledger_transactions as t};
-    let rows: Vec<DepositLine> = e::table
-        .inner_join(t::table)
-        .filter(t::kind.eq("deposit"))
-        .filter(e::amount_minor.gt(0))
-        .order(e::id.desc())
-        .limit(DEPOSIT_ROWS)
-        .select((e::transaction_id, e::account, e::amount_minor, t::memo, t::actor_id, e::created_at))
-        .load(conn)?;
+    let rows = ledger::recent_deposits(conn, DEPOSIT_ROWS)?;
     let advertiser_of = |account: &str| account.strip_prefix("advertiser:").and_then(|s| s.parse::<i64>().ok());
     let ids: BTreeSet<i64> =
         rows.iter().flat_map(|(_, account, _, _, actor, _)| [advertiser_of(account), *actor]).flatten().collect();
