@@ -85,7 +85,7 @@ pub struct Batching {
     /// priority). A writer of lower priority than the HTTP workers takes its next
     /// batch when they have handed over what they were parsing rather than in the
     /// middle of it, so batches come out bigger with no wait of its own: a core with
-    /// nothing else to run runs it at once. See DESIGN's tracking appendix.
+    /// nothing else to run runs it at once. See `docs/notes/tracking.md`.
     pub nice: i32,
 }
 
