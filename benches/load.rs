@@ -300,11 +300,14 @@ fn bare_server(port: u16) {
         .expect("bare server");
 }
 
-fn rss_mb(pid: u32) -> f64 {
+/// A `/proc/{pid}/status` figure in MB (`VmHWM`: the peak resident set; `RssAnon`
+/// and `RssFile`: the resident set now, the process's own memory and the pages of
+/// files it maps, such as SQLite's memory-mapped database).
+fn status_mb(pid: u32, key: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(str::to_string)))
+        .and_then(|v| v.split_whitespace().next().and_then(|kb| kb.parse::<f64>().ok()))
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
@@ -606,7 +609,7 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
         )
     });
 
-    let rss = rss_mb(pid);
+    let rss = [status_mb(pid, "VmHWM"), status_mb(pid, "RssAnon"), status_mb(pid, "RssFile")];
     let pool = qualead::db::connect(db_url, 1).expect("pool");
     let stored = qualead::store::clicks::count(&mut pool.get().expect("conn")).expect("count") as u64;
     let leads = qualead::store::leads::count(&mut pool.get().expect("conn")).expect("count") as u64;
@@ -635,7 +638,12 @@ async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_po
         );
         assert!(leads >= accepted, "{name}: accepted postbacks lost: {leads} leads stored");
     }
-    println!("{name}: peak resident memory: qualead {rss:.1} MB, bare server {:.1} MB", rss_mb(bare_pid));
+    let [peak, anon, file] = rss;
+    println!(
+        "{name}: peak resident memory: qualead {peak:.1} MB (at the end: {anon:.1} MB its own, {file:.1} MB mapped \
+         files such as SQLite's memory-mapped database), bare server {:.1} MB",
+        status_mb(bare_pid, "VmHWM")
+    );
 }
 
 fn main() {
