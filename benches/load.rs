@@ -1,97 +1,162 @@
-//! Load benchmark for the click redirect (`cargo bench --bench load`).
+//! Load benchmark for clicks and postbacks (`cargo bench --bench load`).
 //!
-//! Starts the real `qualead` release binary on a fresh database (SQLite, and
-//! PostgreSQL when `QUALEAD_BENCH_POSTGRES_URL` names a server to create a database
-//! on), and beside it, in the same run, a bare actix-web handler that answers the
-//! same 302 and does nothing else. Each gets 64 concurrent connections for
-//! `QUALEAD_BENCH_SECS` seconds (default 10), taking turns `QUALEAD_BENCH_ROUNDS`
-//! times (default 3). Prints requests per second, p50 and p99 latency (and the
-//! tail: p90, p99.9, the slowest), and the server's resident memory. Then server
-//! postbacks, each converting a different stored click, with 64 connections:
-//! accepted per second.
+//! Three kinds of process, each on its own: the real `qualead` release binary on a
+//! fresh database (SQLite, and PostgreSQL when `QUALEAD_BENCH_POSTGRES_URL` names a
+//! server to create a database on); a bare actix-web server that answers the same
+//! shapes and does nothing else (a 302 for `/c/{token}`, a 200 JSON body for
+//! `/postback`: this benchmark's own executable started again with
+//! `QUALEAD_BENCH_BARE_PORT` set, so it adds nothing to the release build); and
+//! the load generator, [`wrk`](https://github.com/wg/wrk) (Debian package `wrk`),
+//! with the Lua scripts in `benches/wrk/`.
 //!
-//! It also prints the CPU time each side spent per click (from `/proc`): the
-//! benchmark process (load generator, and the bare handler on its turns), the
-//! Qualead process and, on PostgreSQL, the database's backends; and the click ratio
-//! and both p99s of each round's pair of turns. Throughput on a shared machine
-//! moves with it; CPU per click moves much less, so it is the figure to compare two
-//! builds by.
+//! For each backend, two phases, clicks then postbacks. In each, the bare server
+//! and Qualead take turns of `QUALEAD_BENCH_SECS` seconds (default 8),
+//! `QUALEAD_BENCH_ROUNDS` times (default 3), 64 connections from 2 wrk threads,
+//! after a 2 s warm-up of each; a slow moment of this shared machine then falls on
+//! both sides alike. It prints each round's requests per second and p99 of both
+//! sides and their ratio (Qualead / bare), the median over the rounds, the tail
+//! (p50, p90, p99.9, slowest) over all turns, the CPU time each process spent per
+//! request (from `/proc`), the machine's idle time and load average, and each
+//! server's peak resident memory.
 //!
-//! `QUALEAD_BENCH_PHASES=clicks` (or `postbacks`) runs one phase only, and
-//! `QUALEAD_BENCH_SKIP_SQLITE=1` only PostgreSQL, for profiling one of them.
+//! Clicks: `GET /c/{token}?sub1=bench`; every redirect waits for its click's batch
+//! to commit, and the run checks that the clicks stored are at least the seeded
+//! ones plus every redirect wrk counted. Postbacks: each request converts a
+//! different stored click (`QUALEAD_BENCH_CLICKS` of them are stored first,
+//! default enough for 25,000 a second over every Qualead turn); a 200 saying
+//! "accepted" counts, and the run checks that every one counted is a stored lead.
+//!
+//! `QUALEAD_BENCH_PHASES=clicks` (or `postbacks`) runs one phase only,
+//! `QUALEAD_BENCH_SKIP_SQLITE=1` only PostgreSQL, `QUALEAD_BENCH_BIN` another build
+//! of the server and `QUALEAD_BENCH_WRK` another `wrk`.
 
 // Money is written in minor units grouped as major_minor (100_00 is 100.00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
 
 use qualead::store::offers::MembershipStatus;
 
 mod support;
 
 const CONNECTIONS: usize = 64;
+/// wrk threads: one per core of the two-core machine the figures are taken on.
+const THREADS: usize = 2;
+const WARM_UP_SECS: u64 = 2;
+/// Where the wrk scripts are (wrk runs there, so that they can `require "report"`).
+const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/wrk");
 
-/// One phase's figures; `lat` keeps every latency so rounds can be put together.
-#[derive(Default)]
-struct Figures {
-    requests: usize,
-    errors: usize,
-    rps: f64,
+/// One wrk run's figures (latencies in ms).
+#[derive(Default, Clone)]
+struct Turn {
+    requests: u64,
+    secs: f64,
     p50_ms: f64,
     p99_ms: f64,
-    /// p90, p99.9 and the slowest request, ms: the shape of the tail.
+    /// p90, p99.9 and the slowest request: the shape of the tail.
     tail_ms: [f64; 3],
-    lat: Vec<Duration>,
-    secs: f64,
+    /// Connection, read and write errors, timeouts and answers other than 2xx/3xx.
+    errors: u64,
+    /// Requests the script made, in all and on its busiest thread (postbacks).
+    sent: u64,
+    max_sent: u64,
+    /// 200s that said "accepted" (postbacks).
+    accepted: u64,
 }
 
-impl Figures {
-    fn of(mut lat: Vec<Duration>, errors: usize, secs: f64) -> Figures {
-        lat.sort();
-        let pct = |p: f64| {
-            lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-                .map(|d| d.as_secs_f64() * 1000.0)
-                .unwrap_or(0.0)
-        };
-        let (p50_ms, p99_ms, tail_ms) = (pct(0.50), pct(0.99), [pct(0.90), pct(0.999), pct(1.0)]);
-        Figures {
-            requests: lat.len(),
-            errors,
-            rps: lat.len() as f64 / secs.max(1e-9),
-            p50_ms,
-            p99_ms,
-            tail_ms,
-            lat,
-            secs,
-        }
-    }
-
-    /// This side's throughput as a percentage of `base`'s.
-    fn ratio_to(&self, base: &Figures) -> f64 {
-        100.0 * self.rps / base.rps.max(1.0)
-    }
-
-    /// Several rounds of the same phase as one: all their requests over all their time.
-    fn merge(rounds: Vec<Figures>) -> Figures {
-        let secs = rounds.iter().map(|f| f.secs).sum();
-        let errors = rounds.iter().map(|f| f.errors).sum();
-        Figures::of(rounds.into_iter().flat_map(|f| f.lat).collect(), errors, secs)
+impl Turn {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.secs.max(1e-9)
     }
 }
 
-/// CPU time (user + system) a process has used, in seconds; `None` when it cannot
-/// be read (another machine's database, another user's process).
-fn cpu_secs(pid: u32) -> Option<f64> {
+/// Run wrk for `secs` against `url` with `script` (in `benches/wrk/`) and its
+/// arguments, and read the line its `done` prints.
+fn wrk(script: &str, url: &str, secs: u64, args: &[String]) -> Turn {
+    let bin = std::env::var("QUALEAD_BENCH_WRK").unwrap_or_else(|_| "wrk".into());
+    let out = Command::new(&bin)
+        .args(["-t", &THREADS.to_string(), "-c", &CONNECTIONS.to_string(), "-d", &format!("{secs}s")])
+        .args(["--timeout", "5s", "-s", script, url, "--"])
+        .args(args)
+        .current_dir(SCRIPTS)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("run {bin} (install the Debian package `wrk`): {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(line) = text.lines().find_map(|l| l.strip_prefix("WRK ")) else {
+        panic!("wrk printed no figures ({}):\n{text}", out.status);
+    };
+    let field = |k: &str| -> u64 {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("wrk line without {k}: {line}"))
+    };
+    let ms = |k: &str| field(k) as f64 / 1000.0;
+    Turn {
+        requests: field("requests"),
+        secs: field("duration_us") as f64 / 1e6,
+        p50_ms: ms("p50_us"),
+        p99_ms: ms("p99_us"),
+        tail_ms: [ms("p90_us"), ms("p999_us"), ms("max_us")],
+        errors: ["connect_errors", "read_errors", "write_errors", "timeouts", "status_errors"]
+            .iter()
+            .map(|k| field(k))
+            .sum(),
+        sent: field("sent"),
+        max_sent: field("max_sent"),
+        accepted: field("accepted"),
+    }
+}
+
+/// Several turns of one side as one: all their requests over all their time; the
+/// latency figures are the turns' medians (wrk gives percentiles, not latencies).
+fn merged(turns: &[Turn]) -> Turn {
+    let med = |f: &dyn Fn(&Turn) -> f64| median(turns.iter().map(f).collect());
+    Turn {
+        requests: turns.iter().map(|t| t.requests).sum(),
+        secs: turns.iter().map(|t| t.secs).sum(),
+        p50_ms: med(&|t| t.p50_ms),
+        p99_ms: med(&|t| t.p99_ms),
+        tail_ms: [
+            med(&|t| t.tail_ms[0]),
+            med(&|t| t.tail_ms[1]),
+            turns.iter().map(|t| t.tail_ms[2]).fold(0.0, f64::max),
+        ],
+        errors: turns.iter().map(|t| t.errors).sum(),
+        sent: turns.iter().map(|t| t.sent).sum(),
+        max_sent: turns.iter().map(|t| t.max_sent).max().unwrap_or(0),
+        accepted: turns.iter().map(|t| t.accepted).sum(),
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+/// The fields of `/proc/{pid}/stat` after the command name (which may hold spaces):
+/// index 11 and 12 are the process's user and system time, 13 and 14 those of its
+/// children it has waited for, in ticks.
+fn stat_fields(pid: &str) -> Option<Vec<f64>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) close with ')'.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0) // USER_HZ is 100 on Linux
+    Some(stat.rsplit_once(')')?.1.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect())
 }
 
-/// CPU seconds of a set of processes (the ones still readable).
-fn cpu_of(pids: &[u32]) -> f64 {
-    pids.iter().filter_map(|p| cpu_secs(*p)).sum()
+/// CPU time (user + system) a process has used, in seconds; 0 when it cannot be
+/// read (another machine's database, another user's process).
+fn cpu_secs(pid: u32) -> f64 {
+    stat_fields(&pid.to_string()).map(|f| (f[11] + f[12]) / 100.0).unwrap_or(0.0) // USER_HZ is 100
+}
+
+/// CPU time of this process's finished children: wrk's, once it has exited.
+fn children_cpu_secs() -> f64 {
+    stat_fields("self").map(|f| (f[13] + f[14]) / 100.0).unwrap_or(0.0)
 }
 
 /// The machine's idle CPU time (idle + I/O wait, all CPUs), in seconds.
@@ -102,29 +167,45 @@ fn idle_secs() -> f64 {
     (ticks.get(3).unwrap_or(&0.0) + ticks.get(4).unwrap_or(&0.0)) / 100.0
 }
 
-/// Where the CPU went during some turns: seconds per side, summed over turns, and
-/// the machine's idle time and wall time.
+/// The CPUs `/proc/stat` counts idle time over.
+fn cores() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines().filter(|l| l.starts_with("cpu") && !l.starts_with("cpu ")).count().max(1) as f64
+}
+
+fn load_average() -> String {
+    let avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    avg.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// Where the CPU went during one side's turns: seconds per process, summed over
+/// turns, and the machine's idle time and wall time.
 #[derive(Default, Clone, Copy)]
 struct Cpu {
-    bench: f64,
-    qualead: f64,
+    wrk: f64,
+    server: f64,
     database: f64,
     idle: f64,
     wall: f64,
 }
 
 impl Cpu {
-    /// Run `turn`, adding the CPU each side used meanwhile.
-    async fn during<T>(&mut self, qualead: u32, database: &[u32], turn: impl std::future::Future<Output = T>) -> T {
-        let me = std::process::id();
-        let before = (cpu_of(&[me]), cpu_of(&[qualead]), cpu_of(database), idle_secs(), Instant::now());
-        let out = turn.await;
-        self.bench += cpu_of(&[me]) - before.0;
-        self.qualead += cpu_of(&[qualead]) - before.1;
-        self.database += cpu_of(database) - before.2;
+    /// Run `turn`, adding the CPU each process used meanwhile: wrk, `server` and the
+    /// `database`'s backends.
+    fn during(&mut self, server: u32, database: &[u32], turn: impl FnOnce() -> Turn) -> Turn {
+        let db = || database.iter().map(|p| cpu_secs(*p)).sum::<f64>();
+        let before = (children_cpu_secs(), cpu_secs(server), db(), idle_secs(), Instant::now());
+        let out = turn();
+        self.wrk += children_cpu_secs() - before.0;
+        self.server += cpu_secs(server) - before.1;
+        self.database += db() - before.2;
         self.idle += idle_secs() - before.3;
         self.wall += before.4.elapsed().as_secs_f64();
         out
+    }
+
+    fn idle_pct(&self) -> f64 {
+        100.0 * self.idle / (self.wall * cores()).max(1e-9)
     }
 }
 
@@ -147,80 +228,86 @@ fn database_pids(db_url: &str) -> Vec<u32> {
         .unwrap_or_default()
 }
 
-async fn hammer(url: String, secs: u64) -> Figures {
-    hammer_with(std::sync::Arc::new(move |_| url.clone()), reqwest::StatusCode::FOUND, secs).await
-}
+/// A child process killed when dropped (a failed run leaves no server behind).
+struct Server(Child);
 
-/// `CONNECTIONS` tasks request `url(n)` (n counts up across all tasks) until the time
-/// is up; a request counts when it answers `ok`.
-async fn hammer_with(
-    url: std::sync::Arc<dyn Fn(usize) -> String + Send + Sync>,
-    ok: reqwest::StatusCode,
-    secs: u64,
-) -> Figures {
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(CONNECTIONS)
-        .build()
-        .expect("client");
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (client, url, next) = (client.clone(), url.clone(), next.clone());
-            tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(50_000);
-                let mut errors = 0;
-                while Instant::now() < deadline {
-                    let target = url(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-                    let t = Instant::now();
-                    match client.get(&target).send().await {
-                        Ok(r) if r.status() == ok => lat.push(t.elapsed()),
-                        _ => errors += 1,
-                    }
-                }
-                (lat, errors)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (lat, e) = t.await.expect("task");
-        all.extend(lat);
-        errors += e;
+impl Server {
+    fn pid(&self) -> u32 {
+        self.0.id()
     }
-    Figures::of(all, errors, started.elapsed().as_secs_f64())
 }
 
-fn bare_server() -> (u16, actix_web::dev::ServerHandle) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let server = actix_web::HttpServer::new(|| {
-        actix_web::App::new().route(
-            "/c/{token}",
-            actix_web::web::get().to(|| async {
-                actix_web::HttpResponse::Found()
-                    .insert_header(("location", "https://land.example/?c=0123456789abcdefghijkl"))
-                    .finish()
-            }),
-        )
-    })
-    .workers(2)
-    .listen(listener)
-    .expect("listen")
-    .run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    (port, handle)
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
-fn rss_mb(pid: u32) -> f64 {
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port()
+}
+
+/// The bare server's process: this executable again, in bare mode.
+fn start_bare() -> (u16, Server) {
+    let port = free_port();
+    let server = Server(
+        Command::new(std::env::current_exe().expect("this executable"))
+            .env("QUALEAD_BENCH_BARE_PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the bare server"),
+    );
+    for _ in 0..400 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (port, server);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("the bare server did not start");
+}
+
+/// Bare mode: an actix-web server on `port` with one worker per core (Qualead's
+/// default) answering a click's 302 and a postback's 200 JSON, and doing
+/// nothing else.
+fn bare_server(port: u16) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    actix_web::rt::System::new()
+        .block_on(async move {
+            HttpServer::new(|| {
+                App::new()
+                    .route(
+                        "/c/{token}",
+                        web::get().to(|| async {
+                            HttpResponse::Found()
+                                .insert_header(("location", "https://land.example/?c=0123456789abcdefghijkl"))
+                                .finish()
+                        }),
+                    )
+                    .route(
+                        "/postback",
+                        web::get().to(|| async {
+                            HttpResponse::Ok().json(serde_json::json!({"status": "accepted", "lead_id": 1_000_000}))
+                        }),
+                    )
+            })
+            .workers(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+            .bind(("127.0.0.1", port))?
+            .run()
+            .await
+        })
+        .expect("bare server");
+}
+
+/// A `/proc/{pid}/status` figure in MB (`VmHWM`: the peak resident set; `RssAnon`
+/// and `RssFile`: the resident set now, the process's own memory and the pages of
+/// files it maps, such as SQLite's memory-mapped database).
+fn status_mb(pid: u32, key: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(':').map(str::to_string)))
+        .and_then(|v| v.split_whitespace().next().and_then(|kb| kb.parse::<f64>().ok()))
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
@@ -283,15 +370,17 @@ fn seed(db_url: &str) -> Seeded {
     Seeded { token, postback_token: o.postback_token, offer_id: o.id, publisher_id: publisher }
 }
 
-/// Store `n` clicks of the offer directly (the postback run converts them).
-fn store_clicks(db_url: &str, s: &Seeded, n: usize) -> Vec<String> {
+/// Store `n` clicks of the offer directly (the postback turns convert them) and
+/// write their ids to `file`, one a line, for `postback.lua`.
+fn store_clicks(db_url: &str, s: &Seeded, n: usize, file: &std::path::Path) {
     let pool = qualead::db::connect(db_url, 1).expect("pool");
     let mut conn = pool.get().expect("conn");
-    let mut ids = Vec::with_capacity(n);
+    let mut ids = String::with_capacity(n * 23);
     let mut batch = Vec::new();
     for _ in 0..n {
         let id = qualead::domain::tracking::new_click_id();
-        ids.push(id.clone());
+        ids.push_str(&id);
+        ids.push('\n');
         batch.push(qualead::store::clicks::NewClick {
             click_id: id,
             offer_id: s.offer_id,
@@ -316,7 +405,7 @@ fn store_clicks(db_url: &str, s: &Seeded, n: usize) -> Vec<String> {
         }
     }
     qualead::store::clicks::insert_batch(&mut conn, &batch).expect("clicks");
-    ids
+    std::fs::write(file, ids).expect("write the click ids");
 }
 
 /// Write every dirty page to disk (`sync`), so that what came before a phase (the
@@ -324,134 +413,276 @@ fn store_clicks(db_url: &str, s: &Seeded, n: usize) -> Vec<String> {
 /// Only the Qualead turns wait on the disk, so writeback then would count against
 /// them alone.
 fn settle_disk() {
-    if let Err(e) = std::process::Command::new("sync").status() {
+    if let Err(e) = Command::new("sync").status() {
         eprintln!("sync: {e}");
     }
 }
 
-async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_port: u16) {
+/// One phase's turns, both sides, and where the CPU went.
+struct Phase {
+    bare: Vec<Turn>,
+    qualead: Vec<Turn>,
+    bare_cpu: Cpu,
+    qualead_cpu: Cpu,
+    /// Whether the database runs in processes of its own (PostgreSQL) whose CPU counts.
+    database_server: bool,
+    load_before: String,
+    load_after: String,
+}
+
+impl Phase {
+    fn print(&self, backend: &str, what: &str, secs: u64) {
+        let rounds = self.bare.len();
+        println!(
+            "\n== {backend} · {what}: {CONNECTIONS} connections from {THREADS} wrk threads; {rounds} rounds of {secs} s, \
+             bare server and Qualead taking turns =="
+        );
+        println!("load average (1, 5, 15 min) before: {}; after: {}", self.load_before, self.load_after);
+        println!(
+            "{:>6} {:>12} {:>12} {:>14} {:>15} {:>7}",
+            "round", "bare req/s", "bare p99 ms", "qualead req/s", "qualead p99 ms", "ratio"
+        );
+        let ratios: Vec<f64> =
+            self.bare.iter().zip(&self.qualead).map(|(b, q)| 100.0 * q.rps() / b.rps().max(1.0)).collect();
+        for (i, ((b, q), r)) in self.bare.iter().zip(&self.qualead).zip(&ratios).enumerate() {
+            println!(
+                "{:>6} {:>12.0} {:>12.2} {:>14.0} {:>15.2} {:>6.0} %",
+                i + 1,
+                b.rps(),
+                b.p99_ms,
+                q.rps(),
+                q.p99_ms,
+                r
+            );
+        }
+        let med = |v: &[Turn], f: fn(&Turn) -> f64| median(v.iter().map(f).collect());
+        println!(
+            "{:>6} {:>12.0} {:>12.2} {:>14.0} {:>15.2} {:>6.0} %",
+            "median",
+            med(&self.bare, Turn::rps),
+            med(&self.bare, |t| t.p99_ms),
+            med(&self.qualead, Turn::rps),
+            med(&self.qualead, |t| t.p99_ms),
+            median(ratios.clone())
+        );
+        for (side, t) in [("bare", merged(&self.bare)), ("qualead", merged(&self.qualead))] {
+            let [p90, p999, max] = t.tail_ms;
+            println!(
+                "{side}: {} requests, {} errors; latency (median over turns) p50 {:.2}, p90 {p90:.2}, p99 {:.2}, \
+                 p99.9 {p999:.2} ms; slowest {max:.2} ms",
+                t.requests, t.errors, t.p50_ms, t.p99_ms
+            );
+        }
+        let per = |cpu: f64, turns: &[Turn]| 1e6 * cpu / (turns.iter().map(|t| t.requests).sum::<u64>().max(1) as f64);
+        // SQLite runs inside Qualead: no database process to count.
+        let database = if self.database_server {
+            format!(", database server {:.1}", per(self.qualead_cpu.database, &self.qualead))
+        } else {
+            String::new()
+        };
+        println!(
+            "CPU per request, µs: bare turns: wrk {:.1}, bare server {:.1}; qualead turns: wrk {:.1}, qualead {:.1}{database}",
+            per(self.bare_cpu.wrk, &self.bare),
+            per(self.bare_cpu.server, &self.bare),
+            per(self.qualead_cpu.wrk, &self.qualead),
+            per(self.qualead_cpu.server, &self.qualead),
+        );
+        println!(
+            "machine idle: bare turns {:.1} %, qualead turns {:.1} %",
+            self.bare_cpu.idle_pct(),
+            self.qualead_cpu.idle_pct()
+        );
+        println!(
+            "SUMMARY {backend} {what}: median bare {:.0} req/s (p99 {:.2} ms), qualead {:.0} req/s (p99 {:.2} ms), \
+             ratio {:.0} % (rounds {})",
+            med(&self.bare, Turn::rps),
+            med(&self.bare, |t| t.p99_ms),
+            med(&self.qualead, Turn::rps),
+            med(&self.qualead, |t| t.p99_ms),
+            median(ratios.clone()),
+            ratios.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ")
+        );
+    }
+}
+
+/// Alternate the two sides `rounds` times: `bare()`, then `qualead()`.
+fn take_turns(
+    rounds: usize,
+    bare_pid: u32,
+    qualead_pid: u32,
+    database: &[u32],
+    mut bare: impl FnMut() -> Turn,
+    mut qualead: impl FnMut() -> Turn,
+) -> Phase {
+    let load_before = load_average();
+    let (mut bare_cpu, mut qualead_cpu) = (Cpu::default(), Cpu::default());
+    let (mut b, mut q) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        b.push(bare_cpu.during(bare_pid, &[], &mut bare));
+        q.push(qualead_cpu.during(qualead_pid, database, &mut qualead));
+    }
+    Phase {
+        bare: b,
+        qualead: q,
+        bare_cpu,
+        qualead_cpu,
+        database_server: !database.is_empty(),
+        load_before,
+        load_after: load_average(),
+    }
+}
+
+async fn run_backend(name: &str, db_url: &str, secs: u64, rounds: usize, bare_port: u16, bare_pid: u32) {
     let data = tempfile::tempdir().expect("tmp");
     let seeded = seed(db_url);
-    let token = seeded.token.clone();
     let phases = std::env::var("QUALEAD_BENCH_PHASES").unwrap_or_else(|_| "clicks,postbacks".into());
     let (run_clicks, run_postbacks) = (phases.contains("clicks"), phases.contains("postbacks"));
-    let click_ids =
-        std::sync::Arc::new(if run_postbacks { store_clicks(db_url, &seeded, 400_000) } else { Vec::new() });
+    // Enough stored clicks for 25,000 postbacks a second on every Qualead turn, and
+    // at least the 400,000 of earlier runs (they are in the table during the click
+    // phase too).
+    let stored_clicks: usize = std::env::var("QUALEAD_BENCH_CLICKS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or((rounds * secs as usize * 25_000).max(400_000));
+    let ids_file = data.path().join("click_ids.txt");
+    let seeded_clicks = if run_postbacks {
+        eprintln!("{name}: storing {stored_clicks} clicks for the postbacks");
+        store_clicks(db_url, &seeded, stored_clicks, &ids_file);
+        stored_clicks as u64
+    } else {
+        0
+    };
     settle_disk();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut child = support::start_qualead(db_url, data.path(), port, &[]);
+    let port = free_port();
+    let qualead = Server(support::start_qualead(db_url, data.path(), port, &[]));
     support::wait_healthy(port).await;
-    let pid = child.id();
+    let pid = qualead.pid();
+    let bare_url = format!("http://127.0.0.1:{bare_port}");
+    let url = format!("http://127.0.0.1:{port}");
+    let click_args = [seeded.token.clone()];
 
-    // Warm up both, then measure them back to back in the same run.
-    hammer(format!("http://127.0.0.1:{bare_port}/c/x"), 2).await;
-    hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=warm"), 2).await;
-    let skipped = Figures::default;
-    // The two servers take turns, `rounds` times, so that a slow moment of this shared
-    // machine falls on both alike; each side's figures are over all its rounds.
-    let (mut bare_cpu, mut click_cpu) = (Cpu::default(), Cpu::default());
-    let (bare, clicks, round_ratios) = if run_clicks {
-        eprintln!("{name}: clicks phase, qualead pid {pid}");
-        // The writers' connections are open by now (the warm-up clicked).
-        let database = database_pids(db_url);
-        let (mut bare, mut clicks) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            let turn = hammer(format!("http://127.0.0.1:{bare_port}/c/x"), secs);
-            bare.push(bare_cpu.during(pid, &database, turn).await);
-            let turn = hammer(format!("http://127.0.0.1:{port}/c/{token}?sub1=bench"), secs);
-            clicks.push(click_cpu.during(pid, &database, turn).await);
-        }
-        let ratios: Vec<String> = bare
-            .iter()
-            .zip(&clicks)
-            .map(|(b, c)| format!("{:.0} % (p99 {:.2} / {:.2} ms)", c.ratio_to(b), b.p99_ms, c.p99_ms))
-            .collect();
-        (Figures::merge(bare), Figures::merge(clicks), ratios)
-    } else {
-        (skipped(), skipped(), Vec::new())
-    };
-    let postbacks = if run_postbacks {
-        let base = format!(
-            "http://127.0.0.1:{port}/postback?token={}&email=bench%40example.org&click_id=",
-            seeded.postback_token
-        );
-        let ids = click_ids.clone();
-        eprintln!("{name}: postbacks phase, qualead pid {pid}");
-        hammer_with(
-            std::sync::Arc::new(move |n| format!("{base}{}", ids[n % ids.len()])),
-            reqwest::StatusCode::OK,
-            secs,
+    // Warm up both sides (which also opens the writers' database connections).
+    wrk("click.lua", &bare_url, WARM_UP_SECS, &["x".into()]);
+    let mut clicks_counted = wrk("click.lua", &url, WARM_UP_SECS, &click_args).requests;
+    let database = database_pids(db_url);
+    eprintln!("{name}: qualead pid {pid}, bare server pid {bare_pid}, database backends {database:?}");
+
+    let clicks = run_clicks.then(|| {
+        eprintln!("{name}: clicks phase");
+        take_turns(
+            rounds,
+            bare_pid,
+            pid,
+            &database,
+            || wrk("click.lua", &bare_url, secs, &["x".into()]),
+            || wrk("click.lua", &url, secs, &click_args),
         )
-        .await
-    } else {
-        skipped()
-    };
-    let rss = rss_mb(pid);
+    });
+    if let Some(c) = &clicks {
+        clicks_counted += c.qualead.iter().map(|t| t.requests).sum::<u64>();
+    }
 
+    let postbacks = run_postbacks.then(|| {
+        eprintln!("{name}: postbacks phase");
+        let ids = ids_file.display().to_string();
+        let args =
+            |offset: u64| vec![seeded.postback_token.clone(), ids.clone(), offset.to_string(), THREADS.to_string()];
+        let mut offset = 0u64;
+        take_turns(
+            rounds,
+            bare_pid,
+            pid,
+            &database,
+            || wrk("postback.lua", &bare_url, secs, &args(0)),
+            || {
+                let t = wrk("postback.lua", &url, secs, &args(offset));
+                // Past every id this turn used, those in flight at its end included.
+                offset += THREADS as u64 * (t.max_sent + 1);
+                if offset > seeded_clicks {
+                    eprintln!(
+                        "{name}: the postbacks used more than the {seeded_clicks} stored clicks; later ones were \
+                         duplicates (set QUALEAD_BENCH_CLICKS higher)"
+                    );
+                }
+                t
+            },
+        )
+    });
+
+    let rss = [status_mb(pid, "VmHWM"), status_mb(pid, "RssAnon"), status_mb(pid, "RssFile")];
     let pool = qualead::db::connect(db_url, 1).expect("pool");
-    let stored = qualead::store::clicks::count(&mut pool.get().expect("conn")).expect("count");
-    let leads = qualead::store::leads::count(&mut pool.get().expect("conn")).expect("count");
-    let _ = child.kill();
-    let _ = child.wait();
+    let stored = qualead::store::clicks::count(&mut pool.get().expect("conn")).expect("count") as u64;
+    let leads = qualead::store::leads::count(&mut pool.get().expect("conn")).expect("count") as u64;
+    drop(qualead);
 
+    if let Some(c) = &clicks {
+        c.print(name, "clicks", secs);
+    }
+    if let Some(p) = &postbacks {
+        p.print(name, "postbacks", secs);
+    }
+    println!();
+    // Every redirect wrk counted waited for its click's commit: none may be missing.
     println!(
-        "\n== {name}: {CONNECTIONS} connections; clicks: {rounds} rounds of {secs} s each, taking turns; postbacks: {secs} s =="
+        "{name}: clicks stored: {stored}; seeded {seeded_clicks} + redirects counted {clicks_counted} (warm-up included)"
     );
-    println!("{:<28} {:>10} {:>9} {:>9} {:>9} {:>7}", "", "requests", "req/s", "p50 ms", "p99 ms", "errors");
-    for (label, f) in [("bare actix 302", &bare), ("qualead /c/{token}", &clicks), ("qualead /postback", &postbacks)] {
-        println!("{label:<28} {:>10} {:>9.0} {:>9.2} {:>9.2} {:>7}", f.requests, f.rps, f.p50_ms, f.p99_ms, f.errors);
-    }
-    for (label, f) in [("bare", &bare), ("clicks", &clicks), ("postbacks", &postbacks)] {
-        let [p90, p999, max] = f.tail_ms;
-        println!("latency tail, {label}: p90 {p90:.2}, p99.9 {p999:.2}, max {max:.2} ms");
-    }
-    println!("click throughput vs bare handler: {:.0} %", clicks.ratio_to(&bare));
-    if run_clicks {
-        // Each round's pair of turns alone: how far the machine's speed moved during the run.
-        // A slow stretch shows as a low ratio and both turns' p99 rising in one round.
-        println!("  each round (bare turn, then qualead turn; p99 bare / qualead): {}", round_ratios.join(", "));
-        let per = |cpu: f64, f: &Figures| 1e6 * cpu / (f.requests.max(1) as f64);
+    assert!(stored >= seeded_clicks + clicks_counted, "{name}: clicks lost: {stored} stored");
+    if let Some(p) = &postbacks {
+        let accepted: u64 = p.qualead.iter().map(|t| t.accepted).sum();
+        let answered: u64 = p.qualead.iter().map(|t| t.requests).sum();
+        let secs_total: f64 = p.qualead.iter().map(|t| t.secs).sum();
         println!(
-            "CPU per request, µs: bare turns: benchmark process (load generator + bare handler) {:.1}; \
-             qualead turns: load generator {:.1}, qualead {:.1}, database server {:.1}",
-            per(bare_cpu.bench, &bare),
-            per(click_cpu.bench, &clicks),
-            per(click_cpu.qualead, &clicks),
-            per(click_cpu.database, &clicks),
+            "{name}: postbacks: {answered} answered, {accepted} accepted ({:.0} a second); leads stored: {leads} \
+             (the rest were in flight when a turn ended)",
+            accepted as f64 / secs_total.max(1e-9)
         );
-        // The CPUs `/proc/stat` counts idle time over (not the ones this process may use).
-        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-        let cores = stat.lines().filter(|l| l.starts_with("cpu") && !l.starts_with("cpu ")).count().max(1) as f64;
-        let idle = |c: &Cpu| 100.0 * c.idle / (c.wall * cores).max(1e-9);
-        println!("machine idle: bare turns {:.1} %, qualead turns {:.1} %", idle(&bare_cpu), idle(&click_cpu));
+        assert!(leads >= accepted, "{name}: accepted postbacks lost: {leads} leads stored");
     }
-    println!("clicks stored: {stored} (every redirect waits for its batch to commit)");
-    println!("accepted postbacks: {:.0} per second; leads stored: {leads}", postbacks.rps);
-    println!("qualead peak resident memory: {rss:.1} MB");
+    let [peak, anon, file] = rss;
+    println!(
+        "{name}: peak resident memory: qualead {peak:.1} MB (at the end: {anon:.1} MB its own, {file:.1} MB mapped \
+         files such as SQLite's memory-mapped database), bare server {:.1} MB",
+        status_mb(bare_pid, "VmHWM")
+    );
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing useful.
+    if let Some(port) = std::env::var("QUALEAD_BENCH_BARE_PORT").ok().and_then(|p| p.parse().ok()) {
+        return bare_server(port);
+    }
+    // `cargo test --benches` lists; nothing to run then.
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let secs: u64 = std::env::var("QUALEAD_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let secs: u64 = std::env::var("QUALEAD_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
     let rounds: usize = std::env::var("QUALEAD_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3).max(1);
+    println!(
+        "machine: {} cores, load average {}; commit {}",
+        cores(),
+        load_average(),
+        Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    );
+    let (bare_port, bare) = start_bare();
+    let bare_pid = bare.pid();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
-        let (bare_port, bare) = bare_server();
         if std::env::var("QUALEAD_BENCH_SKIP_SQLITE").is_err() {
             let dir = tempfile::tempdir().expect("tmp");
             let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-            run_backend("SQLite", &sqlite, secs, rounds, bare_port).await;
+            run_backend("SQLite", &sqlite, secs, rounds, bare_port, bare_pid).await;
             // Its files go before PostgreSQL's turns, so that the kernel does not write
             // their pages back while PostgreSQL's commits wait on the same disk.
             dir.close().expect("remove the SQLite database");
         }
         support::on_postgres("qualead_bench", |url| async move {
-            run_backend("PostgreSQL", &url, secs, rounds, bare_port).await;
+            run_backend("PostgreSQL", &url, secs, rounds, bare_port, bare_pid).await;
         })
         .await;
-        bare.stop(true).await;
     });
+    drop(bare);
 }

@@ -207,7 +207,7 @@ fn bulk_leads_and_ledger_lines_are_stored_in_order_on_sqlite() {
 
 /// Also the memory a connection may hold: reads go through the memory map, and the
 /// page cache stays at SQLite's default 2 MB (16 connections at 16 MB each put the
-/// server's peak memory near its 150 MB target; docs/PERFORMANCE.md, stop 24).
+/// server's peak memory near its 150 MB target; docs/perf-log/stop-24.md).
 #[test]
 fn sqlite_runs_in_wal_mode_with_foreign_keys() {
     let test_db = TestDb::new(Backend::Sqlite);

@@ -102,7 +102,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
             // wrote. It keeps SQLite's default size, 2 MB: at 16 MB the click and
             // intake writers' caches filled with pages they would not touch again and
             // the server's peak memory in the load benchmark rose by about 40 MB,
-            // with no faster clicks or dashboards (docs/PERFORMANCE.md, stop 24).
+            // with no faster clicks or dashboards (docs/perf-log/stop-24.md).
             // Temporary storage stays in memory: above all the statement journal, where
             // a statement that changes several rows inside a transaction (a batch's
             // inserts and upserts) keeps the pages it changed so that it can be undone
