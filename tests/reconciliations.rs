@@ -160,6 +160,11 @@ async fn a_closed_month_is_confirmed_once(backend: Backend) {
     let row = rec::find(&mut app.conn(), m.advertiser_id, &month.to_string()).expect("q").expect("row");
     assert_eq!((row.status.as_str(), row.closing_minor), ("confirmed", 90_00));
     assert!(row.snapshot.contains("\"deposits\":{\"count\":1,\"amount\":10000}"), "{}", row.snapshot);
+    assert!(
+        row.snapshot.contains("\"fee\":0") && !row.snapshot.contains("\"fee\":200"),
+        "no fee kept: {}",
+        row.snapshot
+    );
     assert!(rec::lines(&mut app.conn(), row.id).expect("q").is_empty(), "a confirmed month takes no dispute");
 
     // The month in progress: readable, not confirmable.
@@ -281,6 +286,14 @@ async fn permission_matrix(backend: Backend) {
 
     // Admin pages are admins' only.
     let admin_page = format!("/admin/reconciliations/{}/{month}", m.advertiser_id);
+    // Resolving a month nobody disputed: refused in words, not a missing page.
+    let admin = app.login_as("admin", "recon-admin2@example.com").await;
+    let csrf_admin = csrf_of(&app.get_text(&admin, &admin_page).await.1);
+    let r =
+        app.post_form(&admin, &format!("{admin_page}/resolve"), &[("csrf_token", &csrf_admin), ("note", "n/a")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(text(&app.get_text(&admin, &admin_page).await.1).contains("is not disputed"));
+    assert!(rec::find(&mut app.conn(), m.advertiser_id, &month.to_string()).expect("q").is_none());
     for path in ["/admin/reconciliations".to_string(), admin_page.clone(), format!("{admin_page}/statement.csv")] {
         assert_eq!(app.get_with(&other_adv, &path).await.status(), StatusCode::FORBIDDEN, "{path}");
     }
@@ -309,7 +322,6 @@ async fn permission_matrix(backend: Backend) {
         app.get_with(&adv, &format!("/advertiser/reconciliations/{next}")).await.status(),
         StatusCode::NOT_FOUND
     );
-    let admin = app.login_as("admin", "recon-admin2@example.com").await;
     let publisher_id =
         qualead::store::users::find_by_email(&mut app.conn(), "recon-pub@example.com").expect("q").expect("u").id;
     for path in

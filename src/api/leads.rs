@@ -153,7 +153,7 @@ async fn list(api: ApiUser, req: HttpRequest, q: web::Query<ListQuery>) -> ApiRe
     let limit = page_limit(q.limit, 100)?;
     let filter = leads::Filter {
         offer_id: query_id("offer_id", q.offer_id.as_deref())?,
-        status: query_status(q.status.as_deref(), &LEAD_STATUSES)?.map(|s| s.parse().expect("one of the names")),
+        status: query_status(q.status.as_deref(), &LEAD_STATUSES)?.and_then(|s| s.parse().ok()),
         before_id: query_id("before_id", q.before_id.as_deref())?,
         limit: Some(limit),
         ..Default::default()

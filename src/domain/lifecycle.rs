@@ -119,6 +119,17 @@ pub enum Mover {
     Admin,
 }
 
+impl Mover {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mover::Settlement => "settlement run",
+            Mover::Advertiser => "advertiser",
+            Mover::Publisher => "publisher",
+            Mover::Admin => "admin",
+        }
+    }
+}
+
 /// The money a move posts (DESIGN §8), when it posts any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Posts {
@@ -184,8 +195,10 @@ pub enum MoveError {
 impl fmt::Display for MoveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MoveError::Impossible { from, to } => write!(f, "a {from} lead cannot become {to}"),
-            MoveError::NotYours { from, to, by } => write!(f, "{by:?} may not move a {from} lead to {to}"),
+            MoveError::Impossible { from, to } => write!(f, "the lead is {from} and cannot become {to}"),
+            MoveError::NotYours { from, to, by } => {
+                write!(f, "the {} may not move the lead from {from} to {to}", by.as_str())
+            }
         }
     }
 }

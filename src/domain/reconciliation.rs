@@ -228,7 +228,8 @@ impl Statement {
             let l = line(&mut offers, names, *id);
             match kind.as_str() {
                 "return" => l.returns_opened += n,
-                _ => l.contests_opened += n,
+                "contest" => l.contests_opened += n,
+                _ => {}
             }
         }
         st.offers = offers.into_values().collect();

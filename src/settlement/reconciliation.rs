@@ -57,8 +57,24 @@ fn decidable(conn: &mut DbConn, advertiser_id: i64, month: Month) -> AppResult<O
     }
 }
 
+/// The statement as the advertiser saw it (JSON): without the platform fee, which
+/// advertisers never see (DESIGN §13).
 fn snapshot(st: &Statement) -> String {
-    serde_json::to_string(st).expect("a statement serializes")
+    let mut seen = st.clone();
+    seen.offers.iter_mut().for_each(|o| o.fee = 0);
+    serde_json::to_string(&seen).unwrap_or_default()
+}
+
+/// A second answer for the same month that lost the race to the first.
+fn answered_meanwhile(e: diesel::result::Error, month: Month) -> AppError {
+    if crate::store::is_unique_violation(&e) {
+        AppError::conflict(
+            "already_answered",
+            format!("{} was answered meanwhile; reload the statement.", month.label()),
+        )
+    } else {
+        e.into()
+    }
 }
 
 /// The advertiser confirms a closed month's statement as it reads now.
@@ -76,8 +92,9 @@ pub fn confirm(conn: &mut DbConn, who: &Acting, month: Month) -> AppResult<Recon
     }
     let st = statement(conn, advertiser_id, month)?;
     let key = month.to_string();
-    store::insert(conn, advertiser_id, &key, "confirmed", st.closing.total(), &snapshot(&st), who.user.id)?;
-    Ok(store::find(conn, advertiser_id, &key)?.expect("just inserted"))
+    store::insert(conn, advertiser_id, &key, "confirmed", st.closing.total(), &snapshot(&st), who.user.id)
+        .map_err(|e| answered_meanwhile(e, month))?;
+    store::find(conn, advertiser_id, &key)?.ok_or(AppError::NotFound)
 }
 
 /// The advertiser disputes a line of a closed month's statement, with a comment.
@@ -94,7 +111,15 @@ pub fn dispute(conn: &mut DbConn, who: &Acting, month: Month, line: &str, commen
         return Err(AppError::invalid(format!("{line:?} is not a line of the statement of {}.", month.label())));
     }
     let id = match existing {
-        Some(r) => r.id,
+        Some(r) => {
+            if !store::still_disputed(conn, r.id)? {
+                return Err(AppError::conflict(
+                    "already_resolved",
+                    format!("The dispute of {} was resolved meanwhile; the month is closed.", month.label()),
+                ));
+            }
+            r.id
+        }
         None => store::insert(
             conn,
             advertiser_id,
@@ -103,10 +128,11 @@ pub fn dispute(conn: &mut DbConn, who: &Acting, month: Month, line: &str, commen
             st.closing.total(),
             &snapshot(&st),
             who.user.id,
-        )?,
+        )
+        .map_err(|e| answered_meanwhile(e, month))?,
     };
     store::add_line(conn, id, line, comment)?;
-    Ok(store::find(conn, advertiser_id, &month.to_string())?.expect("just written"))
+    store::find(conn, advertiser_id, &month.to_string())?.ok_or(AppError::NotFound)
 }
 
 /// An admin resolves a disputed month with a note (what was done: a deposit, a
@@ -126,12 +152,14 @@ pub fn resolve(
         return Err(AppError::invalid("Say how the dispute was resolved (up to 2000 characters)."));
     }
     let key = month.to_string();
-    let r = store::find(conn, advertiser_id, &key)?.ok_or(AppError::NotFound)?;
+    let not_disputed =
+        || AppError::conflict("not_disputed", format!("The statement of {} is not disputed.", month.label()));
+    let r = store::find(conn, advertiser_id, &key)?.ok_or_else(not_disputed)?;
     if store::resolve(conn, r.id, note, who.user.id)? == 0 {
-        return Err(AppError::conflict("not_disputed", format!("The statement of {} is not disputed.", month.label())));
+        return Err(not_disputed());
     }
     who.audit(conn, "reconciliation.resolve", ("user", Some(advertiser_id)), &format!("{key}: {note}"))?;
-    Ok(store::find(conn, advertiser_id, &key)?.expect("just resolved"))
+    store::find(conn, advertiser_id, &key)?.ok_or(AppError::NotFound)
 }
 
 /// A month an admin waits on: not confirmed by its advertiser, or disputed.
@@ -173,9 +201,11 @@ pub fn open(conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<Vec<Open>> {
             }
         }
     }
-    for r in decided.iter().filter(|r| r.status == "disputed") {
-        let (Some(month), Some(advertiser)) =
-            (Month::parse(&r.month), advertisers.iter().find(|a| a.id == r.advertiser_id))
+    // Every disputed month, whoever its advertiser (not only the listed ones).
+    let disputed: Vec<&Reconciliation> = decided.iter().filter(|r| r.status == "disputed").collect();
+    let owners = store::advertisers_of(conn, &disputed.iter().map(|r| r.advertiser_id).collect::<Vec<_>>())?;
+    for r in disputed {
+        let (Some(month), Some(advertiser)) = (Month::parse(&r.month), owners.iter().find(|a| a.id == r.advertiser_id))
         else {
             continue;
         };

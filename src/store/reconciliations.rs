@@ -10,8 +10,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{
-    disputes, leads, ledger_balances, ledger_entries, ledger_transactions, offers, reconciliation_lines,
-    reconciliations,
+    disputes, leads, ledger_entries, ledger_transactions, offers, reconciliation_lines, reconciliations,
 };
 use crate::domain::reconciliation::{Balance, Movement};
 use crate::store::ledger;
@@ -107,26 +106,19 @@ struct LeadMovement {
     fee: Option<i64>,
 }
 
-/// The advertiser's balance (available, held) at instant `at`: today's balance
-/// less what was posted since, so only the entries after `at` are read.
+/// The advertiser's balance (available, held) just before instant `at`: the sum of
+/// its entries dated before `at`. Entries are never changed, so a past instant's
+/// balance reads the same in every statement, whatever commits meanwhile.
 pub fn balance_at(conn: &mut DbConn, advertiser_id: i64, at: NaiveDateTime) -> QueryResult<Balance> {
-    let mut at_instant = |account: String| -> QueryResult<i64> {
-        let current: Option<i64> = ledger_balances::table
-            .filter(ledger_balances::account.eq(&account))
-            .select(ledger_balances::balance_minor)
-            .first(conn)
-            .optional()?;
-        let since: Option<i64> = ledger_entries::table
+    let mut before = |account: String| -> QueryResult<i64> {
+        let sum: Option<i64> = ledger_entries::table
             .filter(ledger_entries::account.eq(&account))
-            .filter(ledger_entries::created_at.ge(at))
+            .filter(ledger_entries::created_at.lt(at))
             .select(sum_bigint("amount_minor"))
             .first(conn)?;
-        Ok(current.unwrap_or(0) - since.unwrap_or(0))
+        Ok(sum.unwrap_or(0))
     };
-    Ok(Balance {
-        available: at_instant(ledger::advertiser(advertiser_id))?,
-        held: at_instant(ledger::escrow(advertiser_id))?,
-    })
+    Ok(Balance { available: before(ledger::advertiser(advertiser_id))?, held: before(ledger::escrow(advertiser_id))? })
 }
 
 /// The names of the advertiser's offers.
@@ -298,6 +290,24 @@ pub fn add_line(conn: &mut DbConn, reconciliation_id: i64, line: &str, comment: 
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// Keep a month disputed while a line is added: 0 rows when it is not disputed any
+/// more (an admin resolved it meanwhile). On PostgreSQL the update waits for, and
+/// re-reads, a concurrent resolution.
+pub fn still_disputed(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        reconciliations::table.filter(reconciliations::id.eq(id)).filter(reconciliations::status.eq("disputed")),
+    )
+    .set(reconciliations::status.eq("disputed"))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The reconciliations with these ids (for the advertisers of disputed months).
+pub fn advertisers_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<crate::store::users::User>> {
+    use crate::db::schema::users;
+    users::table.filter(users::id.eq_any(ids)).select(crate::store::users::User::as_select()).load(conn)
 }
 
 /// Mark a disputed month resolved; 0 rows when it is not disputed (any more).
