@@ -19,6 +19,7 @@ pub mod revisions;
 pub mod rollups;
 pub mod sessions;
 pub mod settings;
+pub mod settlement;
 pub mod terms;
 pub mod test_conversions;
 pub mod tokens;
