@@ -81,17 +81,19 @@ impl MonthView {
         format!("{} {}", format_minor(*minor.borrow()), self.currency)
     }
 
-    pub fn status(&self) -> &'static str {
+    /// The month's state: its answer, or `in_progress`, `none` (nothing happened)
+    /// or `awaiting` (closed, unanswered). The badge's class and words both read it.
+    pub fn status_class(&self) -> &str {
         match &self.rec {
-            Some(r) => status_words(&r.status),
-            None if !self.closed => status_words("in_progress"),
-            None if self.st.is_empty() => status_words("none"),
-            None => status_words("awaiting"),
+            Some(r) => &r.status,
+            None if !self.closed => "in_progress",
+            None if self.st.is_empty() => "none",
+            None => "awaiting",
         }
     }
 
-    pub fn status_class(&self) -> &str {
-        self.rec.as_ref().map(|r| r.status.as_str()).unwrap_or(if self.closed { "awaiting" } else { "in_progress" })
+    pub fn status(&self) -> &'static str {
+        status_words(self.status_class())
     }
 
     /// Whether the advertiser may still confirm: closed, undecided.
