@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod effects;
 pub mod error;
 pub mod mail;
 pub mod marketplace;

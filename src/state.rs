@@ -28,3 +28,10 @@ pub struct AppState {
     /// Wakes the publisher-postback worker after a delivery is queued.
     pub postbacks: PostbackSignal,
 }
+
+impl AppState {
+    /// Apply what a committed operation changed (see [`crate::effects::Effects`]).
+    pub fn apply(&self, effects: crate::effects::Effects) {
+        effects.apply(&self.links, &self.outbox, &self.postbacks);
+    }
+}
