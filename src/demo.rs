@@ -24,7 +24,6 @@ use std::time::{Duration as StdDuration, Instant};
 
 use anyhow::Context;
 use chrono::{Datelike, Duration, NaiveDateTime, Timelike, Weekday};
-use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -949,8 +948,7 @@ pub fn run(config: &Config, clicks: u64) -> anyhow::Result<Report> {
 }
 
 fn refuse_unless_empty(conn: &mut DbConn) -> anyhow::Result<()> {
-    use crate::db::schema::users::dsl as u;
-    let n: i64 = u::users.count().get_result(conn)?;
+    let n = crate::store::users::count(conn)?;
     anyhow::ensure!(
         n == 0,
         "the database already has {n} account{}; `qualead demo` only fills an empty database \
@@ -1599,8 +1597,7 @@ fn list(conn: &mut DbConn, status: LeadStatus, advertiser_id: Option<i64>) -> an
 
 /// How many leads are in `status`.
 fn count(conn: &mut DbConn, status: LeadStatus) -> anyhow::Result<i64> {
-    use crate::db::schema::leads::dsl as l;
-    Ok(l::leads.filter(l::status.eq(status)).count().get_result(conn)?)
+    Ok(leads::count_in(conn, status)?)
 }
 
 const RETURNS: &[(&str, &str)] = &[
@@ -1747,9 +1744,7 @@ fn report(
     payouts: usize,
     started: Instant,
 ) -> anyhow::Result<Report> {
-    use crate::db::schema::leads::dsl as l;
-    let counts: Vec<(LeadStatus, i64)> =
-        l::leads.group_by(l::status).select((l::status, diesel::dsl::count_star())).load(conn)?;
+    let counts = leads::count_by_status(conn)?;
     let leads_by_status: Vec<(String, i64)> = LeadStatus::ALL
         .iter()
         .map(|s| (s.to_string(), counts.iter().find(|(c, _)| c == s).map(|(_, n)| *n).unwrap_or(0)))

@@ -10,6 +10,7 @@ pub mod money;
 pub mod offer;
 pub mod reconciliation;
 pub mod report;
+pub mod rollup;
 pub mod scrub;
 pub mod terms;
 pub mod text;

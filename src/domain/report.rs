@@ -6,7 +6,7 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, 
 use chrono_tz::Tz;
 
 use crate::domain::money::format_minor;
-use crate::store::rollups::Delta;
+use crate::domain::rollup::Delta;
 
 /// What a report's rows are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

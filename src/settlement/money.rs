@@ -4,7 +4,6 @@ use diesel::prelude::*;
 
 use crate::acting::Acting;
 use crate::db::DbConn;
-use crate::db::schema::leads;
 use crate::domain::account::Role;
 use crate::domain::lifecycle::MoneyEvent;
 use crate::domain::money::format_minor;
@@ -42,13 +41,8 @@ pub struct PublisherBalance {
 pub fn publisher_balance(conn: &mut DbConn, publisher_id: i64) -> QueryResult<PublisherBalance> {
     let balance = ledger::balance(conn, &ledger::publisher(publisher_id))?;
     let requested = payouts::requested_sum(conn, publisher_id)?;
-    let pending: Option<i64> = leads::table
-        .filter(leads::publisher_id.eq(publisher_id))
-        // A literal, so SQLite can use the partial index of pending leads.
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("status = 'pending'"))
-        .select(crate::store::sum_bigint("payout_minor"))
-        .first(conn)?;
-    Ok(PublisherBalance { available: balance - requested, pending: pending.unwrap_or(0), requested, balance })
+    let pending = crate::store::leads::pending_payout_of(conn, publisher_id)?;
+    Ok(PublisherBalance { available: balance - requested, pending, requested, balance })
 }
 
 /// A publisher asks to be paid `amount_minor` (at least the minimum, at most what

@@ -15,13 +15,14 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{disposable_domains, lead_events, leads, settlement_runs};
 use crate::domain::lifecycle::{self, LeadStatus, Mover, Transfer};
 use crate::domain::offer::Terms;
 use crate::domain::scrub::{self, Domains, Facts, Verdict};
-use crate::store::leads::Lead;
+use crate::store::leads::{Lead, NewEvent, add_events};
 use crate::store::rollups::{self, Delta};
-use crate::store::settlement::{Decided, claim, ip_history, update_decided, user_agents};
+use crate::store::settlement::{
+    ContactRow, Decided, claim, contacts_among, ip_history, record_run, update_decided, user_agents,
+};
 pub use crate::store::settlement::{RunRow, recent_runs};
 use crate::store::{ledger, now, offers, postbacks, terms, webhooks};
 
@@ -44,8 +45,7 @@ impl Summary {
 
 /// The disposable-domain list: the shipped one plus what admins added.
 pub fn domains(conn: &mut DbConn) -> QueryResult<Domains> {
-    let extra: Vec<String> = disposable_domains::table.select(disposable_domains::domain).load(conn)?;
-    Ok(Domains::with(extra))
+    Ok(Domains::with(crate::store::disposable::added_names(conn)?))
 }
 
 /// Settle every lead whose hold ended by `at`, batch after batch, and record the
@@ -76,29 +76,9 @@ pub fn settle_due(conn: &mut DbConn, at: NaiveDateTime, batch: i64) -> QueryResu
     };
     if total.settled() > 0 || outcome.is_err() {
         let error = outcome.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
-        diesel::insert_into(settlement_runs::table)
-            .values((
-                settlement_runs::started_at.eq(started),
-                settlement_runs::finished_at.eq(now()),
-                settlement_runs::approved.eq(total.approved),
-                settlement_runs::rejected.eq(total.rejected),
-                settlement_runs::error.eq(error),
-            ))
-            .execute(conn)?;
+        record_run(conn, started, total.approved, total.rejected, &error)?;
     }
     outcome.map(|()| total)
-}
-
-/// An earlier lead's contact, for `duplicate_contact`.
-#[derive(Queryable)]
-struct ContactRow {
-    id: i64,
-    offer_id: i64,
-    advertiser_id: i64,
-    email_norm: Option<String>,
-    phone_norm: Option<String>,
-    status: LeadStatus,
-    created_at: NaiveDateTime,
 }
 
 /// Settle one batch inside the caller's transaction; returns how many leads it claimed.
@@ -108,10 +88,7 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     if ids.is_empty() {
         return Ok((0, Summary::default()));
     }
-    let mut batch: Vec<Lead> = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        batch.extend(leads::table.filter(leads::id.eq_any(chunk)).select(Lead::as_select()).load(conn)?);
-    }
+    let mut batch = crate::store::leads::by_ids(conn, &ids)?;
     batch.retain(|l| l.status == LeadStatus::Pending);
     batch.sort_by_key(|l| l.id);
     let offer_ids: Vec<i64> = batch.iter().map(|l| l.offer_id).collect::<HashSet<_>>().into_iter().collect();
@@ -238,36 +215,7 @@ fn earlier_contacts(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<Contacts> 
         batch.iter().filter_map(|l| l.email_norm.as_deref()).collect::<HashSet<_>>().into_iter().collect();
     let phones: Vec<&str> =
         batch.iter().filter_map(|l| l.phone_norm.as_deref()).collect::<HashSet<_>>().into_iter().collect();
-    let select = (
-        leads::id,
-        leads::offer_id,
-        leads::advertiser_id,
-        leads::email_norm,
-        leads::phone_norm,
-        leads::status,
-        leads::created_at,
-    );
-    let mut out = Vec::new();
-    for chunk in emails.chunks(500) {
-        out.extend(
-            leads::table
-                .filter(leads::email_norm.eq_any(chunk))
-                .filter(leads::status.ne(LeadStatus::Rejected))
-                .select(select)
-                .load::<ContactRow>(conn)?,
-        );
-    }
-    for chunk in phones.chunks(500) {
-        out.extend(
-            leads::table
-                .filter(leads::phone_norm.eq_any(chunk))
-                .filter(leads::status.ne(LeadStatus::Rejected))
-                .select(select)
-                .load::<ContactRow>(conn)?,
-        );
-    }
-    out.sort_by_key(|c| c.id);
-    out.dedup_by_key(|c| c.id);
+    let out = contacts_among(conn, &emails, &phones)?;
     let mut contacts = Contacts::default();
     for (i, c) in out.iter().enumerate() {
         if let Some(e) = &c.email_norm {
@@ -359,15 +307,15 @@ fn write_decisions(
             checks,
             score: verdict.score,
         });
-        events.push((
-            lead_events::lead_id.eq(lead.id),
-            lead_events::from_status.eq(Some(LeadStatus::Pending)),
-            lead_events::to_status.eq(to),
-            lead_events::actor_id.eq(None::<i64>),
-            lead_events::reason.eq(history_reason),
-            lead_events::comment.eq(comment),
-            lead_events::created_at.eq(at),
-        ));
+        events.push(NewEvent {
+            lead_id: lead.id,
+            from_status: Some(LeadStatus::Pending),
+            to_status: to,
+            actor_id: None,
+            reason: history_reason,
+            comment,
+            created_at: at,
+        });
         let money = lead.money();
         *if approved { &mut summary.approved } else { &mut summary.rejected } += 1;
         let transfers =
@@ -387,9 +335,7 @@ fn write_decisions(
             format!("settled {updated} of {} claimed leads", updates.len()).into(),
         ));
     }
-    for chunk in events.chunks(1000) {
-        crate::per_backend!(&mut *conn, c => diesel::insert_into(lead_events::table).values(chunk).execute(c))?;
-    }
+    add_events(conn, &events)?;
     ledger::record_many(conn, "lead_approved", "settlement", &approved_money, at)?;
     ledger::record_many(conn, "lead_rejected", "settlement", &rejected_money, at)?;
     ledger::apply_net(conn, &net)?;

@@ -76,23 +76,7 @@ impl Verdict {
     }
 }
 
-/// How a verdict names its lead.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LeadRef {
-    Id(i64),
-    /// The advertiser's transaction id, on one offer (`Some`) or any of its offers.
-    Txid {
-        txid: String,
-        offer_id: Option<i64>,
-    },
-    /// The click and, when given, the event, on one offer.
-    Click {
-        click_id: String,
-        event: Option<String>,
-        offer_id: i64,
-    },
-}
+pub use crate::store::verdicts::LeadRef;
 
 /// One verdict to apply.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -149,37 +133,7 @@ impl Refusal {
 /// when none does (also when it is another advertiser's), `ambiguous_txid` (409)
 /// when a transaction id names leads on several of its offers.
 pub fn resolve(conn: &mut DbConn, advertiser_id: i64, r: &LeadRef) -> AppResult<i64> {
-    use crate::db::schema::leads::dsl as l;
-    let ids: Vec<i64> = match r {
-        LeadRef::Id(id) => {
-            l::leads.filter(l::id.eq(id)).filter(l::advertiser_id.eq(advertiser_id)).select(l::id).load(conn)?
-        }
-        LeadRef::Txid { txid, offer_id } => {
-            let mut q = l::leads
-                .filter(l::advertiser_id.eq(advertiser_id))
-                .filter(l::txid.eq(txid))
-                .select(l::id)
-                .limit(2)
-                .into_boxed();
-            if let Some(o) = offer_id {
-                q = q.filter(l::offer_id.eq(o));
-            }
-            q.load(conn)?
-        }
-        LeadRef::Click { click_id, event, offer_id } => {
-            let mut q = l::leads
-                .filter(l::advertiser_id.eq(advertiser_id))
-                .filter(l::offer_id.eq(offer_id))
-                .filter(l::click_id.eq(click_id))
-                .select(l::id)
-                .limit(2)
-                .into_boxed();
-            if let Some(e) = event {
-                q = q.filter(l::event.eq(e));
-            }
-            q.load(conn)?
-        }
-    };
+    let ids = verdicts::lead_ids(conn, advertiser_id, r)?;
     match ids.as_slice() {
         [id] => Ok(*id),
         [] => Err(AppError::NotFound),

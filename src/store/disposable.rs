@@ -53,6 +53,11 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Added>> {
     disposable_domains::table.order(disposable_domains::domain).select(Added::as_select()).load(conn)
 }
 
+/// The domains admins added (their names only), for the scrub rules.
+pub fn added_names(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    disposable_domains::table.select(disposable_domains::domain).load(conn)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

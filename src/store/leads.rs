@@ -155,10 +155,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewLead]) -> QueryResult<Vec<(i64,
         out.extend(ids);
     }
     let events: Vec<_> = out.iter().zip(rows).map(|((id, _, _), row)| first_event(*id, row)).collect();
-    for chunk in events.chunks(1000) {
-        let n = crate::bulk_insert!(&mut *conn, lead_events::table, chunk, |c, insert| insert.execute(c))?;
-        crate::store::all_rows_in("lead_events", chunk.len(), n)?;
-    }
+    add_events(conn, &events)?;
     Ok(out)
 }
 
@@ -256,28 +253,16 @@ impl diesel::query_builder::Query for PgLeadBatch {
 impl<Conn> RunQueryDsl<Conn> for PgLeadBatch {}
 
 /// The history line a new lead starts with.
-#[allow(clippy::type_complexity)]
-fn first_event(
-    lead_id: i64,
-    lead: &NewLead,
-) -> (
-    diesel::dsl::Eq<lead_events::lead_id, i64>,
-    diesel::dsl::Eq<lead_events::from_status, Option<&'static str>>,
-    diesel::dsl::Eq<lead_events::to_status, LeadStatus>,
-    diesel::dsl::Eq<lead_events::actor_id, Option<i64>>,
-    diesel::dsl::Eq<lead_events::reason, &'static str>,
-    diesel::dsl::Eq<lead_events::comment, &'static str>,
-    diesel::dsl::Eq<lead_events::created_at, NaiveDateTime>,
-) {
-    (
-        lead_events::lead_id.eq(lead_id),
-        lead_events::from_status.eq(None),
-        lead_events::to_status.eq(lead.status),
-        lead_events::actor_id.eq(None),
-        lead_events::reason.eq(""),
-        lead_events::comment.eq(""),
-        lead_events::created_at.eq(lead.created_at),
-    )
+fn first_event(lead_id: i64, lead: &NewLead) -> NewEvent {
+    NewEvent {
+        lead_id,
+        from_status: None,
+        to_status: lead.status,
+        actor_id: None,
+        reason: String::new(),
+        comment: String::new(),
+        created_at: lead.created_at,
+    }
 }
 
 /// The rollup row and change of a new lead.
@@ -304,18 +289,47 @@ fn add_event(
     comment: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::insert_into(lead_events::table)
-        .values((
-            lead_events::lead_id.eq(lead_id),
-            lead_events::from_status.eq(from),
-            lead_events::to_status.eq(to),
-            lead_events::actor_id.eq(actor_id),
-            lead_events::reason.eq(reason),
-            lead_events::comment.eq(comment),
-            lead_events::created_at.eq(at),
-        ))
-        .execute(conn)?;
+    let row = NewEvent {
+        lead_id,
+        from_status: from,
+        to_status: to,
+        actor_id,
+        reason: reason.to_string(),
+        comment: comment.to_string(),
+        created_at: at,
+    };
+    add_events(conn, std::slice::from_ref(&row))
+}
+
+/// A line of a lead's history (`lead_events`) to be written.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = lead_events)]
+pub struct NewEvent {
+    pub lead_id: i64,
+    pub from_status: Option<LeadStatus>,
+    pub to_status: LeadStatus,
+    pub actor_id: Option<i64>,
+    pub reason: String,
+    pub comment: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Write history lines in bulk (a thousand per statement).
+pub fn add_events(conn: &mut DbConn, rows: &[NewEvent]) -> QueryResult<()> {
+    for chunk in rows.chunks(1000) {
+        let n = crate::bulk_insert!(&mut *conn, lead_events::table, chunk, |c, insert| insert.execute(c))?;
+        crate::store::all_rows_in("lead_events", chunk.len(), n)?;
+    }
     Ok(())
+}
+
+/// The leads with these ids (any order; ids that do not exist are skipped).
+pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<Lead>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(leads::table.filter(leads::id.eq_any(chunk)).select(Lead::as_select()).load(conn)?);
+    }
+    Ok(out)
 }
 
 /// Who moves a lead and why.
@@ -587,6 +601,28 @@ pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Lead>> {
         q = q.filter(leads::id.lt(b));
     }
     q.limit(filter.limit.unwrap_or(100).clamp(1, 500)).load(conn)
+}
+
+/// What a publisher's pending leads would pay it.
+pub fn pending_payout_of(conn: &mut DbConn, publisher_id: i64) -> QueryResult<i64> {
+    // The status as a literal, so SQLite can use the partial index of pending leads.
+    let pending = format!("status = '{}'", LeadStatus::Pending.as_str());
+    let sum: Option<i64> = leads::table
+        .filter(leads::publisher_id.eq(publisher_id))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&pending))
+        .select(crate::store::sum_bigint("payout_minor"))
+        .first(conn)?;
+    Ok(sum.unwrap_or(0))
+}
+
+/// How many leads there are in each status.
+pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(LeadStatus, i64)>> {
+    leads::table.group_by(leads::status).select((leads::status, diesel::dsl::count_star())).load(conn)
+}
+
+/// How many leads are in `status`.
+pub fn count_in(conn: &mut DbConn, status: LeadStatus) -> QueryResult<i64> {
+    leads::table.filter(leads::status.eq(status)).count().get_result(conn)
 }
 
 #[cfg(test)]

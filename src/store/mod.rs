@@ -69,3 +69,9 @@ pub fn sum_bigint(
 ) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
     diesel::dsl::sql(&format!("CAST(SUM({column}) AS BIGINT)"))
 }
+
+/// A round trip to the database (the health check).
+pub fn ping(conn: &mut crate::db::DbConn) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT 1").execute(conn).map(drop)
+}

@@ -73,33 +73,15 @@ impl Key {
     }
 }
 
-/// Declares the metric columns once: the `Delta` struct, its sum, and the upserts.
+/// The store's side of the metric columns (listed once, in
+/// [`crate::domain::rollup::with_metrics`]): selecting them and the upserts.
 macro_rules! metrics {
     ($($f:ident),* $(,)?) => {
-        /// Amounts to add to a row (negative to take away); also a row's metrics.
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
-        #[diesel(table_name = rollups)]
-        pub struct Delta {
-            $(pub $f: i64,)*
-        }
-
-        impl std::ops::Add for Delta {
-            type Output = Delta;
-            fn add(self, o: Delta) -> Delta {
-                Delta { $($f: self.$f + o.$f,)* }
-            }
-        }
-
-        impl std::ops::Sub for Delta {
-            type Output = Delta;
-            fn sub(self, o: Delta) -> Delta {
-                Delta { $($f: self.$f - o.$f,)* }
-            }
-        }
-
-        impl std::ops::AddAssign for Delta {
-            fn add_assign(&mut self, o: Delta) {
-                $(self.$f += o.$f;)*
+        /// A rollup row's metric columns, selected into a [`Delta`] (embedded in [`Row`]).
+        impl<DB: diesel::backend::Backend> Selectable<DB> for Delta {
+            type SelectExpression = ($(rollups::$f,)*);
+            fn construct_selection() -> Self::SelectExpression {
+                ($(rollups::$f,)*)
             }
         }
 
@@ -107,9 +89,6 @@ macro_rules! metrics {
         pub fn totals_columns() -> ($(rollup_totals::$f,)*) {
             ($(rollup_totals::$f,)*)
         }
-
-        /// The metric columns, in field order.
-        pub const METRICS: &[&str] = &[$(stringify!($f),)*];
 
         /// A totals row as one single-row SQLite upsert of fixed text (prepared once
         /// per connection; diesel's multi-row upserts are prepared for every use).
@@ -321,54 +300,10 @@ impl QueryId for PgRollups {
 }
 impl<Conn> RunQueryDsl<Conn> for PgRollups {}
 
-metrics!(
-    clicks,
-    unique_clicks,
-    leads,
-    intake_rejected,
-    pending,
-    approved,
-    rejected,
-    disputed,
-    reversed,
-    price_minor,
-    pending_price_minor,
-    pending_payout_minor,
-    approved_price_minor,
-    approved_payout_minor,
-    approved_fee_minor,
-);
+crate::with_metrics!(metrics);
 
 pub use crate::domain::lifecycle::{LeadMoney, LeadStatus};
-
-impl Delta {
-    /// A lead entering (`sign` = 1) or leaving (`sign` = −1) a status bucket.
-    pub fn status(status: LeadStatus, sign: i64, money: LeadMoney) -> Delta {
-        let mut d = Delta::default();
-        match status {
-            LeadStatus::Pending => {
-                d.pending = sign;
-                d.pending_price_minor = sign * money.price;
-                d.pending_payout_minor = sign * money.payout;
-            }
-            LeadStatus::Approved => {
-                d.approved = sign;
-                d.approved_price_minor = sign * money.price;
-                d.approved_payout_minor = sign * money.payout;
-                d.approved_fee_minor = sign * money.fee;
-            }
-            LeadStatus::Rejected => d.rejected = sign,
-            LeadStatus::Disputed => d.disputed = sign,
-            LeadStatus::Reversed => d.reversed = sign,
-        }
-        d
-    }
-
-    /// A status change: out of one bucket, into another.
-    pub fn transition(from: LeadStatus, to: LeadStatus, money: LeadMoney) -> Delta {
-        Delta::status(from, -1, money) + Delta::status(to, 1, money)
-    }
-}
+pub use crate::domain::rollup::{Delta, METRICS};
 
 /// One stored row: where, and its metrics.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{clicks, leads, settlement_runs};
-use crate::store::leads::Lead;
+use crate::store::leads::{Lead, LeadStatus};
 
 /// Claim up to `limit` due pending leads (locking them on PostgreSQL, skipping
 /// those another run holds), oldest hold first.
@@ -150,4 +150,72 @@ pub fn update_decided(conn: &mut DbConn, rows: &[Decided], at: NaiveDateTime, li
         };
     }
     Ok(n)
+}
+
+/// Record a settlement run that decided something or failed.
+pub fn record_run(
+    conn: &mut DbConn,
+    started: NaiveDateTime,
+    approved: i64,
+    rejected: i64,
+    error: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(settlement_runs::table)
+        .values((
+            settlement_runs::started_at.eq(started),
+            settlement_runs::finished_at.eq(crate::store::now()),
+            settlement_runs::approved.eq(approved),
+            settlement_runs::rejected.eq(rejected),
+            settlement_runs::error.eq(error),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// An earlier lead's contact, for `duplicate_contact`.
+#[derive(Debug, Queryable)]
+pub struct ContactRow {
+    pub id: i64,
+    pub offer_id: i64,
+    pub advertiser_id: i64,
+    pub email_norm: Option<String>,
+    pub phone_norm: Option<String>,
+    pub status: LeadStatus,
+    pub created_at: NaiveDateTime,
+}
+
+/// Every lead not rejected with one of these normalised e-mails or phones, by id,
+/// each once.
+pub fn contacts_among(conn: &mut DbConn, emails: &[&str], phones: &[&str]) -> QueryResult<Vec<ContactRow>> {
+    let select = (
+        leads::id,
+        leads::offer_id,
+        leads::advertiser_id,
+        leads::email_norm,
+        leads::phone_norm,
+        leads::status,
+        leads::created_at,
+    );
+    let mut out = Vec::new();
+    for chunk in emails.chunks(500) {
+        out.extend(
+            leads::table
+                .filter(leads::email_norm.eq_any(chunk))
+                .filter(leads::status.ne(LeadStatus::Rejected))
+                .select(select)
+                .load::<ContactRow>(conn)?,
+        );
+    }
+    for chunk in phones.chunks(500) {
+        out.extend(
+            leads::table
+                .filter(leads::phone_norm.eq_any(chunk))
+                .filter(leads::status.ne(LeadStatus::Rejected))
+                .select(select)
+                .load::<ContactRow>(conn)?,
+        );
+    }
+    out.sort_by_key(|c| c.id);
+    out.dedup_by_key(|c| c.id);
+    Ok(out)
 }

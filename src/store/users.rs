@@ -177,3 +177,8 @@ pub fn list(
     }
     q.load(conn)
 }
+
+/// How many accounts there are.
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}

@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::RunQueryDsl;
 
 use crate::db;
 use crate::error::AppError;
@@ -16,11 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let ok = db::run(&state.pool, |c| {
-        diesel::sql_query("SELECT 1").execute(c)?;
-        Ok(())
-    })
-    .await;
+    let ok = db::run(&state.pool, |c| Ok(crate::store::ping(c)?)).await;
     match ok {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok", "database": "ok"})),
         Err(e) => {
