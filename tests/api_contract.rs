@@ -7,9 +7,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Backend, TestApp, api_key, call, seed_market, spawn_app_with};
+use common::{Backend, Market, TestApp, api_key, call, spawn_app_with};
 use qualead::domain::offer::OfferBody;
-use qualead::store::offers::MembershipStatus;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -82,7 +81,7 @@ async fn the_postback_url_is_documented_as_a_uri_template_and_carries_macros() {
     let doc = document(&app).await;
     let schema = &doc["components"]["schemas"]["Offer"]["properties"]["postback_url"];
     assert_eq!(schema["format"], "uri-template", "{schema}");
-    let m = seed_market(&app.db.url, &cpl_offer(), MembershipStatus::Approved, 0);
+    let m = Market::of(&cpl_offer()).seed(&app.db.url);
     let key = qualead::store::api_keys::create(&mut app.conn(), m.advertiser_id, "test").expect("key").0;
     let (s, offer) = call(&app, Method::GET, &key, &format!("/offers/{}", m.offer_id), None).await;
     assert_eq!(s, StatusCode::OK, "{offer}");
@@ -133,7 +132,7 @@ async fn query_filters_are_read_strictly_and_an_empty_value_is_any() {
 async fn bodies_are_read_as_the_document_says() {
     let app = app().await;
     let (_, admin) = api_user(&app, "admin", "admin@example.com");
-    let m = seed_market(&app.db.url, &cpl_offer(), MembershipStatus::Approved, 0);
+    let m = Market::of(&cpl_offer()).seed(&app.db.url);
     let advertiser = qualead::store::api_keys::create(&mut app.conn(), m.advertiser_id, "test").expect("key").0;
 
     // A number without a fraction is an integer, as in the document's `integer`.
@@ -217,7 +216,7 @@ async fn bodies_are_read_as_the_document_says() {
 async fn lead_actions_document_what_they_need() {
     let app = app().await;
     let body = OfferBody { publisher_leads: true, ..cpl_offer() };
-    let m = seed_market(&app.db.url, &body, MembershipStatus::Approved, 100_000);
+    let m = Market::of(&body).deposit(100_000).seed(&app.db.url);
     let advertiser = qualead::store::api_keys::create(&mut app.conn(), m.advertiser_id, "test").expect("key").0;
     let publisher = qualead::store::api_keys::create(&mut app.conn(), m.publisher_id, "test").expect("key").0;
     // The offer id as a number with a zero fraction: an integer all the same.

@@ -181,7 +181,7 @@ async fn a_suspended_account_takes_no_paid_traffic(backend: Backend) {
     use qualead::store::users;
     let app = spawn_app_with(backend, &[("QUALEAD_LINK_CACHE_SECS", "60")]).await;
     let offer = common::roofs_offer("https://land.example/?c={click_id}", Some("https://fallback.example/"));
-    let market = common::seed_market(&app.db.url, &offer, offers::MembershipStatus::Approved, 0);
+    let market = common::Market::of(&offer).seed(&app.db.url);
     let admin = app.login_as("admin", "admin@example.com").await;
     let set = |id: i64, status: &'static str| {
         let (app, admin) = (&app, &admin);

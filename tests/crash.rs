@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Backend, TestDb};
-use qualead::store::{clicks, leads, ledger, offers};
+use qualead::store::{clicks, leads, ledger};
 
 fn start(db_url: &str, data: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_qualead"))
@@ -58,7 +58,7 @@ async fn clicks_and_conversions_survive_kill_9(backend: Backend) {
         price: Some("1.00".into()),
         ..Default::default()
     };
-    let seeded = common::seed_market(&db.url, &body, offers::MembershipStatus::Approved, 1_000_000_00);
+    let seeded = common::Market::of(&body).deposit(1_000_000_00).seed(&db.url);
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let mut server = start(&db.url, data.path(), port);
     wait_healthy(port).await;

@@ -124,7 +124,7 @@ fn market(backend: Backend) -> (TestDb, db::DbPool, common::Market) {
         price: Some("10.00".into()),
         ..Default::default()
     };
-    let m = common::seed_market(&test_db.url, &body, qualead::store::offers::MembershipStatus::Approved, 0);
+    let m = common::Market::of(&body).seed(&test_db.url);
     (test_db, pool, m)
 }
 

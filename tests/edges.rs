@@ -9,12 +9,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{
-    Backend, Market, PASSWORD, TestApp, api_key, call as api, new_client, seed_market, spawn_app, spawn_app_with,
-};
+use common::{Backend, Market, PASSWORD, TestApp, api_key, call as api, new_client, spawn_app, spawn_app_with};
 use diesel::prelude::*;
 use qualead::domain::offer::OfferBody;
-use qualead::store::offers::MembershipStatus;
 use qualead::store::{clicks, ledger, offers};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -39,7 +36,7 @@ fn body(name: &str) -> OfferBody {
 }
 
 fn market(app: &TestApp, name: &str, deposit: i64) -> Market {
-    seed_market(&app.db.url, &body(name), MembershipStatus::Approved, deposit)
+    Market::of(&body(name)).deposit(deposit).seed(&app.db.url)
 }
 
 fn visitor() -> reqwest::Client {

@@ -9,9 +9,8 @@
 
 mod common;
 
-use common::{BROWSER, Backend, Market, TestApp, api_key, click_through, seed_market, spawn_app, visitor};
+use common::{BROWSER, Backend, Market, TestApp, api_key, click_through, spawn_app, visitor};
 use qualead::domain::offer::{Caps, OfferBody, Terms};
-use qualead::store::offers::MembershipStatus;
 use qualead::store::{leads, ledger};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -42,7 +41,7 @@ fn cpl(required: &[&str], cap_total: Option<i64>) -> OfferBody {
 }
 
 fn market(app: &TestApp, body: &OfferBody) -> Market {
-    seed_market(&app.db.url, body, MembershipStatus::Approved, 100_00)
+    Market::of(body).deposit(100_00).seed(&app.db.url)
 }
 
 async fn click(app: &TestApp, m: &Market) -> String {

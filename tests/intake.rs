@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Backend, Market, TestApp, api_key, seed_market, spawn_app, spawn_app_with};
+use common::{Backend, Market, TestApp, api_key, spawn_app, spawn_app_with};
 use qualead::domain::offer::{OfferBody, apply_bps, split_price};
 use qualead::store::offers::MembershipStatus;
 use qualead::store::{clicks, leads, ledger, offers, rollups};
@@ -37,7 +37,7 @@ fn cpl(price: &str) -> OfferBody {
 }
 
 fn market(app: &TestApp, body: &OfferBody, deposit: i64) -> Market {
-    seed_market(&app.db.url, body, MembershipStatus::Approved, deposit)
+    Market::of(body).deposit(deposit).seed(&app.db.url)
 }
 
 /// Click the publisher's link; the click id from the landing URL.
@@ -112,7 +112,7 @@ async fn a_postback_is_accepted_priced_reserved_and_idempotent(backend: Backend)
 
     // A transaction id is scoped by its click: another publisher's API lead with the
     // advertiser's order id does not make the real conversion a "duplicate".
-    let rival = seed_market(&app.db.url, &cpl("10.00"), MembershipStatus::Approved, 0);
+    let rival = Market::of(&cpl("10.00")).seed(&app.db.url);
     qualead::store::offers::add_member(
         &mut app.conn(),
         m.offer_id,

@@ -100,7 +100,7 @@ fn market(app: &TestApp) -> Market {
         price: Some("10.00".into()),
         ..Default::default()
     };
-    common::seed_market(&app.db.url, &body, MembershipStatus::Approved, 1_000_00)
+    common::Market::of(&body).deposit(1_000_00).seed(&app.db.url)
 }
 
 /// Set the postback URL of `publisher_id` on the market's offer.
@@ -338,7 +338,7 @@ async fn claims_lease_and_give_up(backend: Backend) {
         price: Some("5.00".into()),
         ..Default::default()
     };
-    let m = common::seed_market(&db.url, &body, MembershipStatus::Approved, 1_000_00);
+    let m = common::Market::of(&body).deposit(1_000_00).seed(&db.url);
     set_template(&mut conn, &m, m.publisher_id, "https://tracker.example/pb?l={lead_id}");
     let (lead, id) = lead_with_postback(&mut conn, &m, m.publisher_id, "");
 

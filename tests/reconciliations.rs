@@ -9,11 +9,10 @@
 mod common;
 
 use chrono::Duration;
-use common::{Backend, Market, TestApp, csrf_of, seed_market, spawn_app_with};
+use common::{Backend, Market, TestApp, csrf_of, spawn_app_with};
 use diesel::prelude::*;
 use qualead::domain::offer::{OfferBody, Terms};
 use qualead::domain::reconciliation::Month;
-use qualead::store::offers::MembershipStatus;
 use qualead::store::reconciliations as rec;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -79,7 +78,7 @@ fn text(html: &str) -> String {
 /// one rejected, one pending. Returns the market, its advertiser's logged-in client
 /// and the month.
 async fn month_of_activity(app: &TestApp, name: &str) -> (Market, reqwest::Client, Month) {
-    let m = seed_market(&app.db.url, &offer(name), MembershipStatus::Approved, 100_00);
+    let m = Market::of(&offer(name)).deposit(100_00).seed(&app.db.url);
     let (a, b) = (lead(app, &m, &format!("{name}-1")).await, lead(app, &m, &format!("{name}-2")).await);
     lead(app, &m, &format!("{name}-3")).await;
     let key = common::api_key(app, m.advertiser_id);

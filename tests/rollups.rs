@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime};
-use common::{Backend, Market, TestApp, seed_market, spawn_app_with};
+use common::{Backend, Market, TestApp, spawn_app_with};
 use diesel::prelude::*;
 use qualead::acting::Acting;
 use qualead::db::schema::{clicks, intake_rejections, leads};
@@ -18,7 +18,6 @@ use qualead::domain::offer::{Caps, OfferBody, Terms};
 use qualead::domain::report::{GroupBy, Range};
 use qualead::settlement::actions;
 use qualead::settlement::run::{BATCH, settle_due};
-use qualead::store::offers::MembershipStatus;
 use qualead::store::reports::{self, Filter, Scope};
 use qualead::store::rollups::{self, DIMS, Delta, LeadMoney, hour_of};
 use qualead::store::{clicks as click_store, disputes, now};
@@ -251,9 +250,9 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     let mut rng = StdRng::seed_from_u64(seed);
     let db = app.db.url.clone();
     // Settled at once; held for 72 hours; capped at 12 leads so intake refuses some.
-    let quick = seed_market(&db, &offer("Quick quotes", 0, None), MembershipStatus::Approved, 1_000_000);
-    let held = seed_market(&db, &offer("Held leads", 72, None), MembershipStatus::Approved, 1_000_000);
-    let capped = seed_market(&db, &offer("Capped", 0, Some(12)), MembershipStatus::Approved, 1_000_000);
+    let quick = Market::of(&offer("Quick quotes", 0, None)).deposit(1_000_000).seed(&db);
+    let held = Market::of(&offer("Held leads", 72, None)).deposit(1_000_000).seed(&db);
+    let capped = Market::of(&offer("Capped", 0, Some(12))).deposit(1_000_000).seed(&db);
     let admin = app.create_user("admin", "admin-rollups@example.com");
 
     for m in [&quick, &held, &capped] {
@@ -391,8 +390,8 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
 async fn stats_api_is_scoped_and_validated(backend: Backend) {
     let app = spawn_app_with(backend, ENV).await;
     let db = app.db.url.clone();
-    let a = seed_market(&db, &offer("Solar quotes", 72, None), MembershipStatus::Approved, 1_000_000);
-    let b = seed_market(&db, &offer("Other advertiser", 72, None), MembershipStatus::Approved, 1_000_000);
+    let a = Market::of(&offer("Solar quotes", 72, None)).deposit(1_000_000).seed(&db);
+    let b = Market::of(&offer("Other advertiser", 72, None)).deposit(1_000_000).seed(&db);
     let key = |id| qualead::store::api_keys::create(&mut app.conn(), id, "test").expect("key").0;
     let (adv_a, pub_a, adv_b) = (key(a.advertiser_id), key(a.publisher_id), key(b.advertiser_id));
     let admin = key(app.create_user("admin", "admin-stats@example.com"));

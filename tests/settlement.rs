@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{BROWSER, Backend, Market, TestApp, seed_market, spawn_app_with};
+use common::{BROWSER, Backend, Market, TestApp, spawn_app_with};
 use diesel::prelude::*;
 use qualead::domain::offer::{OfferBody, Terms, split_price};
 use qualead::settlement::run::{BATCH, settle_due};
@@ -62,7 +62,7 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
     let app = spawn_app_with(backend, QUIET).await;
     let mut terms = quick_terms();
     terms.required_fields = vec!["email".into(), "name".into()];
-    let m = seed_market(&app.db.url, &offer("10.00", terms), MembershipStatus::Approved, 100_00);
+    let m = Market::of(&offer("10.00", terms)).deposit(100_00).seed(&app.db.url);
     let good =
         lead(&app, &m, BROWSER, &[("email", " Ann@Example.com "), ("name", "Ann  Lee"), ("phone", "+44 20 7946 0018")])
             .await;
@@ -133,7 +133,7 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
 
     // A second run finds nothing; a lead still in hold stays pending.
     assert_eq!(settle(&app).settled(), 0);
-    let held = seed_market(&app.db.url, &offer("5.00", Terms::default()), MembershipStatus::Approved, 10_00);
+    let held = Market::of(&offer("5.00", Terms::default())).deposit(10_00).seed(&app.db.url);
     let waiting = lead(&app, &held, BROWSER, &[("email", "hal@example.com")]).await;
     assert_eq!(settle(&app).settled(), 0);
     assert_eq!(get(&mut conn, waiting).status.as_str(), "pending");
@@ -150,7 +150,7 @@ async fn offer_parameters_switch_rules(backend: Backend) {
     terms.scrub.max_leads_per_ip = 2;
     terms.scrub.duplicate_scope = "advertiser".into();
     terms.scrub.block_bots = false;
-    let m = seed_market(&app.db.url, &offer("4.00", terms.clone()), MembershipStatus::Approved, 100_00);
+    let m = Market::of(&offer("4.00", terms.clone())).deposit(100_00).seed(&app.db.url);
     let mut ids = Vec::new();
     for (i, agent) in ["curl/8", BROWSER, BROWSER].iter().enumerate() {
         ids.push(lead(&app, &m, agent, &[("email", &format!("p{i}@example.com"))]).await);
@@ -196,7 +196,7 @@ async fn offer_parameters_switch_rules(backend: Backend) {
 
 async fn concurrent_runs_in_several_processes_settle_each_lead_once(backend: Backend) {
     let app = spawn_app_with(backend, QUIET).await;
-    let m = seed_market(&app.db.url, &offer("3.00", quick_terms()), MembershipStatus::Approved, 10_000_00);
+    let m = Market::of(&offer("3.00", quick_terms())).deposit(10_000_00).seed(&app.db.url);
     let mut ids = Vec::new();
     for i in 0..240 {
         let email = if i % 4 == 0 { format!("x{i}@mailinator.com") } else { format!("u{i}@example.com") };
@@ -272,7 +272,7 @@ async fn a_lead_is_returned_once_and_a_denial_keeps_its_window(backend: Backend)
     use qualead::settlement::actions;
     let app = spawn_app_with(backend, QUIET).await;
     let terms = Terms { max_return_rate_pct: 100, ..quick_terms() };
-    let m = seed_market(&app.db.url, &offer("10.00", terms), MembershipStatus::Approved, 100_00);
+    let m = Market::of(&offer("10.00", terms)).deposit(100_00).seed(&app.db.url);
     let id = lead(&app, &m, BROWSER, &[("email", "ivy@example.com")]).await;
     settle(&app);
     let admin_id = qualead::store::users::create(

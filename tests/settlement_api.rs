@@ -8,10 +8,9 @@
 
 mod common;
 
-use common::{Backend, Market, TestApp, call_as as call, seed_market, spawn_app_with};
+use common::{Backend, Market, TestApp, call_as as call, spawn_app_with};
 use qualead::domain::money::format_minor;
 use qualead::domain::offer::{OfferBody, Terms};
-use qualead::store::offers::MembershipStatus;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -87,7 +86,7 @@ fn offer(price: &str, max_return_rate_pct: u32, return_window_days: u32) -> Offe
 }
 
 fn market(app: &TestApp, body: &OfferBody, deposit: i64) -> Market {
-    seed_market(&app.db.url, body, MembershipStatus::Approved, deposit)
+    Market::of(body).deposit(deposit).seed(&app.db.url)
 }
 
 /// Click the publisher's link like a browser; the click id from the landing URL.

@@ -11,10 +11,9 @@
 
 mod common;
 
-use common::{Backend, Market, PASSWORD, TestApp, csrf_of, seed_market, spawn_app_with};
+use common::{Backend, Market, PASSWORD, TestApp, csrf_of, spawn_app_with};
 use qualead::domain::offer::{OfferBody, Terms};
 use qualead::domain::scrub::mask_email;
-use qualead::store::offers::MembershipStatus;
 use qualead::store::{leads, ledger, users};
 use reqwest::StatusCode;
 
@@ -453,7 +452,7 @@ async fn pages_are_for_their_roles_only(backend: Backend) {
     assert!(location(&r).starts_with("/login?next="));
 
     // Another advertiser and another publisher: the lead does not exist for them.
-    let other = seed_market(&app.db.url, &offer(no_hold()), MembershipStatus::Approved, 0);
+    let other = Market::of(&offer(no_hold())).seed(&app.db.url);
     let hash = qualead::crypto::hash_password(PASSWORD).expect("hash");
     users::set_password_hash(&mut app.conn(), other.advertiser_id, &hash).expect("password");
     users::set_password_hash(&mut app.conn(), other.publisher_id, &hash).expect("password");

@@ -10,10 +10,9 @@
 
 mod common;
 
-use common::{Backend, Market, TestApp, api_key, call, seed_market, spawn_app};
+use common::{Backend, Market, TestApp, api_key, call, spawn_app};
 use qualead::domain::channels;
 use qualead::domain::offer::OfferBody;
-use qualead::store::offers::MembershipStatus;
 use qualead::store::{clicks, leads, ledger};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -41,7 +40,7 @@ fn cps() -> OfferBody {
 }
 
 fn market(app: &TestApp, body: &OfferBody, deposit: i64) -> Market {
-    seed_market(&app.db.url, body, MembershipStatus::Approved, deposit)
+    Market::of(body).deposit(deposit).seed(&app.db.url)
 }
 
 async fn click(app: &TestApp, m: &Market) -> String {

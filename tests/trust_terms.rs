@@ -7,9 +7,8 @@
 
 mod common;
 
-use common::{BROWSER, Backend, Market, TestApp, accepted_lead, call, click_through, seed_market, spawn_app, visitor};
+use common::{BROWSER, Backend, Market, TestApp, accepted_lead, call, click_through, spawn_app, visitor};
 use diesel::prelude::*;
-use qualead::store::offers::MembershipStatus;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -30,7 +29,7 @@ fn open_offer(app: &TestApp, landing: &str) -> Market {
     let mut body = common::roofs_offer(landing, Some("https://fallback.example/"));
     body.terms.required_fields = vec![];
     body.terms.hold_hours = 0;
-    seed_market(&app.db.url, &body, MembershipStatus::Approved, 1000_00)
+    Market::of(&body).deposit(1000_00).seed(&app.db.url)
 }
 
 /// The terms of a lead as the advertiser reads them.
@@ -307,7 +306,7 @@ async fn a_model_change_opens_no_channel_before_review(backend: Backend) {
     body.rate_bps = Some(1000);
     body.events = vec!["sale".into()];
     body.terms.required_fields = vec![];
-    let m = seed_market(&app.db.url, &body, MembershipStatus::Approved, 1000_00);
+    let m = Market::of(&body).deposit(1000_00).seed(&app.db.url);
     let adv = key_for(&app, m.advertiser_id);
     let path = format!("/offers/{}", m.offer_id);
     let (s, rev) = call(

@@ -15,7 +15,7 @@ mod common;
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime, Timelike};
-use common::{Backend, Market, PASSWORD, TestApp, seed_market, spawn_app_with};
+use common::{Backend, Market, PASSWORD, TestApp, spawn_app_with};
 use diesel::prelude::*;
 use qualead::domain::offer::{OfferBody, OfferStatus, Terms};
 use qualead::store::offers::{self, MembershipStatus};
@@ -183,7 +183,7 @@ async fn approve_rate_and_time_to_verdict(backend: Backend) {
     let x2 = second_publisher(&app, &x, "p2@example.com");
     let w = second_offer(&app, &x, &offer("Windows W", "rules", "approve"));
     // Advertiser B: offer Z, its own publisher.
-    let z = seed_market(&app.db.url, &offer("Garden Z", "advertiser", "reject"), MembershipStatus::Approved, 1000_00);
+    let z = Market::of(&offer("Garden Z", "advertiser", "reject")).deposit(1000_00).seed(&app.db.url);
     let key_a = common::api_key(&app, x.advertiser_id);
     let key_b = common::api_key(&app, z.advertiser_id);
 

@@ -10,11 +10,10 @@
 
 mod common;
 
-use common::{Backend, Market, TestApp, seed_market, spawn_app_with};
+use common::{Backend, Market, TestApp, spawn_app_with};
 use diesel::prelude::*;
 use qualead::domain::offer::{OfferBody, Terms};
 use qualead::store::ledger;
-use qualead::store::offers::MembershipStatus;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -49,7 +48,7 @@ fn offer(hold_hours: u32, decision: &str, default: &str) -> OfferBody {
 }
 
 fn market(app: &TestApp, body: &OfferBody) -> Market {
-    seed_market(&app.db.url, body, MembershipStatus::Approved, 100_00)
+    Market::of(body).deposit(100_00).seed(&app.db.url)
 }
 
 /// A lead on `m` with the advertiser's transaction id `txid`: click, then postback.

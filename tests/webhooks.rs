@@ -150,12 +150,9 @@ async fn app(backend: Backend) -> TestApp {
 }
 
 fn market(app: &TestApp) -> Market {
-    common::seed_market(
-        &app.db.url,
-        &common::roofs_offer("https://roofs.example/quote?cid={click_id}", None),
-        qualead::store::offers::MembershipStatus::Approved,
-        1_000_00,
-    )
+    common::Market::of(&common::roofs_offer("https://roofs.example/quote?cid={click_id}", None))
+        .deposit(1_000_00)
+        .seed(&app.db.url)
 }
 
 /// A new lead through the advertiser's postback, with an e-mail.

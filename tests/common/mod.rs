@@ -370,7 +370,7 @@ pub fn seed_offer(
     fallback: Option<&str>,
     membership: qualead::store::offers::MembershipStatus,
 ) -> SeededOffer {
-    let m = seed_market(db_url, &roofs_offer(landing, fallback), membership, 0);
+    let m = Market::of(&roofs_offer(landing, fallback)).membership(membership).seed(db_url);
     SeededOffer { offer_id: m.offer_id, publisher_id: m.publisher_id, token: m.token }
 }
 
@@ -400,7 +400,42 @@ pub struct Market {
     pub advertiser_email: String,
 }
 
-pub fn seed_market(
+/// What to seed: an offer from `body`, with a publisher and money. Build it with
+/// [`Market::of`], then `.membership(…)`, `.deposit(…)`, and `.seed(db_url)`.
+#[derive(Debug, Clone)]
+pub struct MarketSpec<'a> {
+    body: &'a qualead::domain::offer::OfferBody,
+    membership: qualead::store::offers::MembershipStatus,
+    deposit: i64,
+}
+
+impl Market {
+    /// An active offer from `body` with one approved publisher and no deposit.
+    pub fn of(body: &qualead::domain::offer::OfferBody) -> MarketSpec<'_> {
+        MarketSpec { body, membership: qualead::store::offers::MembershipStatus::Approved, deposit: 0 }
+    }
+}
+
+impl MarketSpec<'_> {
+    /// The publisher's membership status (approved unless set).
+    pub fn membership(mut self, status: qualead::store::offers::MembershipStatus) -> Self {
+        self.membership = status;
+        self
+    }
+
+    /// Put `minor` units on the advertiser's balance.
+    pub fn deposit(mut self, minor: i64) -> Self {
+        self.deposit = minor;
+        self
+    }
+
+    /// Create the accounts, the offer and the membership in the (migrated) database.
+    pub fn seed(self, db_url: &str) -> Market {
+        seed_market(db_url, self.body, self.membership, self.deposit)
+    }
+}
+
+fn seed_market(
     db_url: &str,
     body: &qualead::domain::offer::OfferBody,
     membership: qualead::store::offers::MembershipStatus,
@@ -460,31 +495,18 @@ pub fn new_lead(m: &Market, publisher_id: i64) -> qualead::store::leads::NewLead
         click_id: Some(format!("clk{}", qualead::crypto::random_token(8))),
         channel: "postback".into(),
         event: "lead".into(),
-        txid: None,
         dedupe_key: qualead::crypto::random_token(12),
-        status: qualead::domain::lifecycle::LeadStatus::Pending,
-        amount_minor: None,
         price_minor: 1000,
         fee_minor: 200,
         payout_minor: 800,
         fee_bps: 2000,
         fields: "{}".into(),
         consent: true,
-        sub1: String::new(),
-        sub2: String::new(),
-        sub3: String::new(),
-        sub4: String::new(),
-        sub5: String::new(),
-        source: String::new(),
-        country: None,
         ip: "203.0.113.5".into(),
-        click_at: None,
         hold_until: now + chrono::Duration::hours(72),
         created_at: now,
         updated_at: now,
-        email_norm: None,
-        phone_norm: None,
-        terms_id: None,
+        ..Default::default()
     }
 }
 
@@ -556,7 +578,7 @@ pub async fn signed_in_market(
     password: &str,
 ) -> (Market, reqwest::Client, reqwest::Client, String) {
     use qualead::store::users;
-    let m = seed_market(&app.db.url, body, qualead::store::offers::MembershipStatus::Approved, deposit);
+    let m = Market::of(body).deposit(deposit).seed(&app.db.url);
     let hash = qualead::crypto::hash_password(password).expect("hash");
     let mut conn = app.conn();
     users::set_password_hash(&mut conn, m.advertiser_id, &hash).expect("password");
