@@ -8,7 +8,7 @@ pub mod client_ip;
 pub mod config;
 pub mod crypto;
 pub mod db;
-pub mod demo;
+mod demo;
 pub mod domain;
 pub mod effects;
 pub mod error;
