@@ -39,6 +39,7 @@ use crate::domain::lifecycle::{LeadMoney, LeadStatus, MoneyEvent, Ruling};
 use crate::domain::offer::{Caps, OfferBody, OfferStatus, PayoutModel, Scrub, Terms, apply_bps};
 use crate::domain::scrub;
 use crate::domain::tracking::new_click_id;
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::marketplace;
 use crate::settlement::{actions, money, run as settlement};
@@ -975,6 +976,14 @@ fn attempt<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> AppResult<T>) ->
     }
 }
 
+/// The value of an operation, its effects dropped: the demo fills the database
+/// before any server runs, so no link cache, mailer or postback worker in this
+/// process is there to tell (a server's workers find the queued e-mails and
+/// postbacks when they start).
+fn unheard<T>((value, _effects): (T, Effects)) -> T {
+    value
+}
+
 /// The accounts, offers and memberships, through the marketplace operations.
 fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> {
     let base_url = config.base_url.to_string();
@@ -1018,11 +1027,14 @@ fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> {
         let adv = &advertisers[plan.advertiser];
         let o = must(conn, "create an offer", |c| marketplace::create_offer(c, adv, &plan.body))?;
         let id = o.id;
-        must(conn, "submit an offer", |c| marketplace::change_status(c, adv, id, OfferStatus::PendingReview, None))?;
+        must(conn, "submit an offer", |c| {
+            marketplace::change_status(c, adv, id, OfferStatus::PendingReview, None).map(unheard)
+        })?;
         match plan.stage {
             Stage::Live | Stage::Paused => {
                 must(conn, "approve an offer", |c| {
                     marketplace::review_offer(c, &admin, id, true, "Landing page, tracking and terms checked.")
+                        .map(unheard)
                 })?;
             }
             Stage::Draft => {
@@ -1034,12 +1046,13 @@ fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> {
                         false,
                         "Please say in the description which states the waitlist covers and when deliveries start.",
                     )
+                    .map(unheard)
                 })?;
             }
             Stage::PendingReview => {}
         }
         if let Some(fee) = plan.fee_bps {
-            must(conn, "set an offer's fee", |c| marketplace::set_offer_fee(c, &admin, id, Some(fee)))?;
+            must(conn, "set an offer's fee", |c| marketplace::set_offer_fee(c, &admin, id, Some(fee)).map(unheard))?;
         }
         offers.push(o);
     }
@@ -1047,7 +1060,7 @@ fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> {
     let mut pairs = Vec::new();
     for &(offer, publisher, join) in MEMBERSHIPS {
         let (o, p, adv) = (offers[offer].id, &publishers[publisher], &advertisers[plans[offer].advertiser]);
-        let m = must(conn, "join an offer", |c| marketplace::join(c, p, o))?;
+        let m = must(conn, "join an offer", |c| marketplace::join(c, p, o).map(unheard))?;
         let pid = p.user.id;
         match join {
             Join::Approved(weight) => {
@@ -1061,12 +1074,15 @@ fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> {
                             true,
                             "Welcome aboard: your traffic sources fit this offer.",
                         )
+                        .map(unheard)
                     })?;
                 }
                 pairs.push((offer, publisher, weight));
             }
             Join::Declined(note) => {
-                must(conn, "decline a publisher", |c| marketplace::decide_membership(c, adv, o, pid, false, note))?;
+                must(conn, "decline a publisher", |c| {
+                    marketplace::decide_membership(c, adv, o, pid, false, note).map(unheard)
+                })?;
             }
             Join::Pending => {}
         }
@@ -1732,7 +1748,9 @@ fn pause(conn: &mut DbConn, world: &World) -> anyhow::Result<()> {
     for (i, plan) in world.plans.iter().enumerate() {
         if plan.stage == Stage::Paused {
             let (adv, id) = (&world.advertisers[plan.advertiser], world.offers[i].id);
-            must(conn, "pause an offer", |c| marketplace::change_status(c, adv, id, OfferStatus::Paused, None))?;
+            must(conn, "pause an offer", |c| {
+                marketplace::change_status(c, adv, id, OfferStatus::Paused, None).map(unheard)
+            })?;
         }
     }
     Ok(())
