@@ -1642,9 +1642,12 @@ fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyhow::Result<
     let pending = list(conn, LeadStatus::Pending, Some(sunpeak.user.id))?;
     if pending.len() >= 6 {
         let (a, b) = (pending[pending.len() - 1].id, pending[pending.len() - 2].id);
-        let _ = attempt(conn, |c| actions::decide_early(c, sunpeak, a, true, "", "Installer visit already booked."))?;
+        let _ = attempt(conn, |c| {
+            actions::decide_early(c, sunpeak, a, true, "", "Installer visit already booked.").map(unheard)
+        })?;
         let _ = attempt(conn, |c| {
             actions::decide_early(c, sunpeak, b, false, "out_of_criteria", "The homeowner's roof faces north only.")
+                .map(unheard)
         })?;
     }
 
@@ -1666,12 +1669,12 @@ fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyhow::Result<
         } else {
             pick(rng, RETURNS)
         };
-        let mut dispute = attempt(conn, |c| actions::return_lead(c, adv, lead.id, reason, comment))?;
+        let mut dispute = attempt(conn, |c| actions::return_lead(c, adv, lead.id, reason, comment).map(unheard))?;
         if let Err(AppError::Conflict { code: "return_rate_exceeded", .. }) = dispute {
             // Past the offer's maximum return rate an admin must allow more returns.
             let offer = lead.offer_id;
             must(conn, "allow returns", |c| actions::allow_returns(c, &world.admin, offer, 10))?;
-            dispute = attempt(conn, |c| actions::return_lead(c, adv, lead.id, reason, comment))?;
+            dispute = attempt(conn, |c| actions::return_lead(c, adv, lead.id, reason, comment).map(unheard))?;
         }
         let Ok(dispute) = dispute else { continue };
         disputes += 1;
@@ -1681,7 +1684,7 @@ fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyhow::Result<
             _ => None,
         };
         if let Some((ruling, note)) = ruling {
-            must(conn, "rule on a return", |c| actions::rule(c, &world.admin, dispute.id, ruling, note))?;
+            must(conn, "rule on a return", |c| actions::rule(c, &world.admin, dispute.id, ruling, note).map(unheard))?;
         }
         opened += 1;
     }
@@ -1699,7 +1702,9 @@ fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyhow::Result<
         }
         let Some(publisher) = world.publishers.iter().find(|p| p.user.id == lead.publisher_id) else { continue };
         let comment = CONTESTS[opened % CONTESTS.len()];
-        let Ok(dispute) = attempt(conn, |c| actions::contest(c, publisher, lead.id, comment))? else { continue };
+        let Ok(dispute) = attempt(conn, |c| actions::contest(c, publisher, lead.id, comment).map(unheard))? else {
+            continue;
+        };
         disputes += 1;
         let ruling = match opened % 3 {
             0 => Some((Ruling::Upheld, "The advertiser's own CRM shows the customer; the lead is paid.")),
@@ -1708,7 +1713,7 @@ fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyhow::Result<
         };
         if let Some((ruling, note)) = ruling {
             // An upheld contest needs the advertiser's balance; without it the dispute stays open.
-            let _ = attempt(conn, |c| actions::rule(c, &world.admin, dispute.id, ruling, note))?;
+            let _ = attempt(conn, |c| actions::rule(c, &world.admin, dispute.id, ruling, note).map(unheard))?;
         }
         opened += 1;
     }
@@ -1737,7 +1742,7 @@ fn payouts(conn: &mut DbConn, world: &World) -> anyhow::Result<usize> {
         n += 1;
         if paid {
             let note = format!("Paid, reference DEMO-{:04}", payout.id);
-            must(conn, "pay a payout", |c| money::mark_paid(c, &world.admin, payout.id, &note))?;
+            must(conn, "pay a payout", |c| money::mark_paid(c, &world.admin, payout.id, &note).map(unheard))?;
         }
     }
     Ok(n)

@@ -172,12 +172,6 @@ fn utc_times(v: &mut Value) {
     }
 }
 
-/// Wake the e-mail and publisher-postback workers after an action queued work.
-pub(super) fn wake(api: &ApiUser) {
-    api.state.outbox.wake();
-    api.state.postbacks.wake();
-}
-
 // ---- balances and statements ----
 
 /// `GET /balance`: advertiser `{available, escrow}`, publisher `{available, pending,
@@ -363,8 +357,9 @@ async fn mark_paid(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: B
     let note = optional_json::<NoteBody>(&body)?.note.unwrap_or_default();
     let id = path.into_inner();
     let who = acting(&api, &req);
-    let payout = db::run(&api.state.pool, move |c| c.write_tx(|c| money::mark_paid(c, &who, id, &note))).await?;
-    wake(&api);
+    let (payout, effects) =
+        db::run(&api.state.pool, move |c| c.write_tx(|c| money::mark_paid(c, &who, id, &note))).await?;
+    api.state.apply(effects);
     Ok(HttpResponse::Ok().json(payout_json(payout, None)))
 }
 
@@ -442,6 +437,6 @@ async fn settle(api: ApiUser) -> ApiResult<HttpResponse> {
             return Err(ApiError(e));
         }
     };
-    wake(&api);
+    api.state.apply(crate::settlement::SETTLE_EFFECTS);
     Ok(HttpResponse::Ok().json(summary))
 }

@@ -15,8 +15,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::db::{self, DbPool};
+use crate::effects::Effects;
 use crate::metrics::Metrics;
 use crate::store::now;
+
+/// What a run of [`run::settle_due`] leaves for others once it committed: the
+/// settled leads' publisher postbacks and lead webhooks, queued (it queues no e-mail).
+pub const SETTLE_EFFECTS: Effects = Effects::POSTBACKS;
 
 /// Run settlement every `interval` until shutdown. Each run settles every due lead;
 /// other processes may run at the same time (see [`run`]).
