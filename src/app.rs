@@ -145,9 +145,8 @@ impl Application {
             )?,
             tokio::spawn(housekeeping(state.clone(), shutdown_rx.clone())),
             tokio::spawn(crate::settlement::run_periodically(
-                pool.clone(),
+                state.clone(),
                 Duration::from_secs(config.settle_interval_secs),
-                state.metrics.clone(),
                 shutdown_rx.clone(),
             )),
             tokio::spawn(checkpoints(pool.clone(), shutdown_rx)),

@@ -1,12 +1,15 @@
 //! Operations on offers and memberships shared by the web pages and the JSON API.
 //! Each runs inside the caller's transaction, checks who may do it, and writes its
-//! audit line (admin actions) and e-mails (outbox) in that same transaction.
+//! audit line (admin actions) and e-mails (outbox) in that same transaction. An
+//! operation that changes what others must hear of returns its [`Effects`] beside
+//! its result, for the caller to apply once the transaction commits.
 
 use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::offer::{self, Actor, OfferBody, OfferStatus, Visibility};
 use crate::domain::terms::{FrozenTerms, REVIEWED, Side, copy_reviewed, reviewed_changes, tightening};
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::mail::{
     self,
@@ -58,13 +61,14 @@ pub fn create_offer(conn: &mut DbConn, who: &Acting, body: &OfferBody) -> AppRes
 /// Replace an offer's fields with `body` (validated as a whole). On a live offer
 /// (active or paused) a change of a reviewed member (DESIGN "Trust": landing or
 /// fallback URL, money, events, terms) becomes a pending revision for an admin,
-/// returned beside the offer; the rest of the edit applies at once.
+/// returned beside the offer; the rest of the edit applies at once. The offer's
+/// links change (landing page, fallback, caps, cookie window).
 pub fn update_offer(
     conn: &mut DbConn,
     who: &Acting,
     id: i64,
     body: &OfferBody,
-) -> AppResult<(Offer, Option<Revision>)> {
+) -> AppResult<(Offer, Option<Revision>, Effects)> {
     owned_offer(conn, &who.user, id)?;
     let current = offers::lock(conn, id)?.ok_or(AppError::NotFound)?;
     if current.status() == OfferStatus::Archived {
@@ -103,7 +107,7 @@ pub fn update_offer(
     }
     offers::update(conn, id, &now_spec)?;
     who.audit(conn, "offer.update", ("offer", Some(id)), &current.name)?;
-    Ok((offers::find(conn, id)?.ok_or(AppError::NotFound)?, revision))
+    Ok((offers::find(conn, id)?.ok_or(AppError::NotFound)?, revision, Effects::LINKS))
 }
 
 /// The terms a proposed body would put in force on `offer` (its own fee stays).
@@ -119,7 +123,7 @@ pub fn patch_offer(
     who: &Acting,
     id: i64,
     patch: &serde_json::Value,
-) -> AppResult<(Offer, Option<Revision>)> {
+) -> AppResult<(Offer, Option<Revision>, Effects)> {
     let current = owned_offer(conn, &who.user, id)?;
     let mut patch = patch.clone();
     let Some(obj) = patch.as_object_mut() else {
@@ -128,22 +132,25 @@ pub fn patch_offer(
     let status = obj.remove("status");
     let mut offer = current.clone();
     let mut revision = None;
+    let mut effects = Effects::NONE;
     if !obj.is_empty() {
         let mut merged = serde_json::to_value(edit_base(conn, &current)?).map_err(|e| AppError::Internal(e.into()))?;
         offer::merge_patch(&mut merged, &patch);
         offer::reset_model_defaults(&mut merged, &patch, current.model());
         let body: OfferBody = crate::error::read_json(merged)?;
-        (offer, revision) = update_offer(conn, who, id, &body)?;
+        (offer, revision, effects) = update_offer(conn, who, id, &body)?;
     }
     if let Some(s) = status {
         let to = s.as_str().and_then(OfferStatus::parse).ok_or_else(|| {
             AppError::invalid("status must be one of draft, pending_review, active, paused, archived")
         })?;
         if to != offer.status() {
-            offer = change_status(conn, who, id, to, None)?;
+            let (moved, changed) = change_status(conn, who, id, to, None)?;
+            offer = moved;
+            effects |= changed;
         }
     }
-    Ok((offer, revision))
+    Ok((offer, revision, effects))
 }
 
 /// What an edit of `offer` starts from: the offer as it runs, with the reviewed
@@ -202,6 +209,7 @@ pub fn notice_hours(offer: &Offer) -> i64 {
 /// clicks from the time it takes effect (its terms are stored now with that time),
 /// and the offer carries it from then on ([`apply_due_revisions`]); the publishers
 /// in the offer are e-mailed the changes and the date. Sent back, it needs a note.
+/// The advertiser is e-mailed either way; an approval changes the offer's links.
 pub fn review_revision(
     conn: &mut DbConn,
     who: &Acting,
@@ -209,7 +217,7 @@ pub fn review_revision(
     revision_id: i64,
     approve: bool,
     note: &str,
-) -> AppResult<Revision> {
+) -> AppResult<(Revision, Effects)> {
     if who.role() != Role::Admin {
         return Err(AppError::Forbidden);
     }
@@ -283,7 +291,8 @@ pub fn review_revision(
             apply_revision(conn, &r, at)?;
         }
     }
-    revisions::find(conn, r.id)?.ok_or(AppError::NotFound)
+    let effects = Effects::MAIL | Effects::LINKS.when(approve);
+    Ok((revisions::find(conn, r.id)?.ok_or(AppError::NotFound)?, effects))
 }
 
 /// Approved changes of an offer that have yet to take effect, as a publisher reads
@@ -374,14 +383,15 @@ pub fn apply_due_revisions(conn: &mut DbConn) -> AppResult<usize> {
     Ok(n)
 }
 
-/// Move an offer through its status machine, as its owner or an admin.
+/// Move an offer through its status machine, as its owner or an admin. Its links
+/// change; a review decision e-mails the advertiser.
 pub fn change_status(
     conn: &mut DbConn,
     who: &Acting,
     id: i64,
     to: OfferStatus,
     note: Option<&str>,
-) -> AppResult<Offer> {
+) -> AppResult<(Offer, Effects)> {
     let offer = owned_offer(conn, &who.user, id)?;
     let from = offer.status();
     let actor =
@@ -429,11 +439,18 @@ pub fn change_status(
             },
         )?;
     }
-    offers::find(conn, id)?.ok_or(AppError::NotFound)
+    let effects = Effects::LINKS | Effects::MAIL.when(review);
+    Ok((offers::find(conn, id)?.ok_or(AppError::NotFound)?, effects))
 }
 
 /// An admin's review decision on a submitted offer.
-pub fn review_offer(conn: &mut DbConn, who: &Acting, id: i64, approve: bool, note: &str) -> AppResult<Offer> {
+pub fn review_offer(
+    conn: &mut DbConn,
+    who: &Acting,
+    id: i64,
+    approve: bool,
+    note: &str,
+) -> AppResult<(Offer, Effects)> {
     if who.role() != Role::Admin {
         return Err(AppError::Forbidden);
     }
@@ -454,8 +471,9 @@ pub fn review_offer(conn: &mut DbConn, who: &Acting, id: i64, approve: bool, not
     change_status(conn, who, id, to, Some(note))
 }
 
-/// An admin sets or clears the per-offer platform fee.
-pub fn set_offer_fee(conn: &mut DbConn, who: &Acting, id: i64, fee_bps: Option<i32>) -> AppResult<Offer> {
+/// An admin sets or clears the per-offer platform fee. The offer's links change
+/// (the fee is on the offer a link carries).
+pub fn set_offer_fee(conn: &mut DbConn, who: &Acting, id: i64, fee_bps: Option<i32>) -> AppResult<(Offer, Effects)> {
     if who.role() != Role::Admin {
         return Err(AppError::Forbidden);
     }
@@ -474,18 +492,19 @@ pub fn set_offer_fee(conn: &mut DbConn, who: &Acting, id: i64, fee_bps: Option<i
     }
     let detail = fee_bps.map(|f| format!("fee {f} bps")).unwrap_or_else(|| "fee: platform default".into());
     who.audit(conn, "offer.fee", ("offer", Some(id)), &detail)?;
-    offers::find(conn, id)?.ok_or(AppError::NotFound)
+    Ok((offers::find(conn, id)?.ok_or(AppError::NotFound)?, Effects::LINKS))
 }
 
 /// A publisher joins an offer: `public` at once, `approval` waits, `private` only by invitation.
-/// Joining again returns the existing membership.
-pub fn join(conn: &mut DbConn, who: &Acting, offer_id: i64) -> AppResult<Membership> {
+/// Joining again returns the existing membership (and changes nothing). A new
+/// membership is a new link; an application e-mails the advertiser.
+pub fn join(conn: &mut DbConn, who: &Acting, offer_id: i64) -> AppResult<(Membership, Effects)> {
     if who.role() != Role::Publisher {
         return Err(AppError::Forbidden);
     }
     let (offer, existing) = visible_offer(conn, &who.user, offer_id)?;
     if let Some(m) = existing {
-        return Ok(m);
+        return Ok((m, Effects::NONE));
     }
     if offer.status() != OfferStatus::Active {
         return Err(AppError::conflict("offer_inactive", "This offer is not taking new publishers."));
@@ -509,10 +528,11 @@ pub fn join(conn: &mut DbConn, who: &Acting, offer_id: i64) -> AppResult<Members
             },
         )?;
     }
-    Ok(m)
+    Ok((m, Effects::LINKS | Effects::MAIL.when(status == MembershipStatus::Pending)))
 }
 
-/// The owner (or an admin) approves or declines a publisher's application.
+/// The owner (or an admin) approves or declines a publisher's application: the
+/// publisher's link changes and it is e-mailed (a decision made already changes nothing).
 pub fn decide_membership(
     conn: &mut DbConn,
     who: &Acting,
@@ -520,12 +540,12 @@ pub fn decide_membership(
     publisher_id: i64,
     approve: bool,
     note: &str,
-) -> AppResult<Membership> {
+) -> AppResult<(Membership, Effects)> {
     let offer = owned_offer(conn, &who.user, offer_id)?;
     let m = offers::membership(conn, offer_id, publisher_id)?.ok_or(AppError::NotFound)?;
     let to = if approve { MembershipStatus::Approved } else { MembershipStatus::Rejected };
     if m.status == to.as_str() {
-        return Ok(m);
+        return Ok((m, Effects::NONE));
     }
     offers::decide_member(conn, m.id, to, note.trim())?;
     who.audit(
@@ -547,18 +567,25 @@ pub fn decide_membership(
             link: who.link(&format!("/publisher/offers/{offer_id}")),
         },
     )?;
-    offers::membership(conn, offer_id, publisher_id)?.ok_or(AppError::NotFound)
+    let m = offers::membership(conn, offer_id, publisher_id)?.ok_or(AppError::NotFound)?;
+    Ok((m, Effects::LINKS | Effects::MAIL))
 }
 
-/// The owner invites a publisher (by e-mail) to a private or approval offer: an approved membership.
-pub fn invite(conn: &mut DbConn, who: &Acting, offer_id: i64, publisher_email: &str) -> AppResult<Membership> {
+/// The owner invites a publisher (by e-mail) to a private or approval offer: an
+/// approved membership, a new link and an e-mail (an approved publisher is left as it is).
+pub fn invite(
+    conn: &mut DbConn,
+    who: &Acting,
+    offer_id: i64,
+    publisher_email: &str,
+) -> AppResult<(Membership, Effects)> {
     let offer = owned_offer(conn, &who.user, offer_id)?;
     let email = crate::domain::account::normalize_email(publisher_email);
     let publisher = users::find_by_email(conn, &email)?.filter(|u| u.role() == Role::Publisher).ok_or_else(|| {
         AppError::Invalid([("email".to_string(), "No publisher account uses this e-mail address.".to_string())].into())
     })?;
     let m = match offers::membership(conn, offer_id, publisher.id)? {
-        Some(m) if m.is_approved() => return Ok(m),
+        Some(m) if m.is_approved() => return Ok((m, Effects::NONE)),
         Some(m) => {
             offers::decide_member(conn, m.id, MembershipStatus::Approved, "invited")?;
             offers::membership(conn, offer_id, publisher.id)?.ok_or(AppError::NotFound)?
@@ -578,7 +605,7 @@ pub fn invite(conn: &mut DbConn, who: &Acting, offer_id: i64, publisher_email: &
             link: who.link(&format!("/publisher/offers/{offer_id}")),
         },
     )?;
-    Ok(m)
+    Ok((m, Effects::LINKS | Effects::MAIL))
 }
 
 /// A publisher sets the URL its own tracker receives on lead events.

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::domain::account::Role;
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::marketplace::owned_offer;
 use crate::store::offers::Offer;
@@ -180,12 +181,12 @@ pub fn replay(
     offer_id: i64,
     webhook_id: i64,
     delivery_id: i64,
-) -> AppResult<Delivery> {
+) -> AppResult<(Delivery, Effects)> {
     let hook = writable(conn, who, offer_id, webhook_id)?;
     match webhooks::find_delivery(conn, delivery_id)? {
         Some(d) if d.webhook_id == hook.id => {}
         _ => return Err(AppError::NotFound),
     }
     webhooks::replay(conn, delivery_id)?;
-    webhooks::find_delivery(conn, delivery_id)?.ok_or(AppError::NotFound)
+    Ok((webhooks::find_delivery(conn, delivery_id)?.ok_or(AppError::NotFound)?, Effects::POSTBACKS))
 }

@@ -303,7 +303,7 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
         let publisher = acting(&app, m.publisher_id);
         for id in lead_ids(&app, m.offer_id, "approved") {
             if rng.gen_bool(0.4) {
-                let d =
+                let (d, _effects) =
                     actions::return_lead(&mut app.conn(), &adv, id, "consumer_denies", "never asked").expect("return");
                 match rng.gen_range(0..3) {
                     0 => drop(actions::rule(&mut app.conn(), &admin_acting, d.id, Ruling::Upheld, "ok").expect("rule")),
@@ -314,10 +314,11 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
         }
         for id in lead_ids(&app, m.offer_id, "rejected") {
             if rng.gen_bool(0.4) {
-                let d = actions::contest(&mut app.conn(), &publisher, id, "a real person").expect("contest");
+                let (d, _effects) =
+                    actions::contest(&mut app.conn(), &publisher, id, "a real person").expect("contest");
                 if rng.gen_bool(0.5) {
                     let ruling = if rng.gen_bool(0.5) { Ruling::Upheld } else { Ruling::Denied };
-                    actions::rule(&mut app.conn(), &admin_acting, d.id, ruling, "looked").expect("rule");
+                    drop(actions::rule(&mut app.conn(), &admin_acting, d.id, ruling, "looked").expect("rule"));
                 }
             }
         }
@@ -416,7 +417,7 @@ async fn stats_api_is_scoped_and_validated(backend: Backend) {
                 .await
                 .expect("json");
             let id = v["lead_id"].as_i64().expect("accepted");
-            actions::decide_early(&mut app.conn(), &adv, id, true, "", "").expect("approve");
+            drop(actions::decide_early(&mut app.conn(), &adv, id, true, "", "").expect("approve"));
         }
     }
     let get = |key: String, query: String| {

@@ -292,9 +292,11 @@ async fn a_lead_is_returned_once_and_a_denial_keeps_its_window(backend: Backend)
     let (adv, admin) = (acting(&app, m.advertiser_id), acting(&app, admin_id));
     let mut conn = app.conn();
     let first = leads::find(&mut conn, id).expect("q").expect("lead").decided_at;
-    let dispute =
+    // Straight to the database: the e-mails and postbacks queued are not looked at.
+    let (dispute, _effects) =
         conn.write_tx(|c| actions::return_lead(c, &adv, id, "bad_contact", "wrong number")).expect("returned");
-    conn.write_tx(|c| actions::rule(c, &admin, dispute.id, Ruling::Denied, "the number works")).expect("ruled");
+    let (_ruled, _effects) =
+        conn.write_tx(|c| actions::rule(c, &admin, dispute.id, Ruling::Denied, "the number works")).expect("ruled");
     let l = leads::find(&mut conn, id).expect("q").expect("lead");
     assert_eq!((l.status.as_str(), l.decided_at), ("approved", first), "denied: back to approved, same window");
     let again = conn.write_tx(|c| actions::return_lead(c, &adv, id, "bad_contact", "still wrong"));

@@ -10,15 +10,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::acting::Acting;
-use crate::api::money::{
-    acting, optional_json, page_limit, query_id, query_status, require, required_json, to_json, wake,
-};
+use crate::api::money::{acting, optional_json, page_limit, query_id, query_status, require, required_json, to_json};
 use crate::api::{ApiUser, resource};
 use crate::client_ip::client_ip;
 use crate::db::{self, DbConn};
 use crate::domain::account::Role;
 use crate::domain::intake::{Channel, Params, Reason};
 use crate::domain::lifecycle::{LeadStatus, Ruling};
+use crate::effects::Effects;
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::settlement::{actions, verdicts, view};
 use crate::store::{disputes, leads};
@@ -190,20 +189,21 @@ struct ReasonBody {
     comment: Option<String>,
 }
 
-/// Run a lead action in one write transaction and answer with the lead as it is now.
+/// Run a lead action in one write transaction, apply what it changed, and answer
+/// with the lead as it is now.
 async fn act<F>(api: ApiUser, req: HttpRequest, id: i64, op: F) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&mut DbConn, &Acting) -> Result<(), AppError> + Send + 'static,
+    F: FnOnce(&mut DbConn, &Acting) -> Result<Effects, AppError> + Send + 'static,
 {
     let who = acting(&api, &req);
-    let lead = db::run(&api.state.pool, move |c| {
+    let (lead, effects) = db::run(&api.state.pool, move |c| {
         c.write_tx(|c| {
-            op(c, &who)?;
-            lead_view(c, &who, id)
+            let effects = op(c, &who)?;
+            Ok::<_, AppError>((lead_view(c, &who, id)?, effects))
         })
     })
     .await?;
-    wake(&api);
+    api.state.apply(effects);
     Ok(HttpResponse::Ok().json(to_json(&lead)?))
 }
 
@@ -233,9 +233,10 @@ async fn decide(api: ApiUser, req: HttpRequest, id: i64, approve: bool, body: By
     require(&api, &[Role::Advertiser, Role::Admin])?;
     let (reason, comment) = reason_and_comment(&body, if approve { "invalid_request" } else { "invalid_reason" })?;
     act(api, req, id, move |c, who| {
-        actions::decide_early(c, who, id, approve, &reason, &comment)?;
+        let (_, effects) = actions::decide_early(c, who, id, approve, &reason, &comment)?;
         let verdict = if approve { verdicts::Verdict::Approved } else { verdicts::Verdict::Rejected };
-        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdict, &reason, &comment)
+        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdict, &reason, &comment)?;
+        Ok(effects)
     })
     .await
 }
@@ -246,8 +247,9 @@ async fn return_lead(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body:
     let id = path.into_inner();
     let (reason, comment) = reason_and_comment(&body, "invalid_reason")?;
     act(api, req, id, move |c, who| {
-        actions::return_lead(c, who, id, &reason, &comment)?;
-        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdicts::Verdict::Returned, &reason, &comment)
+        let (_, effects) = actions::return_lead(c, who, id, &reason, &comment)?;
+        verdicts::record_one(c, who, id, verdicts::Channel::Api, verdicts::Verdict::Returned, &reason, &comment)?;
+        Ok(effects)
     })
     .await
 }
@@ -259,7 +261,7 @@ async fn contest(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Byt
     let id = path.into_inner();
     let body: ReasonBody = optional_json(&body)?;
     let comment = body.comment.unwrap_or_default();
-    act(api, req, id, move |c, who| actions::contest(c, who, id, &comment).map(drop)).await
+    act(api, req, id, move |c, who| Ok(actions::contest(c, who, id, &comment)?.1)).await
 }
 
 // ---- verdicts from the advertiser's systems ----
@@ -346,18 +348,25 @@ async fn bulk_status(api: ApiUser, req: HttpRequest, body: Bytes) -> ApiResult<H
     }
     let parsed: Vec<_> = items.into_iter().map(status_item).collect();
     let who = acting(&api, &req);
-    let outcomes = db::run(&api.state.pool, move |c| {
+    let (outcomes, effects) = db::run(&api.state.pool, move |c| {
         c.write_tx(|c| {
-            parsed
-                .iter()
-                .map(|p| match p {
-                    Ok(item) => verdicts::apply_one(c, &who, verdicts::Channel::BulkApi, item),
-                    Err(r) => Ok(Err(r.clone())),
-                })
-                .collect::<Result<Vec<_>, AppError>>()
+            let (mut outcomes, mut effects) = (Vec::with_capacity(parsed.len()), Effects::NONE);
+            for p in &parsed {
+                outcomes.push(match p {
+                    Ok(item) => {
+                        verdicts::apply_one(c, &who, verdicts::Channel::BulkApi, item)?.map(|(done, changed)| {
+                            effects |= changed;
+                            done
+                        })
+                    }
+                    Err(r) => Err(r.clone()),
+                });
+            }
+            Ok::<_, AppError>((outcomes, effects))
         })
     })
     .await?;
+    api.state.apply(effects);
     let (mut applied, mut duplicates, mut errors) = (0, 0, 0);
     let results: Vec<Value> = outcomes
         .iter()
@@ -378,9 +387,6 @@ async fn bulk_status(api: ApiUser, req: HttpRequest, body: Bytes) -> ApiResult<H
             }
         })
         .collect();
-    if applied > 0 {
-        wake(&api);
-    }
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "applied": applied, "duplicates": duplicates, "errors": errors, "results": results,
     })))
@@ -424,15 +430,15 @@ async fn rule(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: Bytes)
         .ok_or_else(|| ApiError(AppError::invalid("decision must be \"upheld\" or \"denied\"")))?;
     let note = body.note.unwrap_or_default();
     let who = acting(&api, &req);
-    let (dispute, status) = db::run(&api.state.pool, move |c| {
+    let (dispute, status, effects) = db::run(&api.state.pool, move |c| {
         c.write_tx(|c| {
-            let d = actions::rule(c, &who, id, ruling, &note)?;
+            let (d, effects) = actions::rule(c, &who, id, ruling, &note)?;
             let lead = leads::find(c, d.lead_id)?.ok_or(AppError::NotFound)?;
-            Ok::<_, AppError>((d, lead.status))
+            Ok::<_, AppError>((d, lead.status, effects))
         })
     })
     .await?;
-    wake(&api);
+    api.state.apply(effects);
     let mut json = to_json(&dispute)?;
     json["lead_status"] = Value::String(status.to_string());
     Ok(HttpResponse::Ok().json(json))

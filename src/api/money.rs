@@ -172,12 +172,6 @@ fn utc_times(v: &mut Value) {
     }
 }
 
-/// Wake the e-mail and publisher-postback workers after an action queued work.
-pub(super) fn wake(api: &ApiUser) {
-    api.state.outbox.wake();
-    api.state.postbacks.wake();
-}
-
 // ---- balances and statements ----
 
 /// `GET /balance`: advertiser `{available, escrow}`, publisher `{available, pending,
@@ -363,8 +357,9 @@ async fn mark_paid(api: ApiUser, req: HttpRequest, path: web::Path<i64>, body: B
     let note = optional_json::<NoteBody>(&body)?.note.unwrap_or_default();
     let id = path.into_inner();
     let who = acting(&api, &req);
-    let payout = db::run(&api.state.pool, move |c| c.write_tx(|c| money::mark_paid(c, &who, id, &note))).await?;
-    wake(&api);
+    let (payout, effects) =
+        db::run(&api.state.pool, move |c| c.write_tx(|c| money::mark_paid(c, &who, id, &note))).await?;
+    api.state.apply(effects);
     Ok(HttpResponse::Ok().json(payout_json(payout, None)))
 }
 
@@ -430,18 +425,8 @@ async fn settle(api: ApiUser) -> ApiResult<HttpResponse> {
     require(&api, &[Role::Admin])?;
     let metrics = api.state.metrics.clone();
     let summary = db::run(&api.state.pool, |c| Ok(run::settle_due(c, now(), run::BATCH)?)).await;
-    let summary = match summary {
-        Ok(s) => {
-            metrics.settlement_runs.with_label_values(&["ok"]).inc();
-            metrics.settled_leads.with_label_values(&["approved"]).inc_by(s.approved.unsigned_abs());
-            metrics.settled_leads.with_label_values(&["rejected"]).inc_by(s.rejected.unsigned_abs());
-            s
-        }
-        Err(e) => {
-            metrics.settlement_runs.with_label_values(&["error"]).inc();
-            return Err(ApiError(e));
-        }
-    };
-    wake(&api);
+    crate::settlement::count(&metrics, &summary);
+    let summary = summary.map_err(ApiError)?;
+    api.state.apply(summary.effects);
     Ok(HttpResponse::Ok().json(summary))
 }

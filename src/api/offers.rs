@@ -12,6 +12,7 @@ use crate::db;
 use crate::domain::account::Role;
 use crate::domain::money::format_minor;
 use crate::domain::offer::{self, Caps, OfferBody, OfferStatus, PayoutModel, Terms};
+use crate::effects::Effects;
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::marketplace::{self, Pay};
 use crate::store::offers::{self, MarketFilter, Membership, Offer};
@@ -187,22 +188,21 @@ async fn offer_op<F>(
     op: F,
 ) -> ApiResult<HttpResponse>
 where
-    F: FnOnce(&mut db::DbConn, &Acting) -> Result<Offer, AppError> + Send + 'static,
+    F: FnOnce(&mut db::DbConn, &Acting) -> Result<(Offer, Effects), AppError> + Send + 'static,
 {
     let who = acting(api, req);
     let fee_default = api.state.config.platform_fee_bps;
     let base = api.state.config.base_url.to_string();
-    let json = db::run(&api.state.pool, move |c| {
-        let offer = c.write_tx(|c| op(c, &who))?;
+    let (json, effects) = db::run(&api.state.pool, move |c| {
+        let (offer, effects) = c.write_tx(|c| op(c, &who))?;
         let fee = settings::platform_fee_bps(c, fee_default)?;
         let member = offers::membership(c, offer.id, who.user.id)?;
-        Ok(offer_json(&offer, &who.user, member.as_ref(), &base, fee))
+        Ok((offer_json(&offer, &who.user, member.as_ref(), &base, fee), effects))
     })
     .await?;
     // What a tracking link shows may have changed (status, landing page, caps):
     // this process's clicks read it afresh; other processes within the TTL.
-    api.state.links.clear();
-    api.state.outbox.wake();
+    api.state.apply(effects);
     Ok(HttpResponse::build(status).json(json))
 }
 
@@ -214,8 +214,11 @@ async fn create(api: ApiUser, req: HttpRequest, body: Json<serde_json::Value>) -
     let mut body = body.into_inner();
     crate::api::money::whole_numbers(&mut body);
     let body: OfferBody = crate::error::read_json(body)?;
-    offer_op(&api, &req, actix_web::http::StatusCode::CREATED, move |c, who| marketplace::create_offer(c, who, &body))
-        .await
+    offer_op(&api, &req, actix_web::http::StatusCode::CREATED, move |c, who| {
+        // A new offer is no one's link yet, and no one is told of it.
+        Ok((marketplace::create_offer(c, who, &body)?, Effects::NONE))
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -325,15 +328,14 @@ async fn patch(
     let who = acting(&api, &req);
     let fee_default = api.state.config.platform_fee_bps;
     let base = api.state.config.base_url.to_string();
-    let (json, revision) = db::run(&api.state.pool, move |c| {
-        let (offer, revision) = c.write_tx(|c| marketplace::patch_offer(c, &who, id, &body))?;
+    let (json, revision, effects) = db::run(&api.state.pool, move |c| {
+        let (offer, revision, effects) = c.write_tx(|c| marketplace::patch_offer(c, &who, id, &body))?;
         let fee = settings::platform_fee_bps(c, fee_default)?;
         let member = offers::membership(c, offer.id, who.user.id)?;
-        Ok((offer_json(&offer, &who.user, member.as_ref(), &base, fee), revision))
+        Ok((offer_json(&offer, &who.user, member.as_ref(), &base, fee), revision, effects))
     })
     .await?;
-    api.state.links.clear();
-    api.state.outbox.wake();
+    api.state.apply(effects);
     // A change that waits for review answers 202 with the pending revision (and
     // the offer as it runs meanwhile).
     Ok(match revision {
@@ -405,12 +407,11 @@ async fn review_revision(
 ) -> ApiResult<HttpResponse> {
     let note = optional_json::<NoteBody>(&body)?.note.unwrap_or_default();
     let who = acting(&api, &req);
-    let r = db::run(&api.state.pool, move |c| {
+    let (r, effects) = db::run(&api.state.pool, move |c| {
         c.write_tx(|c| marketplace::review_revision(c, &who, id, rev, approve, &note))
     })
     .await?;
-    api.state.links.clear();
-    api.state.outbox.wake();
+    api.state.apply(effects);
     Ok(HttpResponse::Ok().json(revision_json(&r)))
 }
 
@@ -452,9 +453,8 @@ async fn join(api: ApiUser, req: HttpRequest, path: web::Path<i64>) -> ApiResult
     let id = path.into_inner();
     let who = acting(&api, &req);
     let base = api.state.config.base_url.to_string();
-    let m = db::run(&api.state.pool, move |c| c.write_tx(|c| marketplace::join(c, &who, id))).await?;
-    api.state.links.clear();
-    api.state.outbox.wake();
+    let (m, effects) = db::run(&api.state.pool, move |c| c.write_tx(|c| marketplace::join(c, &who, id))).await?;
+    api.state.apply(effects);
     Ok(HttpResponse::Ok().json(MembershipJson::of(&m, &base)))
 }
 
@@ -517,12 +517,11 @@ async fn decide(
     let note = optional_json::<NoteBody>(&body)?.note.unwrap_or_default();
     let who = acting(&api, &req);
     let base = api.state.config.base_url.to_string();
-    let m = db::run(&api.state.pool, move |c| {
+    let (m, effects) = db::run(&api.state.pool, move |c| {
         c.write_tx(|c| marketplace::decide_membership(c, &who, id, publisher_id, approve, &note))
     })
     .await?;
-    api.state.links.clear();
-    api.state.outbox.wake();
+    api.state.apply(effects);
     let mut json =
         serde_json::to_value(MembershipJson::of(&m, &base)).map_err(|e| ApiError(AppError::Internal(e.into())))?;
     json["publisher_id"] = serde_json::json!(publisher_id);

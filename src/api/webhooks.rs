@@ -86,7 +86,8 @@ async fn deliveries(
 /// `POST /offers/{id}/webhooks/{wid}/deliveries/{did}/replay`: `202`, queued again.
 async fn replay(api: ApiUser, req: HttpRequest, path: web::Path<(i64, i64, i64)>) -> ApiResult<HttpResponse> {
     let ((id, wid, did), who) = (path.into_inner(), acting(&api, &req));
-    let d = db::run(&api.state.pool, move |c| c.write_tx(|c| webhooks::replay(c, &who, id, wid, did))).await?;
-    api.state.postbacks.wake();
+    let (d, effects) =
+        db::run(&api.state.pool, move |c| c.write_tx(|c| webhooks::replay(c, &who, id, wid, did))).await?;
+    api.state.apply(effects);
     Ok(HttpResponse::Accepted().json(to_json(&d)?))
 }

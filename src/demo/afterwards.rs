@@ -26,9 +26,12 @@ pub(super) fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyh
     let pending = list(conn, LeadStatus::Pending, Some(sunpeak.user.id))?;
     if pending.len() >= 6 {
         let (a, b) = (pending[pending.len() - 1].id, pending[pending.len() - 2].id);
-        let _ = attempt(conn, |c| actions::decide_early(c, sunpeak, a, true, "", "Installer visit already booked."))?;
+        let _ = attempt(conn, |c| {
+            actions::decide_early(c, sunpeak, a, true, "", "Installer visit already booked.").map(unheard)
+        })?;
         let _ = attempt(conn, |c| {
             actions::decide_early(c, sunpeak, b, false, "out_of_criteria", "The homeowner's roof faces north only.")
+                .map(unheard)
         })?;
     }
 
@@ -50,12 +53,12 @@ pub(super) fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyh
         } else {
             pick(rng, RETURNS)
         };
-        let mut dispute = attempt(conn, |c| actions::return_lead(c, adv, lead.id, reason, comment))?;
+        let mut dispute = attempt(conn, |c| actions::return_lead(c, adv, lead.id, reason, comment).map(unheard))?;
         if let Err(AppError::Conflict { code: "return_rate_exceeded", .. }) = dispute {
             // Past the offer's maximum return rate an admin must allow more returns.
             let offer = lead.offer_id;
             must(conn, "allow returns", |c| actions::allow_returns(c, &world.admin, offer, 10))?;
-            dispute = attempt(conn, |c| actions::return_lead(c, adv, lead.id, reason, comment))?;
+            dispute = attempt(conn, |c| actions::return_lead(c, adv, lead.id, reason, comment).map(unheard))?;
         }
         let Ok(dispute) = dispute else { continue };
         disputes += 1;
@@ -65,7 +68,7 @@ pub(super) fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyh
             _ => None,
         };
         if let Some((ruling, note)) = ruling {
-            must(conn, "rule on a return", |c| actions::rule(c, &world.admin, dispute.id, ruling, note))?;
+            must(conn, "rule on a return", |c| actions::rule(c, &world.admin, dispute.id, ruling, note).map(unheard))?;
         }
         opened += 1;
     }
@@ -83,7 +86,9 @@ pub(super) fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyh
         }
         let Some(publisher) = world.publishers.iter().find(|p| p.user.id == lead.publisher_id) else { continue };
         let comment = CONTESTS[opened % CONTESTS.len()];
-        let Ok(dispute) = attempt(conn, |c| actions::contest(c, publisher, lead.id, comment))? else { continue };
+        let Ok(dispute) = attempt(conn, |c| actions::contest(c, publisher, lead.id, comment).map(unheard))? else {
+            continue;
+        };
         disputes += 1;
         let ruling = match opened % 3 {
             0 => Some((Ruling::Upheld, "The advertiser's own CRM shows the customer; the lead is paid.")),
@@ -92,7 +97,7 @@ pub(super) fn people(conn: &mut DbConn, world: &World, rng: &mut StdRng) -> anyh
         };
         if let Some((ruling, note)) = ruling {
             // An upheld contest needs the advertiser's balance; without it the dispute stays open.
-            let _ = attempt(conn, |c| actions::rule(c, &world.admin, dispute.id, ruling, note))?;
+            let _ = attempt(conn, |c| actions::rule(c, &world.admin, dispute.id, ruling, note).map(unheard))?;
         }
         opened += 1;
     }
@@ -121,7 +126,7 @@ pub(super) fn payouts(conn: &mut DbConn, world: &World) -> anyhow::Result<usize>
         n += 1;
         if paid {
             let note = format!("Paid, reference DEMO-{:04}", payout.id);
-            must(conn, "pay a payout", |c| money::mark_paid(c, &world.admin, payout.id, &note))?;
+            must(conn, "pay a payout", |c| money::mark_paid(c, &world.admin, payout.id, &note).map(unheard))?;
         }
     }
     Ok(n)
@@ -132,7 +137,9 @@ pub(super) fn pause(conn: &mut DbConn, world: &World) -> anyhow::Result<()> {
     for (i, plan) in world.plans.iter().enumerate() {
         if plan.stage == Stage::Paused {
             let (adv, id) = (&world.advertisers[plan.advertiser], world.offers[i].id);
-            must(conn, "pause an offer", |c| marketplace::change_status(c, adv, id, OfferStatus::Paused, None))?;
+            must(conn, "pause an offer", |c| {
+                marketplace::change_status(c, adv, id, OfferStatus::Paused, None).map(unheard)
+            })?;
         }
     }
     Ok(())

@@ -3,7 +3,8 @@
 
 use super::*;
 
-pub(super) const ADMIN: Person = Person { key: "admin", name: "Alex Morgan", company: "Qualead Demo Network", timezone: "UTC" };
+pub(super) const ADMIN: Person =
+    Person { key: "admin", name: "Alex Morgan", company: "Qualead Demo Network", timezone: "UTC" };
 
 pub(super) const ADVERTISERS: [Person; 3] = [
     Person { key: "sunpeak", name: "Dana Whitfield", company: "SunPeak Energy", timezone: "America/Denver" },
@@ -118,7 +119,13 @@ pub(super) fn terms(
     }
 }
 
-pub(super) fn scrub(duplicate_days: u32, scope: &str, min_seconds: u32, max_leads_per_ip: u32, min_score: u32) -> Scrub {
+pub(super) fn scrub(
+    duplicate_days: u32,
+    scope: &str,
+    min_seconds: u32,
+    max_leads_per_ip: u32,
+    min_score: u32,
+) -> Scrub {
     Scrub {
         duplicate_days,
         duplicate_scope: scope.into(),
@@ -406,11 +413,14 @@ pub(super) fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> 
         let adv = &advertisers[plan.advertiser];
         let o = must(conn, "create an offer", |c| marketplace::create_offer(c, adv, &plan.body))?;
         let id = o.id;
-        must(conn, "submit an offer", |c| marketplace::change_status(c, adv, id, OfferStatus::PendingReview, None))?;
+        must(conn, "submit an offer", |c| {
+            marketplace::change_status(c, adv, id, OfferStatus::PendingReview, None).map(unheard)
+        })?;
         match plan.stage {
             Stage::Live | Stage::Paused => {
                 must(conn, "approve an offer", |c| {
                     marketplace::review_offer(c, &admin, id, true, "Landing page, tracking and terms checked.")
+                        .map(unheard)
                 })?;
             }
             Stage::Draft => {
@@ -422,12 +432,13 @@ pub(super) fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> 
                         false,
                         "Please say in the description which states the waitlist covers and when deliveries start.",
                     )
+                    .map(unheard)
                 })?;
             }
             Stage::PendingReview => {}
         }
         if let Some(fee) = plan.fee_bps {
-            must(conn, "set an offer's fee", |c| marketplace::set_offer_fee(c, &admin, id, Some(fee)))?;
+            must(conn, "set an offer's fee", |c| marketplace::set_offer_fee(c, &admin, id, Some(fee)).map(unheard))?;
         }
         offers.push(o);
     }
@@ -435,7 +446,7 @@ pub(super) fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> 
     let mut pairs = Vec::new();
     for &(offer, publisher, join) in MEMBERSHIPS {
         let (o, p, adv) = (offers[offer].id, &publishers[publisher], &advertisers[plans[offer].advertiser]);
-        let m = must(conn, "join an offer", |c| marketplace::join(c, p, o))?;
+        let m = must(conn, "join an offer", |c| marketplace::join(c, p, o).map(unheard))?;
         let pid = p.user.id;
         match join {
             Join::Approved(weight) => {
@@ -449,12 +460,15 @@ pub(super) fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> 
                             true,
                             "Welcome aboard: your traffic sources fit this offer.",
                         )
+                        .map(unheard)
                     })?;
                 }
                 pairs.push((offer, publisher, weight));
             }
             Join::Declined(note) => {
-                must(conn, "decline a publisher", |c| marketplace::decide_membership(c, adv, o, pid, false, note))?;
+                must(conn, "decline a publisher", |c| {
+                    marketplace::decide_membership(c, adv, o, pid, false, note).map(unheard)
+                })?;
             }
             Join::Pending => {}
         }

@@ -49,7 +49,12 @@ pub(super) type Tally = (i64, i64);
 /// them: advertisers' balances and the cap counters read under lock, each
 /// conversion accepted (lead, history, price reserved advertiser → escrow) or
 /// refused with its reason, then balances, counters and rollups written.
-pub(super) fn intake(conn: &mut DbConn, world: &World, batch: &[Planned], fee_default: i64) -> anyhow::Result<(usize, usize)> {
+pub(super) fn intake(
+    conn: &mut DbConn,
+    world: &World,
+    batch: &[Planned],
+    fee_default: i64,
+) -> anyhow::Result<(usize, usize)> {
     conn.write_tx(|c| -> anyhow::Result<(usize, usize)> {
         let names: BTreeSet<String> = batch
             .iter()
@@ -167,7 +172,11 @@ pub(super) fn new_lead(p: &Planned, offer: &Offer, publisher_id: i64, price: i64
     })
 }
 
-pub(super) fn list(conn: &mut DbConn, status: LeadStatus, advertiser_id: Option<i64>) -> anyhow::Result<Vec<leads::Lead>> {
+pub(super) fn list(
+    conn: &mut DbConn,
+    status: LeadStatus,
+    advertiser_id: Option<i64>,
+) -> anyhow::Result<Vec<leads::Lead>> {
     let filter = leads::Filter { status: Some(status), advertiser_id, limit: Some(500), ..leads::Filter::default() };
     Ok(leads::list(conn, &filter)?)
 }

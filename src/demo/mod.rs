@@ -38,6 +38,7 @@ use crate::domain::lifecycle::{LeadMoney, LeadStatus, MoneyEvent, Ruling};
 use crate::domain::offer::{Caps, OfferBody, OfferStatus, PayoutModel, Scrub, Terms, apply_bps};
 use crate::domain::scrub;
 use crate::domain::tracking::new_click_id;
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::marketplace;
 use crate::settlement::{actions, money, run as settlement};
@@ -426,6 +427,14 @@ fn report(
         payouts,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The value of an operation, its effects dropped: the demo fills the database
+/// before any server runs, so no link cache, mailer or postback worker in this
+/// process is there to tell (a server's workers find the queued e-mails and
+/// postbacks when they start).
+fn unheard<T>((value, _effects): (T, Effects)) -> T {
+    value
 }
 
 #[cfg(test)]

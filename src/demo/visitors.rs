@@ -54,7 +54,8 @@ pub(super) const GIBBERISH_NAMES: &[&str] =
     &["Asdfg Hjkl", "Qwerty Uiop", "xxxx xxxx", "Test Test", "Jjjjj Smith", "Zxcvb Nm", "123 456", "Dfghjk Lkjh"];
 
 /// Phones the `invalid_phone` rule refuses.
-pub(super) const BAD_PHONES: &[&str] = &["555-0199", "12345", "000-000-0000", "+1 (000) 123-4567", "999999999999", "0000"];
+pub(super) const BAD_PHONES: &[&str] =
+    &["555-0199", "12345", "000-000-0000", "+1 (000) 123-4567", "999999999999", "0000"];
 
 #[rustfmt::skip]
 pub(super) const US_AREAS: &[&str] = &[
@@ -234,7 +235,13 @@ pub(super) const FLAWS: &[(Flaw, u32)] = &[
 // ------------------------------------------------------------------ what is planned
 
 /// Spoil a lead the way poor traffic does.
-pub(super) fn flaw(rng: &mut StdRng, world: &World, offer: usize, fields: &mut BTreeMap<String, String>, country: &str) {
+pub(super) fn flaw(
+    rng: &mut StdRng,
+    world: &World,
+    offer: usize,
+    fields: &mut BTreeMap<String, String>,
+    country: &str,
+) {
     let mut kind = weighted(rng, FLAWS);
     if kind == Flaw::MissingPhone && !world.offers[offer].terms().required_fields.iter().any(|f| f == "phone") {
         kind = Flaw::BadPhone;

@@ -4,7 +4,8 @@
 //! deposits. Each function runs inside the caller's transaction (`write_tx`),
 //! checks who may act, moves the lead with its history and rollups, posts the
 //! ledger transaction, queues e-mails, publisher postbacks and lead webhooks, and writes the audit
-//! line of admin actions — all or nothing.
+//! line of admin actions — all or nothing. What it queued comes back as [`Effects`]
+//! beside its result, for the caller to apply once the transaction commits.
 
 use chrono::Duration;
 
@@ -13,6 +14,7 @@ use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::lifecycle::{self, LeadStatus, MoneyEvent, Mover, Ruling};
 use crate::domain::money::format_minor;
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::mail::{
     self,
@@ -87,17 +89,18 @@ fn mover_of(who: &Acting) -> Mover {
 }
 
 /// Move `lead` from its current status to `to` with history and rollups; a lead that
-/// someone else moved meanwhile is a conflict. Returns the lead as it is now.
-fn move_lead(conn: &mut DbConn, lead: &Lead, to: LeadStatus, why: &Move) -> AppResult<Lead> {
+/// someone else moved meanwhile is a conflict. Returns the lead as it is now, and
+/// whether a postback or webhook delivery was queued.
+fn move_lead(conn: &mut DbConn, lead: &Lead, to: LeadStatus, why: &Move) -> AppResult<(Lead, Effects)> {
     if !leads::transition(conn, lead, to, why)? {
         return Err(AppError::conflict("stale_lead", "The lead changed meanwhile; reload and try again."));
     }
     let now = leads::find(conn, lead.id)?.ok_or(AppError::NotFound)?;
     // The publisher hears of every status change (if it set a postback URL).
-    postbacks::enqueue(conn, &now, to.as_str())?;
+    let postback = postbacks::enqueue(conn, &now, to.as_str())?.is_some();
     // So does the advertiser's CRM (its lead webhooks, DESIGN §6a).
-    webhooks::enqueue(conn, &now, webhooks::event_of_move(lead.status, to))?;
-    Ok(now)
+    let hooks = webhooks::enqueue(conn, &now, webhooks::event_of_move(lead.status, to))?;
+    Ok((now, Effects::POSTBACKS.when(postback || hooks > 0)))
 }
 
 /// The advertiser (or an admin) approves or rejects a pending lead before its hold
@@ -109,7 +112,7 @@ pub fn decide_early(
     approve: bool,
     reason: &str,
     comment: &str,
-) -> AppResult<Lead> {
+) -> AppResult<(Lead, Effects)> {
     let lead = visible_lead(conn, &who.user, lead_id)?;
     if who.role() == Role::Publisher {
         return Err(AppError::Forbidden);
@@ -141,7 +144,13 @@ pub fn decide_early(
 /// The advertiser returns an approved lead within the offer's return window, with a
 /// reason; the lead is disputed until an admin rules. Past the offer's maximum
 /// return rate an admin must first allow more returns.
-pub fn return_lead(conn: &mut DbConn, who: &Acting, lead_id: i64, reason: &str, comment: &str) -> AppResult<Dispute> {
+pub fn return_lead(
+    conn: &mut DbConn,
+    who: &Acting,
+    lead_id: i64,
+    reason: &str,
+    comment: &str,
+) -> AppResult<(Dispute, Effects)> {
     let lead = visible_lead(conn, &who.user, lead_id)?;
     if who.role() != Role::Advertiser {
         return Err(AppError::Forbidden);
@@ -188,7 +197,7 @@ pub fn return_lead(conn: &mut DbConn, who: &Acting, lead_id: i64, reason: &str, 
 }
 
 /// The publisher contests a rejected lead, with a comment; an admin rules.
-pub fn contest(conn: &mut DbConn, who: &Acting, lead_id: i64, comment: &str) -> AppResult<Dispute> {
+pub fn contest(conn: &mut DbConn, who: &Acting, lead_id: i64, comment: &str) -> AppResult<(Dispute, Effects)> {
     let lead = visible_lead(conn, &who.user, lead_id)?;
     if who.role() != Role::Publisher {
         return Err(AppError::Forbidden);
@@ -217,9 +226,10 @@ fn open_dispute(
     kind: &str,
     reason: &str,
     comment: &str,
-) -> AppResult<Dispute> {
+) -> AppResult<(Dispute, Effects)> {
     leads::set_disputed_from(conn, lead.id, lead.status)?;
-    move_lead(conn, lead, LeadStatus::Disputed, &Move { actor_id: Some(who.user.id), reason, comment })?;
+    let (_, mut effects) =
+        move_lead(conn, lead, LeadStatus::Disputed, &Move { actor_id: Some(who.user.id), reason, comment })?;
     let dispute = disputes::open(conn, lead, kind, who.user.id, reason, comment)?;
     // Tell the other party.
     let other = if kind == "return" { lead.publisher_id } else { lead.advertiser_id };
@@ -244,14 +254,21 @@ fn open_dispute(
                 link: who.link(&lead_path(&u, lead.id)),
             },
         )?;
+        effects |= Effects::MAIL;
     }
-    Ok(dispute)
+    Ok((dispute, effects))
 }
 
 /// An admin rules on an open dispute: upheld or denied, with a note. The lead
 /// moves per [`lifecycle::ruling_outcome`] with its ledger postings; both parties
 /// are e-mailed.
-pub fn rule(conn: &mut DbConn, who: &Acting, dispute_id: i64, ruling: Ruling, note: &str) -> AppResult<Dispute> {
+pub fn rule(
+    conn: &mut DbConn,
+    who: &Acting,
+    dispute_id: i64,
+    ruling: Ruling,
+    note: &str,
+) -> AppResult<(Dispute, Effects)> {
     if who.role() != Role::Admin {
         return Err(AppError::Forbidden);
     }
@@ -280,7 +297,8 @@ pub fn rule(conn: &mut DbConn, who: &Acting, dispute_id: i64, ruling: Ruling, no
     if let Some(event) = money {
         post_event(conn, &event, Some(lead.id), Some(who.user.id), &reason)?;
     }
-    let moved = move_lead(conn, &lead, to, &Move { actor_id: Some(who.user.id), reason: &reason, comment: note })?;
+    let (moved, mut effects) =
+        move_lead(conn, &lead, to, &Move { actor_id: Some(who.user.id), reason: &reason, comment: note })?;
     who.audit(conn, "dispute.rule", ("dispute", Some(dispute.id)), &format!("{reason}: {note}"))?;
     let offer = offers::find(conn, lead.offer_id)?.ok_or(AppError::NotFound)?;
     for party in [lead.advertiser_id, lead.publisher_id] {
@@ -299,8 +317,9 @@ pub fn rule(conn: &mut DbConn, who: &Acting, dispute_id: i64, ruling: Ruling, no
                 link: who.link(&lead_path(&u, lead.id)),
             },
         )?;
+        effects |= Effects::MAIL;
     }
-    disputes::find(conn, dispute.id)?.ok_or(AppError::NotFound)
+    Ok((disputes::find(conn, dispute.id)?.ok_or(AppError::NotFound)?, effects))
 }
 
 /// An admin records a deposit for an advertiser: external → advertiser.

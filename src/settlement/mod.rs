@@ -14,31 +14,45 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::db::{self, DbPool};
+use actix_web::web;
+
+use crate::db;
+use crate::domain::lifecycle::LeadStatus;
 use crate::metrics::Metrics;
+use crate::state::AppState;
 use crate::store::now;
+
+/// Count a settlement run in the metrics: whether it ran, and what it decided.
+pub fn count<E>(metrics: &Metrics, run: &Result<run::Summary, E>) {
+    match run {
+        Ok(s) => {
+            metrics.settlement_runs.with_label_values(&["ok"]).inc();
+            for (status, n) in [(LeadStatus::Approved, s.approved), (LeadStatus::Rejected, s.rejected)] {
+                metrics.settled_leads.with_label_values(&[status.as_str()]).inc_by(n.unsigned_abs());
+            }
+        }
+        Err(_) => metrics.settlement_runs.with_label_values(&["error"]).inc(),
+    }
+}
 
 /// Run settlement every `interval` until shutdown. Each run settles every due lead;
 /// other processes may run at the same time (see [`run`]).
-pub async fn run_periodically(pool: DbPool, interval: Duration, metrics: Metrics, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_periodically(state: web::Data<AppState>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = shutdown.changed() => return,
         }
-        match db::run(&pool, |c| Ok(run::settle_due(c, now(), run::BATCH)?)).await {
+        let outcome = db::run(&state.pool, |c| Ok(run::settle_due(c, now(), run::BATCH)?)).await;
+        count(&state.metrics, &outcome);
+        match outcome {
             Ok(s) => {
-                metrics.settlement_runs.with_label_values(&["ok"]).inc();
-                metrics.settled_leads.with_label_values(&["approved"]).inc_by(s.approved as u64);
-                metrics.settled_leads.with_label_values(&["rejected"]).inc_by(s.rejected as u64);
+                state.apply(s.effects);
                 if s.settled() > 0 {
                     tracing::info!(approved = s.approved, rejected = s.rejected, "settlement run");
                 }
             }
-            Err(e) => {
-                metrics.settlement_runs.with_label_values(&["error"]).inc();
-                tracing::warn!(error = %e, "settlement run failed; the next run retries");
-            }
+            Err(e) => tracing::warn!(error = %e, "settlement run failed; the next run retries"),
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::lifecycle::MoneyEvent;
 use crate::domain::money::format_minor;
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates::PayoutPaid};
 use crate::settlement::actions::post_event;
@@ -75,7 +76,7 @@ pub fn request_payout(conn: &mut DbConn, who: &Acting, amount_minor: i64, method
 }
 
 /// An admin marks a requested payout paid: publisher → external, and an e-mail.
-pub fn mark_paid(conn: &mut DbConn, who: &Acting, payout_id: i64, note: &str) -> AppResult<Payout> {
+pub fn mark_paid(conn: &mut DbConn, who: &Acting, payout_id: i64, note: &str) -> AppResult<(Payout, Effects)> {
     if who.role() != Role::Admin {
         return Err(AppError::Forbidden);
     }
@@ -102,6 +103,7 @@ pub fn mark_paid(conn: &mut DbConn, who: &Acting, payout_id: i64, note: &str) ->
         return Err(AppError::conflict("payout_closed", "This payout changed meanwhile."));
     }
     who.audit(conn, "payout.paid", ("payout", Some(payout_id)), &format_minor(payout.amount_minor))?;
+    let mut effects = Effects::NONE;
     if let Some(p) = users::find(conn, payout.publisher_id)? {
         mail::enqueue(
             conn,
@@ -114,8 +116,9 @@ pub fn mark_paid(conn: &mut DbConn, who: &Acting, payout_id: i64, note: &str) ->
                 link: who.link("/publisher/statement"),
             },
         )?;
+        effects = Effects::MAIL;
     }
-    payouts::find(conn, payout_id)?.ok_or(AppError::NotFound)
+    Ok((payouts::find(conn, payout_id)?.ok_or(AppError::NotFound)?, effects))
 }
 
 /// The publisher withdraws its own request, or an admin declines it.

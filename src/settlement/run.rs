@@ -18,6 +18,7 @@ use crate::db::DbConn;
 use crate::domain::lifecycle::{self, LeadStatus, Mover, Transfer};
 use crate::domain::offer::Terms;
 use crate::domain::scrub::{self, Domains, Facts, Verdict};
+use crate::effects::Effects;
 use crate::store::leads::{Lead, NewEvent, add_events};
 use crate::store::rollups::{self, Delta};
 use crate::store::settlement::{
@@ -35,6 +36,10 @@ pub struct Summary {
     pub approved: i64,
     pub rejected: i64,
     pub batches: i64,
+    /// What others must hear once the run committed: the settled leads' postbacks
+    /// and webhooks were queued, approved offer changes took effect.
+    #[serde(skip)]
+    pub effects: Effects,
 }
 
 impl Summary {
@@ -54,11 +59,17 @@ pub fn settle_due(conn: &mut DbConn, at: NaiveDateTime, batch: i64) -> QueryResu
     let started = now();
     // Offer changes whose notice has run take effect first (DESIGN "Trust"); the
     // leads settled here keep their own terms whatever the offer carries now.
-    match conn.write_tx(crate::marketplace::apply_due_revisions) {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(revisions = n, "approved offer changes took effect"),
-        Err(e) => tracing::warn!(error = %e, "offer changes could not take effect; the next run retries"),
-    }
+    let revised = match conn.write_tx(crate::marketplace::apply_due_revisions) {
+        Ok(0) => false,
+        Ok(n) => {
+            tracing::info!(revisions = n, "approved offer changes took effect");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "offer changes could not take effect; the next run retries");
+            false
+        }
+    };
     let domains = domains(conn)?;
     let mut total = Summary::default();
     let outcome = loop {
@@ -78,6 +89,7 @@ pub fn settle_due(conn: &mut DbConn, at: NaiveDateTime, batch: i64) -> QueryResu
         let error = outcome.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
         record_run(conn, started, total.approved, total.rejected, &error)?;
     }
+    total.effects = Effects::LINKS.when(revised) | Effects::POSTBACKS.when(total.settled() > 0);
     outcome.map(|()| total)
 }
 

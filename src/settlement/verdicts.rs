@@ -14,6 +14,7 @@ use crate::domain::lifecycle::LeadStatus;
 use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::domain::account::Role;
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::settlement::actions;
 use crate::store::{disputes, leads, verdicts};
@@ -146,8 +147,8 @@ pub fn resolve(conn: &mut DbConn, advertiser_id: i64, r: &LeadRef) -> AppResult<
 
 /// Apply one verdict as `who` (the lead's advertiser) in the caller's transaction.
 /// Run each item of a batch in its own savepoint so one refusal does not undo
-/// the others.
-pub fn apply(conn: &mut DbConn, who: &Acting, channel: Channel, item: &Item) -> AppResult<Done> {
+/// the others. A duplicate changes nothing (no effects).
+pub fn apply(conn: &mut DbConn, who: &Acting, channel: Channel, item: &Item) -> AppResult<(Done, Effects)> {
     if who.role() != Role::Advertiser {
         return Err(AppError::Forbidden);
     }
@@ -163,17 +164,16 @@ pub fn apply(conn: &mut DbConn, who: &Acting, channel: Channel, item: &Item) -> 
         }
     };
     if carried {
-        return Ok(Done { lead_id: lead.id, applied: false, from: lead.status, status: lead.status, price });
+        let done = Done { lead_id: lead.id, applied: false, from: lead.status, status: lead.status, price };
+        return Ok((done, Effects::NONE));
     }
     let (reason, comment) = (item.reason.trim(), item.comment.trim());
-    match item.verdict {
+    let effects = match item.verdict {
         Verdict::Approved | Verdict::Rejected => {
-            actions::decide_early(conn, who, lead.id, item.verdict == Verdict::Approved, reason, comment)?;
+            actions::decide_early(conn, who, lead.id, item.verdict == Verdict::Approved, reason, comment)?.1
         }
-        Verdict::Returned => {
-            actions::return_lead(conn, who, lead.id, reason, comment)?;
-        }
-    }
+        Verdict::Returned => actions::return_lead(conn, who, lead.id, reason, comment)?.1,
+    };
     verdicts::record(
         conn,
         &verdicts::NewVerdict {
@@ -187,7 +187,7 @@ pub fn apply(conn: &mut DbConn, who: &Acting, channel: Channel, item: &Item) -> 
         },
     )?;
     let status = leads::status_of(conn, lead.id)?;
-    Ok(Done { lead_id: lead.id, applied: true, from: lead.status, status, price })
+    Ok((Done { lead_id: lead.id, applied: true, from: lead.status, status, price }, effects))
 }
 
 /// Record a verdict given one lead at a time (UI or API), after its action went
@@ -220,7 +220,12 @@ pub fn record_one(
 
 /// [`apply`] in a savepoint: a refusal undoes only this item and is an answer, not
 /// an error; only what is not the client's doing (the database failing) is `Err`.
-pub fn apply_one(conn: &mut DbConn, who: &Acting, channel: Channel, item: &Item) -> AppResult<Result<Done, Refusal>> {
+pub fn apply_one(
+    conn: &mut DbConn,
+    who: &Acting,
+    channel: Channel,
+    item: &Item,
+) -> AppResult<Result<(Done, Effects), Refusal>> {
     match conn.transaction::<_, AppError, _>(|c| apply(c, who, channel, item)) {
         Ok(done) => Ok(Ok(done)),
         Err(e) => Refusal::of(e).map(Err),
@@ -332,7 +337,9 @@ pub fn preview(conn: &mut DbConn, who: &Acting, mut rows: Vec<UploadRow>) -> App
     let ran = conn.write_tx(|c| {
         for row in rows.iter_mut() {
             if let Some(item) = &row.item {
-                row.outcome = apply_one(c, who, Channel::Csv, item).map_err(DryRun::Failed)?;
+                // Rolled back below: what applying would queue is never queued.
+                let outcome = apply_one(c, who, Channel::Csv, item).map_err(DryRun::Failed)?;
+                row.outcome = outcome.map(|(done, _rolled_back)| done);
             }
         }
         Err::<(), _>(DryRun::Saw(rows))
@@ -347,8 +354,9 @@ pub fn preview(conn: &mut DbConn, who: &Acting, mut rows: Vec<UploadRow>) -> App
 /// Apply what the preview showed, in the caller's transaction: only rows it said
 /// would apply, each only if its lead is still as the preview saw it (else
 /// `changed_since_preview`, 409); rows it could not apply stay as they were.
-pub fn apply_previewed(conn: &mut DbConn, who: &Acting, rows: Vec<UploadRow>) -> AppResult<Vec<UploadRow>> {
+pub fn apply_previewed(conn: &mut DbConn, who: &Acting, rows: Vec<UploadRow>) -> AppResult<(Vec<UploadRow>, Effects)> {
     let mut out = Vec::with_capacity(rows.len());
+    let mut effects = Effects::NONE;
     for mut row in rows {
         if let (Some(item), Ok(seen)) = (&row.item, &row.outcome)
             && seen.applied
@@ -366,13 +374,16 @@ pub fn apply_previewed(conn: &mut DbConn, who: &Acting, rows: Vec<UploadRow>) ->
                 apply(c, who, Channel::Csv, item)
             });
             row.outcome = match ran {
-                Ok(done) => Ok(done),
+                Ok((done, changed)) => {
+                    effects |= changed;
+                    Ok(done)
+                }
                 Err(e) => Err(Refusal::of(e)?),
             };
         }
         out.push(row);
     }
-    Ok(out)
+    Ok((out, effects))
 }
 
 /// Counts and money of a preview or a result, per verdict, in minor units.

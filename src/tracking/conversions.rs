@@ -206,11 +206,8 @@ async fn verdict_postback(state: &AppState, req: &HttpRequest, pairs: &[(String,
     })
     .await;
     match answer {
-        Ok(Ok(done)) => {
-            if done.applied {
-                state.outbox.wake();
-                state.postbacks.wake();
-            }
+        Ok(Ok((done, effects))) => {
+            state.apply(effects);
             HttpResponse::Ok().json(json!({
                 "status": if done.applied { "applied" } else { "duplicate" },
                 "lead_id": done.lead_id,

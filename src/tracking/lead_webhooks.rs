@@ -215,7 +215,10 @@ impl Worker {
 /// Decide the lead in one transaction (or record why not) and log the outcome.
 fn decide(c: &mut DbConn, who: &Acting, id: i64, lead_id: i64, v: &Verdict) -> String {
     let applied = c.write_tx(|c| {
-        actions::decide_early(c, who, lead_id, v.approve, &v.reason, &v.comment)?;
+        // An early decision queues only postbacks and lead webhooks (no e-mail, no
+        // change of a link): the caller wakes this very worker's signal, which is
+        // the whole of it.
+        let (_lead, _queued) = actions::decide_early(c, who, lead_id, v.approve, &v.reason, &v.comment)?;
         let kind = if v.approve { verdicts::Verdict::Approved } else { verdicts::Verdict::Rejected };
         verdicts::record_one(c, who, lead_id, verdicts::Channel::Webhook, kind, &v.reason, &v.comment)?;
         let verdict = if v.approve { "approved" } else { "rejected" };

@@ -10,6 +10,7 @@ use crate::db;
 use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
 use crate::domain::money::format_minor;
 use crate::domain::report::GroupBy;
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates::AccountStatusChanged};
 use crate::store::audit::{self, AuditEntry};
@@ -239,11 +240,11 @@ async fn set_status(
     }
     let actor = a.ctx.acting(&a.user);
     let login_link = a.ctx.state.config.url("/login");
-    db::run(a.ctx.pool(), move |c| {
+    let effects = db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
             let user = users::find(c, target_id)?.ok_or(AppError::NotFound)?;
             if user.status() == status {
-                return Ok(());
+                return Ok(Effects::NONE);
             }
             users::set_status(c, user.id, status)?;
             if status == AccountStatus::Suspended {
@@ -257,14 +258,13 @@ async fn set_status(
                 login_link: login_link.clone(),
             };
             mail::enqueue(c, &user.email, &mail)?;
-            Ok(())
+            // A suspended account's links stop taking paid traffic at once in this
+            // process (other processes within the link cache's TTL).
+            Ok(Effects::LINKS | Effects::MAIL)
         })
     })
     .await?;
-    // A suspended account's links stop taking paid traffic at once in this process
-    // (other processes within the link cache's TTL).
-    a.ctx.state.links.clear();
-    a.ctx.state.outbox.wake();
+    a.ctx.state.apply(effects);
     a.ctx.flash("success", format!("Account {} is now {}.", target_id, status.as_str()));
     Ok(redirect("/admin/users"))
 }

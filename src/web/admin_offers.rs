@@ -130,9 +130,8 @@ async fn review_revision(
     })
     .await;
     match done {
-        Ok(r) => {
-            a.ctx.state.links.clear();
-            a.ctx.state.outbox.wake();
+        Ok((r, effects)) => {
+            a.ctx.state.apply(effects);
             let msg = match (approve, r.applied_at.is_some(), r.effective_at) {
                 (false, _, _) => "Change sent back to the advertiser with your note.".to_string(),
                 (true, true, _) => "Change approved; it is in effect now.".to_string(),
@@ -165,9 +164,8 @@ async fn review(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<Revi
     match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::review_offer(c, &who, id, approve, &form.note)))
         .await
     {
-        Ok(_) => {
-            a.ctx.state.links.clear();
-            a.ctx.state.outbox.wake();
+        Ok((_, effects)) => {
+            a.ctx.state.apply(effects);
             a.ctx.flash(
                 "success",
                 if approve {
@@ -208,7 +206,9 @@ async fn set_fee(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<Fee
     let id = path.into_inner();
     let fee = parse_fee(&form.fee_bps)?;
     let who = a.ctx.acting(&a.user);
-    db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::set_offer_fee(c, &who, id, fee))).await?;
+    let (_, effects) =
+        db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::set_offer_fee(c, &who, id, fee))).await?;
+    a.ctx.state.apply(effects);
     a.ctx.flash("success", "Fee saved. It applies to leads accepted from now on.");
     Ok(redirect(&format!("/admin/offers/{id}")))
 }
@@ -240,8 +240,9 @@ async fn set_status(
     let id = path.into_inner();
     let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
     let who = a.ctx.acting(&a.user);
-    db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
-    a.ctx.state.links.clear();
+    let (_, effects) =
+        db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
+    a.ctx.state.apply(effects);
     a.ctx.flash("success", format!("Offer is now {}.", to.as_str()));
     Ok(redirect(&format!("/admin/offers/{id}")))
 }
@@ -259,10 +260,10 @@ async fn decide(
     let (id, pid) = path.into_inner();
     let approve = form.decision == "approve";
     let who = a.ctx.acting(&a.user);
-    db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, "")))
-        .await?;
-    a.ctx.state.links.clear();
-    a.ctx.state.outbox.wake();
+    let (_, effects) =
+        db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, "")))
+            .await?;
+    a.ctx.state.apply(effects);
     a.ctx.flash("success", if approve { "Publisher approved." } else { "Application declined." });
     Ok(redirect(&format!("/admin/offers/{id}")))
 }

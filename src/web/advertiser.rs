@@ -10,6 +10,7 @@ use crate::db;
 use crate::domain::money::format_minor;
 use crate::domain::offer::{self, CATEGORIES, OfferBody, OfferStatus, Terms};
 use crate::domain::report::GroupBy;
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::marketplace::{self, Pay};
 use crate::settlement::money as settle_money;
@@ -175,15 +176,17 @@ async fn create(a: AdvertiserCtx, CsrfForm(pairs): CsrfForm<Vec<(String, String)
     let result = db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
             let created = marketplace::create_offer(c, &who, &body)?;
+            let mut effects = Effects::NONE;
             if submit {
-                marketplace::change_status(c, &who, created.id, OfferStatus::PendingReview, None)?;
+                (_, effects) = marketplace::change_status(c, &who, created.id, OfferStatus::PendingReview, None)?;
             }
-            Ok(created)
+            Ok((created, effects))
         })
     })
     .await;
     match result {
-        Ok(o) => {
+        Ok((o, effects)) => {
+            a.ctx.state.apply(effects);
             a.ctx.flash("success", if submit { "Offer saved and sent for review." } else { "Offer saved as a draft." });
             Ok(redirect(&format!("/advertiser/offers/{}", o.id)))
         }
@@ -219,11 +222,10 @@ async fn update(
     };
     let who = a.ctx.acting(&a.user);
     match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::update_offer(c, &who, id, &body))).await {
-        Ok((_, revision)) => {
+        Ok((_, revision, effects)) => {
             // The landing page, fallback, caps or cookie window may have changed:
             // this process's clicks read the link afresh (others within the TTL).
-            a.ctx.state.links.clear();
-            a.ctx.state.outbox.wake();
+            a.ctx.state.apply(effects);
             match revision {
                 Some(_) => a.ctx.flash(
                     "success",
@@ -319,9 +321,9 @@ async fn set_status(
     let id = path.into_inner();
     let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
     let who = a.ctx.acting(&a.user);
-    db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
-    a.ctx.state.links.clear();
-    a.ctx.state.outbox.wake();
+    let (_, effects) =
+        db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
+    a.ctx.state.apply(effects);
     let msg = match to {
         OfferStatus::PendingReview => "Sent for review. An admin will look at it shortly.",
         OfferStatus::Paused => {
@@ -374,9 +376,8 @@ async fn invite(
     let id = path.into_inner();
     let who = a.ctx.acting(&a.user);
     match db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::invite(c, &who, id, &form.email))).await {
-        Ok(_) => {
-            a.ctx.state.links.clear();
-            a.ctx.state.outbox.wake();
+        Ok((_, effects)) => {
+            a.ctx.state.apply(effects);
             a.ctx.flash("success", "Publisher invited; their tracking link is ready.");
         }
         Err(AppError::Invalid(e)) => a.ctx.flash("error", e.values().cloned().collect::<Vec<_>>().join(" ")),
@@ -400,12 +401,11 @@ async fn decide(
     let (id, pid) = path.into_inner();
     let approve = form.decision == "approve";
     let who = a.ctx.acting(&a.user);
-    db::run(a.ctx.pool(), move |c| {
+    let (_, effects) = db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, &form.note))
     })
     .await?;
-    a.ctx.state.links.clear();
-    a.ctx.state.outbox.wake();
+    a.ctx.state.apply(effects);
     a.ctx.flash("success", if approve { "Publisher approved." } else { "Application declined." });
     Ok(redirect(&format!("/advertiser/offers/{id}")))
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::crypto;
 use crate::db;
 use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::mail::{
     self,
@@ -157,16 +158,16 @@ async fn signup_submit(ctx: Ctx, CsrfForm(mut form): CsrfForm<SignupForm>) -> Ap
                 Err(CreateUserError::EmailTaken) => return Ok(None),
                 Err(CreateUserError::Db(e)) => return Err(e.into()),
             };
-            send_verification(conn, &user, &verify_base)?;
-            Ok(Some(user))
+            let effects = send_verification(conn, &user, &verify_base)?;
+            Ok(Some((user, effects)))
         })
     })
     .await?;
-    let Some(user) = created else {
+    let Some((user, effects)) = created else {
         errors.add("email", "An account with this e-mail already exists. Log in, or reset your password.");
         return rerender(&ctx, &mut form, errors);
     };
-    ctx.state.outbox.wake();
+    ctx.state.apply(effects);
     tracing::info!(user_id = user.id, role = %user.role, "account created");
     render(&MessagePage {
         page: ctx.page("Check your inbox"),
@@ -179,11 +180,12 @@ async fn signup_submit(ctx: Ctx, CsrfForm(mut form): CsrfForm<SignupForm>) -> Ap
     })
 }
 
-fn send_verification(conn: &mut db::DbConn, user: &User, verify_base: &str) -> AppResult<()> {
+/// Queue the e-mail with a new confirmation link for `user`.
+fn send_verification(conn: &mut db::DbConn, user: &User, verify_base: &str) -> AppResult<Effects> {
     let token = tokens::issue(conn, user.id, Purpose::VerifyEmail)?;
     let email = VerifyEmail { name: user.display_name.clone(), link: format!("{verify_base}{token}") };
     mail::enqueue(conn, &user.email, &email)?;
-    Ok(())
+    Ok(Effects::MAIL)
 }
 
 #[derive(Deserialize)]
@@ -237,16 +239,14 @@ async fn resend_verification(ctx: Ctx, CsrfForm(form): CsrfForm<EmailForm>) -> A
     ctx.state.limits.check_form(ctx.ip)?;
     let email = normalize_email(&form.email);
     let verify_base = ctx.state.config.url("/verify-email?token=");
-    db::run(ctx.pool(), move |conn| {
-        conn.write_tx(|conn| {
-            if let Some(user) = users::find_by_email(conn, &email)?.filter(|u| !u.is_verified()) {
-                send_verification(conn, &user, &verify_base)?;
-            }
-            Ok(())
+    let effects = db::run(ctx.pool(), move |conn| {
+        conn.write_tx(|conn| match users::find_by_email(conn, &email)?.filter(|u| !u.is_verified()) {
+            Some(user) => send_verification(conn, &user, &verify_base),
+            None => Ok(Effects::NONE),
         })
     })
     .await?;
-    ctx.state.outbox.wake();
+    ctx.state.apply(effects);
     ctx.flash("info", "If that account is waiting for confirmation, a new link is on its way.");
     Ok(redirect("/login"))
 }
@@ -366,18 +366,17 @@ async fn forgot_submit(ctx: Ctx, CsrfForm(form): CsrfForm<EmailForm>) -> AppResu
     ctx.state.limits.check_form(ctx.ip)?;
     let email = normalize_email(&form.email);
     let reset_base = ctx.state.config.url("/password/reset?token=");
-    db::run(ctx.pool(), move |conn| {
+    let effects = db::run(ctx.pool(), move |conn| {
         conn.write_tx(|conn| {
-            if let Some(user) = users::find_by_email(conn, &email)? {
-                let token = tokens::issue(conn, user.id, Purpose::ResetPassword)?;
-                let mail = ResetPassword { name: user.display_name.clone(), link: format!("{reset_base}{token}") };
-                mail::enqueue(conn, &user.email, &mail)?;
-            }
-            Ok(())
+            let Some(user) = users::find_by_email(conn, &email)? else { return Ok(Effects::NONE) };
+            let token = tokens::issue(conn, user.id, Purpose::ResetPassword)?;
+            let mail = ResetPassword { name: user.display_name.clone(), link: format!("{reset_base}{token}") };
+            mail::enqueue(conn, &user.email, &mail)?;
+            Ok::<_, AppError>(Effects::MAIL)
         })
     })
     .await?;
-    ctx.state.outbox.wake();
+    ctx.state.apply(effects);
     // The same answer whether or not the account exists.
     render(&MessagePage {
         page: ctx.page("Check your inbox"),

@@ -19,6 +19,7 @@ use crate::db::{self, DbConn};
 use crate::domain::account::Role;
 use crate::domain::lifecycle::{LeadStatus, RETURN_REASONS, Ruling};
 use crate::domain::scrub::Check;
+use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::settlement::actions;
 use crate::settlement::verdicts::{self, Channel, Verdict};
@@ -85,6 +86,20 @@ pub(crate) fn flash_outcome<T>(ctx: &Ctx, result: AppResult<T>, ok: impl FnOnce(
             Ok(())
         }
     }
+}
+
+/// [`flash_outcome`] of an action that returns what it changed: its effects are
+/// applied first (its transaction committed).
+pub(crate) fn flash_applied<T>(
+    ctx: &Ctx,
+    result: AppResult<(T, Effects)>,
+    ok: impl FnOnce(&T) -> String,
+) -> AppResult<()> {
+    let result = result.map(|(v, effects)| {
+        ctx.state.apply(effects);
+        v
+    });
+    flash_outcome(ctx, result, ok)
 }
 
 /// `2025-01-31 14:05` (UTC).
@@ -473,24 +488,20 @@ async fn decide_early(
     let who = a.ctx.acting(&a.user);
     let result = db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
-            let lead = actions::decide_early(c, &who, id, approve, &form.reason, &form.comment)?;
+            let decided = actions::decide_early(c, &who, id, approve, &form.reason, &form.comment)?;
             let verdict = if approve { Verdict::Approved } else { Verdict::Rejected };
             verdicts::record_one(c, &who, id, Channel::Ui, verdict, &form.reason, &form.comment)?;
-            Ok::<_, AppError>(lead)
+            Ok::<_, AppError>(decided)
         })
     })
     .await;
-    let woke = result.is_ok();
-    flash_outcome(&a.ctx, result, |_| {
+    flash_applied(&a.ctx, result, |_| {
         if approve {
             "Lead approved: the publisher is paid its payout.".into()
         } else {
             "Lead rejected: its price is back on your balance.".into()
         }
     })?;
-    if woke {
-        a.ctx.state.postbacks.wake();
-    }
     Ok(redirect(&format!("/advertiser/leads/{id}")))
 }
 
@@ -510,20 +521,15 @@ async fn return_lead(
     let who = a.ctx.acting(&a.user);
     let result = db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
-            let dispute = actions::return_lead(c, &who, id, &form.reason, &form.comment)?;
+            let returned = actions::return_lead(c, &who, id, &form.reason, &form.comment)?;
             verdicts::record_one(c, &who, id, Channel::Ui, Verdict::Returned, &form.reason, &form.comment)?;
-            Ok::<_, AppError>(dispute)
+            Ok::<_, AppError>(returned)
         })
     })
     .await;
-    let woke = result.is_ok();
-    flash_outcome(&a.ctx, result, |d| {
+    flash_applied(&a.ctx, result, |d| {
         format!("Lead returned (dispute #{}). An admin will rule on it; we will e-mail you the outcome.", d.id)
     })?;
-    if woke {
-        a.ctx.state.outbox.wake();
-        a.ctx.state.postbacks.wake();
-    }
     Ok(redirect(&format!("/advertiser/leads/{id}")))
 }
 
@@ -541,14 +547,9 @@ async fn contest(
     let id = path.into_inner();
     let who = p.ctx.acting(&p.user);
     let result = db::run(p.ctx.pool(), move |c| c.write_tx(|c| actions::contest(c, &who, id, &form.comment))).await;
-    let woke = result.is_ok();
-    flash_outcome(&p.ctx, result, |d| {
+    flash_applied(&p.ctx, result, |d| {
         format!("Rejection contested (dispute #{}). An admin will rule on it; we will e-mail you the outcome.", d.id)
     })?;
-    if woke {
-        p.ctx.state.outbox.wake();
-        p.ctx.state.postbacks.wake();
-    }
     Ok(redirect(&format!("/publisher/leads/{id}")))
 }
 
@@ -568,12 +569,7 @@ async fn rule(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<RuleFo
         Ok((d.lead_id, c.write_tx(|c| actions::rule(c, &who, dispute_id, ruling, &form.note))))
     })
     .await?;
-    let woke = result.is_ok();
-    flash_outcome(&a.ctx, result, |d| format!("Dispute #{} {}; both parties are told by e-mail.", d.id, d.status))?;
-    if woke {
-        a.ctx.state.outbox.wake();
-        a.ctx.state.postbacks.wake();
-    }
+    flash_applied(&a.ctx, result, |d| format!("Dispute #{} {}; both parties are told by e-mail.", d.id, d.status))?;
     Ok(redirect(&format!("/admin/leads/{lead_id}")))
 }
 

@@ -26,7 +26,7 @@ use crate::store::users::{self, User};
 use crate::store::{disputes, settings};
 use crate::web::context::{AdminCtx, AdvertiserCtx, Ctx, Page, PublisherCtx, redirect, render};
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::leads::flash_outcome;
+use crate::web::leads::{flash_applied, flash_outcome};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/advertiser/balance", web::get().to(advertiser_balance))
@@ -397,13 +397,9 @@ async fn mark_paid(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<N
     let id = path.into_inner();
     let who = a.ctx.acting(&a.user);
     let result = db::run(a.ctx.pool(), move |c| c.write_tx(|c| settle_money::mark_paid(c, &who, id, &form.note))).await;
-    let woke = result.is_ok();
-    flash_outcome(&a.ctx, result, |po| {
+    flash_applied(&a.ctx, result, |po| {
         format!("Payout #{} of {} marked paid; the publisher is e-mailed.", po.id, format_minor(po.amount_minor))
     })?;
-    if woke {
-        a.ctx.state.outbox.wake();
-    }
     Ok(redirect("/admin/payouts"))
 }
 
@@ -584,14 +580,9 @@ async fn run_settlement(a: AdminCtx, CsrfForm(_): CsrfForm<NoFields>) -> AppResu
         Ok(s)
     })
     .await;
-    match &result {
-        Ok(s) => {
-            metrics.settlement_runs.with_label_values(&["ok"]).inc();
-            metrics.settled_leads.with_label_values(&["approved"]).inc_by(s.approved as u64);
-            metrics.settled_leads.with_label_values(&["rejected"]).inc_by(s.rejected as u64);
-            a.ctx.state.postbacks.wake();
-        }
-        Err(_) => metrics.settlement_runs.with_label_values(&["error"]).inc(),
+    crate::settlement::count(&metrics, &result);
+    if let Ok(s) = &result {
+        a.ctx.state.apply(s.effects);
     }
     flash_outcome(&a.ctx, result, |s| {
         if s.settled() == 0 {

@@ -259,9 +259,8 @@ async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> 
 async fn join(p: PublisherCtx, path: web::Path<i64>, CsrfForm(_): CsrfForm<NoFields>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let who = p.ctx.acting(&p.user);
-    let m = db::run(p.ctx.pool(), move |c| c.write_tx(|c| marketplace::join(c, &who, id))).await?;
-    p.ctx.state.links.clear();
-    p.ctx.state.outbox.wake();
+    let (m, effects) = db::run(p.ctx.pool(), move |c| c.write_tx(|c| marketplace::join(c, &who, id))).await?;
+    p.ctx.state.apply(effects);
     p.ctx.flash(
         "success",
         if m.is_approved() {

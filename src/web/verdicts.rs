@@ -232,21 +232,20 @@ async fn apply(a: AdvertiserCtx, path: web::Path<i64>, CsrfForm(_): CsrfForm<NoF
     let who = a.ctx.acting(&a.user);
     let first = db::run(a.ctx.pool(), move |c| {
         c.write_tx(|c| {
-            let done = verdicts::apply_previewed(c, &who, rows)?;
+            let (done, effects) = verdicts::apply_previewed(c, &who, rows)?;
             let json = serde_json::to_string(&done).map_err(|e| AppError::Internal(e.into()))?;
             // Applied once: a second click (or a second tab) finds it applied and
             // its transaction changes nothing.
             if !store::finish_upload(c, id, &json)? {
                 return Err(AppError::conflict("already_applied", "This file was applied already."));
             }
-            Ok(verdicts::summary(&done))
+            Ok((verdicts::summary(&done), effects))
         })
     })
     .await;
     match first {
-        Ok(s) => {
-            a.ctx.state.outbox.wake();
-            a.ctx.state.postbacks.wake();
+        Ok((s, effects)) => {
+            a.ctx.state.apply(effects);
             a.ctx.flash(
                 "success",
                 format!(

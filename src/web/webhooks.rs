@@ -225,8 +225,8 @@ async fn replay(
 ) -> AppResult<HttpResponse> {
     let (id, wid, did) = path.into_inner();
     let who = a.ctx.acting(&a.user);
-    db::run(a.ctx.pool(), move |c| c.write_tx(|c| webhooks::replay(c, &who, id, wid, did))).await?;
-    a.ctx.state.postbacks.wake();
+    let (_, effects) = db::run(a.ctx.pool(), move |c| c.write_tx(|c| webhooks::replay(c, &who, id, wid, did))).await?;
+    a.ctx.state.apply(effects);
     a.ctx.flash("success", format!("Delivery #{did} queued again; reload to see the answer."));
     Ok(redirect(&format!("/advertiser/offers/{id}/webhooks/{wid}")))
 }
