@@ -95,59 +95,39 @@ pub struct Decided {
 /// Write the decisions with one `UPDATE … FROM (VALUES …)` per 400 leads (both
 /// engines have it; a statement per lead would be a round trip each on PostgreSQL).
 /// Only leads still `pending` change; returns how many did.
+///
+/// One statement text serves both engines: `$n` parameters (SQLite numbers named
+/// parameters in the order they first appear, which is theirs) and the columns a
+/// `VALUES` list is given on both (`column1` …).
 pub fn update_decided(conn: &mut DbConn, rows: &[Decided], at: NaiveDateTime, lists: &str) -> QueryResult<usize> {
     use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
     let mut n = 0;
     for chunk in rows.chunks(400) {
-        n += match conn {
-            DbConn::Sqlite(c) => {
-                let values = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-                let sql = format!(
-                    "UPDATE leads SET status = v.column2, reasons = v.column3, checks = v.column4, \
-                     score = v.column5, decided_at = ?, updated_at = ?, lists_version = ? FROM (VALUES {values}) AS v \
-                     WHERE leads.id = v.column1 AND leads.status = 'pending'"
-                );
-                let mut q = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
-                q = q.bind::<Timestamp, _>(at).bind::<Timestamp, _>(at).bind::<Text, _>(lists);
-                for r in chunk {
-                    q = q
-                        .bind::<BigInt, _>(r.id)
-                        .bind::<Text, _>(r.status)
-                        .bind::<Text, _>(&r.reasons)
-                        .bind::<Text, _>(&r.checks)
-                        .bind::<Integer, _>(r.score);
-                }
-                q.execute(c)?
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = 3 + i * 5;
+                format!("(${b}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE leads SET status = v.column2, reasons = v.column3, checks = v.column4, score = v.column5, \
+             decided_at = $1, updated_at = $1, lists_version = $2 FROM (VALUES {values}) AS v \
+             WHERE leads.id = v.column1 AND leads.status = '{}'",
+            LeadStatus::Pending.as_str()
+        );
+        n += crate::per_backend!(&mut *conn, c => {
+            let mut q = diesel::sql_query(&sql).into_boxed().bind::<Timestamp, _>(at).bind::<Text, _>(lists);
+            for r in chunk {
+                q = q
+                    .bind::<BigInt, _>(r.id)
+                    .bind::<Text, _>(r.status)
+                    .bind::<Text, _>(&r.reasons)
+                    .bind::<Text, _>(&r.checks)
+                    .bind::<Integer, _>(r.score);
             }
-            DbConn::Postgres(c) => {
-                let values = (0..chunk.len())
-                    .map(|i| {
-                        let b = 3 + i * 5;
-                        format!("(${b}::bigint, ${}::text, ${}::text, ${}::text, ${}::int)", b + 1, b + 2, b + 3, b + 4)
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let sql = format!(
-                    "UPDATE leads SET status = v.status, reasons = v.reasons, checks = v.checks, score = v.score, \
-                     decided_at = $1, updated_at = $1, lists_version = $2 \
-                     FROM (VALUES {values}) AS v (id, status, reasons, checks, score) \
-                     WHERE leads.id = v.id AND leads.status = 'pending'"
-                );
-                let mut q = diesel::sql_query(sql)
-                    .into_boxed::<diesel::pg::Pg>()
-                    .bind::<Timestamp, _>(at)
-                    .bind::<Text, _>(lists);
-                for r in chunk {
-                    q = q
-                        .bind::<BigInt, _>(r.id)
-                        .bind::<Text, _>(r.status)
-                        .bind::<Text, _>(&r.reasons)
-                        .bind::<Text, _>(&r.checks)
-                        .bind::<Integer, _>(r.score);
-                }
-                q.execute(c)?
-            }
-        };
+            q.execute(c)?
+        });
     }
     Ok(n)
 }

@@ -17,6 +17,7 @@ use crate::store::audit::{self, AuditEntry};
 use crate::store::users::{self, CreateUserError, User, UserSpec};
 use crate::store::{disputes, ledger, outbox, sessions, settings};
 use crate::web::auth::hash_password;
+use crate::web::context::StatusForm;
 use crate::web::context::{AdminCtx, FormErrors, Page, redirect, render, render_status};
 use crate::web::csrf::CsrfForm;
 use crate::web::reports::{self, Kpi, RangeForm, Reader, ReportQuery, Suspect, Table};
@@ -216,11 +217,6 @@ async fn create_admin(a: AdminCtx, CsrfForm(mut form): CsrfForm<NewAdminForm>) -
     }
     form.password.clear();
     users_page(&a, UserFilter::default(), form, errors).await
-}
-
-#[derive(Deserialize)]
-struct StatusForm {
-    status: String,
 }
 
 async fn set_status(

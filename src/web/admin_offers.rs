@@ -13,6 +13,7 @@ use crate::store::offers::{self, Membership, Offer};
 use crate::store::revisions;
 use crate::store::settings;
 use crate::web::advertiser::price_label;
+use crate::web::context::StatusForm;
 use crate::web::context::{AdminCtx, Page, redirect, render};
 use crate::web::csrf::CsrfForm;
 use crate::web::revisions::{RevisionView, views as revision_views};
@@ -227,22 +228,13 @@ async fn set_default_fee(a: AdminCtx, CsrfForm(form): CsrfForm<FeeForm>) -> AppR
     Ok(redirect("/admin/offers"))
 }
 
-#[derive(Deserialize)]
-struct StatusForm {
-    status: String,
-}
-
 async fn set_status(
     a: AdminCtx,
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<StatusForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
-    let who = a.ctx.acting(&a.user);
-    let (_, effects) =
-        db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
-    a.ctx.state.apply(effects);
+    let to = crate::web::offer_form::change_status(&a.ctx, &a.user, id, &form).await?;
     a.ctx.flash("success", format!("Offer is now {}.", to.as_str()));
     Ok(redirect(&format!("/admin/offers/{id}")))
 }

@@ -17,6 +17,7 @@ use crate::settlement::money as settle_money;
 use crate::store::offers::{self, Membership, Offer};
 use crate::store::users::User;
 use crate::tracking::links;
+use crate::web::context::StatusForm;
 use crate::web::context::{AdvertiserCtx, Ctx, FormErrors, Page, redirect, render, render_status};
 use crate::web::csrf::CsrfForm;
 use crate::web::offer_form::OfferForm;
@@ -308,22 +309,13 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
     })
 }
 
-#[derive(Deserialize)]
-struct StatusForm {
-    status: String,
-}
-
 async fn set_status(
     a: AdvertiserCtx,
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<StatusForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let to = OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
-    let who = a.ctx.acting(&a.user);
-    let (_, effects) =
-        db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::change_status(c, &who, id, to, None))).await?;
-    a.ctx.state.apply(effects);
+    let to = crate::web::offer_form::change_status(&a.ctx, &a.user, id, &form).await?;
     let msg = match to {
         OfferStatus::PendingReview => "Sent for review. An admin will look at it shortly.",
         OfferStatus::Paused => {

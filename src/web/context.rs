@@ -232,3 +232,9 @@ impl From<crate::domain::offer::FieldErrors> for FormErrors {
         FormErrors(fields.into_iter().collect())
     }
 }
+
+/// A status button's form (an offer's or an account's new status, by name).
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    pub status: String,
+}

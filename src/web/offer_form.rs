@@ -280,6 +280,26 @@ fn split_list(raw: &str) -> Vec<String> {
     raw.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
+/// Move offer `id` to the status `form` names, as `user` (its advertiser or an
+/// admin: `marketplace::change_status` checks which moves each may make), and
+/// apply what changed. Returns the new status.
+pub async fn change_status(
+    ctx: &crate::web::context::Ctx,
+    user: &crate::store::users::User,
+    id: i64,
+    form: &crate::web::context::StatusForm,
+) -> crate::error::AppResult<crate::domain::offer::OfferStatus> {
+    use crate::error::AppError;
+    let to =
+        crate::domain::offer::OfferStatus::parse(&form.status).ok_or_else(|| AppError::invalid("unknown status"))?;
+    let who = ctx.acting(user);
+    let (_, effects) =
+        crate::db::run(ctx.pool(), move |c| c.write_tx(|c| crate::marketplace::change_status(c, &who, id, to, None)))
+            .await?;
+    ctx.state.apply(effects);
+    Ok(to)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
