@@ -264,6 +264,9 @@ pub fn limits(who: &Who, now: NaiveDateTime) -> Vec<Limit> {
     caps::limits(&who.offer, who.publisher_id, now)
 }
 
+/// An accepted lead's place in the batch and its transaction id.
+type AcceptedTxid = (usize, Option<String>);
+
 /// What one intake batch has read under its locks and changed so far. Every
 /// decision in the batch is taken against these values, which the batch's locks
 /// (row locks, or SQLite's write lock) keep exact until it commits.
@@ -278,7 +281,7 @@ pub struct Tally {
     /// `(offer, dedupe key)` of the accepted leads, for duplicates within the batch.
     accepted_keys: HashMap<(i64, String), usize>,
     /// `(offer, click, event)` of the accepted leads with their txids, likewise.
-    accepted_clicks: HashMap<(i64, String, String), Vec<(usize, Option<String>)>>,
+    accepted_clicks: HashMap<(i64, String, String), Vec<AcceptedTxid>>,
 }
 
 impl Tally {

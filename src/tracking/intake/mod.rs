@@ -99,7 +99,7 @@ impl Batch<'_> {
         let who = match decide::attribute(conv, click, offer) {
             Ok(who) => who,
             // Put down to no offer: nothing to keep for a publisher.
-            Err(stop) => return Ok(self.stopped(conn, conv, None, stop)?),
+            Err(stop) => return self.stopped(conn, conv, None, stop),
         };
         match self.judge(conn, conv, &who)? {
             Ok(index) => Ok(Pending::New(index)),
