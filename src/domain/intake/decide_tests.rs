@@ -417,57 +417,44 @@ fn cap_reached_and_budget_exhausted_are_decided_here() {
     assert!(refused(Reason::BudgetExhausted)(&Case::postback().decide(&mut tally(4_99))));
 }
 
+/// `base` changed by `edit`.
+fn case(base: fn() -> Case, edit: impl FnOnce(&mut Case)) -> Case {
+    let mut c = base();
+    edit(&mut c);
+    c
+}
+
 #[test]
 fn every_reason_is_decided_here_but_bad_input_also_at_the_edge() {
     // bad_token and invalid_request are also given at the HTTP edge (an unknown
     // token of a verdict postback, malformed parameters); every other reason only here.
-    let mut seen = std::collections::HashSet::new();
-    let mut note = |c: Case| seen.insert(c.reason());
-    let mut c = Case::postback();
-    c.conv.params.token = None;
-    note(c);
-    let mut c = Case::postback();
-    c.offer_mut().postback_ips = "10.0.0.0/8".into();
-    note(c);
-    let mut c = Case::postback();
-    c.click = None;
-    note(c);
-    let mut c = Case::postback();
-    c.click.as_mut().expect("a click").offer_id = 2;
-    note(c);
-    let mut c = Case::postback();
-    c.now = at(31, 0) + Duration::days(60);
-    note(c);
-    let mut c = Case::postback();
-    c.offer_mut().status = "paused".into();
-    note(c);
-    let mut c = Case::postback();
-    c.offer_mut().cap_daily = Some(0);
-    note(c);
-    let mut c = Case::postback();
-    c.offer_mut().price_minor = Some(1_000_00);
-    note(c);
-    let mut c = Case::api_lead();
-    c.conv.consent = Some(false);
-    note(c);
-    let mut c = Case::postback();
-    c.conv.params.click_id = None;
-    note(c);
-    let mut c = Case::postback();
-    c.conv.params.fields.clear();
-    note(c);
-    let mut c = Case::pixel();
-    c.offer_mut().pixel = false;
-    note(c);
-    let mut c = Case::pixel();
-    c.offer_mut().pixel_signature = true;
-    note(c);
-    let mut c = Case::postback();
-    c.offer_mut().payout_model = "cps".into();
-    c.conv.params.amount_minor = Some(1_000_000_00);
-    note(c);
+    let cases = [
+        (Reason::BadToken, case(Case::postback, |c| c.conv.params.token = None)),
+        (Reason::IpNotAllowed, case(Case::postback, |c| c.offer_mut().postback_ips = "10.0.0.0/8".into())),
+        (Reason::UnknownClick, case(Case::postback, |c| c.click = None)),
+        (Reason::ClickOfferMismatch, case(Case::pixel, |c| c.conv.publisher_id = Some(PUBLISHER + 1))),
+        (Reason::ClickExpired, case(Case::postback, |c| c.now = at(31, 0) + Duration::days(60))),
+        (Reason::OfferInactive, case(Case::postback, |c| c.offer_mut().status = "paused".into())),
+        (Reason::CapReached, case(Case::postback, |c| c.offer_mut().cap_daily = Some(0))),
+        (Reason::BudgetExhausted, case(Case::postback, |c| c.offer_mut().price_minor = Some(1_000_00))),
+        (Reason::MissingConsent, case(Case::api_lead, |c| c.conv.consent = Some(false))),
+        (Reason::InvalidRequest, case(Case::postback, |c| c.conv.params.click_id = None)),
+        (Reason::MissingField, case(Case::postback, |c| c.conv.params.fields.clear())),
+        (Reason::ChannelNotAllowed, case(Case::pixel, |c| c.offer_mut().pixel = false)),
+        (Reason::BadSignature, case(Case::pixel, |c| c.offer_mut().pixel_signature = true)),
+        (
+            Reason::AmountOutOfRange,
+            case(Case::postback, |c| {
+                c.offer_mut().payout_model = "cps".into();
+                c.conv.params.amount_minor = Some(1_000_000_00);
+            }),
+        ),
+    ];
+    for (reason, c) in &cases {
+        assert_eq!(c.reason(), *reason);
+    }
     for r in Reason::ALL {
-        assert!(seen.contains(&r), "{r} has no case");
+        assert!(cases.iter().any(|(reason, _)| *reason == r), "{r} has no case");
     }
 }
 
