@@ -124,7 +124,8 @@ impl Batch<'_> {
         let keyed_lead = self.keyed_lead(conn, conv, who, &frozen)?;
         let advertiser_active = self.account_active(conn, offer.advertiser_id)?;
         let membership = self.membership(conn, offer.id, who.publisher_id)?;
-        let publisher_active = self.account_active(conn, who.publisher_id)?;
+        // Without a membership the publisher is refused before its account matters.
+        let publisher_active = membership.is_some() && self.account_active(conn, who.publisher_id)?;
         let click_leads = who.click.as_ref().and_then(|c| self.click_leads.get(&c.click_id));
         let facts = Facts {
             conv,
