@@ -126,6 +126,7 @@ pub struct Facts<'a> {
     pub advertiser_active: bool,
     /// The publisher's membership of the offer, if any.
     pub membership: Option<&'a Membership>,
+    /// Whether the publisher's account is active (only read with a membership).
     pub publisher_active: bool,
     /// The stored leads of the conversion's click (of any offer and event).
     pub click_leads: &'a [ClickLead],
