@@ -103,14 +103,21 @@ impl Application {
         )?;
         let postbacks = PostbackSignal::default();
         let links = Arc::new(LinkCache::new(Duration::from_secs(config.link_cache_secs)));
-        let (intake, intake_writer) =
-            IntakeWriter::start(writer_pool, config.clone(), postbacks.clone(), links.clone(), shutdown_rx.clone())?;
+        let outbox = OutboxSignal::default();
+        let (intake, intake_writer) = IntakeWriter::start(
+            writer_pool,
+            config.clone(),
+            postbacks.clone(),
+            outbox.clone(),
+            links.clone(),
+            shutdown_rx.clone(),
+        )?;
         let state = web::Data::new(AppState {
             config: config.clone(),
             pool: pool.clone(),
             metrics: Metrics::new()?,
             limits: RateLimits::default(),
-            outbox: OutboxSignal::default(),
+            outbox,
             clicks,
             intake,
             links,

@@ -1,11 +1,14 @@
 //! Lead intake rules with no I/O: the reason codes of DESIGN §5 with their HTTP
-//! statuses, and the one parser every channel's parameters go through (postback,
-//! pixel, API, hosted form), so bad input is refused at the edge the same way.
+//! statuses, the one parser every channel's parameters go through (postback,
+//! pixel, API, hosted form), so bad input is refused at the edge the same way, and
+//! the decision on each conversion ([`decide`]).
 
 use std::collections::BTreeMap;
 
 use crate::domain::money::parse_minor;
 use crate::domain::offer::LEAD_FIELDS;
+
+pub mod decide;
 
 /// Why a conversion was refused at intake (DESIGN §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,6 +130,21 @@ impl Channel {
             Channel::Advertiser => "advertiser_api",
         }
     }
+}
+
+/// One conversion as it arrives, before any check that needs the database.
+#[derive(Debug, Clone)]
+pub struct Conversion {
+    pub channel: Channel,
+    pub params: Params,
+    /// The offer a pixel URL or an API body names.
+    pub offer_id: Option<i64>,
+    /// The publisher an API key or a hosted-form link belongs to.
+    pub publisher_id: Option<i64>,
+    /// Whether the person consented (API and form); `None` where it is not asked.
+    pub consent: Option<bool>,
+    /// The sender's address (the advertiser's server for postbacks).
+    pub ip: String,
 }
 
 /// Lead fields a conversion may carry (DESIGN §5 names name, email, phone, country;

@@ -1,0 +1,130 @@
+//! What an intake batch writes: each refusal as it is decided (kept for the
+//! publisher; an exhausted balance pauses the offer and tells the advertiser),
+//! and when the batch ends the accepted leads, their ledger lines, postbacks and
+//! webhooks, and what the batch added to balances, counters and rollups.
+
+use std::collections::HashMap;
+
+use diesel::QueryResult;
+
+use crate::db::DbConn;
+
+use super::lead::stored;
+use super::{Batch, Conversion};
+use crate::domain::intake::Reason;
+use crate::domain::intake::decide::{self, Who};
+use crate::domain::money::format_minor;
+use crate::domain::offer::OfferStatus;
+use crate::effects::Effects;
+use crate::mail::{self, templates::OfferPausedLowBalance};
+use crate::store::leads::{self, NewLead, Rejection};
+use crate::store::offers;
+use crate::store::{caps, ledger, postbacks, rollups, terms, users, webhooks};
+
+impl Batch<'_> {
+    /// Write the accepted leads, their history, ledger lines, postbacks and
+    /// webhooks, and what the batch added to balances, counters and rollups; the
+    /// new leads' ids and what to signal once the batch has committed.
+    pub(super) fn flush(self, conn: &mut DbConn) -> QueryResult<(Vec<i64>, Effects)> {
+        let mut effects = self.effects;
+        let rows: Vec<NewLead> = self.accepted.iter().map(|a| a.lead.clone()).collect();
+        let inserted = leads::insert_many(conn, &rows)?;
+        let by_key: HashMap<(i64, &str), i64> =
+            inserted.iter().map(|(id, offer, key)| ((*offer, key.as_str()), *id)).collect();
+        let mut ids = Vec::with_capacity(self.accepted.len());
+        let mut postings = Vec::new();
+        for a in &self.accepted {
+            let id = by_key
+                .get(&(a.lead.offer_id, a.lead.dedupe_key.as_str()))
+                .copied()
+                .ok_or(diesel::result::Error::NotFound)?;
+            ids.push(id);
+            if a.reserve.amount > 0 {
+                postings.push((id, vec![a.reserve.clone()]));
+            }
+        }
+        ledger::record_many(conn, "lead_accepted", "price reserved", &postings, self.at)?;
+        let mut offer_ids: Vec<i64> = self.accepted.iter().map(|a| a.lead.offer_id).collect();
+        offer_ids.sort_unstable();
+        offer_ids.dedup();
+        let hooks = webhooks::endpoints_for(conn, &offer_ids)?;
+        for (a, id) in self.accepted.iter().zip(&ids) {
+            let hooked = hooks.get(&a.lead.offer_id);
+            let postback = !a.postback_template.trim().is_empty();
+            if !postback && hooked.is_none() {
+                continue;
+            }
+            // The lead as stored, from what the batch has: it is not read back.
+            let lead = stored(*id, &a.lead);
+            if postback {
+                postbacks::enqueue_with(conn, &lead, "created", &a.postback_template)?;
+                effects |= Effects::POSTBACKS;
+            }
+            if let Some(h) = hooked {
+                effects |= Effects::POSTBACKS.when(webhooks::enqueue_to(conn, h, &lead, "accepted")? > 0);
+            }
+        }
+        let mut balances: Vec<(String, i64)> =
+            self.tally.balances.into_iter().filter(|(_, (_, d))| *d != 0).map(|(a, (_, d))| (a, d)).collect();
+        balances.sort();
+        ledger::add_to_balances(conn, &balances)?;
+        let mut counters: Vec<_> = self.tally.counters.into_iter().filter(|(_, (_, d))| *d != (0, 0)).collect();
+        counters.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, (_, (leads, spend))) in counters {
+            caps::add(conn, &key, leads, spend)?;
+        }
+        rollups::add_many(conn, &self.rollups)?;
+        Ok((ids, effects))
+    }
+
+    /// Keep the refusal for the publisher to see; an exhausted balance pauses the
+    /// offer and tells the advertiser (once: only the change from active does).
+    pub(super) fn after_refusal(
+        &mut self,
+        conn: &mut DbConn,
+        conv: &Conversion,
+        who: &Who,
+        reason: Reason,
+    ) -> QueryResult<()> {
+        let event = conv.params.event.clone().unwrap_or_default();
+        let (key, delta) = leads::record_rejection(
+            conn,
+            &Rejection {
+                offer_id: who.offer.id,
+                publisher_id: who.publisher_id,
+                click_id: who.click.as_ref().map(|c| c.click_id.as_str()),
+                channel: conv.channel.as_str(),
+                event: &event,
+                txid: conv.params.txid.as_deref(),
+                reason: reason.code(),
+                sub1: who.click.as_ref().map(|c| c.sub1.as_str()).unwrap_or(""),
+                at: self.at,
+            },
+        )?;
+        self.rollup(key, delta);
+        if !decide::pauses_offer(conv, who, reason)
+            || !offers::set_status(conn, who.offer.id, OfferStatus::Active, OfferStatus::Paused, None)?
+        {
+            return Ok(());
+        }
+        self.offers.remove(&who.offer.id);
+        self.effects |= Effects::LINKS;
+        tracing::warn!(offer_id = who.offer.id, "offer paused: advertiser balance too low");
+        let Some(advertiser) = users::find(conn, who.offer.advertiser_id)? else { return Ok(()) };
+        let balance = self.lock_balance(conn, &ledger::advertiser(advertiser.id))?;
+        // What the conversion costs at the offer's current terms.
+        let price = terms::of_offer(&who.offer).price_of(conv.params.amount_minor).unwrap_or(0);
+        let currency = &self.config.currency;
+        let email = OfferPausedLowBalance {
+            name: advertiser.display_name.clone(),
+            offer_name: who.offer.name.clone(),
+            balance: format!("{} {currency}", format_minor(balance)),
+            price: format!("{} {currency}", format_minor(price)),
+            link: self.config.url(&format!("/advertiser/offers/{}", who.offer.id)),
+        };
+        mail::enqueue(conn, &advertiser.email, &email)
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+        self.effects |= Effects::MAIL;
+        Ok(())
+    }
+}
