@@ -91,11 +91,15 @@ impl Application {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         // The writers keep connections of their own between batches, apart from the
-        // pool that pages and API calls share.
-        let (url, writers) = (config.database_url.clone(), config.click_writers as u32 + 1);
-        let writer_pool = tokio::task::spawn_blocking(move || db::connect(&url, writers)).await??;
+        // pool that pages and API calls share; the intake writer's pool has its own
+        // session settings (`db::Session::IntakeWriter`).
+        let (url, writers) = (config.database_url.clone(), config.click_writers as u32);
+        let (click_pool, intake_pool) = tokio::task::spawn_blocking(move || {
+            anyhow::Ok((db::connect(&url, writers)?, db::connect_for(&url, 1, db::Session::IntakeWriter)?))
+        })
+        .await??;
         let (clicks, click_writer) = ClickWriter::start(
-            writer_pool.clone(),
+            click_pool,
             config.click_writers,
             config.writer_linger,
             config.click_writer_nice,
@@ -105,7 +109,7 @@ impl Application {
         let links = Arc::new(LinkCache::new(Duration::from_secs(config.link_cache_secs)));
         let outbox = OutboxSignal::default();
         let (intake, intake_writer) = IntakeWriter::start(
-            writer_pool,
+            intake_pool,
             config.clone(),
             postbacks.clone(),
             outbox.clone(),

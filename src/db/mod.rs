@@ -84,8 +84,31 @@ pub fn sqlite_path(url: &str) -> &str {
 pub type DbPool = Pool<ConnectionManager<DbConn>>;
 pub type PooledDb = PooledConnection<ConnectionManager<DbConn>>;
 
+/// The settings a pool's connections start with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    /// Pages, the API, the click writers and the background workers.
+    Shared,
+    /// The intake writer's own connection (a pool of its own, so these settings
+    /// never reach a shared connection).
+    ///
+    /// PostgreSQL: every read of an intake batch is a lookup by key (a click id, a
+    /// lead's click, an offer, a balance row). The planner, pricing pages as if read
+    /// from disk, prefers scanning a table of a few hundred pages to a few dozen index
+    /// probes, and keeps a prepared statement's plan from when `leads` was small until
+    /// autovacuum analyses it: a batch then read every lead. The writer's session
+    /// therefore plans without sequential scans wherever an index serves.
+    ///
+    /// SQLite: no foreign-key checks, so that the batch's bulk inserts need no
+    /// statement journal (see [`crate::store::all_rows_in`]). Every id the writer
+    /// stores was read or returned in the same write transaction, which holds the
+    /// whole database, and nothing deletes offers, users, clicks or leads; PostgreSQL,
+    /// and every other SQLite connection, still check them.
+    IntakeWriter,
+}
+
 #[derive(Debug)]
-struct ConnectionSetup;
+struct ConnectionSetup(Session);
 
 impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
@@ -115,12 +138,24 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
+        if self.0 == Session::IntakeWriter {
+            match conn {
+                DbConn::Postgres(c) => c.batch_execute("SET enable_seqscan = off"),
+                DbConn::Sqlite(c) => c.batch_execute("PRAGMA foreign_keys = OFF"),
+            }
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
         Ok(())
     }
 }
 
 /// Open a pool for `url`, creating the SQLite file's folder when needed.
 pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
+    connect_for(url, max_size, Session::Shared)
+}
+
+/// Open a pool whose connections start with `session`'s settings.
+pub fn connect_for(url: &str, max_size: u32, session: Session) -> anyhow::Result<DbPool> {
     let backend = Backend::of_url(url).context("DATABASE_URL must start with sqlite:// or postgres://")?;
     let conn_url = match backend {
         Backend::Sqlite => {
@@ -144,7 +179,7 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
     Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
-        .connection_customizer(Box::new(ConnectionSetup))
+        .connection_customizer(Box::new(ConnectionSetup(session)))
         .build(manager)
         .with_context(|| format!("cannot connect to the database {}", redact(url)))
 }

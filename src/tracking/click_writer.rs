@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use crate::db::{DbConn, DbPool};
+use crate::db::DbPool;
 use crate::store::clicks::{self, NewClick};
 use crate::tracking::group_commit::{Batching, GroupCommit, WriterConn};
 
@@ -33,7 +33,6 @@ impl ClickWriter {
             writers,
             Batching { max: MAX_BATCH, linger, nice },
             pool,
-            default_session,
             shutdown,
             Arc::new(|conn: &mut WriterConn, batch: Vec<NewClick>| {
                 let n = batch.len();
@@ -52,16 +51,6 @@ impl ClickWriter {
     /// Queue a click and wait until its batch is committed; `false` if it was not.
     pub async fn write(&self, click: NewClick) -> bool {
         self.0.submit(click).await.unwrap_or(false)
-    }
-}
-
-/// The writers share a pool, and a connection the intake writer gave back after an
-/// error still carries its session settings (`tracking::intake`): put them back.
-fn default_session(conn: &mut DbConn) -> diesel::QueryResult<()> {
-    use diesel::connection::SimpleConnection;
-    match conn {
-        DbConn::Postgres(c) => c.batch_execute("RESET enable_seqscan"),
-        DbConn::Sqlite(c) => c.batch_execute("PRAGMA foreign_keys = ON"),
     }
 }
 

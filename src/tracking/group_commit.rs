@@ -115,7 +115,6 @@ impl<J, R> Clone for GroupCommit<J, R> {
 pub struct WriterConn {
     pool: DbPool,
     conn: Option<PooledDb>,
-    setup: fn(&mut DbConn) -> diesel::QueryResult<()>,
 }
 
 impl WriterConn {
@@ -123,11 +122,7 @@ impl WriterConn {
     pub fn run<T>(&mut self, f: impl FnOnce(&mut DbConn) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut conn = match self.conn.take() {
             Some(c) => c,
-            None => {
-                let mut c = self.pool.get().map_err(|e| AppError::Internal(anyhow::anyhow!("database pool: {e}")))?;
-                (self.setup)(&mut c)?;
-                c
-            }
+            None => self.pool.get().map_err(|e| AppError::Internal(anyhow::anyhow!("database pool: {e}")))?,
         };
         let out = f(&mut conn);
         if out.is_ok() {
@@ -139,7 +134,7 @@ impl WriterConn {
 
 impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
     /// Start `writers` threads named `name` on connections of `pool` (which should
-    /// have a connection for each), each set up by `setup` when checked out. When
+    /// have a connection for each, with the session settings they need). When
     /// `shutdown` flips they stop taking work, finish everything already queued, and
     /// end; the handle resolves then.
     pub fn start(
@@ -147,7 +142,6 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
         writers: usize,
         batching: Batching,
         pool: DbPool,
-        setup: fn(&mut DbConn) -> diesel::QueryResult<()>,
         shutdown: watch::Receiver<bool>,
         process: Process<J, R>,
     ) -> std::io::Result<(GroupCommit<J, R>, tokio::task::JoinHandle<()>)> {
@@ -157,7 +151,7 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
         let mut threads = Vec::with_capacity(writers);
         for i in 0..writers.max(1) {
             let (rx, stopped, process) = (rx.clone(), stopped.clone(), process.clone());
-            let conn = WriterConn { pool: pool.clone(), conn: None, setup };
+            let conn = WriterConn { pool: pool.clone(), conn: None };
             threads.push(std::thread::Builder::new().name(format!("{name}-{i}")).spawn(move || {
                 lower_priority(batching.nice);
                 write_batches(&rx, &stopped, conn, batching, &*process);
@@ -338,7 +332,6 @@ mod tests {
             2,
             Batching { max: 8, linger: Duration::ZERO, nice: 0 },
             pool,
-            |_| Ok(()),
             shutdown,
             Arc::new(move |conn: &mut WriterConn, jobs: Vec<u32>| {
                 seen.fetch_add(1, Ordering::Relaxed);
@@ -377,7 +370,6 @@ mod tests {
             1,
             Batching { max: 64, linger: Duration::from_millis(500), nice: 0 },
             pool,
-            |_| Ok(()),
             shutdown,
             Arc::new(move |_: &mut WriterConn, jobs: Vec<u32>| {
                 seen.lock().expect("lock").push(jobs.len());
@@ -423,7 +415,6 @@ mod tests {
             writers,
             Batching { max: 4, linger: Duration::ZERO, nice },
             pool,
-            |_| Ok(()),
             shutdown,
             Arc::new(|_: &mut WriterConn, jobs: Vec<u32>| jobs.into_iter().map(|_| own_nice()).collect()),
         )
@@ -486,7 +477,6 @@ mod tests {
                 1,
                 Batching { max: 16, linger: Duration::from_micros(200), nice: 0 },
                 pool,
-                |_| Ok(()),
                 shutdown,
                 Arc::new(|_: &mut WriterConn, jobs: Vec<u32>| jobs.into_iter().map(|j| j + 1).collect()),
             )

@@ -252,7 +252,8 @@ pub struct IntakeWriter(GroupCommit<Conversion, Option<Outcome>>);
 const MAX_BATCH: usize = 512;
 
 impl IntakeWriter {
-    /// Start the writer. Once a batch has committed it applies the batch's
+    /// Start the writer on `pool`, which must be its own (opened with
+    /// [`crate::db::Session::IntakeWriter`]). Once a batch has committed it applies the batch's
     /// [`Effects`]: a queued publisher postback wakes their delivery worker
     /// (`postbacks`), a paused offer clears `links` (its clicks go to the fallback
     /// at once), and the mail it queued wakes the mailer (`outbox`).
@@ -272,7 +273,6 @@ impl IntakeWriter {
             // accepted postbacks (stop 23), and this writer does most of intake's work.
             Batching { max: MAX_BATCH, linger: config.writer_linger, nice: 0 },
             pool,
-            intake_session,
             shutdown,
             Arc::new(move |conn: &mut WriterConn, batch: Vec<Conversion>| commit(conn, &config, &signals, &batch)),
         )?;
@@ -288,28 +288,6 @@ impl IntakeWriter {
     /// Decide a conversion; `None` when it could not be stored (try again).
     pub async fn submit(&self, conv: Conversion) -> Option<Outcome> {
         self.0.submit(conv).await.flatten()
-    }
-}
-
-/// The intake writer's session settings.
-///
-/// PostgreSQL: every read of an intake batch is a lookup by key (a click id, a
-/// lead's click, an offer, a balance row). The planner, pricing pages as if read
-/// from disk, prefers scanning a table of a few hundred pages to a few dozen index
-/// probes, and keeps a prepared statement's plan from when `leads` was small until
-/// autovacuum analyses it: a batch then read every lead. The writer's own session
-/// therefore plans without sequential scans wherever an index serves.
-///
-/// SQLite: no foreign-key checks, so that the batch's bulk inserts need no
-/// statement journal (see [`crate::store::all_rows_in`]). Every id the writer
-/// stores was read or returned in the same write transaction, which holds the
-/// whole database, and nothing deletes offers, users, clicks or leads; PostgreSQL,
-/// and every other SQLite connection, still check them.
-fn intake_session(conn: &mut DbConn) -> QueryResult<()> {
-    use diesel::connection::SimpleConnection;
-    match conn {
-        DbConn::Postgres(c) => c.batch_execute("SET enable_seqscan = off"),
-        DbConn::Sqlite(c) => c.batch_execute("PRAGMA foreign_keys = OFF"),
     }
 }
 
