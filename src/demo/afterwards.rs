@@ -144,3 +144,17 @@ pub(super) fn pause(conn: &mut DbConn, world: &World) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub(super) fn list(
+    conn: &mut DbConn,
+    status: LeadStatus,
+    advertiser_id: Option<i64>,
+) -> anyhow::Result<Vec<leads::Lead>> {
+    let filter = leads::Filter { status: Some(status), advertiser_id, limit: Some(500), ..leads::Filter::default() };
+    Ok(leads::list(conn, &filter)?)
+}
+
+/// How many leads are in `status`.
+pub(super) fn count(conn: &mut DbConn, status: LeadStatus) -> anyhow::Result<i64> {
+    Ok(leads::count_in(conn, status)?)
+}

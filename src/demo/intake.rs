@@ -42,146 +42,55 @@ pub(super) fn price_of(offer: &Offer, amount_minor: Option<i64>) -> i64 {
     }
 }
 
-/// A cap counter's `(leads, spend)`.
-pub(super) type Tally = (i64, i64);
+/// The address the advertisers' servers send postbacks from (a documentation range).
+fn server_ip(advertiser: usize) -> String {
+    format!("198.51.100.{}", 10 + advertiser)
+}
 
-/// One intake transaction for a batch of conversions, as the intake batch writes
-/// them: advertisers' balances and the cap counters read under lock, each
-/// conversion accepted (lead, history, price reserved advertiser → escrow) or
-/// refused with its reason, then balances, counters and rollups written.
+/// A planned conversion as its channel hands it to intake: the advertiser's server
+/// postback with the offer's token, the browser pixel, the hosted form, or the
+/// publisher's API call, each with the click it came from.
+fn conversion(world: &World, p: &Planned) -> Conversion {
+    let offer = &world.offers[p.offer];
+    let publisher_id = world.publishers[p.publisher].user.id;
+    let params = Params {
+        click_id: Some(p.click.click_id.clone()),
+        token: (p.channel == Channel::Postback).then(|| offer.postback_token.clone()),
+        event: Some(p.event.clone()),
+        amount_minor: p.amount_minor,
+        txid: p.txid.clone(),
+        fields: p.fields.clone(),
+        sig: None,
+    };
+    let (offer_id, publisher_id, consent, ip) = match p.channel {
+        Channel::Postback => (None, None, None, server_ip(world.plans[p.offer].advertiser)),
+        Channel::Pixel => (Some(offer.id), None, None, p.click.ip.clone()),
+        _ => (Some(offer.id), Some(publisher_id), Some(p.consent), p.click.ip.clone()),
+    };
+    Conversion { channel: p.channel, params, offer_id, publisher_id, consent, ip }
+}
+
+/// Send the conversions through the real intake, each at the moment it converted
+/// (one intake transaction each, as a quiet hour's traffic would commit): leads
+/// accepted with their price reserved, refusals kept with their reason, caps and
+/// budgets judged exactly as for live traffic. Returns (accepted, refused).
 pub(super) fn intake(
     conn: &mut DbConn,
+    config: &Config,
     world: &World,
-    batch: &[Planned],
-    fee_default: i64,
+    planned: &[Planned],
 ) -> anyhow::Result<(usize, usize)> {
-    conn.write_tx(|c| -> anyhow::Result<(usize, usize)> {
-        let names: BTreeSet<String> = batch
-            .iter()
-            .map(|p| world.offers[p.offer].advertiser_id)
-            .flat_map(|a| [ledger::advertiser(a), ledger::escrow(a)])
-            .collect();
-        let mut balances: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-        for name in names {
-            let value = ledger::lock_balance(c, &name)?;
-            balances.insert(name, (value, 0));
-        }
-        let mut counters: BTreeMap<CounterKey, (Tally, Tally)> = BTreeMap::new();
-        let mut deltas: BTreeMap<rollups::Key, rollups::Delta> = BTreeMap::new();
-        let mut refusals = 0;
-        for p in batch {
-            let offer = &world.offers[p.offer];
-            let publisher_id = world.publishers[p.publisher].user.id;
-            let price = price_of(offer, p.amount_minor);
-            let limits = caps::limits(offer, publisher_id, p.created_at);
-            let mut refused = None;
-            for (key, max_leads, max_spend) in &limits {
-                if !counters.contains_key(key) {
-                    counters.insert(key.clone(), (caps::lock(c, key)?, (0, 0)));
-                }
-                if counters.get(key).is_some_and(|(v, _)| caps::refuses(*v, price, *max_leads, *max_spend)) {
-                    refused = Some(Reason::CapReached);
-                    break;
-                }
-            }
-            let advertiser = ledger::advertiser(offer.advertiser_id);
-            if refused.is_none() && balances.get(&advertiser).is_none_or(|(v, _)| *v < price) {
-                refused = Some(Reason::BudgetExhausted);
-            }
-            if let Some(reason) = refused {
-                let (key, delta) = leads::record_rejection(
-                    c,
-                    &Rejection {
-                        offer_id: offer.id,
-                        publisher_id,
-                        click_id: Some(&p.click.click_id),
-                        channel: p.channel.as_str(),
-                        event: &p.event,
-                        txid: p.txid.as_deref(),
-                        reason: reason.code(),
-                        sub1: &p.click.subs[0],
-                        at: p.created_at,
-                    },
-                )?;
-                let d = deltas.entry(key).or_default();
-                *d += delta;
-                refusals += 1;
-                continue;
-            }
-            let lead = new_lead(p, offer, publisher_id, price, fee_default);
-            let (fee, payout) = (lead.fee_minor, lead.payout_minor);
-            let id = leads::insert_row(c, &lead)?;
-            let (key, delta) = leads::created_delta(&lead);
-            let d = deltas.entry(key).or_default();
-            *d += delta;
-            let event =
-                MoneyEvent::Accepted { advertiser_id: offer.advertiser_id, money: LeadMoney { price, payout, fee } };
-            if price > 0 {
-                let posting = Posting { kind: event.kind(), lead_id: Some(id), actor_id: None, memo: "price reserved" };
-                ledger::record(c, &posting, &event.transfers(), p.created_at)?;
-                for t in event.transfers() {
-                    for (account, amount) in [(&t.from, -t.amount), (&t.to, t.amount)] {
-                        if let Some((value, change)) = balances.get_mut(account) {
-                            *value += amount;
-                            *change += amount;
-                        }
-                    }
-                }
-            }
-            for (key, _, _) in &limits {
-                if let Some((value, change)) = counters.get_mut(key) {
-                    *value = (value.0 + 1, value.1 + price);
-                    *change = (change.0 + 1, change.1 + price);
-                }
+    let (mut accepted, mut refused) = (0, 0);
+    for p in planned {
+        let at = p.created_at.and_utc();
+        let (outcomes, _effects) = process_at(conn, &[conversion(world, p)], config, at)?;
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Accepted { .. } => accepted += 1,
+                Outcome::Duplicate { .. } => {}
+                Outcome::Rejected { .. } | Outcome::MissingFields { .. } => refused += 1,
             }
         }
-        for (account, (_, change)) in &balances {
-            if *change != 0 {
-                ledger::add_to_balance(c, account, *change)?;
-            }
-        }
-        for (key, (_, (n, spend))) in &counters {
-            if (*n, *spend) != (0, 0) {
-                caps::add(c, key, *n, *spend)?;
-            }
-        }
-        rollups::add_many(c, &deltas)?;
-        Ok((batch.len() - refusals, refusals))
-    })
-}
-
-/// The lead row intake writes for an accepted conversion.
-pub(super) fn new_lead(p: &Planned, offer: &Offer, publisher_id: i64, price: i64, fee_default: i64) -> NewLead {
-    crate::tracking::intake::new_lead(LeadParts {
-        offer,
-        frozen: &crate::store::terms::of_offer(offer),
-        terms_id: None,
-        publisher_id,
-        click: Some(p.click.as_lead_click()),
-        channel: p.channel,
-        event: p.event.clone(),
-        txid: p.txid.as_deref(),
-        dedupe_key: dedupe_key(p.txid.as_deref(), Some(&p.click.click_id), publisher_id, &p.event),
-        amount_minor: p.amount_minor,
-        fields: &p.fields,
-        consent: p.consent,
-        sender_ip: &p.click.ip,
-        price,
-        platform_fee_bps: fee_default,
-        at: p.created_at,
-    })
-}
-
-pub(super) fn list(
-    conn: &mut DbConn,
-    status: LeadStatus,
-    advertiser_id: Option<i64>,
-) -> anyhow::Result<Vec<leads::Lead>> {
-    let filter = leads::Filter { status: Some(status), advertiser_id, limit: Some(500), ..leads::Filter::default() };
-    Ok(leads::list(conn, &filter)?)
-}
-
-/// How many leads are in `status`.
-pub(super) fn count(conn: &mut DbConn, status: LeadStatus) -> anyhow::Result<i64> {
-    Ok(leads::count_in(conn, status)?)
+    }
+    Ok((accepted, refused))
 }

@@ -4,10 +4,11 @@
 //! lead state, disputes and payouts — and print the logins to try.
 //!
 //! Nothing is written behind the product's back. Accounts, offers and memberships go
-//! through the marketplace operations; clicks through [`clicks::insert_batch`]; leads
-//! through the store functions the intake batch uses (the price reserved advertiser →
-//! escrow, cap counters and rollups in the same transaction, a refusal kept with its
-//! reason); decisions through the settlement run; returns, contests, rulings,
+//! through the marketplace operations; clicks through [`clicks::insert_batch`];
+//! conversions through the real intake ([`crate::tracking::intake::process_at`]),
+//! each by its channel (server postback, pixel, hosted form, publisher API) at the
+//! moment it converted, so caps, budgets and required fields refuse exactly what
+//! they would refuse live; decisions through the settlement run; returns, contests, rulings,
 //! deposits and payouts through the settlement actions. So the ledger balances and
 //! the rollups agree with the raw events, exactly as after real traffic.
 //!
@@ -19,7 +20,7 @@
 // Money is written in minor units grouped as major_minor (25_00 is 25.00).
 #![allow(clippy::inconsistent_digit_grouping)]
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration as StdDuration, Instant};
 
 use anyhow::Context;
@@ -33,8 +34,9 @@ use crate::app::prepare_database;
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::domain::account::{AccountStatus, Role};
-use crate::domain::intake::{Channel, Reason, dedupe_key};
-use crate::domain::lifecycle::{LeadMoney, LeadStatus, MoneyEvent, Ruling};
+use crate::domain::intake::Channel;
+use crate::domain::intake::{Conversion, Params};
+use crate::domain::lifecycle::{LeadStatus, Ruling};
 use crate::domain::offer::{Caps, OfferBody, OfferStatus, PayoutModel, Scrub, Terms, apply_bps};
 use crate::domain::scrub;
 use crate::domain::tracking::new_click_id;
@@ -42,13 +44,12 @@ use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::marketplace;
 use crate::settlement::{actions, money, run as settlement};
-use crate::store::caps::{self, CounterKey};
 use crate::store::clicks::{self, NewClick};
-use crate::store::leads::{self, NewLead, Rejection};
-use crate::store::ledger::{self, Posting};
+use crate::store::leads;
+use crate::store::ledger;
 use crate::store::offers::{self, Offer};
-use crate::store::{now, rollups, settings, users};
-use crate::tracking::intake::{LeadClick, LeadParts};
+use crate::store::{now, settings, users};
+use crate::tracking::intake::{Outcome, process_at};
 
 /// The password of every demo account.
 pub const PASSWORD: &str = "demo-password";
@@ -74,7 +75,7 @@ use visitors::*;
 
 /// Clicks per `clicks::insert_batch` call (one transaction each).
 const CLICK_BATCH: usize = 1000;
-/// Leads per intake transaction.
+/// Conversions between two updates of the progress bar.
 const LEAD_BATCH: usize = 500;
 /// How far back the traffic goes.
 const DAYS: i64 = 30;
@@ -155,8 +156,6 @@ enum Flaw {
 #[derive(Debug, Clone)]
 struct ClickRef {
     click_id: String,
-    subs: [String; 5],
-    source: String,
     country: Option<String>,
     ip: String,
     at: NaiveDateTime,
@@ -164,26 +163,7 @@ struct ClickRef {
 
 impl ClickRef {
     fn of(c: &NewClick) -> ClickRef {
-        ClickRef {
-            click_id: c.click_id.clone(),
-            subs: [c.sub1.clone(), c.sub2.clone(), c.sub3.clone(), c.sub4.clone(), c.sub5.clone()],
-            source: c.source.clone(),
-            country: c.country.clone(),
-            ip: c.ip.clone(),
-            at: c.created_at,
-        }
-    }
-
-    /// The click as the lead row copies it.
-    fn as_lead_click(&self) -> LeadClick<'_> {
-        LeadClick {
-            click_id: &self.click_id,
-            subs: self.subs.each_ref().map(String::as_str),
-            source: &self.source,
-            country: self.country.as_deref(),
-            ip: &self.ip,
-            at: self.at,
-        }
+        ClickRef { click_id: c.click_id.clone(), country: c.country.clone(), ip: c.ip.clone(), at: c.created_at }
     }
 }
 
@@ -343,10 +323,9 @@ pub fn run(config: &Config, clicks: u64) -> anyhow::Result<Report> {
     done(&pb, format!("{} {currency} prepaid by the advertisers", crate::domain::money::format_minor(deposited)));
 
     let pb = stage("leads", Some(planned.len() as u64));
-    let fee_default = settings::platform_fee_bps(conn, config.platform_fee_bps)?;
     let (mut accepted, mut refused) = (0, 0);
     for chunk in planned.chunks(LEAD_BATCH) {
-        let (a, r) = intake(conn, &world, chunk, fee_default)?;
+        let (a, r) = intake(conn, config, &world, chunk)?;
         (accepted, refused) = (accepted + a, refused + r);
         pb.inc(chunk.len() as u64);
     }

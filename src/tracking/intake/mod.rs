@@ -35,7 +35,7 @@ mod load;
 mod write;
 
 pub use crate::domain::intake::Conversion;
-pub(crate) use lead::{LeadClick, LeadParts, new_lead};
+use lead::{LeadClick, LeadParts, new_lead};
 
 /// What intake answered. `MissingFields` is a refusal `missing_field`, naming the
 /// required fields the conversion lacks (absent or blank).
