@@ -24,6 +24,18 @@ pub struct Acting {
 }
 
 impl Acting {
+    /// `user` acting from `ip` (none for the platform's own work), with what the
+    /// configuration tells every action.
+    pub fn new(user: User, ip: Option<String>, config: &crate::config::Config) -> Acting {
+        Acting {
+            user,
+            ip,
+            base_url: config.base_url.to_string(),
+            currency: config.currency.clone(),
+            platform_fee_bps: config.platform_fee_bps,
+        }
+    }
+
     pub(crate) fn role(&self) -> Role {
         self.user.role()
     }

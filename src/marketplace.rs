@@ -205,6 +205,21 @@ pub fn notice_hours(offer: &Offer) -> i64 {
     i64::from(offer.notice_hours)
 }
 
+/// An admin's review note, trimmed: only admins review, and sending back needs a
+/// note saying what the advertiser must change.
+fn review_note<'a>(who: &Acting, approve: bool, note: &'a str) -> AppResult<&'a str> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let note = note.trim();
+    if !approve && note.is_empty() {
+        return Err(AppError::Invalid(
+            [("note".to_string(), "Say what the advertiser must change.".to_string())].into(),
+        ));
+    }
+    Ok(note)
+}
+
 /// An admin's decision on an offer's pending revision. Approved, it is in force for
 /// clicks from the time it takes effect (its terms are stored now with that time),
 /// and the offer carries it from then on ([`apply_due_revisions`]); the publishers
@@ -218,15 +233,7 @@ pub fn review_revision(
     approve: bool,
     note: &str,
 ) -> AppResult<(Revision, Effects)> {
-    if who.role() != Role::Admin {
-        return Err(AppError::Forbidden);
-    }
-    let note = note.trim();
-    if !approve && note.is_empty() {
-        return Err(AppError::Invalid(
-            [("note".to_string(), "Say what the advertiser must change.".to_string())].into(),
-        ));
-    }
+    let note = review_note(who, approve, note)?;
     let offer = offers::find(conn, offer_id)?.ok_or(AppError::NotFound)?;
     let r = revisions::find(conn, revision_id)?.filter(|r| r.offer_id == offer_id).ok_or(AppError::NotFound)?;
     if r.status != "pending" || offer.status() == OfferStatus::Archived {
@@ -451,15 +458,7 @@ pub fn review_offer(
     approve: bool,
     note: &str,
 ) -> AppResult<(Offer, Effects)> {
-    if who.role() != Role::Admin {
-        return Err(AppError::Forbidden);
-    }
-    let note = note.trim();
-    if !approve && note.is_empty() {
-        return Err(AppError::Invalid(
-            [("note".to_string(), "Say what the advertiser must change.".to_string())].into(),
-        ));
-    }
+    let note = review_note(who, approve, note)?;
     let to = if approve { OfferStatus::Active } else { OfferStatus::Draft };
     let offer = offers::find(conn, id)?.ok_or(AppError::NotFound)?;
     if offer.status() != OfferStatus::PendingReview {

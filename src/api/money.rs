@@ -39,13 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// The caller as the settlement functions want it: the account, its IP (audit log)
 /// and the base URL (links in e-mails).
 pub(super) fn acting(api: &ApiUser, req: &HttpRequest) -> Acting {
-    Acting {
-        user: api.user.clone(),
-        ip: Some(client_ip(req, &api.state.config.trusted_proxies).to_string()),
-        base_url: api.state.config.base_url.to_string(),
-        currency: api.state.config.currency.clone(),
-        platform_fee_bps: api.state.config.platform_fee_bps,
-    }
+    let ip = client_ip(req, &api.state.config.trusted_proxies).to_string();
+    Acting::new(api.user.clone(), Some(ip), &api.state.config)
 }
 
 /// `403` unless the caller has one of `roles`.

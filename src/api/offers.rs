@@ -1,5 +1,6 @@
 //! `/api/v1/offers…`: create, list, read, update, submit, review, join, approve.
 
+use crate::api::money::acting;
 use crate::api::money::optional_json;
 use actix_web::web::{self, Bytes, Json};
 use actix_web::{HttpRequest, HttpResponse};
@@ -7,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::acting::Acting;
 use crate::api::{ApiUser, resource};
-use crate::client_ip::client_ip;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::money::format_minor;
@@ -167,16 +167,6 @@ pub fn offer_json(
         membership: member.map(|m| MembershipJson::of(m, base_url)),
         created_at: o.created_at.and_utc().to_rfc3339(),
         updated_at: o.updated_at.and_utc().to_rfc3339(),
-    }
-}
-
-fn acting(api: &ApiUser, req: &HttpRequest) -> Acting {
-    Acting {
-        user: api.user.clone(),
-        ip: Some(client_ip(req, &api.state.config.trusted_proxies).to_string()),
-        base_url: api.state.config.base_url.to_string(),
-        currency: api.state.config.currency.clone(),
-        platform_fee_bps: api.state.config.platform_fee_bps,
     }
 }
 

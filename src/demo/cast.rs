@@ -372,7 +372,6 @@ pub(super) fn offer_plans() -> Vec<OfferPlan> {
 
 /// The accounts, offers and memberships, through the marketplace operations.
 pub(super) fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> {
-    let base_url = config.base_url.to_string();
     let account = |conn: &mut DbConn, p: &Person, role: Role| -> anyhow::Result<Acting> {
         let hash = crate::crypto::hash_password(PASSWORD)?;
         let email = email_of(p);
@@ -393,13 +392,7 @@ pub(super) fn cast(conn: &mut DbConn, config: &Config) -> anyhow::Result<World> 
             users::update_profile(c, u.id, p.name, p.company, p.timezone)?;
             users::find(c, u.id)?.context("the new account")
         })?;
-        Ok(Acting {
-            user,
-            ip: None,
-            base_url: base_url.clone(),
-            currency: config.currency.clone(),
-            platform_fee_bps: config.platform_fee_bps,
-        })
+        Ok(Acting::new(user, None, config))
     };
     let admin = account(conn, &ADMIN, Role::Admin)?;
     let advertisers =

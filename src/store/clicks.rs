@@ -9,29 +9,12 @@ use crate::db::DbConn;
 use crate::db::schema::clicks;
 use crate::store::rollups::{self, Delta};
 
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = clicks, treat_none_as_default_value = false)]
-pub struct NewClick {
-    pub click_id: String,
-    pub offer_id: i64,
-    pub publisher_id: i64,
-    pub sub1: String,
-    pub sub2: String,
-    pub sub3: String,
-    pub sub4: String,
-    pub sub5: String,
-    pub source: String,
-    pub ip: String,
-    pub user_agent: String,
-    pub referrer: String,
-    pub country: Option<String>,
-    pub redirect_reason: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub is_unique: bool,
-}
+/// A click to write: a stored click has the same columns.
+pub type NewClick = Click;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = clicks)]
+/// A click as stored (every column of `clicks`).
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = clicks, treat_none_as_default_value = false)]
 pub struct Click {
     pub click_id: String,
     pub offer_id: i64,

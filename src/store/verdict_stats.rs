@@ -63,8 +63,8 @@ struct Row {
     mid_n: i64,
 }
 
-/// The query; `$n` placeholders are PostgreSQL's and become `?` on SQLite (each is
-/// used once, in order). The decisions are read once (`d`); grouped, each of them
+/// The query, with `$n` placeholders in the order they are bound (SQLite numbers
+/// them as they first appear). The decisions are read once (`d`); grouped, each of them
 /// is a row of its group and a row of the total (`t` = 1), so one query gives both.
 fn sql(per: Per, filter: &Filter, seconds: &str) -> String {
     let g = match per {
@@ -117,39 +117,22 @@ fn sql(per: Per, filter: &Filter, seconds: &str) -> String {
 /// decisions are absent), and of all of them, from one query; with [`Per::All`]
 /// only the total.
 pub fn figures(conn: &mut DbConn, filter: &Filter, per: Per) -> QueryResult<ReportFigures> {
-    let rows: Vec<Row> = match conn {
-        DbConn::Sqlite(c) => {
-            // Seconds between two stored timestamps, rounded like PostgreSQL's cast.
-            let seconds = "CAST(ROUND((julianday(v.created_at) - julianday(l.created_at)) * 86400) AS BIGINT)";
-            let text = sql(per, filter, seconds);
-            let text = (1..=4).rev().fold(text, |t, i| t.replace(&format!("${i}"), "?"));
-            let mut q = diesel::sql_query(text)
-                .into_boxed::<diesel::sqlite::Sqlite>()
-                .bind::<Timestamp, _>(filter.from)
-                .bind::<Timestamp, _>(filter.to);
-            if let Some(a) = filter.advertiser_id {
-                q = q.bind::<BigInt, _>(a);
-            }
-            if let Some(o) = filter.offer_id {
-                q = q.bind::<BigInt, _>(o);
-            }
-            q.load(c)?
-        }
-        DbConn::Postgres(c) => {
-            let seconds = "CAST(EXTRACT(EPOCH FROM (v.created_at - l.created_at)) AS BIGINT)";
-            let mut q = diesel::sql_query(sql(per, filter, seconds))
-                .into_boxed::<diesel::pg::Pg>()
-                .bind::<Timestamp, _>(filter.from)
-                .bind::<Timestamp, _>(filter.to);
-            if let Some(a) = filter.advertiser_id {
-                q = q.bind::<BigInt, _>(a);
-            }
-            if let Some(o) = filter.offer_id {
-                q = q.bind::<BigInt, _>(o);
-            }
-            q.load(c)?
-        }
+    let seconds = match conn {
+        // Seconds between two stored timestamps, rounded like PostgreSQL's cast.
+        DbConn::Sqlite(_) => "CAST(ROUND((julianday(v.created_at) - julianday(l.created_at)) * 86400) AS BIGINT)",
+        DbConn::Postgres(_) => "CAST(EXTRACT(EPOCH FROM (v.created_at - l.created_at)) AS BIGINT)",
     };
+    let text = sql(per, filter, seconds);
+    let rows: Vec<Row> = crate::per_backend!(conn, c => {
+        let mut q = diesel::sql_query(&text).into_boxed().bind::<Timestamp, _>(filter.from).bind::<Timestamp, _>(filter.to);
+        if let Some(a) = filter.advertiser_id {
+            q = q.bind::<BigInt, _>(a);
+        }
+        if let Some(o) = filter.offer_id {
+            q = q.bind::<BigInt, _>(o);
+        }
+        q.load(c)?
+    });
     let mut out = ReportFigures::default();
     for r in rows {
         // Never below zero, should a clock have stepped back between the two.

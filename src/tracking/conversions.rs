@@ -194,13 +194,7 @@ async fn verdict_postback(state: &AppState, req: &HttpRequest, pairs: &[(String,
             let r = Reason::OfferInactive;
             return Ok(Err(Refusal::new(r.http_status(), r.code(), "the advertiser's account is not active")));
         }
-        let who = crate::acting::Acting {
-            user,
-            ip: Some(ip.to_string()),
-            base_url: config.base_url.to_string(),
-            currency: config.currency.clone(),
-            platform_fee_bps: config.platform_fee_bps,
-        };
+        let who = crate::acting::Acting::new(user, Some(ip.to_string()), &config);
         let item = Item { lead, verdict, reason, comment };
         c.write_tx(|c| verdicts::apply_one(c, &who, VerdictChannel::Postback, &item))
     })

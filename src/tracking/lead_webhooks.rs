@@ -24,10 +24,8 @@ use crate::settlement::{actions, verdicts};
 use crate::store::postbacks::AfterFailure;
 use crate::store::users;
 use crate::store::webhooks::{self, Due};
-use crate::tracking::publisher_postbacks::{Outcome, PostbackSignal, Sender, error_text};
+use crate::tracking::publisher_postbacks::{BATCH, Outcome, PostbackSignal, Sender, error_text, poll_deliveries};
 
-const BATCH: i64 = 20;
-const POLL: Duration = Duration::from_secs(1);
 /// The longest an ordinary (not synchronous) delivery may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of an answer is read (a verdict is small).
@@ -60,22 +58,8 @@ pub fn start(
     Ok(tokio::spawn(run(pool, worker, shutdown)))
 }
 
-async fn run(pool: DbPool, worker: Worker, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        match worker.deliver_due(&pool).await {
-            Ok(n) if n as i64 >= BATCH => continue,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "lead webhooks: cannot read the queue"),
-        }
-        tokio::select! {
-            _ = worker.signal.1.notified() => {}
-            _ = tokio::time::sleep(POLL) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
+async fn run(pool: DbPool, worker: Worker, shutdown: watch::Receiver<bool>) {
+    poll_deliveries("lead webhooks", &worker.signal.1, shutdown, || worker.deliver_due(&pool)).await;
 }
 
 /// What an attempt brought back.
@@ -190,13 +174,7 @@ impl Worker {
     async fn apply_verdict(&self, pool: &DbPool, due: &Due, v: Verdict) {
         let d = &due.delivery;
         let (id, lead_id, advertiser_id) = (d.id, d.lead_id, d.advertiser_id);
-        let who = |user| Acting {
-            user,
-            ip: None,
-            base_url: self.config.base_url.to_string(),
-            currency: self.config.currency.clone(),
-            platform_fee_bps: self.config.platform_fee_bps,
-        };
+        let who = |user| Acting::new(user, None, &self.config);
         let who = match db::run(pool, move |c| users::find(c, advertiser_id)?.ok_or(AppError::NotFound)).await {
             Ok(user) => who(user),
             Err(e) => return tracing::warn!(id, error = %e, "lead webhook: the advertiser is gone"),

@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 use crate::store::postbacks::{self, AfterFailure, Delivery};
 
 /// Deliveries claimed at once; they are sent concurrently, well within the lease.
-const BATCH: i64 = 20;
+pub(crate) const BATCH: i64 = 20;
 /// How often the queue is read when nobody wakes the worker (other processes queue too).
 const POLL: Duration = Duration::from_secs(1);
 /// The longest a name lookup or a request may take.
@@ -53,19 +53,33 @@ pub fn start(
     Ok(tokio::spawn(run(pool, sender, signal, shutdown)))
 }
 
-async fn run(pool: DbPool, sender: Sender, signal: PostbackSignal, mut shutdown: watch::Receiver<bool>) {
+async fn run(pool: DbPool, sender: Sender, signal: PostbackSignal, shutdown: watch::Receiver<bool>) {
+    poll_deliveries("publisher postbacks", &signal.0, shutdown, || sender.deliver_due(&pool)).await;
+}
+
+/// A delivery worker's loop, until `shutdown` flips: deliver a due batch (one of
+/// [`BATCH`] at the most), again at once after a full one (more may be waiting),
+/// else after `wake` or [`POLL`]. `what` names the queue in the log.
+pub(crate) async fn poll_deliveries<F, Fut>(
+    what: &str,
+    wake: &Notify,
+    mut shutdown: watch::Receiver<bool>,
+    mut deliver_due: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<usize>>,
+{
     loop {
         if *shutdown.borrow() {
             return;
         }
-        match sender.deliver_due(&pool).await {
-            // A full batch: more may be waiting.
+        match deliver_due().await {
             Ok(n) if n as i64 >= BATCH => continue,
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "publisher postbacks: cannot read the queue"),
+            Err(e) => tracing::warn!(error = %e, "{what}: cannot read the queue"),
         }
         tokio::select! {
-            _ = signal.0.notified() => {}
+            _ = wake.notified() => {}
             _ = tokio::time::sleep(POLL) => {}
             _ = shutdown.changed() => return,
         }

@@ -239,23 +239,12 @@ async fn set_status(
     Ok(redirect(&format!("/admin/offers/{id}")))
 }
 
-#[derive(Deserialize)]
-struct DecideForm {
-    decision: String,
-}
-
 async fn decide(
     a: AdminCtx,
     path: web::Path<(i64, i64)>,
-    CsrfForm(form): CsrfForm<DecideForm>,
+    CsrfForm(form): CsrfForm<crate::web::offer_form::DecideForm>,
 ) -> AppResult<HttpResponse> {
     let (id, pid) = path.into_inner();
-    let approve = form.decision == "approve";
-    let who = a.ctx.acting(&a.user);
-    let (_, effects) =
-        db::run(a.ctx.pool(), move |c| c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, "")))
-            .await?;
-    a.ctx.state.apply(effects);
-    a.ctx.flash("success", if approve { "Publisher approved." } else { "Application declined." });
+    crate::web::offer_form::decide_membership(&a.ctx, &a.user, (id, pid), form).await?;
     Ok(redirect(&format!("/admin/offers/{id}")))
 }

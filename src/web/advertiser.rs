@@ -378,26 +378,12 @@ async fn invite(
     Ok(redirect(&format!("/advertiser/offers/{id}")))
 }
 
-#[derive(Deserialize)]
-struct DecideForm {
-    decision: String,
-    #[serde(default)]
-    note: String,
-}
-
 async fn decide(
     a: AdvertiserCtx,
     path: web::Path<(i64, i64)>,
-    CsrfForm(form): CsrfForm<DecideForm>,
+    CsrfForm(form): CsrfForm<crate::web::offer_form::DecideForm>,
 ) -> AppResult<HttpResponse> {
     let (id, pid) = path.into_inner();
-    let approve = form.decision == "approve";
-    let who = a.ctx.acting(&a.user);
-    let (_, effects) = db::run(a.ctx.pool(), move |c| {
-        c.write_tx(|c| marketplace::decide_membership(c, &who, id, pid, approve, &form.note))
-    })
-    .await?;
-    a.ctx.state.apply(effects);
-    a.ctx.flash("success", if approve { "Publisher approved." } else { "Application declined." });
+    crate::web::offer_form::decide_membership(&a.ctx, &a.user, (id, pid), form).await?;
     Ok(redirect(&format!("/advertiser/offers/{id}")))
 }

@@ -109,13 +109,7 @@ impl Ctx {
 
     /// What the marketplace operations need to know about the person acting.
     pub fn acting(&self, user: &User) -> crate::acting::Acting {
-        crate::acting::Acting {
-            user: user.clone(),
-            ip: Some(self.ip.to_string()),
-            base_url: self.state.config.base_url.to_string(),
-            currency: self.state.config.currency.clone(),
-            platform_fee_bps: self.state.config.platform_fee_bps,
-        }
+        crate::acting::Acting::new(user.clone(), Some(self.ip.to_string()), &self.state.config)
     }
 }
 

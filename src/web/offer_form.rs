@@ -300,6 +300,34 @@ pub async fn change_status(
     Ok(to)
 }
 
+/// A decision on a publisher's application to an offer.
+#[derive(Debug, serde::Deserialize)]
+pub struct DecideForm {
+    pub decision: String,
+    /// Why (shown to the publisher); admins send none.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Approve or decline publisher `publisher_id` on offer `id` as `user` (its
+/// advertiser or an admin), apply what changed and say so in a flash.
+pub async fn decide_membership(
+    ctx: &crate::web::context::Ctx,
+    user: &crate::store::users::User,
+    (id, publisher_id): (i64, i64),
+    form: DecideForm,
+) -> crate::error::AppResult<()> {
+    let approve = form.decision == "approve";
+    let who = ctx.acting(user);
+    let (_, effects) = crate::db::run(ctx.pool(), move |c| {
+        c.write_tx(|c| crate::marketplace::decide_membership(c, &who, id, publisher_id, approve, &form.note))
+    })
+    .await?;
+    ctx.state.apply(effects);
+    ctx.flash("success", if approve { "Publisher approved." } else { "Application declined." });
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
