@@ -941,7 +941,8 @@ mod journeys {
         let link = join(&app, &offer, publisher_id);
         let sold = lead_through(&app, &link, &offer, "ann.lee@example.org", "Ann Lee").await;
         let lost = lead_through(&app, &link, &offer, "bo.chan@example.org", "Bo Chan").await;
-        let txid = |id| qualead::store::leads::find(&mut app.conn(), id).expect("q").expect("lead").txid.expect("txid");
+        let txid =
+            |id| qualead::store::leads::find(&mut app.conn(), id).expect("q").expect("lead").row.txid.expect("txid");
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("crm-export.csv");
         std::fs::write(

@@ -134,7 +134,7 @@ async fn clicks_and_conversions_survive_kill_9(backend: Backend) {
     for (lead_id, click_id) in &conversions {
         let lead = leads::find(&mut conn, *lead_id).expect("query");
         assert_eq!(
-            lead.and_then(|l| l.click_id),
+            lead.and_then(|l| l.row.click_id),
             Some(click_id.clone()),
             "conversion {lead_id} got a 2xx and must be stored"
         );

@@ -160,7 +160,7 @@ async fn postback_verdicts_move_money_once(backend: Backend) {
     assert_eq!((s, v["reason"].as_str()), (StatusCode::CONFLICT, Some("invalid_transition")), "{v}");
 
     // By click and event.
-    let click = qualead::store::leads::find(&mut app.conn(), c).expect("q").expect("lead").click_id.expect("click");
+    let click = qualead::store::leads::find(&mut app.conn(), c).expect("q").expect("lead").row.click_id.expect("click");
     let (s, v) =
         verdict_postback(&app, &[("click_id", &click), ("event", "lead"), ("token", tok), ("status", "approved")])
             .await;

@@ -10,52 +10,55 @@ use crate::db::schema::{intake_rejections, lead_events, leads};
 pub use crate::domain::lifecycle::LeadStatus;
 use crate::store::rollups::{self, Delta, LeadMoney};
 
+/// A stored lead: what intake wrote ([`NewLead`], read through `Deref`) and what
+/// settlement and people add later.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = leads)]
 pub struct Lead {
     pub id: i64,
-    pub offer_id: i64,
-    pub publisher_id: i64,
-    pub advertiser_id: i64,
-    pub click_id: Option<String>,
-    pub channel: String,
-    pub event: String,
-    pub txid: Option<String>,
-    pub dedupe_key: String,
-    pub status: LeadStatus,
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub row: NewLead,
     pub reasons: String,
-    pub amount_minor: Option<i64>,
-    pub price_minor: i64,
-    pub fee_minor: i64,
-    pub payout_minor: i64,
-    pub fee_bps: i32,
-    pub fields: String,
-    pub consent: bool,
-    pub sub1: String,
-    pub sub2: String,
-    pub sub3: String,
-    pub sub4: String,
-    pub sub5: String,
-    pub source: String,
-    pub country: Option<String>,
-    pub ip: String,
-    pub click_at: Option<NaiveDateTime>,
     pub score: Option<i32>,
-    pub hold_until: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub email_norm: Option<String>,
-    pub phone_norm: Option<String>,
     pub checks: String,
     pub disputed_from: Option<LeadStatus>,
-    /// The offer terms the lead was accepted under (`offer_terms`).
-    pub terms_id: Option<i64>,
     /// The shared lists (disposable domains) settlement judged it by.
     pub lists_version: String,
 }
 
+impl std::ops::Deref for Lead {
+    type Target = NewLead;
+    fn deref(&self) -> &NewLead {
+        &self.row
+    }
+}
+
+impl std::ops::DerefMut for Lead {
+    fn deref_mut(&mut self) -> &mut NewLead {
+        &mut self.row
+    }
+}
+
 impl Lead {
+    /// `row` as stored with `id`, before anything but intake touched it (the other
+    /// columns hold their defaults).
+    pub fn stored(id: i64, row: NewLead) -> Lead {
+        Lead {
+            id,
+            row,
+            reasons: "[]".into(),
+            score: None,
+            decided_at: None,
+            checks: "[]".into(),
+            disputed_from: None,
+            lists_version: String::new(),
+        }
+    }
+}
+
+impl NewLead {
     pub fn money(&self) -> LeadMoney {
         LeadMoney { price: self.price_minor, payout: self.payout_minor, fee: self.fee_minor }
     }
@@ -68,6 +71,9 @@ impl Lead {
             self.country.as_deref(),
         )
     }
+}
+
+impl Lead {
     pub fn fields_map(&self) -> serde_json::Map<String, serde_json::Value> {
         serde_json::from_str(&self.fields).unwrap_or_default()
     }
@@ -80,7 +86,7 @@ impl Lead {
 /// DEFAULT for a missing value, the statement's text would depend on which values
 /// are missing, and on SQLite, which has no DEFAULT keyword, diesel would write a
 /// batch as one differently worded statement per row.
-#[derive(Debug, Clone, Default, Insertable)]
+#[derive(Debug, Clone, Default, Insertable, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = leads, treat_none_as_default_value = false)]
 pub struct NewLead {
     pub offer_id: i64,
@@ -267,15 +273,10 @@ fn first_event(lead_id: i64, lead: &NewLead) -> NewEvent {
 
 /// The rollup row and change of a new lead.
 pub fn created_delta(lead: &NewLead) -> (rollups::Key, Delta) {
-    let key = rollups::Key::at(
-        lead.created_at,
-        lead.offer_id,
-        lead.publisher_id,
-        [&lead.sub1, &lead.sub2, &lead.sub3, &lead.sub4, &lead.sub5],
-        lead.country.as_deref(),
-    );
-    let money = LeadMoney { price: lead.price_minor, payout: lead.payout_minor, fee: lead.fee_minor };
-    (key, Delta { leads: 1, price_minor: lead.price_minor, ..Delta::status(lead.status, 1, money) })
+    (
+        lead.rollup_key(),
+        Delta { leads: 1, price_minor: lead.price_minor, ..Delta::status(lead.status, 1, lead.money()) },
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -9,7 +9,7 @@ use crate::domain::intake::Channel;
 use crate::domain::offer::split_price;
 use crate::domain::terms::FrozenTerms;
 use crate::store::clicks::Click;
-use crate::store::leads::{Lead, LeadStatus, NewLead};
+use crate::store::leads::{LeadStatus, NewLead};
 use crate::store::offers::Offer;
 
 /// The click an accepted conversion is put down to, as far as its lead row copies it.
@@ -124,53 +124,6 @@ pub(crate) fn new_lead(parts: LeadParts<'_>) -> NewLead {
         email_norm: contact.email,
         phone_norm: contact.phone,
         terms_id,
-    }
-}
-
-/// The lead as its row reads once `lead` is stored with `id` (the columns intake
-/// does not set hold their defaults), so that its postback and webhooks are
-/// queued without reading it back.
-pub(super) fn stored(id: i64, lead: &NewLead) -> Lead {
-    let l = lead.clone();
-    Lead {
-        id,
-        offer_id: l.offer_id,
-        publisher_id: l.publisher_id,
-        advertiser_id: l.advertiser_id,
-        click_id: l.click_id,
-        channel: l.channel,
-        event: l.event,
-        txid: l.txid,
-        dedupe_key: l.dedupe_key,
-        status: l.status,
-        reasons: "[]".into(),
-        amount_minor: l.amount_minor,
-        price_minor: l.price_minor,
-        fee_minor: l.fee_minor,
-        payout_minor: l.payout_minor,
-        fee_bps: l.fee_bps,
-        fields: l.fields,
-        consent: l.consent,
-        sub1: l.sub1,
-        sub2: l.sub2,
-        sub3: l.sub3,
-        sub4: l.sub4,
-        sub5: l.sub5,
-        source: l.source,
-        country: l.country,
-        ip: l.ip,
-        click_at: l.click_at,
-        score: None,
-        hold_until: l.hold_until,
-        decided_at: None,
-        created_at: l.created_at,
-        updated_at: l.updated_at,
-        email_norm: l.email_norm,
-        phone_norm: l.phone_norm,
-        checks: "[]".into(),
-        disputed_from: None,
-        terms_id: l.terms_id,
-        lists_version: String::new(),
     }
 }
 

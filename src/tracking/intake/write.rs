@@ -9,7 +9,6 @@ use diesel::QueryResult;
 
 use crate::db::DbConn;
 
-use super::lead::stored;
 use super::{Batch, Conversion};
 use crate::domain::intake::Reason;
 use crate::domain::intake::decide::{self, Who};
@@ -17,7 +16,7 @@ use crate::domain::money::format_minor;
 use crate::domain::offer::OfferStatus;
 use crate::effects::Effects;
 use crate::mail::{self, templates::OfferPausedLowBalance};
-use crate::store::leads::{self, NewLead, Rejection};
+use crate::store::leads::{self, Lead, NewLead, Rejection};
 use crate::store::offers;
 use crate::store::{caps, ledger, postbacks, rollups, terms, users, webhooks};
 
@@ -55,7 +54,7 @@ impl Batch<'_> {
                 continue;
             }
             // The lead as stored, from what the batch has: it is not read back.
-            let lead = stored(*id, &a.lead);
+            let lead = Lead::stored(*id, a.lead.clone());
             if postback {
                 postbacks::enqueue_with(conn, &lead, "created", &a.postback_template)?;
                 effects |= Effects::POSTBACKS;
