@@ -34,13 +34,8 @@ async fn app(backend: Backend) -> TestApp {
 
 fn offer(name: &str) -> OfferBody {
     OfferBody {
-        name: name.into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        payout_model: "cpl".into(),
-        price: Some(PRICE.into()),
         terms: Terms { required_fields: vec![], hold_hours: 1, ..Terms::default() },
-        ..Default::default()
+        ..common::cpl_offer(name, PRICE)
     }
 }
 

@@ -27,16 +27,7 @@ async fn app(backend: Backend) -> TestApp {
 }
 
 fn offer(terms: Terms) -> OfferBody {
-    OfferBody {
-        name: "Solar quotes".into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        fallback_url: Some("https://adv.example/".into()),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
-        terms,
-        ..Default::default()
-    }
+    OfferBody { terms, ..common::solar_offer("10.00") }
 }
 
 /// Leads are due at once.

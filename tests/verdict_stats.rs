@@ -30,11 +30,6 @@ async fn app(backend: Backend) -> TestApp {
 /// as `decision` says (`rules`, or `advertiser` with `default`).
 fn offer(name: &str, decision: &str, default: &str) -> OfferBody {
     OfferBody {
-        name: name.into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
         terms: Terms {
             required_fields: vec![],
             hold_hours: 72,
@@ -44,7 +39,7 @@ fn offer(name: &str, decision: &str, default: &str) -> OfferBody {
             decision_default: default.into(),
             ..Terms::default()
         },
-        ..Default::default()
+        ..common::cpl_offer(name, "10.00")
     }
 }
 

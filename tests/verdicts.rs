@@ -29,11 +29,6 @@ async fn app(backend: Backend) -> TestApp {
 /// `advertiser` with `default`).
 fn offer(hold_hours: u32, decision: &str, default: &str) -> OfferBody {
     OfferBody {
-        name: "Solar quotes".into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
         terms: Terms {
             required_fields: vec![],
             hold_hours,
@@ -43,7 +38,7 @@ fn offer(hold_hours: u32, decision: &str, default: &str) -> OfferBody {
             decision_default: default.into(),
             ..Terms::default()
         },
-        ..Default::default()
+        ..common::cpl_offer("Solar quotes", "10.00")
     }
 }
 

@@ -388,6 +388,31 @@ pub fn roofs_offer(landing: &str, fallback: Option<&str>) -> qualead::domain::of
     }
 }
 
+/// The CPL offer most tests trade on: `name` at `price` a lead, landing on
+/// `https://adv.example/quote?cid={click_id}`, no required field. A test sets what
+/// else it needs with `OfferBody { …, ..cpl_offer(name, price) }`.
+pub fn cpl_offer(name: &str, price: &str) -> qualead::domain::offer::OfferBody {
+    use qualead::domain::offer::{OfferBody, Terms};
+    OfferBody {
+        name: name.into(),
+        category: "home".into(),
+        landing_url: "https://adv.example/quote?cid={click_id}".into(),
+        payout_model: "cpl".into(),
+        price: Some(price.into()),
+        terms: Terms { required_fields: vec![], ..Terms::default() },
+        ..Default::default()
+    }
+}
+
+/// "Solar quotes" at `price`: [`cpl_offer`] with a fallback URL
+/// (`https://adv.example/`) for clicks that may not land.
+pub fn solar_offer(price: &str) -> qualead::domain::offer::OfferBody {
+    qualead::domain::offer::OfferBody {
+        fallback_url: Some("https://adv.example/".into()),
+        ..cpl_offer("Solar quotes", price)
+    }
+}
+
 /// An active offer from `body`, its advertiser (with `deposit` minor units on its
 /// balance) and one publisher in `membership` status; fresh accounts every call.
 #[derive(Debug, Clone)]
