@@ -6,6 +6,7 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 #![allow(dead_code)]
 
+pub mod reports;
 pub mod smtp;
 
 use std::collections::HashMap;
@@ -267,11 +268,14 @@ impl TestApp {
         self.post_form(client, path, &fields).await
     }
 
+    /// The sign-up form sent with `form` (plus its CSRF token).
+    pub async fn signup_form(&self, client: &reqwest::Client, form: &[(&str, &str)]) -> reqwest::Response {
+        self.submit(client, "/signup", "/signup", form).await
+    }
+
     pub async fn signup(&self, client: &reqwest::Client, role: &str, email: &str) -> reqwest::Response {
-        self.submit(
+        self.signup_form(
             client,
-            "/signup",
-            "/signup",
             &[
                 ("role", role),
                 ("email", email),
