@@ -81,6 +81,14 @@ async fn click(app: &TestApp, m: &Market) -> String {
     common::click_through(app, &common::visitor(BROWSER), &m.token, "sub1=blog").await
 }
 
+/// A [`world`] with admin@example.com as its admin and `amount` deposited by the
+/// admin for the advertiser.
+async fn funded_world(app: &TestApp, terms: Terms, amount: &str) -> World {
+    let w = world(app, terms, "admin@example.com").await;
+    deposit(app, &w, amount).await;
+    w
+}
+
 /// A conversion of a fresh click by the advertiser's postback; the lead id.
 async fn lead(app: &TestApp, m: &Market, email: &str, name: &str) -> i64 {
     let cid = click(app, m).await;
@@ -130,8 +138,7 @@ async fn assert_healthy_ledger(app: &TestApp, admin: &reqwest::Client) {
 async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
     let app = app(backend).await;
     // No returns without an admin's say-so.
-    let w = world(&app, Terms { max_return_rate_pct: 0, ..no_hold() }, "admin@example.com").await;
-    deposit(&app, &w, "100.00").await;
+    let w = funded_world(&app, Terms { max_return_rate_pct: 0, ..no_hold() }, "100.00").await;
     let (_, page) = app.get_text(&w.admin, "/admin/deposits").await;
     assert!(page.contains(&w.m.advertiser_email) && page.contains("100.00") && page.contains("wire 42"));
     let (_, page) = app.get_text(&w.adv, "/advertiser/balance").await;
@@ -225,8 +232,7 @@ async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
 /// publisher requests a payout and is paid; statements list every line.
 async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
     let app = app(backend).await;
-    let w = world(&app, no_hold(), "admin@example.com").await;
-    deposit(&app, &w, "50.00").await;
+    let w = funded_world(&app, no_hold(), "50.00").await;
     let id = lead(&app, &w.m, "x@mailinator.com", "Bo Chan").await;
     assert!(run_settlement(&app, &w).await.contains("0 approved, 1 rejected"));
 
@@ -335,8 +341,7 @@ async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
 async fn early_decisions_and_refusals(backend: Backend) {
     let app = app(backend).await;
     let terms = Terms { hold_hours: 48, return_window_days: 0, ..Default::default() };
-    let w = world(&app, terms, "admin@example.com").await;
-    deposit(&app, &w, "30.00").await;
+    let w = funded_world(&app, terms, "30.00").await;
     let first = lead(&app, &w.m, "ann@example.org", "Ann Lee").await;
     let second = lead(&app, &w.m, "bob@example.org", "Bob Ray").await;
     assert!(run_settlement(&app, &w).await.contains("no lead was due"), "held for 48 hours");
@@ -418,8 +423,7 @@ async fn early_decisions_and_refusals(backend: Backend) {
 /// its CSRF token is refused.
 async fn pages_are_for_their_roles_only(backend: Backend) {
     let app = app(backend).await;
-    let w = world(&app, no_hold(), "admin@example.com").await;
-    deposit(&app, &w, "20.00").await;
+    let w = funded_world(&app, no_hold(), "20.00").await;
     let id = lead(&app, &w.m, "ann@example.org", "Ann Lee").await;
     run_settlement(&app, &w).await;
 
