@@ -89,6 +89,21 @@ async fn funded_world(app: &TestApp, terms: Terms, amount: &str) -> World {
     w
 }
 
+/// The admin upholds the dispute whose ruling form is on `lead_page` (lead `id`'s
+/// admin page), with `note`: the dispute's id and the page after the ruling.
+async fn uphold(app: &TestApp, w: &World, id: i64, lead_page: &str, note: &str) -> (String, String) {
+    let dispute = ruling_form(lead_page);
+    let page = post(
+        app,
+        &w.admin,
+        &format!("/admin/leads/{id}"),
+        &format!("/admin/disputes/{dispute}/rule"),
+        &[("ruling", "upheld"), ("note", note)],
+    )
+    .await;
+    (dispute, page)
+}
+
 /// A conversion of a fresh click by the advertiser's postback; the lead id.
 async fn lead(app: &TestApp, m: &Market, email: &str, name: &str) -> i64 {
     let cid = click(app, m).await;
@@ -195,15 +210,7 @@ async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
     assert!(queue.contains("Number does not exist") && queue.contains(&w.m.advertiser_email));
     let (_, page) = app.get_text(&w.admin, &format!("/admin/leads/{id}")).await;
     assert!(page.contains(raw_email) || page.contains("ann.lee@example.com"), "admins see the contact data");
-    let dispute = ruling_form(&page);
-    let page = post(
-        &app,
-        &w.admin,
-        &format!("/admin/leads/{id}"),
-        &format!("/admin/disputes/{dispute}/rule"),
-        &[("ruling", "upheld"), ("note", "Verified: the number is dead")],
-    )
-    .await;
+    let (dispute, page) = uphold(&app, &w, id, &page, "Verified: the number is dead").await;
     assert!(flash(&page).contains(&format!("Dispute #{dispute} upheld")), "{}", flash(&page));
     assert_eq!(status_of(&app, id), "reversed");
     let (_, upheld) = app.get_text(&w.admin, "/admin/disputes?status=upheld").await;
@@ -256,15 +263,7 @@ async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
     assert!(queue.contains(&format!("href=\"/admin/leads/{id}\"")) && queue.contains("disposable_email"));
     assert!(queue.contains("The user confirmed by phone"));
     let (_, page) = app.get_text(&w.admin, &format!("/admin/leads/{id}")).await;
-    let dispute = ruling_form(&page);
-    let page = post(
-        &app,
-        &w.admin,
-        &format!("/admin/leads/{id}"),
-        &format!("/admin/disputes/{dispute}/rule"),
-        &[("ruling", "upheld"), ("note", "Call recording checked")],
-    )
-    .await;
+    let (dispute, page) = uphold(&app, &w, id, &page, "Call recording checked").await;
     assert!(flash(&page).contains("upheld"), "{}", flash(&page));
     assert_eq!(status_of(&app, id), "approved");
     let (_, page) = app.get_text(&w.adv, &format!("/advertiser/leads/{id}")).await;
