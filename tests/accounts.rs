@@ -311,10 +311,8 @@ async fn signup_errors_are_shown_inline(backend: Backend) {
     let app = spawn_app(backend).await;
     let c = new_client();
     let r = app
-        .submit(
+        .signup_form(
             &c,
-            "/signup",
-            "/signup",
             &[("role", "admin"), ("email", "not-an-email"), ("password", "short"), ("display_name", "Keep Me")],
         )
         .await;

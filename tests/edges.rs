@@ -45,19 +45,25 @@ fn visitor() -> reqwest::Client {
 
 // ---------------------------------------------------------------- client IP
 
-async fn a_forged_left_most_forwarded_for_is_not_the_client(backend: Backend) {
-    // Behind a proxy on loopback (trusted by default) that appends what it saw.
-    let app = spawn_app(backend).await;
-    let m = market(&app, "Roofs", 100_00);
+/// A click on `m`'s link through a proxy that says `X-Forwarded-For: forwarded`
+/// and `CF-IPCountry: de`; asserts the redirect and returns the stored click.
+async fn forwarded_click(app: &TestApp, m: &Market, forwarded: &str) -> clicks::Click {
     let r = visitor()
         .get(app.url(&format!("/c/{}", m.token)))
-        .header("x-forwarded-for", "6.6.6.6, 203.0.113.9")
+        .header("x-forwarded-for", forwarded)
         .header("cf-ipcountry", "de")
         .send()
         .await
         .expect("click");
     assert_eq!(r.status(), StatusCode::FOUND);
-    let stored = clicks::latest(&mut app.conn()).expect("q").expect("click");
+    clicks::latest(&mut app.conn()).expect("q").expect("click")
+}
+
+async fn a_forged_left_most_forwarded_for_is_not_the_client(backend: Backend) {
+    // Behind a proxy on loopback (trusted by default) that appends what it saw.
+    let app = spawn_app(backend).await;
+    let m = market(&app, "Roofs", 100_00);
+    let stored = forwarded_click(&app, &m, "6.6.6.6, 203.0.113.9").await;
     assert_eq!(stored.ip, "203.0.113.9", "the right-most address that is not a trusted proxy");
     assert_eq!(stored.country.as_deref(), Some("DE"), "a trusted peer's country header is believed");
     let cid = stored.click_id.clone();
@@ -92,15 +98,7 @@ async fn a_forged_left_most_forwarded_for_is_not_the_client(backend: Backend) {
     // header is not believed.
     let app = spawn_app_with(backend, &[("QUALEAD_TRUSTED_PROXIES", "10.0.0.0/8")]).await;
     let m = market(&app, "Roofs", 0);
-    let r = visitor()
-        .get(app.url(&format!("/c/{}", m.token)))
-        .header("x-forwarded-for", "203.0.113.9")
-        .header("cf-ipcountry", "de")
-        .send()
-        .await
-        .expect("click");
-    assert_eq!(r.status(), StatusCode::FOUND);
-    let stored = clicks::latest(&mut app.conn()).expect("q").expect("click");
+    let stored = forwarded_click(&app, &m, "203.0.113.9").await;
     assert_eq!((stored.ip.as_str(), stored.country.as_deref()), ("127.0.0.1", None));
 }
 
@@ -199,10 +197,8 @@ async fn control_characters_are_refused_in_urls_and_one_line_fields(backend: Bac
     // The web: a sign-up name, an offer name, a publisher's postback URL.
     let c = new_client();
     let r = app
-        .submit(
+        .signup_form(
             &c,
-            "/signup",
-            "/signup",
             &[
                 ("role", "publisher"),
                 ("display_name", "Eve\r\nBcc: all@example.com"),

@@ -28,15 +28,9 @@ const MORE: [(&str, &str); 7] = [
 
 fn cpl(required: &[&str], cap_total: Option<i64>) -> OfferBody {
     OfferBody {
-        name: "Solar quotes".into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        fallback_url: Some("https://adv.example/".into()),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
         caps: Caps { total: cap_total, ..Caps::default() },
         terms: Terms { required_fields: required.iter().map(|s| s.to_string()).collect(), ..Terms::default() },
-        ..Default::default()
+        ..common::solar_offer("10.00")
     }
 }
 

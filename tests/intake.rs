@@ -23,17 +23,7 @@ fn client() -> reqwest::Client {
 /// tests/fields.rs) and also takes leads publishers send through the API (an
 /// advertiser's setting, off by default).
 fn cpl(price: &str) -> OfferBody {
-    OfferBody {
-        terms: qualead::domain::offer::Terms { required_fields: vec![], ..Default::default() },
-        publisher_leads: true,
-        name: "Solar quotes".into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        fallback_url: Some("https://adv.example/".into()),
-        payout_model: "cpl".into(),
-        price: Some(price.into()),
-        ..Default::default()
-    }
+    OfferBody { publisher_leads: true, ..common::solar_offer(price) }
 }
 
 fn market(app: &TestApp, body: &OfferBody, deposit: i64) -> Market {

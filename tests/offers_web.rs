@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Backend, csrf_of, spawn_app};
+use common::{Backend, TestApp, csrf_of, spawn_app};
 use reqwest::StatusCode;
 
 fn offer_form<'a>(landing: &'a str, intent: &'a str, visibility: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -39,25 +39,35 @@ fn offer_form<'a>(landing: &'a str, intent: &'a str, visibility: &'a str) -> Vec
     ]
 }
 
+/// A server with a logged-in advertiser, admin and publisher (in that order).
+async fn app_with_three_roles(backend: Backend) -> (TestApp, reqwest::Client, reqwest::Client, reqwest::Client) {
+    let app = spawn_app(backend).await;
+    let adv = app.login_as("advertiser", "adv@example.com").await;
+    let admin = app.login_as("admin", "admin@example.com").await;
+    let publisher = app.login_as("publisher", "pub@example.com").await;
+    (app, adv, admin, publisher)
+}
+
+/// The advertiser's new-offer form, sent with `offer_form(landing, intent, visibility)`.
+async fn post_offer(
+    app: &TestApp,
+    adv: &reqwest::Client,
+    landing: &str,
+    intent: &str,
+    visibility: &str,
+) -> reqwest::Response {
+    app.submit(adv, "/advertiser/offers/new", "/advertiser/offers", &offer_form(landing, intent, visibility)).await
+}
+
 fn location(r: &reqwest::Response) -> String {
     r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
 async fn advertiser_posts_admin_approves_publisher_joins(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let adv = app.login_as("advertiser", "adv@example.com").await;
-    let admin = app.login_as("admin", "admin@example.com").await;
-    let publisher = app.login_as("publisher", "pub@example.com").await;
+    let (app, adv, admin, publisher) = app_with_three_roles(backend).await;
 
     // A bad landing URL: the form comes back with the error inline and every value kept.
-    let r = app
-        .submit(
-            &adv,
-            "/advertiser/offers/new",
-            "/advertiser/offers",
-            &offer_form("javascript:alert(1)", "submit", "public"),
-        )
-        .await;
+    let r = post_offer(&app, &adv, "javascript:alert(1)", "submit", "public").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.expect("body");
     assert!(page.contains("Only http:// and https:// addresses are allowed."), "inline error");
@@ -72,14 +82,7 @@ async fn advertiser_posts_admin_approves_publisher_joins(backend: Backend) {
     }
     assert!(page.contains(r#"value="phone" checked"#), "ticked boxes stay ticked");
 
-    let r = app
-        .submit(
-            &adv,
-            "/advertiser/offers/new",
-            "/advertiser/offers",
-            &offer_form("https://roof.example/quote?cid={click_id}&s={sub1}", "submit", "public"),
-        )
-        .await;
+    let r = post_offer(&app, &adv, "https://roof.example/quote?cid={click_id}&s={sub1}", "submit", "public").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let offer_path = location(&r);
     let id: i64 = offer_path.rsplit('/').next().and_then(|s| s.parse().ok()).expect("offer id");
@@ -179,18 +182,8 @@ async fn advertiser_posts_admin_approves_publisher_joins(backend: Backend) {
 }
 
 async fn approval_offer_in_the_browser(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let adv = app.login_as("advertiser", "adv@example.com").await;
-    let admin = app.login_as("admin", "admin@example.com").await;
-    let publisher = app.login_as("publisher", "pub@example.com").await;
-    let r = app
-        .submit(
-            &adv,
-            "/advertiser/offers/new",
-            "/advertiser/offers",
-            &offer_form("https://roof.example/", "draft", "approval"),
-        )
-        .await;
+    let (app, adv, admin, publisher) = app_with_three_roles(backend).await;
+    let r = post_offer(&app, &adv, "https://roof.example/", "draft", "approval").await;
     let offer_path = location(&r);
     let id = offer_path.rsplit('/').next().expect("id").to_string();
     let (_, page) = app.get_text(&adv, &offer_path).await;

@@ -27,13 +27,8 @@ async fn app(backend: Backend) -> TestApp {
 /// A CPL offer at 10.00 (fee 2.00, payout 8.00), no required fields.
 fn offer(name: &str) -> OfferBody {
     OfferBody {
-        name: name.into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
         terms: Terms { required_fields: vec![], hold_hours: 72, return_window_days: 7, ..Terms::default() },
-        ..Default::default()
+        ..common::cpl_offer(name, "10.00")
     }
 }
 

@@ -13,6 +13,7 @@ mod common;
 use std::collections::HashMap;
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
+use common::reports::{captured, page, parse_csv, row};
 use common::{Backend, Market, PASSWORD, TestApp, spawn_app_with};
 use qualead::domain::offer::{OfferBody, Terms};
 use qualead::store::users;
@@ -34,13 +35,8 @@ async fn app(backend: Backend) -> TestApp {
 
 fn offer(name: &str) -> OfferBody {
     OfferBody {
-        name: name.into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        payout_model: "cpl".into(),
-        price: Some(PRICE.into()),
         terms: Terms { required_fields: vec![], hold_hours: 1, ..Terms::default() },
-        ..Default::default()
+        ..common::cpl_offer(name, PRICE)
     }
 }
 
@@ -100,49 +96,9 @@ async fn traffic(app: &TestApp, m: &Market) {
     settle_after_hold(app);
 }
 
-async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
-    let (status, html) = app.get_text(client, path).await;
-    assert_eq!(status, StatusCode::OK, "GET {path}: {html}");
-    html
-}
-
 /// The value of the KPI card `key` of a dashboard.
 fn kpi(html: &str, key: &str) -> String {
-    regex::Regex::new(&format!(r#"(?s)data-kpi="{key}">.*?<p class="kpi-value">([^<]*)</p>"#))
-        .expect("re")
-        .captures(html)
-        .unwrap_or_else(|| panic!("no KPI {key} in\n{html}"))[1]
-        .to_string()
-}
-
-/// The cells of the row labelled `label` in the table with id `table`, by column
-/// name (`data-col`).
-fn row(html: &str, table: &str, label: &str) -> HashMap<String, String> {
-    let section = regex::Regex::new(&format!(r#"(?s)<section class="card report-table" id="{table}">(.*?)</section>"#))
-        .expect("re")
-        .captures(html)
-        .unwrap_or_else(|| panic!("no table {table} in\n{html}"))[1]
-        .to_string();
-    let cols: Vec<String> = regex::Regex::new(r#"data-col="(\w+)""#)
-        .expect("re")
-        .captures_iter(&section)
-        .map(|c| c[1].to_string())
-        .collect();
-    let tr = regex::Regex::new(&format!(
-        r#"(?s)<tr><td class="group">(?:<a [^>]*>)?{}(?:</a>)?</td>(.*?)</tr>"#,
-        regex::escape(label)
-    ))
-    .expect("re")
-    .captures(&section)
-    .unwrap_or_else(|| panic!("no row {label:?} in table {table}:\n{section}"))[1]
-        .to_string();
-    let cells: Vec<String> = regex::Regex::new(r#"<td class="num">([^<]*)</td>"#)
-        .expect("re")
-        .captures_iter(&tr)
-        .map(|c| c[1].to_string())
-        .collect();
-    assert_eq!(cols.len(), cells.len(), "{tr}");
-    cols.into_iter().zip(cells).collect()
+    captured(html, &format!(r#"(?s)data-kpi="{key}">.*?<p class="kpi-value">([^<]*)</p>"#), &format!("KPI {key}"))
 }
 
 /// A CSV file: its header and rows as maps by column name.
@@ -162,10 +118,7 @@ async fn csv(app: &TestApp, client: &reqwest::Client, path: &str) -> Csv {
             .is_match(&disposition),
         "{disposition}"
     );
-    let body = r.text().await.expect("body");
-    let mut lines = body.split("\r\n").filter(|l| !l.is_empty());
-    let header: Vec<String> = lines.next().expect("header").split(',').map(str::to_string).collect();
-    let rows = lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect();
+    let (header, rows) = parse_csv(&r.text().await.expect("body"));
     Csv { header, rows }
 }
 
@@ -184,12 +137,13 @@ fn cells(r: &HashMap<String, String>, names: &[&str]) -> Vec<String> {
 
 /// The `href` of the CSV link of a dashboard table (unescaped).
 fn csv_link(html: &str, table: &str) -> String {
-    regex::Regex::new(&format!(r#"(?s)id="{table}">.*?<a class="csv-link" href="([^"]+)""#))
-        .expect("re")
-        .captures(html)
-        .unwrap_or_else(|| panic!("no CSV link in table {table}"))[1]
-        .replace("&amp;", "&")
-        .replace("&#38;", "&")
+    captured(
+        html,
+        &format!(r#"(?s)id="{table}">.*?<a class="csv-link" href="([^"]+)""#),
+        &format!("CSV link in table {table}"),
+    )
+    .replace("&amp;", "&")
+    .replace("&#38;", "&")
 }
 
 /// Each role's dashboard answers "how am I doing": the right clicks, leads and

@@ -68,12 +68,6 @@ async fn post_raw(app: &TestApp, key: &str, path: &str, raw: &str) -> (StatusCod
 fn offer(price: &str, max_return_rate_pct: u32, return_window_days: u32) -> OfferBody {
     OfferBody {
         publisher_leads: true,
-        name: "Solar quotes".into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        fallback_url: Some("https://adv.example/".into()),
-        payout_model: "cpl".into(),
-        price: Some(price.into()),
         terms: Terms {
             required_fields: vec![],
             hold_hours: 0,
@@ -81,7 +75,7 @@ fn offer(price: &str, max_return_rate_pct: u32, return_window_days: u32) -> Offe
             return_window_days,
             ..Terms::default()
         },
-        ..Default::default()
+        ..common::solar_offer(price)
     }
 }
 

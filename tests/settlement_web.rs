@@ -27,16 +27,7 @@ async fn app(backend: Backend) -> TestApp {
 }
 
 fn offer(terms: Terms) -> OfferBody {
-    OfferBody {
-        name: "Solar quotes".into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        fallback_url: Some("https://adv.example/".into()),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
-        terms,
-        ..Default::default()
-    }
+    OfferBody { terms, ..common::solar_offer("10.00") }
 }
 
 /// Leads are due at once.
@@ -90,6 +81,29 @@ async fn click(app: &TestApp, m: &Market) -> String {
     common::click_through(app, &common::visitor(BROWSER), &m.token, "sub1=blog").await
 }
 
+/// A [`world`] with admin@example.com as its admin and `amount` deposited by the
+/// admin for the advertiser.
+async fn funded_world(app: &TestApp, terms: Terms, amount: &str) -> World {
+    let w = world(app, terms, "admin@example.com").await;
+    deposit(app, &w, amount).await;
+    w
+}
+
+/// The admin upholds the dispute whose ruling form is on `lead_page` (lead `id`'s
+/// admin page), with `note`: the dispute's id and the page after the ruling.
+async fn uphold(app: &TestApp, w: &World, id: i64, lead_page: &str, note: &str) -> (String, String) {
+    let dispute = ruling_form(lead_page);
+    let page = post(
+        app,
+        &w.admin,
+        &format!("/admin/leads/{id}"),
+        &format!("/admin/disputes/{dispute}/rule"),
+        &[("ruling", "upheld"), ("note", note)],
+    )
+    .await;
+    (dispute, page)
+}
+
 /// A conversion of a fresh click by the advertiser's postback; the lead id.
 async fn lead(app: &TestApp, m: &Market, email: &str, name: &str) -> i64 {
     let cid = click(app, m).await;
@@ -139,8 +153,7 @@ async fn assert_healthy_ledger(app: &TestApp, admin: &reqwest::Client) {
 async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
     let app = app(backend).await;
     // No returns without an admin's say-so.
-    let w = world(&app, Terms { max_return_rate_pct: 0, ..no_hold() }, "admin@example.com").await;
-    deposit(&app, &w, "100.00").await;
+    let w = funded_world(&app, Terms { max_return_rate_pct: 0, ..no_hold() }, "100.00").await;
     let (_, page) = app.get_text(&w.admin, "/admin/deposits").await;
     assert!(page.contains(&w.m.advertiser_email) && page.contains("100.00") && page.contains("wire 42"));
     let (_, page) = app.get_text(&w.adv, "/advertiser/balance").await;
@@ -197,15 +210,7 @@ async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
     assert!(queue.contains("Number does not exist") && queue.contains(&w.m.advertiser_email));
     let (_, page) = app.get_text(&w.admin, &format!("/admin/leads/{id}")).await;
     assert!(page.contains(raw_email) || page.contains("ann.lee@example.com"), "admins see the contact data");
-    let dispute = ruling_form(&page);
-    let page = post(
-        &app,
-        &w.admin,
-        &format!("/admin/leads/{id}"),
-        &format!("/admin/disputes/{dispute}/rule"),
-        &[("ruling", "upheld"), ("note", "Verified: the number is dead")],
-    )
-    .await;
+    let (dispute, page) = uphold(&app, &w, id, &page, "Verified: the number is dead").await;
     assert!(flash(&page).contains(&format!("Dispute #{dispute} upheld")), "{}", flash(&page));
     assert_eq!(status_of(&app, id), "reversed");
     let (_, upheld) = app.get_text(&w.admin, "/admin/disputes?status=upheld").await;
@@ -234,8 +239,7 @@ async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
 /// publisher requests a payout and is paid; statements list every line.
 async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
     let app = app(backend).await;
-    let w = world(&app, no_hold(), "admin@example.com").await;
-    deposit(&app, &w, "50.00").await;
+    let w = funded_world(&app, no_hold(), "50.00").await;
     let id = lead(&app, &w.m, "x@mailinator.com", "Bo Chan").await;
     assert!(run_settlement(&app, &w).await.contains("0 approved, 1 rejected"));
 
@@ -259,15 +263,7 @@ async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
     assert!(queue.contains(&format!("href=\"/admin/leads/{id}\"")) && queue.contains("disposable_email"));
     assert!(queue.contains("The user confirmed by phone"));
     let (_, page) = app.get_text(&w.admin, &format!("/admin/leads/{id}")).await;
-    let dispute = ruling_form(&page);
-    let page = post(
-        &app,
-        &w.admin,
-        &format!("/admin/leads/{id}"),
-        &format!("/admin/disputes/{dispute}/rule"),
-        &[("ruling", "upheld"), ("note", "Call recording checked")],
-    )
-    .await;
+    let (dispute, page) = uphold(&app, &w, id, &page, "Call recording checked").await;
     assert!(flash(&page).contains("upheld"), "{}", flash(&page));
     assert_eq!(status_of(&app, id), "approved");
     let (_, page) = app.get_text(&w.adv, &format!("/advertiser/leads/{id}")).await;
@@ -344,8 +340,7 @@ async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
 async fn early_decisions_and_refusals(backend: Backend) {
     let app = app(backend).await;
     let terms = Terms { hold_hours: 48, return_window_days: 0, ..Default::default() };
-    let w = world(&app, terms, "admin@example.com").await;
-    deposit(&app, &w, "30.00").await;
+    let w = funded_world(&app, terms, "30.00").await;
     let first = lead(&app, &w.m, "ann@example.org", "Ann Lee").await;
     let second = lead(&app, &w.m, "bob@example.org", "Bob Ray").await;
     assert!(run_settlement(&app, &w).await.contains("no lead was due"), "held for 48 hours");
@@ -427,8 +422,7 @@ async fn early_decisions_and_refusals(backend: Backend) {
 /// its CSRF token is refused.
 async fn pages_are_for_their_roles_only(backend: Backend) {
     let app = app(backend).await;
-    let w = world(&app, no_hold(), "admin@example.com").await;
-    deposit(&app, &w, "20.00").await;
+    let w = funded_world(&app, no_hold(), "20.00").await;
     let id = lead(&app, &w.m, "ann@example.org", "Ann Lee").await;
     run_settlement(&app, &w).await;
 

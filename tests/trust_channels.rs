@@ -22,16 +22,7 @@ fn client() -> reqwest::Client {
 }
 
 fn cpl(price: &str) -> OfferBody {
-    OfferBody {
-        name: "Solar quotes".into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        fallback_url: Some("https://adv.example/".into()),
-        payout_model: "cpl".into(),
-        price: Some(price.into()),
-        terms: qualead::domain::offer::Terms { required_fields: vec![], ..Default::default() },
-        ..Default::default()
-    }
+    common::solar_offer(price)
 }
 
 /// A CPS offer paying 10 % of each sale, with the channel settings left to the model.

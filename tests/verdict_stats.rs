@@ -15,6 +15,7 @@ mod common;
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime, Timelike};
+use common::reports::{captured, page};
 use common::{Backend, Market, PASSWORD, TestApp, spawn_app_with};
 use diesel::prelude::*;
 use qualead::domain::offer::{OfferBody, OfferStatus, Terms};
@@ -30,11 +31,6 @@ async fn app(backend: Backend) -> TestApp {
 /// as `decision` says (`rules`, or `advertiser` with `default`).
 fn offer(name: &str, decision: &str, default: &str) -> OfferBody {
     OfferBody {
-        name: name.into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
         terms: Terms {
             required_fields: vec![],
             hold_hours: 72,
@@ -44,7 +40,7 @@ fn offer(name: &str, decision: &str, default: &str) -> OfferBody {
             decision_default: default.into(),
             ..Terms::default()
         },
-        ..Default::default()
+        ..common::cpl_offer(name, "10.00")
     }
 }
 
@@ -106,46 +102,14 @@ fn channels(app: &TestApp, lead_id: i64) -> Vec<String> {
     qualead::store::verdicts::for_lead(&mut app.conn(), lead_id).expect("q").into_iter().map(|v| v.0).collect()
 }
 
-async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
-    let (status, html) = app.get_text(client, path).await;
-    assert_eq!(status, StatusCode::OK, "GET {path}: {html}");
-    html
-}
-
 /// The report table of a report page.
 fn table(html: &str) -> String {
-    regex::Regex::new(r#"(?s)<section class="card report-table" id="report">(.*?)</section>"#)
-        .expect("re")
-        .captures(html)
-        .unwrap_or_else(|| panic!("no report table in\n{html}"))[1]
-        .to_string()
+    captured(html, r#"(?s)<section class="card report-table" id="report">(.*?)</section>"#, "report table")
 }
 
 /// The cells of the row labelled `label` of the report table, by column name.
 fn row(html: &str, label: &str) -> HashMap<String, String> {
-    let section = table(html);
-    let cols: Vec<String> = regex::Regex::new(r#"data-col="(\w+)""#)
-        .expect("re")
-        .captures_iter(&section)
-        .map(|c| c[1].to_string())
-        .collect();
-    let pattern = if label == "Total" {
-        r"(?s)<tfoot><tr><th>Total</th>(.*?)</tr>".to_string()
-    } else {
-        format!(r#"(?s)<tr><td class="group">(?:<a [^>]*>)?{}(?:</a>)?</td>(.*?)</tr>"#, regex::escape(label))
-    };
-    let tr = regex::Regex::new(&pattern)
-        .expect("re")
-        .captures(&section)
-        .unwrap_or_else(|| panic!("no row {label:?} in\n{section}"))[1]
-        .to_string();
-    let cells: Vec<String> = regex::Regex::new(r#"<td class="num">([^<]*)</td>"#)
-        .expect("re")
-        .captures_iter(&tr)
-        .map(|c| c[1].to_string())
-        .collect();
-    assert_eq!(cols.len(), cells.len(), "{tr}");
-    cols.into_iter().zip(cells).collect()
+    common::reports::row(html, "report", label)
 }
 
 /// The four verdict cells of a row: decisions, approve rate, time, by default.
@@ -158,18 +122,12 @@ fn figures(r: &HashMap<String, String>) -> [&str; 4] {
 async fn csv(app: &TestApp, client: &reqwest::Client, path: &str) -> Vec<HashMap<String, String>> {
     let r = app.get_with(client, path).await;
     assert_eq!(r.status(), StatusCode::OK, "GET {path}");
-    let body = r.text().await.expect("body");
-    let mut lines = body.split("\r\n").filter(|l| !l.is_empty());
-    let header: Vec<String> = lines.next().expect("header").split(',').map(str::to_string).collect();
-    lines.map(|l| header.iter().cloned().zip(l.split(',').map(str::to_string)).collect()).collect()
+    common::reports::parse_csv(&r.text().await.expect("body")).1
 }
 
 /// The plain-words lines of the publisher's offer page.
 fn said(html: &str, which: &str) -> String {
-    regex::Regex::new(&format!(r#"<p data-verdicts="{which}">([^<]*)</p>"#))
-        .expect("re")
-        .captures(html)
-        .unwrap_or_else(|| panic!("no {which} line in\n{html}"))[1]
+    captured(html, &format!(r#"<p data-verdicts="{which}">([^<]*)</p>"#), &format!("{which} line"))
         .replace("&#39;", "'")
         .replace("&#x27;", "'")
 }

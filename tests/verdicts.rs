@@ -29,11 +29,6 @@ async fn app(backend: Backend) -> TestApp {
 /// `advertiser` with `default`).
 fn offer(hold_hours: u32, decision: &str, default: &str) -> OfferBody {
     OfferBody {
-        name: "Solar quotes".into(),
-        category: "home".into(),
-        landing_url: "https://adv.example/quote?cid={click_id}".into(),
-        payout_model: "cpl".into(),
-        price: Some("10.00".into()),
         terms: Terms {
             required_fields: vec![],
             hold_hours,
@@ -43,7 +38,7 @@ fn offer(hold_hours: u32, decision: &str, default: &str) -> OfferBody {
             decision_default: default.into(),
             ..Terms::default()
         },
-        ..Default::default()
+        ..common::cpl_offer("Solar quotes", "10.00")
     }
 }
 
@@ -95,19 +90,11 @@ async fn verdict_postback(app: &TestApp, query: &[(&str, &str)]) -> (StatusCode,
 }
 
 fn key_for(app: &TestApp, user_id: i64) -> String {
-    qualead::store::api_keys::create(&mut app.conn(), user_id, "test").expect("key").0
+    common::api_key(app, user_id)
 }
 
 async fn bulk(app: &TestApp, key: &str, body: &Value) -> (StatusCode, Value) {
-    let r = reqwest::Client::new()
-        .post(app.url("/api/v1/leads/status"))
-        .bearer_auth(key)
-        .json(body)
-        .send()
-        .await
-        .expect("request");
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    common::call(app, reqwest::Method::POST, key, "/leads/status", Some(body.clone())).await
 }
 
 // ---------------------------------------------------------------------------
@@ -431,30 +418,16 @@ async fn decision_mode_in_the_offers_api(backend: Backend) {
     let key = key_for(&app, adv);
     let mut body = serde_json::to_value(offer(24, "advertiser", "reject")).expect("json");
     body["landing_url"] = json!("https://adv.example/?cid={click_id}");
-    let r = reqwest::Client::new()
-        .post(app.url("/api/v1/offers"))
-        .bearer_auth(&key)
-        .json(&body)
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let v: Value = r.json().await.expect("json");
+    let (status, v) = common::call(&app, reqwest::Method::POST, &key, "/offers", Some(body.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
     assert_eq!(
         (v["terms"]["decision"].as_str(), v["terms"]["decision_default"].as_str()),
         (Some("advertiser"), Some("reject")),
         "{v}"
     );
     body["terms"]["decision"] = json!("crm");
-    let r = reqwest::Client::new()
-        .post(app.url("/api/v1/offers"))
-        .bearer_auth(&key)
-        .json(&body)
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let v: Value = r.json().await.expect("json");
+    let (status, v) = common::call(&app, reqwest::Method::POST, &key, "/offers", Some(body)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(v.to_string().contains("terms.decision"), "{v}");
 }
 

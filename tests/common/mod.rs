@@ -6,6 +6,7 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 #![allow(dead_code)]
 
+pub mod reports;
 pub mod smtp;
 
 use std::collections::HashMap;
@@ -267,11 +268,14 @@ impl TestApp {
         self.post_form(client, path, &fields).await
     }
 
+    /// The sign-up form sent with `form` (plus its CSRF token).
+    pub async fn signup_form(&self, client: &reqwest::Client, form: &[(&str, &str)]) -> reqwest::Response {
+        self.submit(client, "/signup", "/signup", form).await
+    }
+
     pub async fn signup(&self, client: &reqwest::Client, role: &str, email: &str) -> reqwest::Response {
-        self.submit(
+        self.signup_form(
             client,
-            "/signup",
-            "/signup",
             &[
                 ("role", role),
                 ("email", email),
@@ -385,6 +389,31 @@ pub fn roofs_offer(landing: &str, fallback: Option<&str>) -> qualead::domain::of
         payout_model: "cpl".into(),
         price: Some("10.00".into()),
         ..Default::default()
+    }
+}
+
+/// The CPL offer most tests trade on: `name` at `price` a lead, landing on
+/// `https://adv.example/quote?cid={click_id}`, no required field. A test sets what
+/// else it needs with `OfferBody { …, ..cpl_offer(name, price) }`.
+pub fn cpl_offer(name: &str, price: &str) -> qualead::domain::offer::OfferBody {
+    use qualead::domain::offer::{OfferBody, Terms};
+    OfferBody {
+        name: name.into(),
+        category: "home".into(),
+        landing_url: "https://adv.example/quote?cid={click_id}".into(),
+        payout_model: "cpl".into(),
+        price: Some(price.into()),
+        terms: Terms { required_fields: vec![], ..Terms::default() },
+        ..Default::default()
+    }
+}
+
+/// "Solar quotes" at `price`: [`cpl_offer`] with a fallback URL
+/// (`https://adv.example/`) for clicks that may not land.
+pub fn solar_offer(price: &str) -> qualead::domain::offer::OfferBody {
+    qualead::domain::offer::OfferBody {
+        fallback_url: Some("https://adv.example/".into()),
+        ..cpl_offer("Solar quotes", price)
     }
 }
 
