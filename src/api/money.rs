@@ -421,7 +421,7 @@ async fn settle(api: ApiUser) -> ApiResult<HttpResponse> {
     let metrics = api.state.metrics.clone();
     let summary = db::run(&api.state.pool, |c| Ok(run::settle_due(c, now(), run::BATCH)?)).await;
     crate::settlement::count(&metrics, &summary);
+    api.state.apply(crate::settlement::effects_of(&summary));
     let summary = summary.map_err(ApiError)?;
-    api.state.apply(summary.effects);
     Ok(HttpResponse::Ok().json(summary))
 }

@@ -18,9 +18,20 @@ use actix_web::web;
 
 use crate::db;
 use crate::domain::lifecycle::LeadStatus;
+use crate::effects::Effects;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::now;
+
+/// What a settlement run leaves others to hear: its own report, or, when it
+/// failed part-way (earlier batches and offer changes may have committed), all
+/// it could have caused.
+pub fn effects_of<E>(run: &Result<run::Summary, E>) -> Effects {
+    match run {
+        Ok(s) => s.effects,
+        Err(_) => Effects::LINKS | Effects::POSTBACKS,
+    }
+}
 
 /// Count a settlement run in the metrics: whether it ran, and what it decided.
 pub fn count<E>(metrics: &Metrics, run: &Result<run::Summary, E>) {
@@ -45,9 +56,9 @@ pub async fn run_periodically(state: web::Data<AppState>, interval: Duration, mu
         }
         let outcome = db::run(&state.pool, |c| Ok(run::settle_due(c, now(), run::BATCH)?)).await;
         count(&state.metrics, &outcome);
+        state.apply(effects_of(&outcome));
         match outcome {
             Ok(s) => {
-                state.apply(s.effects);
                 if s.settled() > 0 {
                     tracing::info!(approved = s.approved, rejected = s.rejected, "settlement run");
                 }

@@ -581,9 +581,7 @@ async fn run_settlement(a: AdminCtx, CsrfForm(_): CsrfForm<NoFields>) -> AppResu
     })
     .await;
     crate::settlement::count(&metrics, &result);
-    if let Ok(s) = &result {
-        a.ctx.state.apply(s.effects);
-    }
+    a.ctx.state.apply(crate::settlement::effects_of(&result));
     flash_outcome(&a.ctx, result, |s| {
         if s.settled() == 0 {
             "Settlement ran: no lead was due.".into()

@@ -301,7 +301,9 @@ struct Signals {
 fn commit(conn: &mut WriterConn, config: &Config, signals: &Signals, batch: &[Conversion]) -> Vec<Option<Outcome>> {
     let n = batch.len();
     let stored = |conn: &mut WriterConn, jobs: &[Conversion]| {
-        let (out, effects) = conn.run(|c| Ok(process_at(c, jobs, config, Utc::now())?))?;
+        // The time is read once the write lock is held, so a batch that waited for
+        // the lock is dated when it is decided (cap periods, click windows).
+        let (out, effects) = conn.run(|c| Ok(c.write_tx(|c| process(c, jobs, config, Utc::now()))?))?;
         effects.apply(&signals.links, &signals.outbox, &signals.postbacks);
         Ok::<_, AppError>(out)
     };
