@@ -304,7 +304,7 @@ fn add_event(
 
 /// A line of a lead's history (`lead_events`) to be written.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = lead_events)]
+#[diesel(table_name = lead_events, treat_none_as_default_value = false)]
 pub struct NewEvent {
     pub lead_id: i64,
     pub from_status: Option<LeadStatus>,
