@@ -96,23 +96,28 @@ pub struct Decided {
 /// engines have it; a statement per lead would be a round trip each on PostgreSQL).
 /// Only leads still `pending` change; returns how many did.
 ///
-/// One statement text serves both engines: `$n` parameters (SQLite numbers named
-/// parameters in the order they first appear, which is theirs) and the columns a
-/// `VALUES` list is given on both (`column1` …).
+/// One statement text serves both engines: numbered parameters (`$n` on
+/// PostgreSQL, `?n` on SQLite, which looks a `$n` up by name among every earlier
+/// one: quadratic in a statement of 2,000 parameters) and the columns a `VALUES`
+/// list is given on both (`column1` …).
 pub fn update_decided(conn: &mut DbConn, rows: &[Decided], at: NaiveDateTime, lists: &str) -> QueryResult<usize> {
     use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
     let mut n = 0;
+    let p = match conn {
+        DbConn::Sqlite(_) => "?",
+        DbConn::Postgres(_) => "$",
+    };
     for chunk in rows.chunks(400) {
         let values = (0..chunk.len())
             .map(|i| {
                 let b = 3 + i * 5;
-                format!("(${b}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+                format!("({p}{b}, {p}{}, {p}{}, {p}{}, {p}{})", b + 1, b + 2, b + 3, b + 4)
             })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
             "UPDATE leads SET status = v.column2, reasons = v.column3, checks = v.column4, score = v.column5, \
-             decided_at = $1, updated_at = $1, lists_version = $2 FROM (VALUES {values}) AS v \
+             decided_at = {p}1, updated_at = {p}1, lists_version = {p}2 FROM (VALUES {values}) AS v \
              WHERE leads.id = v.column1 AND leads.status = '{}'",
             LeadStatus::Pending.as_str()
         );
