@@ -22,7 +22,7 @@ use std::time::Instant;
 use chrono::Duration;
 use diesel::RunQueryDsl;
 use qualead::db::{self, DbConn};
-use qualead::domain::account::{AccountStatus, Role};
+use qualead::domain::account::Role;
 use qualead::domain::offer::{self, OfferBody, OfferStatus, Terms, split_price};
 use qualead::store::clicks::{self, NewClick};
 use qualead::store::leads::{self, NewLead};
@@ -52,20 +52,7 @@ struct Seeded {
 fn seed(conn: &mut DbConn) -> Seeded {
     let hash = qualead::crypto::hash_password(PASSWORD).expect("hash");
     let mut user = |role: Role, email: String, name: String| {
-        users::create(
-            conn,
-            users::UserSpec {
-                email: &email,
-                password_hash: &hash,
-                role,
-                status: AccountStatus::Active,
-                display_name: &name,
-                company: "",
-                verified: true,
-            },
-        )
-        .expect("user")
-        .id
+        users::create(conn, users::UserSpec::active(&email, &hash, role, &name)).expect("user").id
     };
     user(Role::Admin, "admin@bench.example".into(), "Admin".into());
     let advertisers: Vec<i64> = (0..ADVERTISERS)

@@ -326,15 +326,7 @@ fn seed(db_url: &str) -> Seeded {
     let user = |conn: &mut qualead::db::DbConn, role: &str, email: &str| {
         qualead::store::users::create(
             conn,
-            qualead::store::users::UserSpec {
-                email,
-                password_hash: "x",
-                role: role.parse().expect("role"),
-                status: qualead::domain::account::AccountStatus::Active,
-                display_name: "bench",
-                company: "",
-                verified: true,
-            },
+            qualead::store::users::UserSpec::active(email, "x", role.parse().expect("role"), "bench"),
         )
         .expect("user")
         .id

@@ -18,7 +18,7 @@ use std::time::Instant;
 use chrono::Duration;
 use diesel::{Connection, RunQueryDsl};
 use qualead::db::{self, DbConn};
-use qualead::domain::account::{AccountStatus, Role};
+use qualead::domain::account::Role;
 use qualead::domain::lifecycle::{LeadMoney, MoneyEvent};
 use qualead::domain::offer::{self, OfferBody, OfferStatus, Scrub, Terms, split_price};
 use qualead::settlement::run::{BATCH, settle_due};
@@ -71,20 +71,7 @@ struct Seeded {
 
 fn seed(conn: &mut DbConn) -> Seeded {
     let mut user = |role: Role, email: String| {
-        users::create(
-            conn,
-            users::UserSpec {
-                email: &email,
-                password_hash: "bench",
-                role,
-                status: AccountStatus::Active,
-                display_name: "Bench",
-                company: "",
-                verified: true,
-            },
-        )
-        .expect("user")
-        .id
+        users::create(conn, users::UserSpec::active(&email, "bench", role, "Bench")).expect("user").id
     };
     let advertiser_id = user(Role::Advertiser, "adv@bench.example".into());
     let publishers: Vec<i64> =

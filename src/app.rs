@@ -130,7 +130,7 @@ impl Application {
 
         let mailer = Mailer::from_config(&config)?;
         let from = config.mail_from.parse().context("QUALEAD_MAIL_FROM")?;
-        let workers = vec![
+        let mut workers = vec![
             click_writer,
             intake_writer,
             tokio::spawn(mail::run_outbox_worker(
@@ -140,28 +140,24 @@ impl Application {
                 state.outbox.clone(),
                 shutdown_rx.clone(),
             )),
-            publisher_postbacks::start(
-                pool.clone(),
-                &config,
-                state.metrics.clone(),
-                state.postbacks.clone(),
-                shutdown_rx.clone(),
-            )?,
-            crate::tracking::lead_webhooks::start(
-                pool.clone(),
-                &config,
-                state.metrics.clone(),
-                state.postbacks.clone(),
-                shutdown_rx.clone(),
-            )?,
             tokio::spawn(housekeeping(state.clone(), shutdown_rx.clone())),
             tokio::spawn(crate::settlement::run_periodically(
                 state.clone(),
                 Duration::from_secs(config.settle_interval_secs),
                 shutdown_rx.clone(),
             )),
-            tokio::spawn(checkpoints(pool.clone(), shutdown_rx)),
         ];
+        // The two delivery workers (publisher postbacks, lead webhooks) wake on one signal.
+        for start in [publisher_postbacks::start, crate::tracking::lead_webhooks::start] {
+            workers.push(start(
+                pool.clone(),
+                &config,
+                state.metrics.clone(),
+                state.postbacks.clone(),
+                shutdown_rx.clone(),
+            )?);
+        }
+        workers.push(tokio::spawn(checkpoints(pool.clone(), shutdown_rx)));
 
         let server = serve(listener, state, &config)?;
         tracing::info!(address = %config.bind, port, base_url = %config.base_url, database = %db::redact(&config.database_url), "Qualead is listening");

@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::{Application, prepare_database};
 use crate::config::Config;
-use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
+use crate::domain::account::{Role, is_valid_email, normalize_email, password_problem};
 use crate::store::api_keys;
 use crate::store::users::{self, CreateUserError, UserSpec};
 
@@ -135,19 +135,7 @@ fn create_user(config: &Config, args: CreateUser) -> anyhow::Result<Option<Strin
     let pool = prepare_database(config)?;
     let mut conn = pool.get()?;
     conn.write_tx(|conn| {
-        let user = users::create(
-            conn,
-            UserSpec {
-                email: &email,
-                password_hash: &hash,
-                role,
-                status: AccountStatus::Active,
-                display_name: &name,
-                company: "",
-                verified: true,
-            },
-        )
-        .map_err(|e| match e {
+        let user = users::create(conn, UserSpec::active(&email, &hash, role, &name)).map_err(|e| match e {
             CreateUserError::EmailTaken => anyhow::anyhow!("--email: an account with {email} already exists"),
             CreateUserError::Db(e) => e.into(),
         })?;

@@ -554,18 +554,7 @@ pub fn decide_membership(
         &format!("publisher #{publisher_id}"),
     )?;
     let publisher = users::find(conn, publisher_id)?.ok_or(AppError::NotFound)?;
-    mail::enqueue(
-        conn,
-        &publisher.email,
-        &MembershipDecided {
-            name: publisher.display_name,
-            offer_name: offer.name,
-            approved: approve,
-            invited: false,
-            note: note.trim().to_string(),
-            link: who.link(&format!("/publisher/offers/{offer_id}")),
-        },
-    )?;
+    tell_publisher(conn, who, publisher, offer, approve, false, note)?;
     let m = offers::membership(conn, offer_id, publisher_id)?.ok_or(AppError::NotFound)?;
     Ok((m, Effects::LINKS | Effects::MAIL))
 }
@@ -592,19 +581,31 @@ pub fn invite(
         None => offers::add_member(conn, offer_id, publisher.id, MembershipStatus::Approved, true)?,
     };
     who.audit(conn, "membership.invite", ("offer", Some(offer_id)), &publisher.email)?;
-    mail::enqueue(
-        conn,
-        &publisher.email,
-        &MembershipDecided {
-            name: publisher.display_name,
-            offer_name: offer.name,
-            approved: true,
-            invited: true,
-            note: String::new(),
-            link: who.link(&format!("/publisher/offers/{offer_id}")),
-        },
-    )?;
+    tell_publisher(conn, who, publisher, offer, true, true, "")?;
     Ok((m, Effects::LINKS | Effects::MAIL))
+}
+
+/// E-mail a publisher the owner's decision on its membership (or its invitation).
+fn tell_publisher(
+    conn: &mut DbConn,
+    who: &Acting,
+    publisher: User,
+    offer: Offer,
+    approved: bool,
+    invited: bool,
+    note: &str,
+) -> AppResult<()> {
+    let link = who.link(&format!("/publisher/offers/{}", offer.id));
+    let mail = MembershipDecided {
+        name: publisher.display_name,
+        offer_name: offer.name,
+        approved,
+        invited,
+        note: note.trim().to_string(),
+        link,
+    };
+    mail::enqueue(conn, &publisher.email, &mail)?;
+    Ok(())
 }
 
 /// A publisher sets the URL its own tracker receives on lead events.

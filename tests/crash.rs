@@ -6,42 +6,16 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 mod common;
+/// The real binary started and awaited as the benchmarks do.
+#[path = "../benches/support/mod.rs"]
+mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Backend, TestDb};
 use qualead::store::{clicks, leads, ledger};
-
-fn start(db_url: &str, data: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_qualead"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db_url)
-        .env("QUALEAD_DATA_DIR", data)
-        .env("QUALEAD_BIND", format!("127.0.0.1:{port}"))
-        .env("QUALEAD_SECRET_KEY", "5c".repeat(64))
-        .env("RUST_LOG", "warn")
-        .current_dir(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start qualead")
-}
-
-async fn wait_healthy(port: u16) {
-    let c = reqwest::Client::new();
-    for _ in 0..400 {
-        if let Ok(r) = c.get(format!("http://127.0.0.1:{port}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become healthy");
-}
+use support::{start_qualead, wait_healthy};
 
 async fn clicks_and_conversions_survive_kill_9(backend: Backend) {
     let db = TestDb::new(backend);
@@ -60,7 +34,7 @@ async fn clicks_and_conversions_survive_kill_9(backend: Backend) {
     };
     let seeded = common::Market::of(&body).deposit(1_000_000_00).seed(&db.url);
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut server = start(&db.url, data.path(), port);
+    let mut server = start_qualead(&db.url, data.path(), port, &[]);
     wait_healthy(port).await;
 
     let redirected: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -116,7 +90,7 @@ async fn clicks_and_conversions_survive_kill_9(backend: Backend) {
     assert!(ids.len() >= 1500);
 
     // Start again on the same database: it opens cleanly and holds every click.
-    let mut again = start(&db.url, data.path(), port);
+    let mut again = start_qualead(&db.url, data.path(), port, &[]);
     wait_healthy(port).await;
     let pool = qualead::db::connect(&db.url, 1).expect("pool");
     let mut conn = pool.get().expect("conn");

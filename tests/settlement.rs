@@ -277,15 +277,12 @@ async fn a_lead_is_returned_once_and_a_denial_keeps_its_window(backend: Backend)
     settle(&app);
     let admin_id = qualead::store::users::create(
         &mut app.conn(),
-        qualead::store::users::UserSpec {
-            email: "ruler@example.com",
-            password_hash: "x",
-            role: qualead::domain::account::Role::Admin,
-            status: qualead::domain::account::AccountStatus::Active,
-            display_name: "Ruler",
-            company: "",
-            verified: true,
-        },
+        qualead::store::users::UserSpec::active(
+            "ruler@example.com",
+            "x",
+            qualead::domain::account::Role::Admin,
+            "Ruler",
+        ),
     )
     .expect("admin")
     .id;

@@ -161,6 +161,47 @@ pub struct Caps {
     pub publisher_total: Option<i64>,
 }
 
+/// An offer's caps and daily budget as validated and stored: the columns of the
+/// `offers` row, one struct for the domain, the row read and the row written. The
+/// API and the form show them as [`Caps`].
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    diesel::Queryable,
+    diesel::Selectable,
+    diesel::Insertable,
+    diesel::AsChangeset,
+)]
+#[diesel(table_name = crate::db::schema::offers, treat_none_as_null = true)]
+pub struct Limits {
+    pub cap_daily: Option<i64>,
+    pub cap_weekly: Option<i64>,
+    pub cap_monthly: Option<i64>,
+    pub cap_total: Option<i64>,
+    pub daily_budget_minor: Option<i64>,
+    pub publisher_cap_daily: Option<i64>,
+    pub publisher_cap_total: Option<i64>,
+}
+
+impl Limits {
+    /// The caps as the API and the form show them (the budget as a decimal string).
+    pub fn caps(&self) -> Caps {
+        Caps {
+            daily: self.cap_daily,
+            weekly: self.cap_weekly,
+            monthly: self.cap_monthly,
+            total: self.cap_total,
+            daily_budget: self.daily_budget_minor.map(super::money::format_minor),
+            publisher_daily: self.publisher_cap_daily,
+            publisher_total: self.publisher_cap_total,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scrub {
@@ -300,13 +341,7 @@ pub struct OfferSpec {
     pub events: Vec<String>,
     pub visibility: Visibility,
     pub timezone: String,
-    pub cap_daily: Option<i64>,
-    pub cap_weekly: Option<i64>,
-    pub cap_monthly: Option<i64>,
-    pub cap_total: Option<i64>,
-    pub daily_budget_minor: Option<i64>,
-    pub publisher_cap_daily: Option<i64>,
-    pub publisher_cap_total: Option<i64>,
+    pub limits: Limits,
     pub terms: Terms,
     pub channels: Channels,
     /// Normalised: a bare address for a single host, else `net/prefix`.
@@ -623,13 +658,15 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
         events,
         visibility,
         timezone,
-        cap_daily: c.daily,
-        cap_weekly: c.weekly,
-        cap_monthly: c.monthly,
-        cap_total: c.total,
-        daily_budget_minor,
-        publisher_cap_daily: c.publisher_daily,
-        publisher_cap_total: c.publisher_total,
+        limits: Limits {
+            cap_daily: c.daily,
+            cap_weekly: c.weekly,
+            cap_monthly: c.monthly,
+            cap_total: c.total,
+            daily_budget_minor,
+            publisher_cap_daily: c.publisher_daily,
+            publisher_cap_total: c.publisher_total,
+        },
         terms,
         channels,
         postback_ips,

@@ -38,18 +38,23 @@ fn counters(offer: &Offer, publisher_id: i64, at: NaiveDateTime) -> Vec<Counter>
         Counter {
             publisher_id: 0,
             period: day.clone(),
-            max_leads: offer.cap_daily,
-            max_spend: offer.daily_budget_minor,
+            max_leads: offer.limits.cap_daily,
+            max_spend: offer.limits.daily_budget_minor,
         },
-        Counter { publisher_id: 0, period: week, max_leads: offer.cap_weekly, max_spend: None },
-        Counter { publisher_id: 0, period: month, max_leads: offer.cap_monthly, max_spend: None },
-        Counter { publisher_id: 0, period: "t".into(), max_leads: offer.cap_total, max_spend: None },
+        Counter { publisher_id: 0, period: week, max_leads: offer.limits.cap_weekly, max_spend: None },
+        Counter { publisher_id: 0, period: month, max_leads: offer.limits.cap_monthly, max_spend: None },
+        Counter { publisher_id: 0, period: "t".into(), max_leads: offer.limits.cap_total, max_spend: None },
     ];
-    if offer.publisher_cap_daily.is_some() {
-        out.push(Counter { publisher_id, period: day, max_leads: offer.publisher_cap_daily, max_spend: None });
+    if offer.limits.publisher_cap_daily.is_some() {
+        out.push(Counter { publisher_id, period: day, max_leads: offer.limits.publisher_cap_daily, max_spend: None });
     }
-    if offer.publisher_cap_total.is_some() {
-        out.push(Counter { publisher_id, period: "t".into(), max_leads: offer.publisher_cap_total, max_spend: None });
+    if offer.limits.publisher_cap_total.is_some() {
+        out.push(Counter {
+            publisher_id,
+            period: "t".into(),
+            max_leads: offer.limits.publisher_cap_total,
+            max_spend: None,
+        });
     }
     // Only counters that limit something are kept.
     out.retain(|c| c.max_leads.is_some() || c.max_spend.is_some());

@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::db::schema::{offer_publishers, offers, users};
 use crate::domain::account::AccountStatus;
 use crate::domain::money::format_minor;
-use crate::domain::offer::{Caps, Channels, OfferBody, OfferSpec, OfferStatus, PayoutModel, Terms, Visibility};
+use crate::domain::offer::{Caps, Channels, Limits, OfferBody, OfferSpec, OfferStatus, PayoutModel, Terms, Visibility};
 use crate::store::now;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -30,13 +30,8 @@ pub struct Offer {
     pub timezone: String,
     pub status: String,
     pub review_note: String,
-    pub cap_daily: Option<i64>,
-    pub cap_weekly: Option<i64>,
-    pub cap_monthly: Option<i64>,
-    pub cap_total: Option<i64>,
-    pub daily_budget_minor: Option<i64>,
-    pub publisher_cap_daily: Option<i64>,
-    pub publisher_cap_total: Option<i64>,
+    #[diesel(embed)]
+    pub limits: Limits,
     pub terms: String,
     pub countries: String,
     pub postback_token: String,
@@ -68,15 +63,7 @@ impl Offer {
         serde_json::from_str(&self.terms).unwrap_or_default()
     }
     pub fn caps(&self) -> Caps {
-        Caps {
-            daily: self.cap_daily,
-            weekly: self.cap_weekly,
-            monthly: self.cap_monthly,
-            total: self.cap_total,
-            daily_budget: self.daily_budget_minor.map(format_minor),
-            publisher_daily: self.publisher_cap_daily,
-            publisher_total: self.publisher_cap_total,
-        }
+        self.limits.caps()
     }
     /// The offer as an API body: the base a PATCH merges into, and what a round trip returns.
     pub fn body(&self) -> OfferBody {
@@ -164,13 +151,8 @@ struct OfferFields<'a> {
     events: String,
     visibility: &'a str,
     timezone: &'a str,
-    cap_daily: Option<i64>,
-    cap_weekly: Option<i64>,
-    cap_monthly: Option<i64>,
-    cap_total: Option<i64>,
-    daily_budget_minor: Option<i64>,
-    publisher_cap_daily: Option<i64>,
-    publisher_cap_total: Option<i64>,
+    #[diesel(embed)]
+    limits: Limits,
     terms: String,
     countries: String,
     pixel: bool,
@@ -197,13 +179,7 @@ impl<'a> OfferFields<'a> {
             events: events_json(&s.events),
             visibility: s.visibility.as_str(),
             timezone: &s.timezone,
-            cap_daily: s.cap_daily,
-            cap_weekly: s.cap_weekly,
-            cap_monthly: s.cap_monthly,
-            cap_total: s.cap_total,
-            daily_budget_minor: s.daily_budget_minor,
-            publisher_cap_daily: s.publisher_cap_daily,
-            publisher_cap_total: s.publisher_cap_total,
+            limits: s.limits,
             terms: terms_json(&s.terms),
             countries: countries_key(&s.terms),
             pixel: s.channels.pixel,

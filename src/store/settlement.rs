@@ -182,23 +182,14 @@ pub fn contacts_among(conn: &mut DbConn, emails: &[&str], phones: &[&str]) -> Qu
         leads::created_at,
     );
     let mut out = Vec::new();
-    for chunk in emails.chunks(500) {
-        out.extend(
-            leads::table
-                .filter(leads::email_norm.eq_any(chunk))
-                .filter(leads::status.ne(LeadStatus::Rejected))
-                .select(select)
-                .load::<ContactRow>(conn)?,
-        );
-    }
-    for chunk in phones.chunks(500) {
-        out.extend(
-            leads::table
-                .filter(leads::phone_norm.eq_any(chunk))
-                .filter(leads::status.ne(LeadStatus::Rejected))
-                .select(select)
-                .load::<ContactRow>(conn)?,
-        );
+    for (values, by_email) in [(emails, true), (phones, false)] {
+        for chunk in values.chunks(500) {
+            let earlier = leads::table.filter(leads::status.ne(LeadStatus::Rejected)).select(select);
+            out.extend(match by_email {
+                true => earlier.filter(leads::email_norm.eq_any(chunk)).load::<ContactRow>(conn)?,
+                false => earlier.filter(leads::phone_norm.eq_any(chunk)).load::<ContactRow>(conn)?,
+            });
+        }
     }
     out.sort_by_key(|c| c.id);
     out.dedup_by_key(|c| c.id);

@@ -21,27 +21,22 @@ pub struct TestClick {
     pub created_at: NaiveDateTime,
 }
 
+/// A stored test conversion: what was written ([`NewTestConversion`], read through
+/// `Deref`) and its id.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = test_conversions)]
 pub struct TestConversion {
     pub id: i64,
-    pub offer_id: i64,
-    pub click_id: String,
-    pub channel: String,
-    pub event: String,
-    pub txid: Option<String>,
-    /// The fields sent, a JSON object.
-    pub fields: String,
-    pub amount_minor: Option<i64>,
-    /// `accepted` or `rejected`: what intake would have answered.
-    pub status: String,
-    pub reason: Option<String>,
-    pub detail: String,
-    /// The required fields it lacked, a JSON array.
-    pub missing: String,
-    /// Every scrub rule's outcome on it, a JSON array of checks.
-    pub checks: String,
-    pub created_at: NaiveDateTime,
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub row: NewTestConversion,
+}
+
+impl std::ops::Deref for TestConversion {
+    type Target = NewTestConversion;
+    fn deref(&self) -> &NewTestConversion {
+        &self.row
+    }
 }
 
 impl TestConversion {
@@ -58,20 +53,26 @@ impl TestConversion {
     }
 }
 
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = test_conversions)]
+/// A test conversion as written: what intake would have answered, without writing
+/// a lead (DESIGN "Test conversions").
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = test_conversions, treat_none_as_default_value = false)]
 pub struct NewTestConversion {
     pub offer_id: i64,
     pub click_id: String,
     pub channel: String,
     pub event: String,
     pub txid: Option<String>,
+    /// The fields sent, a JSON object.
     pub fields: String,
     pub amount_minor: Option<i64>,
+    /// `accepted` or `rejected`: what intake would have answered.
     pub status: String,
     pub reason: Option<String>,
     pub detail: String,
+    /// The required fields it lacked, a JSON array.
     pub missing: String,
+    /// Every scrub rule's outcome on it, a JSON array of checks.
     pub checks: String,
     pub created_at: NaiveDateTime,
 }

@@ -72,6 +72,22 @@ pub struct UserSpec<'a> {
     pub verified: bool,
 }
 
+impl<'a> UserSpec<'a> {
+    /// An active, verified account without a company: what the CLI, an admin's
+    /// invitation and seeded data create.
+    pub fn active(email: &'a str, password_hash: &'a str, role: Role, display_name: &'a str) -> UserSpec<'a> {
+        UserSpec {
+            email,
+            password_hash,
+            role,
+            status: AccountStatus::Active,
+            display_name,
+            company: "",
+            verified: true,
+        }
+    }
+}
+
 pub fn create(conn: &mut DbConn, spec: UserSpec<'_>) -> Result<User, CreateUserError> {
     let t = now();
     let row = NewUser {

@@ -188,18 +188,7 @@ async fn create_admin(a: AdminCtx, CsrfForm(mut form): CsrfForm<NewAdminForm>) -
         let actor = a.ctx.acting(&a.user);
         let created = db::run(a.ctx.pool(), move |c| {
             c.write_tx(|c| {
-                let user = match users::create(
-                    c,
-                    UserSpec {
-                        email: &email,
-                        password_hash: &hash,
-                        role: Role::Admin,
-                        status: AccountStatus::Active,
-                        display_name: &name,
-                        company: "",
-                        verified: true,
-                    },
-                ) {
+                let user = match users::create(c, UserSpec::active(&email, &hash, Role::Admin, &name)) {
                     Ok(u) => u,
                     Err(CreateUserError::EmailTaken) => return Ok(None),
                     Err(CreateUserError::Db(e)) => return Err(e.into()),

@@ -311,15 +311,7 @@ impl TestApp {
         let hash = qualead::crypto::hash_password(PASSWORD).expect("hash");
         qualead::store::users::create(
             &mut conn,
-            qualead::store::users::UserSpec {
-                email,
-                password_hash: &hash,
-                role: role.parse().expect("role"),
-                status: qualead::domain::account::AccountStatus::Active,
-                display_name: "Made In Test",
-                company: "",
-                verified: true,
-            },
+            qualead::store::users::UserSpec::active(email, &hash, role.parse().expect("role"), "Made In Test"),
         )
         .expect("create user")
         .id
@@ -470,27 +462,15 @@ fn seed_market(
     membership: qualead::store::offers::MembershipStatus,
     deposit: i64,
 ) -> Market {
-    use qualead::domain::account::AccountStatus;
     use qualead::domain::offer::{self, OfferStatus};
     use qualead::store::{offers, users};
     let pool = qualead::db::connect(db_url, 1).expect("pool");
     let mut conn = pool.get().expect("conn");
     let tag = qualead::crypto::random_token(6).to_lowercase();
     let mut user = |role: &str, email: &str| {
-        users::create(
-            &mut conn,
-            users::UserSpec {
-                email,
-                password_hash: "not-a-login",
-                role: role.parse().expect("role"),
-                status: AccountStatus::Active,
-                display_name: "Seeded",
-                company: "",
-                verified: true,
-            },
-        )
-        .expect("user")
-        .id
+        users::create(&mut conn, users::UserSpec::active(email, "not-a-login", role.parse().expect("role"), "Seeded"))
+            .expect("user")
+            .id
     };
     let advertiser_email = format!("seed-adv-{tag}@example.com");
     let advertiser_id = user("advertiser", &advertiser_email);

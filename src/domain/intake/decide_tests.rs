@@ -36,13 +36,7 @@ fn offer() -> Offer {
         timezone: "UTC".into(),
         status: "active".into(),
         review_note: String::new(),
-        cap_daily: None,
-        cap_weekly: None,
-        cap_monthly: None,
-        cap_total: None,
-        daily_budget_minor: None,
-        publisher_cap_daily: None,
-        publisher_cap_total: None,
+        limits: Default::default(),
         terms: "{}".into(),
         countries: String::new(),
         postback_token: "secret-token".into(),
@@ -412,7 +406,7 @@ fn invalid_request_for_what_only_the_offer_can_tell() {
 #[test]
 fn cap_reached_and_budget_exhausted_are_decided_here() {
     let mut c = Case::postback();
-    c.offer_mut().cap_total = Some(0);
+    c.offer_mut().limits.cap_total = Some(0);
     assert_eq!(c.reason(), Reason::CapReached);
     assert!(refused(Reason::BudgetExhausted)(&Case::postback().decide(&mut tally(4_99))));
 }
@@ -435,7 +429,7 @@ fn every_reason_is_decided_here_but_bad_input_also_at_the_edge() {
         (Reason::ClickOfferMismatch, case(Case::pixel, |c| c.conv.publisher_id = Some(PUBLISHER + 1))),
         (Reason::ClickExpired, case(Case::postback, |c| c.now = at(31, 0) + Duration::days(60))),
         (Reason::OfferInactive, case(Case::postback, |c| c.offer_mut().status = "paused".into())),
-        (Reason::CapReached, case(Case::postback, |c| c.offer_mut().cap_daily = Some(0))),
+        (Reason::CapReached, case(Case::postback, |c| c.offer_mut().limits.cap_daily = Some(0))),
         (Reason::BudgetExhausted, case(Case::postback, |c| c.offer_mut().price_minor = Some(1_000_00))),
         (Reason::MissingConsent, case(Case::api_lead, |c| c.conv.consent = Some(false))),
         (Reason::InvalidRequest, case(Case::postback, |c| c.conv.params.click_id = None)),
@@ -530,7 +524,7 @@ fn a_retry_is_a_duplicate_even_once_the_offer_is_paused_but_not_through_a_closed
 #[test]
 fn a_daily_cap_takes_exactly_its_number_across_a_batch() {
     let mut c = Case::postback();
-    c.offer_mut().cap_daily = Some(2);
+    c.offer_mut().limits.cap_daily = Some(2);
     let mut t = tally(100_00);
     for (i, id) in ["c1", "c2", "c3"].iter().enumerate() {
         c.conv.params.click_id = Some(id.to_string());
@@ -550,7 +544,7 @@ fn a_daily_cap_takes_exactly_its_number_across_a_batch() {
 #[test]
 fn a_total_cap_counts_what_is_stored_and_a_publisher_cap_only_its_publisher() {
     let mut c = Case::postback();
-    c.offer_mut().cap_total = Some(5);
+    c.offer_mut().limits.cap_total = Some(5);
     let total = CounterKey { offer_id: 1, publisher_id: 0, period: "t".into() };
     let mut t = tally(100_00);
     t.counters.insert(total.clone(), ((4, 20_00), (0, 0)));
@@ -558,7 +552,7 @@ fn a_total_cap_counts_what_is_stored_and_a_publisher_cap_only_its_publisher() {
     c.conv.params.event = Some("sale".into());
     assert!(refused(Reason::CapReached)(&c.decide(&mut t)), "a sixth");
     let mut c = Case::postback();
-    c.offer_mut().publisher_cap_daily = Some(1);
+    c.offer_mut().limits.publisher_cap_daily = Some(1);
     let mut t = tally(100_00);
     assert!(c.decide(&mut t).is_ok());
     c.conv.params.event = Some("sale".into());
@@ -570,7 +564,7 @@ fn a_total_cap_counts_what_is_stored_and_a_publisher_cap_only_its_publisher() {
 #[test]
 fn a_daily_budget_is_spent_to_the_minor_unit_not_past_it() {
     let mut c = Case::postback();
-    c.offer_mut().daily_budget_minor = Some(10_00);
+    c.offer_mut().limits.daily_budget_minor = Some(10_00);
     let mut t = tally(100_00);
     for event in ["a", "b"] {
         c.conv.params.event = Some(event.into());
@@ -578,7 +572,7 @@ fn a_daily_budget_is_spent_to_the_minor_unit_not_past_it() {
     }
     c.conv.params.event = Some("c".into());
     assert!(refused(Reason::CapReached)(&c.decide(&mut t)));
-    c.offer_mut().daily_budget_minor = Some(14_99);
+    c.offer_mut().limits.daily_budget_minor = Some(14_99);
     let mut t = tally(100_00);
     c.conv.params.event = Some("a".into());
     assert!(c.decide(&mut t).is_ok());
@@ -602,7 +596,7 @@ fn a_balance_of_exactly_one_price_pays_one_lead_then_none() {
 #[test]
 fn a_full_cap_is_refused_before_the_balance_is_looked_at() {
     let mut c = Case::postback();
-    c.offer_mut().cap_daily = Some(0);
+    c.offer_mut().limits.cap_daily = Some(0);
     assert_eq!(c.decide(&mut tally(0)), Err(Stop::Refused(Reason::CapReached, Reason::CapReached.explain().into())));
 }
 
