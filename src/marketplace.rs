@@ -598,7 +598,7 @@ fn tell_publisher(
     let link = who.link(&format!("/publisher/offers/{}", offer.id));
     let mail = MembershipDecided {
         name: publisher.display_name,
-        offer_name: offer.name,
+        offer_name: offer.listing.name,
         approved,
         invited,
         note: note.trim().to_string(),

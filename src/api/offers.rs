@@ -11,7 +11,7 @@ use crate::api::{ApiUser, resource};
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::money::format_minor;
-use crate::domain::offer::{self, Caps, OfferBody, OfferStatus, PayoutModel, Terms};
+use crate::domain::offer::{self, Caps, Listing, OfferBody, OfferStatus, PayoutModel, Terms};
 use crate::effects::Effects;
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::marketplace::{self, Pay};
@@ -71,11 +71,8 @@ pub struct OfferJson {
     pub id: i64,
     pub advertiser_id: i64,
     pub status: String,
-    pub name: String,
-    pub description: String,
-    pub category: String,
-    pub landing_url: String,
-    pub fallback_url: Option<String>,
+    #[serde(flatten)]
+    pub listing: Listing,
     pub payout_model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
@@ -137,11 +134,7 @@ pub fn offer_json(
         id: o.id,
         advertiser_id: o.advertiser_id,
         status: o.status.clone(),
-        name: o.name.clone(),
-        description: o.description.clone(),
-        category: o.category.clone(),
-        landing_url: o.landing_url.clone(),
-        fallback_url: o.fallback_url.clone(),
+        listing: o.listing.clone(),
         payout_model: o.payout_model.clone(),
         price: if owner_view { body.price.clone() } else { None },
         rate_bps: if owner_view { body.rate_bps } else { None },

@@ -330,11 +330,7 @@ pub const MAX_POSTBACK_IPS: usize = 100;
 /// A validated offer, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfferSpec {
-    pub name: String,
-    pub description: String,
-    pub category: String,
-    pub landing_url: String,
-    pub fallback_url: Option<String>,
+    pub listing: Listing,
     pub payout_model: PayoutModel,
     pub price_minor: Option<i64>,
     pub rate_bps: Option<i32>,
@@ -347,6 +343,42 @@ pub struct OfferSpec {
     /// Normalised: a bare address for a single host, else `net/prefix`.
     pub postback_ips: Vec<String>,
     pub notice_hours: u32,
+}
+
+impl std::ops::Deref for OfferSpec {
+    type Target = Listing;
+    fn deref(&self) -> &Listing {
+        &self.listing
+    }
+}
+
+impl std::ops::DerefMut for OfferSpec {
+    fn deref_mut(&mut self) -> &mut Listing {
+        &mut self.listing
+    }
+}
+
+/// What a publisher reads first about an offer and where its traffic goes: one
+/// struct for the validated offer, the row read, the row written and the API view.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    diesel::Queryable,
+    diesel::Selectable,
+    diesel::Insertable,
+    diesel::AsChangeset,
+)]
+#[diesel(table_name = crate::db::schema::offers, treat_none_as_null = true)]
+pub struct Listing {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub landing_url: String,
+    pub fallback_url: Option<String>,
 }
 
 /// Which channels may report an offer's conversions, and the largest sale amount
@@ -647,11 +679,13 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
     }
     let model = model.unwrap_or(PayoutModel::Cpl);
     Ok(OfferSpec {
-        name,
-        description: body.description.trim().to_string(),
-        category,
-        landing_url: body.landing_url.trim().to_string(),
-        fallback_url,
+        listing: Listing {
+            name,
+            description: body.description.trim().to_string(),
+            category,
+            landing_url: body.landing_url.trim().to_string(),
+            fallback_url,
+        },
         payout_model: model,
         price_minor,
         rate_bps,

@@ -8,7 +8,9 @@ use crate::db::DbConn;
 use crate::db::schema::{offer_publishers, offers, users};
 use crate::domain::account::AccountStatus;
 use crate::domain::money::format_minor;
-use crate::domain::offer::{Caps, Channels, Limits, OfferBody, OfferSpec, OfferStatus, PayoutModel, Terms, Visibility};
+use crate::domain::offer::{
+    Caps, Channels, Limits, Listing, OfferBody, OfferSpec, OfferStatus, PayoutModel, Terms, Visibility,
+};
 use crate::store::now;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -16,11 +18,8 @@ use crate::store::now;
 pub struct Offer {
     pub id: i64,
     pub advertiser_id: i64,
-    pub name: String,
-    pub description: String,
-    pub category: String,
-    pub landing_url: String,
-    pub fallback_url: Option<String>,
+    #[diesel(embed)]
+    pub listing: Listing,
     pub payout_model: String,
     pub price_minor: Option<i64>,
     pub rate_bps: Option<i32>,
@@ -44,6 +43,13 @@ pub struct Offer {
     pub pixel_signature: bool,
     pub max_sale_minor: Option<i64>,
     pub notice_hours: i32,
+}
+
+impl std::ops::Deref for Offer {
+    type Target = Listing;
+    fn deref(&self) -> &Listing {
+        &self.listing
+    }
 }
 
 impl Offer {
@@ -140,11 +146,8 @@ fn events_json(events: &[String]) -> String {
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = offers, treat_none_as_null = true)]
 struct OfferFields<'a> {
-    name: &'a str,
-    description: &'a str,
-    category: &'a str,
-    landing_url: &'a str,
-    fallback_url: Option<&'a str>,
+    #[diesel(embed)]
+    listing: Listing,
     payout_model: &'a str,
     price_minor: Option<i64>,
     rate_bps: Option<i32>,
@@ -168,11 +171,7 @@ struct OfferFields<'a> {
 impl<'a> OfferFields<'a> {
     fn of(s: &'a OfferSpec) -> OfferFields<'a> {
         OfferFields {
-            name: &s.name,
-            description: &s.description,
-            category: &s.category,
-            landing_url: &s.landing_url,
-            fallback_url: s.fallback_url.as_deref(),
+            listing: s.listing.clone(),
             payout_model: s.payout_model.as_str(),
             price_minor: s.price_minor,
             rate_bps: s.rate_bps,

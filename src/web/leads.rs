@@ -166,9 +166,13 @@ impl LeadList {
 /// The offers a user's leads can come from: (id, name), newest first.
 fn offers_of(conn: &mut DbConn, user: &User) -> AppResult<Vec<(i64, String)>> {
     Ok(match user.role() {
-        Role::Admin => offers::list_all(conn, None)?.into_iter().map(|(o, _)| (o.id, o.name)).collect(),
-        Role::Advertiser => offers::list_for_advertiser(conn, user.id)?.into_iter().map(|o| (o.id, o.name)).collect(),
-        Role::Publisher => offers::memberships_of(conn, user.id)?.into_iter().map(|(_, o)| (o.id, o.name)).collect(),
+        Role::Admin => offers::list_all(conn, None)?.into_iter().map(|(o, _)| (o.id, o.listing.name)).collect(),
+        Role::Advertiser => {
+            offers::list_for_advertiser(conn, user.id)?.into_iter().map(|o| (o.id, o.listing.name)).collect()
+        }
+        Role::Publisher => {
+            offers::memberships_of(conn, user.id)?.into_iter().map(|(_, o)| (o.id, o.listing.name)).collect()
+        }
     })
 }
 
@@ -404,7 +408,7 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
     });
     Ok(LeadDetail {
         base: section(viewer.role()),
-        offer_name: offer.map(|o| o.name).unwrap_or_else(|| format!("#{}", v.offer_id)),
+        offer_name: offer.map(|o| o.listing.name).unwrap_or_else(|| format!("#{}", v.offer_id)),
         fields,
         passed: v.checks.iter().filter(|c| c.passed).count(),
         failed: v.checks.iter().filter(|c| !c.passed).count(),

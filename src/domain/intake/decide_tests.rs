@@ -9,6 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::*;
 use crate::domain::intake::Params;
+use crate::domain::offer::Listing;
 use crate::store::terms::of_offer;
 
 const ADVERTISER: i64 = 10;
@@ -22,11 +23,7 @@ fn offer() -> Offer {
     Offer {
         id: 1,
         advertiser_id: ADVERTISER,
-        name: "Roofs".into(),
-        description: String::new(),
-        category: String::new(),
-        landing_url: "https://roofs.example/".into(),
-        fallback_url: None,
+        listing: Listing { name: "Roofs".into(), landing_url: "https://roofs.example/".into(), ..Default::default() },
         payout_model: "cpl".into(),
         price_minor: Some(5_00),
         rate_bps: None,

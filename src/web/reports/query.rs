@@ -152,9 +152,13 @@ impl Reader {
     /// The offers the reader can narrow a report to: (id, name).
     pub(super) fn offers(&self, conn: &mut DbConn) -> AppResult<Vec<(i64, String)>> {
         Ok(match self.scope {
-            Scope::All => offers::list_all(conn, None)?.into_iter().map(|(o, _)| (o.id, o.name)).collect(),
-            Scope::Advertiser(a) => offers::list_for_advertiser(conn, a)?.into_iter().map(|o| (o.id, o.name)).collect(),
-            Scope::Publisher(p) => offers::memberships_of(conn, p)?.into_iter().map(|(_, o)| (o.id, o.name)).collect(),
+            Scope::All => offers::list_all(conn, None)?.into_iter().map(|(o, _)| (o.id, o.listing.name)).collect(),
+            Scope::Advertiser(a) => {
+                offers::list_for_advertiser(conn, a)?.into_iter().map(|o| (o.id, o.listing.name)).collect()
+            }
+            Scope::Publisher(p) => {
+                offers::memberships_of(conn, p)?.into_iter().map(|(_, o)| (o.id, o.listing.name)).collect()
+            }
         })
     }
 }
