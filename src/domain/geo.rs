@@ -527,6 +527,61 @@ mod tests {
         assert!(Geo::shipped().describe().starts_with("DB-IP IP to Country Lite"));
     }
 
+    /// A one-node IPv4 MaxMind DB: addresses whose first bit is 0 (0.0.0.0 – 127.255.255.255)
+    /// hold `record` (MaxMind DB data-section bytes), the others nothing.
+    fn tiny_mmdb(record: &[u8]) -> Vec<u8> {
+        fn s(out: &mut Vec<u8>, text: &str) {
+            out.push(0x40 | text.len() as u8); // a UTF-8 string shorter than 29 bytes
+            out.extend_from_slice(text.as_bytes());
+        }
+        let mut db = vec![0, 0, 17, 0, 0, 1]; // 24-bit records: left → data at offset 0, right → none
+        db.extend_from_slice(&[0; 16]);
+        db.extend_from_slice(record);
+        db.extend_from_slice(b"\xAB\xCD\xEFMaxMind.com");
+        db.push(0xE0 | 9); // a map of 9 entries
+        s(&mut db, "node_count");
+        db.extend_from_slice(&[0xC1, 1]);
+        s(&mut db, "record_size");
+        db.extend_from_slice(&[0xA1, 24]);
+        s(&mut db, "ip_version");
+        db.extend_from_slice(&[0xA1, 4]);
+        s(&mut db, "database_type");
+        s(&mut db, "Tiny-Country");
+        s(&mut db, "languages");
+        db.extend_from_slice(&[0x00, 0x04]); // an empty array
+        s(&mut db, "binary_format_major_version");
+        db.extend_from_slice(&[0xA1, 2]);
+        s(&mut db, "binary_format_minor_version");
+        db.push(0xA0);
+        s(&mut db, "build_epoch");
+        db.extend_from_slice(&[0x01, 0x02, 1]); // uint64 1
+        s(&mut db, "description");
+        db.push(0xE0);
+        db
+    }
+
+    #[test]
+    fn an_mmdb_file_replaces_the_shipped_table() {
+        // {"country": {"iso_code": "FR"}} as GeoIP2 writes it; {"country_code": "JP"} as
+        // ip-location-db does.
+        let geoip2 = b"\xE1\x47country\xE1\x48iso_code\x42FR";
+        let flat = b"\xE1\x4Ccountry_code\x42JP";
+        for (record, want) in [(&geoip2[..], "FR"), (&flat[..], "JP")] {
+            let file = tempfile::NamedTempFile::new().expect("temp file");
+            std::fs::write(file.path(), tiny_mmdb(record)).expect("write");
+            let geo = Geo::from_mmdb(file.path()).expect("a tiny mmdb");
+            assert!(geo.describe().starts_with("Tiny-Country"), "{}", geo.describe());
+            assert_eq!(geo.lookup(ip("8.8.8.8")).map(|c| c.to_string()).as_deref(), Some(want));
+            assert_eq!(geo.lookup(ip("77.88.8.8")).map(|c| c.to_string()).as_deref(), Some(want));
+            assert_eq!(geo.lookup(ip("200.160.2.3")), None); // no record
+            assert_eq!(geo.lookup(ip("10.0.0.1")), None); // private, never looked up
+            assert_eq!(geo.lookup(ip("2a02:6b8::feed:ff")), None); // an IPv4-only file
+        }
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), b"not a database").expect("write");
+        assert!(Geo::from_mmdb(file.path()).is_err());
+    }
+
     /// Time a lookup: `cargo test --release --lib geo::tests::lookup_speed -- --ignored --nocapture`.
     #[test]
     #[ignore]

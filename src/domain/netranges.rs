@@ -291,6 +291,29 @@ mod tests {
         assert!(parse_cidrs("example.com").is_err());
     }
 
+    /// Time a lookup: `cargo test --release --lib netranges::tests::classify_speed -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn classify_speed() {
+        let started = std::time::Instant::now();
+        classify(ip("8.8.8.8"));
+        eprintln!("reading the shipped lists: {:?}", started.elapsed());
+        let mut x: u32 = 0x9e37_79b9;
+        let addrs: Vec<IpAddr> = (0..1_000_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                IpAddr::V4(x.into())
+            })
+            .collect();
+        let nets = NetRanges::shipped();
+        let started = std::time::Instant::now();
+        let dc = addrs.iter().filter(|a| matches!(nets.classify(**a), NetKind::Datacenter { .. })).count();
+        let per = started.elapsed().as_nanos() / addrs.len() as u128;
+        eprintln!("{per} ns a lookup ({dc} of {} in a datacenter)", addrs.len());
+    }
+
     #[test]
     fn layers_merge_and_split_overlaps() {
         let l = Layer::new([(10, 20, "A"), (15, 30, "A"), (31, 40, "A"), (35, 50, "B"), (60, 70, "B"), (62, 65, "A")]);
