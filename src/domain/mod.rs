@@ -4,9 +4,12 @@
 pub mod account;
 pub mod channels;
 pub mod csv;
+pub mod device;
+pub mod geo;
 pub mod intake;
 pub mod lifecycle;
 pub mod money;
+pub mod netranges;
 pub mod offer;
 pub mod reconciliation;
 pub mod report;
