@@ -273,8 +273,7 @@ mod tests {
         assert_eq!(dup("same e-mail as lead #12"), "same e-mail as an earlier lead");
         assert_eq!(dup("same phone as lead #12"), "same phone as an earlier lead");
         assert_eq!(dup("same e-mail or phone as lead #12"), "same e-mail or phone as an earlier lead");
-        for d in [dup("same e-mail as lead #4711 (j.doe+promo@gmail.com compares as jdoe@gmail.com)")] {
-            assert!(!d.contains('#') && !d.contains('@') && !d.contains("doe"), "{d}");
-        }
+        let d = dup("same e-mail as lead #4711 (j.doe+promo@gmail.com compares as jdoe@gmail.com)");
+        assert!(!d.contains('#') && !d.contains('@') && !d.contains("doe"), "{d}");
     }
 }
