@@ -334,6 +334,7 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     {
         let mut conn = app.conn();
         const NEWER: &[&str] = &[
+            "20261207000018",
             "20261207000017",
             "20261207000016",
             "20261207000015",

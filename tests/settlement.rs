@@ -112,13 +112,14 @@ async fn every_rule_decides_real_leads_and_money_follows(backend: Backend) {
         assert!(history[1].reason.contains(code));
     }
     let detail = get(&mut conn, duplicate).checks;
-    assert!(detail.contains(&format!("lead #{good}")), "{detail}");
+    assert!(detail.contains(&format!("same e-mail as lead #{good}\"")), "only the case differed: {detail}");
     // The publisher is not told which lead (it may be another publisher's).
     let dup_lead = get(&mut conn, duplicate);
     let seen =
         qualead::settlement::view::lead(&mut conn, &acting(&app, m.publisher_id), dup_lead).expect("publisher view");
     let d = seen.checks.iter().find(|c| c.code == "duplicate_contact").expect("duplicate check");
     assert!(!d.passed && !d.detail.contains('#'), "{d:?}");
+    assert_eq!(d.detail, "same e-mail as an earlier lead");
 
     // Money (DESIGN §8): the approved price is split, the rejected ones go back.
     let (fee, payout) = split_price(10_00, 2000);
@@ -305,7 +306,49 @@ async fn a_lead_is_returned_once_and_a_denial_keeps_its_window(backend: Backend)
     healthy(&app);
 }
 
+/// DESIGN §7: one mailbox's spellings are one e-mail (Gmail's dots and +tags); the
+/// detail says what matched and how the e-mail was compared, and the publisher reads
+/// it without the other lead's id or the address.
+async fn duplicates_compare_provider_normalised_emails(backend: Backend) {
+    let app = spawn_app_with(backend, QUIET).await;
+    let m = Market::of(&offer("2.00", quick_terms())).deposit(100_00).seed(&app.db.url);
+    let first = lead(&app, &m, BROWSER, &[("email", "jdoe@gmail.com"), ("phone", "+44 20 7946 0018")]).await;
+    let dotted = lead(&app, &m, BROWSER, &[("email", "J.Doe+promo@GoogleMail.com")]).await;
+    let phone = lead(&app, &m, BROWSER, &[("email", "other@example.com"), ("phone", "+442079460018")]).await;
+    let tagged = lead(&app, &m, BROWSER, &[("email", "ann+x@example.com")]).await;
+    let plain = lead(&app, &m, BROWSER, &[("email", "ann@example.com")]).await;
+    let s = settle(&app);
+    assert_eq!((s.approved, s.rejected), (3, 2), "{s:?}");
+
+    let mut conn = app.conn();
+    let get = |conn: &mut qualead::db::DbConn, id| leads::find(conn, id).expect("query").expect("lead");
+    assert_eq!(get(&mut conn, dotted).email_norm.as_deref(), Some("jdoe@gmail.com"));
+    assert_eq!(get(&mut conn, tagged).email_norm.as_deref(), Some("ann+x@example.com"), "a +tag counts elsewhere");
+    for (id, status) in
+        [(first, "approved"), (dotted, "rejected"), (phone, "rejected"), (tagged, "approved"), (plain, "approved")]
+    {
+        assert_eq!(get(&mut conn, id).status.as_str(), status, "lead {id}");
+    }
+    let detail = |conn: &mut qualead::db::DbConn, id| {
+        let checks: Vec<qualead::domain::scrub::Check> = serde_json::from_str(&get(conn, id).checks).expect("checks");
+        checks.into_iter().find(|c| c.code == "duplicate_contact").expect("duplicate check").detail
+    };
+    assert_eq!(
+        detail(&mut conn, dotted),
+        format!("same e-mail as lead #{first} (j.doe+promo@googlemail.com compares as jdoe@gmail.com)")
+    );
+    assert_eq!(detail(&mut conn, phone), format!("same phone as lead #{first}"));
+
+    let dup_lead = get(&mut conn, dotted);
+    let seen =
+        qualead::settlement::view::lead(&mut conn, &acting(&app, m.publisher_id), dup_lead).expect("publisher view");
+    let d = seen.checks.iter().find(|c| c.code == "duplicate_contact").expect("duplicate check");
+    assert_eq!(d.detail, "same e-mail as an earlier lead (compared as a Gmail address: dots and +tags do not count)");
+    healthy(&app);
+}
+
 both_backends!(
+    duplicates_compare_provider_normalised_emails,
     a_lead_is_returned_once_and_a_denial_keeps_its_window,
     every_rule_decides_real_leads_and_money_follows,
     offer_parameters_switch_rules,

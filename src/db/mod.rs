@@ -339,6 +339,67 @@ where
 mod tests {
     use super::loopback_without_tls_given;
 
+    /// The migration that brings stored `leads.email_norm` to the provider-aware form
+    /// gives what `normalise_email` gives (its SQLite form; the PostgreSQL one differs
+    /// only in `strpos` for `instr`).
+    #[test]
+    fn the_email_norm_migration_matches_normalise_email() {
+        use crate::domain::scrub::normalise_email;
+        use diesel::connection::SimpleConnection;
+        use diesel::prelude::*;
+        use diesel::sql_types::{Nullable, Text};
+
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Nullable<Text>)]
+            email_norm: Option<String>,
+        }
+
+        let raws = [
+            "jdoe@gmail.com",
+            "J.Doe+Promo@GMail.com",
+            "j.d.o.e+a+b@googlemail.com",
+            "+tag@gmail.com",
+            "...@gmail.com",
+            "@gmail.com",
+            "a@b@gmail.com",
+            "John-Doe+shop@Yandex.com",
+            "john.doe@ya.ru",
+            "+x@yandex.kz",
+            "J.Appleseed+news@me.com",
+            "jane@mac.com",
+            "jane.roe+x@hotmail.co.uk",
+            "jane.roe+news@pm.me",
+            "jane.roe+news@fastmail.fm",
+            "j.doe+promo@example.com",
+            "john-doe@yandex.ua",
+            "j.doe+x@sub.gmail.com",
+            "not an email",
+        ];
+        let mut c = diesel::SqliteConnection::establish(":memory:").expect("sqlite");
+        c.batch_execute(
+            "CREATE TABLE leads (id INTEGER PRIMARY KEY, email_norm TEXT); INSERT INTO leads VALUES (0, NULL)",
+        )
+        .expect("table");
+        for (i, raw) in raws.iter().enumerate() {
+            // Stored before: trimmed and lower-cased.
+            let old = raw.trim().to_lowercase();
+            c.batch_execute(&format!("INSERT INTO leads VALUES ({}, '{old}')", i + 1)).expect("insert");
+        }
+        c.batch_execute(include_str!("../../migrations/sqlite/2026-12-07-000018_email_norm_providers/up.sql"))
+            .expect("migration");
+        let rows: Vec<Row> = diesel::sql_query("SELECT email_norm FROM leads ORDER BY id").load(&mut c).expect("rows");
+        assert_eq!(rows[0].email_norm, None);
+        for (raw, row) in raws.iter().zip(&rows[1..]) {
+            assert_eq!(row.email_norm.as_deref(), Some(normalise_email(raw).as_str()), "{raw}");
+        }
+        // Twice is once (the upgrade tests revert it and run it again).
+        c.batch_execute(include_str!("../../migrations/sqlite/2026-12-07-000018_email_norm_providers/up.sql"))
+            .expect("migration again");
+        let again: Vec<Row> = diesel::sql_query("SELECT email_norm FROM leads ORDER BY id").load(&mut c).expect("rows");
+        assert!(again.iter().zip(&rows).all(|(a, b)| a.email_norm == b.email_norm));
+    }
+
     #[test]
     fn loopback_postgres_urls_try_a_plain_connection_first() {
         let none = |_: &str| false;

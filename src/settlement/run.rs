@@ -241,28 +241,35 @@ fn earlier_contacts(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<Contacts> 
     Ok(contacts)
 }
 
-/// DESIGN §7 `duplicate_contact`: an earlier non-rejected lead with the same e-mail
-/// or phone within `duplicate_days`, on the same offer or the same advertiser.
-/// Leads this batch has just rejected no longer count.
-fn duplicate_of(lead: &Lead, terms: &Terms, contacts: &Contacts, rejected_here: &HashSet<i64>) -> Option<i64> {
+/// DESIGN §7 `duplicate_contact`: the first earlier non-rejected lead with the same
+/// e-mail or phone within `duplicate_days`, on the same offer or the same advertiser,
+/// and which of the two it shares. Leads this batch has just rejected no longer count.
+fn duplicate_of(
+    lead: &Lead,
+    terms: &Terms,
+    contacts: &Contacts,
+    rejected_here: &HashSet<i64>,
+) -> Option<scrub::Duplicate> {
     let days = terms.scrub.duplicate_days;
     if days == 0 || (lead.email_norm.is_none() && lead.phone_norm.is_none()) {
         return None;
     }
     let since = lead.created_at - Duration::days(i64::from(days));
     let by_advertiser = terms.scrub.duplicate_scope == "advertiser";
-    let same_email = lead.email_norm.as_ref().and_then(|e| contacts.by_email.get(e));
-    let same_phone = lead.phone_norm.as_ref().and_then(|p| contacts.by_phone.get(p));
-    same_email
-        .into_iter()
-        .chain(same_phone)
-        .flatten()
-        .map(|i| &contacts.rows[*i])
-        .filter(|c| c.id < lead.id && c.created_at >= since && c.status != LeadStatus::Rejected)
-        .filter(|c| !rejected_here.contains(&c.id))
-        .filter(|c| if by_advertiser { c.advertiser_id == lead.advertiser_id } else { c.offer_id == lead.offer_id })
-        .map(|c| c.id)
-        .min()
+    let first = |same: Option<&Vec<usize>>| {
+        same.into_iter()
+            .flatten()
+            .map(|i| &contacts.rows[*i])
+            .filter(|c| c.id < lead.id && c.created_at >= since && c.status != LeadStatus::Rejected)
+            .filter(|c| !rejected_here.contains(&c.id))
+            .filter(|c| if by_advertiser { c.advertiser_id == lead.advertiser_id } else { c.offer_id == lead.offer_id })
+            .map(|c| c.id)
+            .min()
+    };
+    let by_email = first(lead.email_norm.as_ref().and_then(|e| contacts.by_email.get(e)));
+    let by_phone = first(lead.phone_norm.as_ref().and_then(|p| contacts.by_phone.get(p)));
+    let lead_id = by_email.into_iter().chain(by_phone).min()?;
+    Some(scrub::Duplicate { lead_id, email: by_email == Some(lead_id), phone: by_phone == Some(lead_id) })
 }
 
 /// Write a batch's decisions: lead rows, history, ledger, balances, rollups, postbacks.

@@ -204,13 +204,32 @@ pub fn list(conn: &mut DbConn, who: &Acting, filter: &leads::Filter) -> AppResul
 }
 
 /// Rule outcomes for a publisher: a duplicate names no lead id (the earlier lead
-/// may be another publisher's).
+/// may be another publisher's), and no address: how the lead's e-mail was compared
+/// is told by its provider's rule (`same e-mail as an earlier lead (compared as a
+/// Gmail address: dots and +tags do not count)`).
 fn publisher_checks(stored: &str) -> Vec<Check> {
     let mut checks: Vec<Check> = serde_json::from_str(stored).unwrap_or_default();
     for c in checks.iter_mut().filter(|c| c.code == scrub::DUPLICATE_CONTACT && !c.passed) {
-        c.detail = "same e-mail or phone as an earlier lead".into();
+        c.detail = publisher_duplicate_detail(&c.detail);
     }
     checks
+}
+
+/// `same e-mail as lead #4711 (j.doe+promo@gmail.com compares as jdoe@gmail.com)` →
+/// `same e-mail as an earlier lead (compared as a Gmail address: dots and +tags do
+/// not count)`. A detail from before the e-mail and phone were told apart becomes
+/// `same e-mail or phone as an earlier lead`.
+fn publisher_duplicate_detail(stored: &str) -> String {
+    let what = ["e-mail and phone", "e-mail", "phone"]
+        .into_iter()
+        .find(|w| stored.starts_with(&format!("same {w} as lead #")))
+        .unwrap_or("e-mail or phone");
+    let mut detail = format!("same {what} as an earlier lead");
+    let compared = stored.rsplit_once(" compares as ").map(|(_, c)| c.trim_end_matches(')'));
+    if let Some(p) = compared.and_then(|c| c.rsplit_once('@')).and_then(|(_, d)| scrub::provider(d)) {
+        detail.push_str(&format!(" (compared as a {} address: {})", p.name, p.rule));
+    }
+    detail
 }
 
 /// `203.0.113.5` → `203.0.113.*`; IPv6 keeps its first four groups.
@@ -223,4 +242,38 @@ pub fn mask_ip(ip: &str) -> String {
         return format!("{}:*", head.join(":"));
     }
     ip.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dup(detail: &str) -> String {
+        let stored = serde_json::to_string(&[
+            Check { code: scrub::DUPLICATE_CONTACT.into(), passed: false, detail: detail.into() },
+            Check { code: scrub::TOO_FAST.into(), passed: false, detail: "converted 1 s after the click".into() },
+        ])
+        .unwrap_or_default();
+        let checks = publisher_checks(&stored);
+        assert_eq!(checks[1].detail, "converted 1 s after the click", "other details stay");
+        checks[0].detail.clone()
+    }
+
+    #[test]
+    fn a_publisher_sees_no_lead_id_and_no_address() {
+        assert_eq!(
+            dup("same e-mail as lead #4711 (j.doe+promo@gmail.com compares as jdoe@gmail.com)"),
+            "same e-mail as an earlier lead (compared as a Gmail address: dots and +tags do not count)"
+        );
+        assert_eq!(
+            dup("same e-mail and phone as lead #7 (john-doe@ya.ru compares as john.doe@yandex.ru)"),
+            "same e-mail and phone as an earlier lead (compared as a Yandex Mail address: its domains are one \
+             mailbox, a hyphen is a dot and +tags do not count)"
+        );
+        assert_eq!(dup("same e-mail as lead #12"), "same e-mail as an earlier lead");
+        assert_eq!(dup("same phone as lead #12"), "same phone as an earlier lead");
+        assert_eq!(dup("same e-mail or phone as lead #12"), "same e-mail or phone as an earlier lead");
+        let d = dup("same e-mail as lead #4711 (j.doe+promo@gmail.com compares as jdoe@gmail.com)");
+        assert!(!d.contains('#') && !d.contains('@') && !d.contains("doe"), "{d}");
+    }
 }

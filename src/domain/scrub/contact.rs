@@ -18,7 +18,7 @@ pub const NAME_KEYS: &[&str] = &["name", "full_name"];
 /// Contact values of a lead, normalised for comparison (DESIGN §7).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Contact {
-    /// Trimmed and lower-cased.
+    /// Trimmed, lower-cased and normalised by its provider's rules ([`super::normalise_email`]).
     pub email: Option<String>,
     /// E.164 (`+79161234567`), only when the number is valid.
     pub phone: Option<String>,
@@ -62,10 +62,11 @@ pub(super) fn collapse_whitespace(s: &str) -> String {
 /// "phone", "name", also "first_name"+"last_name" joined, "country"). `country` is the ISO-2
 /// country to parse national phone numbers with: the lead field "country" if valid, else this argument
 /// (the click's country), else the first of the offer's allowed countries (the caller passes that).
-/// email: trimmed, lower-cased (None when blank). phone: E.164 when it parses as a valid number,
+/// email: trimmed, lower-cased, then normalised by its provider's rules (`j.doe+promo@gmail.com` →
+/// `jdoe@gmail.com`, see [`super::normalise_email`]; None when blank). phone: E.164 when it parses as a valid number,
 /// otherwise None (the raw text is still judged by the invalid_phone rule). name: trimmed, inner whitespace collapsed.
 pub fn contact(fields: &Map<String, Value>, country: Option<&str>) -> Contact {
-    let email = first_field(fields, EMAIL_KEYS).map(|e| e.to_lowercase());
+    let email = first_field(fields, EMAIL_KEYS).map(|e| super::normalise_email(&e));
     let phone = first_field(fields, PHONE_KEYS)
         .and_then(|raw| parse_phone(&raw, phone_region(fields, country)).ok())
         .map(|n| n.format().mode(Mode::E164).to_string());
@@ -98,9 +99,15 @@ mod tests {
             json!({"email": "  John.Doe+Promo@GMail.COM ", "phone": "8 (916) 123-45-67", "name": "  John \t  Ronald\n Doe "}),
         );
         let c = contact(&f, Some("RU"));
-        assert_eq!(c.email.as_deref(), Some("john.doe+promo@gmail.com"));
+        assert_eq!(c.email.as_deref(), Some("johndoe@gmail.com"));
         assert_eq!(c.phone.as_deref(), Some("+79161234567"));
         assert_eq!(c.name.as_deref(), Some("John Ronald Doe"));
+    }
+
+    #[test]
+    fn contact_email_of_another_domain_keeps_dots_and_tags() {
+        let c = contact(&obj(json!({"e_mail": " John.Doe+Promo@Example.COM "})), None);
+        assert_eq!(c.email.as_deref(), Some("john.doe+promo@example.com"));
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! offer's [`Terms`] and returns one [`Check`] per rule that the terms switch on.
 //!
 //! Details of checks are shown to advertisers and publishers alike, so they never
-//! repeat personal data (no e-mail, phone or name), only what went wrong.
+//! repeat personal data (no e-mail, phone or name), only what went wrong. One
+//! exception: a failed `duplicate_contact` shows how the lead's own e-mail was
+//! compared when its provider's rules changed it; the publisher's view of the lead
+//! (`settlement::view`) replaces that by the rule's words, as it drops the lead id.
 //!
 //! [`evaluate`] runs for every settled lead (tens of thousands a second): it
 //! builds nothing per call besides its checks and one lower-cased copy of the
@@ -32,7 +35,7 @@ mod testing;
 pub use bots::{BOT_MARKERS, bot_signature};
 pub use contact::{Contact, EMAIL_KEYS, NAME_KEYS, PHONE_KEYS, contact, name_of};
 pub use disposable::Domains;
-pub use email::email_problem;
+pub use email::{PROVIDERS, Provider, email_problem, normalise_email, normalised_by_provider, provider};
 pub use masking::{mask_email, mask_fields, mask_name, mask_phone};
 pub use names::name_problem;
 pub use phone::phone_country;
@@ -132,8 +135,18 @@ pub struct Facts<'a> {
     pub seconds_from_click: Option<i64>,
     /// Leads on this offer from the same IP within 24h before this one (not counting it).
     pub leads_from_ip_24h: i64,
-    /// Id of an earlier non-rejected lead with the same e-mail or phone within duplicate_days in scope (the DB finds it).
-    pub duplicate_of: Option<i64>,
+    /// An earlier non-rejected lead with the same e-mail or phone within duplicate_days in scope (the DB finds it).
+    pub duplicate_of: Option<Duplicate>,
+}
+
+/// The earlier lead `duplicate_contact` found: the first by id, and what it shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duplicate {
+    pub lead_id: i64,
+    /// The same normalised e-mail.
+    pub email: bool,
+    /// The same phone (E.164).
+    pub phone: bool,
 }
 
 /// The outcome of one rule for one lead.
@@ -186,7 +199,7 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
     }
     if s.duplicate_days > 0 {
         checks.push(match facts.duplicate_of {
-            Some(id) => Check::fail(DUPLICATE_CONTACT, format!("same e-mail or phone as lead #{id}")),
+            Some(dup) => Check::fail(DUPLICATE_CONTACT, duplicate_detail(&dup, facts)),
             None => Check::pass(
                 DUPLICATE_CONTACT,
                 format!(
@@ -304,6 +317,26 @@ fn filled(v: &Value) -> bool {
     }
 }
 
+/// `same e-mail as lead #4711 (j.doe+promo@gmail.com compares as jdoe@gmail.com)`:
+/// what the lead shares with which, and how its e-mail was compared when its
+/// provider's rules changed more than the case.
+fn duplicate_detail(dup: &Duplicate, facts: &Facts) -> String {
+    let what = match (dup.email, dup.phone) {
+        (true, true) => "e-mail and phone",
+        (true, false) => "e-mail",
+        (false, true) => "phone",
+        (false, false) => "e-mail or phone",
+    };
+    let mut detail = format!("same {what} as lead #{}", dup.lead_id);
+    if dup.email
+        && let (Some(raw), Some(compared)) = (contact::first_field(facts.fields, EMAIL_KEYS), &facts.contact.email)
+        && let Some((plain, _)) = normalised_by_provider(&raw, compared)
+    {
+        detail.push_str(&format!(" ({plain} compares as {compared})"));
+    }
+    detail
+}
+
 fn check_geo(country: Option<&str>, allowed: &[String]) -> Check {
     match country.map(str::trim).filter(|c| !c.is_empty()) {
         None => Check::pass(GEO_MISMATCH, "country unknown"),
@@ -382,12 +415,42 @@ mod tests {
         let c = check(&lead.eval(&t), DUPLICATE_CONTACT).clone();
         assert!(c.passed);
         assert_eq!(c.detail, "no earlier lead with the same e-mail or phone within 30 days (offer scope)");
-        lead.dup = Some(4711);
+        lead.dup = Some(Duplicate { lead_id: 4711, email: true, phone: false });
         let v = lead.eval(&t);
-        assert_eq!(check(&v, DUPLICATE_CONTACT).detail, "same e-mail or phone as lead #4711");
+        assert_eq!(check(&v, DUPLICATE_CONTACT).detail, "same e-mail as lead #4711");
         assert!(!v.approved);
+        lead.dup = Some(Duplicate { lead_id: 4711, email: false, phone: true });
+        assert_eq!(check(&lead.eval(&t), DUPLICATE_CONTACT).detail, "same phone as lead #4711");
+        lead.dup = Some(Duplicate { lead_id: 12, email: true, phone: true });
+        assert_eq!(check(&lead.eval(&t), DUPLICATE_CONTACT).detail, "same e-mail and phone as lead #12");
         t.scrub.duplicate_days = 0;
         assert!(lead.eval(&t).checks.iter().all(|c| c.code != DUPLICATE_CONTACT));
+    }
+
+    #[test]
+    fn duplicate_contact_detail_shows_the_normalisation() {
+        let mut t = bare_terms();
+        t.scrub.duplicate_days = 30;
+        let detail = |email: &str, dup: Duplicate| {
+            let mut lead = Lead::new(json!({ "email": email, "phone": "+12025550143" }), None);
+            lead.dup = Some(dup);
+            check(&lead.eval(&t), DUPLICATE_CONTACT).detail.clone()
+        };
+        let by_email = Duplicate { lead_id: 4711, email: true, phone: false };
+        assert_eq!(
+            detail(" J.Doe+Promo@GMail.com ", by_email),
+            "same e-mail as lead #4711 (j.doe+promo@gmail.com compares as jdoe@gmail.com)"
+        );
+        assert_eq!(
+            detail("john-doe+x@ya.ru", by_email),
+            "same e-mail as lead #4711 (john-doe+x@ya.ru compares as john.doe@yandex.ru)"
+        );
+        // Only the case changed, or not a provider's address: nothing to show.
+        assert_eq!(detail("JDoe@Gmail.com", by_email), "same e-mail as lead #4711");
+        assert_eq!(detail("j.doe+promo@example.com", by_email), "same e-mail as lead #4711");
+        // A match on the phone says nothing of the e-mail.
+        let by_phone = Duplicate { lead_id: 9, email: false, phone: true };
+        assert_eq!(detail("j.doe+promo@gmail.com", by_phone), "same phone as lead #9");
     }
 
     // ---- geo_mismatch ----
@@ -558,7 +621,7 @@ mod tests {
         lead.ua = Some("HeadlessChrome");
         lead.secs = Some(1);
         lead.ip_leads = 9;
-        lead.dup = Some(1);
+        lead.dup = Some(Duplicate { lead_id: 1, email: true, phone: false });
         let v = lead.eval(&t);
         assert_eq!(v.score, 0);
         assert!(!v.approved);

@@ -41,7 +41,7 @@ pub(super) struct Lead {
     pub(super) ua: Option<&'static str>,
     pub(super) secs: Option<i64>,
     pub(super) ip_leads: i64,
-    pub(super) dup: Option<i64>,
+    pub(super) dup: Option<Duplicate>,
 }
 
 pub(super) const CHROME: &str =
