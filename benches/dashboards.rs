@@ -182,6 +182,9 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
                 redirect_reason: None,
                 created_at: at,
                 is_unique: rng.gen_ratio(9, 10),
+                country_source: "unknown".into(),
+                device: "unknown".into(),
+                os: "other".into(),
             });
         }
         clicks::insert_batch(conn, &click_rows).expect("clicks");

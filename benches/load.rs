@@ -390,6 +390,9 @@ fn store_clicks(db_url: &str, s: &Seeded, n: usize, file: &std::path::Path) {
             redirect_reason: None,
             created_at: qualead::store::now(),
             is_unique: true,
+            country_source: "unknown".into(),
+            device: "unknown".into(),
+            os: "other".into(),
         });
         if batch.len() == 10_000 {
             qualead::store::clicks::insert_batch(&mut conn, &batch).expect("clicks");

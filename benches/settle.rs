@@ -160,6 +160,9 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
                 redirect_reason: None,
                 created_at: click_at,
                 is_unique: true,
+                country_source: "unknown".into(),
+                device: "unknown".into(),
+                os: "other".into(),
             });
             let fields = serde_json::json!({"email": email, "name": name, "phone": format!("+{phone_digits}")});
             lead_rows.push(NewLead {

@@ -116,7 +116,16 @@ impl Application {
             links.clone(),
             shutdown_rx.clone(),
         )?;
+        // Read once at start-up: a bad database file stops the server with its reason.
+        let geo = match &config.geoip_db {
+            Some(path) => {
+                crate::domain::geo::Geo::from_mmdb(path).map_err(|e| anyhow::anyhow!("QUALEAD_GEOIP_DB: {e}"))?
+            }
+            None => crate::domain::geo::Geo::shipped(),
+        };
+        tracing::info!(geoip = %geo.describe(), "clicks are located with");
         let state = web::Data::new(AppState {
+            geo: Arc::new(geo),
             config: config.clone(),
             pool: pool.clone(),
             metrics: Metrics::new()?,

@@ -26,6 +26,9 @@ pub struct Config {
     pub settle_interval_secs: u64,
     pub currency: String,
     pub trusted_proxies: Vec<IpNet>,
+    /// `QUALEAD_GEOIP_DB`: a MaxMind DB (`.mmdb`) country database that replaces the
+    /// shipped DB-IP table (unset: the shipped table).
+    pub geoip_db: Option<PathBuf>,
     /// `QUALEAD_METRICS_TOKEN`: a bearer token that opens `/metrics` from anywhere
     /// (unset: only clients in `trusted_proxies` may read it).
     pub metrics_token: Option<String>,
@@ -142,6 +145,9 @@ impl Config {
             None => parse_cidrs("127.0.0.0/8,::1/128").unwrap_or_default(),
         };
 
+        let geoip_db =
+            get("QUALEAD_GEOIP_DB").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).map(PathBuf::from);
+
         let metrics_token = get("QUALEAD_METRICS_TOKEN").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16 || !t.chars().all(|c| c.is_ascii_graphic())) {
             return Err(bad("QUALEAD_METRICS_TOKEN", "must be at least 16 printable characters without spaces"));
@@ -200,6 +206,7 @@ impl Config {
             settle_interval_secs,
             currency,
             trusted_proxies,
+            geoip_db,
             metrics_token,
             block_private_targets,
             postback_retry_base_ms,

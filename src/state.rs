@@ -27,6 +27,8 @@ pub struct AppState {
     pub links: Arc<LinkCache>,
     /// Wakes the publisher-postback worker after a delivery is queued.
     pub postbacks: PostbackSignal,
+    /// The country database clicks are located with (DESIGN §5).
+    pub geo: Arc<crate::domain::geo::Geo>,
 }
 
 impl AppState {

@@ -295,6 +295,9 @@ async fn a_click_batch_is_stored_field_for_field(backend: Backend) {
             redirect_reason: (i == 22).then(|| "offer_capped".to_string()),
             created_at: at + chrono::Duration::seconds(i),
             is_unique: i % 5 != 0,
+            country_source: "unknown".into(),
+            device: "unknown".into(),
+            os: "other".into(),
         })
         .collect();
     let mut conn = app.conn();

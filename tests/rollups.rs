@@ -95,6 +95,9 @@ fn past_clicks(app: &TestApp, m: &Market, rng: &mut StdRng, n: usize) {
             redirect_reason: None,
             created_at: now() - Duration::minutes(rng.gen_range(60..72 * 60)),
             is_unique: rng.gen_bool(0.7),
+            country_source: "unknown".into(),
+            device: "unknown".into(),
+            os: "other".into(),
         })
         .collect();
     click_store::insert_batch(&mut app.conn(), &batch).expect("past clicks");
@@ -334,6 +337,7 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     {
         let mut conn = app.conn();
         const NEWER: &[&str] = &[
+            "20261207000019",
             "20261207000018",
             "20261207000017",
             "20261207000016",

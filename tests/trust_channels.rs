@@ -479,6 +479,7 @@ async fn existing_offers_take_their_models_defaults(backend: Backend) {
     {
         let mut conn = app.conn();
         for newer in [
+            "20261207000019",
             "20261207000018",
             "20261207000017",
             "20261207000016",
@@ -489,7 +490,7 @@ async fn existing_offers_take_their_models_defaults(backend: Backend) {
         ] {
             assert_eq!(qualead::db::revert_last_migration(&mut conn).expect("revert"), newer);
         }
-        assert_eq!(qualead::db::migrate(&mut conn).expect("migrate").len(), 7);
+        assert_eq!(qualead::db::migrate(&mut conn).expect("migrate").len(), 8);
     }
     let find = |id| qualead::store::offers::find(&mut app.conn(), id).expect("q").expect("offer");
     let (s, l) = (find(sale.offer_id), find(lead.offer_id));

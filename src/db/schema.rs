@@ -170,6 +170,9 @@ diesel::table! {
         redirect_reason -> Nullable<Text>,
         created_at -> Timestamp,
         is_unique -> Bool,
+        country_source -> Text,
+        device -> Text,
+        os -> Text,
     }
 }
 

@@ -2,6 +2,9 @@
 //! and the conversions some of them become.
 
 use super::*;
+use crate::domain::device::device_of;
+use crate::domain::geo::CountrySource;
+use crate::domain::targeting::{self, Targeting};
 
 /// Relative traffic of each hour of the window: day and night, weekends, a month of
 /// growth, and some day-to-day noise.
@@ -147,6 +150,13 @@ pub(super) fn new_click(
         Some(weighted(rng, &weights).to_string())
     };
     let campaigns = world.plans[offer].campaigns;
+    // Located as a CDN's country header would locate it; the offer's targeting sends
+    // the clicks it does not buy to the fallback, as the live click handler does.
+    let country_source = if country.is_some() { CountrySource::Header } else { CountrySource::Unknown };
+    let seen = device_of(agent);
+    let redirect_reason = Targeting::of(&world.plans[offer].body.terms)
+        .miss(country.as_deref(), country_source, seen.kind, seen.os)
+        .map(|_| targeting::REASON.to_string());
     let click = NewClick {
         click_id: new_click_id(),
         offer_id: world.offers[offer].id,
@@ -161,9 +171,12 @@ pub(super) fn new_click(
         user_agent: agent.to_string(),
         referrer: referrer.to_string(),
         country,
-        redirect_reason: None,
+        redirect_reason,
         created_at: at,
         is_unique: rng.gen_bool(if junk { 0.65 } else { 0.9 }),
+        country_source: country_source.as_str().to_string(),
+        device: seen.kind.as_str().to_string(),
+        os: seen.os.to_string(),
     };
     (click, bot)
 }

@@ -15,6 +15,7 @@ pub mod reconciliation;
 pub mod report;
 pub mod rollup;
 pub mod scrub;
+pub mod targeting;
 pub mod terms;
 pub mod text;
 pub mod tracking;

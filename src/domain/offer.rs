@@ -243,6 +243,11 @@ pub struct Terms {
     pub max_return_rate_pct: u32,
     pub conversion_window_days: u32,
     pub allowed_countries: Vec<String>,
+    /// Device kinds bought (`desktop`, `phone`, `tablet`); empty: every device.
+    pub allowed_devices: Vec<String>,
+    /// OS families bought (`iOS`, `Android`, `Windows`, `macOS`, `Linux`,
+    /// `ChromeOS`); empty: every system.
+    pub allowed_os: Vec<String>,
     pub scrub: Scrub,
     /// Who decides a lead (DESIGN §6): `rules` (the scrub rules, at hold end) or
     /// `advertiser` (its verdict; the scrub outcome is a recommendation).
@@ -277,6 +282,8 @@ impl Default for Terms {
             max_return_rate_pct: 20,
             conversion_window_days: 30,
             allowed_countries: vec![],
+            allowed_devices: vec![],
+            allowed_os: vec![],
             scrub: Scrub::default(),
             decision: "rules".into(),
             decision_default: "approve".into(),
@@ -654,6 +661,16 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
     {
         e.insert("terms.allowed_countries".into(), format!("{bad:?} is not a two-letter country code like US or GB."));
     }
+    if let Err(bad) = super::targeting::normalise_devices(&mut terms.allowed_devices) {
+        e.insert(
+            "terms.allowed_devices".into(),
+            format!("{bad:?} is not a device kind; use {}.", super::targeting::DEVICE_CHOICES.join(", ")),
+        );
+    }
+    if let Err(bad) = super::targeting::normalise_os(&mut terms.allowed_os) {
+        let choices: Vec<&str> = super::targeting::os_choices().collect();
+        e.insert("terms.allowed_os".into(), format!("{bad:?} is not an operating system; use {}.", choices.join(", ")));
+    }
     let s = &mut terms.scrub;
     s.duplicate_scope = s.duplicate_scope.trim().to_lowercase();
     if !matches!(s.duplicate_scope.as_str(), "offer" | "advertiser") {
@@ -809,14 +826,7 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
     } else {
         out.push(format!("A qualified lead has these fields filled in: {}.", t.required_fields.join(", ")));
     }
-    out.push(if t.allowed_countries.is_empty() {
-        "Traffic from every country is accepted.".to_string()
-    } else {
-        format!(
-            "Only traffic from {} is paid; leads from clicks in other countries are rejected.",
-            t.allowed_countries.join(", ")
-        )
-    });
+    out.extend(super::targeting::plain_words(t));
     out.push(format!(
         "Each lead is held for {} hour{} before it is checked and paid.",
         t.hold_hours,

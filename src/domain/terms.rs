@@ -210,12 +210,7 @@ pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Si
     more(&mut out, "the return window", o.return_window_days, n.return_window_days, " days");
     more(&mut out, "the maximum return rate", o.max_return_rate_pct, n.max_return_rate_pct, " %");
     less(&mut out, "the conversion window", o.conversion_window_days, n.conversion_window_days, " days");
-    let narrowed = !n.allowed_countries.is_empty()
-        && (o.allowed_countries.is_empty() || o.allowed_countries.iter().any(|c| !n.allowed_countries.contains(c)));
-    if narrowed {
-        let was = if o.allowed_countries.is_empty() { "every country".into() } else { o.allowed_countries.join(", ") };
-        out.push(format!("allowed countries change from {was} to {}", n.allowed_countries.join(", ")));
-    }
+    out.extend(super::targeting::narrowed(o, n));
     if n.advertiser_decides() && !o.advertiser_decides() {
         out.push("the advertiser's verdict decides each lead instead of the scrub rules".into());
     }

@@ -32,6 +32,13 @@ pub struct Click {
     pub redirect_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub is_unique: bool,
+    /// Where `country` was read: `header`, `database`, `approximate` or `unknown`
+    /// ([`crate::domain::geo::CountrySource`]).
+    pub country_source: String,
+    /// The user agent's device kind: `desktop`, `phone`, `tablet`, `bot`, `unknown`.
+    pub device: String,
+    /// The user agent's OS family ([`crate::domain::device::OS_FAMILIES`]).
+    pub os: String,
 }
 
 /// Store a batch of clicks and add their counts to the hourly rollups, atomically.
@@ -108,6 +115,7 @@ pub struct PgClickBatch<'a> {
     redirect_reason: Vec<Option<&'a str>>,
     created_at: Vec<NaiveDateTime>,
     is_unique: Vec<bool>,
+    origin: [Vec<&'a str>; 3],
     rollups: rollups::PgRollups,
 }
 
@@ -128,6 +136,7 @@ impl<'a> PgClickBatch<'a> {
             redirect_reason: batch.iter().map(|c| c.redirect_reason.as_deref()).collect(),
             created_at: batch.iter().map(|c| c.created_at).collect(),
             is_unique: batch.iter().map(|c| c.is_unique).collect(),
+            origin: [col(|c| &c.country_source), col(|c| &c.device), col(|c| &c.os)],
             rollups,
         }
     }
@@ -143,7 +152,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgClickBatch<'_> {
         use diesel::sql_types::{Array, Bool, Int8, Nullable, Text, Timestamp};
         out.push_sql(
             "WITH c AS (INSERT INTO clicks (click_id, offer_id, publisher_id, sub1, sub2, sub3, sub4, sub5, \
-             source, ip, user_agent, referrer, country, redirect_reason, created_at, is_unique) \
+             source, ip, user_agent, referrer, country, redirect_reason, created_at, is_unique, \
+             country_source, device, os) \
              SELECT * FROM unnest(",
         );
         out.push_bind_param::<Array<Text>, _>(&self.click_id)?;
@@ -163,6 +173,10 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgClickBatch<'_> {
         out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Bool>, _>(&self.is_unique)?;
+        for text in &self.origin {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(text)?;
+        }
         out.push_sql(")), ");
         self.rollups.walk_tail(&mut out)
     }

@@ -11,7 +11,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::client_ip::{client_ip, peer_is_trusted};
 use crate::db;
+use crate::domain::device::device_of;
+use crate::domain::geo::CountrySource;
 use crate::domain::offer::OfferStatus;
+use crate::domain::targeting::{self, Targeting};
 use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing, new_click_id};
 use crate::state::AppState;
 use crate::store::clicks::NewClick;
@@ -97,10 +100,20 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
         } else {
             None
         };
-        let cookie_days = i64::from(offer.terms().conversion_window_days.max(1));
+        let terms = offer.terms();
+        let cookie_days = i64::from(terms.conversion_window_days.max(1));
         let cookie_name = click_cookie_name(offer.id);
         let cookie_attributes = cookie_attributes(secure, cookie_days);
-        Ok(Some(Arc::new(LinkInfo { membership, offer, capped, account_reason, cookie_name, cookie_attributes })))
+        let targeting = Targeting::of(&terms);
+        Ok(Some(Arc::new(LinkInfo {
+            membership,
+            offer,
+            capped,
+            account_reason,
+            cookie_name,
+            cookie_attributes,
+            targeting,
+        })))
     })
     .await?;
     state.links.put(read_at, key, found.clone());
@@ -143,8 +156,7 @@ async fn track(
         }
     };
     let (membership, offer) = (&link.membership, &link.offer);
-    let mut reason = redirect_reason(&link);
-    let mut click = new_click(state, req, &link, subs, source, reason);
+    let (mut click, mut reason) = new_click(state, req, &link, subs, source);
     // The landing URL and the cookie are made from the click before it goes to the
     // writer (no copies of its values kept for after).
     let landing = reason.is_none().then(|| {
@@ -243,27 +255,42 @@ pub fn cookie_value<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
 }
 
 /// A click on a publisher's link, built from the request (client IP behind trusted
-/// proxies, country only from a trusted proxy, cleaned sub-ids and headers).
+/// proxies; country from a trusted proxy's header, else from the geolocation
+/// database; device and OS from the user agent; cleaned sub-ids and headers), and
+/// why it does not go to the landing page, if it does not ([`redirect_reason`], then
+/// the offer's targeting).
 pub fn new_click(
     state: &AppState,
     req: &HttpRequest,
     link: &LinkInfo,
     subs: [&str; 5],
     source: &str,
-    reason: Option<&str>,
-) -> NewClick {
+) -> (NewClick, Option<&'static str>) {
     let (membership, offer) = (&link.membership, &link.offer);
     let config = &state.config;
     // A browser that already carries a click of this offer is not a new visitor.
     let is_unique = cookie_value(req, &link.cookie_name).is_none();
     let header =
         |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let country = if peer_is_trusted(req, &config.trusted_proxies) {
+    let ip = client_ip(req, &config.trusted_proxies);
+    let from_header = if peer_is_trusted(req, &config.trusted_proxies) {
         req.headers().get("cf-ipcountry").and_then(|v| v.to_str().ok()).and_then(country_code)
     } else {
         None
     };
-    NewClick {
+    let (country, country_source) = match from_header {
+        Some(c) => (Some(c), CountrySource::Header),
+        None => match state.geo.lookup(ip) {
+            Some(c) => (Some(c.as_str().to_string()), CountrySource::Database),
+            None => (None, CountrySource::Unknown),
+        },
+    };
+    let user_agent = clean(&header(header::USER_AGENT), 512);
+    let device = device_of(&user_agent);
+    let reason = redirect_reason(link).or_else(|| {
+        link.targeting.miss(country.as_deref(), country_source, device.kind, device.os).map(|_| targeting::REASON)
+    });
+    let click = NewClick {
         click_id: new_click_id(),
         offer_id: offer.id,
         publisher_id: membership.publisher_id,
@@ -273,14 +300,18 @@ pub fn new_click(
         sub4: clean(subs[3], 255),
         sub5: clean(subs[4], 255),
         source: clean(source, 255),
-        ip: client_ip(req, &config.trusted_proxies).to_string(),
-        user_agent: clean(&header(header::USER_AGENT), 512),
+        ip: ip.to_string(),
+        user_agent,
         referrer: clean(&header(header::REFERER), 1024),
         country,
         redirect_reason: reason.map(str::to_string),
         created_at: now(),
         is_unique,
-    }
+        country_source: country_source.as_str().to_string(),
+        device: device.kind.as_str().to_string(),
+        os: device.os.to_string(),
+    };
+    (click, reason)
 }
 
 /// Shown instead of an error when a link leads nowhere right now.

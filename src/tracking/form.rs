@@ -126,16 +126,21 @@ async fn show(state: web::Data<AppState>, req: HttpRequest, token: web::Path<Str
     }
     let pairs = query_pairs(&req);
     let get = |n: &str| param(&pairs, &[n]);
-    let click = new_click(
+    let (click, reason) = new_click(
         &state,
         &req,
         &link,
         [get("sub1"), get("sub2"), get("sub3"), get("sub4"), get("sub5")],
         get("source"),
-        None,
     );
     let click_id = click.click_id.clone();
     if !state.clicks.write(click).await {
+        return paused_page();
+    }
+    // A visitor the offer does not buy (its targeting) is counted and sees the
+    // paused page: a lead from that click would be refused (`not_targeted`).
+    if let Some(reason) = reason {
+        state.metrics.clicks.with_label_values(&[reason]).inc();
         return paused_page();
     }
     state.metrics.clicks.with_label_values(&["form"]).inc();

@@ -36,6 +36,8 @@ pub struct LinkInfo {
     /// (path, `HttpOnly`, `SameSite`, `Secure`, and a lifetime of the offer's
     /// conversion window), formatted once per cache entry rather than per click.
     pub cookie_attributes: String,
+    /// The countries, devices and OS families the offer buys, read from its terms.
+    pub targeting: crate::domain::targeting::Targeting,
 }
 
 pub type Link = Arc<LinkInfo>;

@@ -239,6 +239,10 @@ pub fn check(f: &Facts, tally: &Tally) -> Result<Checked, Stop> {
     if !f.publisher_active {
         return Err(refuse_with(Reason::OfferInactive, "the publisher's account is not active"));
     }
+    // A click the offer's targeting sent to the fallback cannot convert.
+    if who.click.as_ref().is_some_and(|c| c.redirect_reason.as_deref() == Some(crate::domain::targeting::REASON)) {
+        return Err(refuse(Reason::NotTargeted));
+    }
     if conv.consent == Some(false) {
         return Err(refuse(Reason::MissingConsent));
     }

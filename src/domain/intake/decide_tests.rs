@@ -67,6 +67,9 @@ fn click(id: &str) -> Click {
         redirect_reason: None,
         created_at: at(7, 9),
         is_unique: true,
+        country_source: "unknown".into(),
+        device: "unknown".into(),
+        os: "other".into(),
     }
 }
 
@@ -433,6 +436,14 @@ fn every_reason_is_decided_here_but_bad_input_also_at_the_edge() {
         (Reason::MissingField, case(Case::postback, |c| c.conv.params.fields.clear())),
         (Reason::ChannelNotAllowed, case(Case::pixel, |c| c.offer_mut().pixel = false)),
         (Reason::BadSignature, case(Case::pixel, |c| c.offer_mut().pixel_signature = true)),
+        (
+            Reason::NotTargeted,
+            case(Case::postback, |c| {
+                if let Some(click) = c.click.as_mut() {
+                    click.redirect_reason = Some("targeting".into());
+                }
+            }),
+        ),
         (
             Reason::AmountOutOfRange,
             case(Case::postback, |c| {

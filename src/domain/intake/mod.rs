@@ -27,10 +27,11 @@ pub enum Reason {
     ChannelNotAllowed,
     BadSignature,
     AmountOutOfRange,
+    NotTargeted,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 14] = [
+    pub const ALL: [Reason; 15] = [
         Reason::BadToken,
         Reason::IpNotAllowed,
         Reason::UnknownClick,
@@ -45,6 +46,7 @@ impl Reason {
         Reason::ChannelNotAllowed,
         Reason::BadSignature,
         Reason::AmountOutOfRange,
+        Reason::NotTargeted,
     ];
 
     pub fn code(self) -> &'static str {
@@ -63,6 +65,7 @@ impl Reason {
             Reason::ChannelNotAllowed => "channel_not_allowed",
             Reason::BadSignature => "bad_signature",
             Reason::AmountOutOfRange => "amount_out_of_range",
+            Reason::NotTargeted => "not_targeted",
         }
     }
 
@@ -71,7 +74,11 @@ impl Reason {
         match self {
             Reason::InvalidRequest => 400,
             Reason::BudgetExhausted => 402,
-            Reason::BadToken | Reason::IpNotAllowed | Reason::ChannelNotAllowed | Reason::BadSignature => 403,
+            Reason::BadToken
+            | Reason::IpNotAllowed
+            | Reason::ChannelNotAllowed
+            | Reason::BadSignature
+            | Reason::NotTargeted => 403,
             Reason::UnknownClick => 404,
             Reason::ClickOfferMismatch | Reason::OfferInactive => 409,
             Reason::ClickExpired => 410,
@@ -97,6 +104,7 @@ impl Reason {
             Reason::ChannelNotAllowed => "the offer does not take conversions through this channel",
             Reason::BadSignature => "the pixel's signature (sig) is missing or does not match",
             Reason::AmountOutOfRange => "the sale amount is above the offer's maximum sale amount",
+            Reason::NotTargeted => "the click is outside the offer's targeting (country, device or operating system)",
         }
     }
 }
