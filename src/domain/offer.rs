@@ -243,10 +243,13 @@ pub struct Terms {
     pub max_return_rate_pct: u32,
     pub conversion_window_days: u32,
     pub allowed_countries: Vec<String>,
-    /// Device kinds bought (`desktop`, `phone`, `tablet`); empty: every device.
+    /// Device kinds bought (`desktop`, `phone`, `tablet`); empty: every device
+    /// (and then left out of the JSON, as terms written before targeting read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_devices: Vec<String>,
     /// OS families bought (`iOS`, `Android`, `Windows`, `macOS`, `Linux`,
-    /// `ChromeOS`); empty: every system.
+    /// `ChromeOS`); empty: every system (left out of the JSON).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_os: Vec<String>,
     pub scrub: Scrub,
     /// Who decides a lead (DESIGN §6): `rules` (the scrub rules, at hold end) or
