@@ -118,6 +118,32 @@ pub fn device_of(ua: &str) -> Device {
     Device { kind, os }
 }
 
+/// How many distinct user agents each thread remembers (a click server sees the
+/// same few hundred browsers again and again; the table is emptied when full).
+const REMEMBERED: usize = 2048;
+
+thread_local! {
+    static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, Device>> =
+        std::cell::RefCell::new(std::collections::HashMap::with_capacity(REMEMBERED));
+}
+
+/// [`device_of`], remembered per thread: the parser runs once per distinct user
+/// agent instead of once per click (about 2 µs a parse, tens of nanoseconds a hit).
+pub fn device_of_remembered(ua: &str) -> Device {
+    if let Some(d) = SEEN.with(|seen| seen.borrow().get(ua).copied()) {
+        return d;
+    }
+    let d = device_of(ua);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(ua.into(), d);
+    });
+    d
+}
+
 /// woothee's operating system name (or, failing that, the user agent) as one of [`OS_FAMILIES`].
 fn os_family(wos: &str, lower_ua: &str) -> &'static str {
     match wos {
@@ -136,6 +162,19 @@ fn os_family(wos: &str, lower_ua: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remembered_device_is_the_parsed_one() {
+        let ua = "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+        for _ in 0..3 {
+            assert_eq!(device_of_remembered(ua), device_of(ua));
+        }
+        for i in 0..REMEMBERED + 10 {
+            let other = format!("curl/{i}");
+            assert_eq!(device_of_remembered(&other).kind, DeviceKind::Bot);
+        }
+        assert_eq!(device_of_remembered(ua).kind, DeviceKind::Tablet);
+    }
 
     fn check(ua: &str, kind: &str, os: &str) {
         let d = device_of(ua);

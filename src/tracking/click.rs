@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::client_ip::{client_ip, peer_is_trusted};
 use crate::db;
-use crate::domain::device::device_of;
+use crate::domain::device::device_of_remembered;
 use crate::domain::geo::CountrySource;
 use crate::domain::offer::OfferStatus;
 use crate::domain::targeting::{self, Targeting};
@@ -286,7 +286,7 @@ pub fn new_click(
         },
     };
     let user_agent = clean(&header(header::USER_AGENT), 512);
-    let device = device_of(&user_agent);
+    let device = device_of_remembered(&user_agent);
     let reason = redirect_reason(link).or_else(|| {
         link.targeting.miss(country.as_deref(), country_source, device.kind, device.os).map(|_| targeting::REASON)
     });
