@@ -54,6 +54,8 @@ fn terms() -> Terms {
             max_leads_per_ip: 3,
             block_disposable: true,
             block_bots: true,
+            block_datacenter: true,
+            block_relay: false,
             check_email: true,
             check_phone: true,
             check_name: true,

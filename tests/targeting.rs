@@ -1,13 +1,15 @@
 //! Where a click comes from and what an offer buys (DESIGN §4, §5): the country from
 //! a trusted header or else the geolocation database, the device and OS from the
 //! user agent, and the offer's targeting — clicks outside it go to the fallback with
-//! the reason `targeting` and their conversions are refused `not_targeted`.
+//! the reason `targeting` and their conversions are refused `not_targeted`; and the
+//! settlement rules that judge the visitor's network (`datacenter_ip`, `relay`).
 
 mod common;
 
 use common::{Backend, Market, TestApp, postback_for, solar_offer, spawn_app};
 use qualead::domain::offer::{OfferBody, Terms};
-use qualead::store::clicks;
+use qualead::settlement::run::{BATCH, settle_due};
+use qualead::store::{clicks, leads, ledger, now};
 use reqwest::StatusCode;
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
@@ -113,7 +115,89 @@ fn the_targeting_is_validated_and_shown_in_plain_words() {
     assert!(errors["terms.allowed_devices"].contains("\"fridge\" is not a device kind"), "{errors:?}");
 }
 
+/// The advertiser's server postback for a click from `ip` (through the trusted
+/// loopback proxy) with an e-mail: the accepted lead's id.
+async fn lead_from(app: &TestApp, m: &Market, ip: &str, email: &str) -> i64 {
+    let (_, c) = click(app, &m.token, WINDOWS, ip, None).await;
+    assert_eq!(c.redirect_reason, None, "{ip}");
+    common::accepted_lead(app, &m.postback_token, &c.click_id, &[("email", email)]).await
+}
+
+/// DESIGN §7 `datacenter_ip` and `relay`: a click from a cloud provider's range is
+/// rejected with the provider named; a privacy relay is never a datacenter, and is
+/// rejected only by an offer that switches `relay` on; an admin's ranges count from
+/// the next run, and a bad range is refused with its line.
+async fn datacenter_and_relay_addresses_are_judged_by_their_rules(backend: Backend) {
+    let app = common::spawn_app_with(backend, &[("QUALEAD_SETTLE_INTERVAL_SECS", "3600")]).await;
+    let mut terms = Terms { hold_hours: 0, required_fields: vec!["email".into()], ..Terms::default() };
+    terms.scrub.block_relay = true;
+    let m = Market::of(&OfferBody { terms, ..solar_offer("2.00") }).deposit(100_00).seed(&app.db.url);
+
+    let admin = app.login_as("admin", "ops@example.com").await;
+    let r = app
+        .submit(
+            &admin,
+            "/admin/ledger",
+            "/admin/network-ranges",
+            &[("datacenter", "203.0.113.0/24"), ("relay", "not-a-net")],
+        )
+        .await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (_, page) = app.get_text(&admin, "/admin/ledger").await;
+    assert!(page.contains("relay ranges, line 1: &#34;not-a-net&#34; is neither a CIDR nor an address"), "{page}");
+    assert!(!page.contains(">203.0.113.0/24<"), "nothing is saved when one list is bad");
+    let r = app
+        .submit(
+            &admin,
+            "/admin/ledger",
+            "/admin/network-ranges",
+            &[("datacenter", "203.0.113.0/24 # our own test servers"), ("relay", "198.51.100.0/24")],
+        )
+        .await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (_, page) = app.get_text(&admin, "/admin/ledger").await;
+    assert!(page.contains("1 datacenter and 1 relay ranges added"), "{page}");
+    assert!(page.contains("203.0.113.0/24 # our own test servers"), "the saved ranges are shown: {page}");
+
+    let aws = lead_from(&app, &m, "3.5.140.2", "ann@example.com").await;
+    let home = lead_from(&app, &m, "84.128.3.4", "bob@example.com").await;
+    let own = lead_from(&app, &m, "203.0.113.9", "cy@example.com").await;
+    let relay = lead_from(&app, &m, "198.51.100.20", "di@example.com").await;
+    let s = settle_due(&mut app.conn(), now(), BATCH).expect("settle");
+    assert_eq!((s.approved, s.rejected), (1, 3), "{s:?}");
+
+    let mut conn = app.conn();
+    let outcome = |conn: &mut qualead::db::DbConn, id: i64, code: &str| {
+        let lead = leads::find(conn, id).expect("q").expect("lead");
+        let checks: Vec<qualead::domain::scrub::Check> = serde_json::from_str(&lead.checks).expect("checks");
+        let c = checks.into_iter().find(|c| c.code == code).unwrap_or_else(|| panic!("no {code} on {id}"));
+        (lead.status.as_str().to_string(), c.passed, c.detail)
+    };
+    assert_eq!(
+        outcome(&mut conn, aws, "datacenter_ip"),
+        ("rejected".into(), false, "the visitor's address is in a hosting range (AWS)".into())
+    );
+    assert_eq!(
+        outcome(&mut conn, home, "datacenter_ip"),
+        ("approved".into(), true, "not a hosting or cloud address".into())
+    );
+    assert_eq!(
+        outcome(&mut conn, own, "datacenter_ip"),
+        ("rejected".into(), false, "the visitor's address is in a hosting range (admin list)".into())
+    );
+    assert_eq!(
+        outcome(&mut conn, relay, "datacenter_ip"),
+        ("rejected".into(), true, "a privacy relay (admin list), not a datacenter".into())
+    );
+    assert_eq!(
+        outcome(&mut conn, relay, "relay"),
+        ("rejected".into(), false, "the visitor came through a privacy relay (admin list)".into())
+    );
+    assert!(ledger::health(&mut conn).expect("health").balanced);
+}
+
 both_backends!(
     a_click_without_a_country_header_is_located_from_its_address,
     clicks_outside_the_targeting_go_to_the_fallback_and_cannot_convert,
+    datacenter_and_relay_addresses_are_judged_by_their_rules,
 );

@@ -211,6 +211,11 @@ pub struct Scrub {
     pub max_leads_per_ip: u32,
     pub block_disposable: bool,
     pub block_bots: bool,
+    /// `datacenter_ip`: the visitor's address is in a hosting or cloud range.
+    pub block_datacenter: bool,
+    /// `relay`: the visitor came through a privacy relay (off unless the offer
+    /// switches it on: a person is behind a relay).
+    pub block_relay: bool,
     pub check_email: bool,
     pub check_phone: bool,
     pub check_name: bool,
@@ -226,6 +231,8 @@ impl Default for Scrub {
             max_leads_per_ip: 0,
             block_disposable: true,
             block_bots: true,
+            block_datacenter: true,
+            block_relay: false,
             check_email: true,
             check_phone: true,
             check_name: true,
@@ -873,6 +880,12 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
     }
     if s.block_bots {
         out.push("Clicks from bots and automation tools are not paid.".to_string());
+    }
+    if s.block_datacenter {
+        out.push("Visitors from hosting and cloud servers (not homes, offices or phones) are not paid.".to_string());
+    }
+    if s.block_relay {
+        out.push("Visitors behind a privacy relay such as iCloud Private Relay are not paid.".to_string());
     }
     if s.min_seconds > 0 {
         out.push(format!("A conversion less than {} seconds after its click is rejected as too fast.", s.min_seconds));

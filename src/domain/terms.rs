@@ -233,6 +233,8 @@ pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Si
     };
     switched_on(&mut out, "the disposable e-mail check", os.block_disposable, ns.block_disposable);
     switched_on(&mut out, "the bot check", os.block_bots, ns.block_bots);
+    switched_on(&mut out, "the datacenter check", os.block_datacenter, ns.block_datacenter);
+    switched_on(&mut out, "the privacy-relay check", os.block_relay, ns.block_relay);
     switched_on(&mut out, "the e-mail check", os.check_email, ns.check_email);
     switched_on(&mut out, "the phone check", os.check_phone, ns.check_phone);
     switched_on(&mut out, "the name check", os.check_name, ns.check_name);

@@ -14,6 +14,7 @@ use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::lifecycle::{self, LeadStatus, MoneyEvent, Mover, Ruling};
 use crate::domain::money::format_minor;
+use crate::domain::netranges;
 use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::mail::{
@@ -24,7 +25,7 @@ use crate::store::disputes::{self, Dispute};
 use crate::store::leads::{self, Lead, Move};
 use crate::store::ledger::{self, PostError, Posting};
 use crate::store::users::{self, User};
-use crate::store::{now, offers, postbacks, webhooks};
+use crate::store::{now, offers, postbacks, settings, webhooks};
 
 /// The lead, if `who` may see it: its advertiser, its publisher, or an admin.
 /// Anyone else gets `NotFound` (never reveal that it exists). For reading; actions
@@ -388,6 +389,31 @@ pub fn add_disposable_domain(conn: &mut DbConn, who: &Acting, raw: &str) -> AppR
         who.audit(conn, "disposable.add", ("domain", None), &domain)?;
     }
     Ok(domain)
+}
+
+/// An admin sets its own datacenter and privacy-relay ranges (CIDRs or addresses,
+/// one per line), added to the shipped lists; how many of each.
+pub fn set_network_ranges(conn: &mut DbConn, who: &Acting, datacenter: &str, relay: &str) -> AppResult<(usize, usize)> {
+    if who.role() != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let mut counts = [0; 2];
+    for (i, (key, field, text)) in
+        [(settings::DATACENTER_RANGES, "datacenter", datacenter), (settings::RELAY_RANGES, "relay", relay)]
+            .into_iter()
+            .enumerate()
+    {
+        let nets = netranges::parse_cidrs(text).map_err(|e| AppError::invalid(format!("{field} ranges, {e}")))?;
+        counts[i] = nets.len();
+        settings::set(conn, key, text.trim())?;
+    }
+    who.audit(
+        conn,
+        "network_ranges.set",
+        ("settings", None),
+        &format!("{} datacenter, {} relay", counts[0], counts[1]),
+    )?;
+    Ok((counts[0], counts[1]))
 }
 
 /// An admin removes a domain it added (the shipped list stays as shipped).

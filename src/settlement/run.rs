@@ -16,6 +16,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::domain::lifecycle::{self, LeadStatus, Mover, Transfer};
+use crate::domain::netranges::{self, NetRanges};
 use crate::domain::offer::Terms;
 use crate::domain::scrub::{self, Domains, Facts, Verdict};
 use crate::effects::Effects;
@@ -25,7 +26,7 @@ use crate::store::settlement::{
     ContactRow, Decided, claim, contacts_among, ip_history, record_run, update_decided, user_agents,
 };
 pub use crate::store::settlement::{RunRow, recent_runs};
-use crate::store::{ledger, now, offers, postbacks, terms, webhooks};
+use crate::store::{ledger, now, offers, postbacks, settings, terms, webhooks};
 
 /// Leads per batch (per database transaction).
 pub const BATCH: i64 = 1000;
@@ -51,6 +52,25 @@ impl Summary {
 /// The disposable-domain list: the shipped one plus what admins added.
 pub fn domains(conn: &mut DbConn) -> QueryResult<Domains> {
     Ok(Domains::with(crate::store::disposable::added_names(conn)?))
+}
+
+/// The datacenter and relay ranges `datacenter_ip` and `relay` judge by: the shipped
+/// lists plus an admin's (settings `datacenter_ranges`, `relay_ranges`, checked when
+/// saved).
+pub fn nets(conn: &mut DbConn) -> QueryResult<NetRanges> {
+    let mut read = |key| -> QueryResult<Vec<ipnet::IpNet>> {
+        Ok(settings::get(conn, key)?.and_then(|t| netranges::parse_cidrs(&t).ok()).unwrap_or_default())
+    };
+    let datacenter = read(settings::DATACENTER_RANGES)?;
+    let relay = read(settings::RELAY_RANGES)?;
+    Ok(NetRanges::with(&datacenter, &relay))
+}
+
+/// The visitor's address of a lead: its click's, or the sender's on a browser
+/// channel (pixel, hosted form); none for a server's conversion without a click.
+fn visitor_ip(lead: &Lead) -> Option<std::net::IpAddr> {
+    let browser = lead.click_id.is_some() || matches!(lead.channel.as_str(), "pixel" | "form");
+    browser.then(|| lead.ip.parse().ok()).flatten()
 }
 
 /// Settle every lead whose hold ended by `at`, batch after batch, and record the
@@ -138,6 +158,7 @@ fn judge(conn: &mut DbConn, domains: &Domains, batch: Vec<Lead>) -> QueryResult<
         }
     }
     let agents = user_agents(conn, &batch)?;
+    let nets = nets(conn)?;
     let contacts = earlier_contacts(conn, &batch)?;
     let by_ip = ip_history(conn, &batch)?;
 
@@ -179,6 +200,7 @@ fn judge(conn: &mut DbConn, domains: &Domains, batch: Vec<Lead>) -> QueryResult<
             seconds_from_click: lead.click_at.map(|c| (lead.created_at - c).num_seconds()),
             leads_from_ip_24h,
             duplicate_of,
+            network: visitor_ip(&lead).map(|ip| nets.classify(ip)),
         };
         let verdict = scrub::evaluate(t, &facts, domains);
         // In `advertiser` mode the rules only recommend: a lead still pending at

@@ -9,6 +9,11 @@ use crate::store::now;
 /// New accounts wait for an admin before they can log in.
 pub const REQUIRE_ACCOUNT_APPROVAL: &str = "require_account_approval";
 
+/// An admin's datacenter ranges (CIDRs, one per line), added to the shipped list.
+pub const DATACENTER_RANGES: &str = "datacenter_ranges";
+/// An admin's privacy-relay ranges (CIDRs, one per line), added to the shipped list.
+pub const RELAY_RANGES: &str = "relay_ranges";
+
 pub fn get(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
     settings::table.find(key).select(settings::value).first(conn).optional()
 }

@@ -273,6 +273,7 @@ fn decide(c: &mut DbConn, conv: &Conversion) -> Result<TestAnswer, AppError> {
         seconds_from_click: Some((at - click.created_at).num_seconds()),
         leads_from_ip_24h: 0,
         duplicate_of: None,
+        network: click.ip.parse().ok().map(|ip| crate::settlement::run::nets(c).map(|n| n.classify(ip))).transpose()?,
     };
     let domains = crate::settlement::run::domains(c)?;
     let mut checks = scrub::evaluate(&terms, &facts, &domains).checks;

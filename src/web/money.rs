@@ -45,7 +45,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/settlement/run", web::post().to(run_settlement))
         .route("/admin/settings/payout-minimum", web::post().to(set_payout_minimum))
         .route("/admin/disposable-domains", web::post().to(add_domain))
-        .route("/admin/disposable-domains/remove", web::post().to(remove_domain));
+        .route("/admin/disposable-domains/remove", web::post().to(remove_domain))
+        .route("/admin/network-ranges", web::post().to(set_network_ranges));
 }
 
 /// `2025-01-31 14:05` (UTC).
@@ -535,12 +536,14 @@ struct LedgerPage {
     runs: Vec<run::RunRow>,
     minimum: String,
     domains: Vec<Added>,
+    ranges: RangesForm,
+    shipped_ranges: (usize, usize),
     open_disputes: i64,
     requested_payouts: usize,
 }
 
 async fn ledger_page(a: AdminCtx) -> AppResult<HttpResponse> {
-    let (health, fees, runs, minimum, domains, open_disputes, requested_payouts) = db::run(a.ctx.pool(), |c| {
+    let (health, fees, runs, minimum, domains, open_disputes, requested_payouts, ranges) = db::run(a.ctx.pool(), |c| {
         Ok((
             ledger::health(c)?,
             ledger::balance(c, ledger::PLATFORM_FEES)?,
@@ -549,6 +552,10 @@ async fn ledger_page(a: AdminCtx) -> AppResult<HttpResponse> {
             disposable::list(c)?,
             disputes::open_count(c)?,
             payouts::list(c, Some("requested"), 1000)?.len(),
+            RangesForm {
+                datacenter: settings::get(c, settings::DATACENTER_RANGES)?.unwrap_or_default(),
+                relay: settings::get(c, settings::RELAY_RANGES)?.unwrap_or_default(),
+            },
         ))
     })
     .await?;
@@ -559,6 +566,8 @@ async fn ledger_page(a: AdminCtx) -> AppResult<HttpResponse> {
         runs,
         minimum: format_minor(minimum),
         domains,
+        ranges,
+        shipped_ranges: crate::domain::netranges::NetRanges::shipped().len(),
         open_disputes,
         requested_payouts,
     })
@@ -639,4 +648,24 @@ async fn remove_domain(a: AdminCtx, CsrfForm(form): CsrfForm<DomainForm>) -> App
         db::run(a.ctx.pool(), move |c| c.write_tx(|c| actions::remove_disposable_domain(c, &who, &form.domain))).await;
     flash_outcome(&a.ctx, result, |()| format!("{domain} removed from the added disposable domains."))?;
     Ok(redirect("/admin/ledger#disposable"))
+}
+
+/// An admin's datacenter and privacy-relay ranges (DESIGN §7 `datacenter_ip`, `relay`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RangesForm {
+    datacenter: String,
+    relay: String,
+}
+
+async fn set_network_ranges(a: AdminCtx, CsrfForm(form): CsrfForm<RangesForm>) -> AppResult<HttpResponse> {
+    let who = a.ctx.acting(&a.user);
+    let result = db::run(a.ctx.pool(), move |c| {
+        c.write_tx(|c| actions::set_network_ranges(c, &who, &form.datacenter, &form.relay))
+    })
+    .await;
+    flash_outcome(&a.ctx, result, |(d, r)| {
+        format!("{d} datacenter and {r} relay ranges added to the shipped lists, from the next settlement run.")
+    })?;
+    Ok(redirect("/admin/ledger#networks"))
 }

@@ -20,6 +20,7 @@
 
 use serde_json::{Map, Value};
 
+use super::netranges::NetKind;
 use super::offer::Terms;
 
 mod bots;
@@ -53,11 +54,13 @@ pub const GEO_MISMATCH: &str = "geo_mismatch";
 pub const TOO_FAST: &str = "too_fast";
 pub const IP_VELOCITY: &str = "ip_velocity";
 pub const BOT_TRAFFIC: &str = "bot_traffic";
+pub const DATACENTER_IP: &str = "datacenter_ip";
+pub const RELAY: &str = "relay";
 pub const GIBBERISH_NAME: &str = "gibberish_name";
 pub const LOW_SCORE: &str = "low_score";
 
 /// Every rule code, in the order of DESIGN §7's table: the order of [`Verdict::checks`].
-pub const RULE_CODES: [&str; 11] = [
+pub const RULE_CODES: [&str; 13] = [
     MISSING_FIELD,
     INVALID_EMAIL,
     DISPOSABLE_EMAIL,
@@ -67,6 +70,8 @@ pub const RULE_CODES: [&str; 11] = [
     TOO_FAST,
     IP_VELOCITY,
     BOT_TRAFFIC,
+    DATACENTER_IP,
+    RELAY,
     GIBBERISH_NAME,
     LOW_SCORE,
 ];
@@ -90,6 +95,8 @@ pub const SOFT_NO_CLICK: &str = "no_click";
 /// | `too_fast` failed | 25 |
 /// | `ip_velocity` failed | 25 |
 /// | `bot_traffic` failed | 50 |
+/// | `datacenter_ip` failed | 40 |
+/// | `relay` failed | 10 |
 /// | `gibberish_name` failed | 30 |
 /// | no usable phone (soft) | 5 |
 /// | no click (soft) | 5 |
@@ -106,6 +113,8 @@ pub const PENALTIES: &[(&str, i32)] = &[
     (TOO_FAST, 25),
     (IP_VELOCITY, 25),
     (BOT_TRAFFIC, 50),
+    (DATACENTER_IP, 40),
+    (RELAY, 10),
     (GIBBERISH_NAME, 30),
     (SOFT_NO_PHONE, 5),
     (SOFT_NO_CLICK, 5),
@@ -137,6 +146,9 @@ pub struct Facts<'a> {
     pub leads_from_ip_24h: i64,
     /// An earlier non-rejected lead with the same e-mail or phone within duplicate_days in scope (the DB finds it).
     pub duplicate_of: Option<Duplicate>,
+    /// The network of the visitor's address (the click's, or a browser channel's
+    /// own): None when no visitor address is known (a server's conversion without a click).
+    pub network: Option<NetKind>,
 }
 
 /// The earlier lead `duplicate_contact` found: the first by id, and what it shares.
@@ -238,6 +250,27 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
                 Some(why) => Check::fail(BOT_TRAFFIC, why),
                 None => Check::pass(BOT_TRAFFIC, "browser user agent"),
             },
+        });
+    }
+    if s.block_datacenter {
+        checks.push(match facts.network {
+            None => Check::pass(DATACENTER_IP, "no visitor address (a server's conversion without a click)"),
+            Some(NetKind::Datacenter { provider }) => {
+                Check::fail(DATACENTER_IP, format!("the visitor's address is in a hosting range ({provider})"))
+            }
+            Some(NetKind::Relay { provider }) => {
+                Check::pass(DATACENTER_IP, format!("a privacy relay ({provider}), not a datacenter"))
+            }
+            Some(NetKind::Other) => Check::pass(DATACENTER_IP, "not a hosting or cloud address"),
+        });
+    }
+    if s.block_relay {
+        checks.push(match facts.network {
+            Some(NetKind::Relay { provider }) => {
+                Check::fail(RELAY, format!("the visitor came through a privacy relay ({provider})"))
+            }
+            Some(_) => Check::pass(RELAY, "not a privacy relay"),
+            None => Check::pass(RELAY, "no visitor address (a server's conversion without a click)"),
         });
     }
     if s.check_name {
@@ -405,6 +438,39 @@ mod tests {
         assert_eq!(check(&Lead::new(json!({}), None).eval(&t), MISSING_FIELD).detail, "missing: zip");
     }
 
+    // ---- datacenter_ip, relay ----
+
+    #[test]
+    fn datacenter_and_relay_rules() {
+        let mut t = bare_terms();
+        t.scrub.block_datacenter = true;
+        let mut lead = good_lead();
+        let cases = [
+            (Some(NetKind::Datacenter { provider: "AWS" }), false, "the visitor's address is in a hosting range (AWS)"),
+            (
+                Some(NetKind::Relay { provider: "iCloud Private Relay" }),
+                true,
+                "a privacy relay (iCloud Private Relay), not a datacenter",
+            ),
+            (Some(NetKind::Other), true, "not a hosting or cloud address"),
+            (None, true, "no visitor address (a server's conversion without a click)"),
+        ];
+        for (network, passed, detail) in cases {
+            lead.network = network;
+            let v = lead.eval(&t);
+            let c = check(&v, DATACENTER_IP);
+            assert_eq!((c.passed, c.detail.as_str()), (passed, detail), "{network:?}");
+            assert!(v.checks.iter().all(|c| c.code != RELAY), "relay is off by default");
+        }
+        t.scrub.block_relay = true;
+        lead.network = Some(NetKind::Relay { provider: "iCloud Private Relay" });
+        let v = lead.eval(&t);
+        assert!(check(&v, DATACENTER_IP).passed && !check(&v, RELAY).passed && !v.approved);
+        assert_eq!(v.score, 100 - penalty(RELAY), "a relay is a weak signal");
+        lead.network = Some(NetKind::Datacenter { provider: "Hetzner" });
+        assert_eq!(lead.eval(&t).score, 100 - penalty(DATACENTER_IP));
+    }
+
     // ---- duplicate_contact ----
 
     #[test]
@@ -540,7 +606,8 @@ mod tests {
         assert!(v.approved, "{v:?}");
         assert_eq!(v.score, 100);
         let codes: Vec<&str> = v.checks.iter().map(|c| c.code.as_str()).collect();
-        // Default terms: duplicates 30 days, disposable, bots, e-mail, phone, name checks on.
+        // Default terms: duplicates 30 days, disposable, bots, datacenters, e-mail,
+        // phone, name checks on.
         assert_eq!(
             codes,
             vec![
@@ -550,6 +617,7 @@ mod tests {
                 INVALID_PHONE,
                 DUPLICATE_CONTACT,
                 BOT_TRAFFIC,
+                DATACENTER_IP,
                 GIBBERISH_NAME
             ]
         );
@@ -562,6 +630,7 @@ mod tests {
         t.scrub.min_seconds = 5;
         t.scrub.max_leads_per_ip = 5;
         t.scrub.min_score = 50;
+        t.scrub.block_relay = true;
         let v = good_lead().eval(&t);
         let codes: Vec<&str> = v.checks.iter().map(|c| c.code.as_str()).collect();
         assert_eq!(codes, RULE_CODES.to_vec());
@@ -617,7 +686,9 @@ mod tests {
         t.scrub.min_seconds = 10;
         t.scrub.max_leads_per_ip = 1;
         t.scrub.min_score = 1;
+        t.scrub.block_relay = true;
         let mut lead = Lead::new(json!({"email": "x@mailinator", "phone": "5", "name": "asdfgh"}), Some("DE"));
+        lead.network = Some(NetKind::Datacenter { provider: "AWS" });
         lead.ua = Some("HeadlessChrome");
         lead.secs = Some(1);
         lead.ip_leads = 9;
@@ -625,7 +696,8 @@ mod tests {
         let v = lead.eval(&t);
         assert_eq!(v.score, 0);
         assert!(!v.approved);
-        assert_eq!(v.failed_codes().len(), RULE_CODES.len() - 1, "all but disposable: {:?}", v.failed_codes());
+        // A datacenter is no relay: all but disposable and relay fail.
+        assert_eq!(v.failed_codes().len(), RULE_CODES.len() - 2, "{:?}", v.failed_codes());
         assert!(check(&v, LOW_SCORE).detail.contains("below"));
     }
 

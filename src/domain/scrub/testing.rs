@@ -25,6 +25,8 @@ pub(super) fn bare_terms() -> Terms {
             max_leads_per_ip: 0,
             block_disposable: false,
             block_bots: false,
+            block_datacenter: false,
+            block_relay: false,
             check_email: false,
             check_phone: false,
             check_name: false,
@@ -42,6 +44,7 @@ pub(super) struct Lead {
     pub(super) secs: Option<i64>,
     pub(super) ip_leads: i64,
     pub(super) dup: Option<Duplicate>,
+    pub(super) network: Option<NetKind>,
 }
 
 pub(super) const CHROME: &str =
@@ -51,7 +54,16 @@ impl Lead {
     pub(super) fn new(fields: Value, country: Option<&'static str>) -> Lead {
         let fields = obj(fields);
         let contact = contact(&fields, country);
-        Lead { fields, contact, country, ua: Some(CHROME), secs: Some(60), ip_leads: 0, dup: None }
+        Lead {
+            fields,
+            contact,
+            country,
+            ua: Some(CHROME),
+            secs: Some(60),
+            ip_leads: 0,
+            dup: None,
+            network: Some(NetKind::Other),
+        }
     }
 
     pub(super) fn facts(&self) -> Facts<'_> {
@@ -64,6 +76,7 @@ impl Lead {
             seconds_from_click: self.secs,
             leads_from_ip_24h: self.ip_leads,
             duplicate_of: self.dup,
+            network: self.network,
         }
     }
 
