@@ -337,6 +337,7 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     {
         let mut conn = app.conn();
         const NEWER: &[&str] = &[
+            "20261207000020",
             "20261207000019",
             "20261207000018",
             "20261207000017",

@@ -479,6 +479,7 @@ async fn existing_offers_take_their_models_defaults(backend: Backend) {
     {
         let mut conn = app.conn();
         for newer in [
+            "20261207000020",
             "20261207000019",
             "20261207000018",
             "20261207000017",
@@ -490,13 +491,20 @@ async fn existing_offers_take_their_models_defaults(backend: Backend) {
         ] {
             assert_eq!(qualead::db::revert_last_migration(&mut conn).expect("revert"), newer);
         }
-        assert_eq!(qualead::db::migrate(&mut conn).expect("migrate").len(), 8);
+        assert_eq!(qualead::db::migrate(&mut conn).expect("migrate").len(), 9);
     }
     let find = |id| qualead::store::offers::find(&mut app.conn(), id).expect("q").expect("offer");
     let (s, l) = (find(sale.offer_id), find(lead.offer_id));
     assert_eq!((s.pixel, s.hosted_form, s.publisher_leads, s.pixel_signature), (false, false, false, false));
     assert_eq!((s.max_sale_minor, s.notice_hours), (Some(10_000_00), 24));
     assert_eq!((l.pixel, l.hosted_form, l.publisher_leads, l.max_sale_minor), (true, true, false, None));
+    // Terms written before datacenter_ip existed keep it off (migration 000020); a
+    // new offer has it on.
+    assert!(!s.terms().scrub.block_datacenter && !l.terms().scrub.block_datacenter);
+    let frozen = qualead::store::terms::for_offer(&mut app.conn(), l.id).expect("q");
+    assert!(!frozen.is_empty());
+    assert!(frozen.iter().all(|t| !t.terms().expect("terms").terms.scrub.block_datacenter), "frozen versions too");
+    assert!(qualead::domain::offer::Terms::default().scrub.block_datacenter);
 }
 
 both_backends!(

@@ -211,15 +211,26 @@ pub struct Scrub {
     pub max_leads_per_ip: u32,
     pub block_disposable: bool,
     pub block_bots: bool,
-    /// `datacenter_ip`: the visitor's address is in a hosting or cloud range.
+    /// `datacenter_ip`: the visitor's address is in a hosting or cloud range. Left
+    /// out of the JSON when on (its default), so terms read back as they were sent.
+    #[serde(skip_serializing_if = "is_on")]
     pub block_datacenter: bool,
     /// `relay`: the visitor came through a privacy relay (off unless the offer
-    /// switches it on: a person is behind a relay).
+    /// switches it on: a person is behind a relay). Left out of the JSON when off.
+    #[serde(skip_serializing_if = "is_off")]
     pub block_relay: bool,
     pub check_email: bool,
     pub check_phone: bool,
     pub check_name: bool,
     pub min_score: u32,
+}
+
+fn is_on(b: &bool) -> bool {
+    *b
+}
+
+fn is_off(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for Scrub {

@@ -196,10 +196,10 @@ mod tests {
     #[test]
     fn lists_are_canonicalised_and_unknown_entries_named() {
         let mut d = vec![" Phone".to_string(), "phone".into(), "".into(), "TABLET".into()];
-        normalise_devices(&mut d).unwrap();
+        normalise_devices(&mut d).expect("valid");
         assert_eq!(d, ["phone", "tablet"]);
         let mut o = vec!["ios".to_string(), "macos".into()];
-        normalise_os(&mut o).unwrap();
+        normalise_os(&mut o).expect("valid");
         assert_eq!(o, ["iOS", "macOS"]);
         assert_eq!(normalise_devices(&mut vec!["bot".into()]), Err("bot".into()));
         assert_eq!(normalise_os(&mut vec!["other".into()]), Err("other".into()));
