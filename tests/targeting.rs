@@ -4,6 +4,9 @@
 //! the reason `targeting` and their conversions are refused `not_targeted`; and the
 //! settlement rules that judge the visitor's network (`datacenter_ip`, `relay`).
 
+// Money is written in minor units grouped as major_minor (100_00 is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 mod common;
 
 use common::{Backend, Market, TestApp, postback_for, solar_offer, spawn_app};
