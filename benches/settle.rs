@@ -51,6 +51,7 @@ fn terms() -> Terms {
             duplicate_days: 30,
             duplicate_scope: "offer".into(),
             min_seconds: 5,
+            max_conversion_days: 0,
             max_leads_per_ip: 3,
             block_disposable: true,
             block_bots: true,

@@ -203,4 +203,36 @@ both_backends!(
     a_click_without_a_country_header_is_located_from_its_address,
     clicks_outside_the_targeting_go_to_the_fallback_and_cannot_convert,
     datacenter_and_relay_addresses_are_judged_by_their_rules,
+    the_admin_sees_click_to_conversion_times,
 );
+
+/// DESIGN §9: the admin's click-to-conversion page buckets each publisher's leads by
+/// the time from click to conversion, and flags a spike under 10 s.
+async fn the_admin_sees_click_to_conversion_times(backend: Backend) {
+    use diesel::prelude::*;
+    use qualead::db::schema::leads as l;
+    let app = spawn_app(backend).await;
+    let m = Market::of(&solar_offer("1.00")).deposit(100_00).seed(&app.db.url);
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(lead_from(&app, &m, "84.128.3.4", &format!("p{i}@example.com")).await);
+    }
+    // Two of them converted two days after their click (the click moved back).
+    for id in &ids[..2] {
+        let lead = leads::find(&mut app.conn(), *id).expect("q").expect("lead");
+        let earlier = lead.created_at - chrono::Duration::days(2);
+        qualead::per_backend!(&mut *app.conn(), c => diesel::update(l::table.find(*id)).set(l::click_at.eq(Some(earlier))).execute(c))
+            .expect("backdate");
+    }
+    let admin = app.login_as("admin", "ops@example.com").await;
+    let (status, page) = app.get_text(&admin, "/admin/traffic").await;
+    assert_eq!(status, StatusCode::OK);
+    let row = page.split(&format!("data-publisher=\"{}\"", m.publisher_id)).nth(1).expect("the publisher's row");
+    let row = row.split("</tr>").next().expect("row");
+    assert!(row.contains(">12</td>"), "12 leads with a click: {row}");
+    assert!(row.contains("<span class=\"bar b8\">10</span> <span class=\"hint\">83 %</span>"), "10 under 10 s: {row}");
+    assert!(row.contains("<span class=\"bar b1\">2</span> <span class=\"hint\">16 %</span>"), "2 after a day: {row}");
+    assert!(row.contains("click injection?") && !row.contains("click spamming?"), "{row}");
+    let (_, home) = app.get_text(&admin, "/admin").await;
+    assert!(home.contains("href=\"/admin/traffic?"), "linked from the suspicious-traffic section");
+}

@@ -87,6 +87,16 @@ impl CountrySource {
         }
     }
 
+    /// Where the country was read, in words for the lead page.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            CountrySource::Header => "from the CDN's country header",
+            CountrySource::Database => "from the IP geolocation database",
+            CountrySource::Approximate => "approximate: where the address block was registered",
+            CountrySource::Unknown => "not known",
+        }
+    }
+
     /// The source of a stored name ([`CountrySource::as_str`]).
     pub fn parse(s: &str) -> Option<CountrySource> {
         CountrySource::ALL.into_iter().find(|c| c.as_str() == s)

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod channels;
 pub mod csv;
+pub mod ctit;
 pub mod device;
 pub mod geo;
 pub mod intake;

@@ -208,6 +208,10 @@ pub struct Scrub {
     pub duplicate_days: u32,
     pub duplicate_scope: String,
     pub min_seconds: u32,
+    /// `slow_conversion`: a conversion more than this many days after its click is
+    /// rejected; 0 = off (left out of the JSON then).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub max_conversion_days: u32,
     pub max_leads_per_ip: u32,
     pub block_disposable: bool,
     pub block_bots: bool,
@@ -225,6 +229,10 @@ pub struct Scrub {
     pub min_score: u32,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 fn is_on(b: &bool) -> bool {
     *b
 }
@@ -239,6 +247,7 @@ impl Default for Scrub {
             duplicate_days: 30,
             duplicate_scope: "offer".into(),
             min_seconds: 0,
+            max_conversion_days: 0,
             max_leads_per_ip: 0,
             block_disposable: true,
             block_bots: true,
@@ -699,6 +708,7 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
     }
     check_range(&mut e, "terms.scrub.duplicate_days", s.duplicate_days, 0, 365);
     check_range(&mut e, "terms.scrub.min_seconds", s.min_seconds, 0, 3600);
+    check_range(&mut e, "terms.scrub.max_conversion_days", s.max_conversion_days, 0, 365);
     check_range(&mut e, "terms.scrub.max_leads_per_ip", s.max_leads_per_ip, 0, 10_000);
     check_range(&mut e, "terms.scrub.min_score", s.min_score, 0, 100);
     terms.decision = terms.decision.trim().to_lowercase();
@@ -900,6 +910,13 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
     }
     if s.min_seconds > 0 {
         out.push(format!("A conversion less than {} seconds after its click is rejected as too fast.", s.min_seconds));
+    }
+    if s.max_conversion_days > 0 {
+        let days = s.max_conversion_days;
+        out.push(format!(
+            "A conversion more than {days} day{} after its click is rejected as too slow.",
+            if days == 1 { "" } else { "s" }
+        ));
     }
     if s.max_leads_per_ip > 0 {
         out.push(format!("At most {} leads per IP address in 24 hours are paid.", s.max_leads_per_ip));

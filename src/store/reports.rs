@@ -330,6 +330,52 @@ pub fn user_names(conn: &mut DbConn, ids: impl Iterator<Item = i64>) -> QueryRes
     Ok(out)
 }
 
+/// A row of [`ctit`].
+#[derive(QueryableByName)]
+struct CtitRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    publisher_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    bucket: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The leads with a click created in `[from, to)` (UTC) by publisher, counted by
+/// click-to-conversion time ([`crate::domain::ctit::BOUNDS`]). A scan of the range's
+/// leads: for the admin's page that asks for it, not for a dashboard.
+pub fn ctit(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<(i64, crate::domain::ctit::Histogram)>> {
+    use diesel::sql_types::Timestamp;
+    let (secs, params) = match conn {
+        DbConn::Sqlite(_) => ("CAST((julianday(created_at) - julianday(click_at)) * 86400 AS INTEGER)", ["?1", "?2"]),
+        DbConn::Postgres(_) => ("CAST(EXTRACT(EPOCH FROM (created_at - click_at)) AS BIGINT)", ["$1", "$2"]),
+    };
+    let mut case = String::from("CASE");
+    for (i, bound) in crate::domain::ctit::BOUNDS.iter().enumerate() {
+        case.push_str(&format!(" WHEN {secs} < {bound} THEN {i}"));
+    }
+    case.push_str(&format!(" ELSE {} END", crate::domain::ctit::BOUNDS.len()));
+    let sql = format!(
+        "SELECT publisher_id, CAST({case} AS INTEGER) AS bucket, COUNT(*) AS n FROM leads \
+         WHERE click_at IS NOT NULL AND created_at >= {} AND created_at < {} GROUP BY publisher_id, bucket",
+        params[0], params[1]
+    );
+    let rows: Vec<CtitRow> = crate::per_backend!(conn, c => diesel::sql_query(&sql)
+        .bind::<Timestamp, _>(from)
+        .bind::<Timestamp, _>(to)
+        .load(c))?;
+    let mut by: std::collections::BTreeMap<i64, crate::domain::ctit::Histogram> = Default::default();
+    for r in rows {
+        let slot = usize::try_from(r.bucket).unwrap_or(0).min(crate::domain::ctit::BOUNDS.len());
+        by.entry(r.publisher_id).or_default().counts[slot] += r.n;
+    }
+    Ok(by.into_iter().collect())
+}
+
 /// What a user may read: which money columns, and whose rows.
 pub fn viewer_of(role: crate::domain::account::Role, user_id: i64) -> (crate::domain::report::Viewer, Scope) {
     use crate::domain::account::Role;

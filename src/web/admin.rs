@@ -28,7 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users", web::post().to(create_admin))
         .route("/admin/users/{id}/status", web::post().to(set_status))
         .route("/admin/settings", web::post().to(update_settings))
-        .route("/admin/audit", web::get().to(audit_log));
+        .route("/admin/audit", web::get().to(audit_log))
+        .route("/admin/traffic", web::get().to(traffic));
 }
 
 /// The columns of the admin dashboard's top offers and publishers.
@@ -289,4 +290,62 @@ struct AuditPage {
 async fn audit_log(a: AdminCtx) -> AppResult<HttpResponse> {
     let entries = db::run(a.ctx.pool(), |c| Ok(audit::recent(c, 500)?)).await?;
     render(&AuditPage { page: a.ctx.page("Audit log"), entries })
+}
+
+/// One publisher's row of the click-to-conversion page.
+struct CtitRow {
+    publisher_id: i64,
+    name: String,
+    total: i64,
+    /// Each bucket's count and share of the publisher's leads (%), for the bars.
+    buckets: Vec<(i64, i64)>,
+    injection: bool,
+    spamming: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/traffic.html")]
+struct TrafficPage {
+    page: Page,
+    form: RangeForm,
+    labels: [&'static str; 7],
+    rows: Vec<CtitRow>,
+    thresholds: (i64, i64, i64),
+}
+
+/// Click-to-conversion times by publisher (DESIGN §9): a spike under 10 s is click
+/// injection, a flat tail of days is click spamming. Flagged publishers first.
+async fn traffic(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
+    use crate::domain::ctit;
+    let q = ReportQuery::of(&req)?;
+    let reader = Reader::of(&a.user);
+    let range = reader.range(&q)?;
+    let (from, to) = range.utc_bounds();
+    let (hists, names) = db::run(a.ctx.pool(), move |c| {
+        let hists = crate::store::reports::ctit(c, from, to)?;
+        let names = crate::store::reports::user_names(c, hists.iter().map(|(id, _)| *id))?;
+        Ok((hists, names))
+    })
+    .await?;
+    let mut rows: Vec<CtitRow> = hists
+        .into_iter()
+        .map(|(id, h)| CtitRow {
+            publisher_id: id,
+            name: names.get(&id).cloned().unwrap_or_else(|| format!("Publisher #{id}")),
+            total: h.total(),
+            buckets: h.counts.iter().copied().zip(h.shares()).collect(),
+            injection: h.injection(),
+            spamming: h.spamming(),
+        })
+        .collect();
+    rows.sort_by_key(|r| {
+        (std::cmp::Reverse(usize::from(r.injection) + usize::from(r.spamming)), std::cmp::Reverse(r.total))
+    });
+    render(&TrafficPage {
+        page: a.ctx.page("Click-to-conversion times"),
+        form: RangeForm::new("/admin/traffic", &reader, &range),
+        labels: ctit::LABELS,
+        rows,
+        thresholds: (ctit::INJECTION_PCT, ctit::SPAMMING_PCT, ctit::MIN_LEADS),
+    })
 }

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::db::{self, DbConn};
 use crate::domain::account::Role;
+use crate::domain::geo::CountrySource;
 use crate::domain::lifecycle::{LeadStatus, RETURN_REASONS, Ruling};
 use crate::domain::scrub::Check;
 use crate::effects::Effects;
@@ -276,6 +277,10 @@ pub struct ClickFacts {
     pub user_agent: String,
     pub referrer: String,
     pub country: String,
+    /// Where the click's country was read, in words ("the IP geolocation database").
+    pub located: &'static str,
+    /// The click's device and operating system in words ("phone, iOS").
+    pub device: String,
 }
 
 /// The model of the three lead pages (`partials/lead.html`).
@@ -402,6 +407,11 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
     let subs = v.subs.iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| (i + 1, s.clone())).collect();
     let click = click.map(|k| ClickFacts {
         at: when(&k.created_at),
+        located: CountrySource::parse(&k.country_source).unwrap_or(CountrySource::Unknown).describe(),
+        device: match k.os.as_str() {
+            "other" => k.device.clone(),
+            os => format!("{}, {os}", k.device),
+        },
         user_agent: k.user_agent,
         referrer: k.referrer,
         country: k.country.unwrap_or_default(),

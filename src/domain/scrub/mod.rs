@@ -52,6 +52,7 @@ pub const INVALID_PHONE: &str = "invalid_phone";
 pub const DUPLICATE_CONTACT: &str = "duplicate_contact";
 pub const GEO_MISMATCH: &str = "geo_mismatch";
 pub const TOO_FAST: &str = "too_fast";
+pub const SLOW_CONVERSION: &str = "slow_conversion";
 pub const IP_VELOCITY: &str = "ip_velocity";
 pub const BOT_TRAFFIC: &str = "bot_traffic";
 pub const DATACENTER_IP: &str = "datacenter_ip";
@@ -60,7 +61,7 @@ pub const GIBBERISH_NAME: &str = "gibberish_name";
 pub const LOW_SCORE: &str = "low_score";
 
 /// Every rule code, in the order of DESIGN §7's table: the order of [`Verdict::checks`].
-pub const RULE_CODES: [&str; 13] = [
+pub const RULE_CODES: [&str; 14] = [
     MISSING_FIELD,
     INVALID_EMAIL,
     DISPOSABLE_EMAIL,
@@ -68,6 +69,7 @@ pub const RULE_CODES: [&str; 13] = [
     DUPLICATE_CONTACT,
     GEO_MISMATCH,
     TOO_FAST,
+    SLOW_CONVERSION,
     IP_VELOCITY,
     BOT_TRAFFIC,
     DATACENTER_IP,
@@ -93,6 +95,7 @@ pub const SOFT_NO_CLICK: &str = "no_click";
 /// | `duplicate_contact` failed | 40 |
 /// | `geo_mismatch` failed | 30 |
 /// | `too_fast` failed | 25 |
+/// | `slow_conversion` failed | 20 |
 /// | `ip_velocity` failed | 25 |
 /// | `bot_traffic` failed | 50 |
 /// | `datacenter_ip` failed | 40 |
@@ -111,6 +114,7 @@ pub const PENALTIES: &[(&str, i32)] = &[
     (DUPLICATE_CONTACT, 40),
     (GEO_MISMATCH, 30),
     (TOO_FAST, 25),
+    (SLOW_CONVERSION, 20),
     (IP_VELOCITY, 25),
     (BOT_TRAFFIC, 50),
     (DATACENTER_IP, 40),
@@ -234,6 +238,17 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
             Some(secs) => Check::pass(TOO_FAST, format!("converted {secs} s after the click")),
         });
     }
+    if s.max_conversion_days > 0 {
+        let days = i64::from(s.max_conversion_days);
+        checks.push(match facts.seconds_from_click {
+            None => Check::pass(SLOW_CONVERSION, "no click"),
+            Some(secs) if secs > days * 86_400 => Check::fail(
+                SLOW_CONVERSION,
+                format!("converted {} after the click; the offer pays conversions within {days} days", span(secs)),
+            ),
+            Some(secs) => Check::pass(SLOW_CONVERSION, format!("converted {} after the click", span(secs))),
+        });
+    }
     if s.max_leads_per_ip > 0 {
         let max = i64::from(s.max_leads_per_ip);
         let n = facts.leads_from_ip_24h;
@@ -293,6 +308,16 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
     }
     let approved = checks.iter().all(|c| c.passed);
     Verdict { checks, score, approved }
+}
+
+/// A click-to-conversion time in words: "45 s", "12 min", "5 h", "9 days".
+fn span(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7_200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3_600),
+        s => format!("{} days", s / 86_400),
+    }
 }
 
 /// The quality score (0..=100) from the checks that ran and the soft signals of
@@ -436,6 +461,30 @@ mod tests {
         // Listed twice, reported once.
         t.required_fields = vec!["zip".into(), "zip".into()];
         assert_eq!(check(&Lead::new(json!({}), None).eval(&t), MISSING_FIELD).detail, "missing: zip");
+    }
+
+    // ---- slow_conversion ----
+
+    #[test]
+    fn slow_conversion_rule() {
+        let mut t = bare_terms();
+        t.scrub.max_conversion_days = 7;
+        let mut lead = good_lead();
+        lead.secs = Some(8 * 86_400 + 5);
+        let v = lead.eval(&t);
+        assert_eq!(
+            check(&v, SLOW_CONVERSION).detail,
+            "converted 8 days after the click; the offer pays conversions within 7 days"
+        );
+        assert!(!v.approved);
+        lead.secs = Some(7 * 86_400);
+        assert!(check(&lead.eval(&t), SLOW_CONVERSION).passed, "exactly N days is in time");
+        lead.secs = Some(90);
+        assert_eq!(check(&lead.eval(&t), SLOW_CONVERSION).detail, "converted 90 s after the click");
+        lead.secs = None;
+        assert_eq!(check(&lead.eval(&t), SLOW_CONVERSION).detail, "no click");
+        t.scrub.max_conversion_days = 0;
+        assert!(lead.eval(&t).checks.iter().all(|c| c.code != SLOW_CONVERSION), "off at 0");
     }
 
     // ---- datacenter_ip, relay ----
@@ -631,6 +680,7 @@ mod tests {
         t.scrub.max_leads_per_ip = 5;
         t.scrub.min_score = 50;
         t.scrub.block_relay = true;
+        t.scrub.max_conversion_days = 30;
         let v = good_lead().eval(&t);
         let codes: Vec<&str> = v.checks.iter().map(|c| c.code.as_str()).collect();
         assert_eq!(codes, RULE_CODES.to_vec());
@@ -687,6 +737,7 @@ mod tests {
         t.scrub.max_leads_per_ip = 1;
         t.scrub.min_score = 1;
         t.scrub.block_relay = true;
+        t.scrub.max_conversion_days = 1;
         let mut lead = Lead::new(json!({"email": "x@mailinator", "phone": "5", "name": "asdfgh"}), Some("DE"));
         lead.network = Some(NetKind::Datacenter { provider: "AWS" });
         lead.ua = Some("HeadlessChrome");
@@ -696,8 +747,9 @@ mod tests {
         let v = lead.eval(&t);
         assert_eq!(v.score, 0);
         assert!(!v.approved);
-        // A datacenter is no relay: all but disposable and relay fail.
-        assert_eq!(v.failed_codes().len(), RULE_CODES.len() - 2, "{:?}", v.failed_codes());
+        // A datacenter is no relay, and a conversion 1 s after its click is not slow:
+        // all but disposable, relay and slow_conversion fail.
+        assert_eq!(v.failed_codes().len(), RULE_CODES.len() - 3, "{:?}", v.failed_codes());
         assert!(check(&v, LOW_SCORE).detail.contains("below"));
     }
 

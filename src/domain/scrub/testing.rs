@@ -22,6 +22,7 @@ pub(super) fn bare_terms() -> Terms {
             duplicate_days: 0,
             duplicate_scope: "offer".into(),
             min_seconds: 0,
+            max_conversion_days: 0,
             max_leads_per_ip: 0,
             block_disposable: false,
             block_bots: false,
