@@ -62,9 +62,9 @@ async fn clicks_outside_the_targeting_go_to_the_fallback_and_cannot_convert(back
     let body = OfferBody {
         terms: Terms {
             required_fields: vec![],
-            allowed_countries: vec!["US".into()],
-            allowed_devices: vec!["desktop".into(), "tablet".into()],
-            allowed_os: vec!["Windows".into(), "Android".into()],
+            target_countries: vec!["US".into()],
+            target_devices: vec!["desktop".into(), "tablet".into()],
+            target_os: vec!["Windows".into(), "Android".into()],
             ..Terms::default()
         },
         ..solar_offer("5.00")
@@ -100,22 +100,20 @@ async fn clicks_outside_the_targeting_go_to_the_fallback_and_cannot_convert(back
 #[test]
 fn the_targeting_is_validated_and_shown_in_plain_words() {
     let body = OfferBody {
-        terms: Terms { allowed_devices: vec!["Phone".into()], allowed_os: vec!["ios".into()], ..Terms::default() },
+        terms: Terms { target_devices: vec!["Phone".into()], target_os: vec!["ios".into()], ..Terms::default() },
         ..solar_offer("5.00")
     };
     let spec = qualead::domain::offer::validate(&body).expect("valid");
     assert_eq!(
-        (spec.terms.allowed_devices.as_slice(), spec.terms.allowed_os.as_slice()),
+        (spec.terms.target_devices.as_slice(), spec.terms.target_os.as_slice()),
         (&["phone".to_string()][..], &["iOS".to_string()][..])
     );
     let words = qualead::domain::offer::plain_terms(&spec.terms, &body.caps).join(" ");
     assert!(words.contains("Only phone traffic is bought") && words.contains("Only visitors on iOS"), "{words}");
-    let bad = OfferBody {
-        terms: Terms { allowed_devices: vec!["fridge".into()], ..Terms::default() },
-        ..solar_offer("5.00")
-    };
+    let bad =
+        OfferBody { terms: Terms { target_devices: vec!["fridge".into()], ..Terms::default() }, ..solar_offer("5.00") };
     let errors = qualead::domain::offer::validate(&bad).expect_err("a fridge is no device kind");
-    assert!(errors["terms.allowed_devices"].contains("\"fridge\" is not a device kind"), "{errors:?}");
+    assert!(errors["terms.target_devices"].contains("\"fridge\" is not a device kind"), "{errors:?}");
 }
 
 /// The advertiser's server postback for a click from `ip` (through the trusted

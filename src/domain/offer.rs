@@ -270,14 +270,18 @@ pub struct Terms {
     pub max_return_rate_pct: u32,
     pub conversion_window_days: u32,
     pub allowed_countries: Vec<String>,
+    /// Countries bought (targeting, ISO codes): a click located elsewhere goes to
+    /// the fallback; empty: every country (left out of the JSON).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub target_countries: Vec<String>,
     /// Device kinds bought (`desktop`, `phone`, `tablet`); empty: every device
     /// (and then left out of the JSON, as terms written before targeting read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub allowed_devices: Vec<String>,
+    pub target_devices: Vec<String>,
     /// OS families bought (`iOS`, `Android`, `Windows`, `macOS`, `Linux`,
     /// `ChromeOS`); empty: every system (left out of the JSON).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub allowed_os: Vec<String>,
+    pub target_os: Vec<String>,
     pub scrub: Scrub,
     /// Who decides a lead (DESIGN §6): `rules` (the scrub rules, at hold end) or
     /// `advertiser` (its verdict; the scrub outcome is a recommendation).
@@ -312,8 +316,9 @@ impl Default for Terms {
             max_return_rate_pct: 20,
             conversion_window_days: 30,
             allowed_countries: vec![],
-            allowed_devices: vec![],
-            allowed_os: vec![],
+            target_countries: vec![],
+            target_devices: vec![],
+            target_os: vec![],
             scrub: Scrub::default(),
             decision: "rules".into(),
             decision_default: "approve".into(),
@@ -683,23 +688,25 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
     check_range(&mut e, "terms.return_window_days", terms.return_window_days, 0, 90);
     check_range(&mut e, "terms.max_return_rate_pct", terms.max_return_rate_pct, 0, 100);
     check_range(&mut e, "terms.conversion_window_days", terms.conversion_window_days, 1, 365);
-    terms.allowed_countries =
-        terms.allowed_countries.iter().map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()).collect();
-    dedup_keep_order(&mut terms.allowed_countries);
-    if let Some(bad) =
-        terms.allowed_countries.iter().find(|c| c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_uppercase()))
-    {
-        e.insert("terms.allowed_countries".into(), format!("{bad:?} is not a two-letter country code like US or GB."));
+    for (field, list) in [
+        ("terms.allowed_countries", &mut terms.allowed_countries),
+        ("terms.target_countries", &mut terms.target_countries),
+    ] {
+        *list = list.iter().map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()).collect();
+        dedup_keep_order(list);
+        if let Some(bad) = list.iter().find(|c| c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_uppercase())) {
+            e.insert(field.into(), format!("{bad:?} is not a two-letter country code like US or GB."));
+        }
     }
-    if let Err(bad) = super::targeting::normalise_devices(&mut terms.allowed_devices) {
+    if let Err(bad) = super::targeting::normalise_devices(&mut terms.target_devices) {
         e.insert(
-            "terms.allowed_devices".into(),
+            "terms.target_devices".into(),
             format!("{bad:?} is not a device kind; use {}.", super::targeting::DEVICE_CHOICES.join(", ")),
         );
     }
-    if let Err(bad) = super::targeting::normalise_os(&mut terms.allowed_os) {
+    if let Err(bad) = super::targeting::normalise_os(&mut terms.target_os) {
         let choices: Vec<&str> = super::targeting::os_choices().collect();
-        e.insert("terms.allowed_os".into(), format!("{bad:?} is not an operating system; use {}.", choices.join(", ")));
+        e.insert("terms.target_os".into(), format!("{bad:?} is not an operating system; use {}.", choices.join(", ")));
     }
     let s = &mut terms.scrub;
     s.duplicate_scope = s.duplicate_scope.trim().to_lowercase();
@@ -857,6 +864,14 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
     } else {
         out.push(format!("A qualified lead has these fields filled in: {}.", t.required_fields.join(", ")));
     }
+    out.push(if t.allowed_countries.is_empty() {
+        "Traffic from every country is accepted.".to_string()
+    } else {
+        format!(
+            "Only traffic from {} is paid; leads from clicks in other countries are rejected.",
+            t.allowed_countries.join(", ")
+        )
+    });
     out.extend(super::targeting::plain_words(t));
     out.push(format!(
         "Each lead is held for {} hour{} before it is checked and paid.",

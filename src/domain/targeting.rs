@@ -1,6 +1,6 @@
 //! Offer targeting (DESIGN §4, §5): the countries, device kinds and OS families an
-//! offer buys, part of its terms (`allowed_countries`, `allowed_devices`,
-//! `allowed_os`; empty = all). A click outside them goes to the offer's fallback
+//! offer buys, part of its terms (`target_countries`, `target_devices`,
+//! `target_os`; empty = all). A click outside them goes to the offer's fallback
 //! with the redirect reason `targeting`, and a conversion from such a click is
 //! refused at intake (`not_targeted`). A click whose country, device or OS cannot be
 //! told is not refused: only what is known can miss.
@@ -51,9 +51,9 @@ impl Miss {
 impl Targeting {
     pub fn of(terms: &Terms) -> Targeting {
         Targeting {
-            countries: terms.allowed_countries.clone(),
-            devices: terms.allowed_devices.clone(),
-            os: terms.allowed_os.clone(),
+            countries: terms.target_countries.clone(),
+            devices: terms.target_devices.clone(),
+            os: terms.target_os.clone(),
         }
     }
 
@@ -108,24 +108,23 @@ fn normalise(list: &mut Vec<String>, choices: impl Iterator<Item = &'static str>
 
 /// The targeting in plain words, as publishers read it with the other terms.
 pub fn plain_words(t: &Terms) -> Vec<String> {
-    let mut out = vec![if t.allowed_countries.is_empty() {
-        "Traffic from every country is bought.".to_string()
-    } else {
-        format!(
-            "Only traffic from {} is bought: clicks located elsewhere go to the fallback page and cannot convert.",
-            t.allowed_countries.join(", ")
-        )
-    }];
-    if !t.allowed_devices.is_empty() {
+    let mut out = Vec::new();
+    if !t.target_countries.is_empty() {
         out.push(format!(
-            "Only {} traffic is bought: clicks from other devices (and from bots) go to the fallback page.",
-            join_or(&t.allowed_devices)
+            "Only clicks from {} are bought: clicks located elsewhere go to the fallback page and cannot convert.",
+            join_or(&t.target_countries)
         ));
     }
-    if !t.allowed_os.is_empty() {
+    if !t.target_devices.is_empty() {
+        out.push(format!(
+            "Only {} traffic is bought: clicks from other devices (and from bots) go to the fallback page.",
+            join_or(&t.target_devices)
+        ));
+    }
+    if !t.target_os.is_empty() {
         out.push(format!(
             "Only visitors on {} are bought: clicks from other operating systems go to the fallback page.",
-            join_or(&t.allowed_os)
+            join_or(&t.target_os)
         ));
     }
     out
@@ -146,8 +145,9 @@ pub fn narrowed(old: &Terms, new: &Terms) -> Vec<String> {
     let mut out = Vec::new();
     let lists = [
         ("allowed countries", "every country", &old.allowed_countries, &new.allowed_countries),
-        ("allowed devices", "every device", &old.allowed_devices, &new.allowed_devices),
-        ("allowed operating systems", "every operating system", &old.allowed_os, &new.allowed_os),
+        ("targeted countries", "every country", &old.target_countries, &new.target_countries),
+        ("targeted devices", "every device", &old.target_devices, &new.target_devices),
+        ("targeted operating systems", "every operating system", &old.target_os, &new.target_os),
     ];
     for (what, all, o, n) in lists {
         if !n.is_empty() && (o.is_empty() || o.iter().any(|c| !n.contains(c))) {
@@ -164,7 +164,7 @@ mod tests {
 
     fn terms(countries: &[&str], devices: &[&str], os: &[&str]) -> Terms {
         let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
-        Terms { allowed_countries: v(countries), allowed_devices: v(devices), allowed_os: v(os), ..Default::default() }
+        Terms { target_countries: v(countries), target_devices: v(devices), target_os: v(os), ..Default::default() }
     }
 
     #[test]
@@ -209,7 +209,7 @@ mod tests {
     fn plain_words_and_narrowing() {
         let t = terms(&["US"], &["phone", "tablet"], &["iOS"]);
         let words = plain_words(&t).join(" ");
-        assert!(words.contains("Only traffic from US is bought"), "{words}");
+        assert!(words.contains("Only clicks from US are bought"), "{words}");
         assert!(words.contains("Only phone or tablet traffic"), "{words}");
         assert!(words.contains("Only visitors on iOS"), "{words}");
         let wider = terms(&["US"], &["phone", "tablet", "desktop"], &[]);
@@ -217,8 +217,8 @@ mod tests {
         assert_eq!(
             narrowed(&wider, &t),
             [
-                "allowed devices change from phone, tablet, desktop to phone, tablet",
-                "allowed operating systems change from every operating system to iOS"
+                "targeted devices change from phone, tablet, desktop to phone, tablet",
+                "targeted operating systems change from every operating system to iOS"
             ]
         );
     }

@@ -29,8 +29,9 @@ pub struct OfferForm {
     pub max_return_rate_pct: String,
     pub conversion_window_days: String,
     pub allowed_countries: String,
-    pub allowed_devices: String,
-    pub allowed_os: String,
+    pub target_countries: String,
+    pub target_devices: String,
+    pub target_os: String,
     pub duplicate_days: String,
     pub duplicate_scope: String,
     pub min_seconds: String,
@@ -112,8 +113,9 @@ impl OfferForm {
             max_return_rate_pct: t.max_return_rate_pct.to_string(),
             conversion_window_days: t.conversion_window_days.to_string(),
             allowed_countries: t.allowed_countries.join(", "),
-            allowed_devices: t.allowed_devices.join(", "),
-            allowed_os: t.allowed_os.join(", "),
+            target_countries: t.target_countries.join(", "),
+            target_devices: t.target_devices.join(", "),
+            target_os: t.target_os.join(", "),
             duplicate_days: s.duplicate_days.to_string(),
             duplicate_scope: s.duplicate_scope.clone(),
             min_seconds: s.min_seconds.to_string(),
@@ -169,8 +171,9 @@ impl OfferForm {
             max_return_rate_pct: get("max_return_rate_pct"),
             conversion_window_days: get("conversion_window_days"),
             allowed_countries: get("allowed_countries"),
-            allowed_devices: get("allowed_devices"),
-            allowed_os: get("allowed_os"),
+            target_countries: get("target_countries"),
+            target_devices: get("target_devices"),
+            target_os: get("target_os"),
             duplicate_days: get("duplicate_days"),
             duplicate_scope: get("duplicate_scope"),
             min_seconds: get("min_seconds"),
@@ -241,8 +244,9 @@ impl OfferForm {
                 d.conversion_window_days,
             ),
             allowed_countries: split_list(&self.allowed_countries),
-            allowed_devices: split_list(&self.allowed_devices),
-            allowed_os: split_list(&self.allowed_os),
+            target_countries: split_list(&self.target_countries),
+            target_devices: split_list(&self.target_devices),
+            target_os: split_list(&self.target_os),
             scrub: Scrub {
                 duplicate_days: count("terms.scrub.duplicate_days", &self.duplicate_days, ds.duplicate_days),
                 duplicate_scope: self.duplicate_scope.clone(),
@@ -372,8 +376,9 @@ mod tests {
         body.caps.daily = Some(10);
         body.caps.daily_budget = Some("500.00".into());
         body.terms.allowed_countries = vec!["US".into(), "GB".into()];
-        body.terms.allowed_devices = vec!["phone".into(), "tablet".into()];
-        body.terms.allowed_os = vec!["iOS".into(), "Android".into()];
+        body.terms.target_countries = vec!["US".into()];
+        body.terms.target_devices = vec!["phone".into(), "tablet".into()];
+        body.terms.target_os = vec!["iOS".into(), "Android".into()];
         body.terms.scrub.block_bots = false;
         body.terms.decision = "advertiser".into();
         body.terms.decision_default = "reject".into();
