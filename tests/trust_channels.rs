@@ -478,20 +478,8 @@ async fn existing_offers_take_their_models_defaults(backend: Backend) {
     let lead = market(&app, &OfferBody { pixel: Some(false), publisher_leads: true, ..cpl("5.00") }, 0);
     {
         let mut conn = app.conn();
-        for newer in [
-            "20261207000020",
-            "20261207000019",
-            "20261207000018",
-            "20261207000017",
-            "20261207000016",
-            "20261207000015",
-            "20261207000014",
-            "20261207000013",
-            "20261207000012",
-        ] {
-            assert_eq!(qualead::db::revert_last_migration(&mut conn).expect("revert"), newer);
-        }
-        assert_eq!(qualead::db::migrate(&mut conn).expect("migrate").len(), 9);
+        let reverted = common::revert_through(&mut conn, "20261207000012");
+        assert_eq!(qualead::db::migrate(&mut conn).expect("migrate").len(), reverted);
     }
     let find = |id| qualead::store::offers::find(&mut app.conn(), id).expect("q").expect("offer");
     let (s, l) = (find(sale.offer_id), find(lead.offer_id));

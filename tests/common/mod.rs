@@ -637,3 +637,35 @@ pub async fn call_as(
     let status = r.status();
     (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }
+
+/// Every migration back to the reports one, newest first, as
+/// `qualead::db::revert_last_migration` names them: a new migration goes first here.
+pub const MIGRATIONS_NEWEST_FIRST: &[&str] = &[
+    "20261207000020",
+    "20261207000019",
+    "20261207000018",
+    "20261207000017",
+    "20261207000016",
+    "20261207000015",
+    "20261207000014",
+    "20261207000013",
+    "20261207000012",
+    "20261203000011",
+    "20261202000010",
+    "20261201000009",
+    "20261201000008",
+    "20261201000007",
+    "20261123000006",
+];
+
+/// Revert the newest migrations one by one down to `oldest` (included), checking
+/// each is the one expected; how many were reverted.
+pub fn revert_through(conn: &mut qualead::db::DbConn, oldest: &str) -> usize {
+    for (i, name) in MIGRATIONS_NEWEST_FIRST.iter().enumerate() {
+        assert_eq!(qualead::db::revert_last_migration(conn).expect("revert"), *name);
+        if *name == oldest {
+            return i + 1;
+        }
+    }
+    panic!("{oldest} is not in MIGRATIONS_NEWEST_FIRST");
+}
