@@ -197,13 +197,6 @@ async fn datacenter_and_relay_addresses_are_judged_by_their_rules(backend: Backe
     assert!(ledger::health(&mut conn).expect("health").balanced);
 }
 
-both_backends!(
-    a_click_without_a_country_header_is_located_from_its_address,
-    clicks_outside_the_targeting_go_to_the_fallback_and_cannot_convert,
-    datacenter_and_relay_addresses_are_judged_by_their_rules,
-    the_admin_sees_click_to_conversion_times,
-);
-
 /// DESIGN §9: the admin's click-to-conversion page buckets each publisher's leads by
 /// the time from click to conversion, and flags a spike under 10 s.
 async fn the_admin_sees_click_to_conversion_times(backend: Backend) {
@@ -234,3 +227,50 @@ async fn the_admin_sees_click_to_conversion_times(backend: Backend) {
     let (_, home) = app.get_text(&admin, "/admin").await;
     assert!(home.contains("href=\"/admin/traffic?"), "linked from the suspicious-traffic section");
 }
+
+/// The hosted form keeps to the targeting: a visit from outside it sees the paused
+/// page (its click is stored with the reason `targeting`), and a lead cannot be
+/// posted to the form without the click of a visit.
+async fn the_hosted_form_keeps_to_the_targeting(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = OfferBody {
+        terms: Terms { required_fields: vec![], target_countries: vec!["US".into()], ..Terms::default() },
+        ..solar_offer("5.00")
+    };
+    let m = Market::of(&body).deposit(100_00).seed(&app.db.url);
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let visit = |ip: &'static str| {
+        client.get(app.url(&format!("/f/{}", m.token))).header("user-agent", WINDOWS).header("x-forwarded-for", ip)
+    };
+    let page = visit("77.88.8.8").send().await.expect("form").text().await.expect("page");
+    assert!(page.contains("This offer is paused"), "{page}");
+    let stored = clicks::latest(&mut app.conn()).expect("q").expect("click");
+    assert_eq!(stored.redirect_reason.as_deref(), Some("targeting"));
+    let page = visit("8.8.8.8").send().await.expect("form").text().await.expect("page");
+    assert!(page.contains("name=\"consent\""), "a US visitor gets the form: {page}");
+    let click_id = page.split("name=\"click_id\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("click id");
+
+    let post = |ip: &'static str, click_id: &str| {
+        client
+            .post(app.url(&format!("/f/{}", m.token)))
+            .header("user-agent", WINDOWS)
+            .header("x-forwarded-for", ip)
+            .form(&[("email", "ann@example.com"), ("name", "Ann Lee"), ("consent", "yes"), ("click_id", click_id)])
+    };
+    let r = post("77.88.8.8", "").send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "no lead without a visit's click");
+    assert_eq!(leads::count_for_offer(&mut app.conn(), m.offer_id).expect("count"), 0);
+    let r = post("8.8.8.8", click_id).send().await.expect("post");
+    let status = r.status();
+    let page = r.text().await.expect("page");
+    assert!(status.is_success(), "{status}: {page}");
+    assert_eq!(leads::count_for_offer(&mut app.conn(), m.offer_id).expect("count"), 1, "the US visitor's lead");
+}
+
+both_backends!(
+    a_click_without_a_country_header_is_located_from_its_address,
+    clicks_outside_the_targeting_go_to_the_fallback_and_cannot_convert,
+    datacenter_and_relay_addresses_are_judged_by_their_rules,
+    the_admin_sees_click_to_conversion_times,
+    the_hosted_form_keeps_to_the_targeting,
+);

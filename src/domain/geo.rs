@@ -266,7 +266,7 @@ impl Geo {
 }
 
 fn mmdb_country(reader: &maxminddb::Reader<Vec<u8>>, ip: IpAddr) -> Option<Country> {
-    let found = reader.lookup(ip).ok()?;
+    let found = reader.lookup(canonical(ip)).ok()?;
     if !found.has_data() {
         return None;
     }

@@ -351,8 +351,12 @@ pub fn ctit(
 ) -> QueryResult<Vec<(i64, crate::domain::ctit::Histogram)>> {
     use diesel::sql_types::Timestamp;
     let (secs, params) = match conn {
-        DbConn::Sqlite(_) => ("CAST((julianday(created_at) - julianday(click_at)) * 86400 AS INTEGER)", ["?1", "?2"]),
-        DbConn::Postgres(_) => ("CAST(EXTRACT(EPOCH FROM (created_at - click_at)) AS BIGINT)", ["$1", "$2"]),
+        // Whole seconds, rounded down on both engines (as settlement counts them); the
+        // 0.0001 s absorbs julianday's floating-point error at a bucket's edge.
+        DbConn::Sqlite(_) => {
+            ("CAST((julianday(created_at) - julianday(click_at)) * 86400 + 0.0001 AS INTEGER)", ["?1", "?2"])
+        }
+        DbConn::Postgres(_) => ("CAST(FLOOR(EXTRACT(EPOCH FROM (created_at - click_at))) AS BIGINT)", ["$1", "$2"]),
     };
     let mut case = String::from("CASE");
     for (i, bound) in crate::domain::ctit::BOUNDS.iter().enumerate() {

@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::client_ip::{client_ip, peer_is_trusted};
 use crate::db;
-use crate::domain::device::device_of_remembered;
+use crate::domain::device::{Device, device_of_remembered};
 use crate::domain::geo::CountrySource;
 use crate::domain::offer::OfferStatus;
 use crate::domain::targeting::{self, Targeting};
@@ -254,6 +254,41 @@ pub fn cookie_value<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
         .find_map(|pair| pair.trim_start().strip_prefix(name)?.trim_start().strip_prefix('=').map(str::trim))
 }
 
+/// Who sent a request, as a click records it.
+pub struct Visitor {
+    /// The client behind trusted proxies.
+    pub ip: std::net::IpAddr,
+    pub country: Option<String>,
+    pub country_source: CountrySource,
+    /// Cleaned, at most 512 bytes.
+    pub user_agent: String,
+    pub device: Device,
+}
+
+/// Locate a request: the client IP behind trusted proxies; its country from a
+/// trusted proxy's header, else from the geolocation database; its device and OS
+/// from the user agent.
+pub fn locate(state: &AppState, req: &HttpRequest) -> Visitor {
+    let trusted = &state.config.trusted_proxies;
+    let ip = client_ip(req, trusted);
+    let from_header = if peer_is_trusted(req, trusted) {
+        req.headers().get("cf-ipcountry").and_then(|v| v.to_str().ok()).and_then(country_code)
+    } else {
+        None
+    };
+    let (country, country_source) = match from_header {
+        Some(c) => (Some(c), CountrySource::Header),
+        None => match state.geo.lookup(ip) {
+            Some(c) => (Some(c.as_str().to_string()), CountrySource::Database),
+            None => (None, CountrySource::Unknown),
+        },
+    };
+    let agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let user_agent = clean(agent, 512);
+    let device = device_of_remembered(&user_agent);
+    Visitor { ip, country, country_source, user_agent, device }
+}
+
 /// A click on a publisher's link, built from the request (client IP behind trusted
 /// proxies; country from a trusted proxy's header, else from the geolocation
 /// database; device and OS from the user agent; cleaned sub-ids and headers), and
@@ -267,26 +302,11 @@ pub fn new_click(
     source: &str,
 ) -> (NewClick, Option<&'static str>) {
     let (membership, offer) = (&link.membership, &link.offer);
-    let config = &state.config;
     // A browser that already carries a click of this offer is not a new visitor.
     let is_unique = cookie_value(req, &link.cookie_name).is_none();
     let header =
         |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let ip = client_ip(req, &config.trusted_proxies);
-    let from_header = if peer_is_trusted(req, &config.trusted_proxies) {
-        req.headers().get("cf-ipcountry").and_then(|v| v.to_str().ok()).and_then(country_code)
-    } else {
-        None
-    };
-    let (country, country_source) = match from_header {
-        Some(c) => (Some(c), CountrySource::Header),
-        None => match state.geo.lookup(ip) {
-            Some(c) => (Some(c.as_str().to_string()), CountrySource::Database),
-            None => (None, CountrySource::Unknown),
-        },
-    };
-    let user_agent = clean(&header(header::USER_AGENT), 512);
-    let device = device_of_remembered(&user_agent);
+    let Visitor { ip, country, country_source, user_agent, device } = locate(state, req);
     let reason = redirect_reason(link).or_else(|| {
         link.targeting.miss(country.as_deref(), country_source, device.kind, device.os).map(|_| targeting::REASON)
     });

@@ -407,7 +407,12 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
     let subs = v.subs.iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| (i + 1, s.clone())).collect();
     let click = click.map(|k| ClickFacts {
         at: when(&k.created_at),
-        located: CountrySource::parse(&k.country_source).unwrap_or(CountrySource::Unknown).describe(),
+        // Where the click's country came from; the lead's country may come from its
+        // fields when the click had none, and then no source is named.
+        located: match k.country {
+            Some(_) => CountrySource::parse(&k.country_source).unwrap_or(CountrySource::Unknown).describe(),
+            None => "",
+        },
         device: match k.os.as_str() {
             "other" => k.device.clone(),
             os => format!("{}, {os}", k.device),

@@ -34,6 +34,9 @@ UPDATE email_norm_fix SET domain = 'gmail.com' WHERE domain IN ('gmail.com', 'go
 UPDATE email_norm_fix SET domain = 'yandex.ru' WHERE domain IN ('yandex.ru', 'yandex.com', 'yandex.by', 'yandex.kz', 'ya.ru');
 UPDATE email_norm_fix SET domain = 'icloud.com' WHERE domain IN ('icloud.com', 'me.com', 'mac.com');
 
-UPDATE leads SET email_norm = (SELECT f.login || '@' || f.domain FROM email_norm_fix f WHERE f.id = leads.id)
-WHERE id IN (SELECT id FROM email_norm_fix);
+-- A join, not a correlated subquery: PostgreSQL would scan the (unindexed) fix table
+-- once per lead.
+UPDATE leads SET email_norm = f.login || '@' || f.domain
+FROM email_norm_fix f
+WHERE f.id = leads.id AND leads.email_norm IS DISTINCT FROM f.login || '@' || f.domain;
 DROP TABLE email_norm_fix;
