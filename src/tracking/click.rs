@@ -255,20 +255,20 @@ pub fn cookie_value<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
 }
 
 /// Who sent a request, as a click records it.
-pub struct Visitor {
+struct Visitor {
     /// The client behind trusted proxies.
-    pub ip: std::net::IpAddr,
-    pub country: Option<String>,
-    pub country_source: CountrySource,
+    ip: std::net::IpAddr,
+    country: Option<String>,
+    country_source: CountrySource,
     /// Cleaned, at most 512 bytes.
-    pub user_agent: String,
-    pub device: Device,
+    user_agent: String,
+    device: Device,
 }
 
 /// Locate a request: the client IP behind trusted proxies; its country from a
 /// trusted proxy's header, else from the geolocation database; its device and OS
 /// from the user agent.
-pub fn locate(state: &AppState, req: &HttpRequest) -> Visitor {
+fn locate(state: &AppState, req: &HttpRequest) -> Visitor {
     let trusted = &state.config.trusted_proxies;
     let ip = client_ip(req, trusted);
     let from_header = if peer_is_trusted(req, trusted) {

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 
 use super::netranges::NetKind;
 use super::offer::Terms;
+use super::verdict_stats::duration_words;
 
 mod bots;
 mod contact;
@@ -244,9 +245,12 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
             None => Check::pass(SLOW_CONVERSION, "no click"),
             Some(secs) if secs > days * 86_400 => Check::fail(
                 SLOW_CONVERSION,
-                format!("converted {} after the click; the offer pays conversions within {days} days", span(secs)),
+                format!(
+                    "converted {} after the click; the offer pays conversions within {days} days",
+                    duration_words(secs)
+                ),
             ),
-            Some(secs) => Check::pass(SLOW_CONVERSION, format!("converted {} after the click", span(secs))),
+            Some(secs) => Check::pass(SLOW_CONVERSION, format!("converted {} after the click", duration_words(secs))),
         });
     }
     if s.max_leads_per_ip > 0 {
@@ -308,16 +312,6 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
     }
     let approved = checks.iter().all(|c| c.passed);
     Verdict { checks, score, approved }
-}
-
-/// A click-to-conversion time in words: "45 s", "12 min", "5 h", "9 days".
-fn span(secs: i64) -> String {
-    match secs {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7_200 => format!("{} min", s / 60),
-        s if s < 172_800 => format!("{} h", s / 3_600),
-        s => format!("{} days", s / 86_400),
-    }
 }
 
 /// The quality score (0..=100) from the checks that ran and the soft signals of
@@ -479,8 +473,8 @@ mod tests {
         assert!(!v.approved);
         lead.secs = Some(7 * 86_400);
         assert!(check(&lead.eval(&t), SLOW_CONVERSION).passed, "exactly N days is in time");
-        lead.secs = Some(90);
-        assert_eq!(check(&lead.eval(&t), SLOW_CONVERSION).detail, "converted 90 s after the click");
+        lead.secs = Some(90 * 60 + 5);
+        assert_eq!(check(&lead.eval(&t), SLOW_CONVERSION).detail, "converted 1 hour 30 minutes after the click");
         lead.secs = None;
         assert_eq!(check(&lead.eval(&t), SLOW_CONVERSION).detail, "no click");
         t.scrub.max_conversion_days = 0;
