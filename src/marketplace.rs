@@ -8,6 +8,7 @@ use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::domain::account::Role;
 use crate::domain::offer::{self, Actor, OfferBody, OfferStatus, Visibility};
+use crate::domain::source_block;
 use crate::domain::terms::{FrozenTerms, REVIEWED, Side, copy_reviewed, reviewed_changes, tightening};
 use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
@@ -17,6 +18,7 @@ use crate::mail::{
 };
 use crate::store::offers::{self, Membership, MembershipStatus, Offer};
 use crate::store::revisions::{self, Revision};
+use crate::store::source_blocks;
 use crate::store::users::{self, User};
 use crate::store::{settings, terms};
 use chrono::{Duration, NaiveDateTime};
@@ -685,4 +687,58 @@ pub fn publisher_market(
 
 pub fn fee_bps(offer: &Offer, platform_default: i64) -> i64 {
     offer.fee_bps.map(i64::from).unwrap_or(platform_default)
+}
+
+/// Where a new traffic-source block applies, as its author asks: an offer (None =
+/// the whole network, admins only) and a publisher (None = every publisher).
+pub fn add_source_block(
+    conn: &mut DbConn,
+    who: &Acting,
+    scope: source_blocks::Scope,
+    field: &str,
+    mode: &str,
+    value: &str,
+) -> AppResult<(i64, Effects)> {
+    let invalid = |m: String| AppError::Invalid([("value".to_string(), m)].into());
+    match scope.offer_id {
+        Some(offer_id) => {
+            owned_offer(conn, &who.user, offer_id)?;
+            if let Some(pid) = scope.publisher_id
+                && offers::membership(conn, offer_id, pid)?.is_none()
+            {
+                return Err(invalid("That publisher does not run this offer.".into()));
+            }
+        }
+        None if who.role() != Role::Admin => return Err(AppError::Forbidden),
+        None => {
+            if let Some(pid) = scope.publisher_id
+                && users::find(conn, pid)?.is_none_or(|u| u.role() != Role::Publisher)
+            {
+                return Err(invalid("No publisher has that id.".into()));
+            }
+        }
+    }
+    let spec = source_block::parse(field, mode, value).map_err(invalid)?;
+    let id = source_blocks::add(conn, scope, &spec, who.user.id)?
+        .ok_or_else(|| invalid("That block is there already.".into()))?;
+    let whom = scope.publisher_id.map_or("every publisher".to_string(), |p| format!("publisher #{p}"));
+    let words = source_block::describe(spec.field, spec.mode.as_str(), &spec.value);
+    who.audit(conn, "source_block.add", ("offer", scope.offer_id), &format!("{words}, for {whom}"))?;
+    Ok((id, Effects::LINKS))
+}
+
+/// Remove a traffic-source block: an offer's by its advertiser (or an admin), the
+/// network's by an admin. Its links take clicks from that source again.
+pub fn remove_source_block(conn: &mut DbConn, who: &Acting, id: i64) -> AppResult<(source_blocks::Block, Effects)> {
+    let block = source_blocks::find(conn, id)?.ok_or(AppError::NotFound)?;
+    match block.offer_id {
+        Some(offer_id) => {
+            owned_offer(conn, &who.user, offer_id)?;
+        }
+        None if who.role() != Role::Admin => return Err(AppError::NotFound),
+        None => {}
+    }
+    source_blocks::remove(conn, id)?;
+    who.audit(conn, "source_block.remove", ("offer", block.offer_id), &block.words())?;
+    Ok((block, Effects::LINKS))
 }

@@ -69,15 +69,6 @@ fn lead_count(app: &TestApp, m: &Market) -> i64 {
     leads::count_for_offer(&mut app.conn(), m.offer_id).expect("count")
 }
 
-/// An advertiser's web session on the market's offer.
-async fn advertiser_web(app: &TestApp, m: &Market) -> reqwest::Client {
-    let hash = qualead::crypto::hash_password(common::PASSWORD).expect("hash");
-    qualead::store::users::set_password_hash(&mut app.conn(), m.advertiser_id, &hash).expect("password");
-    let c = common::new_client();
-    assert_eq!(app.login(&c, &m.advertiser_email, common::PASSWORD).await.status(), StatusCode::SEE_OTHER);
-    c
-}
-
 async fn every_field_reaches_the_lead(backend: Backend) {
     let app = spawn_app(backend).await;
     let m = market(&app, &cpl(&["email", "zip", "address", "city", "state", "company", "age", "gender"], None));
@@ -190,7 +181,7 @@ async fn the_postback_url_has_a_macro_per_required_field(backend: Backend) {
     assert!(url.contains("&email={email}") && url.contains("&zip={zip}"), "{url}");
     assert!(url.contains("click_id={click_id}") && url.contains("txid={txid}"), "{url}");
 
-    let web = advertiser_web(&app, &m).await;
+    let web = app.session_of(m.advertiser_id).await;
     let (s, page) = app.get_text(&web, &format!("/advertiser/offers/{}", m.offer_id)).await;
     assert_eq!(s, StatusCode::OK);
     // As the browser reads it (askama writes `&` as `&#38;`).
@@ -227,7 +218,7 @@ async fn test_conversions_are_shown_and_never_count(backend: Backend) {
     let app = spawn_app(backend).await;
     let m = market(&app, &cpl(&["email", "zip"], Some(1)));
     let (adv, escrow) = (ledger::advertiser(m.advertiser_id), ledger::escrow(m.advertiser_id));
-    let web = advertiser_web(&app, &m).await;
+    let web = app.session_of(m.advertiser_id).await;
     let page_path = format!("/advertiser/offers/{}", m.offer_id);
     let (_, page) = app.get_text(&web, &page_path).await;
     let start = page.find("id=\"test-link\">").expect("the test link on the offer page") + "id=\"test-link\">".len();

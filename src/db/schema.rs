@@ -519,6 +519,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    source_blocks (id) {
+        id -> BigInt,
+        offer_id -> Nullable<BigInt>,
+        publisher_id -> Nullable<BigInt>,
+        field -> Text,
+        mode -> Text,
+        value -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     lead_verdicts (id) {
         id -> BigInt,
         lead_id -> BigInt,
@@ -611,4 +624,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     reconciliations,
     reconciliation_lines,
+    source_blocks,
 );

@@ -20,6 +20,7 @@ pub mod rollups;
 pub mod sessions;
 pub mod settings;
 pub mod settlement;
+pub mod source_blocks;
 pub mod terms;
 pub mod test_conversions;
 pub mod tokens;

@@ -14,12 +14,13 @@ use crate::db;
 use crate::domain::device::{Device, device_of_remembered};
 use crate::domain::geo::CountrySource;
 use crate::domain::offer::OfferStatus;
+use crate::domain::source_block;
 use crate::domain::targeting::{self, Targeting};
 use crate::domain::tracking::{ClickValues, clean, country_code, fill_landing, new_click_id};
 use crate::state::AppState;
 use crate::store::clicks::NewClick;
 use crate::store::offers;
-use crate::store::{caps, now, users};
+use crate::store::{caps, now, source_blocks, users};
 use crate::tracking::link_cache::{Link, LinkInfo, LinkKey};
 use crate::tracking::{param, query_pairs};
 
@@ -105,6 +106,7 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
         let cookie_name = click_cookie_name(offer.id);
         let cookie_attributes = cookie_attributes(secure, cookie_days);
         let targeting = Targeting::of(&terms);
+        let blocks = source_blocks::for_link(c, offer.id, membership.publisher_id)?;
         Ok(Some(Arc::new(LinkInfo {
             membership,
             offer,
@@ -113,6 +115,7 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
             cookie_name,
             cookie_attributes,
             targeting,
+            blocks,
         })))
     })
     .await?;
@@ -293,7 +296,7 @@ fn locate(state: &AppState, req: &HttpRequest) -> Visitor {
 /// proxies; country from a trusted proxy's header, else from the geolocation
 /// database; device and OS from the user agent; cleaned sub-ids and headers), and
 /// why it does not go to the landing page, if it does not ([`redirect_reason`], then
-/// the offer's targeting).
+/// the offer's targeting, then the traffic-source blocks).
 pub fn new_click(
     state: &AppState,
     req: &HttpRequest,
@@ -307,19 +310,23 @@ pub fn new_click(
     let header =
         |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let Visitor { ip, country, country_source, user_agent, device } = locate(state, req);
-    let reason = redirect_reason(link).or_else(|| {
-        link.targeting.miss(country.as_deref(), country_source, device.kind, device.os).map(|_| targeting::REASON)
-    });
+    let [sub1, sub2, sub3, sub4, sub5] = subs.map(|s| clean(s, 255));
+    let source = clean(source, 255);
+    let reason = redirect_reason(link)
+        .or_else(|| {
+            link.targeting.miss(country.as_deref(), country_source, device.kind, device.os).map(|_| targeting::REASON)
+        })
+        .or_else(|| link.blocks.blocks([&sub1, &sub2, &sub3, &sub4, &sub5, &source]).then_some(source_block::REASON));
     let click = NewClick {
         click_id: new_click_id(),
         offer_id: offer.id,
         publisher_id: membership.publisher_id,
-        sub1: clean(subs[0], 255),
-        sub2: clean(subs[1], 255),
-        sub3: clean(subs[2], 255),
-        sub4: clean(subs[3], 255),
-        sub5: clean(subs[4], 255),
-        source: clean(source, 255),
+        sub1,
+        sub2,
+        sub3,
+        sub4,
+        sub5,
+        source,
         ip: ip.to_string(),
         user_agent,
         referrer: clean(&header(header::REFERER), 1024),

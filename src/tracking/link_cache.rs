@@ -38,6 +38,9 @@ pub struct LinkInfo {
     pub cookie_attributes: String,
     /// The countries, devices and OS families the offer buys, read from its terms.
     pub targeting: crate::domain::targeting::Targeting,
+    /// The traffic-source blocks that apply to the link (the offer's, the
+    /// publisher's on the offer, the network's).
+    pub blocks: crate::domain::source_block::Blocks,
 }
 
 pub type Link = Arc<LinkInfo>;

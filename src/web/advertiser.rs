@@ -265,6 +265,10 @@ struct ShowPage {
     /// The test link (none for an archived offer) and the latest test conversions.
     test_link: Option<String>,
     tests: Vec<crate::store::test_conversions::TestConversion>,
+    /// The offer's traffic-source blocks, and how many network-wide ones apply too.
+    blocks: Vec<crate::web::source_blocks::BlockView>,
+    network_blocks: usize,
+    fields: [&'static str; 6],
 }
 
 /// The channels of an offer as its page lists them.
@@ -285,6 +289,12 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
     let (members, list) =
         db::run(a.ctx.pool(), move |c| Ok((offers::members_of(c, oid)?, crate::store::revisions::for_offer(c, oid)?)))
             .await?;
+    let (blocks, network_blocks) = db::run(a.ctx.pool(), move |c| {
+        Ok((crate::store::source_blocks::of_offer(c, oid)?, crate::store::source_blocks::network(c)?.len()))
+    })
+    .await?;
+    let names = members.iter().map(|(m, _, name)| (m.publisher_id, name.clone())).collect();
+    let blocks = crate::web::source_blocks::views(&blocks, &names, &Default::default());
     let shown = crate::tracking::test_conversions::SHOWN;
     let tests = db::run(a.ctx.pool(), move |c| Ok(crate::store::test_conversions::recent(c, oid, shown)?)).await?;
     let base = a.ctx.state.config.base_url.to_string();
@@ -305,6 +315,9 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
         test_link: (offer.status() != OfferStatus::Archived)
             .then(|| crate::tracking::test_conversions::test_link(&base, &offer)),
         tests,
+        blocks,
+        network_blocks,
+        fields: crate::domain::source_block::FIELDS,
         offer,
     })
 }

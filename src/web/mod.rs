@@ -20,6 +20,7 @@ pub mod reports;
 pub mod revisions;
 pub mod session_store;
 pub mod slow_body;
+pub mod source_blocks;
 pub mod verdict_stats;
 pub mod verdicts;
 pub mod webhooks;
@@ -40,5 +41,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(money::routes)
         .configure(reconciliations::routes)
         .configure(reports::routes)
-        .configure(webhooks::routes);
+        .configure(webhooks::routes)
+        .configure(source_blocks::routes);
 }

@@ -227,17 +227,21 @@ struct OfferPage {
     scheduled: Vec<(String, Vec<String>)>,
     /// How often and how fast the advertiser decides.
     verdicts: PublisherView,
+    /// The traffic-source blocks this publisher's link is subject to, in plain
+    /// words, with who set them.
+    blocks: Vec<(String, &'static str)>,
 }
 
 async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let (user, id) = (p.user.clone(), path.into_inner());
     let fee = fee_default(&p).await?;
     let currency = p.ctx.state.config.currency.clone();
-    let (offer, membership, scheduled, verdicts) = db::run(p.ctx.pool(), move |c| {
+    let (offer, membership, scheduled, verdicts, blocks) = db::run(p.ctx.pool(), move |c| {
         let (offer, membership) = marketplace::visible_offer(c, &user, id)?;
         let scheduled = marketplace::scheduled_changes(c, &offer, &currency, fee)?;
         let verdicts = publisher_view(c, &offer, crate::store::now())?;
-        Ok((offer, membership, scheduled, verdicts))
+        let blocks = crate::web::source_blocks::for_publisher(c, offer.id, user.id)?;
+        Ok((offer, membership, scheduled, verdicts, blocks))
     })
     .await?;
     let base = p.ctx.state.config.base_url.to_string();
@@ -252,6 +256,7 @@ async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> 
         macros: PUBLISHER_POSTBACK_MACROS.iter().map(|m| format!("{{{m}}}")).collect::<Vec<_>>().join(" "),
         scheduled,
         verdicts,
+        blocks,
         offer,
     })
 }

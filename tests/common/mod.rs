@@ -317,6 +317,17 @@ impl TestApp {
         .id
     }
 
+    /// A web session of a seeded account (its password set to [`PASSWORD`]).
+    pub async fn session_of(&self, user_id: i64) -> reqwest::Client {
+        let hash = qualead::crypto::hash_password(PASSWORD).expect("hash");
+        let mut conn = self.conn();
+        qualead::store::users::set_password_hash(&mut conn, user_id, &hash).expect("password");
+        let email = qualead::store::users::find(&mut conn, user_id).expect("q").expect("user").email;
+        let client = new_client();
+        assert_eq!(self.login(&client, &email, PASSWORD).await.status(), StatusCode::SEE_OTHER, "log-in of {email}");
+        client
+    }
+
     pub async fn login_as(&self, role: &str, email: &str) -> reqwest::Client {
         self.create_user(role, email);
         let client = new_client();
@@ -641,6 +652,7 @@ pub async fn call_as(
 /// Every migration back to the reports one, newest first, as
 /// `qualead::db::revert_last_migration` names them: a new migration goes first here.
 pub const MIGRATIONS_NEWEST_FIRST: &[&str] = &[
+    "20261207000021",
     "20261207000020",
     "20261207000019",
     "20261207000018",

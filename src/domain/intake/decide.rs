@@ -239,9 +239,11 @@ pub fn check(f: &Facts, tally: &Tally) -> Result<Checked, Stop> {
     if !f.publisher_active {
         return Err(refuse_with(Reason::OfferInactive, "the publisher's account is not active"));
     }
-    // A click the offer's targeting sent to the fallback cannot convert.
-    if who.click.as_ref().is_some_and(|c| c.redirect_reason.as_deref() == Some(crate::domain::targeting::REASON)) {
-        return Err(refuse(Reason::NotTargeted));
+    // A click the offer's targeting or a source block sent to the fallback cannot convert.
+    match who.click.as_ref().and_then(|c| c.redirect_reason.as_deref()) {
+        Some(crate::domain::targeting::REASON) => return Err(refuse(Reason::NotTargeted)),
+        Some(crate::domain::source_block::REASON) => return Err(refuse(Reason::SourceBlocked)),
+        _ => {}
     }
     if conv.consent == Some(false) {
         return Err(refuse(Reason::MissingConsent));

@@ -445,6 +445,14 @@ fn every_reason_is_decided_here_but_bad_input_also_at_the_edge() {
             }),
         ),
         (
+            Reason::SourceBlocked,
+            case(Case::postback, |c| {
+                if let Some(click) = c.click.as_mut() {
+                    click.redirect_reason = Some("source_blocked".into());
+                }
+            }),
+        ),
+        (
             Reason::AmountOutOfRange,
             case(Case::postback, |c| {
                 c.offer_mut().payout_model = "cps".into();

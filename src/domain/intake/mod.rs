@@ -28,10 +28,11 @@ pub enum Reason {
     BadSignature,
     AmountOutOfRange,
     NotTargeted,
+    SourceBlocked,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 15] = [
+    pub const ALL: [Reason; 16] = [
         Reason::BadToken,
         Reason::IpNotAllowed,
         Reason::UnknownClick,
@@ -47,6 +48,7 @@ impl Reason {
         Reason::BadSignature,
         Reason::AmountOutOfRange,
         Reason::NotTargeted,
+        Reason::SourceBlocked,
     ];
 
     pub fn code(self) -> &'static str {
@@ -66,6 +68,7 @@ impl Reason {
             Reason::BadSignature => "bad_signature",
             Reason::AmountOutOfRange => "amount_out_of_range",
             Reason::NotTargeted => "not_targeted",
+            Reason::SourceBlocked => "source_blocked",
         }
     }
 
@@ -78,7 +81,8 @@ impl Reason {
             | Reason::IpNotAllowed
             | Reason::ChannelNotAllowed
             | Reason::BadSignature
-            | Reason::NotTargeted => 403,
+            | Reason::NotTargeted
+            | Reason::SourceBlocked => 403,
             Reason::UnknownClick => 404,
             Reason::ClickOfferMismatch | Reason::OfferInactive => 409,
             Reason::ClickExpired => 410,
@@ -105,6 +109,9 @@ impl Reason {
             Reason::BadSignature => "the pixel's signature (sig) is missing or does not match",
             Reason::AmountOutOfRange => "the sale amount is above the offer's maximum sale amount",
             Reason::NotTargeted => "the click is outside the offer's targeting (country, device or operating system)",
+            Reason::SourceBlocked => {
+                "the click came from a traffic source (a sub-id or source value) the offer or the network blocks"
+            }
         }
     }
 }
