@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use ipnet::IpNet;
+use sha2::{Digest, Sha256};
 
 /// The provider name of the ranges an admin adds.
 pub const ADMIN_PROVIDER: &str = "admin list";
@@ -133,7 +134,31 @@ impl NetRanges {
     pub fn is_empty(&self) -> bool {
         self.len() == (0, 0)
     }
+
+    /// The lists' version as a settled lead records it (DESIGN "Shared lists"):
+    /// `net:<datacenter ranges>+<relay ranges>:<first 12 hex digits of a SHA-256>`
+    /// over the shipped and the admin's merged ranges.
+    pub fn version(&self) -> String {
+        let (datacenter, relay) = self.len();
+        let mut h = Sha256::new();
+        h.update(SHIPPED_DIGEST.as_slice());
+        for layer in [&self.datacenter, &self.relay] {
+            layer.digest(&mut h);
+            h.update(b"|");
+        }
+        format!("net:{datacenter}+{relay}:{}", &hex::encode(h.finalize())[..12])
+    }
 }
+
+/// The digest of the shipped lists, worked out once.
+static SHIPPED_DIGEST: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    let mut h = Sha256::new();
+    for layer in [&SHIPPED.datacenter, &SHIPPED.relay] {
+        layer.digest(&mut h);
+        h.update(b"|");
+    }
+    h.finalize().to_vec()
+});
 
 static SHIPPED: LazyLock<Shipped> = LazyLock::new(|| Shipped {
     relay: read_shipped("relay-ranges.txt", include_str!("../../geodata/relay-ranges.txt")),
@@ -186,6 +211,16 @@ struct Layer {
 }
 
 impl Layer {
+    /// Feed the ranges (start, end, provider) to a digest.
+    fn digest(&self, h: &mut Sha256) {
+        for (start, end, provider) in &self.ranges {
+            h.update(start.to_be_bytes());
+            h.update(end.to_be_bytes());
+            h.update(provider.as_bytes());
+            h.update(b"\n");
+        }
+    }
+
     /// Sorts and merges: overlapping or touching ranges of one provider become one; where
     /// two providers' ranges overlap, the one starting first keeps the overlap.
     fn new(ranges: impl IntoIterator<Item = (u128, u128, &'static str)>) -> Layer {
@@ -223,6 +258,20 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("an address")
+    }
+
+    #[test]
+    fn the_version_follows_the_ranges() {
+        let shipped = NetRanges::shipped().version();
+        let (dc, relay) = NetRanges::shipped().len();
+        assert!(shipped.starts_with(&format!("net:{dc}+{relay}:")), "{shipped}");
+        assert_eq!(shipped, NetRanges::shipped().version(), "stable");
+        let net: IpNet = "203.0.113.0/24".parse().expect("net");
+        let as_datacenter = NetRanges::with(&[net], &[]).version();
+        let as_relay = NetRanges::with(&[], &[net]).version();
+        assert!(as_datacenter.starts_with(&format!("net:{}+{relay}:", dc + 1)), "{as_datacenter}");
+        assert_ne!(as_datacenter, shipped);
+        assert_ne!(as_datacenter, as_relay, "which list a range is on counts");
     }
 
     #[test]

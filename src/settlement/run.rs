@@ -49,6 +49,23 @@ impl Summary {
     }
 }
 
+/// The shared lists the rules judge by (DESIGN "Shared lists"), read once per run.
+pub struct Lists {
+    pub domains: Domains,
+    pub nets: NetRanges,
+}
+
+impl Lists {
+    pub fn read(conn: &mut DbConn) -> QueryResult<Lists> {
+        Ok(Lists { domains: domains(conn)?, nets: nets(conn)? })
+    }
+
+    /// What a settled lead records: `disposable:…;net:…`.
+    pub fn version(&self) -> String {
+        format!("{};{}", self.domains.version(), self.nets.version())
+    }
+}
+
 /// The disposable-domain list: the shipped one plus what admins added.
 pub fn domains(conn: &mut DbConn) -> QueryResult<Domains> {
     Ok(Domains::with(crate::store::disposable::added_names(conn)?))
@@ -90,10 +107,11 @@ pub fn settle_due(conn: &mut DbConn, at: NaiveDateTime, batch: i64) -> QueryResu
             false
         }
     };
-    let domains = domains(conn)?;
+    let lists = Lists::read(conn)?;
+    let version = lists.version();
     let mut total = Summary::default();
     let outcome = loop {
-        match conn.write_tx(|c| settle_batch(c, &domains, at, batch)) {
+        match conn.write_tx(|c| settle_batch(c, &lists, &version, at, batch)) {
             Ok((claimed, s)) => {
                 total.approved += s.approved;
                 total.rejected += s.rejected;
@@ -114,7 +132,13 @@ pub fn settle_due(conn: &mut DbConn, at: NaiveDateTime, batch: i64) -> QueryResu
 }
 
 /// Settle one batch inside the caller's transaction; returns how many leads it claimed.
-fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: i64) -> QueryResult<(i64, Summary)> {
+fn settle_batch(
+    conn: &mut DbConn,
+    lists: &Lists,
+    version: &str,
+    at: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<(i64, Summary)> {
     let ids = claim(conn, at, limit)?;
     let claimed = ids.len() as i64;
     if ids.is_empty() {
@@ -126,21 +150,21 @@ fn settle_batch(conn: &mut DbConn, domains: &Domains, at: NaiveDateTime, limit: 
     let offer_ids: Vec<i64> = batch.iter().map(|l| l.offer_id).collect::<HashSet<_>>().into_iter().collect();
     let templates = postbacks::templates_for(conn, &offer_ids)?;
     let hooks = webhooks::endpoints_for(conn, &offer_ids)?;
-    let decisions = judge(conn, domains, batch)?;
-    write_decisions(conn, decisions, &templates, &hooks, now(), &domains.version()).map(|s| (claimed, s))
+    let decisions = judge(conn, lists, batch)?;
+    write_decisions(conn, decisions, &templates, &hooks, now(), version).map(|s| (claimed, s))
 }
 
 /// What the scrub rules say of a pending lead now, before its hold ends: in
 /// `advertiser` mode, the recommendation the advertiser reads before its verdict.
 pub fn recommend(conn: &mut DbConn, lead: &Lead) -> QueryResult<Verdict> {
-    let domains = domains(conn)?;
-    let judged = judge(conn, &domains, vec![lead.clone()])?;
+    let lists = Lists::read(conn)?;
+    let judged = judge(conn, &lists, vec![lead.clone()])?;
     Ok(judged.into_iter().next().map(|(_, v, _)| v).unwrap_or(Verdict { approved: true, checks: vec![], score: 0 }))
 }
 
 /// Judge pending leads (sorted by id) against the rules of their terms: each
 /// lead with the rules' verdict and what decides it at hold end.
-fn judge(conn: &mut DbConn, domains: &Domains, batch: Vec<Lead>) -> QueryResult<Vec<(Lead, Verdict, Decider)>> {
+fn judge(conn: &mut DbConn, lists: &Lists, batch: Vec<Lead>) -> QueryResult<Vec<(Lead, Verdict, Decider)>> {
     // Everything the rules need, read once for the batch.
     // Each lead is judged by the terms it was accepted under (DESIGN "Trust");
     // a lead from before terms were kept, by its offer's current ones.
@@ -158,7 +182,7 @@ fn judge(conn: &mut DbConn, domains: &Domains, batch: Vec<Lead>) -> QueryResult<
         }
     }
     let agents = user_agents(conn, &batch)?;
-    let nets = nets(conn)?;
+    let (domains, nets) = (&lists.domains, &lists.nets);
     let contacts = earlier_contacts(conn, &batch)?;
     let by_ip = ip_history(conn, &batch)?;
 
