@@ -519,6 +519,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    topups (id) {
+        id -> BigInt,
+        advertiser_id -> BigInt,
+        amount_minor -> BigInt,
+        method -> Text,
+        reference -> Text,
+        status -> Text,
+        note -> Text,
+        transaction_id -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     source_blocks (id) {
         id -> BigInt,
         offer_id -> Nullable<BigInt>,
@@ -625,4 +641,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reconciliations,
     reconciliation_lines,
     source_blocks,
+    topups,
 );

@@ -166,6 +166,32 @@ email!(
     html = "email/payout_paid.html"
 );
 
+email!(
+    TopupRequested {
+        name: String,
+        advertiser: String,
+        topup_id: i64,
+        amount: String,
+        method: String,
+        reference: String,
+        link: String,
+    },
+    subject = |m| format!("Top-up request #{}: {} from {}", m.topup_id, m.amount, m.advertiser),
+    text = "email/topup_requested.txt",
+    html = "email/topup_requested.html"
+);
+
+email!(
+    TopupDecided { name: String, topup_id: i64, amount: String, confirmed: bool, note: String, link: String },
+    subject = |m| if m.confirmed {
+        format!("Your top-up of {} is on your balance", m.amount)
+    } else {
+        format!("Your top-up request of {} was declined", m.amount)
+    },
+    text = "email/topup_decided.txt",
+    html = "email/topup_decided.html"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

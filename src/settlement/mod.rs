@@ -7,6 +7,7 @@ pub mod actions;
 pub mod money;
 pub mod reconciliation;
 pub mod run;
+pub mod topups;
 pub mod verdicts;
 pub mod view;
 

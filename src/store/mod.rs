@@ -24,6 +24,7 @@ pub mod source_blocks;
 pub mod terms;
 pub mod test_conversions;
 pub mod tokens;
+pub mod topups;
 pub mod users;
 pub mod verdict_stats;
 pub mod verdicts;

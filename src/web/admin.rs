@@ -58,6 +58,8 @@ struct OverviewPage {
     open_reconciliations: usize,
     counts: Vec<(String, String, i64)>,
     pending: i64,
+    /// Top-up requests waiting for an admin.
+    pending_topups: usize,
     mail_queued: i64,
     mail_failed: i64,
 }
@@ -73,7 +75,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let range = reader.range(&q)?;
     let (
         (days, by_offer, by_publisher),
-        (fees, open_disputes, counts, (mail_queued, mail_failed), open_reconciliations),
+        (fees, open_disputes, counts, (mail_queued, mail_failed), open_reconciliations, pending_topups),
     ) = tokio::try_join!(
         reports::overview(a.ctx.pool(), reader, range),
         db::run(a.ctx.pool(), move |c| {
@@ -84,6 +86,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
                 counts,
                 outbox::counts(c)?,
                 crate::settlement::reconciliation::open(c, crate::store::now())?.len(),
+                crate::store::topups::pending(c)?.len(),
             ))
         }),
     )?;
@@ -106,6 +109,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         fee_balance: format_minor(fees),
         open_disputes,
         open_reconciliations,
+        pending_topups,
         counts,
         pending,
         mail_queued,

@@ -18,10 +18,12 @@ use crate::domain::account::{AccountStatus, Role, normalize_email};
 use crate::domain::money::{format_minor, parse_minor};
 use crate::error::{AppError, AppResult};
 use crate::settlement::money::{self as settle_money, AdvertiserBalance, PublisherBalance};
+use crate::settlement::topups as topup_actions;
 use crate::settlement::{actions, run};
 use crate::store::disposable::{self, Added};
 use crate::store::ledger::{self, Health, Line};
 use crate::store::payouts::{self, Payout};
+use crate::store::topups::{self, Topup};
 use crate::store::users::{self, User};
 use crate::store::{disputes, settings};
 use crate::web::context::{AdminCtx, AdvertiserCtx, Ctx, Page, PublisherCtx, redirect, render};
@@ -30,6 +32,7 @@ use crate::web::leads::{flash_applied, flash_outcome};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/advertiser/balance", web::get().to(advertiser_balance))
+        .route("/advertiser/topups", web::post().to(request_topup))
         .route("/advertiser/statement", web::get().to(advertiser_statement))
         .route("/publisher/statement", web::get().to(publisher_statement))
         .route("/publisher/payouts", web::get().to(publisher_payouts))
@@ -38,6 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/statement", web::get().to(admin_statement))
         .route("/admin/deposits", web::get().to(deposits))
         .route("/admin/deposits", web::post().to(record_deposit))
+        .route("/admin/topups/{id}/confirm", web::post().to(confirm_topup))
+        .route("/admin/topups/{id}/decline", web::post().to(decline_topup))
         .route("/admin/payouts", web::get().to(admin_payouts))
         .route("/admin/payouts/{id}/paid", web::post().to(mark_paid))
         .route("/admin/payouts/{id}/cancel", web::post().to(admin_cancel))
@@ -266,6 +271,10 @@ async fn admin_statement(a: AdminCtx, q: web::Query<StatementQuery>) -> AppResul
 struct AdvertiserBalancePage {
     page: Page,
     balance: AdvertiserBalance,
+    /// The advertiser's top-up requests, newest first.
+    topups: Vec<Topup>,
+    methods: [&'static str; 4],
+    currency: String,
 }
 
 impl AdvertiserBalancePage {
@@ -276,8 +285,80 @@ impl AdvertiserBalancePage {
 
 async fn advertiser_balance(a: AdvertiserCtx) -> AppResult<HttpResponse> {
     let uid = a.user.id;
-    let balance = db::run(a.ctx.pool(), move |c| Ok(settle_money::advertiser_balance(c, uid)?)).await?;
-    render(&AdvertiserBalancePage { page: a.ctx.page("Balance"), balance })
+    let (balance, topups) = db::run(a.ctx.pool(), move |c| {
+        Ok((settle_money::advertiser_balance(c, uid)?, topups::of_advertiser(c, uid, TOPUP_ROWS)?))
+    })
+    .await?;
+    render(&AdvertiserBalancePage {
+        page: a.ctx.page("Balance"),
+        balance,
+        topups,
+        methods: topups::METHODS,
+        currency: a.ctx.state.config.currency.clone(),
+    })
+}
+
+/// Top-up requests listed on the balance page.
+const TOPUP_ROWS: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TopupForm {
+    amount: String,
+    method: String,
+    reference: String,
+}
+
+async fn request_topup(a: AdvertiserCtx, CsrfForm(form): CsrfForm<TopupForm>) -> AppResult<HttpResponse> {
+    let who = a.ctx.acting(&a.user);
+    let currency = a.ctx.state.config.currency.clone();
+    let result = match amount_of(&form.amount) {
+        Ok(amount) => {
+            db::run(a.ctx.pool(), move |c| {
+                c.write_tx(|c| topup_actions::request(c, &who, amount, &form.method, &form.reference))
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    flash_applied(&a.ctx, result, |t| {
+        format!(
+            "Top-up request #{} of {} {currency} sent. An admin adds it to your balance once the money arrives; we will e-mail you.",
+            t.id,
+            format_minor(t.amount_minor)
+        )
+    })?;
+    Ok(redirect("/advertiser/balance"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DecideTopupForm {
+    note: String,
+}
+
+async fn confirm_topup(
+    a: AdminCtx,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<DecideTopupForm>,
+) -> AppResult<HttpResponse> {
+    let (who, id) = (a.ctx.acting(&a.user), path.into_inner());
+    let result = db::run(a.ctx.pool(), move |c| c.write_tx(|c| topup_actions::confirm(c, &who, id, &form.note))).await;
+    flash_applied(&a.ctx, result, |t| {
+        format!("Top-up #{} confirmed: {} is on the advertiser's balance.", t.id, format_minor(t.amount_minor))
+    })?;
+    Ok(redirect("/admin/deposits#topups"))
+}
+
+async fn decline_topup(
+    a: AdminCtx,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<DecideTopupForm>,
+) -> AppResult<HttpResponse> {
+    let (who, id) = (a.ctx.acting(&a.user), path.into_inner());
+    let result = db::run(a.ctx.pool(), move |c| c.write_tx(|c| topup_actions::decline(c, &who, id, &form.note))).await;
+    flash_applied(&a.ctx, result, |t| format!("Top-up #{} declined; the advertiser is told why.", t.id))?;
+    Ok(redirect("/admin/deposits#topups"))
 }
 
 // ---------------------------------------------------------------------------
@@ -438,6 +519,9 @@ struct DepositsPage {
     page: Page,
     advertisers: Vec<User>,
     recent: Vec<DepositRow>,
+    /// Top-up requests waiting, each with its advertiser's name and e-mail.
+    pending: Vec<(Topup, String)>,
+    currency: String,
 }
 
 /// Deposits listed on the page.
@@ -472,13 +556,27 @@ fn recent_deposits(conn: &mut DbConn) -> AppResult<Vec<DepositRow>> {
 }
 
 async fn deposits(a: AdminCtx) -> AppResult<HttpResponse> {
-    let (advertisers, recent) = db::run(a.ctx.pool(), |c| {
+    let (advertisers, recent, pending) = db::run(a.ctx.pool(), |c| {
         let mut advertisers = users::list(c, Some(Role::Advertiser), Some(AccountStatus::Active), 1000)?;
         advertisers.sort_by(|x, y| x.email.cmp(&y.email));
-        Ok((advertisers, recent_deposits(c)?))
+        let mut pending = Vec::new();
+        for t in topups::pending(c)? {
+            let who = users::find(c, t.advertiser_id)?.map_or_else(
+                || format!("advertiser #{}", t.advertiser_id),
+                |u| format!("{} <{}>", u.display_name, u.email),
+            );
+            pending.push((t, who));
+        }
+        Ok((advertisers, recent_deposits(c)?, pending))
     })
     .await?;
-    render(&DepositsPage { page: a.ctx.page("Deposits"), advertisers, recent })
+    render(&DepositsPage {
+        page: a.ctx.page("Deposits"),
+        advertisers,
+        recent,
+        pending,
+        currency: a.ctx.state.config.currency.clone(),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]

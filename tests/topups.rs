@@ -1,0 +1,93 @@
+//! Funding (DESIGN §8): an advertiser requests a top-up from its balance page, every
+//! admin is e-mailed and sees it on the overview and the deposits page; an admin
+//! confirms it as a deposit (one balanced ledger transaction, audited) or declines
+//! it with a note; the advertiser is e-mailed either way.
+
+// Money is written in minor units grouped as major_minor (100_00 is 100.00).
+#![allow(clippy::inconsistent_digit_grouping)]
+
+mod common;
+
+use common::{Backend, Market, solar_offer, spawn_app};
+use qualead::store::{ledger, topups};
+use reqwest::StatusCode;
+
+async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let m = Market::of(&solar_offer("5.00")).seed(&app.db.url);
+    let admin = app.login_as("admin", "ops@example.com").await;
+    let adv = app.session_of(m.advertiser_id).await;
+    let ask = |form: Vec<(&'static str, &'static str)>| {
+        let (adv, app) = (&adv, &app);
+        async move {
+            let r = app.submit(adv, "/advertiser/balance", "/advertiser/topups", &form).await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            app.get_text(adv, "/advertiser/balance").await.1
+        }
+    };
+    let page = ask(vec![("amount", "abc"), ("method", "card")]).await;
+    assert!(page.contains("is not an amount like 12.50"), "{page}");
+    let page = ask(vec![("amount", "10.00"), ("method", "cash in an envelope")]).await;
+    assert!(page.contains("Choose how you paid"), "{page}");
+    let page = ask(vec![("amount", "0"), ("method", "card")]).await;
+    assert!(page.contains("must be above 0.00"), "{page}");
+    assert!(topups::pending(&mut app.conn()).expect("q").is_empty(), "nothing kept from bad requests");
+
+    let page = ask(vec![("amount", "250.00"), ("method", "bank transfer"), ("reference", " INV-77 ")]).await;
+    assert!(page.contains("Top-up request #") && page.contains("of 250.00 USD sent"), "{page}");
+    assert!(page.contains("waiting for an admin") && page.contains("INV-77"), "{page}");
+    let page = ask(vec![("amount", "40"), ("method", "card")]).await;
+    assert_eq!(page.matches("waiting for an admin").count(), 2, "{page}");
+    let mail = app.wait_for_email("ops@example.com", "250.00 USD").await;
+    assert!(mail.contains("INV-77") && mail.contains("bank transfer") && mail.contains(&m.advertiser_email), "{mail}");
+
+    let (_, overview) = app.get_text(&admin, "/admin").await;
+    assert!(overview.contains("2 top-up requests waiting"), "{overview}");
+    let pending = topups::pending(&mut app.conn()).expect("q");
+    let (big, small) = (pending[0].id, pending[1].id);
+    let (_, desk) = app.get_text(&admin, "/admin/deposits").await;
+    assert!(desk.contains(&format!("data-topup=\"{big}\"")) && desk.contains("250.00 USD"), "{desk}");
+
+    // An advertiser cannot confirm its own request.
+    let r = app.submit(&adv, "/advertiser/balance", &format!("/admin/topups/{big}/confirm"), &[]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    let confirm = format!("/admin/topups/{big}/confirm");
+    assert_eq!(app.submit(&admin, "/admin/deposits", &confirm, &[]).await.status(), StatusCode::SEE_OTHER);
+    let (_, desk) = app.get_text(&admin, "/admin/deposits").await;
+    assert!(desk.contains(&format!("Top-up #{big} confirmed: 250.00 is on the advertiser")), "{desk}");
+    assert!(desk.contains(&format!("top-up #{big} (bank transfer, INV-77)")), "the deposit names it: {desk}");
+    let mut conn = app.conn();
+    assert_eq!(ledger::balance(&mut conn, &ledger::advertiser(m.advertiser_id)).expect("balance"), 250_00);
+    assert!(ledger::health(&mut conn).expect("health").balanced);
+    drop(conn);
+    assert_eq!(app.submit(&admin, "/admin/deposits", &confirm, &[]).await.status(), StatusCode::SEE_OTHER);
+    let (_, desk) = app.get_text(&admin, "/admin/deposits").await;
+    assert!(desk.contains("This top-up request is already confirmed."), "{desk}");
+    assert_eq!(
+        ledger::balance(&mut app.conn(), &ledger::advertiser(m.advertiser_id)).expect("balance"),
+        250_00,
+        "confirmed once"
+    );
+    let mail = app.wait_for_email(&m.advertiser_email, "is on your balance").await;
+    assert!(mail.contains("250.00 USD"), "{mail}");
+
+    // Declining needs a reason; the advertiser reads it.
+    let decline = format!("/admin/topups/{small}/decline");
+    assert_eq!(app.submit(&admin, "/admin/deposits", &decline, &[("note", " ")]).await.status(), StatusCode::SEE_OTHER);
+    let (_, desk) = app.get_text(&admin, "/admin/deposits").await;
+    assert!(desk.contains("Say why the request is declined"), "{desk}");
+    let form = [("note", "no payment with this amount arrived")];
+    assert_eq!(app.submit(&admin, "/admin/deposits", &decline, &form).await.status(), StatusCode::SEE_OTHER);
+    let mail = app.wait_for_email(&m.advertiser_email, "was declined").await;
+    assert!(mail.contains("no payment with this amount arrived"), "{mail}");
+    let (_, page) = app.get_text(&adv, "/advertiser/balance").await;
+    assert!(page.contains("on your balance") && page.contains("declined"), "{page}");
+    assert!(page.contains("no payment with this amount arrived"), "{page}");
+    let (_, overview) = app.get_text(&admin, "/admin").await;
+    assert!(overview.contains("0 top-up requests waiting"), "{overview}");
+    let (_, audit) = app.get_text(&admin, "/admin/audit").await;
+    assert!(audit.contains("ledger.deposit") && audit.contains("topup.decline"), "{audit}");
+}
+
+both_backends!(an_advertiser_tops_up_and_an_admin_confirms_it);
