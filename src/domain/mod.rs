@@ -16,6 +16,7 @@ pub mod reconciliation;
 pub mod report;
 pub mod rollup;
 pub mod scrub;
+pub mod suspects;
 pub mod targeting;
 pub mod terms;
 pub mod text;
