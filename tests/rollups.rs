@@ -344,7 +344,8 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     assert_rollups_agree(&app, seed);
 
     // An upgrade: back to the one-dimension rollups of the previous version, then
-    // forward again; the migration rebuilds every dimension from the raw events.
+    // forward again; the migration rebuilds every dimension from the raw events, and
+    // 000023 counts the clicks sent to the fallback in.
     // (Newer migrations are reverted first: a new one goes into common::MIGRATIONS_NEWEST_FIRST.)
     {
         let mut conn = app.conn();
