@@ -259,7 +259,7 @@ async fn every_role_sees_its_numbers(backend: Backend) {
     assert_eq!(cells(&row(&html, "top-offers", "Rooftop solar"), &["revenue", "payout", "fee"]), [PRICE, PAYOUT, FEE]);
     assert_eq!(cells(&row(&html, "top-publishers", "Seeded"), &["clicks", "fee"]), ["5", FEE]);
     // Two duplicate clicks of five (40 %) and one lead of two scrubbed (50 %).
-    let suspect = regex::Regex::new(&format!(r#"(?s)<tr data-publisher="{}">(.*?)</tr>"#, s.m.publisher_id))
+    let suspect = regex::Regex::new(&format!(r#"(?s)<tr data-suspect="{}">(.*?)</tr>"#, s.m.publisher_id))
         .expect("re")
         .captures(&html)
         .unwrap_or_else(|| panic!("the publisher is not in the suspicious traffic:\n{html}"))[1]
@@ -267,6 +267,14 @@ async fn every_role_sees_its_numbers(backend: Backend) {
     assert!(suspect.contains("40.00") && suspect.contains("duplicate clicks"), "{suspect}");
     assert!(suspect.contains("50.00") && suspect.contains("high scrub rate"), "{suspect}");
     assert!(!suspect.contains("intake refusals"), "{suspect}");
+    // Each flag links to its evidence: the rejected leads of the publisher.
+    let evidence = captured(&suspect, r#"data-signal="scrub_rate" href="([^"]+)""#, "the scrub rate's evidence")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert_eq!(evidence, format!("/admin/leads?publisher_id={}&status=rejected", s.m.publisher_id));
+    let list = page(&app, &admin, &evidence).await;
+    assert!(list.contains(&format!("Leads of publisher #{}", s.m.publisher_id)), "{list}");
+    assert_eq!(list.matches("<span class=\"badge status-rejected\">").count(), 1, "the one rejected lead: {list}");
     let file = csv(&app, &admin, &csv_link(&html, "top-publishers")).await;
     assert_eq!(
         cells(file.find("publisher", &s.m.publisher_id.to_string()), &["revenue", "payout", "fee"]),

@@ -92,7 +92,10 @@ fn past_clicks(app: &TestApp, m: &Market, rng: &mut StdRng, n: usize) {
             user_agent: BROWSER.into(),
             referrer: String::new(),
             country: Some(pick(rng, &COUNTRIES)).filter(|c| !c.is_empty()).map(str::to_string),
-            redirect_reason: None,
+            // Some went to the fallback: outside the targeting, from a blocked source, over a cap.
+            redirect_reason: [None, None, None, Some("targeting"), Some("source_blocked"), Some("cap_reached")]
+                [rng.gen_range(0..6)]
+            .map(str::to_string),
             created_at: now() - Duration::minutes(rng.gen_range(60..72 * 60)),
             is_unique: rng.gen_bool(0.7),
             country_source: "unknown".into(),
@@ -142,24 +145,27 @@ type Expected = (Vec<BTreeMap<Place, Delta>>, BTreeMap<(NaiveDateTime, i64, i64)
 /// (refusals keep no sub values; they are checked per hour × offer × publisher).
 fn expected(app: &TestApp) -> Expected {
     let mut conn = app.conn();
-    type ClickRaw = (i64, i64, [String; 5], Option<String>, bool, NaiveDateTime);
+    type ClickRaw = (i64, i64, [String; 5], Option<String>, (bool, Option<String>), NaiveDateTime);
     let raw_clicks: Vec<ClickRaw> = clicks::table
         .select((
             clicks::offer_id,
             clicks::publisher_id,
-            clicks::sub1,
-            clicks::sub2,
-            clicks::sub3,
-            clicks::sub4,
-            clicks::sub5,
+            (clicks::sub1, clicks::sub2, clicks::sub3, clicks::sub4, clicks::sub5),
             clicks::country,
-            clicks::is_unique,
+            (clicks::is_unique, clicks::redirect_reason),
             clicks::created_at,
         ))
-        .load::<(i64, i64, String, String, String, String, String, Option<String>, bool, NaiveDateTime)>(&mut conn)
+        .load::<(
+            i64,
+            i64,
+            (String, String, String, String, String),
+            Option<String>,
+            (bool, Option<String>),
+            NaiveDateTime,
+        )>(&mut conn)
         .expect("clicks")
         .into_iter()
-        .map(|(o, p, s1, s2, s3, s4, s5, c, u, at)| (o, p, [s1, s2, s3, s4, s5], c, u, at))
+        .map(|(o, p, (s1, s2, s3, s4, s5), c, u, at)| (o, p, [s1, s2, s3, s4, s5], c, u, at))
         .collect();
     let raw_leads =
         leads::table
@@ -186,13 +192,19 @@ fn expected(app: &TestApp) -> Expected {
         1..=5 => subs[i - 1].clone(),
         _ => country.clone().unwrap_or_default(),
     };
-    for (o, p, subs, country, unique, at) in &raw_clicks {
+    let mut fallback = 0;
+    for (o, p, subs, country, (unique, reason), at) in &raw_clicks {
+        fallback += i64::from(reason.is_some());
         for (i, map) in per_dim.iter_mut().enumerate() {
             let d = map.entry((hour_of(*at), *o, *p, value(subs, country, i))).or_default();
             d.clicks += 1;
             d.unique_clicks += i64::from(*unique);
+            d.fallback_clicks += i64::from(reason.is_some());
+            d.off_target_clicks += i64::from(reason.as_deref() == Some("targeting"));
+            d.blocked_clicks += i64::from(reason.as_deref() == Some("source_blocked"));
         }
     }
+    assert!(fallback > 0, "some clicks went to the fallback");
     for ((o, p), (s1, s2, s3, s4, s5), country, status, (price, payout, fee), at) in raw_leads {
         let subs = [s1, s2, s3, s4, s5];
         let money = LeadMoney { price, payout, fee };
@@ -332,7 +344,8 @@ async fn rollups_agree_with_raw_events(backend: Backend) {
     assert_rollups_agree(&app, seed);
 
     // An upgrade: back to the one-dimension rollups of the previous version, then
-    // forward again; the migration rebuilds every dimension from the raw events.
+    // forward again; the migration rebuilds every dimension from the raw events, and
+    // 000023 counts the clicks sent to the fallback in.
     // (Newer migrations are reverted first: a new one goes into common::MIGRATIONS_NEWEST_FIRST.)
     {
         let mut conn = app.conn();

@@ -96,6 +96,139 @@ async fn clicks_outside_the_targeting_go_to_the_fallback_and_cannot_convert(back
     assert_eq!((status, answer["status"].as_str()), (StatusCode::OK, Some("accepted")), "{answer}");
 }
 
+/// DESIGN §9: a click sent to the fallback counts as such in the rollups, and each
+/// side's report shows how many and why: a page in the cell's note, CSV and the API
+/// as columns of their own.
+async fn clicks_sent_to_the_fallback_count_as_such_in_reports(backend: Backend) {
+    use common::reports::{note, page, parse_csv, row};
+    let app = spawn_app(backend).await;
+    let body = OfferBody {
+        terms: Terms { required_fields: vec![], target_countries: vec!["US".into()], ..Terms::default() },
+        ..solar_offer("5.00")
+    };
+    let (m, adv, publisher, _) = common::signed_in_market(&app, &body, 100_00, common::PASSWORD).await;
+    let (_, landed) = click(&app, &m.token, WINDOWS, "8.8.8.8", None).await;
+    assert_eq!(landed.redirect_reason, None);
+    for _ in 0..3 {
+        let (to, c) = click(&app, &m.token, WINDOWS, "77.88.8.8", None).await;
+        assert_eq!((to.as_str(), c.redirect_reason.as_deref()), ("https://adv.example/", Some("targeting")));
+    }
+    // A click from a blocked source and one over a cap, as the click writer stores them.
+    let more: Vec<clicks::NewClick> = [("source_blocked", "blk"), ("cap_reached", "cap")]
+        .into_iter()
+        .map(|(reason, id)| clicks::NewClick {
+            click_id: format!("{id}{}", landed.click_id),
+            redirect_reason: Some(reason.into()),
+            ..landed.clone()
+        })
+        .collect();
+    clicks::insert_batch(&mut app.conn(), &more).expect("clicks");
+
+    let totals = qualead::store::rollups::offer_totals(&mut app.conn(), m.offer_id).expect("rollups");
+    assert_eq!(
+        (totals.clicks, totals.fallback_clicks, totals.off_target_clicks, totals.blocked_clicks),
+        (6, 5, 3, 1),
+        "{totals:?}"
+    );
+    let by_country = qualead::store::rollups::for_offer(&mut app.conn(), m.offer_id, "country").expect("rollups");
+    let ru = by_country.iter().find(|r| r.value == "RU").expect("RU row");
+    assert_eq!((ru.metrics.clicks, ru.metrics.off_target_clicks), (3, 3));
+
+    // The publisher's report page: one column, the reasons in its note.
+    let html = page(&app, &publisher, "/publisher/reports?group_by=offer").await;
+    let line = row(&html, "report", "Solar quotes");
+    assert_eq!((line["clicks"].as_str(), line["fallback_clicks"].as_str()), ("6", "5"));
+    assert!(!line.contains_key("off_target_clicks"), "the breakdown is no column of the page");
+    let why = note(&html, "report", "Solar quotes", "fallback_clicks").expect("a note").replace("&#39;", "'");
+    assert_eq!(
+        why,
+        "5 clicks went to the offer's fallback page instead of its landing page: 3 outside the offer's targeting \
+         (country, device or OS), 1 from a blocked source, 1 for another reason (a cap reached, the offer paused, \
+         the link not approved)."
+    );
+    assert_eq!(row(&html, "report", "Total")["fallback_clicks"], "5");
+    assert!(html.contains("id=\"fallback-column\""), "the column is explained under the table");
+    // And its dashboard's table by offer.
+    let html = page(&app, &publisher, "/publisher").await;
+    assert_eq!(row(&html, "by-offer", "Solar quotes")["fallback_clicks"], "5");
+
+    // The advertiser's CSV has the breakdown as columns.
+    let (status, csv) = app.get_text(&adv, "/advertiser/reports?group_by=offer&format=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, rows) = parse_csv(&csv);
+    let line = rows.iter().find(|r| r["offer"] == m.offer_id.to_string()).expect("the offer's line");
+    let got: Vec<&str> =
+        ["fallback_clicks", "off_target_clicks", "blocked_clicks"].iter().map(|c| line[*c].as_str()).collect();
+    assert_eq!(got, ["5", "3", "1"]);
+
+    // So does the stats API.
+    let key = common::api_key(&app, m.publisher_id);
+    let (status, stats) = common::call(&app, reqwest::Method::GET, &key, "/stats?group_by=offer", None).await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    let got = |v: &serde_json::Value| {
+        ["fallback_clicks", "off_target_clicks", "blocked_clicks"].map(|c| v[c].as_i64().unwrap_or(-1))
+    };
+    assert_eq!((got(&stats["rows"][0]), got(&stats["totals"])), ([5, 3, 1], [5, 3, 1]), "{stats}");
+}
+
+/// DESIGN §9: the suspicious-traffic page flags a publisher whose settled leads
+/// came from datacenter addresses, with a link to those leads.
+async fn a_publisher_with_leads_from_datacenters_is_flagged_with_its_evidence(backend: Backend) {
+    let app = common::spawn_app_with(backend, &[("QUALEAD_SETTLE_INTERVAL_SECS", "3600")]).await;
+    let terms = Terms { hold_hours: 0, required_fields: vec!["email".into()], ..Terms::default() };
+    let m = Market::of(&OfferBody { terms, ..solar_offer("2.00") }).deposit(100_00).seed(&app.db.url);
+    // 8 of 12 leads from AWS addresses (66.67 % of the leads the rule checked).
+    for i in 1..=8 {
+        lead_from(&app, &m, &format!("3.5.140.{i}"), &format!("cloud{i}@example.com")).await;
+    }
+    for i in 1..=4 {
+        lead_from(&app, &m, &format!("84.128.3.{i}"), &format!("home{i}@example.com")).await;
+    }
+    let s = settle_due(&mut app.conn(), now(), BATCH).expect("settle");
+    assert_eq!((s.approved, s.rejected), (4, 8), "{s:?}");
+
+    let admin = app.login_as("admin", "ops@example.com").await;
+    let (status, html) = app.get_text(&admin, "/admin/traffic").await;
+    assert_eq!(status, StatusCode::OK);
+    let suspect = html
+        .split(&format!("data-suspect=\"{}\"", m.publisher_id))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap_or_else(|| panic!("the publisher is not ranked:\n{html}"));
+    assert!(suspect.contains(">datacenter addresses 66.67 %</a>"), "{suspect}");
+    assert!(suspect.contains("title=\"8 of 12 leads the rule datacenter_ip checked failed it\""), "{suspect}");
+    assert!(suspect.contains("data-signal=\"scrub_rate\""), "8 of 12 rejected: {suspect}");
+    assert!(!suspect.contains("data-signal=\"duplicate_click\""), "no such check yet: {suspect}");
+    // Twelve leads right after their clicks: click injection, linked to its row below.
+    assert!(suspect.contains(&format!("#ctit-{}\"", m.publisher_id)), "{suspect}");
+    assert!(html.contains(&format!("<tr id=\"ctit-{}\"", m.publisher_id)), "the anchor of the evidence");
+    assert!(html.contains("hosting or cloud address (rule datacenter_ip)"), "the threshold in words");
+
+    // The evidence: the publisher's leads that failed the rule, and only those.
+    let href = suspect
+        .split("data-signal=\"datacenter_ip\" href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the evidence link")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert_eq!(href, format!("/admin/leads?publisher_id={}&rule=datacenter_ip", m.publisher_id));
+    let (status, list) = app.get_text(&admin, &href).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        list.contains(&format!("Leads of publisher #{} that failed the rule datacenter_ip", m.publisher_id)),
+        "{list}"
+    );
+    assert_eq!(list.matches("<span class=\"badge status-rejected\">").count(), 8, "{list}");
+    assert!(!list.contains("status-approved"), "the home leads passed: {list}");
+    // The filter keeps to the publisher: another publisher has none of them.
+    let (_, other) = app.get_text(&admin, "/admin/leads?publisher_id=999999&rule=datacenter_ip").await;
+    assert!(other.contains("No leads match."), "{other}");
+    // The overview's section, from the rollups alone, points at the page.
+    let (_, home) = app.get_text(&admin, "/admin").await;
+    assert!(home.contains("href=\"/admin/traffic?"), "{home}");
+}
+
 /// The targeting is validated and read back in plain words.
 #[test]
 fn the_targeting_is_validated_and_shown_in_plain_words() {
@@ -273,4 +406,6 @@ both_backends!(
     datacenter_and_relay_addresses_are_judged_by_their_rules,
     the_admin_sees_click_to_conversion_times,
     the_hosted_form_keeps_to_the_targeting,
+    clicks_sent_to_the_fallback_count_as_such_in_reports,
+    a_publisher_with_leads_from_datacenters_is_flagged_with_its_evidence,
 );

@@ -336,6 +336,9 @@ diesel::table! {
         approved_price_minor -> BigInt,
         approved_payout_minor -> BigInt,
         approved_fee_minor -> BigInt,
+        fallback_clicks -> BigInt,
+        off_target_clicks -> BigInt,
+        blocked_clicks -> BigInt,
     }
 }
 
@@ -361,6 +364,9 @@ diesel::table! {
         approved_price_minor -> BigInt,
         approved_payout_minor -> BigInt,
         approved_fee_minor -> BigInt,
+        fallback_clicks -> BigInt,
+        off_target_clicks -> BigInt,
+        blocked_clicks -> BigInt,
     }
 }
 

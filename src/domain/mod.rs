@@ -17,6 +17,7 @@ pub mod report;
 pub mod rollup;
 pub mod scrub;
 pub mod source_block;
+pub mod suspects;
 pub mod targeting;
 pub mod terms;
 pub mod text;

@@ -198,6 +198,12 @@ pub fn per(minor: i64, count: i64) -> i64 {
 pub struct Metrics {
     pub clicks: i64,
     pub unique_clicks: i64,
+    /// clicks sent to the offer's fallback instead of its landing page, for any reason
+    pub fallback_clicks: i64,
+    /// of them, outside the offer's targeting (country, device, OS)
+    pub off_target_clicks: i64,
+    /// of them, from a blocked source
+    pub blocked_clicks: i64,
     pub leads: i64,
     pub intake_rejected: i64,
     pub pending: i64,
@@ -233,6 +239,9 @@ impl Metrics {
         Metrics {
             clicks: d.clicks,
             unique_clicks: d.unique_clicks,
+            fallback_clicks: d.fallback_clicks,
+            off_target_clicks: d.off_target_clicks,
+            blocked_clicks: d.blocked_clicks,
             leads: d.leads,
             intake_rejected: d.intake_rejected,
             pending: d.pending,
@@ -269,12 +278,49 @@ pub struct Column {
     pub get: fn(&Metrics) -> String,
     /// Right-aligned money or rate.
     pub numeric: bool,
+    /// What a page shows when one points at a cell (its `title`), if anything.
+    pub note: Option<fn(&Metrics) -> Option<String>>,
+    /// A breakdown for CSV and the API only: a page shows it in the note of the
+    /// column it details, to keep its table narrow.
+    pub export_only: bool,
 }
 
 macro_rules! col {
     ($name:ident, $title:expr) => {
-        Column { name: stringify!($name), title: $title, get: |m| m.$name.to_string(), numeric: true }
+        Column {
+            name: stringify!($name),
+            title: $title,
+            get: |m| m.$name.to_string(),
+            numeric: true,
+            note: None,
+            export_only: false,
+        }
     };
+}
+
+/// The note of a "To fallback" cell: how many clicks went to the fallback and why,
+/// in words (`None` when none did).
+pub fn fallback_note(m: &Metrics) -> Option<String> {
+    if m.fallback_clicks <= 0 {
+        return None;
+    }
+    let clicks = |n: i64| if n == 1 { "1 click".to_string() } else { format!("{n} clicks") };
+    let mut why = Vec::new();
+    if m.off_target_clicks > 0 {
+        why.push(format!("{} outside the offer's targeting (country, device or OS)", m.off_target_clicks));
+    }
+    if m.blocked_clicks > 0 {
+        why.push(format!("{} from a blocked source", m.blocked_clicks));
+    }
+    let other = m.fallback_clicks - m.off_target_clicks - m.blocked_clicks;
+    if other > 0 {
+        why.push(format!("{other} for another reason (a cap reached, the offer paused, the link not approved)"));
+    }
+    Some(format!(
+        "{} went to the offer's fallback page instead of its landing page: {}.",
+        clicks(m.fallback_clicks),
+        why.join(", ")
+    ))
 }
 
 /// The columns a viewer sees, in order. Advertisers see what they pay, publishers
@@ -283,6 +329,9 @@ pub fn columns(viewer: Viewer) -> Vec<Column> {
     let mut cols = vec![
         col!(clicks, "Clicks"),
         col!(unique_clicks, "Unique"),
+        Column { note: Some(fallback_note), ..col!(fallback_clicks, "To fallback") },
+        Column { export_only: true, ..col!(off_target_clicks, "Outside targeting") },
+        Column { export_only: true, ..col!(blocked_clicks, "Blocked source") },
         col!(leads, "Leads"),
         col!(pending, "Pending"),
         col!(approved, "Approved"),
@@ -544,6 +593,42 @@ mod tests {
         let m = Metrics::of(&d);
         assert_eq!((m.cr.as_str(), m.epc.as_str(), m.cost_per_lead.as_str()), ("5.00", "0.24", "10.00"));
         assert_eq!((m.scrub_rate.as_str(), m.return_rate.as_str()), ("20.00", "25.00"));
+    }
+
+    #[test]
+    fn fallback_clicks_are_explained_in_words() {
+        let m = Metrics::of(&Delta {
+            clicks: 20,
+            fallback_clicks: 12,
+            off_target_clicks: 9,
+            blocked_clicks: 2,
+            ..Delta::default()
+        });
+        assert_eq!(
+            fallback_note(&m).as_deref(),
+            Some(
+                "12 clicks went to the offer's fallback page instead of its landing page: 9 outside the offer's \
+                 targeting (country, device or OS), 2 from a blocked source, 1 for another reason (a cap reached, \
+                 the offer paused, the link not approved)."
+            )
+        );
+        let one = Metrics::of(&Delta { clicks: 3, fallback_clicks: 1, blocked_clicks: 1, ..Delta::default() });
+        assert_eq!(
+            fallback_note(&one).as_deref(),
+            Some("1 click went to the offer's fallback page instead of its landing page: 1 from a blocked source.")
+        );
+        assert_eq!(fallback_note(&Metrics::of(&Delta { clicks: 3, ..Delta::default() })), None);
+        // Every viewer has the column; its breakdown is for CSV and the API.
+        for v in [Viewer::Advertiser, Viewer::Publisher, Viewer::Admin] {
+            let cols = columns(v);
+            let names: Vec<_> = cols.iter().map(|c| c.name).collect();
+            assert!(names.contains(&"fallback_clicks") && names.contains(&"off_target_clicks"), "{names:?}");
+            let export: Vec<_> = cols.iter().filter(|c| c.export_only).map(|c| c.name).collect();
+            assert_eq!(export, ["off_target_clicks", "blocked_clicks"]);
+        }
+        let json =
+            metrics_json(Viewer::Publisher, &Delta { fallback_clicks: 2, blocked_clicks: 2, ..Delta::default() });
+        assert_eq!((json["fallback_clicks"].as_i64(), json["blocked_clicks"].as_i64()), (Some(2), Some(2)));
     }
 
     #[test]

@@ -57,9 +57,7 @@ pub fn insert_batch(conn: &mut DbConn, batch: &[NewClick]) -> QueryResult<usize>
         let subs = [&*click.sub1, &*click.sub2, &*click.sub3, &*click.sub4, &*click.sub5];
         let key =
             (rollups::hour_of(click.created_at), click.offer_id, click.publisher_id, subs, click.country.as_deref());
-        let d = counted.entry(key).or_default();
-        d.clicks += 1;
-        d.unique_clicks += i64::from(click.is_unique);
+        *counted.entry(key).or_default() += Delta::click(click.redirect_reason.as_deref(), click.is_unique);
     }
     let deltas: Vec<(rollups::Key, Delta)> = counted
         .into_iter()

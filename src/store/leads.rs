@@ -578,9 +578,25 @@ pub struct Filter {
     pub status: Option<LeadStatus>,
     pub advertiser_id: Option<i64>,
     pub publisher_id: Option<i64>,
+    /// Only leads whose stored checks failed the scrub rule of this code.
+    pub failed_rule: Option<String>,
     /// Only leads with an id below this (the next page).
     pub before_id: Option<i64>,
     pub limit: Option<i64>,
+}
+
+/// A `LIKE` pattern (escape character `\`) matching the stored checks (`checks`, a
+/// JSON list of [`crate::domain::scrub::Check`] as settlement writes it) that hold
+/// the rule `code`'s check: any outcome, or (`failed`) a failed one.
+pub fn check_pattern(code: &str, failed: bool) -> String {
+    let code: String = code
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    if failed { format!("%{{\"code\":\"{code}\",\"passed\":false,%") } else { format!("%{{\"code\":\"{code}\",%") }
 }
 
 /// Leads matching `filter`, newest first (at most 500).
@@ -597,6 +613,9 @@ pub fn list(conn: &mut DbConn, filter: &Filter) -> QueryResult<Vec<Lead>> {
     }
     if let Some(p) = filter.publisher_id {
         q = q.filter(leads::publisher_id.eq(p));
+    }
+    if let Some(code) = &filter.failed_rule {
+        q = q.filter(leads::checks.like(check_pattern(code, true)).escape('\\'));
     }
     if let Some(b) = filter.before_id {
         q = q.filter(leads::id.lt(b));
@@ -634,6 +653,37 @@ pub(crate) mod tests {
     pub(crate) fn sql_of<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>>(q: &Q) -> String {
         let text = diesel::debug_query::<diesel::pg::Pg, _>(q).to_string();
         text.split(" -- binds:").next().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn check_patterns_match_the_checks_as_settlement_writes_them() {
+        use crate::domain::scrub::Check;
+        let checks = serde_json::to_string(&[
+            Check { code: "datacenter_ip".into(), passed: false, detail: "in a hosting range (AWS)".into() },
+            Check { code: "relay".into(), passed: true, detail: "not a privacy relay, \"x\"".into() },
+        ])
+        .expect("json");
+        // `LIKE` as both databases read it: `%` any text, `\` escapes the next character.
+        fn like(pattern: &str, text: &str) -> bool {
+            let mut re = String::from("^");
+            let mut chars = pattern.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '%' => re.push_str(".*"),
+                    '_' => re.push('.'),
+                    '\\' => re.push_str(&regex::escape(&chars.next().map(String::from).unwrap_or_default())),
+                    c => re.push_str(&regex::escape(&c.to_string())),
+                }
+            }
+            regex::Regex::new(&(re + "$")).expect("re").is_match(text)
+        }
+        assert!(like(&check_pattern("datacenter_ip", true), &checks));
+        assert!(like(&check_pattern("datacenter_ip", false), &checks));
+        assert!(like(&check_pattern("relay", false), &checks));
+        assert!(!like(&check_pattern("relay", true), &checks), "relay passed");
+        assert!(!like(&check_pattern("datacenterXip", false), &checks), "the underscore is a letter, not a wildcard");
+        assert!(!like(&check_pattern("duplicate_click", false), &checks));
+        assert_eq!(check_pattern("a_b", true), r#"%{"code":"a\_b","passed":false,%"#);
     }
 
     #[test]

@@ -59,6 +59,9 @@ type Sums = (
     BigInt,
     BigInt,
     BigInt,
+    BigInt,
+    BigInt,
+    BigInt,
 );
 
 /// Every metric's sum, in `Delta` field order (zero over no rows).
@@ -378,6 +381,79 @@ pub fn ctit(
         by.entry(r.publisher_id).or_default().counts[slot] += r.n;
     }
     Ok(by.into_iter().collect())
+}
+
+/// A row of [`rule_failures`].
+#[derive(QueryableByName)]
+struct RuleRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    publisher_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    code: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    checked: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    failed: i64,
+}
+
+/// For each publisher with leads created in `[from, to)` (UTC) that settlement
+/// checked, how many of them each rule of `codes` checked and how many failed it
+/// (one per code, in order). One grouped read of the range's leads for all
+/// publishers and rules (their stored checks matched by [`check_pattern`]): for the
+/// admin's page that asks for it, not for a dashboard.
+///
+/// [`check_pattern`]: crate::store::leads::check_pattern
+pub fn rule_failures(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    codes: &[&str],
+) -> QueryResult<BTreeMap<i64, Vec<crate::domain::suspects::RuleCount>>> {
+    use crate::domain::suspects::RuleCount;
+    use crate::store::leads::check_pattern;
+    use diesel::sql_types::{Text, Timestamp};
+    if codes.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let p = match conn {
+        DbConn::Sqlite(_) => "?",
+        DbConn::Postgres(_) => "$",
+    };
+    // The rules as a VALUES list (its columns are column1… on both engines).
+    let values = (0..codes.len())
+        .map(|i| {
+            let b = 3 + i * 3;
+            format!("(CAST({p}{b} AS TEXT), CAST({p}{} AS TEXT), CAST({p}{} AS TEXT))", b + 1, b + 2)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT l.publisher_id AS publisher_id, r.column1 AS code, \
+         CAST(SUM(CASE WHEN l.checks LIKE r.column2 ESCAPE '\\' THEN 1 ELSE 0 END) AS BIGINT) AS checked, \
+         CAST(SUM(CASE WHEN l.checks LIKE r.column3 ESCAPE '\\' THEN 1 ELSE 0 END) AS BIGINT) AS failed \
+         FROM leads l CROSS JOIN (VALUES {values}) AS r \
+         WHERE l.created_at >= {p}1 AND l.created_at < {p}2 AND l.checks <> '[]' \
+         GROUP BY l.publisher_id, r.column1"
+    );
+    let rows: Vec<RuleRow> = crate::per_backend!(conn, c => {
+        let mut q = diesel::sql_query(&sql).into_boxed().bind::<Timestamp, _>(from).bind::<Timestamp, _>(to);
+        for code in codes {
+            q = q
+                .bind::<Text, _>(*code)
+                .bind::<Text, _>(check_pattern(code, false))
+                .bind::<Text, _>(check_pattern(code, true));
+        }
+        q.load(c)
+    })?;
+    let mut out: BTreeMap<i64, Vec<RuleCount>> = BTreeMap::new();
+    for r in rows {
+        let Some(i) = codes.iter().position(|c| *c == r.code) else { continue };
+        let counts = out.entry(r.publisher_id).or_insert_with(|| vec![RuleCount::default(); codes.len()]);
+        counts[i] = RuleCount { checked: r.checked, failed: r.failed };
+    }
+    // A publisher none of whose leads any of the rules checked tells nothing.
+    out.retain(|_, counts| counts.iter().any(|c| c.checked > 0));
+    Ok(out)
 }
 
 /// What a user may read: which money columns, and whose rows.

@@ -169,8 +169,10 @@ macro_rules! metrics {
     };
 }
 
-/// The metrics a click batch changes: its rollup statement names only these.
-pub const CLICK_METRICS: &[&str] = &["clicks", "unique_clicks"];
+/// The metrics a click batch changes ([`Delta::click`]): its rollup statement
+/// names only these.
+pub const CLICK_METRICS: &[&str] =
+    &["clicks", "unique_clicks", "fallback_clicks", "off_target_clicks", "blocked_clicks"];
 
 /// `, clicks, unique_clicks, …`
 fn push_metric_names<DB: diesel::backend::Backend>(out: &mut AstPass<'_, '_, DB>, metrics: &[&str]) {
@@ -219,7 +221,7 @@ impl PgRollups {
     }
 
     /// Sums that change only the click counts, written without the other columns:
-    /// a statement with two metric arrays instead of fifteen is less to bind,
+    /// a statement with five metric arrays instead of eighteen is less to bind,
     /// start and evaluate for every click batch. Only for a statement with a
     /// [`QueryId`] of its own (the text differs from [`PgRollups::new`]'s).
     pub(crate) fn clicks_only(sums: &Sums) -> PgRollups {
@@ -485,6 +487,16 @@ mod tests {
         let rows: Vec<(&str, &str, i64)> =
             s.rows.iter().map(|r| (r.dim.as_str(), r.value.as_str(), r.metrics.clicks)).collect();
         assert_eq!(rows, vec![("sub1", "spring", 3), ("sub3", "x", 3), ("country", "DE", 3)]);
+    }
+
+    #[test]
+    fn a_click_batch_writes_every_metric_a_click_changes() {
+        let clicks = [None, Some("targeting"), Some(crate::domain::source_block::REASON), Some("cap_reached")]
+            .into_iter()
+            .fold(Delta::default(), |sum, reason| sum + Delta::click(reason, true));
+        let changed = serde_json::to_value(clicks).expect("json");
+        let changed: Vec<&str> = METRICS.iter().copied().filter(|m| changed[m] != 0).collect();
+        assert_eq!(changed, CLICK_METRICS, "a click batch's statement names exactly these");
     }
 
     #[test]

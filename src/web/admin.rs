@@ -20,7 +20,7 @@ use crate::web::auth::hash_password;
 use crate::web::context::StatusForm;
 use crate::web::context::{AdminCtx, FormErrors, Page, redirect, render, render_status};
 use crate::web::csrf::CsrfForm;
-use crate::web::reports::{self, Kpi, RangeForm, Reader, ReportQuery, Suspect, Table};
+use crate::web::reports::{self, Kpi, RangeForm, Ranking, Reader, ReportQuery, Table};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(overview))
@@ -50,9 +50,8 @@ struct OverviewPage {
     day_csv: String,
     top_offers: Table,
     top_publishers: Table,
-    suspects: Vec<Suspect>,
+    suspects: Ranking,
     suspects_csv: String,
-    thresholds: (i64, i64, i64),
     fee_balance: String,
     open_disputes: i64,
     open_reconciliations: usize,
@@ -103,9 +102,8 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         day_csv: reader.report_url(&range, GroupBy::Day, None, true),
         top_offers: top("top-offers", "Top offers", GroupBy::Offer, &by_offer),
         top_publishers: top("top-publishers", "Top publishers", GroupBy::Publisher, &by_publisher),
-        suspects: reports::suspects(&by_publisher),
+        suspects: reports::overview_ranking(&by_publisher, &range),
         suspects_csv: reader.report_url(&range, GroupBy::Publisher, None, true),
-        thresholds: (reports::DUPLICATE_CLICKS_PCT, reports::SCRUB_PCT, reports::REFUSED_PCT),
         fee_balance: format_minor(fees),
         open_disputes,
         open_reconciliations,
@@ -296,7 +294,7 @@ async fn audit_log(a: AdminCtx) -> AppResult<HttpResponse> {
     render(&AuditPage { page: a.ctx.page("Audit log"), entries })
 }
 
-/// One publisher's row of the click-to-conversion page.
+/// One publisher's row of the click-to-conversion table.
 struct CtitRow {
     publisher_id: i64,
     name: String,
@@ -312,30 +310,62 @@ struct CtitRow {
 struct TrafficPage {
     page: Page,
     form: RangeForm,
+    ranking: Ranking,
     labels: [&'static str; 7],
     rows: Vec<CtitRow>,
     thresholds: (i64, i64, i64),
 }
 
-/// Click-to-conversion times by publisher (DESIGN §9): a spike under 10 s is click
-/// injection, a flat tail of days is click spamming. Flagged publishers first.
+/// The suspicious-traffic page (DESIGN §9): publishers ranked by every signal
+/// (duplicate clicks, clicks outside the targeting or from blocked sources, leads
+/// from datacenter addresses or repeated clicks, click-to-conversion times, scrub
+/// rate, refusals at intake), each flag linked to its evidence; then the
+/// click-to-conversion times by publisher: a spike under 10 s is click injection, a
+/// flat tail of days is click spamming. Reads the range's rollups and, at the same
+/// time on a second connection, its leads (two grouped reads).
 async fn traffic(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
-    use crate::domain::ctit;
+    use crate::domain::{ctit, suspects};
+    use crate::store::reports as store_reports;
     let q = ReportQuery::of(&req)?;
     let reader = Reader::of(&a.user);
     let range = reader.range(&q)?;
     let (from, to) = range.utc_bounds();
-    let (hists, names) = db::run(a.ctx.pool(), move |c| {
-        let hists = crate::store::reports::ctit(c, from, to)?;
-        let names = crate::store::reports::user_names(c, hists.iter().map(|(id, _)| *id))?;
-        Ok((hists, names))
-    })
-    .await?;
+    let filter = reader.filter(range, None);
+    let (by_publisher, (hists, rules, names)) = tokio::try_join!(
+        db::run(a.ctx.pool(), move |c| Ok(store_reports::report(c, &filter, GroupBy::Publisher)?)),
+        db::run(a.ctx.pool(), move |c| {
+            let hists = store_reports::ctit(c, from, to)?;
+            let codes = suspects::RULE_SIGNALS.map(|(code, _)| code);
+            let rules = store_reports::rule_failures(c, from, to, &codes)?;
+            let ids = hists.iter().map(|(id, _)| *id).chain(rules.keys().copied());
+            let names = store_reports::user_names(c, ids)?;
+            Ok((hists, rules, names))
+        }),
+    )?;
+    let name_of = |id: i64| names.get(&id).cloned().unwrap_or_else(|| format!("Publisher #{id}"));
+
+    // Every publisher with traffic, leads checked or leads with a click in the range.
+    let mut traffic: std::collections::BTreeMap<i64, suspects::Traffic> = by_publisher
+        .iter()
+        .filter_map(|l| l.key.parse::<i64>().ok().map(|id| (id, l)))
+        .map(|(id, l)| {
+            (id, suspects::Traffic { publisher_id: id, name: l.label.clone(), totals: l.totals, ..Default::default() })
+        })
+        .collect();
+    let new = |id: i64| suspects::Traffic { publisher_id: id, name: name_of(id), ..Default::default() };
+    for (id, counts) in rules {
+        traffic.entry(id).or_insert_with(|| new(id)).rules = counts;
+    }
+    for (id, h) in &hists {
+        traffic.entry(*id).or_insert_with(|| new(*id)).ctit = Some(*h);
+    }
+    let ranking = reports::full_ranking(traffic.into_values().collect(), &range);
+
     let mut rows: Vec<CtitRow> = hists
         .into_iter()
         .map(|(id, h)| CtitRow {
             publisher_id: id,
-            name: names.get(&id).cloned().unwrap_or_else(|| format!("Publisher #{id}")),
+            name: name_of(id),
             total: h.total(),
             buckets: h.counts.iter().copied().zip(h.shares()).collect(),
             injection: h.injection(),
@@ -346,8 +376,9 @@ async fn traffic(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         (std::cmp::Reverse(usize::from(r.injection) + usize::from(r.spamming)), std::cmp::Reverse(r.total))
     });
     render(&TrafficPage {
-        page: a.ctx.page("Click-to-conversion times"),
+        page: a.ctx.page("Suspicious traffic"),
         form: RangeForm::new("/admin/traffic", &reader, &range),
+        ranking,
         labels: ctit::LABELS,
         rows,
         thresholds: (ctit::INJECTION_PCT, ctit::SPAMMING_PCT, ctit::MIN_LEADS),

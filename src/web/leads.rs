@@ -123,6 +123,10 @@ pub fn words(code: &str) -> String {
 struct ListQuery {
     offer_id: String,
     status: String,
+    /// One publisher's leads (the admin's evidence links; a publisher sees its own anyway).
+    publisher_id: String,
+    /// Leads that failed the scrub rule of this code (`datacenter_ip`).
+    rule: String,
     before_id: String,
 }
 
@@ -131,10 +135,23 @@ impl ListQuery {
         Filter {
             offer_id: self.offer_id.trim().parse().ok(),
             status: self.status.trim().parse().ok(),
+            publisher_id: self.publisher(),
+            failed_rule: self.rule(),
             before_id: self.before_id.trim().parse().ok(),
             limit: Some(PAGE_SIZE),
             ..Filter::default()
         }
+    }
+
+    fn publisher(&self) -> Option<i64> {
+        self.publisher_id.trim().parse().ok()
+    }
+
+    /// A rule code (lower-case letters and underscores); anything else is no filter.
+    fn rule(&self) -> Option<String> {
+        let code = self.rule.trim();
+        (!code.is_empty() && code.len() <= 40 && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .then(|| code.to_string())
     }
 }
 
@@ -148,6 +165,10 @@ pub struct LeadList {
     pub offer_id: Option<i64>,
     pub status: String,
     pub statuses: &'static [&'static str],
+    /// The list is one publisher's (an admin's evidence link).
+    pub publisher_id: Option<i64>,
+    /// The list is of leads that failed this rule.
+    pub rule: Option<String>,
     /// The query string of the next page, when there may be one.
     pub next: Option<String>,
     pub paged: bool,
@@ -161,6 +182,17 @@ impl LeadList {
     }
     pub fn is_offer(&self, id: &i64) -> bool {
         self.offer_id == Some(*id)
+    }
+
+    /// What narrows the list beyond the form's fields, in words, if anything.
+    pub fn narrowed(&self) -> Option<String> {
+        let rule = self.rule.as_ref().map(|r| format!("that failed the rule {r}"));
+        match (self.publisher_id, rule) {
+            (None, None) => None,
+            (Some(p), None) => Some(format!("Leads of publisher #{p}")),
+            (None, Some(r)) => Some(format!("Leads {r}")),
+            (Some(p), Some(r)) => Some(format!("Leads of publisher #{p} {r}")),
+        }
     }
 }
 
@@ -188,6 +220,9 @@ async fn lead_list(ctx: &Ctx, user: &User, q: ListQuery) -> AppResult<LeadList> 
     .await?;
     let offer_id = q.offer_id.trim().parse::<i64>().ok();
     let status = Some(q.status.trim()).filter(|s| LEAD_STATUSES.contains(s)).unwrap_or_default().to_string();
+    // A publisher's own list is its own: no publisher filter to show or keep.
+    let publisher_id = q.publisher().filter(|_| user.role() != Role::Publisher);
+    let rule = q.rule();
     let next = (rows.len() as i64 == PAGE_SIZE).then(|| rows.last().map(|r| r.id)).flatten().map(|last| {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
         if let Some(o) = offer_id {
@@ -195,6 +230,12 @@ async fn lead_list(ctx: &Ctx, user: &User, q: ListQuery) -> AppResult<LeadList> 
         }
         if !status.is_empty() {
             s.append_pair("status", &status);
+        }
+        if let Some(p) = publisher_id {
+            s.append_pair("publisher_id", &p.to_string());
+        }
+        if let Some(r) = &rule {
+            s.append_pair("rule", r);
         }
         s.append_pair("before_id", &last.to_string());
         s.finish()
@@ -206,6 +247,8 @@ async fn lead_list(ctx: &Ctx, user: &User, q: ListQuery) -> AppResult<LeadList> 
         offer_id,
         status,
         statuses: &LEAD_STATUSES,
+        publisher_id,
+        rule,
         next,
         paged: !q.before_id.trim().is_empty(),
         show_price: user.role() != Role::Publisher,

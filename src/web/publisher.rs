@@ -67,6 +67,7 @@ fn link_set(base: &str, o: &Offer, m: &Membership) -> LinkSet {
 const TABLE_COLUMNS: &[&str] = &[
     "clicks",
     "unique_clicks",
+    "fallback_clicks",
     "leads",
     "cr",
     "pending",

@@ -12,7 +12,7 @@ use crate::domain::verdict_stats::{self as figures, Figures};
 use crate::store::offers::Offer;
 use crate::store::reports::Line;
 use crate::store::verdict_stats::{self as store, Filter, Per, ReportFigures};
-use crate::web::reports::{Head, Table};
+use crate::web::reports::{Cell, Head, Table};
 
 /// The columns added to a report's table, CSV and JSON: (name, title).
 pub const COLUMNS: [(&str, &str); 4] = [
@@ -37,10 +37,10 @@ fn page_cells(f: &Figures) -> [String; 4] {
 pub fn extend_table(table: &mut Table, lines: &[Line], f: &ReportFigures) {
     table.heads.extend(COLUMNS.iter().map(|&(name, title)| Head { name, title, numeric: true }));
     for (row, line) in table.rows.iter_mut().zip(lines) {
-        row.cells.extend(page_cells(&f.of(line)));
+        row.cells.extend(page_cells(&f.of(line)).map(Cell::from));
     }
     if let Some(total) = table.total.as_mut() {
-        total.extend(page_cells(&f.total));
+        total.extend(page_cells(&f.total).map(Cell::from));
     }
 }
 

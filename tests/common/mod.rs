@@ -653,6 +653,7 @@ pub async fn call_as(
 /// `qualead::db::revert_last_migration` names them: a new migration goes first here.
 pub const MIGRATIONS_NEWEST_FIRST: &[&str] = &[
     "20261207000024",
+    "20261207000023",
     "20261207000021",
     "20261207000020",
     "20261207000019",

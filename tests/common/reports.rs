@@ -40,13 +40,37 @@ pub fn row(html: &str, table: &str, label: &str) -> HashMap<String, String> {
         format!(r#"(?s)<tr><td class="group">(?:<a [^>]*>)?{}(?:</a>)?</td>(.*?)</tr>"#, regex::escape(label))
     };
     let tr = captured(&section, &pattern, &format!("row {label:?} in table {table}"));
-    let cells: Vec<String> = regex::Regex::new(r#"<td class="num">([^<]*)</td>"#)
+    let cells: Vec<String> = regex::Regex::new(r#"<td class="num[^"]*"[^>]*>([^<]*)</td>"#)
         .expect("re")
         .captures_iter(&tr)
         .map(|c| c[1].to_string())
         .collect();
     assert_eq!(cols.len(), cells.len(), "{tr}");
     cols.into_iter().zip(cells).collect()
+}
+
+/// What a reader sees pointing at the cell of column `col` in the row labelled
+/// `label` of the report table `table` (its `title`), if anything.
+pub fn note(html: &str, table: &str, label: &str, col: &str) -> Option<String> {
+    let section = captured(
+        html,
+        &format!(r#"(?s)<section class="card report-table" id="{table}">(.*?)</section>"#),
+        &format!("table {table}"),
+    );
+    let cols: Vec<String> = regex::Regex::new(r#"data-col="(\w+)""#)
+        .expect("re")
+        .captures_iter(&section)
+        .map(|c| c[1].to_string())
+        .collect();
+    let at = cols.iter().position(|c| c == col).unwrap_or_else(|| panic!("no column {col} in table {table}"));
+    let tr = captured(
+        &section,
+        &format!(r#"(?s)<tr><td class="group">(?:<a [^>]*>)?{}(?:</a>)?</td>(.*?)</tr>"#, regex::escape(label)),
+        &format!("row {label:?} in table {table}"),
+    );
+    let cell =
+        regex::Regex::new(r#"<td class="num[^"]*"([^>]*)>"#).expect("re").captures_iter(&tr).nth(at)?[1].to_string();
+    regex::Regex::new(r#"title="([^"]*)""#).expect("re").captures(&cell).map(|c| c[1].to_string())
 }
 
 /// A CSV body's header and its rows as maps by column name.

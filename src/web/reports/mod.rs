@@ -26,8 +26,8 @@ pub use charts::{time_chart, top_chart};
 pub use dashboard::{Days, Kpi, Measure, kpi, kpis, overview};
 pub use query::{Reader, ReportQuery};
 pub use range_form::{QuickLink, RangeForm, Select};
-pub use suspects::{DUPLICATE_CLICKS_PCT, REFUSED_PCT, SCRUB_PCT, Suspect, suspects};
-pub use table::{Head, Row, Switch, Table, dashboard_table};
+pub use suspects::{FlagView, Ranking, SuspectRow, full_ranking, overview_ranking};
+pub use table::{Cell, Head, Row, Switch, Table, dashboard_table};
 
 use page::{admin_reports, advertiser_reports, publisher_reports};
 

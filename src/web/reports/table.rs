@@ -16,7 +16,19 @@ pub struct Head {
 pub struct Row {
     pub label: String,
     pub href: Option<String>,
-    pub cells: Vec<String>,
+    pub cells: Vec<Cell>,
+}
+
+/// A table cell: its text, and what a reader sees pointing at it (a breakdown).
+pub struct Cell {
+    pub text: String,
+    pub note: Option<String>,
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Cell {
+        Cell { text, note: None }
+    }
 }
 
 /// A select in a table's header that reloads the page with another value (the
@@ -36,7 +48,7 @@ pub struct Table {
     pub group: &'static str,
     pub heads: Vec<Head>,
     pub rows: Vec<Row>,
-    pub total: Option<Vec<String>>,
+    pub total: Option<Vec<Cell>>,
     /// The CSV export of the same table.
     pub csv: Option<String>,
     pub switch: Option<Switch>,
@@ -76,7 +88,7 @@ impl Table {
         let cols = picked(viewer, pick);
         let cells = |d: &Delta| {
             let m = Metrics::of(d);
-            cols.iter().map(|c| (c.get)(&m)).collect::<Vec<_>>()
+            cols.iter().map(|c| Cell { text: (c.get)(&m), note: c.note.and_then(|note| note(&m)) }).collect::<Vec<_>>()
         };
         self.rows = lines.iter().map(|l| Row { label: l.label.clone(), href: None, cells: cells(&l.totals) }).collect();
         if total && !lines.is_empty() {
@@ -106,8 +118,9 @@ impl Table {
     }
 }
 
+/// The viewer's page columns (no breakdown meant for CSV only), those of `pick`.
 fn picked(viewer: Viewer, pick: Option<&[&str]>) -> Vec<Column> {
-    columns(viewer).into_iter().filter(|c| pick.is_none_or(|p| p.contains(&c.name))).collect()
+    columns(viewer).into_iter().filter(|c| !c.export_only && pick.is_none_or(|p| p.contains(&c.name))).collect()
 }
 
 /// A dashboard table: its lines (the first `limit`), the viewer's `pick` of
@@ -137,5 +150,26 @@ mod tests {
     fn tables_never_add_a_column_the_viewer_may_not_see() {
         let t = Table::new("t", "T", Viewer::Publisher, Some(&["clicks", "revenue", "fee", "payout"]), GroupBy::Offer);
         assert_eq!(t.heads.iter().map(|h| h.name).collect::<Vec<_>>(), ["clicks", "payout"]);
+    }
+
+    #[test]
+    fn a_page_shows_why_clicks_went_to_the_fallback_in_the_cell_not_in_more_columns() {
+        let lines = [Line {
+            key: "7".into(),
+            label: "Solar".into(),
+            totals: Delta { clicks: 5, fallback_clicks: 3, off_target_clicks: 3, ..Delta::default() },
+        }];
+        let t =
+            Table::new("t", "T", Viewer::Publisher, None, GroupBy::Offer).rows(Viewer::Publisher, None, &lines, true);
+        let names: Vec<_> = t.heads.iter().map(|h| h.name).collect();
+        assert!(names.contains(&"fallback_clicks"), "{names:?}");
+        assert!(!names.contains(&"off_target_clicks") && !names.contains(&"blocked_clicks"), "{names:?}");
+        let at = names.iter().position(|n| *n == "fallback_clicks").expect("column");
+        let cell = &t.rows[0].cells[at];
+        assert_eq!(cell.text, "3");
+        assert!(cell.note.as_deref().is_some_and(|n| n.contains("3 outside the offer's targeting")), "{:?}", cell.note);
+        let total = &t.total.as_ref().expect("total")[at];
+        assert_eq!((total.text.as_str(), total.note.is_some()), ("3", true));
+        assert!(t.rows[0].cells[0].note.is_none(), "clicks have no note");
     }
 }
