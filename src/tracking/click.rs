@@ -105,6 +105,7 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
         let cookie_name = click_cookie_name(offer.id);
         let cookie_attributes = cookie_attributes(secure, cookie_days);
         let targeting = Targeting::of(&terms);
+        let repeat_window_minutes = terms.scrub.repeat_window_minutes();
         Ok(Some(Arc::new(LinkInfo {
             membership,
             offer,
@@ -113,6 +114,7 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
             cookie_name,
             cookie_attributes,
             targeting,
+            repeat_window_minutes,
         })))
     })
     .await?;
@@ -291,9 +293,10 @@ fn locate(state: &AppState, req: &HttpRequest) -> Visitor {
 
 /// A click on a publisher's link, built from the request (client IP behind trusted
 /// proxies; country from a trusted proxy's header, else from the geolocation
-/// database; device and OS from the user agent; cleaned sub-ids and headers), and
-/// why it does not go to the landing page, if it does not ([`redirect_reason`], then
-/// the offer's targeting).
+/// database; device and OS from the user agent; cleaned sub-ids and headers; how
+/// many times its visitor clicked the link shortly before), and why it does not go
+/// to the landing page, if it does not ([`redirect_reason`], then the offer's
+/// targeting).
 pub fn new_click(
     state: &AppState,
     req: &HttpRequest,
@@ -302,14 +305,26 @@ pub fn new_click(
     source: &str,
 ) -> (NewClick, Option<&'static str>) {
     let (membership, offer) = (&link.membership, &link.offer);
-    // A browser that already carries a click of this offer is not a new visitor.
-    let is_unique = cookie_value(req, &link.cookie_name).is_none();
     let header =
         |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let Visitor { ip, country, country_source, user_agent, device } = locate(state, req);
     let reason = redirect_reason(link).or_else(|| {
         link.targeting.miss(country.as_deref(), country_source, device.kind, device.os).map(|_| targeting::REASON)
     });
+    let created_at = now();
+    let ip = ip.to_string();
+    // Every click counts, wherever it goes: click spamming is clicks, landed or not.
+    let repeat_clicks = state.repeats.record(
+        offer.id,
+        membership.publisher_id,
+        &ip,
+        &user_agent,
+        created_at,
+        link.repeat_window_minutes,
+    );
+    // A browser that already carries a click of this offer, or whose address and
+    // user agent clicked the link within the window, is not a new visitor.
+    let is_unique = cookie_value(req, &link.cookie_name).is_none() && repeat_clicks == 0;
     let click = NewClick {
         click_id: new_click_id(),
         offer_id: offer.id,
@@ -320,16 +335,17 @@ pub fn new_click(
         sub4: clean(subs[3], 255),
         sub5: clean(subs[4], 255),
         source: clean(source, 255),
-        ip: ip.to_string(),
+        ip,
         user_agent,
         referrer: clean(&header(header::REFERER), 1024),
         country,
         redirect_reason: reason.map(str::to_string),
-        created_at: now(),
+        created_at,
         is_unique,
         country_source: country_source.as_str().to_string(),
         device: device.kind.as_str().to_string(),
         os: device.os.to_string(),
+        repeat_clicks,
     };
     (click, reason)
 }

@@ -38,6 +38,9 @@ pub struct LinkInfo {
     pub cookie_attributes: String,
     /// The countries, devices and OS families the offer buys, read from its terms.
     pub targeting: crate::domain::targeting::Targeting,
+    /// The window a click's earlier clicks from its visitor are counted in, in
+    /// minutes (`duplicate_click`'s, else the default), read from the offer's terms.
+    pub repeat_window_minutes: u32,
 }
 
 pub type Link = Arc<LinkInfo>;

@@ -641,6 +641,7 @@ pub async fn call_as(
 /// Every migration back to the reports one, newest first, as
 /// `qualead::db::revert_last_migration` names them: a new migration goes first here.
 pub const MIGRATIONS_NEWEST_FIRST: &[&str] = &[
+    "20261207000022",
     "20261207000020",
     "20261207000019",
     "20261207000018",
