@@ -185,6 +185,7 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
                 country_source: "unknown".into(),
                 device: "unknown".into(),
                 os: "other".into(),
+                repeat_clicks: 0,
             });
         }
         clicks::insert_batch(conn, &click_rows).expect("clicks");

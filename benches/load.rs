@@ -393,6 +393,7 @@ fn store_clicks(db_url: &str, s: &Seeded, n: usize, file: &std::path::Path) {
             country_source: "unknown".into(),
             device: "unknown".into(),
             os: "other".into(),
+            repeat_clicks: 0,
         });
         if batch.len() == 10_000 {
             qualead::store::clicks::insert_batch(&mut conn, &batch).expect("clicks");

@@ -53,6 +53,9 @@ fn terms() -> Terms {
             min_seconds: 5,
             max_conversion_days: 0,
             max_leads_per_ip: 3,
+            duplicate_click_minutes: 10,
+            duplicate_click_flag: 5,
+            duplicate_click_reject: 20,
             block_disposable: true,
             block_bots: true,
             block_datacenter: true,
@@ -166,6 +169,7 @@ fn fill(conn: &mut DbConn, s: &Seeded, n: usize) {
                 country_source: "unknown".into(),
                 device: "unknown".into(),
                 os: "other".into(),
+                repeat_clicks: if roll == 10 { 8 } else { 0 },
             });
             let fields = serde_json::json!({"email": email, "name": name, "phone": format!("+{phone_digits}")});
             lead_rows.push(NewLead {

@@ -135,6 +135,7 @@ impl Application {
             intake,
             links,
             postbacks,
+            repeats: crate::tracking::click_repeats::ClickRepeats::default(),
         });
 
         let mailer = Mailer::from_config(&config)?;

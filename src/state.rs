@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::db::DbPool;
 use crate::mail::OutboxSignal;
 use crate::metrics::Metrics;
+use crate::tracking::click_repeats::ClickRepeats;
 use crate::tracking::click_writer::ClickWriter;
 use crate::tracking::intake::IntakeWriter;
 use crate::tracking::link_cache::LinkCache;
@@ -29,6 +30,9 @@ pub struct AppState {
     pub postbacks: PostbackSignal,
     /// The country database clicks are located with (DESIGN §5).
     pub geo: Arc<crate::domain::geo::Geo>,
+    /// Each visitor's recent clicks per link, counted in this process (DESIGN §7
+    /// `duplicate_click`, §9 unique clicks).
+    pub repeats: ClickRepeats,
 }
 
 impl AppState {

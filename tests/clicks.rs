@@ -298,6 +298,7 @@ async fn a_click_batch_is_stored_field_for_field(backend: Backend) {
             country_source: "unknown".into(),
             device: "unknown".into(),
             os: "other".into(),
+            repeat_clicks: 0,
         })
         .collect();
     let mut conn = app.conn();

@@ -31,6 +31,9 @@ fn offer_form<'a>(landing: &'a str, intent: &'a str, visibility: &'a str) -> Vec
         ("duplicate_scope", "offer"),
         ("min_seconds", "5"),
         ("max_leads_per_ip", "3"),
+        ("duplicate_click_minutes", "15"),
+        ("duplicate_click_flag", "3"),
+        ("duplicate_click_reject", "10"),
         ("min_score", "0"),
         ("check_email", "1"),
         ("check_phone", "1"),
@@ -133,6 +136,13 @@ async fn advertiser_posts_admin_approves_publisher_joins(backend: Backend) {
     assert!(!other.contains("Roof repair leads"));
     let (_, page) = app.get_text(&publisher, &format!("/publisher/offers/{id}")).await;
     assert!(page.contains("held for 48 hours") && page.contains("Only traffic from US, CA"));
+    assert!(
+        page.contains(
+            "Repeated clicks: a lead whose click follows more than 3 clicks from the same IP address and browser on \
+             this link within 15 minutes is flagged (its quality score drops); after more than 10, it is rejected."
+        ),
+        "the repeated-click rule in plain words: {page}"
+    );
     assert!(!page.contains("25.00"), "publishers see the payout, not the price");
     let r =
         app.submit(&publisher, &format!("/publisher/offers/{id}"), &format!("/publisher/offers/{id}/join"), &[]).await;

@@ -53,13 +53,17 @@ async fn side(app: &TestApp, name: &str) -> Side {
     Side { m, adv, publisher }
 }
 
-/// A visitor's browser: keeps the click cookie, so its second click on an offer
-/// is not unique.
-fn visitor() -> reqwest::Client {
+/// A visitor's browser at its own address `ip` (through the trusted loopback
+/// proxy): keeps the click cookie, so its second click on an offer is not unique
+/// (nor would it be from the same address and browser without the cookie).
+fn visitor(ip: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", ip.parse().expect("header value"));
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .user_agent(BROWSER)
+        .default_headers(headers)
         .build()
         .expect("client")
 }
@@ -85,7 +89,7 @@ fn settle_after_hold(app: &TestApp) {
 /// `summer` on three; a good lead on a `spring` click and a lead with a bad e-mail
 /// on a `summer` one; both settled.
 async fn traffic(app: &TestApp, m: &Market) {
-    let (a, b, c) = (visitor(), visitor(), visitor());
+    let (a, b, c) = (visitor("84.128.3.4"), visitor("84.128.3.5"), visitor("84.128.3.6"));
     let good = click(app, &a, m, "sub1=blog&sub2=spring").await;
     click(app, &a, m, "sub1=blog&sub2=spring").await;
     let bad = click(app, &b, m, "sub1=blog&sub2=summer").await;
@@ -370,7 +374,7 @@ async fn days_are_in_the_viewers_timezone(backend: Backend) {
     let app = app(backend).await;
     let s = side(&app, "Rooftop solar").await;
     let at = Utc::now().naive_utc();
-    click(&app, &visitor(), &s.m, "sub1=tz").await;
+    click(&app, &visitor("84.128.3.7"), &s.m, "sub1=tz").await;
     let local = |tz: &str, t: NaiveDateTime| {
         let tz: chrono_tz::Tz = tz.parse().expect("tz");
         Utc.from_utc_datetime(&t).with_timezone(&tz).naive_local()

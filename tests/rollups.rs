@@ -101,6 +101,7 @@ fn past_clicks(app: &TestApp, m: &Market, rng: &mut StdRng, n: usize) {
             country_source: "unknown".into(),
             device: "unknown".into(),
             os: "other".into(),
+            repeat_clicks: 0,
         })
         .collect();
     click_store::insert_batch(&mut app.conn(), &batch).expect("past clicks");

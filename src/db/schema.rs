@@ -173,6 +173,7 @@ diesel::table! {
         country_source -> Text,
         device -> Text,
         os -> Text,
+        repeat_clicks -> Integer,
     }
 }
 

@@ -355,7 +355,16 @@ pub(super) fn offer_plans() -> Vec<OfferPlan> {
                     14,
                     20,
                     &[],
-                    Scrub { duplicate_days: 0, min_seconds: 5, max_leads_per_ip: 5, check_phone: false, ..Scrub::default() },
+                    Scrub {
+                        duplicate_days: 0,
+                        min_seconds: 5,
+                        max_leads_per_ip: 5,
+                        // Repeated clicks only flag: a team behind one office address signs up together.
+                        duplicate_click_minutes: 10,
+                        duplicate_click_flag: 3,
+                        check_phone: false,
+                        ..Scrub::default()
+                    },
                 ),
                 ..OfferBody::default()
             },

@@ -5,6 +5,7 @@ use super::*;
 use crate::domain::device::device_of;
 use crate::domain::geo::CountrySource;
 use crate::domain::targeting::{self, Targeting};
+use crate::tracking::click_repeats::ClickRepeats;
 
 /// Relative traffic of each hour of the window: day and night, weekends, a month of
 /// growth, and some day-to-day noise.
@@ -37,6 +38,8 @@ pub(super) fn traffic(
     let junk_ips: Vec<String> = (0..20).map(|_| random_ip(rng)).collect();
     let mut planned = Vec::new();
     let mut batch: Vec<NewClick> = Vec::with_capacity(CLICK_BATCH);
+    // Repeated clicks counted as the click handler counts them, in time order.
+    let repeats = ClickRepeats::default();
     // The latest good click of each offer, to make sure each live offer has a lead in hold.
     let mut latest: HashMap<usize, (ClickRef, usize)> = HashMap::new();
     let mut junk_leads = 0usize;
@@ -58,7 +61,7 @@ pub(super) fn traffic(
         for micros in offsets {
             let at = slot + Duration::microseconds(micros);
             let (offer, publisher) = weighted(rng, if at < world.pause_at { &before_pause } else { &after_pause });
-            let (click, bot) = new_click(rng, world, offer, publisher, at, &shared_ips, &junk_ips);
+            let (click, bot) = new_click(rng, world, (offer, publisher), at, (&shared_ips, &junk_ips), &repeats);
             let junk = publisher == JUNK_PUBLISHER;
             let quality = if junk {
                 1.4
@@ -104,15 +107,15 @@ pub(super) fn traffic(
     Ok(planned)
 }
 
-/// One click of `publisher` on `offer` at `at`, and whether its visitor is a bot.
+/// One click of `publisher` on `offer` at `at` (from one of the shared or the junk
+/// addresses now and then), and whether its visitor is a bot.
 pub(super) fn new_click(
     rng: &mut StdRng,
     world: &World,
-    offer: usize,
-    publisher: usize,
+    (offer, publisher): (usize, usize),
     at: NaiveDateTime,
-    shared_ips: &[String],
-    junk_ips: &[String],
+    (shared_ips, junk_ips): (&[String], &[String]),
+    repeats: &ClickRepeats,
 ) -> (NewClick, bool) {
     let junk = publisher == JUNK_PUBLISHER;
     let sites: Vec<((&str, &str, &str), u32)> =
@@ -157,10 +160,13 @@ pub(super) fn new_click(
     let redirect_reason = Targeting::of(&world.plans[offer].body.terms)
         .miss(country.as_deref(), country_source, seen.kind, seen.os)
         .map(|_| targeting::REASON.to_string());
+    let (offer_id, publisher_id) = (world.offers[offer].id, world.publishers[publisher].user.id);
+    let window = world.plans[offer].body.terms.scrub.repeat_window_minutes();
+    let repeat_clicks = repeats.record(offer_id, publisher_id, &ip, agent, at, window);
     let click = NewClick {
         click_id: new_click_id(),
-        offer_id: world.offers[offer].id,
-        publisher_id: world.publishers[publisher].user.id,
+        offer_id,
+        publisher_id,
         sub1: site.to_string(),
         sub2: if campaigns.is_empty() { String::new() } else { pick(rng, campaigns).to_string() },
         sub3: pick(rng, placements(source)).to_string(),
@@ -173,10 +179,12 @@ pub(super) fn new_click(
         country,
         redirect_reason,
         created_at: at,
-        is_unique: rng.gen_bool(if junk { 0.65 } else { 0.9 }),
+        // Some browsers carry the offer's cookie from an earlier visit.
+        is_unique: rng.gen_bool(if junk { 0.65 } else { 0.9 }) && repeat_clicks == 0,
         country_source: country_source.as_str().to_string(),
         device: seen.kind.as_str().to_string(),
         os: seen.os.to_string(),
+        repeat_clicks,
     };
     (click, bot)
 }

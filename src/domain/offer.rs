@@ -213,6 +213,18 @@ pub struct Scrub {
     #[serde(skip_serializing_if = "is_zero")]
     pub max_conversion_days: u32,
     pub max_leads_per_ip: u32,
+    /// `duplicate_click`: the window, in minutes, in which the earlier clicks of the
+    /// same IP address and user agent on the same link are counted; 0 = the rule is
+    /// off (then left out of the JSON, as are both thresholds at 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicate_click_minutes: u32,
+    /// More than this many earlier clicks in the window flag the lead: the check
+    /// passes, and the quality score loses points.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicate_click_flag: u32,
+    /// More than this many reject it; 0 = never rejects, only flags.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicate_click_reject: u32,
     pub block_disposable: bool,
     pub block_bots: bool,
     /// `datacenter_ip`: the visitor's address is in a hosting or cloud range. Left
@@ -241,6 +253,25 @@ fn is_off(b: &bool) -> bool {
     !*b
 }
 
+/// `duplicate_click`: the longest window, in minutes (a day).
+pub const DUPLICATE_CLICK_MAX_MINUTES: u32 = 1440;
+/// `duplicate_click`: the highest threshold; below what a visitor's clicks are
+/// counted up to ([`super::scrub::REPEATS_COUNTED`]), so "more than" it is told.
+pub const DUPLICATE_CLICK_MAX_THRESHOLD: u32 = 50;
+/// The window clicks are counted in while `duplicate_click` is off: a click with an
+/// earlier one of its visitor within it is no unique click (DESIGN §9).
+pub const DEFAULT_REPEAT_WINDOW_MINUTES: u32 = 60;
+
+const _: () = assert!((DUPLICATE_CLICK_MAX_THRESHOLD as usize) < super::scrub::REPEATS_COUNTED);
+
+impl Scrub {
+    /// The window a click's earlier clicks are counted in: the `duplicate_click`
+    /// rule's, else [`DEFAULT_REPEAT_WINDOW_MINUTES`].
+    pub fn repeat_window_minutes(&self) -> u32 {
+        if self.duplicate_click_minutes > 0 { self.duplicate_click_minutes } else { DEFAULT_REPEAT_WINDOW_MINUTES }
+    }
+}
+
 impl Default for Scrub {
     fn default() -> Self {
         Scrub {
@@ -249,6 +280,9 @@ impl Default for Scrub {
             min_seconds: 0,
             max_conversion_days: 0,
             max_leads_per_ip: 0,
+            duplicate_click_minutes: 0,
+            duplicate_click_flag: 0,
+            duplicate_click_reject: 0,
             block_disposable: true,
             block_bots: true,
             block_datacenter: true,
@@ -557,6 +591,33 @@ fn check_range(errors: &mut FieldErrors, field: &str, v: u32, lo: u32, hi: u32) 
     }
 }
 
+/// `duplicate_click`: a window of at most a day, thresholds of at most
+/// [`DUPLICATE_CLICK_MAX_THRESHOLD`], a rejection no lower than the flag, and no
+/// thresholds without a window.
+fn check_duplicate_click(e: &mut FieldErrors, s: &Scrub) {
+    let max = DUPLICATE_CLICK_MAX_THRESHOLD;
+    check_range(e, "terms.scrub.duplicate_click_minutes", s.duplicate_click_minutes, 0, DUPLICATE_CLICK_MAX_MINUTES);
+    check_range(e, "terms.scrub.duplicate_click_flag", s.duplicate_click_flag, 0, max);
+    check_range(e, "terms.scrub.duplicate_click_reject", s.duplicate_click_reject, 0, max);
+    if e.contains_key("terms.scrub.duplicate_click_flag") || e.contains_key("terms.scrub.duplicate_click_reject") {
+        return;
+    }
+    if s.duplicate_click_reject > 0 && s.duplicate_click_reject < s.duplicate_click_flag {
+        e.insert(
+            "terms.scrub.duplicate_click_reject".into(),
+            format!(
+                "Reject above at least as many clicks as are flagged ({}), or use 0 to flag only.",
+                s.duplicate_click_flag
+            ),
+        );
+    }
+    if s.duplicate_click_minutes == 0 && (s.duplicate_click_flag > 0 || s.duplicate_click_reject > 0) {
+        e.entry("terms.scrub.duplicate_click_minutes".into()).or_insert_with(|| {
+            "Set the window in minutes for the repeated-click thresholds, or set them to 0 to turn the rule off.".into()
+        });
+    }
+}
+
 fn is_event_name(e: &str) -> bool {
     !e.is_empty() && e.len() <= 40 && e.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
@@ -717,6 +778,7 @@ pub fn validate(body: &OfferBody) -> Result<OfferSpec, FieldErrors> {
     check_range(&mut e, "terms.scrub.min_seconds", s.min_seconds, 0, 3600);
     check_range(&mut e, "terms.scrub.max_conversion_days", s.max_conversion_days, 0, 365);
     check_range(&mut e, "terms.scrub.max_leads_per_ip", s.max_leads_per_ip, 0, 10_000);
+    check_duplicate_click(&mut e, s);
     check_range(&mut e, "terms.scrub.min_score", s.min_score, 0, 100);
     terms.decision = terms.decision.trim().to_lowercase();
     if !DECISION_MODES.contains(&terms.decision.as_str()) {
@@ -855,6 +917,31 @@ pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
+/// `duplicate_click` in plain words, without a capital or a full stop ("a lead
+/// whose click follows more than 5 clicks … is flagged …"), as the terms and the
+/// notice of a change tell it; None when the rule is off.
+pub fn duplicate_click_words(s: &Scrub) -> Option<String> {
+    if s.duplicate_click_minutes == 0 {
+        return None;
+    }
+    let window = super::verdict_stats::duration_words(i64::from(s.duplicate_click_minutes) * 60);
+    let follows = |n: u32| if n == 0 { "another click".to_string() } else { format!("more than {n} clicks") };
+    let (flag, reject) = (s.duplicate_click_flag, s.duplicate_click_reject);
+    let lead = |n: u32| {
+        format!(
+            "a lead whose click follows {} from the same IP address and browser on this link within {window}",
+            follows(n)
+        )
+    };
+    Some(if reject > 0 && reject <= flag {
+        format!("{} is rejected", lead(reject))
+    } else if reject > 0 {
+        format!("{} is flagged (its quality score drops); after more than {reject}, it is rejected", lead(flag))
+    } else {
+        format!("{} is flagged (its quality score drops), never rejected for that alone", lead(flag))
+    })
+}
+
 /// The terms in plain words, as publishers read them before joining.
 pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
     let t = spec_terms;
@@ -935,6 +1022,9 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
     }
     if s.max_leads_per_ip > 0 {
         out.push(format!("At most {} leads per IP address in 24 hours are paid.", s.max_leads_per_ip));
+    }
+    if let Some(words) = duplicate_click_words(s) {
+        out.push(format!("Repeated clicks: {words}."));
     }
     if s.min_score > 0 {
         out.push(format!("The lead's quality score must be at least {} of 100.", s.min_score));
@@ -1148,6 +1238,65 @@ mod tests {
         let text = plain_terms(&t, &caps).join(" ");
         assert!(text.contains("The advertiser decides each lead"), "{text}");
         assert!(text.contains("is rejected (not paid)"), "{text}");
+    }
+
+    #[test]
+    fn the_duplicate_click_rule_is_checked_shown_and_round_trips() {
+        let with = |minutes, flag, reject| {
+            let mut b = body();
+            b.terms.scrub.duplicate_click_minutes = minutes;
+            b.terms.scrub.duplicate_click_flag = flag;
+            b.terms.scrub.duplicate_click_reject = reject;
+            b
+        };
+        let spec = validate(&with(10, 5, 20)).expect("valid");
+        let words = plain_terms(&spec.terms, &Caps::default()).join(" ");
+        assert!(
+            words.contains(
+                "Repeated clicks: a lead whose click follows more than 5 clicks from the same IP address and \
+                 browser on this link within 10 minutes is flagged (its quality score drops); after more than 20, \
+                 it is rejected."
+            ),
+            "{words}"
+        );
+        let json = serde_json::to_value(&spec.terms.scrub).expect("json");
+        assert_eq!(
+            (&json["duplicate_click_minutes"], &json["duplicate_click_flag"], &json["duplicate_click_reject"]),
+            (&serde_json::json!(10), &serde_json::json!(5), &serde_json::json!(20))
+        );
+        let back: Scrub = serde_json::from_value(json).expect("read back");
+        assert_eq!(back, spec.terms.scrub);
+        // Off by default, and then nothing of it in the JSON or the words.
+        let off = serde_json::to_string(&Scrub::default()).expect("json");
+        assert!(!off.contains("duplicate_click"), "{off}");
+        assert!(!plain_terms(&Terms::default(), &Caps::default()).join(" ").contains("Repeated clicks"));
+        assert_eq!(Scrub::default().repeat_window_minutes(), DEFAULT_REPEAT_WINDOW_MINUTES);
+        assert_eq!(spec.terms.scrub.repeat_window_minutes(), 10);
+        // Flag only; reject only (reject at the flag).
+        let flag_only = plain_terms(&validate(&with(60, 0, 0)).expect("valid").terms, &Caps::default()).join(" ");
+        assert!(
+            flag_only.contains(
+                "follows another click from the same IP address and browser on this link within 1 hour \
+                 is flagged (its quality score drops), never rejected for that alone."
+            ),
+            "{flag_only}"
+        );
+        let reject_only = plain_terms(&validate(&with(5, 3, 3)).expect("valid").terms, &Caps::default()).join(" ");
+        assert!(
+            reject_only.contains("more than 3 clicks") && reject_only.contains("5 minutes is rejected."),
+            "{reject_only}"
+        );
+
+        for (b, field, message) in [
+            (with(10, 5, 4), "terms.scrub.duplicate_click_reject", "at least as many clicks as are flagged (5)"),
+            (with(0, 5, 0), "terms.scrub.duplicate_click_minutes", "Set the window in minutes"),
+            (with(2000, 0, 0), "terms.scrub.duplicate_click_minutes", "from 0 to 1440"),
+            (with(10, 51, 0), "terms.scrub.duplicate_click_flag", "from 0 to 50"),
+            (with(10, 0, 99), "terms.scrub.duplicate_click_reject", "from 0 to 50"),
+        ] {
+            let e = validate(&b).expect_err("invalid");
+            assert!(e.get(field).is_some_and(|m| m.contains(message)), "{field}: {e:?}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::money::format_minor;
-use crate::domain::offer::{OfferSpec, PayoutModel, Terms};
+use crate::domain::offer::{OfferSpec, PayoutModel, Scrub, Terms};
 
 /// The money and terms a lead is judged and paid by.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,6 +229,11 @@ pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Si
     if ns.max_leads_per_ip != 0 && (os.max_leads_per_ip == 0 || ns.max_leads_per_ip < os.max_leads_per_ip) {
         out.push(format!("at most {} leads per IP address in 24 hours", ns.max_leads_per_ip));
     }
+    if duplicate_click_tightens(os, ns)
+        && let Some(words) = crate::domain::offer::duplicate_click_words(ns)
+    {
+        out.push(format!("repeated clicks: {words}"));
+    }
     let switched_on = |out: &mut Vec<String>, what: &str, a: bool, b: bool| {
         if b && !a {
             out.push(format!("{what} is switched on"));
@@ -245,6 +250,23 @@ pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Si
     // A shorter notice would let the next cut take effect sooner: it waits out the old one.
     less(&mut out, "the notice before a lowering change", old.notice_hours, new.notice_hours, " hours");
     out
+}
+
+/// Whether `new`'s `duplicate_click` judges some click more harshly than `old`'s:
+/// switched on, a longer window, a lower flag, or a rejection where there was none
+/// or at a lower count.
+fn duplicate_click_tightens(old: &Scrub, new: &Scrub) -> bool {
+    if new.duplicate_click_minutes == 0 {
+        return false;
+    }
+    if old.duplicate_click_minutes == 0 {
+        return true;
+    }
+    let rejects_sooner = new.duplicate_click_reject > 0
+        && (old.duplicate_click_reject == 0 || new.duplicate_click_reject < old.duplicate_click_reject);
+    new.duplicate_click_minutes > old.duplicate_click_minutes
+        || new.duplicate_click_flag < old.duplicate_click_flag
+        || rejects_sooner
 }
 
 #[cfg(test)]
@@ -293,6 +315,34 @@ mod tests {
         let t = tightening(&verdict, &reject, "USD", Side::Price);
         assert_eq!(t, vec!["a lead the advertiser has not decided when the hold ends is rejected".to_string()]);
         assert!(tightening(&reject, &cpl(1000), "USD", Side::Price).is_empty(), "back to the rules loosens");
+    }
+
+    #[test]
+    fn a_stricter_duplicate_click_rule_is_tightening() {
+        let with = |minutes, flag, reject| {
+            let mut t = cpl(1000);
+            t.terms.scrub.duplicate_click_minutes = minutes;
+            t.terms.scrub.duplicate_click_flag = flag;
+            t.terms.scrub.duplicate_click_reject = reject;
+            t
+        };
+        let t = tightening(&cpl(1000), &with(10, 5, 20), "USD", Side::Price);
+        assert_eq!(
+            t,
+            vec![
+                "repeated clicks: a lead whose click follows more than 5 clicks from the same IP address and browser \
+                 on this link within 10 minutes is flagged (its quality score drops); after more than 20, it is rejected"
+                    .to_string()
+            ]
+        );
+        let base = with(10, 5, 20);
+        for stricter in [with(30, 5, 20), with(10, 3, 20), with(10, 5, 10)] {
+            assert_eq!(tightening(&base, &stricter, "USD", Side::Price).len(), 1, "{:?}", stricter.terms.scrub);
+        }
+        assert_eq!(tightening(&with(10, 5, 0), &with(10, 5, 30), "USD", Side::Price).len(), 1, "rejects at all");
+        for looser in [with(5, 5, 20), with(10, 8, 20), with(10, 5, 30), with(10, 5, 0), cpl(1000)] {
+            assert!(tightening(&base, &looser, "USD", Side::Price).is_empty(), "{:?}", looser.terms.scrub);
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::effects::Effects;
 use crate::store::leads::{Lead, NewEvent, add_events};
 use crate::store::rollups::{self, Delta};
 use crate::store::settlement::{
-    ContactRow, Decided, claim, contacts_among, ip_history, record_run, update_decided, user_agents,
+    ContactRow, Decided, claim, clicks_seen, contacts_among, ip_history, record_run, update_decided,
 };
 pub use crate::store::settlement::{RunRow, recent_runs};
 use crate::store::{ledger, now, offers, postbacks, settings, terms, webhooks};
@@ -181,7 +181,7 @@ fn judge(conn: &mut DbConn, lists: &Lists, batch: Vec<Lead>) -> QueryResult<Vec<
             current.insert(id, o.terms());
         }
     }
-    let agents = user_agents(conn, &batch)?;
+    let seen = clicks_seen(conn, &batch)?;
     let (domains, nets) = (&lists.domains, &lists.nets);
     let contacts = earlier_contacts(conn, &batch)?;
     let by_ip = ip_history(conn, &batch)?;
@@ -214,7 +214,10 @@ fn judge(conn: &mut DbConn, lists: &Lists, batch: Vec<Lead>) -> QueryResult<Vec<
                 })
                 .unwrap_or(0) as i64
         };
-        let agent = lead.click_id.as_ref().map(|c| agents.get(c).map(String::as_str).unwrap_or(""));
+        // A click id whose click is gone reads as a click with no user agent and no repeats.
+        let click = lead.click_id.as_ref().map(|c| seen.get(c));
+        let agent = click.map(|k| k.map_or("", |k| k.user_agent.as_str()));
+        let repeat_clicks = click.map(|k| k.map_or(0, |k| i64::from(k.repeat_clicks)));
         let facts = Facts {
             fields: &fields,
             contact: &contact,
@@ -222,6 +225,7 @@ fn judge(conn: &mut DbConn, lists: &Lists, batch: Vec<Lead>) -> QueryResult<Vec<
             phone_country: phone_country.as_deref(),
             user_agent: agent,
             seconds_from_click: lead.click_at.map(|c| (lead.created_at - c).num_seconds()),
+            repeat_clicks,
             leads_from_ip_24h,
             duplicate_of,
             network: visitor_ip(&lead).map(|ip| nets.classify(ip)),

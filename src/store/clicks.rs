@@ -39,6 +39,11 @@ pub struct Click {
     pub device: String,
     /// The user agent's OS family ([`crate::domain::device::OS_FAMILIES`]).
     pub os: String,
+    /// Earlier clicks of the same IP address and user agent on the same link within
+    /// the offer's `duplicate_click` window when the click was made (its default
+    /// window while the rule is off), counted by the serving process up to
+    /// [`crate::domain::scrub::REPEATS_COUNTED`] ([`crate::tracking::click_repeats`]).
+    pub repeat_clicks: i32,
 }
 
 /// Store a batch of clicks and add their counts to the hourly rollups, atomically.
@@ -114,6 +119,7 @@ pub struct PgClickBatch<'a> {
     created_at: Vec<NaiveDateTime>,
     is_unique: Vec<bool>,
     origin: [Vec<&'a str>; 3],
+    repeat_clicks: Vec<i32>,
     rollups: rollups::PgRollups,
 }
 
@@ -135,6 +141,7 @@ impl<'a> PgClickBatch<'a> {
             created_at: batch.iter().map(|c| c.created_at).collect(),
             is_unique: batch.iter().map(|c| c.is_unique).collect(),
             origin: [col(|c| &c.country_source), col(|c| &c.device), col(|c| &c.os)],
+            repeat_clicks: batch.iter().map(|c| c.repeat_clicks).collect(),
             rollups,
         }
     }
@@ -147,11 +154,11 @@ impl diesel::query_builder::QueryId for PgClickBatch<'_> {
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgClickBatch<'_> {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        use diesel::sql_types::{Array, Bool, Int8, Nullable, Text, Timestamp};
+        use diesel::sql_types::{Array, Bool, Int4, Int8, Nullable, Text, Timestamp};
         out.push_sql(
             "WITH c AS (INSERT INTO clicks (click_id, offer_id, publisher_id, sub1, sub2, sub3, sub4, sub5, \
              source, ip, user_agent, referrer, country, redirect_reason, created_at, is_unique, \
-             country_source, device, os) \
+             country_source, device, os, repeat_clicks) \
              SELECT * FROM unnest(",
         );
         out.push_bind_param::<Array<Text>, _>(&self.click_id)?;
@@ -175,6 +182,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgClickBatch<'_> {
             out.push_sql(", ");
             out.push_bind_param::<Array<Text>, _>(text)?;
         }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Int4>, _>(&self.repeat_clicks)?;
         out.push_sql(")), ");
         self.rollups.walk_tail(&mut out)
     }

@@ -27,16 +27,26 @@ pub fn claim(conn: &mut DbConn, at: NaiveDateTime, limit: i64) -> QueryResult<Ve
     }
 }
 
-/// The user agent of each lead's click.
-pub fn user_agents(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<HashMap<String, String>> {
+/// What the rules read of a lead's click: its user agent, and how many earlier
+/// clicks its visitor made on the link within the window (`duplicate_click`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClickSeen {
+    pub user_agent: String,
+    pub repeat_clicks: i32,
+}
+
+/// What the rules read of each lead's click, by click id.
+pub fn clicks_seen(conn: &mut DbConn, batch: &[Lead]) -> QueryResult<HashMap<String, ClickSeen>> {
     let ids: Vec<&str> = batch.iter().filter_map(|l| l.click_id.as_deref()).collect();
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let rows: Vec<(String, String)> = clicks::table
+        let rows: Vec<(String, String, i32)> = clicks::table
             .filter(clicks::click_id.eq_any(chunk))
-            .select((clicks::click_id, clicks::user_agent))
+            .select((clicks::click_id, clicks::user_agent, clicks::repeat_clicks))
             .load(conn)?;
-        out.extend(rows);
+        out.extend(
+            rows.into_iter().map(|(id, user_agent, repeat_clicks)| (id, ClickSeen { user_agent, repeat_clicks })),
+        );
     }
     Ok(out)
 }

@@ -107,6 +107,7 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
         let cookie_attributes = cookie_attributes(secure, cookie_days);
         let targeting = Targeting::of(&terms);
         let blocks = source_blocks::for_link(c, offer.id, membership.publisher_id)?;
+        let repeat_window_minutes = terms.scrub.repeat_window_minutes();
         Ok(Some(Arc::new(LinkInfo {
             membership,
             offer,
@@ -116,6 +117,7 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
             cookie_attributes,
             targeting,
             blocks,
+            repeat_window_minutes,
         })))
     })
     .await?;
@@ -294,9 +296,10 @@ fn locate(state: &AppState, req: &HttpRequest) -> Visitor {
 
 /// A click on a publisher's link, built from the request (client IP behind trusted
 /// proxies; country from a trusted proxy's header, else from the geolocation
-/// database; device and OS from the user agent; cleaned sub-ids and headers), and
-/// why it does not go to the landing page, if it does not ([`redirect_reason`], then
-/// the offer's targeting, then the traffic-source blocks).
+/// database; device and OS from the user agent; cleaned sub-ids and headers; how
+/// many times its visitor clicked the link shortly before), and why it does not go
+/// to the landing page, if it does not ([`redirect_reason`], then the offer's
+/// targeting, then the traffic-source blocks).
 pub fn new_click(
     state: &AppState,
     req: &HttpRequest,
@@ -305,8 +308,6 @@ pub fn new_click(
     source: &str,
 ) -> (NewClick, Option<&'static str>) {
     let (membership, offer) = (&link.membership, &link.offer);
-    // A browser that already carries a click of this offer is not a new visitor.
-    let is_unique = cookie_value(req, &link.cookie_name).is_none();
     let header =
         |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let Visitor { ip, country, country_source, user_agent, device } = locate(state, req);
@@ -317,6 +318,20 @@ pub fn new_click(
             link.targeting.miss(country.as_deref(), country_source, device.kind, device.os).map(|_| targeting::REASON)
         })
         .or_else(|| link.blocks.blocks([&sub1, &sub2, &sub3, &sub4, &sub5, &source]).then_some(source_block::REASON));
+    let created_at = now();
+    let ip = ip.to_string();
+    // Every click counts, wherever it goes: click spamming is clicks, landed or not.
+    let repeat_clicks = state.repeats.record(
+        offer.id,
+        membership.publisher_id,
+        &ip,
+        &user_agent,
+        created_at,
+        link.repeat_window_minutes,
+    );
+    // A browser that already carries a click of this offer, or whose address and
+    // user agent clicked the link within the window, is not a new visitor.
+    let is_unique = cookie_value(req, &link.cookie_name).is_none() && repeat_clicks == 0;
     let click = NewClick {
         click_id: new_click_id(),
         offer_id: offer.id,
@@ -327,16 +342,17 @@ pub fn new_click(
         sub4,
         sub5,
         source,
-        ip: ip.to_string(),
+        ip,
         user_agent,
         referrer: clean(&header(header::REFERER), 1024),
         country,
         redirect_reason: reason.map(str::to_string),
-        created_at: now(),
+        created_at,
         is_unique,
         country_source: country_source.as_str().to_string(),
         device: device.kind.as_str().to_string(),
         os: device.os.to_string(),
+        repeat_clicks,
     };
     (click, reason)
 }

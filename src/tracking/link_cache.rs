@@ -41,6 +41,9 @@ pub struct LinkInfo {
     /// The traffic-source blocks that apply to the link (the offer's, the
     /// publisher's on the offer, the network's).
     pub blocks: crate::domain::source_block::Blocks,
+    /// The window a click's earlier clicks from its visitor are counted in, in
+    /// minutes (`duplicate_click`'s, else the default), read from the offer's terms.
+    pub repeat_window_minutes: u32,
 }
 
 pub type Link = Arc<LinkInfo>;

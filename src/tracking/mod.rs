@@ -2,6 +2,7 @@
 //! install. (Click, postback, pixel and lead-intake endpoints live here too.)
 
 pub mod click;
+pub mod click_repeats;
 pub mod click_writer;
 pub mod conversions;
 pub mod form;

@@ -257,7 +257,8 @@ fn decide(c: &mut DbConn, conv: &Conversion) -> Result<TestAnswer, AppError> {
     };
 
     // Every scrub rule, in memory, as settlement would run them on this lead. A test
-    // is never compared with other leads (duplicates, leads per IP).
+    // is never compared with other leads (duplicates, leads per IP) or clicks
+    // (repeated clicks).
     let map: serde_json::Map<String, Value> =
         p.fields.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     let country = click.country.clone().or_else(|| p.fields.get("country").cloned());
@@ -271,6 +272,8 @@ fn decide(c: &mut DbConn, conv: &Conversion) -> Result<TestAnswer, AppError> {
         phone_country: phone_country.as_deref(),
         user_agent: Some(&click.user_agent),
         seconds_from_click: Some((at - click.created_at).num_seconds()),
+        // A test click is never counted with other clicks.
+        repeat_clicks: Some(0),
         leads_from_ip_24h: 0,
         duplicate_of: None,
         network: click.ip.parse().ok().map(|ip| crate::settlement::run::nets(c).map(|n| n.classify(ip))).transpose()?,
@@ -279,6 +282,9 @@ fn decide(c: &mut DbConn, conv: &Conversion) -> Result<TestAnswer, AppError> {
     let mut checks = scrub::evaluate(&terms, &facts, &domains).checks;
     for check in checks.iter_mut().filter(|ch| ch.code == scrub::DUPLICATE_CONTACT || ch.code == scrub::IP_VELOCITY) {
         check.detail = "not checked on a test (it is never compared with other leads)".into();
+    }
+    for check in checks.iter_mut().filter(|ch| ch.code == scrub::DUPLICATE_CLICK) {
+        check.detail = "not checked on a test (it is never compared with other clicks)".into();
     }
 
     let row = NewTestConversion {

@@ -70,6 +70,7 @@ fn click(id: &str) -> Click {
         country_source: "unknown".into(),
         device: "unknown".into(),
         os: "other".into(),
+        repeat_clicks: 0,
     }
 }
 

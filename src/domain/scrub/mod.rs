@@ -21,7 +21,7 @@
 use serde_json::{Map, Value};
 
 use super::netranges::NetKind;
-use super::offer::Terms;
+use super::offer::{Scrub, Terms};
 use super::verdict_stats::duration_words;
 
 mod bots;
@@ -55,6 +55,7 @@ pub const GEO_MISMATCH: &str = "geo_mismatch";
 pub const TOO_FAST: &str = "too_fast";
 pub const SLOW_CONVERSION: &str = "slow_conversion";
 pub const IP_VELOCITY: &str = "ip_velocity";
+pub const DUPLICATE_CLICK: &str = "duplicate_click";
 pub const BOT_TRAFFIC: &str = "bot_traffic";
 pub const DATACENTER_IP: &str = "datacenter_ip";
 pub const RELAY: &str = "relay";
@@ -62,7 +63,7 @@ pub const GIBBERISH_NAME: &str = "gibberish_name";
 pub const LOW_SCORE: &str = "low_score";
 
 /// Every rule code, in the order of DESIGN §7's table: the order of [`Verdict::checks`].
-pub const RULE_CODES: [&str; 14] = [
+pub const RULE_CODES: [&str; 15] = [
     MISSING_FIELD,
     INVALID_EMAIL,
     DISPOSABLE_EMAIL,
@@ -72,6 +73,7 @@ pub const RULE_CODES: [&str; 14] = [
     TOO_FAST,
     SLOW_CONVERSION,
     IP_VELOCITY,
+    DUPLICATE_CLICK,
     BOT_TRAFFIC,
     DATACENTER_IP,
     RELAY,
@@ -84,6 +86,14 @@ pub const RULE_CODES: [&str; 14] = [
 pub const SOFT_NO_PHONE: &str = "no_phone";
 /// Soft signal: the lead has no click (posted through the API without a click id).
 pub const SOFT_NO_CLICK: &str = "no_click";
+/// Soft signal: `duplicate_click` flagged the lead (more earlier clicks of its
+/// visitor than the offer's flag, not more than its rejection).
+pub const SOFT_REPEAT_CLICKS: &str = "repeat_clicks";
+
+/// Earlier clicks of one visitor on one link are counted up to this many
+/// (`clicks.repeat_clicks`): each process remembers that many click times per
+/// visitor (`tracking::click_repeats`).
+pub const REPEATS_COUNTED: usize = 64;
 
 /// Penalties of the quality score, in points taken from 100.
 ///
@@ -98,12 +108,14 @@ pub const SOFT_NO_CLICK: &str = "no_click";
 /// | `too_fast` failed | 25 |
 /// | `slow_conversion` failed | 20 |
 /// | `ip_velocity` failed | 25 |
+/// | `duplicate_click` failed | 30 |
 /// | `bot_traffic` failed | 50 |
 /// | `datacenter_ip` failed | 40 |
 /// | `relay` failed | 10 |
 /// | `gibberish_name` failed | 30 |
 /// | no usable phone (soft) | 5 |
 /// | no click (soft) | 5 |
+/// | `duplicate_click` flagged (soft) | 10 |
 ///
 /// Only the checks that ran count: a rule the offer switches off costs nothing.
 /// A free-mail address (gmail.com, …) is no penalty. The result is clamped to 0..=100.
@@ -117,12 +129,14 @@ pub const PENALTIES: &[(&str, i32)] = &[
     (TOO_FAST, 25),
     (SLOW_CONVERSION, 20),
     (IP_VELOCITY, 25),
+    (DUPLICATE_CLICK, 30),
     (BOT_TRAFFIC, 50),
     (DATACENTER_IP, 40),
     (RELAY, 10),
     (GIBBERISH_NAME, 30),
     (SOFT_NO_PHONE, 5),
     (SOFT_NO_CLICK, 5),
+    (SOFT_REPEAT_CLICKS, 10),
 ];
 
 /// The penalty of a failed check or soft signal ([`PENALTIES`]); 0 for unknown codes.
@@ -147,6 +161,10 @@ pub struct Facts<'a> {
     pub user_agent: Option<&'a str>,
     /// None when there is no click.
     pub seconds_from_click: Option<i64>,
+    /// How many earlier clicks the click's visitor (IP address and user agent) made
+    /// on the link within the offer's `duplicate_click` window (`clicks.repeat_clicks`);
+    /// None when there is no click.
+    pub repeat_clicks: Option<i64>,
     /// Leads on this offer from the same IP within 24h before this one (not counting it).
     pub leads_from_ip_24h: i64,
     /// An earlier non-rejected lead with the same e-mail or phone within duplicate_days in scope (the DB finds it).
@@ -262,6 +280,9 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
             Check::pass(IP_VELOCITY, format!("{n} earlier leads from this IP in 24 h (at most {max})"))
         });
     }
+    if s.duplicate_click_minutes > 0 {
+        checks.push(check_duplicate_click(s, facts.repeat_clicks));
+    }
     if s.block_bots {
         checks.push(match facts.user_agent {
             None => Check::pass(BOT_TRAFFIC, "no click"),
@@ -301,7 +322,7 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
             },
         });
     }
-    let score = score(&checks, facts);
+    let score = score(terms, &checks, facts);
     if s.min_score > 0 {
         let min = i64::from(s.min_score);
         checks.push(if i64::from(score) < min {
@@ -315,8 +336,8 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
 }
 
 /// The quality score (0..=100) from the checks that ran and the soft signals of
-/// `facts`; see [`PENALTIES`]. A `low_score` check among `checks` is ignored.
-pub fn score(checks: &[Check], facts: &Facts) -> i32 {
+/// `facts` under `terms`; see [`PENALTIES`]. A `low_score` check among `checks` is ignored.
+pub fn score(terms: &Terms, checks: &[Check], facts: &Facts) -> i32 {
     let mut score = 100;
     let mut phone_failed = false;
     for c in checks.iter().filter(|c| !c.passed && c.code != LOW_SCORE) {
@@ -328,6 +349,9 @@ pub fn score(checks: &[Check], facts: &Facts) -> i32 {
     }
     if facts.user_agent.is_none() && facts.seconds_from_click.is_none() {
         score -= penalty(SOFT_NO_CLICK);
+    }
+    if repeat_clicks_judged(&terms.scrub, facts.repeat_clicks) == Repeats::Flagged {
+        score -= penalty(SOFT_REPEAT_CLICKS);
     }
     score.clamp(0, 100)
 }
@@ -387,6 +411,57 @@ fn duplicate_detail(dup: &Duplicate, facts: &Facts) -> String {
         detail.push_str(&format!(" ({plain} compares as {compared})"));
     }
     detail
+}
+
+/// How `duplicate_click` judges a click's earlier clicks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeats {
+    /// The rule is off, or the lead has no click.
+    NotJudged,
+    Pass,
+    Flagged,
+    Rejected,
+}
+
+fn repeat_clicks_judged(s: &Scrub, repeat_clicks: Option<i64>) -> Repeats {
+    let Some(n) = repeat_clicks.filter(|_| s.duplicate_click_minutes > 0) else { return Repeats::NotJudged };
+    let (flag, reject) = (i64::from(s.duplicate_click_flag), i64::from(s.duplicate_click_reject));
+    if reject > 0 && n > reject {
+        Repeats::Rejected
+    } else if n > flag {
+        Repeats::Flagged
+    } else {
+        Repeats::Pass
+    }
+}
+
+/// `this IP address and browser clicked the link 7 times within 10 minutes before
+/// this click; more than 5 is flagged, more than 20 rejected`: the count and the
+/// offer's thresholds, never the address or the browser.
+fn check_duplicate_click(s: &Scrub, repeat_clicks: Option<i64>) -> Check {
+    let Some(n) = repeat_clicks else { return Check::pass(DUPLICATE_CLICK, "no click") };
+    let window = duration_words(i64::from(s.duplicate_click_minutes) * 60);
+    let (flag, reject) = (s.duplicate_click_flag, s.duplicate_click_reject);
+    let times = match n {
+        1 => "once".to_string(),
+        n if n >= REPEATS_COUNTED as i64 => format!("{n} times or more"),
+        n => format!("{n} times"),
+    };
+    let seen = format!("this IP address and browser clicked the link {times} within {window} before this click");
+    let limits = match (flag, reject) {
+        (_, r) if r > 0 && r <= flag => format!("more than {r} is rejected"),
+        (f, 0) => format!("more than {f} is flagged, never rejected"),
+        (f, r) => format!("more than {f} is flagged, more than {r} rejected"),
+    };
+    match repeat_clicks_judged(s, Some(n)) {
+        Repeats::Rejected => Check::fail(DUPLICATE_CLICK, format!("{seen}; {limits}")),
+        Repeats::Flagged => Check::pass(DUPLICATE_CLICK, format!("flagged: {seen}; {limits}")),
+        _ if n == 0 => Check::pass(
+            DUPLICATE_CLICK,
+            format!("no earlier click from this IP address and browser on the link within {window} ({limits})"),
+        ),
+        _ => Check::pass(DUPLICATE_CLICK, format!("{seen} ({limits})")),
+    }
 }
 
 fn check_geo(country: Option<&str>, allowed: &[String]) -> Check {
@@ -631,6 +706,113 @@ mod tests {
         assert!(!check(&lead.eval(&t), IP_VELOCITY).passed);
     }
 
+    // ---- duplicate_click ----
+
+    #[test]
+    fn duplicate_click_rule() {
+        let mut t = bare_terms();
+        t.scrub.duplicate_click_minutes = 10;
+        t.scrub.duplicate_click_flag = 5;
+        t.scrub.duplicate_click_reject = 20;
+        let mut lead = good_lead();
+        let outcome = |lead: &Lead, t: &Terms| {
+            let v = lead.eval(t);
+            let c = check(&v, DUPLICATE_CLICK).clone();
+            (c.passed, c.detail, v.score, v.approved)
+        };
+        lead.repeats = Some(0);
+        assert_eq!(
+            outcome(&lead, &t),
+            (
+                true,
+                "no earlier click from this IP address and browser on the link within 10 minutes \
+                 (more than 5 is flagged, more than 20 rejected)"
+                    .into(),
+                100,
+                true
+            )
+        );
+        lead.repeats = Some(5);
+        assert_eq!(
+            outcome(&lead, &t),
+            (
+                true,
+                "this IP address and browser clicked the link 5 times within 10 minutes before this click \
+                 (more than 5 is flagged, more than 20 rejected)"
+                    .into(),
+                100,
+                true
+            ),
+            "at the flag: passes unflagged"
+        );
+        // Flagged: the check passes, the lead is approved, the score loses the soft signal.
+        lead.repeats = Some(14);
+        assert_eq!(
+            outcome(&lead, &t),
+            (
+                true,
+                "flagged: this IP address and browser clicked the link 14 times within 10 minutes before this \
+                 click; more than 5 is flagged, more than 20 rejected"
+                    .into(),
+                100 - penalty(SOFT_REPEAT_CLICKS),
+                true
+            )
+        );
+        lead.repeats = Some(20);
+        assert!(outcome(&lead, &t).0, "at the rejection: flagged, not rejected");
+        lead.repeats = Some(21);
+        assert_eq!(
+            outcome(&lead, &t),
+            (
+                false,
+                "this IP address and browser clicked the link 21 times within 10 minutes before this click; \
+                 more than 5 is flagged, more than 20 rejected"
+                    .into(),
+                100 - penalty(DUPLICATE_CLICK),
+                false
+            ),
+            "a rejection costs the rule's penalty, not the flag's too"
+        );
+        lead.repeats = Some(REPEATS_COUNTED as i64);
+        assert!(check(&lead.eval(&t), DUPLICATE_CLICK).detail.contains("64 times or more"));
+        // No rejection threshold: flagged however many.
+        t.scrub.duplicate_click_reject = 0;
+        let (passed, detail, score, approved) = outcome(&lead, &t);
+        assert!(passed && approved && score == 90, "{detail}");
+        assert!(detail.ends_with("more than 5 is flagged, never rejected"), "{detail}");
+        // A flag of 0: any earlier click flags; once, in words.
+        t.scrub.duplicate_click_flag = 0;
+        lead.repeats = Some(1);
+        let (passed, detail, score, _) = outcome(&lead, &t);
+        assert!(
+            passed
+                && score == 90
+                && detail.starts_with("flagged: this IP address and browser clicked the link once within 10 minutes"),
+            "{detail}"
+        );
+        // No click: nothing to count, no penalty.
+        lead.repeats = None;
+        assert_eq!(outcome(&lead, &t), (true, "no click".into(), 100, true));
+        // Off at 0 minutes: no check, and no soft signal whatever the count.
+        t.scrub.duplicate_click_minutes = 0;
+        lead.repeats = Some(40);
+        let v = lead.eval(&t);
+        assert!(v.checks.iter().all(|c| c.code != DUPLICATE_CLICK) && v.score == 100, "{v:?}");
+    }
+
+    #[test]
+    fn a_flagged_lead_can_fall_below_the_minimum_score() {
+        let mut t = bare_terms();
+        t.scrub.duplicate_click_minutes = 10;
+        t.scrub.duplicate_click_flag = 2;
+        t.scrub.min_score = 95;
+        let mut lead = good_lead();
+        lead.repeats = Some(3);
+        let v = lead.eval(&t);
+        assert!(check(&v, DUPLICATE_CLICK).passed);
+        assert_eq!(v.failed_codes(), vec![LOW_SCORE.to_string()]);
+    }
+
     // ---- score, low_score, evaluate as a whole ----
 
     #[test]
@@ -675,6 +857,7 @@ mod tests {
         t.scrub.min_score = 50;
         t.scrub.block_relay = true;
         t.scrub.max_conversion_days = 30;
+        t.scrub.duplicate_click_minutes = 10;
         let v = good_lead().eval(&t);
         let codes: Vec<&str> = v.checks.iter().map(|c| c.code.as_str()).collect();
         assert_eq!(codes, RULE_CODES.to_vec());
@@ -732,7 +915,10 @@ mod tests {
         t.scrub.min_score = 1;
         t.scrub.block_relay = true;
         t.scrub.max_conversion_days = 1;
+        t.scrub.duplicate_click_minutes = 10;
+        t.scrub.duplicate_click_reject = 3;
         let mut lead = Lead::new(json!({"email": "x@mailinator", "phone": "5", "name": "asdfgh"}), Some("DE"));
+        lead.repeats = Some(9);
         lead.network = Some(NetKind::Datacenter { provider: "AWS" });
         lead.ua = Some("HeadlessChrome");
         lead.secs = Some(1);

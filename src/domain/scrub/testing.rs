@@ -24,6 +24,9 @@ pub(super) fn bare_terms() -> Terms {
             min_seconds: 0,
             max_conversion_days: 0,
             max_leads_per_ip: 0,
+            duplicate_click_minutes: 0,
+            duplicate_click_flag: 0,
+            duplicate_click_reject: 0,
             block_disposable: false,
             block_bots: false,
             block_datacenter: false,
@@ -44,6 +47,7 @@ pub(super) struct Lead {
     pub(super) ua: Option<&'static str>,
     pub(super) secs: Option<i64>,
     pub(super) ip_leads: i64,
+    pub(super) repeats: Option<i64>,
     pub(super) dup: Option<Duplicate>,
     pub(super) network: Option<NetKind>,
 }
@@ -62,6 +66,7 @@ impl Lead {
             ua: Some(CHROME),
             secs: Some(60),
             ip_leads: 0,
+            repeats: Some(0),
             dup: None,
             network: Some(NetKind::Other),
         }
@@ -75,6 +80,7 @@ impl Lead {
             phone_country: self.country,
             user_agent: self.ua,
             seconds_from_click: self.secs,
+            repeat_clicks: self.repeats,
             leads_from_ip_24h: self.ip_leads,
             duplicate_of: self.dup,
             network: self.network,
