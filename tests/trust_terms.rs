@@ -113,7 +113,7 @@ async fn terms_stay_with_the_lead(backend: Backend) {
     assert_eq!((v["status"].as_str(), v["price"].as_str()), (Some("approved"), Some("10.00")), "{v}");
     assert!(!v["reasons"].to_string().contains("missing_field"), "{v}");
     let lists = v["terms"]["lists_version"].as_str().expect("lists");
-    assert!(lists.starts_with("disposable:") && lists.contains(";net:"), "{v}");
+    assert!(lists.starts_with("disposable:") && lists.contains(";net:") && lists.contains(";names:"), "{v}");
 
     // A click from before the change keeps the old price and requires nothing; a
     // click after it pays the new price.

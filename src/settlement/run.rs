@@ -60,9 +60,9 @@ impl Lists {
         Ok(Lists { domains: domains(conn)?, nets: nets(conn)? })
     }
 
-    /// What a settled lead records: `disposable:…;net:…`.
+    /// What a settled lead records: `disposable:…;net:…;names:…`.
     pub fn version(&self) -> String {
-        format!("{};{}", self.domains.version(), self.nets.version())
+        format!("{};{};{}", self.domains.version(), self.nets.version(), scrub::NAME_RULES_VERSION)
     }
 }
 

@@ -39,7 +39,7 @@ pub use contact::{Contact, EMAIL_KEYS, NAME_KEYS, PHONE_KEYS, contact, name_of};
 pub use disposable::Domains;
 pub use email::{PROVIDERS, Provider, email_problem, normalise_email, normalised_by_provider, provider};
 pub use masking::{mask_email, mask_fields, mask_name, mask_phone};
-pub use names::name_problem;
+pub use names::{NAME_RULES_VERSION, name_problem};
 pub use phone::phone_country;
 
 use disposable::check_disposable;

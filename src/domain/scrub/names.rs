@@ -17,6 +17,10 @@ use super::contact::collapse_whitespace;
 /// the QWERTY, QWERTZ, AZERTY and ЙЦУКЕН (Russian) layouts, the digit row and
 /// the Latin and Cyrillic alphabets (typed "in order" like a row). A row shared
 /// by two layouts is labelled by the first.
+/// The version of these name rules as a settled lead records it (DESIGN "Shared
+/// lists"): raise it whenever a change here can judge a name differently.
+pub const NAME_RULES_VERSION: &str = "names:2026-12-07";
+
 const ROWS: &[(&str, &str)] = &[
     ("QWERTY", "qwertyuiop"),
     ("QWERTY", "asdfghjkl;"),
