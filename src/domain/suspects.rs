@@ -7,7 +7,7 @@
 use crate::domain::ctit::{self, Histogram};
 use crate::domain::report::pct;
 use crate::domain::rollup::Delta;
-use crate::domain::scrub::DATACENTER_IP;
+use crate::domain::scrub::{DATACENTER_IP, DUPLICATE_CLICK};
 
 /// Duplicate clicks (1 − unique / clicks) above this share flag a publisher, in %.
 pub const DUPLICATE_CLICKS_PCT: i64 = 30;
@@ -22,9 +22,9 @@ pub const REFUSED_PCT: i64 = 20;
 pub const MIN_CHECKED: i64 = 10;
 
 /// The scrub rules whose failures are a signal: the code, and the share (%) of the
-/// leads it checked above which it flags a publisher. `duplicate_click` counts once
-/// the rule exists (until then no lead has its check, and nothing is flagged).
-pub const RULE_SIGNALS: [(&str, i64); 2] = [(DATACENTER_IP, 10), ("duplicate_click", 20)];
+/// leads it checked above which it flags a publisher (leads of offers with the rule
+/// off have no check of it and do not count).
+pub const RULE_SIGNALS: [(&str, i64); 2] = [(DATACENTER_IP, 10), (DUPLICATE_CLICK, 20)];
 
 /// What a publisher was flagged for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
