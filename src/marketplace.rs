@@ -702,7 +702,11 @@ pub fn add_source_block(
     let invalid = |m: String| AppError::Invalid([("value".to_string(), m)].into());
     match scope.offer_id {
         Some(offer_id) => {
-            owned_offer(conn, &who.user, offer_id)?;
+            // An admin types the offer's id: an unknown one is a mistake to name.
+            owned_offer(conn, &who.user, offer_id).map_err(|e| match e {
+                AppError::NotFound if who.role() == Role::Admin => invalid("No offer has that id.".into()),
+                e => e,
+            })?;
             if let Some(pid) = scope.publisher_id
                 && offers::membership(conn, offer_id, pid)?.is_none()
             {
@@ -734,6 +738,12 @@ pub fn remove_source_block(conn: &mut DbConn, who: &Acting, id: i64) -> AppResul
     match block.offer_id {
         Some(offer_id) => {
             owned_offer(conn, &who.user, offer_id)?;
+            // A block an admin set on the offer is the admin's to lift.
+            if who.role() != Role::Admin
+                && users::find(conn, block.created_by)?.is_some_and(|u| u.role() == Role::Admin)
+            {
+                return Err(AppError::Forbidden);
+            }
         }
         None if who.role() != Role::Admin => return Err(AppError::NotFound),
         None => {}

@@ -171,11 +171,37 @@ async fn an_admin_blocks_a_source_across_the_network(backend: Backend) {
     let (status, answer) = postback_for(&app, &n.postback_token, &pushed.click_id, &[]).await;
     assert_eq!((status, answer["reason"].as_str()), (StatusCode::FORBIDDEN, Some("source_blocked")), "{answer}");
 
-    // Advertisers hear that network blocks apply; an advertiser cannot remove one.
+    // A blocked click on a paused offer is recorded as blocked: its conversion is
+    // refused even once the offer is resumed.
     let adv = app.session_of(m.advertiser_id).await;
     let offer_page = format!("/advertiser/offers/{}", m.offer_id);
+    let status = format!("/advertiser/offers/{}/status", m.offer_id);
+    assert_eq!(app.submit(&adv, &offer_page, &status, &[("status", "paused")]).await.status(), StatusCode::SEE_OTHER);
+    let (_, paused) = click(&app, &m.token, "sub2=bot-farm").await;
+    assert_eq!(paused.redirect_reason.as_deref(), Some("source_blocked"));
+    assert_eq!(app.submit(&adv, &offer_page, &status, &[("status", "active")]).await.status(), StatusCode::SEE_OTHER);
+    let (status, answer) = postback_for(&app, &m.postback_token, &paused.click_id, &[]).await;
+    assert_eq!((status, answer["reason"].as_str()), (StatusCode::FORBIDDEN, Some("source_blocked")), "{answer}");
+
+    // An admin's block on one offer, which its advertiser cannot lift; an unknown
+    // offer id is named.
+    let oid = m.offer_id.to_string();
+    let form = [("field", "sub3"), ("mode", "exact"), ("value", "zz"), ("offer_id", oid.as_str())];
+    assert_eq!(app.submit(&admin, page, page, &form).await.status(), StatusCode::SEE_OTHER);
+    let form = [("field", "sub3"), ("mode", "exact"), ("value", "zz"), ("offer_id", "987654")];
+    assert_eq!(app.submit(&admin, page, page, &form).await.status(), StatusCode::SEE_OTHER);
+    let (_, shown) = app.get_text(&admin, page).await;
+    assert!(shown.contains("No offer has that id."), "{shown}");
+    let admins = qualead::store::source_blocks::of_offer(&mut app.conn(), m.offer_id).expect("q");
+    let delete = format!("/advertiser/source-blocks/{}/delete", admins[0].id);
+    assert_eq!(app.submit(&adv, &offer_page, &delete, &[]).await.status(), StatusCode::FORBIDDEN);
+
+    // Advertisers hear that network blocks apply; an advertiser cannot remove one.
     let (_, shown) = app.get_text(&adv, &offer_page).await;
-    assert!(shown.contains("2 network-wide blocks set by Qualead also apply."), "{shown}");
+    assert!(
+        shown.contains("1 network-wide block set by Qualead also applies."),
+        "the one for every publisher: {shown}"
+    );
     let network = qualead::store::source_blocks::network(&mut app.conn()).expect("q");
     let delete = format!("/advertiser/source-blocks/{}/delete", network[0].id);
     assert_eq!(app.submit(&adv, &offer_page, &delete, &[]).await.status(), StatusCode::NOT_FOUND);

@@ -1,7 +1,8 @@
 //! Funding (DESIGN §8): an advertiser requests a top-up from its balance page, every
 //! admin is e-mailed and sees it on the overview and the deposits page; an admin
 //! confirms it as a deposit (one balanced ledger transaction, audited) or declines
-//! it with a note; the advertiser is e-mailed either way.
+//! it with a note; the advertiser is e-mailed either way. An offer whose advertiser
+//! cannot pay for one lead warns on its page and when it is resumed (issue 33).
 
 // Money is written in minor units grouped as major_minor (100_00 is 100.00).
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -25,6 +26,18 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
             app.get_text(adv, "/advertiser/balance").await.1
         }
     };
+    // With nothing on its balance, the offer warns, and resuming it says why it
+    // would pause again at its first lead.
+    let offer_page = format!("/advertiser/offers/{}", m.offer_id);
+    let status = format!("/advertiser/offers/{}/status", m.offer_id);
+    let (_, shown) = app.get_text(&adv, &offer_page).await;
+    assert!(shown.contains("id=\"low-balance\"") && shown.contains("cannot pay for one lead (5.00 USD)"), "{shown}");
+    for to in ["paused", "active"] {
+        assert_eq!(app.submit(&adv, &offer_page, &status, &[("status", to)]).await.status(), StatusCode::SEE_OTHER);
+    }
+    let (_, shown) = app.get_text(&adv, &offer_page).await;
+    assert!(shown.contains("flash-warning") && shown.contains("Offer resumed. Your balance (0.00 USD)"), "{shown}");
+
     let page = ask(vec![("amount", "abc"), ("method", "card")]).await;
     assert!(page.contains("is not an amount like 12.50"), "{page}");
     let page = ask(vec![("amount", "10.00"), ("method", "cash in an envelope")]).await;
@@ -71,6 +84,8 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
     );
     let mail = app.wait_for_email(&m.advertiser_email, "is on your balance").await;
     assert!(mail.contains("250.00 USD"), "{mail}");
+    let (_, shown) = app.get_text(&adv, &offer_page).await;
+    assert!(!shown.contains("low-balance"), "the balance pays for leads now: {shown}");
 
     // Declining needs a reason; the advertiser reads it.
     let decline = format!("/admin/topups/{small}/decline");
@@ -86,6 +101,12 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
     assert!(page.contains("no payment with this amount arrived"), "{page}");
     let (_, overview) = app.get_text(&admin, "/admin").await;
     assert!(overview.contains("0 top-up requests waiting"), "{overview}");
+    // At most five requests wait at once.
+    for _ in 0..5 {
+        assert!(ask(vec![("amount", "10"), ("method", "card")]).await.contains("Top-up request #"));
+    }
+    let page = ask(vec![("amount", "10"), ("method", "card")]).await;
+    assert!(page.contains("You have 5 top-up requests waiting already"), "{page}");
     let (_, audit) = app.get_text(&admin, "/admin/audit").await;
     assert!(audit.contains("ledger.deposit") && audit.contains("topup.decline"), "{audit}");
 }

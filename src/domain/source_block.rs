@@ -5,8 +5,8 @@
 //! (`source_blocked`). Pure: `store::source_blocks` keeps them, the click path holds
 //! those of a link in its cache entry ([`Blocks`]).
 //!
-//! Values compare without regard to case (`Facebook` is `facebook`), as they were
-//! stored from the click: trimmed, control characters dropped, at most 255 bytes.
+//! Values compare trimmed and without regard to case (`Facebook ` is `facebook`),
+//! as the click stores them (control characters dropped, at most 255 characters).
 
 use crate::domain::tracking::clean;
 
@@ -108,7 +108,7 @@ impl Blocks {
         }
         let mut lowered: [Option<String>; 6] = Default::default();
         self.0.iter().any(|r| {
-            let v = lowered[r.field].get_or_insert_with(|| values[r.field].to_lowercase());
+            let v = lowered[r.field].get_or_insert_with(|| values[r.field].trim().to_lowercase());
             match r.mode {
                 Mode::Exact => *v == r.lower,
                 Mode::Prefix => v.starts_with(&r.lower),
@@ -145,6 +145,7 @@ mod tests {
         assert!(b.blocks(values("", "Adult")));
         assert!(!b.blocks(values("", "not-adult")), "a prefix is where the value begins");
         assert!(!b.blocks(values("", "")));
+        assert!(b.blocks(values(" site-42 ", "")), "compared trimmed");
         let cyrillic = Blocks::new([("sub2", "exact", "Дорвей")]);
         assert!(cyrillic.blocks(["", "дорвей", "", "", "", ""]), "case folds beyond ASCII");
         assert!(!cyrillic.blocks(["дорвей", "", "", "", "", ""]), "another field");

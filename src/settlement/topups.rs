@@ -19,6 +19,15 @@ use crate::store::users;
 
 /// The longest payment reference kept.
 pub const MAX_REFERENCE: usize = 200;
+/// The longest note on a decision kept.
+pub const MAX_NOTE: usize = 500;
+/// Requests an advertiser may have waiting at once.
+pub const MAX_PENDING: i64 = 5;
+
+/// Text typed in a form: trimmed, control characters dropped, at most `max` characters.
+fn clean_text(raw: &str, max: usize) -> String {
+    raw.trim().chars().filter(|c| !c.is_control()).take(max).collect()
+}
 
 /// `12,500.00 USD`-style money in an e-mail: the amount and the platform currency.
 fn money(who: &Acting, minor: i64) -> String {
@@ -43,7 +52,12 @@ pub fn request(
         .iter()
         .find(|m| **m == method.trim())
         .ok_or_else(|| AppError::invalid(format!("Choose how you paid: {}.", METHODS.join(", "))))?;
-    let reference: String = reference.trim().chars().filter(|c| !c.is_control()).take(MAX_REFERENCE).collect();
+    if topups::pending_count(conn, who.user.id)? >= MAX_PENDING {
+        return Err(AppError::invalid(format!(
+            "You have {MAX_PENDING} top-up requests waiting already: an admin answers them first."
+        )));
+    }
+    let reference = clean_text(reference, MAX_REFERENCE);
     let t = topups::create(conn, who.user.id, amount_minor, method, &reference)?;
     let advertiser = format!("{} <{}>", who.user.display_name, who.user.email);
     for admin in users::list(conn, Some(Role::Admin), Some(AccountStatus::Active), 100)? {
@@ -104,7 +118,8 @@ fn decide(
     tx: Option<i64>,
     note: &str,
 ) -> AppResult<(Topup, Effects)> {
-    let note = note.trim();
+    let note = clean_text(note, MAX_NOTE);
+    let note = note.as_str();
     if !topups::decide(conn, t.id, status, who.user.id, tx, note)? {
         return Err(AppError::conflict("topup_closed", "This top-up request changed meanwhile."));
     }

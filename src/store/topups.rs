@@ -88,3 +88,12 @@ pub fn of_advertiser(conn: &mut DbConn, advertiser_id: i64, limit: i64) -> Query
 pub fn pending(conn: &mut DbConn) -> QueryResult<Vec<Topup>> {
     topups::table.filter(topups::status.eq("pending")).order(topups::id).select(Topup::as_select()).load(conn)
 }
+
+/// How many of an advertiser's requests wait for an admin.
+pub fn pending_count(conn: &mut DbConn, advertiser_id: i64) -> QueryResult<i64> {
+    topups::table
+        .filter(topups::advertiser_id.eq(advertiser_id))
+        .filter(topups::status.eq("pending"))
+        .count()
+        .get_result(conn)
+}

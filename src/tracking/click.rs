@@ -298,8 +298,8 @@ fn locate(state: &AppState, req: &HttpRequest) -> Visitor {
 /// proxies; country from a trusted proxy's header, else from the geolocation
 /// database; device and OS from the user agent; cleaned sub-ids and headers; how
 /// many times its visitor clicked the link shortly before), and why it does not go
-/// to the landing page, if it does not ([`redirect_reason`], then the offer's
-/// targeting, then the traffic-source blocks).
+/// to the landing page, if it does not (the traffic-source blocks, the offer's
+/// targeting, then [`redirect_reason`]).
 pub fn new_click(
     state: &AppState,
     req: &HttpRequest,
@@ -313,11 +313,16 @@ pub fn new_click(
     let Visitor { ip, country, country_source, user_agent, device } = locate(state, req);
     let [sub1, sub2, sub3, sub4, sub5] = subs.map(|s| clean(s, 255));
     let source = clean(source, 255);
-    let reason = redirect_reason(link)
+    // The reasons that refuse a conversion come first: a blocked or off-target click
+    // on a capped or paused link must not convert once the link takes traffic again.
+    let reason = link
+        .blocks
+        .blocks([&sub1, &sub2, &sub3, &sub4, &sub5, &source])
+        .then_some(source_block::REASON)
         .or_else(|| {
             link.targeting.miss(country.as_deref(), country_source, device.kind, device.os).map(|_| targeting::REASON)
         })
-        .or_else(|| link.blocks.blocks([&sub1, &sub2, &sub3, &sub4, &sub5, &source]).then_some(source_block::REASON));
+        .or_else(|| redirect_reason(link));
     let created_at = now();
     let ip = ip.to_string();
     // Every click counts, wherever it goes: click spamming is clicks, landed or not.

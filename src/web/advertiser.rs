@@ -269,6 +269,8 @@ struct ShowPage {
     blocks: Vec<crate::web::source_blocks::BlockView>,
     network_blocks: usize,
     fields: [&'static str; 6],
+    /// The balance cannot pay for one lead (see [`balance_warning`]).
+    low_balance: Option<String>,
 }
 
 /// The channels of an offer as its page lists them.
@@ -290,16 +292,23 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
         db::run(a.ctx.pool(), move |c| Ok((offers::members_of(c, oid)?, crate::store::revisions::for_offer(c, oid)?)))
             .await?;
     let (blocks, network_blocks) = db::run(a.ctx.pool(), move |c| {
-        Ok((crate::store::source_blocks::of_offer(c, oid)?, crate::store::source_blocks::network(c)?.len()))
+        Ok((crate::store::source_blocks::of_offer(c, oid)?, crate::store::source_blocks::network(c)?))
     })
     .await?;
-    let names = members.iter().map(|(m, _, name)| (m.publisher_id, name.clone())).collect();
+    let names: std::collections::HashMap<i64, String> =
+        members.iter().map(|(m, _, name)| (m.publisher_id, name.clone())).collect();
+    // The network's blocks that reach this offer: for everyone, or for one of its publishers.
+    let network_blocks =
+        network_blocks.iter().filter(|b| b.publisher_id.is_none_or(|p| names.contains_key(&p))).count();
     let blocks = crate::web::source_blocks::views(&blocks, &names, &Default::default());
     let shown = crate::tracking::test_conversions::SHOWN;
     let tests = db::run(a.ctx.pool(), move |c| Ok(crate::store::test_conversions::recent(c, oid, shown)?)).await?;
     let base = a.ctx.state.config.base_url.to_string();
     let body = offer.body();
+    let low_balance =
+        if matches!(offer.status(), OfferStatus::Archived) { None } else { balance_warning(&a, &offer).await? };
     render(&ShowPage {
+        low_balance,
         page: a.ctx.page(offer.name.clone()),
         price: price_label(&offer),
         terms: offer::plain_terms(&body.terms, &body.caps),
@@ -322,6 +331,23 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
     })
 }
 
+/// A warning when the advertiser's available balance cannot pay for one lead of
+/// the offer (a CPL or CPA price; a CPS lead's price depends on its sale): its
+/// first lead would be refused (`budget_exhausted`) and the offer paused.
+async fn balance_warning(a: &AdvertiserCtx, offer: &Offer) -> AppResult<Option<String>> {
+    let Some(price) = offer.price_minor.filter(|p| *p > 0) else { return Ok(None) };
+    let uid = a.user.id;
+    let balance = db::run(a.ctx.pool(), move |c| Ok(settle_money::advertiser_balance(c, uid)?)).await?;
+    let currency = &a.ctx.state.config.currency;
+    Ok((balance.available < price).then(|| {
+        format!(
+            "Your balance ({} {currency}) cannot pay for one lead ({} {currency}): the first lead would be refused and the offer paused. Add money on your Balance page.",
+            format_minor(balance.available),
+            format_minor(price)
+        )
+    }))
+}
+
 async fn set_status(
     a: AdvertiserCtx,
     path: web::Path<i64>,
@@ -329,6 +355,14 @@ async fn set_status(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let to = crate::web::offer_form::change_status(&a.ctx, &a.user, id, &form).await?;
+    if matches!(to, OfferStatus::PendingReview | OfferStatus::Active) {
+        let offer = load_owned(&a, id).await?;
+        if let Some(warning) = balance_warning(&a, &offer).await? {
+            let done = if to == OfferStatus::Active { "Offer resumed." } else { "Sent for review." };
+            a.ctx.flash("warning", format!("{done} {warning}"));
+            return Ok(redirect(&format!("/advertiser/offers/{id}")));
+        }
+    }
     let msg = match to {
         OfferStatus::PendingReview => "Sent for review. An admin will look at it shortly.",
         OfferStatus::Paused => {

@@ -13,14 +13,14 @@ use std::sync::LazyLock;
 
 use super::contact::collapse_whitespace;
 
-/// Rows of keys, each with the label a failure names it by: the letter rows of
-/// the QWERTY, QWERTZ, AZERTY and ЙЦУКЕН (Russian) layouts, the digit row and
-/// the Latin and Cyrillic alphabets (typed "in order" like a row). A row shared
-/// by two layouts is labelled by the first.
 /// The version of these name rules as a settled lead records it (DESIGN "Shared
 /// lists"): raise it whenever a change here can judge a name differently.
 pub const NAME_RULES_VERSION: &str = "names:2026-12-07";
 
+/// Rows of keys, each with the label a failure names it by: the letter rows of
+/// the QWERTY, QWERTZ, AZERTY and ЙЦУКЕН (Russian) layouts, the digit row and
+/// the Latin and Cyrillic alphabets (typed "in order" like a row). A row shared
+/// by two layouts is labelled by the first.
 const ROWS: &[(&str, &str)] = &[
     ("QWERTY", "qwertyuiop"),
     ("QWERTY", "asdfghjkl;"),
