@@ -14,7 +14,9 @@ use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::mail::{
     self,
-    templates::{MembershipDecided, OfferReviewed, OfferTermsChanged, PublisherApplied, RevisionReviewed},
+    templates::{
+        MembershipDecided, OfferReviewed, OfferStatusChanged, OfferTermsChanged, PublisherApplied, RevisionReviewed,
+    },
 };
 use crate::store::offers::{self, Membership, MembershipStatus, Offer};
 use crate::store::revisions::{self, Revision};
@@ -448,8 +450,42 @@ pub fn change_status(
             },
         )?;
     }
-    let effects = Effects::LINKS | Effects::MAIL.when(review);
+    let told = tell_publishers_of_status(conn, &who.base_url, &offer, from, to)?;
+    let effects = Effects::LINKS | Effects::MAIL.when(review || told);
     Ok((offers::find(conn, id)?.ok_or(AppError::NotFound)?, effects))
+}
+
+/// E-mail every approved publisher of an offer that was paused, resumed or
+/// archived (their clicks go to the fallback, or reach the landing page again);
+/// whether anyone was told. `base_url` makes the link to the offer's page.
+pub fn tell_publishers_of_status(
+    conn: &mut DbConn,
+    base_url: &str,
+    offer: &Offer,
+    from: OfferStatus,
+    to: OfferStatus,
+) -> anyhow::Result<bool> {
+    let change = match (from, to) {
+        (OfferStatus::Active, OfferStatus::Paused) => "paused",
+        (OfferStatus::Paused, OfferStatus::Active) => "resumed",
+        (OfferStatus::Active | OfferStatus::Paused, OfferStatus::Archived) => "ended",
+        _ => return Ok(false),
+    };
+    let mut told = false;
+    for (m, email, name) in offers::members_of(conn, offer.id)? {
+        if !m.is_approved() {
+            continue;
+        }
+        let mail = OfferStatusChanged {
+            name,
+            offer_name: offer.listing.name.clone(),
+            change: change.to_string(),
+            link: format!("{}/publisher/offers/{}", base_url.trim_end_matches('/'), offer.id),
+        };
+        mail::enqueue(conn, &email, &mail)?;
+        told = true;
+    }
+    Ok(told)
 }
 
 /// An admin's review decision on a submitted offer.

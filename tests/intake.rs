@@ -11,7 +11,7 @@ mod common;
 use common::{Backend, Market, TestApp, api_key, spawn_app, spawn_app_with};
 use qualead::domain::offer::{OfferBody, apply_bps, split_price};
 use qualead::store::offers::MembershipStatus;
-use qualead::store::{clicks, leads, ledger, offers, rollups};
+use qualead::store::{clicks, leads, ledger, offers, rollups, users};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -349,6 +349,9 @@ async fn an_exhausted_budget_pauses_the_offer_and_tells_the_advertiser(backend: 
     );
     let mail = app.wait_for_email(&m.advertiser_email, "balance").await;
     assert!(mail.contains("budget_exhausted") && mail.contains("5.00"), "{mail}");
+    let publisher = users::find(&mut app.conn(), m.publisher_id).expect("q").expect("publisher").email;
+    let mail = app.wait_for_email(&publisher, "is paused").await;
+    assert!(mail.contains("send no traffic for now"), "its publishers are told too: {mail}");
     // The lead that was refused can be sent again once the offer runs: it was not stored.
     assert_eq!(leads::count_for_offer(&mut app.conn(), m.offer_id).expect("count"), 1);
     ledger_is_healthy(&app);

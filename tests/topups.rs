@@ -32,9 +32,22 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
     let status = format!("/advertiser/offers/{}/status", m.offer_id);
     let (_, shown) = app.get_text(&adv, &offer_page).await;
     assert!(shown.contains("id=\"low-balance\"") && shown.contains("cannot pay for one lead (5.00 USD)"), "{shown}");
-    for to in ["paused", "active"] {
-        assert_eq!(app.submit(&adv, &offer_page, &status, &[("status", to)]).await.status(), StatusCode::SEE_OTHER);
-    }
+    // Its publisher sees each change on its links and is e-mailed.
+    let publisher = app.session_of(m.publisher_id).await;
+    let publisher_email = qualead::store::users::find(&mut app.conn(), m.publisher_id).expect("q").expect("user").email;
+    let (_, links) = app.get_text(&publisher, "/publisher/links").await;
+    assert!(links.contains("data-live=\"live\"") && links.contains("Live: clicks reach the landing page"), "{links}");
+    assert_eq!(app.submit(&adv, &offer_page, &status, &[("status", "paused")]).await.status(), StatusCode::SEE_OTHER);
+    let (_, links) = app.get_text(&publisher, "/publisher/links").await;
+    assert!(links.contains("data-live=\"paused\"") && links.contains("clicks go to the fallback page"), "{links}");
+    let (_, page) = app.get_text(&publisher, &format!("/publisher/offers/{}", m.offer_id)).await;
+    assert!(page.contains("Paused by the advertiser"), "{page}");
+    let mail = app.wait_for_email(&publisher_email, "is paused").await;
+    assert!(mail.contains("send no traffic for now"), "{mail}");
+    assert_eq!(app.submit(&adv, &offer_page, &status, &[("status", "active")]).await.status(), StatusCode::SEE_OTHER);
+    app.wait_for_email(&publisher_email, "is live again").await;
+    let (_, links) = app.get_text(&publisher, "/publisher/links").await;
+    assert!(links.contains("data-live=\"live\""), "{links}");
     let (_, shown) = app.get_text(&adv, &offer_page).await;
     assert!(shown.contains("flash-warning") && shown.contains("Offer resumed. Your balance (0.00 USD)"), "{shown}");
 

@@ -167,6 +167,17 @@ email!(
 );
 
 email!(
+    OfferStatusChanged { name: String, offer_name: String, change: String, link: String },
+    subject = |m| match m.change.as_str() {
+        "paused" => format!("\"{}\" is paused: send no traffic for now", m.offer_name),
+        "resumed" => format!("\"{}\" is live again", m.offer_name),
+        _ => format!("\"{}\" has ended", m.offer_name),
+    },
+    text = "email/offer_status_changed.txt",
+    html = "email/offer_status_changed.html"
+);
+
+email!(
     TopupRequested {
         name: String,
         advertiser: String,

@@ -231,18 +231,21 @@ struct OfferPage {
     /// The traffic-source blocks this publisher's link is subject to, in plain
     /// words, with who set them.
     blocks: Vec<(String, &'static str)>,
+    /// The offer's live state for this publisher.
+    live: (&'static str, &'static str),
 }
 
 async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let (user, id) = (p.user.clone(), path.into_inner());
     let fee = fee_default(&p).await?;
     let currency = p.ctx.state.config.currency.clone();
-    let (offer, membership, scheduled, verdicts, blocks) = db::run(p.ctx.pool(), move |c| {
+    let (offer, membership, scheduled, verdicts, blocks, live) = db::run(p.ctx.pool(), move |c| {
         let (offer, membership) = marketplace::visible_offer(c, &user, id)?;
         let scheduled = marketplace::scheduled_changes(c, &offer, &currency, fee)?;
         let verdicts = publisher_view(c, &offer, crate::store::now())?;
         let blocks = crate::web::source_blocks::for_publisher(c, offer.id, user.id)?;
-        Ok((offer, membership, scheduled, verdicts, blocks))
+        let live = live_state(c, &offer, user.id)?;
+        Ok((offer, membership, scheduled, verdicts, blocks, live))
     })
     .await?;
     let base = p.ctx.state.config.base_url.to_string();
@@ -258,6 +261,7 @@ async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> 
         scheduled,
         verdicts,
         blocks,
+        live,
         offer,
     })
 }
@@ -307,6 +311,29 @@ pub struct LinkRow {
     pub offer: Offer,
     pub status: String,
     pub links: Option<LinkSet>,
+    /// The offer's live state for this publisher: a class and plain words.
+    pub live: (&'static str, &'static str),
+}
+
+/// Whether a publisher's clicks on an offer reach the landing page now, as a
+/// badge class and plain words.
+pub fn live_state(
+    conn: &mut crate::db::DbConn,
+    offer: &Offer,
+    publisher_id: i64,
+) -> diesel::QueryResult<(&'static str, &'static str)> {
+    use crate::domain::offer::OfferStatus;
+    Ok(match offer.status() {
+        OfferStatus::Active if crate::store::caps::full(conn, offer, publisher_id, crate::store::now())? => {
+            ("capped", "Capped: a cap is full, so clicks go to the fallback page until its period ends")
+        }
+        OfferStatus::Active => ("live", "Live: clicks reach the landing page"),
+        OfferStatus::Paused => {
+            ("paused", "Paused by the advertiser: clicks go to the fallback page and conversions are refused")
+        }
+        OfferStatus::Archived => ("archived", "Ended: the advertiser archived this offer"),
+        OfferStatus::Draft | OfferStatus::PendingReview => ("pending", "Not live"),
+    })
 }
 
 #[derive(Template)]
@@ -318,14 +345,23 @@ struct LinksPage {
 
 async fn my_links(p: PublisherCtx) -> AppResult<HttpResponse> {
     let uid = p.user.id;
-    let list = db::run(p.ctx.pool(), move |c| Ok(offers::memberships_of(c, uid)?)).await?;
+    let list = db::run(p.ctx.pool(), move |c| {
+        let mut out = Vec::new();
+        for (m, o) in offers::memberships_of(c, uid)? {
+            let live = live_state(c, &o, uid)?;
+            out.push((m, o, live));
+        }
+        Ok(out)
+    })
+    .await?;
     let base = p.ctx.state.config.base_url.to_string();
     let rows = list
         .into_iter()
-        .map(|(m, o)| LinkRow {
+        .map(|(m, o, live)| LinkRow {
             links: m.is_approved().then(|| link_set(&base, &o, &m)),
             status: m.status.clone(),
             offer: o,
+            live,
         })
         .collect();
     render(&LinksPage { page: p.ctx.page("My links"), rows })

@@ -121,8 +121,17 @@ impl Batch<'_> {
             price: format!("{} {currency}", format_minor(price)),
             link: self.config.url(&format!("/advertiser/offers/{}", who.offer.id)),
         };
-        mail::enqueue(conn, &advertiser.email, &email)
-            .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+        let as_query = |e: anyhow::Error| diesel::result::Error::QueryBuilderError(e.to_string().into());
+        mail::enqueue(conn, &advertiser.email, &email).map_err(as_query)?;
+        let base = self.config.base_url.to_string();
+        crate::marketplace::tell_publishers_of_status(
+            conn,
+            &base,
+            &who.offer,
+            OfferStatus::Active,
+            OfferStatus::Paused,
+        )
+        .map_err(as_query)?;
         self.effects |= Effects::MAIL;
         Ok(())
     }
