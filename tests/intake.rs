@@ -675,7 +675,42 @@ async fn a_guarded_server_still_takes_postbacks(backend: Backend) {
     assert_eq!(postback(&app, &format!("click_id={cid}&token={}", m.postback_token)).await.1["status"], "accepted");
 }
 
+/// DESIGN §4 cap alerts: the advertiser and the offer's publishers are e-mailed
+/// once when a lead cap passes 90 % and once when it is reached.
+async fn cap_alerts_go_out_at_the_threshold_and_at_the_cap(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body =
+        OfferBody { caps: qualead::domain::offer::Caps { daily: Some(10), ..Default::default() }, ..cpl("1.00") };
+    let m = market(&app, &body, 100_00);
+    let publisher = users::find(&mut app.conn(), m.publisher_id).expect("q").expect("publisher").email;
+    let alerts = |app: &TestApp, needle: &str| app.emails().iter().filter(|e| e.contains(needle)).count();
+    for n in 1..=8 {
+        let c = click(&app, &m, "").await;
+        assert_eq!(postback(&app, &format!("click_id={c}&token={}", m.postback_token)).await.1["status"], "accepted");
+        assert_eq!(alerts(&app, "near its daily cap"), 0, "no alert at {n} of 10");
+    }
+    let c = click(&app, &m, "").await;
+    assert_eq!(postback(&app, &format!("click_id={c}&token={}", m.postback_token)).await.1["status"], "accepted");
+    let mail = app.wait_for_email(&m.advertiser_email, "near its daily cap").await;
+    assert!(mail.contains("9 of 10 leads"), "{mail}");
+    app.wait_for_email(&publisher, "near its daily cap").await;
+    let c = click(&app, &m, "").await;
+    assert_eq!(postback(&app, &format!("click_id={c}&token={}", m.postback_token)).await.1["status"], "accepted");
+    let mail = app.wait_for_email(&m.advertiser_email, "reached its daily cap").await;
+    assert!(mail.contains("10 of 10 leads") && mail.contains("cap_reached"), "{mail}");
+    app.wait_for_email(&publisher, "reached its daily cap").await;
+    // Past the cap: refused, and no more alerts.
+    let c = common::click_and_reason(&app, &m.token).await;
+    assert_eq!(c.1.as_deref(), Some("cap_reached"));
+    assert_eq!(
+        (alerts(&app, "near its daily cap"), alerts(&app, "reached its daily cap")),
+        (2, 2),
+        "one each, to two people"
+    );
+}
+
 both_backends!(
+    cap_alerts_go_out_at_the_threshold_and_at_the_cap,
     a_postback_is_accepted_priced_reserved_and_idempotent,
     aliases_and_post_bodies_mean_the_same,
     every_reason_code_has_its_status_and_stores_no_lead,

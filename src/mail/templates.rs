@@ -178,6 +178,17 @@ email!(
 );
 
 email!(
+    CapAlert { name: String, offer_name: String, cap: String, count: i64, max: i64, reached: bool, link: String },
+    subject = |m| if m.reached {
+        format!("\"{}\" reached its {}", m.offer_name, m.cap)
+    } else {
+        format!("\"{}\" is near its {}: {} of {} leads", m.offer_name, m.cap, m.count, m.max)
+    },
+    text = "email/cap_alert.txt",
+    html = "email/cap_alert.html"
+);
+
+email!(
     TopupRequested {
         name: String,
         advertiser: String,

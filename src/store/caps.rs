@@ -83,6 +83,42 @@ pub fn limits(offer: &Offer, publisher_id: i64, at: NaiveDateTime) -> Vec<(Count
         .collect()
 }
 
+/// The share of a lead cap (%) at which its first alert goes out (DESIGN §4).
+pub const ALERT_PCT: i64 = 90;
+
+/// A cap alert: the count passed [`ALERT_PCT`] of the cap, or reached it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapAlert {
+    Near,
+    Reached,
+}
+
+/// The alert a counter crosses going from `before` to `after` leads under a cap of
+/// `max`, if any (reaching the cap wins over passing the threshold in one step).
+pub fn alert(before: i64, after: i64, max: i64) -> Option<CapAlert> {
+    if max <= 0 || after <= before {
+        return None;
+    }
+    if before < max && after >= max {
+        return Some(CapAlert::Reached);
+    }
+    let near = (max.saturating_mul(ALERT_PCT) + 99) / 100;
+    (before < near && after >= near && after < max).then_some(CapAlert::Near)
+}
+
+/// A counter's cap in plain words: "daily cap", "total cap", "daily cap per publisher".
+pub fn cap_name(key: &CounterKey) -> &'static str {
+    let per_publisher = key.publisher_id != 0;
+    match (key.period.chars().next(), per_publisher) {
+        (Some('d'), false) => "daily cap",
+        (Some('w'), _) => "weekly cap",
+        (Some('m'), _) => "monthly cap",
+        (Some('d'), true) => "daily cap per publisher",
+        (_, true) => "total cap per publisher",
+        _ => "total cap",
+    }
+}
+
 /// Whether a counter at `(leads, spend)` refuses one more lead of `price`: the
 /// lead cap is full, or the spend would pass the budget (an overflow passes it).
 pub fn refuses(counter: (i64, i64), price: i64, max_leads: Option<i64>, max_spend: Option<i64>) -> bool {
@@ -142,4 +178,35 @@ pub fn full(conn: &mut DbConn, offer: &Offer, publisher_id: i64, at: NaiveDateTi
         }
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_fire_once_as_a_counter_crosses_the_threshold_and_the_cap() {
+        assert_eq!(alert(8, 9, 10), Some(CapAlert::Near), "9 of 10 is 90 %");
+        assert_eq!(alert(9, 10, 10), Some(CapAlert::Reached));
+        assert_eq!(alert(8, 10, 10), Some(CapAlert::Reached), "both in one batch: reached");
+        assert_eq!(alert(9, 9, 10), None, "nothing added");
+        assert_eq!(alert(10, 11, 10), None, "already reached");
+        assert_eq!(alert(170, 180, 200), Some(CapAlert::Near));
+        assert_eq!(alert(180, 181, 200), None, "past the threshold already");
+        assert_eq!(alert(0, 1, 1), Some(CapAlert::Reached), "a cap of one is reached, never near");
+        assert_eq!(alert(0, 1, 0), None);
+        assert_eq!(alert(3, 4, 5), None, "4 of 5 is 80 %");
+        assert_eq!(alert(4, 5, 5), Some(CapAlert::Reached));
+    }
+
+    #[test]
+    fn caps_are_named_in_plain_words() {
+        let key = |publisher_id, period: &str| CounterKey { offer_id: 1, publisher_id, period: period.into() };
+        assert_eq!(cap_name(&key(0, "d:2026-12-07")), "daily cap");
+        assert_eq!(cap_name(&key(0, "w:2026-W49")), "weekly cap");
+        assert_eq!(cap_name(&key(0, "m:2026-12")), "monthly cap");
+        assert_eq!(cap_name(&key(0, "t")), "total cap");
+        assert_eq!(cap_name(&key(7, "d:2026-12-07")), "daily cap per publisher");
+        assert_eq!(cap_name(&key(7, "t")), "total cap per publisher");
+    }
 }

@@ -44,6 +44,7 @@ impl<'a> Batch<'a> {
             active_accounts: HashMap::new(),
             effects: Effects::NONE,
             terms: HashMap::new(),
+            cap_limits: HashMap::new(),
         };
         // Lock the balance of every advertiser the batch may charge, in one sorted
         // pass: processes sharing PostgreSQL then queue on these rows in the same
@@ -210,10 +211,13 @@ impl<'a> Batch<'a> {
 
     /// The counters a lead counts against, each locked once per batch.
     pub(super) fn lock_counters(&mut self, conn: &mut DbConn, limits: &[Limit]) -> QueryResult<()> {
-        for (key, _, _) in limits {
+        for (key, max_leads, _) in limits {
             if !self.tally.counters.contains_key(key) {
                 let value = caps::lock(conn, key)?;
                 self.tally.counters.insert(key.clone(), (value, (0, 0)));
+            }
+            if let Some(max) = max_leads {
+                self.cap_limits.insert(key.clone(), *max);
             }
         }
         Ok(())

@@ -72,6 +72,9 @@ struct Batch<'a> {
     effects: Effects,
     /// Each offer's versions of its terms (oldest first), read once per batch.
     terms: HashMap<i64, Vec<terms::TermsRow>>,
+    /// The lead cap of each counter the batch locked that has one, for the cap
+    /// alerts its additions may cross (DESIGN §4).
+    cap_limits: HashMap<crate::store::caps::CounterKey, i64>,
 }
 
 /// A lead accepted in this batch, not yet written.

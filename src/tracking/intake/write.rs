@@ -15,7 +15,10 @@ use crate::domain::intake::decide::{self, Who};
 use crate::domain::money::format_minor;
 use crate::domain::offer::OfferStatus;
 use crate::effects::Effects;
-use crate::mail::{self, templates::OfferPausedLowBalance};
+use crate::mail::{
+    self,
+    templates::{CapAlert, OfferPausedLowBalance},
+};
 use crate::store::leads::{self, Lead, NewLead, Rejection};
 use crate::store::offers;
 use crate::store::{caps, ledger, postbacks, rollups, terms, users, webhooks};
@@ -69,10 +72,22 @@ impl Batch<'_> {
         ledger::add_to_balances(conn, &balances)?;
         let mut counters: Vec<_> = self.tally.counters.into_iter().filter(|(_, (_, d))| *d != (0, 0)).collect();
         counters.sort_by(|a, b| a.0.cmp(&b.0));
-        for (key, (_, (leads, spend))) in counters {
+        let mut alerts = Vec::new();
+        for (key, ((before, _), (leads, spend))) in counters {
             caps::add(conn, &key, leads, spend)?;
+            if let Some(max) = self.cap_limits.get(&key)
+                && let Some(alert) = caps::alert(before, before + leads, *max)
+            {
+                alerts.push((key, alert, before + leads, *max));
+            }
         }
         rollups::add_many(conn, &self.rollups)?;
+        for (key, alert, count, max) in alerts {
+            let offer = self.offers.get(&key.offer_id).and_then(Option::as_ref);
+            if let Some(offer) = offer {
+                effects |= tell_cap_alert(conn, self.config, offer, &key, alert, count, max)?;
+            }
+        }
         Ok((ids, effects))
     }
 
@@ -135,4 +150,40 @@ impl Batch<'_> {
         self.effects |= Effects::MAIL;
         Ok(())
     }
+}
+
+/// E-mail a cap alert (DESIGN §4): to the advertiser, and to the publishers it
+/// concerns (every approved one of the offer, or the one whose own cap it is).
+fn tell_cap_alert(
+    conn: &mut DbConn,
+    config: &crate::config::Config,
+    offer: &crate::store::offers::Offer,
+    key: &caps::CounterKey,
+    alert: caps::CapAlert,
+    count: i64,
+    max: i64,
+) -> QueryResult<Effects> {
+    let as_query = |e: anyhow::Error| diesel::result::Error::QueryBuilderError(e.to_string().into());
+    let mut to: Vec<(String, String, String)> = Vec::new();
+    if let Some(a) = users::find(conn, offer.advertiser_id)? {
+        to.push((a.email, a.display_name, config.url(&format!("/advertiser/offers/{}", offer.id))));
+    }
+    for (m, email, name) in offers::members_of(conn, offer.id)? {
+        if m.is_approved() && (key.publisher_id == 0 || key.publisher_id == m.publisher_id) {
+            to.push((email, name, config.url(&format!("/publisher/offers/{}", offer.id))));
+        }
+    }
+    for (email, name, link) in &to {
+        let mail = CapAlert {
+            name: name.clone(),
+            offer_name: offer.name.clone(),
+            cap: caps::cap_name(key).to_string(),
+            count,
+            max,
+            reached: alert == caps::CapAlert::Reached,
+            link: link.clone(),
+        };
+        mail::enqueue(conn, email, &mail).map_err(as_query)?;
+    }
+    Ok(Effects::MAIL.when(!to.is_empty()))
 }
