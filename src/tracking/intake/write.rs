@@ -73,12 +73,13 @@ impl Batch<'_> {
         let mut counters: Vec<_> = self.tally.counters.into_iter().filter(|(_, (_, d))| *d != (0, 0)).collect();
         counters.sort_by(|a, b| a.0.cmp(&b.0));
         let mut alerts = Vec::new();
-        for (key, ((before, _), (leads, spend))) in counters {
+        for (key, ((after, _), (leads, spend))) in counters {
             caps::add(conn, &key, leads, spend)?;
+            // The tally holds the count as the batch left it, and what it added.
             if let Some(max) = self.cap_limits.get(&key)
-                && let Some(alert) = caps::alert(before, before + leads, *max)
+                && let Some(alert) = caps::alert(after - leads, after, *max)
             {
-                alerts.push((key, alert, before + leads, *max));
+                alerts.push((key, alert, after, *max));
             }
         }
         rollups::add_many(conn, &self.rollups)?;
