@@ -347,7 +347,42 @@ async fn duplicates_compare_provider_normalised_emails(backend: Backend) {
     healthy(&app);
 }
 
+/// DESIGN §7 `slow_conversion`: a conversion more than `max_conversion_days` after
+/// its click is rejected, with how long it took in words; a prompt one passes.
+async fn a_slow_conversion_is_rejected_with_its_delay(backend: Backend) {
+    let app = spawn_app_with(backend, QUIET).await;
+    let mut terms = quick_terms();
+    terms.scrub.max_conversion_days = 2;
+    let m = Market::of(&offer("3.00", terms)).deposit(100_00).seed(&app.db.url);
+    let prompt = lead(&app, &m, BROWSER, &[("email", "ann@example.com")]).await;
+    let late = click(&app, &m, BROWSER).await;
+    {
+        use qualead::db::schema::clicks::dsl as c;
+        let when = now() - chrono::Duration::hours(75);
+        let n = diesel::update(c::clicks.filter(c::click_id.eq(&late)))
+            .set(c::created_at.eq(when))
+            .execute(&mut app.conn());
+        assert_eq!(n.expect("backdate"), 1);
+    }
+    let slow = common::accepted_lead(&app, &m.postback_token, &late, &[("email", "bob@example.com")]).await;
+    let s = settle(&app);
+    assert_eq!((s.approved, s.rejected), (1, 1), "{s:?}");
+    let check = |id: i64| {
+        let lead = leads::find(&mut app.conn(), id).expect("q").expect("lead");
+        let checks: Vec<qualead::domain::scrub::Check> = serde_json::from_str(&lead.checks).expect("checks");
+        let c = checks.into_iter().find(|c| c.code == "slow_conversion").expect("slow_conversion ran");
+        (lead.status.as_str().to_string(), c.passed, c.detail)
+    };
+    let (status, passed, detail) = check(slow);
+    assert_eq!((status.as_str(), passed), ("rejected", false), "{detail}");
+    assert!(detail.contains("3 days") && detail.contains("within 2 days"), "{detail}");
+    let (status, passed, _) = check(prompt);
+    assert_eq!((status.as_str(), passed), ("approved", true));
+    healthy(&app);
+}
+
 both_backends!(
+    a_slow_conversion_is_rejected_with_its_delay,
     duplicates_compare_provider_normalised_emails,
     a_lead_is_returned_once_and_a_denial_keeps_its_window,
     every_rule_decides_real_leads_and_money_follows,
