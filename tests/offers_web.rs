@@ -99,6 +99,8 @@ async fn advertiser_posts_admin_approves_publisher_joins(backend: Backend) {
     assert_eq!(app.get_with(&adv, "/admin/offers").await.status(), StatusCode::FORBIDDEN);
     let (_, queue) = app.get_text(&admin, "/admin/offers").await;
     assert!(queue.contains("Roof repair leads"));
+    let (_, overview) = app.get_text(&admin, "/admin").await;
+    assert!(overview.contains("1 new offer and 0 changes waiting for review"), "the overview says so: {overview}");
     let r = app
         .submit(
             &admin,

@@ -59,6 +59,8 @@ struct OverviewPage {
     pending: i64,
     /// Top-up requests waiting for an admin.
     pending_topups: usize,
+    /// New offers and changes of live offers waiting for review.
+    review: (usize, usize),
     mail_queued: i64,
     mail_failed: i64,
 }
@@ -74,7 +76,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let range = reader.range(&q)?;
     let (
         (days, by_offer, by_publisher),
-        (fees, open_disputes, counts, (mail_queued, mail_failed), open_reconciliations, pending_topups),
+        (fees, open_disputes, counts, (mail_queued, mail_failed), open_reconciliations, pending_topups, review),
     ) = tokio::try_join!(
         reports::overview(a.ctx.pool(), reader, range),
         db::run(a.ctx.pool(), move |c| {
@@ -86,6 +88,10 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
                 outbox::counts(c)?,
                 crate::settlement::reconciliation::open(c, crate::store::now())?.len(),
                 crate::store::topups::pending(c)?.len(),
+                (
+                    crate::store::offers::list_all(c, Some(crate::domain::offer::OfferStatus::PendingReview))?.len(),
+                    crate::store::revisions::all_pending(c)?.len(),
+                ),
             ))
         }),
     )?;
@@ -108,6 +114,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         open_disputes,
         open_reconciliations,
         pending_topups,
+        review,
         counts,
         pending,
         mail_queued,
