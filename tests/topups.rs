@@ -124,4 +124,40 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
     assert!(audit.contains("ledger.deposit") && audit.contains("topup.decline"), "{audit}");
 }
 
-both_backends!(an_advertiser_tops_up_and_an_admin_confirms_it);
+/// DESIGN §8 low-balance e-mail: sent once as the available balance falls below
+/// the advertiser's threshold, before the offer pauses.
+async fn a_low_balance_is_told_before_the_offer_pauses(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let m = Market::of(&solar_offer("3.00")).deposit(12_00).seed(&app.db.url);
+    let adv = app.session_of(m.advertiser_id).await;
+    let set = |threshold: &'static str| {
+        let (adv, app) = (&adv, &app);
+        async move {
+            let form = [("threshold", threshold)];
+            let r = app.submit(adv, "/advertiser/balance", "/advertiser/balance-alert", &form).await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            app.get_text(adv, "/advertiser/balance").await.1
+        }
+    };
+    assert!(set("lots").await.contains("is not an amount like 12.50"));
+    let page = set("5").await;
+    assert!(
+        page.contains("when your available balance falls below 5.00 USD") && page.contains("value=\"5.00\""),
+        "{page}"
+    );
+    let lows = |app: &common::TestApp| app.emails().iter().filter(|e| e.contains("balance is low")).count();
+    for expected in [(9_00, 0), (6_00, 0), (3_00, 1), (0, 1)] {
+        let cid = common::click_through(&app, &common::visitor(common::BROWSER), &m.token, "").await;
+        common::accepted_lead(&app, &m.postback_token, &cid, &[]).await;
+        let balance = ledger::balance(&mut app.conn(), &ledger::advertiser(m.advertiser_id)).expect("balance");
+        assert_eq!(balance, expected.0);
+        if expected.1 == 1 {
+            let mail = app.wait_for_email(&m.advertiser_email, "balance is low").await;
+            assert!(mail.contains("3.00 USD") && mail.contains("below the 5.00 USD"), "{mail}");
+        }
+        assert_eq!(lows(&app), expected.1, "at {}", expected.0);
+    }
+    assert!(set("").await.contains("Low-balance e-mails are off."));
+}
+
+both_backends!(an_advertiser_tops_up_and_an_admin_confirms_it, a_low_balance_is_told_before_the_offer_pauses);

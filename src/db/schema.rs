@@ -526,6 +526,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    balance_alerts (advertiser_id) {
+        advertiser_id -> BigInt,
+        threshold_minor -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     topups (id) {
         id -> BigInt,
         advertiser_id -> BigInt,
@@ -649,4 +657,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reconciliation_lines,
     source_blocks,
     topups,
+    balance_alerts,
 );

@@ -189,6 +189,13 @@ email!(
 );
 
 email!(
+    LowBalance { name: String, balance: String, threshold: String, link: String },
+    subject = |m| format!("Your Qualead balance is low: {}", m.balance),
+    text = "email/low_balance.txt",
+    html = "email/low_balance.html"
+);
+
+email!(
     TopupRequested {
         name: String,
         advertiser: String,

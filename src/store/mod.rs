@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod balance_alerts;
 pub mod caps;
 pub mod clicks;
 pub mod disposable;

@@ -33,6 +33,7 @@ use crate::web::leads::{flash_applied, flash_outcome};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/advertiser/balance", web::get().to(advertiser_balance))
         .route("/advertiser/topups", web::post().to(request_topup))
+        .route("/advertiser/balance-alert", web::post().to(set_balance_alert))
         .route("/advertiser/statement", web::get().to(advertiser_statement))
         .route("/publisher/statement", web::get().to(publisher_statement))
         .route("/publisher/payouts", web::get().to(publisher_payouts))
@@ -273,6 +274,8 @@ struct AdvertiserBalancePage {
     balance: AdvertiserBalance,
     /// The advertiser's top-up requests, newest first.
     topups: Vec<Topup>,
+    /// The low-balance alert's threshold, as typed (empty: none).
+    alert_at: String,
     methods: [&'static str; 4],
     currency: String,
 }
@@ -285,14 +288,19 @@ impl AdvertiserBalancePage {
 
 async fn advertiser_balance(a: AdvertiserCtx) -> AppResult<HttpResponse> {
     let uid = a.user.id;
-    let (balance, topups) = db::run(a.ctx.pool(), move |c| {
-        Ok((settle_money::advertiser_balance(c, uid)?, topups::of_advertiser(c, uid, TOPUP_ROWS)?))
+    let (balance, topups, alert_at) = db::run(a.ctx.pool(), move |c| {
+        Ok((
+            settle_money::advertiser_balance(c, uid)?,
+            topups::of_advertiser(c, uid, TOPUP_ROWS)?,
+            crate::store::balance_alerts::get(c, uid)?,
+        ))
     })
     .await?;
     render(&AdvertiserBalancePage {
         page: a.ctx.page("Balance"),
         balance,
         topups,
+        alert_at: alert_at.map(format_minor).unwrap_or_default(),
         methods: topups::METHODS,
         currency: a.ctx.state.config.currency.clone(),
     })
@@ -329,6 +337,33 @@ async fn request_topup(a: AdvertiserCtx, CsrfForm(form): CsrfForm<TopupForm>) ->
         )
     })?;
     Ok(redirect("/advertiser/balance"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BalanceAlertForm {
+    threshold: String,
+}
+
+/// The advertiser sets (or, with an empty amount, removes) its low-balance alert.
+async fn set_balance_alert(a: AdvertiserCtx, CsrfForm(form): CsrfForm<BalanceAlertForm>) -> AppResult<HttpResponse> {
+    let uid = a.user.id;
+    let threshold = match form.threshold.trim() {
+        "" => Ok(None),
+        raw => amount_of(raw).map(Some),
+    };
+    let result = match threshold {
+        Ok(t) => db::run(a.ctx.pool(), move |c| Ok(crate::store::balance_alerts::set(c, uid, t)?)).await.map(|()| t),
+        Err(e) => Err(e),
+    };
+    let currency = a.ctx.state.config.currency.clone();
+    flash_outcome(&a.ctx, result, |t| match t {
+        Some(t) => {
+            format!("We will e-mail you when your available balance falls below {} {currency}.", format_minor(*t))
+        }
+        None => "Low-balance e-mails are off.".to_string(),
+    })?;
+    Ok(redirect("/advertiser/balance#alert"))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -652,6 +652,7 @@ pub async fn call_as(
 /// Every migration back to the reports one, newest first, as
 /// `qualead::db::revert_last_migration` names them: a new migration goes first here.
 pub const MIGRATIONS_NEWEST_FIRST: &[&str] = &[
+    "20261207000025",
     "20261207000024",
     "20261207000023",
     "20261207000022",

@@ -17,7 +17,7 @@ use crate::domain::offer::OfferStatus;
 use crate::effects::Effects;
 use crate::mail::{
     self,
-    templates::{CapAlert, OfferPausedLowBalance},
+    templates::{CapAlert, LowBalance, OfferPausedLowBalance},
 };
 use crate::store::leads::{self, Lead, NewLead, Rejection};
 use crate::store::offers;
@@ -66,10 +66,19 @@ impl Batch<'_> {
                 effects |= Effects::POSTBACKS.when(webhooks::enqueue_to(conn, h, &lead, "accepted")? > 0);
             }
         }
+        // Advertisers whose available balance this batch lowered: (id, before, after).
+        let lowered: Vec<(i64, i64, i64)> = self
+            .tally
+            .balances
+            .iter()
+            .filter(|(_, (_, d))| *d < 0)
+            .filter_map(|(a, (after, d))| Some((a.strip_prefix("advertiser:")?.parse().ok()?, after - d, *after)))
+            .collect();
         let mut balances: Vec<(String, i64)> =
             self.tally.balances.into_iter().filter(|(_, (_, d))| *d != 0).map(|(a, (_, d))| (a, d)).collect();
         balances.sort();
         ledger::add_to_balances(conn, &balances)?;
+        effects |= tell_low_balances(conn, self.config, &lowered)?;
         let mut counters: Vec<_> = self.tally.counters.into_iter().filter(|(_, (_, d))| *d != (0, 0)).collect();
         counters.sort_by(|a, b| a.0.cmp(&b.0));
         let mut alerts = Vec::new();
@@ -187,4 +196,37 @@ fn tell_cap_alert(
         mail::enqueue(conn, email, &mail).map_err(as_query)?;
     }
     Ok(Effects::MAIL.when(!to.is_empty()))
+}
+
+/// E-mail each advertiser whose available balance this batch took below the
+/// threshold it set (DESIGN §8), once as it crosses: `(id, before, after)`.
+fn tell_low_balances(
+    conn: &mut DbConn,
+    config: &crate::config::Config,
+    lowered: &[(i64, i64, i64)],
+) -> QueryResult<Effects> {
+    if lowered.is_empty() {
+        return Ok(Effects::NONE);
+    }
+    let ids: Vec<i64> = lowered.iter().map(|(id, _, _)| *id).collect();
+    let thresholds = crate::store::balance_alerts::of_many(conn, &ids)?;
+    let as_query = |e: anyhow::Error| diesel::result::Error::QueryBuilderError(e.to_string().into());
+    let mut effects = Effects::NONE;
+    for (id, before, after) in lowered {
+        let Some(threshold) = thresholds.get(id) else { continue };
+        if !(*before >= *threshold && *after < *threshold) {
+            continue;
+        }
+        let Some(a) = users::find(conn, *id)? else { continue };
+        let currency = &config.currency;
+        let mail = LowBalance {
+            name: a.display_name,
+            balance: format!("{} {currency}", format_minor(*after)),
+            threshold: format!("{} {currency}", format_minor(*threshold)),
+            link: config.url("/advertiser/balance#topup"),
+        };
+        mail::enqueue(conn, &a.email, &mail).map_err(as_query)?;
+        effects |= Effects::MAIL;
+    }
+    Ok(effects)
 }
