@@ -112,7 +112,8 @@ async fn settle(config: Config, once: bool) -> anyhow::Result<()> {
             Ok(crate::settlement::run::settle_due(&mut conn, crate::store::now(), crate::settlement::run::BATCH)?)
         })
         .await??;
-        println!("settled {} leads: {} approved, {} rejected", s.settled(), s.approved, s.rejected);
+        let leads = crate::domain::verdict_stats::count(s.settled(), "lead");
+        println!("settled {leads}: {} approved, {} rejected", s.approved, s.rejected);
         if once {
             return Ok(());
         }

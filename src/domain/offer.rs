@@ -960,11 +960,15 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
         )
     });
     out.extend(super::targeting::plain_words(t));
-    out.push(format!(
-        "Each lead is held for {} hour{} before it is checked and paid.",
-        t.hold_hours,
-        if t.hold_hours == 1 { "" } else { "s" }
-    ));
+    out.push(if t.hold_hours == 0 {
+        "Each lead is checked and paid at the next settlement run, with no hold.".to_string()
+    } else {
+        format!(
+            "Each lead is held for {} hour{} before it is checked and paid.",
+            t.hold_hours,
+            if t.hold_hours == 1 { "" } else { "s" }
+        )
+    });
     out.push(format!("A conversion counts if it arrives within {} days of the click.", t.conversion_window_days));
     if t.advertiser_decides() {
         out.push(format!(

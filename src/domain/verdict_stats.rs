@@ -56,7 +56,7 @@ pub fn median(mut secs: Vec<i64>) -> Option<i64> {
 }
 
 /// `1 day`, `3 days`.
-fn count(n: i64, unit: &str) -> String {
+pub fn count(n: i64, unit: &str) -> String {
     if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
 }
 

@@ -254,7 +254,9 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
             Some(secs) if secs < min => {
                 Check::fail(TOO_FAST, format!("converted {secs} s after the click; the minimum is {min} s"))
             }
-            Some(secs) => Check::pass(TOO_FAST, format!("converted {secs} s after the click")),
+            // Seconds where they matter (near the minimum), words past a minute.
+            Some(secs) if secs < 60 => Check::pass(TOO_FAST, format!("converted {secs} s after the click")),
+            Some(secs) => Check::pass(TOO_FAST, format!("converted {} after the click", duration_words(secs))),
         });
     }
     if s.max_conversion_days > 0 {
@@ -678,6 +680,10 @@ mod tests {
         }
         lead.secs = Some(3);
         assert_eq!(check(&lead.eval(&t), TOO_FAST).detail, "converted 3 s after the click; the minimum is 10 s");
+        for (secs, words) in [(45, "45 s"), (150, "2 minutes"), (175_646, "2 days"), (7_500, "2 hours 5 minutes")] {
+            lead.secs = Some(secs);
+            assert_eq!(check(&lead.eval(&t), TOO_FAST).detail, format!("converted {words} after the click"));
+        }
         lead.secs = None;
         assert_eq!(check(&lead.eval(&t), TOO_FAST).detail, "no click");
     }
