@@ -117,8 +117,12 @@ impl Config {
             None => None,
         };
 
-        let mail_from = get("QUALEAD_MAIL_FROM")
-            .unwrap_or_else(|| format!("Qualead <no-reply@{}>", base_url.host_str().unwrap_or("localhost")));
+        // A bare IP address makes no mail domain (`no-reply@127.0.0.1` reads as spam).
+        let mail_domain = match base_url.host() {
+            Some(url::Host::Domain(d)) => d.to_string(),
+            _ => "localhost".to_string(),
+        };
+        let mail_from = get("QUALEAD_MAIL_FROM").unwrap_or_else(|| format!("Qualead <no-reply@{mail_domain}>"));
         mail_from
             .parse::<lettre::message::Mailbox>()
             .map_err(|e| bad("QUALEAD_MAIL_FROM", format!("is not a valid mailbox: {e}")))?;
@@ -414,6 +418,13 @@ mod tests {
             assert_eq!(err.var, "DATABASE_URL");
             assert!(err.message.contains("postgres-tls"), "{err}");
         }
+    }
+
+    #[test]
+    fn the_sender_has_a_mail_domain() {
+        assert_eq!(cfg(&[]).expect("defaults").mail_from, "Qualead <no-reply@localhost>", "not @127.0.0.1");
+        let c = cfg(&[("QUALEAD_BASE_URL", "https://leads.example.com")]).expect("valid");
+        assert_eq!(c.mail_from, "Qualead <no-reply@leads.example.com>");
     }
 
     #[test]
