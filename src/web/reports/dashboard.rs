@@ -55,12 +55,28 @@ pub struct Kpi {
     pub trend: &'static str,
 }
 
+/// Below this many events (clicks, leads, decided leads) in the earlier period, a
+/// change against it says nothing: it is not shown as a percentage.
+pub const MIN_BASE: i64 = 10;
+
+/// Past this many times the earlier value, a change reads `▲ over 10×`.
+const MAX_RATIO: i64 = 10;
+
 /// The two measures of a KPI: this range's and the previous period's.
 pub fn kpi(key: &'static str, title: &'static str, now: Measure, before: Measure, higher_is_better: bool) -> Kpi {
     let (c, p) = (now.scalar(), before.scalar());
     let arrow = if c > p { "▲ " } else { "▼ " };
+    let base = match before {
+        Measure::Count(n) | Measure::Rate(_, n) | Measure::Per(_, n) => Some(n),
+        Measure::Money(_) => None,
+    };
+    let few = base.is_some_and(|n| n > 0 && n < MIN_BASE);
     let change = if c == p {
         "no change".to_string()
+    } else if few {
+        "too little data before to compare".to_string()
+    } else if p > 0 && c / p >= MAX_RATIO {
+        format!("{arrow}over {MAX_RATIO}×")
     } else if let Measure::Rate(..) = now {
         let d = (c - p).abs();
         format!("{arrow}{}.{:02} pts", d / 100, d % 100)
@@ -70,7 +86,7 @@ pub fn kpi(key: &'static str, title: &'static str, now: Measure, before: Measure
         let tenths = (i128::from(c - p).abs() * 1000 / i128::from(p.abs())) as i64;
         format!("{arrow}{}.{} %", tenths / 10, tenths % 10)
     };
-    let trend = if c == p || (p == 0 && !higher_is_better && !matches!(now, Measure::Rate(..))) {
+    let trend = if c == p || few || (p == 0 && !higher_is_better && !matches!(now, Measure::Rate(..))) {
         // A cost appearing where there was none is news, not a change for the worse.
         "flat"
     } else if (c > p) == higher_is_better {
@@ -162,6 +178,18 @@ mod tests {
         let k = kpi("spend", "Spend", Measure::Money(1250), Measure::Money(0), true);
         assert_eq!((k.value.as_str(), k.change.as_str()), ("12.50", "new"));
         assert_eq!(kpi("x", "X", Measure::Count(0), Measure::Count(0), true).trend, "flat");
+        // Too little before: no percentage, no trend.
+        let k = kpi("clicks", "Clicks", Measure::Count(4560), Measure::Count(4), true);
+        assert_eq!((k.change.as_str(), k.trend), ("too little data before to compare", "flat"));
+        let k = kpi("cr", "CR", Measure::Rate(30, 1000), Measure::Rate(1, 3), true);
+        assert_eq!(k.change, "too little data before to compare", "a rate over 3 clicks");
+        // Much more than before: a ratio, not "▲ 11024.3 %".
+        let k = kpi("clicks", "Clicks", Measure::Count(4561), Measure::Count(41), true);
+        assert_eq!((k.change.as_str(), k.trend), ("▲ over 10×", "good"));
+        let k = kpi("spend", "Spend", Measure::Money(90_000), Measure::Money(5_000), true);
+        assert_eq!(k.change, "▲ over 10×");
+        let k = kpi("clicks", "Clicks", Measure::Count(20), Measure::Count(40), true);
+        assert_eq!((k.change.as_str(), k.trend), ("▼ 50.0 %", "bad"));
     }
 
     #[test]
