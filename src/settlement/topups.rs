@@ -26,7 +26,7 @@ pub const MAX_PENDING: i64 = 5;
 
 /// Text typed in a form: trimmed, control characters dropped, at most `max` characters.
 fn clean_text(raw: &str, max: usize) -> String {
-    raw.trim().chars().filter(|c| !c.is_control()).take(max).collect()
+    crate::domain::tracking::clean(raw.trim(), max)
 }
 
 /// `12,500.00 USD`-style money in an e-mail: the amount and the platform currency.

@@ -146,7 +146,6 @@ impl Batch<'_> {
             price: format!("{} {currency}", format_minor(price)),
             link: self.config.url(&format!("/advertiser/offers/{}", who.offer.id)),
         };
-        let as_query = |e: anyhow::Error| diesel::result::Error::QueryBuilderError(e.to_string().into());
         mail::enqueue(conn, &advertiser.email, &email).map_err(as_query)?;
         let base = self.config.base_url.to_string();
         crate::marketplace::tell_publishers_of_status(
@@ -173,7 +172,6 @@ fn tell_cap_alert(
     count: i64,
     max: i64,
 ) -> QueryResult<Effects> {
-    let as_query = |e: anyhow::Error| diesel::result::Error::QueryBuilderError(e.to_string().into());
     let mut to: Vec<(String, String, String)> = Vec::new();
     if let Some(a) = users::find(conn, offer.advertiser_id)? {
         to.push((a.email, a.display_name, config.url(&format!("/advertiser/offers/{}", offer.id))));
@@ -210,7 +208,6 @@ fn tell_low_balances(
     }
     let ids: Vec<i64> = lowered.iter().map(|(id, _, _)| *id).collect();
     let thresholds = crate::store::balance_alerts::of_many(conn, &ids)?;
-    let as_query = |e: anyhow::Error| diesel::result::Error::QueryBuilderError(e.to_string().into());
     let mut effects = Effects::NONE;
     for (id, before, after) in lowered {
         let Some(threshold) = thresholds.get(id) else { continue };
@@ -229,4 +226,10 @@ fn tell_low_balances(
         effects |= Effects::MAIL;
     }
     Ok(effects)
+}
+
+/// An e-mail that could not be queued, as the intake transaction's error (it rolls
+/// the batch back like a failed write).
+fn as_query(e: anyhow::Error) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(e.to_string().into())
 }
