@@ -21,9 +21,9 @@ pub fn captured(html: &str, pattern: &str, what: &str) -> String {
         .to_string()
 }
 
-/// The cells of the row labelled `label` (`Total`: the footer row) in the report
-/// table with id `table`, by column name (`data-col`).
-pub fn row(html: &str, table: &str, label: &str) -> HashMap<String, String> {
+/// The report table with id `table`: its section's HTML and its column names
+/// (`data-col`), in order.
+fn table_of(html: &str, table: &str) -> (String, Vec<String>) {
     let section = captured(
         html,
         &format!(r#"(?s)<section class="card report-table" id="{table}">(.*?)</section>"#),
@@ -34,6 +34,13 @@ pub fn row(html: &str, table: &str, label: &str) -> HashMap<String, String> {
         .captures_iter(&section)
         .map(|c| c[1].to_string())
         .collect();
+    (section, cols)
+}
+
+/// The cells of the row labelled `label` (`Total`: the footer row) in the report
+/// table with id `table`, by column name (`data-col`).
+pub fn row(html: &str, table: &str, label: &str) -> HashMap<String, String> {
+    let (section, cols) = table_of(html, table);
     let pattern = if label == "Total" {
         r"(?s)<tfoot><tr><th>Total</th>(.*?)</tr>".to_string()
     } else {
@@ -52,16 +59,7 @@ pub fn row(html: &str, table: &str, label: &str) -> HashMap<String, String> {
 /// What a reader sees pointing at the cell of column `col` in the row labelled
 /// `label` of the report table `table` (its `title`), if anything.
 pub fn note(html: &str, table: &str, label: &str, col: &str) -> Option<String> {
-    let section = captured(
-        html,
-        &format!(r#"(?s)<section class="card report-table" id="{table}">(.*?)</section>"#),
-        &format!("table {table}"),
-    );
-    let cols: Vec<String> = regex::Regex::new(r#"data-col="(\w+)""#)
-        .expect("re")
-        .captures_iter(&section)
-        .map(|c| c[1].to_string())
-        .collect();
+    let (section, cols) = table_of(html, table);
     let at = cols.iter().position(|c| c == col).unwrap_or_else(|| panic!("no column {col} in table {table}"));
     let tr = captured(
         &section,
