@@ -209,6 +209,11 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, config: &Config) -> 
             .configure(crate::api::routes)
             .configure(crate::web::routes)
             .default_service(web::to(crate::web::home::not_found))
+            // Inside the session layer: an error page is drawn again with the navigation.
+            .wrap_fn(|req, srv| {
+                let fut = srv.call(req);
+                async move { Ok(crate::web::error_page::with_nav(fut.await?).await) }
+            })
             .wrap(
                 SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
                     .cookie_name("qualead_session".into())

@@ -88,6 +88,17 @@ impl From<askama::Error> for AppError {
     }
 }
 
+/// The heading of an error page.
+pub fn title_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::TOO_MANY_REQUESTS => "Slow down",
+        StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong",
+        _ => "That did not work",
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
@@ -121,13 +132,7 @@ impl ResponseError for AppError {
             tracing::error!(error = ?e, "internal error");
         }
         let status = self.status_code();
-        let title = match status {
-            StatusCode::NOT_FOUND => "Page not found",
-            StatusCode::FORBIDDEN => "Not allowed",
-            StatusCode::TOO_MANY_REQUESTS => "Slow down",
-            StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong",
-            _ => "That did not work",
-        };
+        let title = title_of(status);
         let message = self.public_message();
         let body = ErrorPage { status: status.as_u16(), title, message: &message }
             .render()

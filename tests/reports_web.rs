@@ -231,11 +231,12 @@ async fn every_role_sees_its_numbers(backend: Backend) {
     assert!(!file.header.iter().any(|h| ["payout", "fee", "epc"].contains(&h.as_str())));
     let offer_id = s.m.offer_id.to_string();
     assert_eq!(
-        cells(file.find("offer", &offer_id), &["label", "clicks", "leads", "revenue", "cost_per_lead"]),
+        cells(file.find("offer", &offer_id), &["label", "clicks", "leads", "spend", "cost_per_lead"]),
         ["Rooftop solar", "5", "2", PRICE, PRICE]
     );
     let file = csv(&app, &s.adv, &csv_link(&html, "by-publisher")).await;
-    assert_eq!(file.find("publisher", &s.m.publisher_id.to_string())["revenue"], PRICE);
+    assert_eq!(file.find("publisher", &s.m.publisher_id.to_string())["spend"], PRICE);
+    assert!(!file.header.iter().any(|h| h == "revenue"), "the advertiser's CSV heads its spend `spend`");
     // The report page of one offer, and its CSV by day.
     let html = page(&app, &s.adv, &format!("/advertiser/reports?group_by=day&offer_id={offer_id}")).await;
     assert!(html.contains("<svg") && html.contains("Rooftop solar"));
@@ -310,7 +311,7 @@ async fn a_range_without_traffic_shows_zeros(backend: Backend) {
     assert_eq!((kpi(&html, "clicks"), kpi(&html, "spend")), ("0".to_string(), "0.00".to_string()));
     let file = csv(&app, &s.adv, &format!("/advertiser/reports?{range}&group_by=day&format=csv")).await;
     assert_eq!(file.rows.len(), 31);
-    assert!(file.rows.iter().all(|r| r["clicks"] == "0" && r["revenue"] == "0.00"));
+    assert!(file.rows.iter().all(|r| r["clicks"] == "0" && r["spend"] == "0.00"));
     let file = csv(&app, &s.adv, &format!("/advertiser/reports?{range}&group_by=offer&format=csv")).await;
     assert!(file.rows.is_empty() && file.header[0] == "offer");
     // Ranges are compared with the period before.

@@ -4,12 +4,13 @@
 
 pub mod templates;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use lettre::{Message, SmtpTransport, Transport};
 use tokio::sync::{Notify, watch};
 
 use crate::config::Config;
@@ -28,7 +29,8 @@ pub fn enqueue(conn: &mut DbConn, to: &str, email: &dyn Email) -> anyhow::Result
 #[derive(Clone)]
 pub enum Mailer {
     Smtp(Box<SmtpTransport>),
-    Files(FileTransport),
+    /// `.eml` files in this folder, named so a person can find one (see [`eml_name`]).
+    Files(PathBuf),
 }
 
 impl Mailer {
@@ -44,17 +46,52 @@ impl Mailer {
             None => {
                 let dir = config.outbox_dir();
                 std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-                Ok(Mailer::Files(FileTransport::new(dir)))
+                Ok(Mailer::Files(dir))
             }
         }
     }
 
-    fn send(&self, message: &Message) -> anyhow::Result<()> {
+    fn send(&self, email: &OutboxEmail, message: &Message) -> anyhow::Result<()> {
         match self {
             Mailer::Smtp(t) => t.send(message).map(|_| ()).map_err(anyhow::Error::from),
-            Mailer::Files(t) => t.send(message).map(|_| ()).map_err(anyhow::Error::from),
+            Mailer::Files(dir) => {
+                // Written whole under a temporary name, then renamed: a reader of the
+                // folder never sees half an e-mail.
+                let path = dir.join(eml_name(email, crate::store::now()));
+                let partial = path.with_extension("eml.part");
+                std::fs::write(&partial, message.formatted())
+                    .and_then(|()| std::fs::rename(&partial, &path))
+                    .with_context(|| format!("cannot write {}", path.display()))
+            }
         }
     }
+}
+
+/// `20261207-221530-000042-ann-example-com-your-offer-is-live.eml`: when it was
+/// sent, the outbox id (unique), the recipient and the subject, in letters, digits
+/// and dashes only (any script: a Cyrillic subject stays readable).
+pub fn eml_name(email: &OutboxEmail, at: chrono::NaiveDateTime) -> String {
+    fn slug(text: &str, max: usize) -> String {
+        let mut out = String::new();
+        for c in text.chars().flat_map(char::to_lowercase) {
+            if c.is_alphanumeric() {
+                out.push(c);
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+            if out.chars().count() >= max {
+                break;
+            }
+        }
+        out.trim_end_matches('-').to_string()
+    }
+    format!(
+        "{}-{:06}-{}-{}.eml",
+        at.format("%Y%m%d-%H%M%S"),
+        email.id,
+        slug(&email.to_addr, 40),
+        slug(&email.subject, 60)
+    )
 }
 
 fn build_message(from: &Mailbox, email: &OutboxEmail) -> anyhow::Result<Message> {
@@ -111,7 +148,7 @@ pub async fn send_due(pool: &DbPool, mailer: &Mailer, from: &Mailbox) -> anyhow:
         let mut conn = pool.get()?;
         let batch = outbox::claim_due(&mut conn, 20)?;
         for email in &batch {
-            let result = build_message(&from, email).and_then(|m| mailer.send(&m));
+            let result = build_message(&from, email).and_then(|m| mailer.send(email, &m));
             match result {
                 Ok(()) => {
                     outbox::mark_sent(&mut conn, email.id)?;
@@ -126,4 +163,37 @@ pub async fn send_due(pool: &DbPool, mailer: &Mailer, from: &Mailbox) -> anyhow:
         Ok(batch.len())
     })
     .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eml_names_say_when_whom_and_what() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).and_then(|d| d.and_hms_opt(22, 15, 30)).expect("time");
+        let email = |to: &str, subject: &str| OutboxEmail {
+            id: 42,
+            to_addr: to.into(),
+            subject: subject.into(),
+            text_body: String::new(),
+            html_body: String::new(),
+            status: "queued".into(),
+            attempts: 0,
+            next_attempt_at: at,
+            last_error: None,
+            created_at: at,
+            sent_at: None,
+        };
+        assert_eq!(
+            eml_name(&email("Ann@Example.com", "Your offer \"Roofs\" is live!"), at),
+            "20261207-221530-000042-ann-example-com-your-offer-roofs-is-live.eml"
+        );
+        assert_eq!(
+            eml_name(&email("иван@пример.рф", "Заявка №7 принята"), at),
+            "20261207-221530-000042-иван-пример-рф-заявка-7-принята.eml"
+        );
+        let long = eml_name(&email("a@b.c", &"word ".repeat(40)), at);
+        assert!(long.len() < 140 && !long.contains("--") && long.ends_with(".eml"), "{long}");
+    }
 }

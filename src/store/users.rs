@@ -37,6 +37,26 @@ impl User {
     pub fn is_verified(&self) -> bool {
         self.email_verified_at.is_some()
     }
+
+    /// How an admin's pages name a party: `Ann Lee (ann@example.com)`, or the
+    /// e-mail alone when the account has no name.
+    pub fn party(&self) -> String {
+        match self.display_name.trim() {
+            "" => self.email.clone(),
+            name => format!("{name} ({})", self.email),
+        }
+    }
+}
+
+/// The accounts among `ids`, by id (an id with no account is left out).
+pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, User>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        for u in users::table.filter(users::id.eq_any(chunk)).select(User::as_select()).load(conn)? {
+            out.insert(u.id, u);
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Insertable)]

@@ -61,8 +61,145 @@ struct OverviewPage {
     pending_topups: usize,
     /// New offers and changes of live offers waiting for review.
     review: (usize, usize),
+    /// What waits for an admin, listed (the first few of each kind).
+    waiting: Vec<WaitGroup>,
     mail_queued: i64,
     mail_failed: i64,
+}
+
+impl OverviewPage {
+    fn nothing_waits(&self) -> bool {
+        self.waiting.iter().all(|g| g.total == 0)
+    }
+}
+
+/// Items of each kind the overview lists; the rest are behind the group's link.
+const WAITING_SHOWN: usize = 5;
+
+/// One kind of work waiting for an admin: new offers, changes, top-ups, disputes
+/// or accounts, each item linked to where it is decided.
+pub struct WaitGroup {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub all_href: &'static str,
+    pub total: usize,
+    pub items: Vec<WaitItem>,
+}
+
+impl WaitGroup {
+    pub fn more(&self) -> usize {
+        self.total.saturating_sub(self.items.len())
+    }
+}
+
+pub struct WaitItem {
+    pub href: String,
+    pub what: String,
+    /// The party it concerns, named: `Ann Lee (ann@example.com)`.
+    pub who: String,
+}
+
+/// What waits for an admin, in the order it blocks someone: offers and changes an
+/// advertiser wants live, money an advertiser sent, disputes, accounts.
+fn waiting(c: &mut crate::db::DbConn, currency: &str) -> AppResult<Vec<WaitGroup>> {
+    use crate::domain::offer::OfferStatus;
+    use crate::store::{offers, revisions, topups};
+    let new_offers = offers::list_all(c, Some(OfferStatus::PendingReview))?;
+    let changes = revisions::all_pending(c)?;
+    let change_offers: Vec<offers::Offer> = changes
+        .iter()
+        .take(WAITING_SHOWN)
+        .filter_map(|(offer_id, _)| offers::find(c, *offer_id).transpose())
+        .collect::<Result<_, _>>()?;
+    let funds = topups::pending(c)?;
+    let open = disputes::queue(c, Some("open"), WAITING_SHOWN as i64)?;
+    let open_total = disputes::open_count(c)? as usize;
+    let accounts = users::list(c, None, Some(AccountStatus::PendingApproval), 1000)?;
+    let mut ids: Vec<i64> = new_offers.iter().take(WAITING_SHOWN).map(|(o, _)| o.advertiser_id).collect();
+    ids.extend(change_offers.iter().map(|o| o.advertiser_id));
+    ids.extend(funds.iter().take(WAITING_SHOWN).map(|t| t.advertiser_id));
+    ids.extend(open.iter().map(|d| d.dispute.opened_by));
+    let names = users::by_ids(c, &ids)?;
+    let who = |id: i64| names.get(&id).map(User::party).unwrap_or_else(|| format!("account #{id} (deleted)"));
+    let shown = |n: usize| n.min(WAITING_SHOWN);
+    let groups = vec![
+        WaitGroup {
+            id: "offers",
+            title: "New offers to review",
+            all_href: "/admin/offers?status=pending_review",
+            total: new_offers.len(),
+            items: new_offers[..shown(new_offers.len())]
+                .iter()
+                .map(|(o, _)| WaitItem {
+                    href: format!("/admin/offers/{}", o.id),
+                    what: o.listing.name.clone(),
+                    who: who(o.advertiser_id),
+                })
+                .collect(),
+        },
+        WaitGroup {
+            id: "changes",
+            title: "Changes to live offers to review",
+            all_href: "/admin/offers?status=pending_review",
+            total: changes.len(),
+            items: change_offers
+                .iter()
+                .map(|o| WaitItem {
+                    href: format!("/admin/offers/{}#revisions", o.id),
+                    what: format!("Change to {}", o.listing.name),
+                    who: who(o.advertiser_id),
+                })
+                .collect(),
+        },
+        WaitGroup {
+            id: "topups",
+            title: "Top-up requests",
+            all_href: "/admin/deposits#topups",
+            total: funds.len(),
+            items: funds[..shown(funds.len())]
+                .iter()
+                .map(|t| WaitItem {
+                    href: "/admin/deposits#topups".into(),
+                    what: format!("{} {currency} by {}", format_minor(t.amount_minor), t.method),
+                    who: who(t.advertiser_id),
+                })
+                .collect(),
+        },
+        WaitGroup {
+            id: "disputes",
+            title: "Open disputes",
+            all_href: "/admin/disputes",
+            total: open_total,
+            items: open
+                .iter()
+                .map(|d| WaitItem {
+                    href: format!("/admin/leads/{}", d.dispute.lead_id),
+                    what: format!(
+                        "{} of lead #{} on {}",
+                        if d.dispute.kind == "return" { "Return" } else { "Contested rejection" },
+                        d.dispute.lead_id,
+                        d.offer_name
+                    ),
+                    who: who(d.dispute.opened_by),
+                })
+                .collect(),
+        },
+        WaitGroup {
+            id: "accounts",
+            title: "Accounts waiting for approval",
+            all_href: "/admin/users?status=pending_approval",
+            total: accounts.len(),
+            items: accounts[..shown(accounts.len())]
+                .iter()
+                .map(|u| WaitItem {
+                    href: format!("/admin/users?status=pending_approval#user-{}", u.id),
+                    what: format!("New {} account", u.role),
+                    who: u.party(),
+                })
+                .collect(),
+        },
+    ];
+    Ok(groups)
 }
 
 /// The network at a glance: the range's totals against the period before (clicks,
@@ -74,9 +211,10 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let q = ReportQuery::of(&req)?;
     let reader = Reader::of(&a.user);
     let range = reader.range(&q)?;
+    let currency = a.ctx.state.config.currency.clone();
     let (
         (days, by_offer, by_publisher),
-        (fees, open_disputes, counts, (mail_queued, mail_failed), open_reconciliations, pending_topups, review),
+        (fees, open_disputes, counts, (mail_queued, mail_failed), open_reconciliations, waiting),
     ) = tokio::try_join!(
         reports::overview(a.ctx.pool(), reader, range),
         db::run(a.ctx.pool(), move |c| {
@@ -87,14 +225,12 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
                 counts,
                 outbox::counts(c)?,
                 crate::settlement::reconciliation::open(c, crate::store::now())?.len(),
-                crate::store::topups::pending(c)?.len(),
-                (
-                    crate::store::offers::list_all(c, Some(crate::domain::offer::OfferStatus::PendingReview))?.len(),
-                    crate::store::revisions::all_pending(c)?.len(),
-                ),
+                waiting(c, &currency)?,
             ))
         }),
     )?;
+    let total_of = |id: &str| waiting.iter().find(|g| g.id == id).map_or(0, |g| g.total);
+    let (pending_topups, review) = (total_of("topups"), (total_of("offers"), total_of("changes")));
     let pending = counts.iter().filter(|(_, s, _)| s == "pending_approval").map(|(_, _, n)| n).sum();
     let top = |id, title, group, lines: &[_]| {
         reports::dashboard_table(&reader, &range, id, title, group, TOP_COLUMNS, lines, Some(TOP))
@@ -115,6 +251,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         open_reconciliations,
         pending_topups,
         review,
+        waiting,
         counts,
         pending,
         mail_queued,

@@ -38,6 +38,9 @@ pub struct NavUser {
 }
 
 impl NavUser {
+    pub fn of(u: &User) -> NavUser {
+        NavUser { id: u.id, email: u.email.clone(), display_name: u.display_name.clone(), role: u.role() }
+    }
     pub fn role_str(&self) -> &'static str {
         self.role.as_str()
     }
@@ -86,12 +89,7 @@ impl Ctx {
         let flash = self.session.remove_as::<Flash>("flash").and_then(Result::ok);
         Page {
             title: title.into(),
-            user: self.user.as_ref().map(|u| NavUser {
-                id: u.id,
-                email: u.email.clone(),
-                display_name: u.display_name.clone(),
-                role: u.role(),
-            }),
+            user: self.user.as_ref().map(NavUser::of),
             csrf: csrf::token(&self.session),
             flash,
             path: self.path.clone(),

@@ -351,6 +351,8 @@ pub struct LeadDetail {
     pub open_dispute: Option<i64>,
     /// Whether the publisher may still contest the rejection.
     pub can_contest: bool,
+    /// For an admin: the publisher and the advertiser, named (`Ann Lee (ann@example.com)`).
+    pub parties: Option<(String, String)>,
 }
 
 impl LeadDetail {
@@ -397,6 +399,7 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
                 .iter()
                 .filter_map(|e| e.actor_id)
                 .chain(v.disputes.iter().flat_map(|d| [Some(d.opened_by), d.ruled_by]).flatten())
+                .chain([v.publisher_id, v.advertiser_id])
                 .collect();
             let mut names = HashMap::new();
             for uid in ids {
@@ -464,7 +467,10 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
         referrer: k.referrer,
         country: k.country.unwrap_or_default(),
     });
+    let party = |id: i64| names.get(&id).map(User::party).unwrap_or_else(|| format!("account #{id} (deleted)"));
+    let parties = (viewer.role() == Role::Admin).then(|| (party(v.publisher_id), party(v.advertiser_id)));
     Ok(LeadDetail {
+        parties,
         base: section(viewer.role()),
         offer_name: offer.map(|o| o.listing.name).unwrap_or_else(|| format!("#{}", v.offer_id)),
         fields,

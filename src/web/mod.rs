@@ -7,6 +7,7 @@ pub mod advertiser;
 pub mod auth;
 pub mod context;
 pub mod csrf;
+pub mod error_page;
 pub mod home;
 pub mod leads;
 pub mod money;

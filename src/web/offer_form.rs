@@ -12,7 +12,8 @@ pub struct OfferForm {
     pub fallback_url: String,
     pub payout_model: String,
     pub price: String,
-    pub rate_bps: String,
+    /// The CPS share in percent as typed (`15`, `12.5`); the API's `rate_bps` is it × 100.
+    pub rate_pct: String,
     pub events: String,
     pub visibility: String,
     pub timezone: String,
@@ -99,7 +100,7 @@ impl OfferForm {
             fallback_url: b.fallback_url.clone().unwrap_or_default(),
             payout_model: if b.payout_model.is_empty() { "cpl".into() } else { b.payout_model.clone() },
             price: b.price.clone().unwrap_or_default(),
-            rate_bps: opt(b.rate_bps),
+            rate_pct: b.rate_bps.map(percent_of_bps).unwrap_or_default(),
             events: b.events.join(", "),
             visibility: if b.visibility.is_empty() { "public".into() } else { b.visibility.clone() },
             timezone: if b.timezone.is_empty() { "UTC".into() } else { b.timezone.clone() },
@@ -160,7 +161,11 @@ impl OfferForm {
             fallback_url: get("fallback_url"),
             payout_model: get("payout_model"),
             price: get("price"),
-            rate_bps: get("rate_bps"),
+            // A post shaped like the API (`rate_bps`) still reads.
+            rate_pct: match (get("rate_pct"), get("rate_bps").trim().parse::<i64>()) {
+                (pct, Ok(bps)) if pct.trim().is_empty() => percent_of_bps(bps),
+                (pct, _) => pct,
+            },
             events: get("events"),
             visibility: get("visibility"),
             timezone: get("timezone"),
@@ -212,6 +217,12 @@ impl OfferForm {
     /// The API body this form describes, or the fields whose text is not a number.
     pub fn to_body(&self) -> Result<OfferBody, FieldErrors> {
         let mut e = FieldErrors::new();
+        let rate_bps = match self.rate_pct.trim().trim_end_matches('%').trim() {
+            "" => None,
+            pct => crate::domain::money::parse_minor(pct)
+                .map_err(|_| e.insert("rate_bps".into(), "Enter the share as a percentage, e.g. 15 or 12.5.".into()))
+                .ok(),
+        };
         let mut int = |field: &str, raw: &str| -> Option<i64> {
             let raw = raw.trim();
             if raw.is_empty() {
@@ -228,7 +239,6 @@ impl OfferForm {
             publisher_daily: int("caps.publisher_daily", &self.publisher_cap_daily),
             publisher_total: int("caps.publisher_total", &self.publisher_cap_total),
         };
-        let rate_bps = int("rate_bps", &self.rate_bps);
         let notice_hours = int("notice_hours", &self.notice_hours);
         let mut count = |field: &str, raw: &str, default: u32| -> u32 {
             let raw = raw.trim();
@@ -326,6 +336,12 @@ impl OfferForm {
     pub fn requires(&self, field: &str) -> bool {
         self.required_fields.iter().any(|f| f == field)
     }
+}
+
+/// Basis points as the percentage a person types: 1500 → `15`, 1250 → `12.5`.
+pub fn percent_of_bps(bps: i64) -> String {
+    let text = crate::domain::money::format_minor(bps);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn split_list(raw: &str) -> Vec<String> {

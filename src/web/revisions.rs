@@ -54,7 +54,7 @@ impl RevisionView {
 
 fn pay(body: &OfferBody, currency: &str) -> String {
     match body.payout_model.as_str() {
-        "cps" => body.rate_bps.map(|b| format!("{}.{:02} % of each sale", b / 100, b % 100)),
+        "cps" => body.rate_bps.map(|b| format!("{} % of each sale", crate::web::offer_form::percent_of_bps(b))),
         model => {
             let unit = if model == "cpa" { "action" } else { "lead" };
             body.price.clone().map(|p| format!("{p} {currency} per {unit}"))

@@ -340,8 +340,13 @@ impl TestApp {
     pub fn emails(&self) -> Vec<String> {
         let dir = self.data_dir.join("outbox");
         let Ok(entries) = std::fs::read_dir(&dir) else { return vec![] };
-        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        // Named `<sent at>-<outbox id>-…`: the name sorts them in the order sent.
+        files.sort();
         files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).map(|raw| decode_qp(&raw)).collect()
     }
 

@@ -8,6 +8,15 @@ use crate::store::reports::Line;
 use crate::store::verdict_stats as verdict_figures;
 use crate::web::verdict_stats;
 
+/// A column's CSV heading: its API key, except that the advertiser's `revenue` (what
+/// it paid for approved leads) is headed `spend` in its own spreadsheet.
+fn csv_name(viewer: Viewer, name: &'static str) -> &'static str {
+    match (viewer, name) {
+        (Viewer::Advertiser, "revenue") => "spend",
+        _ => name,
+    }
+}
+
 /// A report as CSV: the group's value (and its name for offers and publishers),
 /// then the viewer's columns, then the advertiser's verdict figures when the report
 /// has them.
@@ -24,7 +33,7 @@ pub(super) fn csv_response(
     if labelled {
         head.push("label");
     }
-    head.extend(cols.iter().map(|c| c.name));
+    head.extend(cols.iter().map(|c| csv_name(viewer, c.name)));
     if verdicts.is_some() {
         head.extend(verdict_stats::CSV_COLUMNS);
     }
