@@ -167,6 +167,8 @@ pub struct LeadList {
     pub statuses: &'static [&'static str],
     /// The list is one publisher's (an admin's evidence link).
     pub publisher_id: Option<i64>,
+    /// That publisher, named: `Ann Lee (ann@example.com)`.
+    pub publisher_party: String,
     /// The list is of leads that failed this rule.
     pub rule: Option<String>,
     /// The query string of the next page, when there may be one.
@@ -189,9 +191,9 @@ impl LeadList {
         let rule = self.rule.as_ref().map(|r| format!("that failed the rule {r}"));
         match (self.publisher_id, rule) {
             (None, None) => None,
-            (Some(p), None) => Some(format!("Leads of publisher #{p}")),
+            (Some(_), None) => Some(format!("Leads of {}", self.publisher_party)),
             (None, Some(r)) => Some(format!("Leads {r}")),
-            (Some(p), Some(r)) => Some(format!("Leads of publisher #{p} {r}")),
+            (Some(_), Some(r)) => Some(format!("Leads of {} {r}", self.publisher_party)),
         }
     }
 }
@@ -213,9 +215,13 @@ async fn lead_list(ctx: &Ctx, user: &User, q: ListQuery) -> AppResult<LeadList> 
     let filter = q.filter();
     let who = ctx.acting(user);
     let viewer = user.clone();
-    let (rows, offers) = db::run(ctx.pool(), move |c| {
+    let (rows, offers, publisher) = db::run(ctx.pool(), move |c| {
         let rows = view::list(c, &who, &filter)?;
-        Ok((rows, offers_of(c, &viewer)?))
+        let publisher = match filter.publisher_id {
+            Some(p) if viewer.role() == Role::Admin => users::find(c, p)?,
+            _ => None,
+        };
+        Ok((rows, offers_of(c, &viewer)?, publisher))
     })
     .await?;
     let offer_id = q.offer_id.trim().parse::<i64>().ok();
@@ -247,6 +253,11 @@ async fn lead_list(ctx: &Ctx, user: &User, q: ListQuery) -> AppResult<LeadList> 
         offer_id,
         status,
         statuses: &LEAD_STATUSES,
+        publisher_party: match (&publisher, publisher_id) {
+            (Some(u), _) => format!("publisher {}", u.party()),
+            (None, Some(p)) => format!("publisher #{p}"),
+            (None, None) => String::new(),
+        },
         publisher_id,
         rule,
         next,
