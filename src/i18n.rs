@@ -355,6 +355,18 @@ pub fn count_words_in(lang: Lang, n: i64, unit: &str) -> String {
     })
 }
 
+/// A sentence of the catalogue that depends on a number `$n` (its plural
+/// forms are the catalogue's): `sentence("network-blocks", 2)`.
+pub fn sentence(id: &str, n: impl TryInto<i64>) -> String {
+    let n = n.try_into().unwrap_or(i64::MAX);
+    let mut args = FluentArgs::new();
+    args.set("n", FluentValue::from(n));
+    message(Lang::default(), id, None, Some(&args)).unwrap_or_else(|| {
+        tracing::warn!(id, "no such message");
+        String::new()
+    })
+}
+
 /// A duration for a report cell, at most two units, rounded down: `under a
 /// minute`, `45 minutes`, `3 hours 20 minutes`, `1 day 4 hours`, `12 days`.
 pub fn duration_words(secs: i64) -> String {
@@ -494,6 +506,8 @@ mod tests {
         assert_eq!(count_words(3, "hour"), "3 hours");
         assert_eq!(count_words(1, "time"), "once");
         assert_eq!(count_words(14, "time"), "14 times");
+        assert_eq!(sentence("network-blocks", 1_usize), "1 network-wide block set by Qualead also applies.");
+        assert_eq!(sentence("network-blocks", 3_usize), "3 network-wide blocks set by Qualead also apply.");
     }
 
     #[test]

@@ -223,11 +223,11 @@ async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
     // Both parties: reversed, with the whole history and both comments.
     for (client, path) in [(&w.adv, adv_page.as_str()), (&w.publisher, pub_page.as_str())] {
         let (_, page) = app.get_text(client, path).await;
-        assert!(page.contains("<span class=\"badge status-reversed\">reversed</span>"), "{path}");
+        assert!(page.contains("<span class=\"badge status-reversed\">Reversed</span>"), "{path}");
         for needle in ["return_upheld", "Verified: the number is dead", "Number does not exist", "Qualead settlement"] {
             assert!(page.contains(needle), "{needle} on {path}");
         }
-        assert!(page.contains("status-pending\">pending</span> → <span class=\"badge status-approved\">"), "{path}");
+        assert!(page.contains("status-pending\">Pending</span> → <span class=\"badge status-approved\">"), "{path}");
     }
     app.wait_for_email(&w.publisher_email, "upheld").await;
     let (_, page) = app.get_text(&w.adv, "/advertiser/balance").await;
@@ -245,7 +245,10 @@ async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
 
     let pub_page = format!("/publisher/leads/{id}");
     let (_, page) = app.get_text(&w.publisher, &pub_page).await;
-    assert!(page.contains("badge status-rejected") && page.contains("<code>disposable_email</code>"));
+    assert!(
+        page.contains("badge status-rejected")
+            && page.contains("Disposable e-mail</span> <code class=\"tag\">disposable_email</code>")
+    );
     assert!(page.contains("check-failed") && page.contains(">failed</span>"));
     assert!(!page.contains("x@mailinator.com"), "masked");
     assert!(page.contains("Contest the rejection"));

@@ -333,6 +333,13 @@ count-day = { $n ->
    *[other] { $n } days
 }
 
+## Sentences with a number
+
+network-blocks = { $n ->
+    [one] { $n } network-wide block set by Qualead also applies.
+   *[other] { $n } network-wide blocks set by Qualead also apply.
+}
+
 ## Durations
 
 # Two units, as in "3 hours 20 minutes".
