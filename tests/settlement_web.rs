@@ -174,8 +174,14 @@ async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
     let (status, page) = app.get_text(&w.publisher, &pub_page).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("badge status-approved"));
-    for rule in ["missing_field", "invalid_email", "disposable_email", "duplicate_contact", "bot_traffic"] {
-        assert!(page.contains(&format!("<code>{rule}</code>")), "rule {rule} shown");
+    for (rule, label) in [
+        ("missing_field", "Missing field"),
+        ("invalid_email", "Invalid e-mail"),
+        ("disposable_email", "Disposable e-mail"),
+        ("duplicate_contact", "Duplicate contact"),
+        ("bot_traffic", "Bot traffic"),
+    ] {
+        assert!(page.contains(&format!("{label}</span> <code class=\"tag\">{rule}</code>")), "rule {rule} shown");
     }
     assert!(page.contains(">passed</span>") && page.contains("Quality score"));
     assert!(page.contains(&mask_email(raw_email)), "masked e-mail {}", mask_email(raw_email));
