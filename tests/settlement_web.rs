@@ -512,9 +512,103 @@ async fn pages_are_for_their_roles_only(backend: Backend) {
     assert_eq!(ledger::balance(&mut app.conn(), &ledger::advertiser(w.m.advertiser_id)).expect("balance"), 10_00);
 }
 
+/// Every page of each role reads words, not codes (DESIGN §9 "Words, not codes"):
+/// a rejected lead shows its rule as a label with the code in a tag, statuses are
+/// labels, and no code with an underscore (nor `cpl`) is left in the page's text.
+async fn every_page_reads_words_not_codes(backend: Backend) {
+    let app = app(backend).await;
+    let w = funded_world(&app, no_hold(), "50.00").await;
+    let rejected = lead(&app, &w.m, "x@mailinator.com", "Bo Chan").await;
+    let approved = lead(&app, &w.m, "ann@example.org", "Ann Lee").await;
+    assert!(run_settlement(&app, &w).await.contains("1 approved, 1 rejected"));
+    let adv_page = format!("/advertiser/leads/{approved}");
+    let page = post(
+        &app,
+        &w.adv,
+        &adv_page,
+        &format!("/advertiser/leads/{approved}/return"),
+        &[("reason", "out_of_criteria"), ("comment", "Not a home owner")],
+    )
+    .await;
+    assert!(page.contains("Out of criteria</span> <code class=\"tag\">out_of_criteria</code>"), "the reason's label");
+
+    let (_, page) = app.get_text(&w.publisher, &format!("/publisher/leads/{rejected}")).await;
+    assert!(page.contains("<span class=\"badge status-rejected\">Rejected</span>"), "the status's label");
+    assert!(page.contains("title=\"The e-mail&#39;s domain is a throwaway (disposable) mail service.\""), "explained");
+
+    let offer = w.m.offer_id;
+    let pages: [(&reqwest::Client, Vec<String>); 3] = [
+        (
+            &w.adv,
+            vec![
+                "/advertiser".into(),
+                "/advertiser/offers".into(),
+                format!("/advertiser/offers/{offer}"),
+                "/advertiser/leads".into(),
+                format!("/advertiser/leads/{rejected}"),
+                adv_page.clone(),
+                "/advertiser/balance".into(),
+                "/advertiser/offers/new".into(),
+                "/advertiser/reports".into(),
+                "/advertiser/statement".into(),
+                "/advertiser/reconciliations".into(),
+                "/advertiser/verdicts".into(),
+                format!("/advertiser/offers/{offer}/webhooks"),
+                "/account".into(),
+            ],
+        ),
+        (
+            &w.publisher,
+            vec![
+                "/publisher".into(),
+                "/publisher/offers".into(),
+                format!("/publisher/offers/{offer}"),
+                "/publisher/links".into(),
+                "/publisher/leads".into(),
+                format!("/publisher/leads/{rejected}"),
+                format!("/publisher/leads/{approved}"),
+                "/publisher/postbacks".into(),
+                "/publisher/payouts".into(),
+                "/publisher/reports".into(),
+                "/publisher/statement".into(),
+            ],
+        ),
+        (
+            &w.admin,
+            vec![
+                "/admin".into(),
+                "/admin/offers".into(),
+                format!("/admin/offers/{offer}"),
+                "/admin/leads".into(),
+                format!("/admin/leads/{rejected}"),
+                format!("/admin/leads/{approved}"),
+                "/admin/disputes".into(),
+                "/admin/users".into(),
+                "/admin/payouts".into(),
+                "/admin/reports".into(),
+                "/admin/traffic".into(),
+                "/admin/deposits".into(),
+                "/admin/ledger".into(),
+                "/admin/reconciliations".into(),
+                "/admin/source-blocks".into(),
+                "/admin/statement".into(),
+            ],
+        ),
+    ];
+    for (client, paths) in pages {
+        for path in paths {
+            let (status, html) = app.get_text(client, &path).await;
+            assert_eq!(status, StatusCode::OK, "GET {path}");
+            let raw = common::raw_codes_in_text(&html);
+            assert!(raw.is_empty(), "{path} shows raw codes {raw:?}");
+        }
+    }
+}
+
 both_backends!(
     a_lead_is_settled_returned_and_reversed,
     a_rejection_is_contested_and_the_publisher_paid,
     early_decisions_and_refusals,
     pages_are_for_their_roles_only,
+    every_page_reads_words_not_codes,
 );

@@ -327,7 +327,8 @@ async fn csv_preview_then_apply(backend: Backend) {
     assert!(page.contains("20.00 USD paid from escrow"), "{page}");
     assert!(page.contains("File: v.csv"), "{page}");
     assert!(
-        page.contains("[<code class=\"tag\">unknown_lead</code>]") && page.contains("[<code class=\"tag\">invalid_reason</code>]"),
+        page.contains("[<code class=\"tag\">unknown_lead</code>]")
+            && page.contains("[<code class=\"tag\">invalid_reason</code>]"),
         "{page}"
     );
 
