@@ -112,7 +112,7 @@ async fn settle(config: Config, once: bool) -> anyhow::Result<()> {
             Ok(crate::settlement::run::settle_due(&mut conn, crate::store::now(), crate::settlement::run::BATCH)?)
         })
         .await??;
-        let leads = crate::domain::verdict_stats::count(s.settled(), "lead");
+        let leads = crate::i18n::count_words(s.settled(), "lead");
         println!("settled {leads}: {} approved, {} rejected", s.approved, s.rejected);
         if once {
             return Ok(());

@@ -12,6 +12,7 @@ mod demo;
 pub mod domain;
 pub mod effects;
 pub mod error;
+pub mod i18n;
 pub mod mail;
 pub mod marketplace;
 pub mod metrics;

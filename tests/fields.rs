@@ -262,8 +262,12 @@ async fn test_conversions_are_shown_and_never_count(backend: Backend) {
     let (_, page) = app.get_text(&web, &page_path).await;
     assert_eq!(page.matches("class=\"test-conversion\"").count(), 5, "five test conversions shown");
     assert!(page.contains("accepted as a test") && page.contains("missing: zip"), "the answers");
-    assert!(page.contains("<code>missing_field</code>") && page.contains("<code>bad_token</code>"));
-    assert!(page.contains("<code>invalid_email</code> passed"), "each rule's outcome");
+    assert!(page.contains("Missing field</span> <code class=\"tag\">missing_field</code>"), "the label and the code");
+    assert!(page.contains("Unknown postback token</span> <code class=\"tag\">bad_token</code>"));
+    assert!(
+        page.contains("Invalid e-mail</span> <code class=\"tag\">invalid_email</code> passed"),
+        "each rule's outcome"
+    );
 
     // No trace: no lead, no money, no report line, no publisher log, the cap free.
     assert_eq!(lead_count(&app, &m), 0);

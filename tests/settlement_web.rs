@@ -174,8 +174,14 @@ async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
     let (status, page) = app.get_text(&w.publisher, &pub_page).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("badge status-approved"));
-    for rule in ["missing_field", "invalid_email", "disposable_email", "duplicate_contact", "bot_traffic"] {
-        assert!(page.contains(&format!("<code>{rule}</code>")), "rule {rule} shown");
+    for (rule, label) in [
+        ("missing_field", "Missing field"),
+        ("invalid_email", "Invalid e-mail"),
+        ("disposable_email", "Disposable e-mail"),
+        ("duplicate_contact", "Duplicate contact"),
+        ("bot_traffic", "Bot traffic"),
+    ] {
+        assert!(page.contains(&format!("{label}</span> <code class=\"tag\">{rule}</code>")), "rule {rule} shown");
     }
     assert!(page.contains(">passed</span>") && page.contains("Quality score"));
     assert!(page.contains(&mask_email(raw_email)), "masked e-mail {}", mask_email(raw_email));
@@ -223,11 +229,11 @@ async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
     // Both parties: reversed, with the whole history and both comments.
     for (client, path) in [(&w.adv, adv_page.as_str()), (&w.publisher, pub_page.as_str())] {
         let (_, page) = app.get_text(client, path).await;
-        assert!(page.contains("<span class=\"badge status-reversed\">reversed</span>"), "{path}");
+        assert!(page.contains("<span class=\"badge status-reversed\">Reversed</span>"), "{path}");
         for needle in ["return_upheld", "Verified: the number is dead", "Number does not exist", "Qualead settlement"] {
             assert!(page.contains(needle), "{needle} on {path}");
         }
-        assert!(page.contains("status-pending\">pending</span> → <span class=\"badge status-approved\">"), "{path}");
+        assert!(page.contains("status-pending\">Pending</span> → <span class=\"badge status-approved\">"), "{path}");
     }
     app.wait_for_email(&w.publisher_email, "upheld").await;
     let (_, page) = app.get_text(&w.adv, "/advertiser/balance").await;
@@ -245,7 +251,10 @@ async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
 
     let pub_page = format!("/publisher/leads/{id}");
     let (_, page) = app.get_text(&w.publisher, &pub_page).await;
-    assert!(page.contains("badge status-rejected") && page.contains("<code>disposable_email</code>"));
+    assert!(
+        page.contains("badge status-rejected")
+            && page.contains("Disposable e-mail</span> <code class=\"tag\">disposable_email</code>")
+    );
     assert!(page.contains("check-failed") && page.contains(">failed</span>"));
     assert!(!page.contains("x@mailinator.com"), "masked");
     assert!(page.contains("Contest the rejection"));
@@ -503,9 +512,103 @@ async fn pages_are_for_their_roles_only(backend: Backend) {
     assert_eq!(ledger::balance(&mut app.conn(), &ledger::advertiser(w.m.advertiser_id)).expect("balance"), 10_00);
 }
 
+/// Every page of each role reads words, not codes (DESIGN §9 "Words, not codes"):
+/// a rejected lead shows its rule as a label with the code in a tag, statuses are
+/// labels, and no code with an underscore (nor `cpl`) is left in the page's text.
+async fn every_page_reads_words_not_codes(backend: Backend) {
+    let app = app(backend).await;
+    let w = funded_world(&app, no_hold(), "50.00").await;
+    let rejected = lead(&app, &w.m, "x@mailinator.com", "Bo Chan").await;
+    let approved = lead(&app, &w.m, "ann@example.org", "Ann Lee").await;
+    assert!(run_settlement(&app, &w).await.contains("1 approved, 1 rejected"));
+    let adv_page = format!("/advertiser/leads/{approved}");
+    let page = post(
+        &app,
+        &w.adv,
+        &adv_page,
+        &format!("/advertiser/leads/{approved}/return"),
+        &[("reason", "out_of_criteria"), ("comment", "Not a home owner")],
+    )
+    .await;
+    assert!(page.contains("Out of criteria</span> <code class=\"tag\">out_of_criteria</code>"), "the reason's label");
+
+    let (_, page) = app.get_text(&w.publisher, &format!("/publisher/leads/{rejected}")).await;
+    assert!(page.contains("<span class=\"badge status-rejected\">Rejected</span>"), "the status's label");
+    assert!(page.contains("title=\"The e-mail&#39;s domain is a throwaway (disposable) mail service.\""), "explained");
+
+    let offer = w.m.offer_id;
+    let pages: [(&reqwest::Client, Vec<String>); 3] = [
+        (
+            &w.adv,
+            vec![
+                "/advertiser".into(),
+                "/advertiser/offers".into(),
+                format!("/advertiser/offers/{offer}"),
+                "/advertiser/leads".into(),
+                format!("/advertiser/leads/{rejected}"),
+                adv_page.clone(),
+                "/advertiser/balance".into(),
+                "/advertiser/offers/new".into(),
+                "/advertiser/reports".into(),
+                "/advertiser/statement".into(),
+                "/advertiser/reconciliations".into(),
+                "/advertiser/verdicts".into(),
+                format!("/advertiser/offers/{offer}/webhooks"),
+                "/account".into(),
+            ],
+        ),
+        (
+            &w.publisher,
+            vec![
+                "/publisher".into(),
+                "/publisher/offers".into(),
+                format!("/publisher/offers/{offer}"),
+                "/publisher/links".into(),
+                "/publisher/leads".into(),
+                format!("/publisher/leads/{rejected}"),
+                format!("/publisher/leads/{approved}"),
+                "/publisher/postbacks".into(),
+                "/publisher/payouts".into(),
+                "/publisher/reports".into(),
+                "/publisher/statement".into(),
+            ],
+        ),
+        (
+            &w.admin,
+            vec![
+                "/admin".into(),
+                "/admin/offers".into(),
+                format!("/admin/offers/{offer}"),
+                "/admin/leads".into(),
+                format!("/admin/leads/{rejected}"),
+                format!("/admin/leads/{approved}"),
+                "/admin/disputes".into(),
+                "/admin/users".into(),
+                "/admin/payouts".into(),
+                "/admin/reports".into(),
+                "/admin/traffic".into(),
+                "/admin/deposits".into(),
+                "/admin/ledger".into(),
+                "/admin/reconciliations".into(),
+                "/admin/source-blocks".into(),
+                "/admin/statement".into(),
+            ],
+        ),
+    ];
+    for (client, paths) in pages {
+        for path in paths {
+            let (status, html) = app.get_text(client, &path).await;
+            assert_eq!(status, StatusCode::OK, "GET {path}");
+            let raw = common::raw_codes_in_text(&html);
+            assert!(raw.is_empty(), "{path} shows raw codes {raw:?}");
+        }
+    }
+}
+
 both_backends!(
     a_lead_is_settled_returned_and_reversed,
     a_rejection_is_contested_and_the_publisher_paid,
     early_decisions_and_refusals,
     pages_are_for_their_roles_only,
+    every_page_reads_words_not_codes,
 );

@@ -196,13 +196,13 @@ async fn a_publisher_with_leads_from_datacenters_is_flagged_with_its_evidence(ba
         .and_then(|r| r.split("</tr>").next())
         .unwrap_or_else(|| panic!("the publisher is not ranked:\n{html}"));
     assert!(suspect.contains(">datacenter addresses 66.67 %</a>"), "{suspect}");
-    assert!(suspect.contains("title=\"8 of 12 leads the rule datacenter_ip checked failed it\""), "{suspect}");
+    assert!(suspect.contains("title=\"8 of 12 leads the rule “Datacenter address” checked failed it\""), "{suspect}");
     assert!(suspect.contains("data-signal=\"scrub_rate\""), "8 of 12 rejected: {suspect}");
     assert!(!suspect.contains("data-signal=\"duplicate_click\""), "no such check yet: {suspect}");
     // Twelve leads right after their clicks: click injection, linked to its row below.
     assert!(suspect.contains(&format!("#ctit-{}\"", m.publisher_id)), "{suspect}");
     assert!(html.contains(&format!("<tr id=\"ctit-{}\"", m.publisher_id)), "the anchor of the evidence");
-    assert!(html.contains("hosting or cloud address (rule datacenter_ip)"), "the threshold in words");
+    assert!(html.contains("hosting or cloud address (rule “Datacenter address”)"), "the threshold in words");
 
     // The evidence: the publisher's leads that failed the rule, and only those.
     let href = suspect
@@ -216,7 +216,7 @@ async fn a_publisher_with_leads_from_datacenters_is_flagged_with_its_evidence(ba
     let (status, list) = app.get_text(&admin, &href).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        list.contains("Leads of publisher Seeded (seed-pub-") && list.contains("that failed the rule datacenter_ip"),
+        list.contains("Leads of publisher Seeded (seed-pub-") && list.contains("that failed the rule “Datacenter address”"),
         "{list}"
     );
     assert_eq!(list.matches("<span class=\"badge status-rejected\">").count(), 8, "{list}");

@@ -326,7 +326,11 @@ async fn csv_preview_then_apply(backend: Backend) {
     assert!(page.contains(r#"<td id="sum-refused">3</td>"#), "{page}");
     assert!(page.contains("20.00 USD paid from escrow"), "{page}");
     assert!(page.contains("File: v.csv"), "{page}");
-    assert!(page.contains("[unknown_lead]") && page.contains("[invalid_reason]"), "{page}");
+    assert!(
+        page.contains("[<code class=\"tag\">unknown_lead</code>]")
+            && page.contains("[<code class=\"tag\">invalid_reason</code>]"),
+        "{page}"
+    );
 
     let (_, file) = app.get_text(&adv, &format!("{at}/result.csv")).await;
     assert!(file.lines().nth(1).is_some_and(|l| l.contains(",will_apply,")), "{file}");
@@ -369,7 +373,8 @@ async fn csv_preview_then_apply(backend: Backend) {
     assert_eq!(s, StatusCode::OK);
     let lines: Vec<&str> = file.lines().collect();
     assert_eq!(lines.len(), 7, "{file}");
-    assert!(lines[1].starts_with(&format!("2,txid C-1,approved,applied,{a},approved")), "{file}");
+    assert_eq!(lines[0], "line,lead,status,outcome,lead_id,lead_status,lead_status_label,http,code,message", "{file}");
+    assert!(lines[1].starts_with(&format!("2,txid C-1,approved,applied,{a},approved,Approved,200,")), "{file}");
     assert!(lines[3].contains("error") && lines[3].contains("invalid_reason"), "{file}");
     assert!(lines[6].contains("changed_since_preview"), "{file}");
 }

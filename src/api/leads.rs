@@ -394,7 +394,7 @@ async fn bulk_status(api: ApiUser, req: HttpRequest, body: Bytes) -> ApiResult<H
 
 // ---- disputes (admin) ----
 
-const DISPUTE_STATUSES: [&str; 3] = ["open", "upheld", "denied"];
+pub const DISPUTE_STATUSES: [&str; 3] = ["open", "upheld", "denied"];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

@@ -286,7 +286,7 @@ fn payout_json(p: Payout, publisher_email: Option<String>) -> PayoutJson {
     }
 }
 
-const PAYOUT_STATUSES: [&str; 3] = ["requested", "paid", "cancelled"];
+pub const PAYOUT_STATUSES: [&str; 3] = ["requested", "paid", "cancelled"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,6 +11,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Advertiser, Role::Publisher, Role::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Advertiser => "advertiser",
@@ -60,6 +62,9 @@ pub enum AccountStatus {
 }
 
 impl AccountStatus {
+    pub const ALL: [AccountStatus; 3] =
+        [AccountStatus::PendingApproval, AccountStatus::Active, AccountStatus::Suspended];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AccountStatus::PendingApproval => "pending_approval",

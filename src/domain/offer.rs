@@ -45,6 +45,8 @@ pub enum PayoutModel {
 }
 
 impl PayoutModel {
+    pub const ALL: [PayoutModel; 3] = [PayoutModel::Cpl, PayoutModel::Cpa, PayoutModel::Cps];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PayoutModel::Cpl => "cpl",
@@ -105,6 +107,14 @@ pub enum OfferStatus {
 }
 
 impl OfferStatus {
+    pub const ALL: [OfferStatus; 5] = [
+        OfferStatus::Draft,
+        OfferStatus::PendingReview,
+        OfferStatus::Active,
+        OfferStatus::Paused,
+        OfferStatus::Archived,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OfferStatus::Draft => "draft",
@@ -964,12 +974,14 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
         "Each lead is checked and paid at the next settlement run, with no hold.".to_string()
     } else {
         format!(
-            "Each lead is held for {} hour{} before it is checked and paid.",
-            t.hold_hours,
-            if t.hold_hours == 1 { "" } else { "s" }
+            "Each lead is held for {} before it is checked and paid.",
+            crate::i18n::count_words(i64::from(t.hold_hours), "hour")
         )
     });
-    out.push(format!("A conversion counts if it arrives within {} days of the click.", t.conversion_window_days));
+    out.push(format!(
+        "A conversion counts if it arrives within {} of the click.",
+        crate::i18n::count_words(i64::from(t.conversion_window_days), "day")
+    ));
     if t.advertiser_decides() {
         out.push(format!(
             "The advertiser decides each lead from its own CRM; the scrub rules below are only its recommendation. \
@@ -981,15 +993,16 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
         out.push("The advertiser cannot return approved leads.".to_string());
     } else {
         out.push(format!(
-            "The advertiser may return an approved lead within {} days, with a reason; above {} % returns an admin must agree.",
-            t.return_window_days, t.max_return_rate_pct
+            "The advertiser may return an approved lead within {}, with a reason; above {} % returns an admin must agree.",
+            crate::i18n::count_words(i64::from(t.return_window_days), "day"),
+            t.max_return_rate_pct
         ));
     }
     let s = &t.scrub;
     if s.duplicate_days > 0 {
         out.push(format!(
-            "Duplicates are rejected: the same e-mail or phone seen in the last {} days on this {}.",
-            s.duplicate_days,
+            "Duplicates are rejected: the same e-mail or phone seen in the last {} on this {}.",
+            crate::i18n::count_words(i64::from(s.duplicate_days), "day"),
             if s.duplicate_scope == "advertiser" { "advertiser's offers" } else { "offer" }
         ));
     }
@@ -1015,17 +1028,23 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
         out.push("Visitors behind a privacy relay such as iCloud Private Relay are not paid.".to_string());
     }
     if s.min_seconds > 0 {
-        out.push(format!("A conversion less than {} seconds after its click is rejected as too fast.", s.min_seconds));
+        out.push(format!(
+            "A conversion less than {} after its click is rejected as too fast.",
+            crate::i18n::count_words(i64::from(s.min_seconds), "second")
+        ));
     }
     if s.max_conversion_days > 0 {
         let days = s.max_conversion_days;
         out.push(format!(
-            "A conversion more than {days} day{} after its click is rejected as too slow.",
-            if days == 1 { "" } else { "s" }
+            "A conversion more than {} after its click is rejected as too slow.",
+            crate::i18n::count_words(i64::from(days), "day")
         ));
     }
     if s.max_leads_per_ip > 0 {
-        out.push(format!("At most {} leads per IP address in 24 hours are paid.", s.max_leads_per_ip));
+        out.push(format!(
+            "At most {} per IP address in 24 hours are paid.",
+            crate::i18n::count_words(i64::from(s.max_leads_per_ip), "lead")
+        ));
     }
     if let Some(words) = duplicate_click_words(s) {
         out.push(format!("Repeated clicks: {words}."));

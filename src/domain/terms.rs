@@ -224,10 +224,16 @@ pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Si
     }
     more(&mut out, "the minimum time from click to lead", os.min_seconds, ns.min_seconds, " seconds");
     if ns.max_conversion_days != 0 && (os.max_conversion_days == 0 || ns.max_conversion_days < os.max_conversion_days) {
-        out.push(format!("conversions more than {} days after the click are rejected", ns.max_conversion_days));
+        out.push(format!(
+            "conversions more than {} after the click are rejected",
+            crate::i18n::count_words(i64::from(ns.max_conversion_days), "day")
+        ));
     }
     if ns.max_leads_per_ip != 0 && (os.max_leads_per_ip == 0 || ns.max_leads_per_ip < os.max_leads_per_ip) {
-        out.push(format!("at most {} leads per IP address in 24 hours", ns.max_leads_per_ip));
+        out.push(format!(
+            "at most {} per IP address in 24 hours",
+            crate::i18n::count_words(i64::from(ns.max_leads_per_ip), "lead")
+        ));
     }
     if duplicate_click_tightens(os, ns)
         && let Some(words) = crate::domain::offer::duplicate_click_words(ns)

@@ -55,45 +55,9 @@ pub fn median(mut secs: Vec<i64>) -> Option<i64> {
     Some(if n % 2 == 1 { secs[n / 2] } else { (secs[n / 2 - 1] + secs[n / 2]).div_euclid(2) })
 }
 
-/// `1 day`, `3 days`.
-pub fn count(n: i64, unit: &str) -> String {
-    if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
-}
-
-/// A duration for a report cell, at most two units, rounded down: `under a
-/// minute`, `45 minutes`, `3 hours 20 minutes`, `1 day 4 hours`, `12 days`.
-pub fn duration_words(secs: i64) -> String {
-    let secs = secs.max(0);
-    let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    if days > 0 {
-        if hours > 0 { format!("{} {}", count(days, "day"), count(hours, "hour")) } else { count(days, "day") }
-    } else if hours > 0 {
-        if minutes > 0 {
-            format!("{} {}", count(hours, "hour"), count(minutes, "minute"))
-        } else {
-            count(hours, "hour")
-        }
-    } else if minutes > 0 {
-        count(minutes, "minute")
-    } else {
-        "under a minute".into()
-    }
-}
-
-/// A duration in one unit, rounded up, for "within …": `a minute`, `20 minutes`,
-/// `5 hours` (below two days), `3 days`.
-pub fn within_words(secs: i64) -> String {
-    let up = |unit: i64| (secs.max(0) + unit - 1) / unit;
-    if secs <= 60 {
-        "a minute".into()
-    } else if up(60) < 60 {
-        count(up(60), "minute")
-    } else if up(3600) < 48 {
-        count(up(3600), "hour")
-    } else {
-        count(up(86_400), "day")
-    }
-}
+// Durations and counts in words live in the message catalogue's module, where
+// they have the plurals a language needs.
+pub use crate::i18n::{duration_words, within_words};
 
 /// A rate for reading: `82 %`, `5.5 %`, `0 %` (the two places of [`pct`] without
 /// trailing zeros).
@@ -114,7 +78,7 @@ pub fn sentence(f: &Figures, whose: &str, default: Option<&str>) -> Option<Strin
     let within = f.median_secs.map(within_words).unwrap_or_default();
     let mut s = format!(
         "The advertiser approved {rate} of the {} it decided {whose}; half of them were decided within {within} of the lead.",
-        count(f.decided, "lead"),
+        crate::i18n::count_words(f.decided, "lead"),
     );
     if f.by_default == 0 {
         s.push_str(" None were left to the offer's default.");

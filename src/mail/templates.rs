@@ -182,7 +182,13 @@ email!(
     subject = |m| if m.reached {
         format!("\"{}\" reached its {}", m.offer_name, m.cap)
     } else {
-        format!("\"{}\" is near its {}: {} of {} leads", m.offer_name, m.cap, m.count, m.max)
+        format!(
+            "\"{}\" is near its {}: {} of {}",
+            m.offer_name,
+            m.cap,
+            m.count,
+            crate::i18n::count_words(m.max, "lead")
+        )
     },
     text = "email/cap_alert.txt",
     html = "email/cap_alert.html"

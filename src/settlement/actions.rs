@@ -173,7 +173,10 @@ pub fn return_lead(
     if now() > decided + Duration::days(i64::from(terms.return_window_days)) {
         return Err(AppError::conflict(
             "return_window_closed",
-            format!("The return window of {} days after approval has closed.", terms.return_window_days),
+            format!(
+                "The return window of {} after approval has closed.",
+                crate::i18n::count_words(i64::from(terms.return_window_days), "day")
+            ),
         ));
     }
     if disputes::for_lead(conn, lead.id)?.iter().any(|d| d.kind == "return") {

@@ -84,8 +84,8 @@ pub fn confirm(conn: &mut DbConn, who: &Acting, month: Month) -> AppResult<Recon
         return Err(AppError::conflict(
             "already_disputed",
             format!(
-                "You disputed {} line(s) of {}; an admin resolves them first.",
-                store::lines(conn, r.id)?.len(),
+                "You disputed {} of {}; an admin resolves them first.",
+                crate::i18n::count_words(store::lines(conn, r.id)?.len() as i64, "line"),
                 month.label()
             ),
         ));

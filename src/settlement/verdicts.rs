@@ -420,7 +420,18 @@ pub fn summary(rows: &[UploadRow]) -> Summary {
 /// false) it says what each row would do (`will_apply`).
 pub fn result_csv(rows: &[UploadRow], applied: bool) -> String {
     use crate::domain::csv::line;
-    let mut out = line(&["line", "lead", "status", "outcome", "lead_id", "lead_status", "http", "code", "message"]);
+    let mut out = line(&[
+        "line",
+        "lead",
+        "status",
+        "outcome",
+        "lead_id",
+        "lead_status",
+        "lead_status_label",
+        "http",
+        "code",
+        "message",
+    ]);
     for r in rows {
         let fields: Vec<String> = match &r.outcome {
             Ok(d) => vec![
@@ -435,6 +446,7 @@ pub fn result_csv(rows: &[UploadRow], applied: bool) -> String {
                 .into(),
                 d.lead_id.to_string(),
                 d.status.to_string(),
+                crate::i18n::label(crate::i18n::Kind::LeadStatus, d.status.as_str()),
                 "200".into(),
                 String::new(),
                 String::new(),
@@ -444,6 +456,7 @@ pub fn result_csv(rows: &[UploadRow], applied: bool) -> String {
                 r.named.clone(),
                 r.status.clone(),
                 "error".into(),
+                String::new(),
                 String::new(),
                 String::new(),
                 e.http.to_string(),

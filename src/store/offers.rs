@@ -368,6 +368,9 @@ pub enum MembershipStatus {
 }
 
 impl MembershipStatus {
+    pub const ALL: [MembershipStatus; 3] =
+        [MembershipStatus::Pending, MembershipStatus::Approved, MembershipStatus::Rejected];
+
     pub fn as_str(self) -> &'static str {
         match self {
             MembershipStatus::Pending => "pending",

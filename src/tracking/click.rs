@@ -125,6 +125,20 @@ pub async fn lookup(state: &AppState, key: LinkKey) -> Result<Option<Link>, crat
     Ok(found)
 }
 
+/// Every reason a click goes to the fallback page, as stored in
+/// `clicks.redirect_reason`: [`redirect_reason`]'s, the targeting's and a source
+/// block's.
+pub const REDIRECT_REASONS: [&str; 8] = [
+    "link_not_approved",
+    "publisher_suspended",
+    "advertiser_suspended",
+    "cap_reached",
+    "offer_paused",
+    "offer_inactive",
+    crate::domain::targeting::REASON,
+    crate::domain::source_block::REASON,
+];
+
 /// Why a click does not go to the landing page, if it does not.
 pub fn redirect_reason(link: &LinkInfo) -> Option<&'static str> {
     if !link.membership.is_approved() {

@@ -397,7 +397,14 @@ async fn set_status(
     })
     .await?;
     a.ctx.state.apply(effects);
-    a.ctx.flash("success", format!("Account {} is now {}.", target_id, status.as_str()));
+    a.ctx.flash(
+        "success",
+        format!(
+            "Account {} is now {}.",
+            target_id,
+            crate::i18n::label(crate::i18n::Kind::AccountStatus, status.as_str()).to_lowercase()
+        ),
+    );
     Ok(redirect("/admin/users"))
 }
 

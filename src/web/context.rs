@@ -28,6 +28,29 @@ pub struct Flash {
     pub message: String,
 }
 
+impl Flash {
+    /// The message without the error code a refusal ends with (`… [invalid_transition]`).
+    pub fn text(&self) -> &str {
+        self.split().0
+    }
+
+    /// The error code a refusal's message ends with, shown as a tag for integrators.
+    pub fn code(&self) -> Option<&str> {
+        self.split().1
+    }
+
+    fn split(&self) -> (&str, Option<&str>) {
+        let m = self.message.as_str();
+        if let Some(open) = m.strip_suffix(']').and_then(|rest| rest.rfind(" [")) {
+            let code = &m[open + 2..m.len() - 1];
+            if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                return (&m[..open], Some(code));
+            }
+        }
+        (m, None)
+    }
+}
+
 /// The part of the logged-in user the layout shows.
 #[derive(Debug, Clone)]
 pub struct NavUser {

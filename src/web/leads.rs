@@ -108,11 +108,6 @@ fn when(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// A rule or reason code in words: `disposable_email` → `disposable email`.
-pub fn words(code: &str) -> String {
-    code.replace('_', " ")
-}
-
 // ---------------------------------------------------------------------------
 // Lists
 // ---------------------------------------------------------------------------
@@ -188,7 +183,10 @@ impl LeadList {
 
     /// What narrows the list beyond the form's fields, in words, if anything.
     pub fn narrowed(&self) -> Option<String> {
-        let rule = self.rule.as_ref().map(|r| format!("that failed the rule {r}"));
+        let rule = self
+            .rule
+            .as_ref()
+            .map(|r| format!("that failed the rule “{}”", crate::i18n::label(crate::i18n::Kind::Rule, r)));
         match (self.publisher_id, rule) {
             (None, None) => None,
             (Some(_), None) => Some(format!("Leads of {}", self.publisher_party)),
@@ -369,9 +367,6 @@ pub struct LeadDetail {
 impl LeadDetail {
     pub fn check_class(&self, c: &Check) -> &'static str {
         if c.passed { "status-approved" } else { "status-failed" }
-    }
-    pub fn words(&self, code: &str) -> String {
-        words(code)
     }
 }
 

@@ -386,7 +386,7 @@ struct Refused {
     channel: String,
     event: String,
     reason: &'static str,
-    explain: &'static str,
+    explain: String,
     at: String,
 }
 
@@ -409,7 +409,7 @@ async fn postback_log(p: PublisherCtx) -> AppResult<HttpResponse> {
                 channel,
                 event,
                 reason: known.map(|r| r.code()).unwrap_or("other"),
-                explain: known.map(|r| r.explain()).unwrap_or(""),
+                explain: known.map(|r| crate::i18n::explain(crate::i18n::Kind::Reason, r.code())).unwrap_or_default(),
                 at: at.format("%Y-%m-%d %H:%M:%S").to_string(),
             }
         })

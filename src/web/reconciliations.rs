@@ -49,16 +49,11 @@ fn when(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A month's status in words, for the lists.
-fn status_words(status: &str) -> &'static str {
-    match status {
-        "confirmed" => "Confirmed",
-        "disputed" => "Disputed: waiting for an admin",
-        "resolved" => "Dispute resolved",
-        "awaiting" => "Waiting for confirmation",
-        "in_progress" => "In progress",
-        _ => "No activity",
-    }
+/// A month's status in words, for the lists (the message catalogue's
+/// `reconciliation-*`; anything else reads as no activity).
+fn status_words(status: &str) -> String {
+    use crate::i18n::{Kind, RECONCILIATION_STATES, label};
+    label(Kind::Reconciliation, if RECONCILIATION_STATES.contains(&status) { status } else { "none" })
 }
 
 /// One month of a statement page, for either role.
@@ -92,7 +87,7 @@ impl MonthView {
         }
     }
 
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> String {
         status_words(self.status_class())
     }
 
@@ -116,7 +111,11 @@ impl MonthView {
 
     /// Leads received by status, in words: `3 approved, 1 pending`.
     pub fn received(&self, o: &crate::domain::reconciliation::OfferLine) -> String {
-        o.received.iter().map(|(s, n)| format!("{n} {}", crate::web::leads::words(s))).collect::<Vec<_>>().join(", ")
+        o.received
+            .iter()
+            .map(|(s, n)| format!("{n} {}", crate::i18n::label(crate::i18n::Kind::LeadStatus, s).to_lowercase()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -161,7 +160,7 @@ fn csv_response(view: &MonthView, filename: String) -> HttpResponse {
 /// A row of the advertiser's list of months.
 pub struct MonthRow {
     pub month: Month,
-    pub status: &'static str,
+    pub status: String,
     pub class: String,
 }
 
@@ -265,7 +264,7 @@ struct OpenPage {
 }
 
 impl OpenPage {
-    fn words(&self, status: &str) -> &'static str {
+    fn words(&self, status: &str) -> String {
         status_words(status)
     }
 }

@@ -92,7 +92,11 @@ pub fn view(offer: &Offer, r: &Revision, currency: &str) -> RevisionView {
     if let (Ok(a), Ok(b)) = (offer::validate(&live), offer::validate(&proposed)) {
         let money = |m: Option<i64>| m.map(|m| format!("{} {currency}", format_minor(m))).unwrap_or("—".into());
         add("Largest sale paid", money(a.channels.max_sale_minor), money(b.channels.max_sale_minor));
-        add("Notice of lowering changes", format!("{} hours", a.notice_hours), format!("{} hours", b.notice_hours));
+        add(
+            "Notice of lowering changes",
+            crate::i18n::count_words(i64::from(a.notice_hours), "hour"),
+            crate::i18n::count_words(i64::from(b.notice_hours), "hour"),
+        );
     }
     let tightens = r.tightens();
     RevisionView {

@@ -249,8 +249,11 @@ async fn apply(a: AdvertiserCtx, path: web::Path<i64>, CsrfForm(_): CsrfForm<NoF
             a.ctx.flash(
                 "success",
                 format!(
-                    "Applied: {} approved, {} rejected, {} returned; {} rows could not apply.",
-                    s.approved.0, s.rejected.0, s.returned.0, s.refused
+                    "Applied: {} approved, {} rejected, {} returned; {} could not apply.",
+                    s.approved.0,
+                    s.rejected.0,
+                    s.returned.0,
+                    crate::i18n::count_words(s.refused, "row")
                 ),
             );
         }

@@ -690,3 +690,24 @@ pub fn revert_through(conn: &mut qualead::db::DbConn, oldest: &str) -> usize {
     }
     panic!("{oldest} is not in MIGRATIONS_NEWEST_FIRST");
 }
+
+/// The codes a person must not read as they are (DESIGN §9 "Words, not codes"):
+/// every code of the message catalogue with an underscore, and the payout models.
+pub fn raw_codes_in_text(html: &str) -> Vec<String> {
+    use qualead::i18n::Kind;
+    // What a person reads: without code, pre, script and style elements, without tags.
+    let hidden =
+        regex::Regex::new(r"(?s)<(code|pre|script|style|textarea)\b[^>]*>.*?</(code|pre|script|style|textarea)>")
+            .expect("re");
+    let text = hidden.replace_all(html, " ");
+    let text = regex::Regex::new(r"(?s)<[^>]*>").expect("re").replace_all(&text, " ");
+    let mut codes: Vec<&str> = Kind::ALL.iter().flat_map(|k| k.codes()).filter(|c| c.contains('_')).collect();
+    codes.extend(["cpl", "cpa", "cps"]);
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+        .into_iter()
+        .filter(|c| regex::Regex::new(&format!(r"\b{c}\b")).expect("re").is_match(&text))
+        .map(str::to_string)
+        .collect()
+}

@@ -91,7 +91,15 @@ impl Reason {
         }
     }
 
-    /// A sentence for people reading the JSON or the publisher's log.
+    /// Its label for a page (`Out of budget`), from the message catalogue
+    /// ([`crate::i18n`]), where its one-line explanation for pages is too.
+    pub fn label(self) -> String {
+        crate::i18n::label(crate::i18n::Kind::Reason, self.code())
+    }
+
+    /// The API's message of a refusal (`"message"` in the JSON, in English
+    /// whatever the viewer's language: integrators match on it). Pages read the
+    /// catalogue's explanation instead ([`crate::i18n::explain`]).
     pub fn explain(self) -> &'static str {
         match self {
             Reason::BadToken => "the postback token does not belong to any offer",

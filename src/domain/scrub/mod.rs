@@ -238,8 +238,9 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
             None => Check::pass(
                 DUPLICATE_CONTACT,
                 format!(
-                    "no earlier lead with the same e-mail or phone within {} days ({} scope)",
-                    s.duplicate_days, s.duplicate_scope
+                    "no earlier lead with the same e-mail or phone within {} ({} scope)",
+                    crate::i18n::count_words(i64::from(s.duplicate_days), "day"),
+                    s.duplicate_scope
                 ),
             ),
         });

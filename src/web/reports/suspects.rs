@@ -104,7 +104,10 @@ fn flag_view(f: &Flag, publisher_id: i64, range: &Range) -> FlagView {
         ),
         Signal::Rule(code) => (
             rule_words(code).to_string(),
-            format!("{part} of {whole} leads the rule {code} checked failed it"),
+            format!(
+                "{part} of {whole} leads the rule “{}” checked failed it",
+                crate::i18n::label(crate::i18n::Kind::Rule, code)
+            ),
             leads_of(publisher_id, &format!("rule={code}")),
         ),
         Signal::ClickInjection => (
@@ -140,14 +143,20 @@ fn rule_words(code: &str) -> &'static str {
     }
 }
 
+fn rule_label(code: &str) -> String {
+    crate::i18n::label(crate::i18n::Kind::Rule, code)
+}
+
 /// A rule signal's threshold in words.
 fn rule_threshold(code: &str, pct: i64) -> String {
     match code {
         crate::domain::scrub::DATACENTER_IP => {
-            format!("more than {pct} % of its leads from a hosting or cloud address (rule datacenter_ip)")
+            format!("more than {pct} % of its leads from a hosting or cloud address (rule “{}”)", rule_label(code))
         }
-        "duplicate_click" => format!("more than {pct} % of its leads from a repeated click (rule duplicate_click)"),
-        _ => format!("more than {pct} % of its leads failing the rule {code}"),
+        "duplicate_click" => {
+            format!("more than {pct} % of its leads from a repeated click (rule “{}”)", rule_label(code))
+        }
+        _ => format!("more than {pct} % of its leads failing the rule “{}”", rule_label(code)),
     }
 }
 
@@ -205,7 +214,7 @@ mod tests {
         assert_eq!(link("duplicate_clicks"), "/admin/reports?from=2026-12-01&to=2026-12-07&group_by=publisher");
         let dc = row.flags.iter().find(|f| f.key == "datacenter_ip").expect("flag");
         assert_eq!(dc.words, "datacenter addresses 35.00 %");
-        assert_eq!(dc.detail, "7 of 20 leads the rule datacenter_ip checked failed it");
+        assert_eq!(dc.detail, "7 of 20 leads the rule “Datacenter address” checked failed it");
         assert!(r.full && r.thresholds.iter().any(|t| t.words.contains("hosting or cloud address")));
     }
 
