@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
-use crate::domain::money::format_minor;
 use crate::domain::report::GroupBy;
 use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
@@ -110,7 +109,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         top_publishers: top("top-publishers", "Top publishers", GroupBy::Publisher, &by_publisher),
         suspects: reports::overview_ranking(&by_publisher, &range),
         suspects_csv: reader.report_url(&range, GroupBy::Publisher, None, true),
-        fee_balance: format_minor(fees),
+        fee_balance: a.ctx.local().money(fees),
         open_disputes,
         open_reconciliations,
         pending_topups,
