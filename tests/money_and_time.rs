@@ -11,6 +11,7 @@ mod common;
 use chrono::{NaiveDate, NaiveDateTime};
 use common::reports::parse_csv;
 use common::{Backend, Market, solar_offer, spawn_app, spawn_app_with};
+use qualead::store::ledger::{self, Posting, Transfer};
 use qualead::store::{leads, users};
 use reqwest::StatusCode;
 
@@ -49,7 +50,11 @@ async fn lead_pages_show_times_in_the_readers_zone(backend: Backend) {
         hold_until: at(2026, 12, 10, 3, 40),
         ..common::new_lead(&m, m.publisher_id)
     };
+    // Accepted as intake does it: the price reserved in escrow.
+    let reserve = [Transfer::new(ledger::advertiser(m.advertiser_id), ledger::escrow(m.advertiser_id), 10_00)];
     let id = conn.write_tx(|c| leads::insert_many(c, &[lead])).expect("lead")[0].0;
+    let posting = Posting { kind: "lead_accepted", lead_id: Some(id), actor_id: None, memo: "test" };
+    ledger::post(&mut conn, &posting, &reserve).map_err(|e| format!("{e:?}")).expect("reserved");
     drop(conn);
 
     let adv = app.session_of(m.advertiser_id).await;
