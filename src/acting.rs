@@ -40,6 +40,11 @@ impl Acting {
         self.user.role()
     }
 
+    /// Money in the platform currency for e-mails and messages (in English): `$12,500.00`.
+    pub fn money(&self, minor: i64) -> String {
+        crate::domain::money::format_money(minor, &self.currency, crate::domain::money::Locale::En)
+    }
+
     pub(crate) fn link(&self, path: &str) -> String {
         format!("{}{}", self.base_url.trim_end_matches('/'), path)
     }

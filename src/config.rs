@@ -68,6 +68,12 @@ fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    /// Money in the network currency as e-mails and messages write it (in English):
+    /// `$12,500.00`. Pages use their viewer's `Page::money`.
+    pub fn money(&self, minor: i64) -> String {
+        crate::domain::money::format_money(minor, &self.currency, crate::domain::money::Locale::En)
+    }
+
     /// Read the process environment (after loading `.env` if present).
     pub fn from_env() -> Result<Config, ConfigError> {
         let _ = dotenvy::dotenv();

@@ -307,11 +307,11 @@ pub fn review_revision(
 }
 
 /// Approved changes of an offer that have yet to take effect, as a publisher reads
-/// them: when, and what changes for its payout and terms.
+/// them: when (in the reader's zone), and what changes for its payout and terms.
 pub fn scheduled_changes(
     conn: &mut DbConn,
     offer: &Offer,
-    currency: &str,
+    local: &crate::domain::local::Local,
     fee_default_bps: i64,
 ) -> AppResult<Vec<(String, Vec<String>)>> {
     let side = Side::Payout { fee_default_bps };
@@ -319,11 +319,11 @@ pub fn scheduled_changes(
     for r in revisions::for_offer(conn, offer.id)?.into_iter().rev().filter(Revision::scheduled) {
         let Ok(body) = serde_json::from_value::<OfferBody>(r.body()) else { continue };
         let Ok(proposed) = offer::validate(&body) else { continue };
-        let mut lines = tightening(&terms::of_offer(offer), &proposed_terms(offer, &proposed), currency, side);
+        let mut lines = tightening(&terms::of_offer(offer), &proposed_terms(offer, &proposed), &local.currency, side);
         if lines.is_empty() {
             lines = publisher_changes(&r.changes());
         }
-        let when = r.effective_at.as_ref().map(utc_minute).unwrap_or_default();
+        let when = r.effective_at.map(|t| local.time(t)).unwrap_or_default();
         out.push((when, lines));
     }
     Ok(out)
@@ -686,6 +686,16 @@ impl Pay {
         match self {
             Pay::Fixed { minor, unit } => Pay::Fixed { minor: offer::split_price(minor, fee_bps).1, unit },
             Pay::Share { bps } => Pay::Share { bps: offer::split_price(bps, fee_bps).1 },
+        }
+    }
+}
+
+impl Pay {
+    /// What it pays in words for a reader: `$14.40 per lead`, `15.00 % of each sale`.
+    pub fn words(&self, local: &crate::domain::local::Local) -> String {
+        match self {
+            Pay::Fixed { minor, unit } => format!("{} per {unit}", local.money(*minor)),
+            Pay::Share { .. } => self.to_string(),
         }
     }
 }

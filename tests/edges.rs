@@ -447,7 +447,7 @@ async fn advertisers_see_the_price_and_publishers_the_payout(backend: Backend) {
         assert_hides(&path, &page, &[PAYOUT, FEE]);
     }
     let (_, escrow) = app.get_text(&adv, "/advertiser/statement?account=escrow").await;
-    assert!(escrow.contains(&format!("-{PRICE}")) || escrow.contains(&format!("−{PRICE}")), "{escrow}");
+    assert!(escrow.contains(&format!("−${PRICE}")), "the price out of escrow, with a minus sign: {escrow}");
 
     // The publisher: the payout, never the price or the fee.
     let (status, v) = api(&app, reqwest::Method::GET, &pub_key, &format!("/leads/{lead_id}"), None).await;

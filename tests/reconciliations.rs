@@ -108,10 +108,10 @@ async fn a_closed_month_is_confirmed_once(backend: Backend) {
     let t = text(&html);
     // Opening 0; deposits 100.00; spent 10.00 (one approval, fee 2.00); closing
     // 90.00, of which 10.00 held for the pending lead.
-    assert!(t.contains("Opening balance, 1 ") && t.contains("+ Deposits (1) 100.00 USD"), "{t}");
-    assert!(t.contains("− Spent on leads 10.00 USD"), "{t}");
+    assert!(t.contains("Opening balance, 1 ") && t.contains("+ Deposits (1) $100.00"), "{t}");
+    assert!(t.contains("− Spent on leads $10.00"), "{t}");
     assert!(!t.to_lowercase().contains("fee"), "an advertiser never sees the platform fee: {t}");
-    assert!(t.contains("Closing balance 90.00 USD 80.00 USD available, 10.00 USD held"), "{t}");
+    assert!(t.contains("Closing balance $90.00 $80.00 available, $10.00 held"), "{t}");
     assert!(t.contains("1 approved, 1 pending, 1 rejected"), "{t}");
 
     let csv = app.get_with(&adv, &format!("{page}/statement.csv")).await;
@@ -137,7 +137,7 @@ async fn a_closed_month_is_confirmed_once(backend: Backend) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = app.get_text(&adv, &page).await;
     let t = text(&html);
-    assert!(t.contains("You confirmed the statement of") && t.contains("with a closing balance of 90.00 USD"), "{t}");
+    assert!(t.contains("You confirmed the statement of") && t.contains("with a closing balance of $90.00"), "{t}");
     assert!(!html.contains("/confirm\""), "no confirm form on a confirmed month");
     let r = app.post_form(&adv, &format!("{page}/confirm"), &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -228,7 +228,7 @@ async fn disputes_reach_admins_and_are_resolved(backend: Backend) {
         "{t}"
     );
     assert!(t.contains("Deposits") && t.contains("Offer #"), "disputed lines are named in words: {t}");
-    assert!(t.contains("of which platform fee 2.00 USD"), "admins see the fee: {t}");
+    assert!(t.contains("of which platform fee $2.00"), "admins see the fee: {t}");
     let csv = app.get_with(&admin, &format!("{admin_page}/statement.csv")).await;
     assert_eq!(csv.status(), StatusCode::OK);
     let csv = csv.text().await.expect("csv");

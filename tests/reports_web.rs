@@ -27,6 +27,10 @@ const BROWSER: &str =
 const PRICE: &str = "37.00";
 const FEE: &str = "7.40";
 const PAYOUT: &str = "29.60";
+// The same amounts as pages show them (the network currency, USD).
+const PRICE_SHOWN: &str = "$37.00";
+const FEE_SHOWN: &str = "$7.40";
+const PAYOUT_SHOWN: &str = "$29.60";
 
 /// A server whose settlement timer never fires during a test.
 async fn app(backend: Backend) -> TestApp {
@@ -166,23 +170,26 @@ async fn every_role_sees_its_numbers(backend: Backend) {
     assert_eq!(kpi(&html, "unique_clicks"), "3");
     assert_eq!(kpi(&html, "leads"), "2");
     assert_eq!(kpi(&html, "approved"), "1");
-    assert_eq!(kpi(&html, "earned"), PAYOUT);
-    assert_eq!(kpi(&html, "pending_earnings"), "0.00");
-    assert_eq!(kpi(&html, "epc"), "5.92", "29.60 / 5 clicks");
+    assert_eq!(kpi(&html, "earned"), PAYOUT_SHOWN);
+    assert_eq!(kpi(&html, "pending_earnings"), "$0.00");
+    assert_eq!(kpi(&html, "epc"), "$5.92", "29.60 / 5 clicks");
     assert_eq!(kpi(&html, "cr"), "40.00 %");
     let by_offer = row(&html, "by-offer", "Rooftop solar");
-    assert_eq!(cells(&by_offer, &["clicks", "leads", "approved", "rejected", "payout"]), ["5", "2", "1", "1", PAYOUT]);
+    assert_eq!(
+        cells(&by_offer, &["clicks", "leads", "approved", "rejected", "payout"]),
+        ["5", "2", "1", "1", PAYOUT_SHOWN]
+    );
     let by_sub1 = row(&html, "by-sub", "blog");
-    assert_eq!(cells(&by_sub1, &["clicks", "leads", "payout"]), ["3", "2", PAYOUT]);
-    assert!(html.contains(r#"data-balance="available">29.60<"#), "the balance to request");
+    assert_eq!(cells(&by_sub1, &["clicks", "leads", "payout"]), ["3", "2", PAYOUT_SHOWN]);
+    assert!(html.contains(r#"data-balance="available">$29.60<"#), "the balance to request");
     assert!(html.contains("href=\"/publisher/payouts\""));
     for secret in [PRICE, FEE, "963.00"] {
         assert!(!html.contains(secret), "the publisher's dashboard shows {secret}");
     }
     // The sub table switches to sub2.
     let html = page(&app, &s.publisher, "/publisher?sub=2").await;
-    assert_eq!(cells(&row(&html, "by-sub", "spring"), &["clicks", "unique_clicks", "payout"]), ["2", "1", PAYOUT]);
-    assert_eq!(cells(&row(&html, "by-sub", "summer"), &["clicks", "rejected", "payout"]), ["3", "1", "0.00"]);
+    assert_eq!(cells(&row(&html, "by-sub", "spring"), &["clicks", "unique_clicks", "payout"]), ["2", "1", PAYOUT_SHOWN]);
+    assert_eq!(cells(&row(&html, "by-sub", "summer"), &["clicks", "rejected", "payout"]), ["3", "1", "$0.00"]);
     let sub_csv = csv_link(&html, "by-sub");
     assert!(sub_csv.contains("group_by=sub2") && sub_csv.contains("format=csv"), "{sub_csv}");
     let file = csv(&app, &s.publisher, &sub_csv).await;
@@ -210,19 +217,19 @@ async fn every_role_sees_its_numbers(backend: Backend) {
     assert!(html.contains("<svg class=\"chart\""));
     assert_eq!(kpi(&html, "clicks"), "5");
     assert_eq!(kpi(&html, "leads"), "2");
-    assert_eq!(kpi(&html, "spend"), PRICE);
-    assert_eq!(kpi(&html, "cost_per_lead"), PRICE);
+    assert_eq!(kpi(&html, "spend"), PRICE_SHOWN);
+    assert_eq!(kpi(&html, "cost_per_lead"), PRICE_SHOWN);
     assert_eq!(kpi(&html, "scrub_rate"), "50.00 %");
-    assert!(html.contains(r#"data-balance="available">963.00<"#) && html.contains(r#"data-balance="escrow">0.00<"#));
+    assert!(html.contains(r#"data-balance="available">$963.00<"#) && html.contains(r#"data-balance="escrow">$0.00<"#));
     assert!(html.contains("/advertiser/leads?status=pending"), "a link to the leads awaiting a decision");
     assert!(html.contains("/advertiser/offers/new"), "the offers are still there");
     let by_offer = row(&html, "by-offer", "Rooftop solar");
     assert_eq!(
         cells(&by_offer, &["approved", "rejected", "revenue", "scrub_rate", "return_rate"]),
-        ["1", "1", PRICE, "50.00", "0.00"]
+        ["1", "1", PRICE_SHOWN, "50.00", "0.00"]
     );
     let by_publisher = row(&html, "by-publisher", "Seeded");
-    assert_eq!(cells(&by_publisher, &["clicks", "leads", "revenue"]), ["5", "2", PRICE]);
+    assert_eq!(cells(&by_publisher, &["clicks", "leads", "revenue"]), ["5", "2", PRICE_SHOWN]);
     for secret in [PAYOUT, FEE] {
         assert!(!html.contains(secret), "the advertiser's dashboard shows {secret}");
     }
@@ -248,11 +255,11 @@ async fn every_role_sees_its_numbers(backend: Backend) {
     let html = page(&app, &admin, "/admin").await;
     assert!(html.contains("<svg class=\"chart\""));
     assert_eq!(kpi(&html, "clicks"), "5");
-    assert_eq!(kpi(&html, "revenue"), PRICE);
-    assert_eq!(kpi(&html, "payouts"), PAYOUT);
-    assert_eq!(kpi(&html, "fees"), FEE);
+    assert_eq!(kpi(&html, "revenue"), PRICE_SHOWN);
+    assert_eq!(kpi(&html, "payouts"), PAYOUT_SHOWN);
+    assert_eq!(kpi(&html, "fees"), FEE_SHOWN);
     assert!(
-        regex::Regex::new(r#"(?s)data-stat="fee_balance">.*?<p class="big money">7\.40</p>"#)
+        regex::Regex::new(r#"(?s)data-stat="fee_balance">.*?<p class="big money">\$7\.40</p>"#)
             .expect("re")
             .is_match(&html),
         "the platform fee account"
@@ -261,8 +268,11 @@ async fn every_role_sees_its_numbers(backend: Backend) {
         regex::Regex::new(r#"(?s)data-stat="open_disputes">.*?<p class="big ">0</p>"#).expect("re").is_match(&html),
         "the dispute queue"
     );
-    assert_eq!(cells(&row(&html, "top-offers", "Rooftop solar"), &["revenue", "payout", "fee"]), [PRICE, PAYOUT, FEE]);
-    assert_eq!(cells(&row(&html, "top-publishers", "Seeded"), &["clicks", "fee"]), ["5", FEE]);
+    assert_eq!(
+        cells(&row(&html, "top-offers", "Rooftop solar"), &["revenue", "payout", "fee"]),
+        [PRICE_SHOWN, PAYOUT_SHOWN, FEE_SHOWN]
+    );
+    assert_eq!(cells(&row(&html, "top-publishers", "Seeded"), &["clicks", "fee"]), ["5", FEE_SHOWN]);
     // Two duplicate clicks of five (40 %) and one lead of two scrubbed (50 %).
     let suspect = regex::Regex::new(&format!(r#"(?s)<tr data-suspect="{}">(.*?)</tr>"#, s.m.publisher_id))
         .expect("re")
@@ -303,12 +313,12 @@ async fn a_range_without_traffic_shows_zeros(backend: Backend) {
     traffic(&app, &s.m).await;
     let range = "from=2020-01-01&to=2020-01-31";
     let html = page(&app, &s.publisher, &format!("/publisher?{range}")).await;
-    assert_eq!((kpi(&html, "clicks"), kpi(&html, "earned")), ("0".to_string(), "0.00".to_string()));
+    assert_eq!((kpi(&html, "clicks"), kpi(&html, "earned")), ("0".to_string(), "$0.00".to_string()));
     assert!(html.contains("<svg") && html.contains("No traffic in this range."));
     assert!(csv_link(&html, "by-offer").contains(range), "the CSV link keeps the range");
     assert!(html.contains("7 days") && html.contains("90 days"));
     let html = page(&app, &s.adv, &format!("/advertiser?{range}")).await;
-    assert_eq!((kpi(&html, "clicks"), kpi(&html, "spend")), ("0".to_string(), "0.00".to_string()));
+    assert_eq!((kpi(&html, "clicks"), kpi(&html, "spend")), ("0".to_string(), "$0.00".to_string()));
     let file = csv(&app, &s.adv, &format!("/advertiser/reports?{range}&group_by=day&format=csv")).await;
     assert_eq!(file.rows.len(), 31);
     assert!(file.rows.iter().all(|r| r["clicks"] == "0" && r["spend"] == "0.00"));

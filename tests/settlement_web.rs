@@ -124,7 +124,7 @@ async fn deposit(app: &TestApp, w: &World, amount: &str) {
         &[("advertiser_id", &id), ("amount", amount), ("memo", "wire 42")],
     )
     .await;
-    assert!(flash(&page).contains(&format!("Deposit of {amount} recorded")), "{}", flash(&page));
+    assert!(flash(&page).contains(&format!("Deposit of ${amount} recorded")), "{}", flash(&page));
 }
 
 async fn run_settlement(app: &TestApp, w: &World) -> String {
@@ -325,7 +325,7 @@ async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
 
     // Statements: every line, with lead links and running balances.
     let (_, st) = app.get_text(&w.publisher, "/publisher/statement").await;
-    for needle in ["contested rejection upheld", "payout paid", "8.00", "-8.00", &format!("/publisher/leads/{id}")] {
+    for needle in ["contested rejection upheld", "payout paid", "$8.00", "−$8.00", &format!("/publisher/leads/{id}")] {
         assert!(st.contains(needle), "{needle} on the publisher statement");
     }
     let (_, st) = app.get_text(&w.adv, "/advertiser/statement").await;
@@ -334,7 +334,7 @@ async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
     }
     assert!(st.contains(&format!("/advertiser/leads/{id}")));
     // 50.00 in, 10.00 reserved, 10.00 released, 10.00 paid on the upheld contest.
-    assert!(st.contains("<code>advertiser:") && st.contains("money\">40.00</span>"), "balance 40.00");
+    assert!(st.contains("<code>advertiser:") && st.contains("money\">$40.00</span>"), "balance 40.00");
     let (_, escrow) = app.get_text(&w.adv, "/advertiser/statement?account=escrow").await;
     assert!(escrow.contains("<code>escrow:") && escrow.contains("lead accepted"));
     let (_, fees) = app.get_text(&w.admin, "/admin/statement").await;
@@ -423,7 +423,7 @@ async fn early_decisions_and_refusals(backend: Backend) {
         &[("email", &w.m.advertiser_email.to_uppercase()), ("amount", "5")],
     )
     .await;
-    assert!(flash(&page).contains("Deposit of 5.00 recorded"), "by e-mail: {}", flash(&page));
+    assert!(flash(&page).contains("Deposit of $5.00 recorded"), "by e-mail: {}", flash(&page));
     assert_healthy_ledger(&app, &w.admin).await;
 }
 

@@ -120,8 +120,8 @@ fn every_email() {
             rendered(&OfferPausedLowBalance {
                 name: name(),
                 offer_name: offer(),
-                balance: "4.00 USD".into(),
-                price: "12.50 USD".into(),
+                balance: "$4.00".into(),
+                price: "$12.50".into(),
                 link: LINK.into(),
             }),
         ),
@@ -156,7 +156,7 @@ fn every_email() {
             rendered(&PayoutPaid {
                 name: name(),
                 payout_id: 7,
-                amount: "1,250.00 USD".into(),
+                amount: "$1,250.00".into(),
                 note: "SEPA ref 2026-12-07".into(),
                 link: LINK.into(),
             }),

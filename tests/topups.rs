@@ -31,7 +31,7 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
     let offer_page = format!("/advertiser/offers/{}", m.offer_id);
     let status = format!("/advertiser/offers/{}/status", m.offer_id);
     let (_, shown) = app.get_text(&adv, &offer_page).await;
-    assert!(shown.contains("id=\"low-balance\"") && shown.contains("cannot pay for one lead (5.00 USD)"), "{shown}");
+    assert!(shown.contains("id=\"low-balance\"") && shown.contains("cannot pay for one lead ($5.00)"), "{shown}");
     // Its publisher sees each change on its links and is e-mailed.
     let publisher = app.session_of(m.publisher_id).await;
     let publisher_email = qualead::store::users::find(&mut app.conn(), m.publisher_id).expect("q").expect("user").email;
@@ -49,7 +49,7 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
     let (_, links) = app.get_text(&publisher, "/publisher/links").await;
     assert!(links.contains("data-live=\"live\""), "{links}");
     let (_, shown) = app.get_text(&adv, &offer_page).await;
-    assert!(shown.contains("flash-warning") && shown.contains("Offer resumed. Your balance (0.00 USD)"), "{shown}");
+    assert!(shown.contains("flash-warning") && shown.contains("Offer resumed. Your balance ($0.00)"), "{shown}");
 
     let page = ask(vec![("amount", "abc"), ("method", "card")]).await;
     assert!(page.contains("is not an amount like 12.50"), "{page}");
@@ -60,11 +60,11 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
     assert!(topups::pending(&mut app.conn()).expect("q").is_empty(), "nothing kept from bad requests");
 
     let page = ask(vec![("amount", "250.00"), ("method", "bank transfer"), ("reference", " INV-77 ")]).await;
-    assert!(page.contains("Top-up request #") && page.contains("of 250.00 USD sent"), "{page}");
+    assert!(page.contains("Top-up request #") && page.contains("of $250.00 sent"), "{page}");
     assert!(page.contains("waiting for an admin") && page.contains("INV-77"), "{page}");
     let page = ask(vec![("amount", "40"), ("method", "card")]).await;
     assert_eq!(page.matches("waiting for an admin").count(), 2, "{page}");
-    let mail = app.wait_for_email("ops@example.com", "250.00 USD").await;
+    let mail = app.wait_for_email("ops@example.com", "$250.00").await;
     assert!(mail.contains("INV-77") && mail.contains("bank transfer") && mail.contains(&m.advertiser_email), "{mail}");
 
     let (_, overview) = app.get_text(&admin, "/admin").await;
@@ -72,7 +72,7 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
     let pending = topups::pending(&mut app.conn()).expect("q");
     let (big, small) = (pending[0].id, pending[1].id);
     let (_, desk) = app.get_text(&admin, "/admin/deposits").await;
-    assert!(desk.contains(&format!("data-topup=\"{big}\"")) && desk.contains("250.00 USD"), "{desk}");
+    assert!(desk.contains(&format!("data-topup=\"{big}\"")) && desk.contains("$250.00"), "{desk}");
 
     // An advertiser cannot confirm its own request.
     let r = app.submit(&adv, "/advertiser/balance", &format!("/admin/topups/{big}/confirm"), &[]).await;
@@ -81,7 +81,7 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
     let confirm = format!("/admin/topups/{big}/confirm");
     assert_eq!(app.submit(&admin, "/admin/deposits", &confirm, &[]).await.status(), StatusCode::SEE_OTHER);
     let (_, desk) = app.get_text(&admin, "/admin/deposits").await;
-    assert!(desk.contains(&format!("Top-up #{big} confirmed: 250.00 is on the advertiser")), "{desk}");
+    assert!(desk.contains(&format!("Top-up #{big} confirmed: $250.00 is on the advertiser")), "{desk}");
     assert!(desk.contains(&format!("top-up #{big} (bank transfer, INV-77)")), "the deposit names it: {desk}");
     let mut conn = app.conn();
     assert_eq!(ledger::balance(&mut conn, &ledger::advertiser(m.advertiser_id)).expect("balance"), 250_00);
@@ -96,7 +96,7 @@ async fn an_advertiser_tops_up_and_an_admin_confirms_it(backend: Backend) {
         "confirmed once"
     );
     let mail = app.wait_for_email(&m.advertiser_email, "is on your balance").await;
-    assert!(mail.contains("250.00 USD"), "{mail}");
+    assert!(mail.contains("$250.00"), "{mail}");
     let (_, shown) = app.get_text(&adv, &offer_page).await;
     assert!(!shown.contains("low-balance"), "the balance pays for leads now: {shown}");
 
@@ -142,7 +142,7 @@ async fn a_low_balance_is_told_before_the_offer_pauses(backend: Backend) {
     assert!(set("lots").await.contains("is not an amount like 12.50"));
     let page = set("5").await;
     assert!(
-        page.contains("when your available balance falls below 5.00 USD") && page.contains("value=\"5.00\""),
+        page.contains("when your available balance falls below $5.00") && page.contains("value=\"5.00\""),
         "{page}"
     );
     let lows = |app: &common::TestApp| app.emails().iter().filter(|e| e.contains("balance is low")).count();
@@ -153,7 +153,7 @@ async fn a_low_balance_is_told_before_the_offer_pauses(backend: Backend) {
         assert_eq!(balance, expected.0);
         if expected.1 == 1 {
             let mail = app.wait_for_email(&m.advertiser_email, "balance is low").await;
-            assert!(mail.contains("3.00 USD") && mail.contains("below the 5.00 USD"), "{mail}");
+            assert!(mail.contains("$3.00") && mail.contains("below the $5.00"), "{mail}");
         }
         assert_eq!(lows(&app), expected.1, "at {}", expected.0);
     }

@@ -418,7 +418,7 @@ async fn the_offer_page_shows_the_channels(backend: Backend) {
         "Leads publishers send through the API: <strong>off</strong>",
         "click_id=CLICK_ID&#38;sig=SIGNATURE",
         "hash_hmac(",
-        "10000.00",
+        "A sale above <strong>$10,000.00</strong> is refused",
     ] {
         assert!(page.contains(needle), "{needle} in {page}");
     }

@@ -98,7 +98,7 @@ async fn terms_stay_with_the_lead(backend: Backend) {
     assert_eq!(offer["price"], "10.00");
     let publisher_email = qualead::store::users::find(&mut app.conn(), m.publisher_id).expect("q").expect("p").email;
     let notice = app.wait_for_email(&publisher_email, "change on").await;
-    assert!(notice.contains("payout falls from 8.00 USD to 4.80 USD"), "{notice}");
+    assert!(notice.contains("payout falls from $8.00 to $4.80"), "{notice}");
     assert!(!notice.contains("6.00") && !notice.contains("10.00"), "publishers never see the price: {notice}");
 
     // The notice runs out; the next settlement run applies the change and settles
@@ -268,8 +268,8 @@ async fn changes_are_reviewed_on_the_pages(backend: Backend) {
     let r = app.submit(&adv, &edit, &edit, &form).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap_or_default());
     let (_, page) = app.get_text(&adv, &offer_page).await;
-    assert!(page.contains("waiting for review") && page.contains("7.00 USD per lead"), "{page}");
-    assert!(page.contains("the price falls from 10.00 USD to 7.00 USD"), "{page}");
+    assert!(page.contains("waiting for review") && page.contains("$7.00 per lead"), "{page}");
+    assert!(page.contains("the price falls from $10.00 to $7.00"), "{page}");
 
     // The admin sees it in the queue and on the offer's page, and approves it.
     let (_, queue) = app.get_text(&admin, "/admin/offers").await;
@@ -292,8 +292,8 @@ async fn changes_are_reviewed_on_the_pages(backend: Backend) {
 
     // The publisher's page tells the date and the new payout, never the price.
     let (_, page) = app.get_text(&publisher, &format!("/publisher/offers/{}", m.offer_id)).await;
-    assert!(page.contains("the terms change") && page.contains("payout falls from 8.00 USD to 5.60 USD"), "{page}");
-    assert!(!page.contains("7.00 USD"), "{page}");
+    assert!(page.contains("the terms change") && page.contains("payout falls from $8.00 to $5.60"), "{page}");
+    assert!(!page.contains("$7.00"), "{page}");
 }
 
 /// A CPS offer's pixel is off unless the advertiser turns it on; a move to CPL

@@ -324,7 +324,7 @@ async fn csv_preview_then_apply(backend: Backend) {
     assert!(page.contains(r#"<td id="sum-approved">2</td>"#), "{page}");
     assert!(page.contains(r#"<td id="sum-rejected">1</td>"#), "{page}");
     assert!(page.contains(r#"<td id="sum-refused">3</td>"#), "{page}");
-    assert!(page.contains("20.00 USD paid from escrow"), "{page}");
+    assert!(page.contains("$20.00 paid from escrow"), "{page}");
     assert!(page.contains("File: v.csv"), "{page}");
     assert!(
         page.contains("[<code class=\"tag\">unknown_lead</code>]")

@@ -319,8 +319,7 @@ pub fn run(config: &Config, clicks: u64) -> anyhow::Result<Report> {
 
     let pb = stage("deposits", None);
     let deposited = deposit(conn, &world, &planned)?;
-    let currency = &config.currency;
-    done(&pb, format!("{} {currency} prepaid by the advertisers", crate::domain::money::format_minor(deposited)));
+    done(&pb, format!("{} prepaid by the advertisers", config.money(deposited)));
 
     let pb = stage("leads", Some(planned.len() as u64));
     let (mut accepted, mut refused) = (0, 0);

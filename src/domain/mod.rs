@@ -9,6 +9,7 @@ pub mod device;
 pub mod geo;
 pub mod intake;
 pub mod lifecycle;
+pub mod local;
 pub mod money;
 pub mod netranges;
 pub mod offer;

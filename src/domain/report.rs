@@ -278,6 +278,9 @@ pub struct Column {
     pub get: fn(&Metrics) -> String,
     /// Right-aligned money or rate.
     pub numeric: bool,
+    /// An amount (a decimal string of the platform currency): a page shows it with
+    /// its currency (`Page::amount`), CSV and the API as it is.
+    pub money: bool,
     /// What a page shows when one points at a cell (its `title`), if anything.
     pub note: Option<fn(&Metrics) -> Option<String>>,
     /// A breakdown for CSV and the API only: a page shows it in the note of the
@@ -292,9 +295,17 @@ macro_rules! col {
             title: $title,
             get: |m| m.$name.to_string(),
             numeric: true,
+            money: false,
             note: None,
             export_only: false,
         }
+    };
+}
+
+/// A money column: [`col!`] with `money` set.
+macro_rules! money {
+    ($name:ident, $title:expr) => {
+        Column { money: true, ..col!($name, $title) }
     };
 }
 
@@ -343,18 +354,18 @@ pub fn columns(viewer: Viewer) -> Vec<Column> {
     ];
     match viewer {
         Viewer::Advertiser => {
-            cols.extend([col!(revenue, "Spend"), col!(pending_cost, "Reserved"), col!(cost_per_lead, "Cost / lead")])
+            cols.extend([money!(revenue, "Spend"), money!(pending_cost, "Reserved"), money!(cost_per_lead, "Cost / lead")])
         }
         Viewer::Publisher => {
-            cols.extend([col!(payout, "Earned"), col!(pending_payout, "Pending earnings"), col!(epc, "EPC")])
+            cols.extend([money!(payout, "Earned"), money!(pending_payout, "Pending earnings"), money!(epc, "EPC")])
         }
         Viewer::Admin => cols.extend([
-            col!(revenue, "Revenue"),
-            col!(payout, "Payout"),
-            col!(fee, "Fee"),
-            col!(pending_cost, "In escrow"),
-            col!(epc, "EPC"),
-            col!(cost_per_lead, "Cost / lead"),
+            money!(revenue, "Revenue"),
+            money!(payout, "Payout"),
+            money!(fee, "Fee"),
+            money!(pending_cost, "In escrow"),
+            money!(epc, "EPC"),
+            money!(cost_per_lead, "Cost / lead"),
         ]),
     }
     cols.extend([col!(scrub_rate, "Scrub %"), col!(return_rate, "Return %")]);

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::money::format_minor;
+use crate::domain::money::{Locale, format_money};
 use crate::domain::offer::{OfferSpec, PayoutModel, Scrub, Terms};
 
 /// The money and terms a lead is judged and paid by.
@@ -158,7 +158,8 @@ impl Side {
 /// Money is told from `side`'s point of view.
 pub fn tightening(old: &FrozenTerms, new: &FrozenTerms, currency: &str, side: Side) -> Vec<String> {
     let mut out = Vec::new();
-    let money = |m: Option<i64>| format!("{} {currency}", format_minor(m.unwrap_or(0)));
+    // In English: the same lines go to pages and e-mails.
+    let money = |m: Option<i64>| format_money(m.unwrap_or(0), currency, Locale::En);
     let word = side.word();
     if old.model() != new.model() {
         out.push(format!("the payout model changes from {} to {}", old.model().label(), new.model().label()));
@@ -294,9 +295,9 @@ mod tests {
     #[test]
     fn lowers_and_tightening_wait_for_the_notice() {
         let t = tightening(&cpl(1000), &cpl(800), "USD", Side::Price);
-        assert_eq!(t, vec!["the price falls from 10.00 USD to 8.00 USD".to_string()]);
+        assert_eq!(t, vec!["the price falls from $10.00 to $8.00".to_string()]);
         let t = tightening(&cpl(1000), &cpl(800), "USD", Side::Payout { fee_default_bps: 2000 });
-        assert_eq!(t, vec!["the payout falls from 8.00 USD to 6.40 USD".to_string()], "no price or fee");
+        assert_eq!(t, vec!["the payout falls from $8.00 to $6.40".to_string()], "no price or fee");
         let mut stricter = cpl(1000);
         stricter.terms.required_fields.push("zip".into());
         stricter.terms.scrub.min_seconds = 30;

@@ -57,7 +57,7 @@ pub fn request_payout(conn: &mut DbConn, who: &Acting, amount_minor: i64, method
     if amount_minor < minimum {
         return Err(AppError::bad_request(
             "below_minimum",
-            format!("The smallest payout is {}.", format_minor(minimum)),
+            format!("The smallest payout is {}.", who.money(minimum)),
         ));
     }
     let method = method.trim();
@@ -69,7 +69,7 @@ pub fn request_payout(conn: &mut DbConn, who: &Acting, amount_minor: i64, method
     if amount_minor > b.available {
         return Err(AppError::conflict(
             "insufficient_balance",
-            format!("You can request up to {} now.", format_minor(b.available.max(0))),
+            format!("You can request up to {} now.", who.money(b.available.max(0))),
         ));
     }
     Ok(payouts::create(conn, who.user.id, amount_minor, method)?)
@@ -94,7 +94,7 @@ pub fn mark_paid(conn: &mut DbConn, who: &Acting, payout_id: i64, note: &str) ->
     if balance < payout.amount_minor {
         return Err(AppError::conflict(
             "insufficient_balance",
-            format!("The publisher's balance is {} now; cancel this request.", format_minor(balance)),
+            format!("The publisher's balance is {} now; cancel this request.", who.money(balance)),
         ));
     }
     let tx = post_event(conn, &event, None, Some(who.user.id), &format!("payout #{payout_id}"))?
@@ -111,7 +111,7 @@ pub fn mark_paid(conn: &mut DbConn, who: &Acting, payout_id: i64, note: &str) ->
             &PayoutPaid {
                 name: p.display_name,
                 payout_id,
-                amount: format_minor(payout.amount_minor),
+                amount: who.money(payout.amount_minor),
                 note: note.into(),
                 link: who.link("/publisher/statement"),
             },

@@ -6,7 +6,6 @@
 use crate::acting::Acting;
 use crate::db::DbConn;
 use crate::domain::account::{AccountStatus, Role};
-use crate::domain::money::format_minor;
 use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
 use crate::mail::{
@@ -29,9 +28,9 @@ fn clean_text(raw: &str, max: usize) -> String {
     crate::domain::tracking::clean(raw.trim(), max)
 }
 
-/// `12,500.00 USD`-style money in an e-mail: the amount and the platform currency.
+/// Money in an e-mail: `$12,500.00`.
 fn money(who: &Acting, minor: i64) -> String {
-    format!("{} {}", format_minor(minor), who.currency)
+    who.money(minor)
 }
 
 /// An advertiser asks for a top-up; every active admin is e-mailed.

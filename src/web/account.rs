@@ -35,12 +35,6 @@ struct AccountPage {
     errors: FormErrors,
 }
 
-impl AccountPage {
-    fn fmt_time(t: &chrono::NaiveDateTime) -> String {
-        t.format("%Y-%m-%d %H:%M UTC").to_string()
-    }
-}
-
 async fn page(
     s: &SignedIn,
     status: StatusCode,

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::account::{AccountStatus, Role, is_valid_email, normalize_email, password_problem};
-use crate::domain::money::format_minor;
 use crate::domain::report::GroupBy;
 use crate::effects::Effects;
 use crate::error::{AppError, AppResult};
@@ -101,7 +100,7 @@ pub struct WaitItem {
 
 /// What waits for an admin, in the order it blocks someone: offers and changes an
 /// advertiser wants live, money an advertiser sent, disputes, accounts.
-fn waiting(c: &mut crate::db::DbConn, currency: &str) -> AppResult<Vec<WaitGroup>> {
+fn waiting(c: &mut crate::db::DbConn, local: &crate::domain::local::Local) -> AppResult<Vec<WaitGroup>> {
     use crate::domain::offer::OfferStatus;
     use crate::store::{offers, revisions, topups};
     let new_offers = offers::list_all(c, Some(OfferStatus::PendingReview))?;
@@ -160,7 +159,7 @@ fn waiting(c: &mut crate::db::DbConn, currency: &str) -> AppResult<Vec<WaitGroup
                 .iter()
                 .map(|t| WaitItem {
                     href: "/admin/deposits#topups".into(),
-                    what: format!("{} {currency} by {}", format_minor(t.amount_minor), t.method),
+                    what: format!("{} by {}", local.money(t.amount_minor), t.method),
                     who: who(t.advertiser_id),
                 })
                 .collect(),
@@ -211,7 +210,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let q = ReportQuery::of(&req)?;
     let reader = Reader::of(&a.user);
     let range = reader.range(&q)?;
-    let currency = a.ctx.state.config.currency.clone();
+    let local = a.ctx.local();
     let (
         (days, by_offer, by_publisher),
         (fees, open_disputes, counts, (mail_queued, mail_failed), open_reconciliations, waiting),
@@ -225,7 +224,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
                 counts,
                 outbox::counts(c)?,
                 crate::settlement::reconciliation::open(c, crate::store::now())?.len(),
-                waiting(c, &currency)?,
+                waiting(c, &local)?,
             ))
         }),
     )?;
@@ -246,7 +245,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         top_publishers: top("top-publishers", "Top publishers", GroupBy::Publisher, &by_publisher),
         suspects: reports::overview_ranking(&by_publisher, &range),
         suspects_csv: reader.report_url(&range, GroupBy::Publisher, None, true),
-        fee_balance: format_minor(fees),
+        fee_balance: a.ctx.local().money(fees),
         open_disputes,
         open_reconciliations,
         pending_topups,

@@ -47,7 +47,7 @@ struct ListPage {
 
 impl ListPage {
     fn price(&self, o: &Offer) -> String {
-        price_label(o)
+        price_label(o, &self.page.local)
     }
 }
 
@@ -106,12 +106,12 @@ async fn show(a: AdminCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let body = offer.body();
     render(&ShowPage {
         page: a.ctx.page(offer.name.clone()),
-        price: price_label(&offer),
-        terms: offer::plain_terms(&body.terms, &body.caps),
+        price: price_label(&offer, &a.ctx.local()),
+        terms: offer::plain_terms(&body.terms, &crate::web::advertiser::shown_caps(&body.caps, &a.ctx.local())),
         effective_fee: marketplace::fee_bps(&offer, fee),
         advertiser,
         members,
-        revisions: revision_views(&offer, &list, &a.ctx.state.config.currency),
+        revisions: revision_views(&offer, &list, &a.ctx.local()),
         reviewer: true,
         offer,
     })

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
-use crate::domain::money::format_minor;
+use crate::domain::local::Local;
 use crate::domain::offer::{self, CATEGORIES, OfferBody, OfferStatus, Terms};
 use crate::domain::report::GroupBy;
 use crate::effects::Effects;
@@ -37,9 +37,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/advertiser/offers/{id}/publishers/{pid}", web::post().to(decide));
 }
 
+/// An offer's caps as a page shows them in its terms: the daily budget with its
+/// currency (`$500.00`; the form and the API keep `500.00`).
+pub fn shown_caps(caps: &offer::Caps, local: &Local) -> offer::Caps {
+    offer::Caps { daily_budget: caps.daily_budget.as_ref().map(|b| local.amount(b)), ..caps.clone() }
+}
+
 /// A one-line description of what an offer pays, for lists.
-pub fn price_label(o: &Offer) -> String {
-    Pay::price(o).map(|p| p.to_string()).unwrap_or_else(|| "—".into())
+pub fn price_label(o: &Offer, local: &Local) -> String {
+    Pay::price(o).map(|p| p.words(local)).unwrap_or_else(|| "—".into())
 }
 
 /// The columns of the advertiser dashboard's tables: leads by status, spend,
@@ -102,8 +108,8 @@ async fn home(a: AdvertiserCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         day_csv: reader.report_url(&range, GroupBy::Day, None, true),
         by_offer: table("by-offer", "By offer", GroupBy::Offer, &by_offer),
         by_publisher: table("by-publisher", "By publisher", GroupBy::Publisher, &by_publisher),
-        available: format_minor(balance.available),
-        escrow: format_minor(balance.escrow),
+        available: a.ctx.local().money(balance.available),
+        escrow: a.ctx.local().money(balance.escrow),
         user: a.user,
         offers,
     })
@@ -118,7 +124,7 @@ struct ListPage {
 
 impl ListPage {
     fn price(&self, o: &Offer) -> String {
-        price_label(o)
+        price_label(o, &self.page.local)
     }
 }
 
@@ -300,7 +306,7 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
     // The network's blocks that reach this offer: for everyone, or for one of its publishers.
     let network_blocks =
         network_blocks.iter().filter(|b| b.publisher_id.is_none_or(|p| names.contains_key(&p))).count();
-    let blocks = crate::web::source_blocks::views(&blocks, &names, &Default::default());
+    let blocks = crate::web::source_blocks::views(&blocks, &names, &Default::default(), &a.ctx.local());
     let shown = crate::tracking::test_conversions::SHOWN;
     let tests = db::run(a.ctx.pool(), move |c| Ok(crate::store::test_conversions::recent(c, oid, shown)?)).await?;
     let base = a.ctx.state.config.base_url.to_string();
@@ -310,15 +316,15 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
     render(&ShowPage {
         low_balance,
         page: a.ctx.page(offer.name.clone()),
-        price: price_label(&offer),
-        terms: offer::plain_terms(&body.terms, &body.caps),
+        price: price_label(&offer, &a.ctx.local()),
+        terms: offer::plain_terms(&body.terms, &shown_caps(&body.caps, &a.ctx.local())),
         postback_url: links::advertiser_postback_url(&base, &offer),
         pixels: links::pixel_snippets(&base, &offer),
         channels: channel_list(&offer),
-        max_sale: offer.channels().max_sale_minor.map(format_minor),
+        max_sale: offer.channels().max_sale_minor.map(|m| a.ctx.local().money(m)),
         signature: (offer.pixel && offer.pixel_signature).then(|| links::pixel_signature_snippets(&offer)),
         members,
-        revisions: crate::web::revisions::views(&offer, &list, &a.ctx.state.config.currency),
+        revisions: crate::web::revisions::views(&offer, &list, &a.ctx.local()),
         reviewer: false,
         macros: links::macro_help(&offer),
         test_link: (offer.status() != OfferStatus::Archived)
@@ -338,12 +344,12 @@ async fn balance_warning(a: &AdvertiserCtx, offer: &Offer) -> AppResult<Option<S
     let Some(price) = offer.price_minor.filter(|p| *p > 0) else { return Ok(None) };
     let uid = a.user.id;
     let balance = db::run(a.ctx.pool(), move |c| Ok(settle_money::advertiser_balance(c, uid)?)).await?;
-    let currency = &a.ctx.state.config.currency;
+    let local = a.ctx.local();
     Ok((balance.available < price).then(|| {
         format!(
-            "Your balance ({} {currency}) cannot pay for one lead ({} {currency}): the first lead would be refused and the offer paused. Add money on your Balance page.",
-            format_minor(balance.available),
-            format_minor(price)
+            "Your balance ({}) cannot pay for one lead ({}): the first lead would be refused and the offer paused. Add money on your Balance page.",
+            local.money(balance.available),
+            local.money(price)
         )
     }))
 }

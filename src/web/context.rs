@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::client_ip::client_ip;
 use crate::db;
 use crate::domain::account::{AccountStatus, Role};
+use crate::domain::local::{Local, Minor, UtcTime};
+use crate::domain::money::Locale;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::users::{self, User};
@@ -80,6 +82,8 @@ pub struct Page {
     pub csrf: String,
     pub flash: Option<Flash>,
     pub path: String,
+    /// How the viewer reads money and time: see [`Local`].
+    pub local: Local,
 }
 
 impl Page {
@@ -91,6 +95,47 @@ impl Page {
     /// Whether the current page is `path` (whatever its query).
     pub fn at(&self, path: &str) -> bool {
         self.path.split('?').next() == Some(path)
+    }
+
+    /// Money in the network's currency for this viewer: `$12,500.00`.
+    pub fn money(&self, minor: impl Minor) -> String {
+        self.local.money(minor)
+    }
+
+    /// An amount kept as machine text (`"12.50"`) for this viewer: `$12.50`.
+    pub fn amount(&self, decimal: impl AsRef<str>) -> String {
+        self.local.amount(decimal)
+    }
+
+    /// A count with the viewer's thousands separators: `15,128`.
+    pub fn count(&self, n: impl Minor) -> String {
+        self.local.count(n)
+    }
+
+    /// A stored (UTC) time in the viewer's zone: `2026-12-07 09:40`. The page names
+    /// the zone once, in its footer ([`Page::zone`]).
+    pub fn time(&self, utc: impl UtcTime) -> String {
+        self.local.time(utc)
+    }
+
+    /// The same with seconds.
+    pub fn time_s(&self, utc: impl UtcTime) -> String {
+        self.local.time_s(utc)
+    }
+
+    /// The viewer's day of a stored time.
+    pub fn date(&self, utc: impl UtcTime) -> String {
+        self.local.date(utc)
+    }
+
+    /// The viewer's clock time (seconds) of a stored time.
+    pub fn clock(&self, utc: impl UtcTime) -> String {
+        self.local.clock(utc)
+    }
+
+    /// The viewer's zone and its offset now: `Europe/Berlin (UTC+01:00)`.
+    pub fn zone(&self) -> String {
+        self.local.zone()
     }
 
     /// Whether a navigation link points at the current section.
@@ -108,6 +153,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The viewer's locale. English for everybody today; the place where a user's
+    /// language (or the browser's `Accept-Language`) will choose another.
+    pub fn locale(&self) -> Locale {
+        Locale::default()
+    }
+
+    /// How this viewer reads money and time: the locale, the network currency, and
+    /// the user's time zone (UTC for visitors).
+    pub fn local(&self) -> Local {
+        let tz = self.user.as_ref().map_or("UTC", |u| u.timezone.as_str());
+        Local::new(self.locale(), &self.state.config.currency, tz)
+    }
+
     pub fn page(&self, title: impl Into<String>) -> Page {
         let flash = self.session.remove_as::<Flash>("flash").and_then(Result::ok);
         Page {
@@ -116,6 +174,7 @@ impl Ctx {
             csrf: csrf::token(&self.session),
             flash,
             path: self.path.clone(),
+            local: self.local(),
         }
     }
 

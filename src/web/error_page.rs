@@ -13,6 +13,8 @@ use askama::Template;
 
 use crate::db;
 use crate::domain::account::AccountStatus;
+use crate::domain::local::Local;
+use crate::domain::money::Locale;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::users;
@@ -40,17 +42,21 @@ pub async fn with_nav(res: ServiceResponse) -> ServiceResponse {
     let req = res.request().clone();
     let session = req.get_session();
     let user_id = session.get::<i64>(USER_ID_KEY).ok().flatten();
-    let user = match (user_id, req.app_data::<web::Data<AppState>>()) {
-        (Some(id), Some(state)) => db::run(&state.pool, move |c| Ok(users::find(c, id)?)).await.ok().flatten(),
-        _ => None,
+    let Some(state) = req.app_data::<web::Data<AppState>>() else { return res };
+    let user = match user_id {
+        Some(id) => db::run(&state.pool, move |c| Ok(users::find(c, id)?)).await.ok().flatten(),
+        None => None,
     };
     let user = user.filter(|u| u.status() == AccountStatus::Active);
+    let tz = user.as_ref().map_or("UTC", |u| u.timezone.as_str());
+    let local = Local::new(Locale::default(), &state.config.currency, tz);
     let page = Page {
         title,
         user: user.as_ref().map(NavUser::of),
         csrf: csrf::token(&session),
         flash: None,
         path: req.uri().path().to_string(),
+        local,
     };
     let Ok(body) = (ErrorPage { page, status: status.as_u16(), message }).render() else { return res };
     let mut fresh = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);

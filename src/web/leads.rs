@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, NaiveDateTime};
+use chrono::Duration;
 use serde::Deserialize;
 
 use crate::db::{self, DbConn};
@@ -101,11 +101,6 @@ pub(crate) fn flash_applied<T>(
         v
     });
     flash_outcome(ctx, result, ok)
-}
-
-/// `2025-01-31 14:05` (UTC).
-fn when(t: &NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
 }
 
 // ---------------------------------------------------------------------------
@@ -389,6 +384,7 @@ fn actor_label(viewer: &User, names: &HashMap<i64, User>, actor: Option<i64>) ->
 }
 
 async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
+    let local = ctx.local();
     let who = ctx.acting(user);
     let viewer = user.clone();
     let (v, offer, click, names, allowance) = db::run(ctx.pool(), move |c| {
@@ -428,7 +424,7 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
         .history
         .iter()
         .map(|e| HistoryLine {
-            at: when(&e.created_at),
+            at: local.time(e.created_at),
             from: e.from_status.map(|s| s.to_string()).unwrap_or_default(),
             to: e.to_status.to_string(),
             who: if e.actor_id.is_none() && e.from_status.is_none() {
@@ -458,7 +454,7 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
     let can_contest = v.status.is_rejected() && !v.disputes.iter().any(|d| d.kind == "contest");
     let subs = v.subs.iter().enumerate().filter(|(_, s)| !s.is_empty()).map(|(i, s)| (i + 1, s.clone())).collect();
     let click = click.map(|k| ClickFacts {
-        at: when(&k.created_at),
+        at: local.time(k.created_at),
         // Where the click's country came from; the lead's country may come from its
         // fields when the click had none, and then no source is named.
         located: match k.country {
@@ -486,11 +482,11 @@ async fn lead_detail(ctx: &Ctx, user: &User, id: i64) -> AppResult<LeadDetail> {
         disputes,
         click,
         subs,
-        created: when(&v.created_at),
-        hold_until: when(&v.hold_until),
-        decided: v.decided_at.as_ref().map(when).unwrap_or_default(),
+        created: local.time(v.created_at),
+        hold_until: local.time(v.hold_until),
+        decided: v.decided_at.map(|t| local.time(t)).unwrap_or_default(),
         return_window_closed: return_until.is_some_and(|u| crate::store::now() > u),
-        return_until: return_until.as_ref().map(when),
+        return_until: return_until.map(|t| local.time(t)),
         max_return_rate_pct: terms.max_return_rate_pct,
         return_allowance: allowance,
         reasons: &RETURN_REASONS,
@@ -713,6 +709,7 @@ async fn dispute_queue(a: AdminCtx, q: web::Query<QueueQuery>) -> AppResult<Http
         _ => "open".to_string(),
     };
     let s = status.clone();
+    let local = a.ctx.local();
     let (rows, open_count) = db::run(a.ctx.pool(), move |c| {
         let rows = disputes::queue(c, Some(&s), QUEUE_ROWS)?;
         let mut lines = Vec::with_capacity(rows.len());
@@ -726,9 +723,9 @@ async fn dispute_queue(a: AdminCtx, q: web::Query<QueueQuery>) -> AppResult<Http
                 reasons: lead.as_ref().map(|l| l.reason_list()).unwrap_or_default(),
                 failed_checks: checks.into_iter().filter(|c| !c.passed).collect(),
                 score: lead.as_ref().and_then(|l| l.score),
-                price: lead.as_ref().map(|l| crate::domain::money::format_minor(l.price_minor)).unwrap_or_default(),
-                opened: when(&row.dispute.created_at),
-                ruled: row.dispute.ruled_at.as_ref().map(when).unwrap_or_default(),
+                price: lead.as_ref().map(|l| local.money(l.price_minor)).unwrap_or_default(),
+                opened: local.time(row.dispute.created_at),
+                ruled: row.dispute.ruled_at.map(|t| local.time(t)).unwrap_or_default(),
                 opened_by_role: opener.map(|u| u.role().as_str().to_string()).unwrap_or_default(),
                 row,
             });

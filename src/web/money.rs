@@ -10,11 +10,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use crate::db::{self, DbConn};
 use crate::domain::account::{AccountStatus, Role, normalize_email};
+use crate::domain::local::Local;
 use crate::domain::money::{format_minor, parse_minor};
 use crate::error::{AppError, AppResult};
 use crate::settlement::money::{self as settle_money, AdvertiserBalance, PublisherBalance};
@@ -53,11 +53,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/disposable-domains", web::post().to(add_domain))
         .route("/admin/disposable-domains/remove", web::post().to(remove_domain))
         .route("/admin/network-ranges", web::post().to(set_network_ranges));
-}
-
-/// `2025-01-31 14:05` (UTC).
-fn when(t: &NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// Read an amount typed in a form (`12.50`), or say what is wrong with it.
@@ -128,6 +123,7 @@ async fn statement(
     account: String,
     before: Option<i64>,
 ) -> AppResult<Statement> {
+    let local = ctx.local();
     let acc = account.clone();
     let (lines, next, total, below_page) = db::run(ctx.pool(), move |c| {
         let (lines, next) = ledger::statement_lines(c, &acc, before, STATEMENT_ROWS)?;
@@ -147,9 +143,9 @@ async fn statement(
             let after = running;
             running -= line.amount_minor;
             StatementLine {
-                at: when(&line.created_at),
-                amount: format_minor(line.amount_minor),
-                balance_after: format_minor(after),
+                at: local.time(line.created_at),
+                amount: local.money(line.amount_minor),
+                balance_after: local.money(after),
                 credit: line.amount_minor > 0,
                 line,
             }
@@ -160,7 +156,7 @@ async fn statement(
         path: path.to_string(),
         account,
         tabs: vec![],
-        balance: format_minor(total),
+        balance: local.money(total),
         lines,
         next,
         paged: before.is_some(),
@@ -191,7 +187,7 @@ struct AdvertiserStatementPage {
 
 impl AdvertiserStatementPage {
     fn fmt(&self, minor: &i64) -> String {
-        format_minor(*minor)
+        self.page.money(*minor)
     }
 }
 
@@ -219,7 +215,7 @@ struct PublisherStatementPage {
 
 impl PublisherStatementPage {
     fn fmt(&self, minor: &i64) -> String {
-        format_minor(*minor)
+        self.page.money(*minor)
     }
 }
 
@@ -282,7 +278,7 @@ struct AdvertiserBalancePage {
 
 impl AdvertiserBalancePage {
     fn fmt(&self, minor: &i64) -> String {
-        format_minor(*minor)
+        self.page.money(*minor)
     }
 }
 
@@ -319,7 +315,7 @@ struct TopupForm {
 
 async fn request_topup(a: AdvertiserCtx, CsrfForm(form): CsrfForm<TopupForm>) -> AppResult<HttpResponse> {
     let who = a.ctx.acting(&a.user);
-    let currency = a.ctx.state.config.currency.clone();
+    let local = a.ctx.local();
     let result = match amount_of(&form.amount) {
         Ok(amount) => {
             db::run(a.ctx.pool(), move |c| {
@@ -331,9 +327,9 @@ async fn request_topup(a: AdvertiserCtx, CsrfForm(form): CsrfForm<TopupForm>) ->
     };
     flash_applied(&a.ctx, result, |t| {
         format!(
-            "Top-up request #{} of {} {currency} sent. An admin adds it to your balance once the money arrives; we will e-mail you.",
+            "Top-up request #{} of {} sent. An admin adds it to your balance once the money arrives; we will e-mail you.",
             t.id,
-            format_minor(t.amount_minor)
+            local.money(t.amount_minor)
         )
     })?;
     Ok(redirect("/advertiser/balance"))
@@ -356,11 +352,9 @@ async fn set_balance_alert(a: AdvertiserCtx, CsrfForm(form): CsrfForm<BalanceAle
         Ok(t) => db::run(a.ctx.pool(), move |c| Ok(crate::store::balance_alerts::set(c, uid, t)?)).await.map(|()| t),
         Err(e) => Err(e),
     };
-    let currency = a.ctx.state.config.currency.clone();
+    let local = a.ctx.local();
     flash_outcome(&a.ctx, result, |t| match t {
-        Some(t) => {
-            format!("We will e-mail you when your available balance falls below {} {currency}.", format_minor(*t))
-        }
+        Some(t) => format!("We will e-mail you when your available balance falls below {}.", local.money(t)),
         None => "Low-balance e-mails are off.".to_string(),
     })?;
     Ok(redirect("/advertiser/balance#alert"))
@@ -380,7 +374,7 @@ async fn confirm_topup(
     let (who, id) = (a.ctx.acting(&a.user), path.into_inner());
     let result = db::run(a.ctx.pool(), move |c| c.write_tx(|c| topup_actions::confirm(c, &who, id, &form.note))).await;
     flash_applied(&a.ctx, result, |t| {
-        format!("Top-up #{} confirmed: {} is on the advertiser's balance.", t.id, format_minor(t.amount_minor))
+        format!("Top-up #{} confirmed: {} is on the advertiser's balance.", t.id, a.ctx.local().money(t.amount_minor))
     })?;
     Ok(redirect("/admin/deposits#topups"))
 }
@@ -411,7 +405,7 @@ struct PublisherPayoutsPage {
 
 impl PublisherPayoutsPage {
     fn fmt(&self, minor: &i64) -> String {
-        format_minor(*minor)
+        self.page.money(*minor)
     }
 }
 
@@ -448,7 +442,7 @@ async fn request_payout(p: PublisherCtx, CsrfForm(form): CsrfForm<PayoutForm>) -
         Err(e) => Err(e),
     };
     flash_outcome(&p.ctx, result, |po| {
-        format!("Payout #{} of {} requested. An admin pays it and we e-mail you.", po.id, format_minor(po.amount_minor))
+        format!("Payout #{} of {} requested. An admin pays it and we e-mail you.", po.id, p.ctx.local().money(po.amount_minor))
     })?;
     Ok(redirect("/publisher/payouts"))
 }
@@ -495,7 +489,7 @@ struct AdminPayoutsPage {
 
 impl AdminPayoutsPage {
     fn fmt(&self, minor: &i64) -> String {
-        format_minor(*minor)
+        self.page.money(*minor)
     }
 }
 
@@ -515,7 +509,7 @@ async fn mark_paid(a: AdminCtx, path: web::Path<i64>, CsrfForm(form): CsrfForm<N
     let who = a.ctx.acting(&a.user);
     let result = db::run(a.ctx.pool(), move |c| c.write_tx(|c| settle_money::mark_paid(c, &who, id, &form.note))).await;
     flash_applied(&a.ctx, result, |po| {
-        format!("Payout #{} of {} marked paid; the publisher is e-mailed.", po.id, format_minor(po.amount_minor))
+        format!("Payout #{} of {} marked paid; the publisher is e-mailed.", po.id, a.ctx.local().money(po.amount_minor))
     })?;
     Ok(redirect("/admin/payouts"))
 }
@@ -562,7 +556,7 @@ struct DepositsPage {
 /// Deposits listed on the page.
 const DEPOSIT_ROWS: i64 = 100;
 
-fn recent_deposits(conn: &mut DbConn) -> AppResult<Vec<DepositRow>> {
+fn recent_deposits(conn: &mut DbConn, local: &Local) -> AppResult<Vec<DepositRow>> {
     let rows = ledger::recent_deposits(conn, DEPOSIT_ROWS)?;
     let advertiser_of = |account: &str| account.strip_prefix("advertiser:").and_then(|s| s.parse::<i64>().ok());
     let ids: BTreeSet<i64> =
@@ -579,10 +573,10 @@ fn recent_deposits(conn: &mut DbConn) -> AppResult<Vec<DepositRow>> {
             let advertiser_id = advertiser_of(&account).unwrap_or_default();
             DepositRow {
                 transaction_id: tx,
-                at: when(&at),
+                at: local.time(at),
                 advertiser_id,
                 advertiser: emails.get(&advertiser_id).cloned().unwrap_or(account),
-                amount: format_minor(amount),
+                amount: local.money(amount),
                 memo,
                 by: actor.and_then(|a| emails.get(&a).cloned()).unwrap_or_else(|| "—".into()),
             }
@@ -591,7 +585,8 @@ fn recent_deposits(conn: &mut DbConn) -> AppResult<Vec<DepositRow>> {
 }
 
 async fn deposits(a: AdminCtx) -> AppResult<HttpResponse> {
-    let (advertisers, recent, pending) = db::run(a.ctx.pool(), |c| {
+    let local = a.ctx.local();
+    let (advertisers, recent, pending) = db::run(a.ctx.pool(), move |c| {
         let mut advertisers = users::list(c, Some(Role::Advertiser), Some(AccountStatus::Active), 1000)?;
         advertisers.sort_by(|x, y| x.email.cmp(&y.email));
         let mut pending = Vec::new();
@@ -602,7 +597,7 @@ async fn deposits(a: AdminCtx) -> AppResult<HttpResponse> {
             );
             pending.push((t, who));
         }
-        Ok((advertisers, recent_deposits(c)?, pending))
+        Ok((advertisers, recent_deposits(c, &local)?, pending))
     })
     .await?;
     render(&DepositsPage {
@@ -651,7 +646,7 @@ async fn record_deposit(a: AdminCtx, CsrfForm(form): CsrfForm<DepositForm>) -> A
         Err(e) => Err(e),
     };
     flash_outcome(&a.ctx, result, |(email, amount)| {
-        format!("Deposit of {} recorded for {email}.", format_minor(*amount))
+        format!("Deposit of {} recorded for {email}.", a.ctx.local().money(amount))
     })?;
     Ok(redirect("/admin/deposits"))
 }
@@ -695,7 +690,7 @@ async fn ledger_page(a: AdminCtx) -> AppResult<HttpResponse> {
     render(&LedgerPage {
         page: a.ctx.page("Ledger"),
         health,
-        fees: format_minor(fees),
+        fees: a.ctx.local().money(fees),
         runs,
         minimum: format_minor(minimum),
         domains,
@@ -756,7 +751,7 @@ async fn set_payout_minimum(a: AdminCtx, CsrfForm(form): CsrfForm<MinimumForm>) 
         Ok(_) => Err(AppError::invalid("The payout minimum must be above 0.00.")),
         Err(e) => Err(e),
     };
-    flash_outcome(&a.ctx, result, |m| format!("Payout minimum set to {}.", format_minor(*m)))?;
+    flash_outcome(&a.ctx, result, |m| format!("Payout minimum set to {}.", a.ctx.local().money(m)))?;
     Ok(redirect("/admin/ledger"))
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::api::offers::ListQuery;
 use crate::db;
-use crate::domain::money::format_minor;
+use crate::domain::local::Local;
 use crate::domain::offer::{self, CATEGORIES};
 use crate::domain::report::GroupBy;
 use crate::error::{AppError, AppResult};
@@ -38,8 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// What a publisher earns on an offer, after the platform fee.
-fn payout_label(o: &Offer, fee_bps: i64) -> String {
-    Pay::price(o).map(|p| p.after_fee(fee_bps).to_string()).unwrap_or_else(|| "—".into())
+fn payout_label(o: &Offer, fee_bps: i64, local: &Local) -> String {
+    Pay::price(o).map(|p| p.after_fee(fee_bps).words(local)).unwrap_or_else(|| "—".into())
 }
 
 /// The links of one approved membership, as shown to its publisher.
@@ -108,7 +108,7 @@ struct HomePage {
 
 impl HomePage {
     fn fmt(&self, minor: &i64) -> String {
-        format_minor(*minor)
+        self.page.money(*minor)
     }
 }
 
@@ -161,9 +161,9 @@ async fn home(p: PublisherCtx, req: HttpRequest) -> AppResult<HttpResponse> {
             hidden: vec![("from", range.from.to_string()), ("to", range.to.to_string())],
         }),
         by_day: table("by-day", "By day", GroupBy::Day, DAY_COLUMNS, &active_days).empty("No traffic in this range."),
-        available: format_minor(balance.available),
-        pending_earnings: format_minor(balance.pending),
-        requested: format_minor(balance.requested),
+        available: p.ctx.local().money(balance.available),
+        pending_earnings: p.ctx.local().money(balance.pending),
+        requested: p.ctx.local().money(balance.requested),
         payouts,
         user: p.user,
         approved,
@@ -198,10 +198,11 @@ async fn market(p: PublisherCtx, q: web::Query<ListQuery>) -> AppResult<HttpResp
     let uid = p.user.id;
     let fee = fee_default(&p).await?;
     let list = db::run(p.ctx.pool(), move |c| Ok(marketplace::publisher_market(c, uid, &filter, fee)?)).await?;
+    let local = p.ctx.local();
     let rows = list
         .into_iter()
         .map(|(o, m)| MarketRow {
-            payout: payout_label(&o, marketplace::fee_bps(&o, fee)),
+            payout: payout_label(&o, marketplace::fee_bps(&o, fee), &local),
             membership: m.map(|m| m.status),
             countries: if o.countries.is_empty() {
                 "all".into()
@@ -238,10 +239,10 @@ struct OfferPage {
 async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let (user, id) = (p.user.clone(), path.into_inner());
     let fee = fee_default(&p).await?;
-    let currency = p.ctx.state.config.currency.clone();
+    let local = p.ctx.local();
     let (offer, membership, scheduled, verdicts, blocks, live) = db::run(p.ctx.pool(), move |c| {
         let (offer, membership) = marketplace::visible_offer(c, &user, id)?;
-        let scheduled = marketplace::scheduled_changes(c, &offer, &currency, fee)?;
+        let scheduled = marketplace::scheduled_changes(c, &offer, &local, fee)?;
         let verdicts = publisher_view(c, &offer, crate::store::now())?;
         let blocks = crate::web::source_blocks::for_publisher(c, offer.id, user.id)?;
         let live = live_state(c, &offer, user.id)?;
@@ -253,8 +254,8 @@ async fn show(p: PublisherCtx, path: web::Path<i64>) -> AppResult<HttpResponse> 
     let links = membership.as_ref().filter(|m| m.is_approved()).map(|m| link_set(&base, &offer, m));
     render(&OfferPage {
         page: p.ctx.page(offer.name.clone()),
-        payout: payout_label(&offer, marketplace::fee_bps(&offer, fee)),
-        terms: offer::plain_terms(&body.terms, &body.caps),
+        payout: payout_label(&offer, marketplace::fee_bps(&offer, fee), &p.ctx.local()),
+        terms: offer::plain_terms(&body.terms, &crate::web::advertiser::shown_caps(&body.caps, &p.ctx.local())),
         membership,
         links,
         macros: PUBLISHER_POSTBACK_MACROS.iter().map(|m| format!("{{{m}}}")).collect::<Vec<_>>().join(" "),
@@ -399,6 +400,7 @@ async fn postback_log(p: PublisherCtx) -> AppResult<HttpResponse> {
         ))
     })
     .await?;
+    let local = p.ctx.local();
     let refused = refused
         .into_iter()
         .map(|(offer_id, click_id, channel, event, reason, at)| {
@@ -410,7 +412,7 @@ async fn postback_log(p: PublisherCtx) -> AppResult<HttpResponse> {
                 event,
                 reason: known.map(|r| r.code()).unwrap_or("other"),
                 explain: known.map(|r| crate::i18n::explain(crate::i18n::Kind::Reason, r.code())).unwrap_or_default(),
-                at: at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                at: local.time_s(at),
             }
         })
         .collect();

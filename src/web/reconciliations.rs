@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::csv::line;
-use crate::domain::money::format_minor;
+use crate::domain::local::Local;
 use crate::domain::reconciliation::{Month, Statement};
 use crate::error::{AppError, AppResult};
 use crate::settlement::reconciliation::{self as rec, Open};
@@ -44,7 +44,8 @@ fn month_of(raw: &str) -> AppResult<Month> {
     }
 }
 
-/// `2025-01-31 14:05 UTC`.
+/// `2025-01-31 14:05 UTC`: a statement is of a calendar month in UTC, and its
+/// printed copy names its times in UTC too.
 fn when(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -61,6 +62,8 @@ pub struct MonthView {
     pub month: Month,
     pub st: Statement,
     pub currency: String,
+    /// How the viewer reads its amounts.
+    pub local: Local,
     pub closed: bool,
     pub rec: Option<Reconciliation>,
     /// Disputed lines: (label, comment, when).
@@ -72,8 +75,8 @@ pub struct MonthView {
 }
 
 impl MonthView {
-    pub fn money(&self, minor: impl std::borrow::Borrow<i64>) -> String {
-        format!("{} {}", format_minor(*minor.borrow()), self.currency)
+    pub fn money(&self, minor: impl crate::domain::local::Minor) -> String {
+        self.local.money(minor)
     }
 
     /// The month's state: its answer, or `in_progress`, `none` (nothing happened)
@@ -138,6 +141,7 @@ async fn month_view(ctx: &Ctx, advertiser_id: i64, month: Month, path: String, s
         closed: month.is_closed(now()),
         st,
         currency: ctx.state.config.currency.clone(),
+        local: ctx.local(),
         rec,
         disputed,
         path,

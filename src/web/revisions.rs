@@ -2,9 +2,8 @@
 //! for review would change, from what to what, in plain words, and what became of
 //! earlier ones. The admin's offer page decides them; the advertiser's shows them.
 
-use crate::domain::money::format_minor;
+use crate::domain::local::Local;
 use crate::domain::offer::{self, OfferBody};
-use crate::marketplace::utc_minute;
 use crate::store::offers::Offer;
 use crate::store::revisions::Revision;
 
@@ -52,19 +51,19 @@ impl RevisionView {
     }
 }
 
-fn pay(body: &OfferBody, currency: &str) -> String {
+fn pay(body: &OfferBody, local: &Local) -> String {
     match body.payout_model.as_str() {
         "cps" => body.rate_bps.map(|b| format!("{} % of each sale", crate::web::offer_form::percent_of_bps(b))),
         model => {
             let unit = if model == "cpa" { "action" } else { "lead" };
-            body.price.clone().map(|p| format!("{p} {currency} per {unit}"))
+            body.price.as_ref().map(|p| format!("{} per {unit}", local.amount(p)))
         }
     }
     .unwrap_or_default()
 }
 
 /// What `r` would change on `offer` as it runs now.
-pub fn view(offer: &Offer, r: &Revision, currency: &str) -> RevisionView {
+pub fn view(offer: &Offer, r: &Revision, local: &Local) -> RevisionView {
     let live = offer.body();
     let proposed: OfferBody = serde_json::from_value(r.body()).unwrap_or_else(|_| live.clone());
     let mut changes = Vec::new();
@@ -80,7 +79,7 @@ pub fn view(offer: &Offer, r: &Revision, currency: &str) -> RevisionView {
         proposed.fallback_url.clone().unwrap_or_default().trim().to_string(),
     );
     add("Payout model", live.payout_model.clone(), proposed.payout_model.clone());
-    add("Price", pay(&live, currency), pay(&proposed, currency));
+    add("Price", pay(&live, local), pay(&proposed, local));
     add("Events", live.events.join(", "), proposed.events.join(", "));
     let old_terms = offer::plain_terms(&live.terms, &Default::default());
     let new_terms = offer::plain_terms(&proposed.terms, &Default::default());
@@ -90,7 +89,7 @@ pub fn view(offer: &Offer, r: &Revision, currency: &str) -> RevisionView {
         add("Terms", removed.join(" · "), added.join(" · "));
     }
     if let (Ok(a), Ok(b)) = (offer::validate(&live), offer::validate(&proposed)) {
-        let money = |m: Option<i64>| m.map(|m| format!("{} {currency}", format_minor(m))).unwrap_or("—".into());
+        let money = |m: Option<i64>| m.map(|m| local.money(m)).unwrap_or("—".into());
         add("Largest sale paid", money(a.channels.max_sale_minor), money(b.channels.max_sale_minor));
         add(
             "Notice of lowering changes",
@@ -106,14 +105,14 @@ pub fn view(offer: &Offer, r: &Revision, currency: &str) -> RevisionView {
         notice_hours: if tightens.is_empty() { 0 } else { crate::marketplace::notice_hours(offer) },
         tightens,
         note: r.note.clone(),
-        created: utc_minute(&r.created_at),
-        effective: r.effective_at.as_ref().map(utc_minute).unwrap_or_default(),
+        created: local.time(r.created_at),
+        effective: r.effective_at.map(|t| local.time(t)).unwrap_or_default(),
         applied: r.applied_at.is_some(),
     }
 }
 
 /// The revisions worth showing on an offer's page: the pending one, those
 /// scheduled, and the last few decided.
-pub fn views(offer: &Offer, list: &[Revision], currency: &str) -> Vec<RevisionView> {
-    list.iter().take(10).map(|r| view(offer, r, currency)).collect()
+pub fn views(offer: &Offer, list: &[Revision], local: &Local) -> Vec<RevisionView> {
+    list.iter().take(10).map(|r| view(offer, r, local)).collect()
 }

@@ -39,7 +39,12 @@ pub struct BlockView {
 }
 
 /// The views of `blocks`, naming publishers and offers from the maps.
-pub fn views(blocks: &[Block], publishers: &HashMap<i64, String>, offers: &HashMap<i64, String>) -> Vec<BlockView> {
+pub fn views(
+    blocks: &[Block],
+    publishers: &HashMap<i64, String>,
+    offers: &HashMap<i64, String>,
+    local: &crate::domain::local::Local,
+) -> Vec<BlockView> {
     blocks
         .iter()
         .map(|b| BlockView {
@@ -54,7 +59,7 @@ pub fn views(blocks: &[Block], publishers: &HashMap<i64, String>, offers: &HashM
                 |o| offers.get(&o).cloned().unwrap_or_else(|| format!("offer #{o}")),
             ),
             offer_id: b.offer_id,
-            added: b.created_at.format("%Y-%m-%d").to_string(),
+            added: local.date(b.created_at),
         })
         .collect()
 }
@@ -176,7 +181,7 @@ async fn admin_page(a: AdminCtx) -> AppResult<HttpResponse> {
     .await?;
     render(&AdminPage {
         page: a.ctx.page("Blocked traffic sources"),
-        blocks: views(&blocks, &publishers, &offers),
+        blocks: views(&blocks, &publishers, &offers, &a.ctx.local()),
         fields: FIELDS,
     })
 }

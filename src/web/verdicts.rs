@@ -12,7 +12,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::db;
-use crate::domain::money::format_minor;
 use crate::error::{AppError, AppResult};
 use crate::settlement::verdicts::{self, Summary, UploadRow};
 use crate::store::verdicts as store;
@@ -146,7 +145,6 @@ struct UploadPage {
     id: i64,
     filename: String,
     applied: bool,
-    currency: String,
     approved: (i64, String),
     rejected: (i64, String),
     returned: (i64, String),
@@ -203,14 +201,14 @@ async fn show(a: AdvertiserCtx, path: web::Path<i64>) -> AppResult<HttpResponse>
     let rows = rows_of(&u)?;
     let applied = u.applied_at.is_some();
     let Summary { approved, rejected, returned, duplicates, refused } = verdicts::summary(&rows);
-    let money = |(n, m): (i64, i64)| (n, format_minor(m));
+    let local = a.ctx.local();
+    let money = |(n, m): (i64, i64)| (n, local.money(m));
     let title = if applied { "Verdicts applied" } else { "Preview of your verdicts" };
     render(&UploadPage {
         page: a.ctx.page(title),
         id: u.id,
         filename: u.filename.clone(),
         applied,
-        currency: a.ctx.state.config.currency.clone(),
         approved: money(approved),
         rejected: money(rejected),
         returned: money(returned),

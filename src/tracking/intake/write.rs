@@ -12,7 +12,6 @@ use crate::db::DbConn;
 use super::{Batch, Conversion};
 use crate::domain::intake::Reason;
 use crate::domain::intake::decide::{self, Who};
-use crate::domain::money::format_minor;
 use crate::domain::offer::OfferStatus;
 use crate::effects::Effects;
 use crate::mail::{
@@ -138,12 +137,11 @@ impl Batch<'_> {
         let balance = self.lock_balance(conn, &ledger::advertiser(advertiser.id))?;
         // What the conversion costs at the offer's current terms.
         let price = terms::of_offer(&who.offer).price_of(conv.params.amount_minor).unwrap_or(0);
-        let currency = &self.config.currency;
         let email = OfferPausedLowBalance {
             name: advertiser.display_name.clone(),
             offer_name: who.offer.name.clone(),
-            balance: format!("{} {currency}", format_minor(balance)),
-            price: format!("{} {currency}", format_minor(price)),
+            balance: self.config.money(balance),
+            price: self.config.money(price),
             link: self.config.url(&format!("/advertiser/offers/{}", who.offer.id)),
         };
         mail::enqueue(conn, &advertiser.email, &email).map_err(as_query)?;
@@ -215,11 +213,10 @@ fn tell_low_balances(
             continue;
         }
         let Some(a) = users::find(conn, *id)? else { continue };
-        let currency = &config.currency;
         let mail = LowBalance {
             name: a.display_name,
-            balance: format!("{} {currency}", format_minor(*after)),
-            threshold: format!("{} {currency}", format_minor(*threshold)),
+            balance: config.money(*after),
+            threshold: config.money(*threshold),
             link: config.url("/advertiser/balance#topup"),
         };
         mail::enqueue(conn, &a.email, &mail).map_err(as_query)?;

@@ -53,6 +53,9 @@ pub struct Kpi {
     pub change: String,
     /// `good`, `bad` or `flat`.
     pub trend: &'static str,
+    /// `value` and `previous` are amounts (`"12.50"`): the page shows them with the
+    /// currency (`Page::amount`).
+    pub money: bool,
 }
 
 /// Below this many events (clicks, leads, decided leads) in the earlier period, a
@@ -94,7 +97,8 @@ pub fn kpi(key: &'static str, title: &'static str, now: Measure, before: Measure
     } else {
         "bad"
     };
-    Kpi { key, title, value: now.show(), previous: before.show(), change, trend }
+    let money = matches!(now, Measure::Money(_) | Measure::Per(..));
+    Kpi { key, title, value: now.show(), previous: before.show(), change, trend, money }
 }
 
 /// The KPI cards of a viewer, over `now` and the period `before` it.

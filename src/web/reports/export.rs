@@ -19,13 +19,14 @@ fn csv_name(viewer: Viewer, name: &'static str) -> &'static str {
 
 /// A report as CSV: the group's value (and its name for offers and publishers),
 /// then the viewer's columns, then the advertiser's verdict figures when the report
-/// has them.
+/// has them, and last the `currency` of its amounts (plain decimals, `12.50`).
 pub(super) fn csv_response(
     viewer: Viewer,
     group: GroupBy,
     range: &Range,
     lines: &[Line],
     verdicts: Option<&verdict_figures::ReportFigures>,
+    currency: &str,
 ) -> HttpResponse {
     let cols = columns(viewer);
     let labelled = matches!(group, GroupBy::Offer | GroupBy::Publisher);
@@ -37,6 +38,7 @@ pub(super) fn csv_response(
     if verdicts.is_some() {
         head.extend(verdict_stats::CSV_COLUMNS);
     }
+    head.push("currency");
     let rows = lines.iter().map(|l| {
         let m = Metrics::of(&l.totals);
         let mut row = vec![l.key.clone()];
@@ -47,6 +49,7 @@ pub(super) fn csv_response(
         if let Some(f) = verdicts {
             row.extend(verdict_stats::csv_cells(&f.of(l)));
         }
+        row.push(currency.to_string());
         row
     });
     let body = report::csv(&head, rows);

@@ -69,7 +69,7 @@ async fn report_page(ctx: &Ctx, user: &User, req: &HttpRequest) -> AppResult<Htt
     })
     .await?;
     if csv {
-        return Ok(csv_response(reader.viewer, group, &range, &lines, verdicts.as_ref()));
+        return Ok(csv_response(reader.viewer, group, &range, &lines, verdicts.as_ref(), &ctx.state.config.currency));
     }
 
     let offer = offer_id.map(|id| offers.iter().find(|(o, _)| *o == id).map(|(_, n)| n.clone()).unwrap_or_default());

@@ -23,11 +23,13 @@ pub struct Row {
 pub struct Cell {
     pub text: String,
     pub note: Option<String>,
+    /// `text` is an amount (`"12.50"`): the page shows it with its currency.
+    pub money: bool,
 }
 
 impl From<String> for Cell {
     fn from(text: String) -> Cell {
-        Cell { text, note: None }
+        Cell { text, note: None, money: false }
     }
 }
 
@@ -88,7 +90,9 @@ impl Table {
         let cols = picked(viewer, pick);
         let cells = |d: &Delta| {
             let m = Metrics::of(d);
-            cols.iter().map(|c| Cell { text: (c.get)(&m), note: c.note.and_then(|note| note(&m)) }).collect::<Vec<_>>()
+            cols.iter()
+                .map(|c| Cell { text: (c.get)(&m), note: c.note.and_then(|note| note(&m)), money: c.money })
+                .collect::<Vec<_>>()
         };
         self.rows = lines.iter().map(|l| Row { label: l.label.clone(), href: None, cells: cells(&l.totals) }).collect();
         if total && !lines.is_empty() {
