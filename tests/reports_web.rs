@@ -188,7 +188,10 @@ async fn every_role_sees_its_numbers(backend: Backend) {
     }
     // The sub table switches to sub2.
     let html = page(&app, &s.publisher, "/publisher?sub=2").await;
-    assert_eq!(cells(&row(&html, "by-sub", "spring"), &["clicks", "unique_clicks", "payout"]), ["2", "1", PAYOUT_SHOWN]);
+    assert_eq!(
+        cells(&row(&html, "by-sub", "spring"), &["clicks", "unique_clicks", "payout"]),
+        ["2", "1", PAYOUT_SHOWN]
+    );
     assert_eq!(cells(&row(&html, "by-sub", "summer"), &["clicks", "rejected", "payout"]), ["3", "1", "$0.00"]);
     let sub_csv = csv_link(&html, "by-sub");
     assert!(sub_csv.contains("group_by=sub2") && sub_csv.contains("format=csv"), "{sub_csv}");

@@ -325,7 +325,8 @@ async fn a_rejection_is_contested_and_the_publisher_paid(backend: Backend) {
 
     // Statements: every line, with lead links and running balances.
     let (_, st) = app.get_text(&w.publisher, "/publisher/statement").await;
-    for needle in ["contested rejection upheld", "payout paid", "$8.00", "−$8.00", &format!("/publisher/leads/{id}")] {
+    for needle in ["contested rejection upheld", "payout paid", "$8.00", "−$8.00", &format!("/publisher/leads/{id}")]
+    {
         assert!(st.contains(needle), "{needle} on the publisher statement");
     }
     let (_, st) = app.get_text(&w.adv, "/advertiser/statement").await;

@@ -72,6 +72,13 @@ impl Local {
         self.locale.count(n.minor())
     }
 
+    /// A whole number kept as text (`"15128"`, as CSV has it) with thousands
+    /// separators; other text (`40.00 %`, `—`) is shown as it is.
+    pub fn number(&self, text: impl AsRef<str>) -> String {
+        let text = text.as_ref();
+        text.parse::<i64>().map(|n| self.count(n)).unwrap_or_else(|_| text.to_string())
+    }
+
     fn at(&self, utc: &NaiveDateTime) -> chrono::DateTime<Tz> {
         Utc.from_utc_datetime(utc).with_timezone(&self.tz)
     }
@@ -160,6 +167,9 @@ mod tests {
         assert_eq!(eur.amount("14.40"), "€14.40");
         assert_eq!(eur.amount("not money"), "not money");
         assert_eq!(eur.count(15128), "15,128");
+        assert_eq!(eur.number("15128"), "15,128");
+        assert_eq!(eur.number("40.00 %"), "40.00 %");
+        assert_eq!(eur.number("—"), "—");
         let rub = Local::new(Locale::Ru, "RUB", "Europe/Moscow");
         assert_eq!(rub.money(246_027), "2\u{a0}460,27\u{a0}₽");
     }

@@ -353,9 +353,11 @@ pub fn columns(viewer: Viewer) -> Vec<Column> {
         col!(cr, "CR %"),
     ];
     match viewer {
-        Viewer::Advertiser => {
-            cols.extend([money!(revenue, "Spend"), money!(pending_cost, "Reserved"), money!(cost_per_lead, "Cost / lead")])
-        }
+        Viewer::Advertiser => cols.extend([
+            money!(revenue, "Spend"),
+            money!(pending_cost, "Reserved"),
+            money!(cost_per_lead, "Cost / lead"),
+        ]),
         Viewer::Publisher => {
             cols.extend([money!(payout, "Earned"), money!(pending_payout, "Pending earnings"), money!(epc, "EPC")])
         }

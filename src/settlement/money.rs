@@ -55,10 +55,7 @@ pub fn request_payout(conn: &mut DbConn, who: &Acting, amount_minor: i64, method
     }
     let minimum = settings::payout_minimum_minor(conn)?;
     if amount_minor < minimum {
-        return Err(AppError::bad_request(
-            "below_minimum",
-            format!("The smallest payout is {}.", who.money(minimum)),
-        ));
+        return Err(AppError::bad_request("below_minimum", format!("The smallest payout is {}.", who.money(minimum))));
     }
     let method = method.trim();
     if method.chars().count() > 200 {

@@ -112,6 +112,12 @@ impl Page {
         self.local.count(n)
     }
 
+    /// A whole number kept as text with the viewer's thousands separators; other
+    /// text as it is.
+    pub fn number(&self, text: impl AsRef<str>) -> String {
+        self.local.number(text)
+    }
+
     /// A stored (UTC) time in the viewer's zone: `2026-12-07 09:40`. The page names
     /// the zone once, in its footer ([`Page::zone`]).
     pub fn time(&self, utc: impl UtcTime) -> String {

@@ -407,6 +407,11 @@ impl PublisherPayoutsPage {
     fn fmt(&self, minor: &i64) -> String {
         self.page.money(*minor)
     }
+
+    /// An amount as a form takes it: `8.00`.
+    fn plain(&self, minor: &i64) -> String {
+        format_minor(*minor)
+    }
 }
 
 /// Payouts listed per page.
@@ -442,7 +447,11 @@ async fn request_payout(p: PublisherCtx, CsrfForm(form): CsrfForm<PayoutForm>) -
         Err(e) => Err(e),
     };
     flash_outcome(&p.ctx, result, |po| {
-        format!("Payout #{} of {} requested. An admin pays it and we e-mail you.", po.id, p.ctx.local().money(po.amount_minor))
+        format!(
+            "Payout #{} of {} requested. An admin pays it and we e-mail you.",
+            po.id,
+            p.ctx.local().money(po.amount_minor)
+        )
     })?;
     Ok(redirect("/publisher/payouts"))
 }
