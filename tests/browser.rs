@@ -51,6 +51,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("advertiser", "balance", "/advertiser/balance"),
     ("advertiser", "statement", "/advertiser/statement"),
     ("advertiser", "reports", "/advertiser/reports"),
+    ("advertiser", "reports-by-publisher", "/advertiser/reports?group_by=publisher"),
     ("advertiser", "account", "/account"),
     ("advertiser", "error", "/advertiser/offers/999999"),
     ("publisher", "home", "/publisher"),
@@ -76,6 +77,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("admin", "traffic", "/admin/traffic"),
     ("admin", "source-blocks", "/admin/source-blocks"),
     ("admin", "reports", "/admin/reports"),
+    ("admin", "reports-by-offer", "/admin/reports?group_by=offer"),
     ("admin", "audit", "/admin/audit"),
     ("admin", "account", "/account"),
     ("guest", "login", "/login"),
@@ -83,8 +85,9 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("guest", "error", "/no-such-page"),
 ];
 
-/// A phone (390 × 844) and a laptop (1366 × 900).
-const VIEWPORTS: [(u32, u32); 2] = [(390, 844), (1366, 900)];
+/// The smallest phone the layout is for (360 × 740), a common one (390 × 844) and a
+/// laptop (1366 × 900).
+const VIEWPORTS: [(u32, u32); 3] = [(360, 740), (390, 844), (1366, 900)];
 
 /// Whether the page is wider than its viewport, and if so what sticks out.
 const TOO_WIDE_JS: &str = r#"
@@ -257,6 +260,23 @@ impl Drop for ChromeDriver {
     }
 }
 
+/// A Chrome DevTools Protocol command, sent through chromedriver.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::POST, Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()))
+    }
+}
+
 /// One headless Chromium session (its own profile, so its own cookies) on the
 /// test's server, named after the test for its screenshots.
 struct Browser {
@@ -311,22 +331,17 @@ impl Browser {
         b
     }
 
-    /// Size the window so that its viewport is `width` × `height` (the window's frame,
-    /// if any, added) and check that it is.
+    /// Make the viewport `width` × `height` CSS pixels (Chromium's device-metrics
+    /// override: a window cannot be made narrower than 500 px) and check that it is.
     async fn set_viewport(&self, width: u32, height: u32) {
-        let _ = self.client.set_window_size(width, height).await;
-        let inner = |v: Value| {
-            let n = |i: usize| v.get(i).and_then(Value::as_u64).unwrap_or(0) as u32;
-            (n(0), n(1))
-        };
-        let script = "return [window.innerWidth, window.innerHeight];";
-        let (w, h) = inner(self.client.execute(script, vec![]).await.expect("viewport"));
-        if (w, h) != (width, height) {
-            let (fw, fh) = ((width + width).saturating_sub(w), (height + height).saturating_sub(h));
-            let _ = self.client.set_window_size(fw, fh).await;
-            let (w, h) = inner(self.client.execute(script, vec![]).await.expect("viewport"));
-            assert_eq!((w, h), (width, height), "Chromium's viewport");
-        }
+        let params = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false });
+        self.client
+            .issue_cmd(Cdp { cmd: "Emulation.setDeviceMetricsOverride", params })
+            .await
+            .unwrap_or_else(|e| panic!("set the viewport to {width} × {height}: {e}"));
+        let v = self.client.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.expect("viewport");
+        let n = |i: usize| v.get(i).and_then(Value::as_u64).unwrap_or(0);
+        assert_eq!((n(0), n(1)), (u64::from(width), u64::from(height)), "Chromium's viewport");
     }
 
     /// End the session (Chromium quits); chromedriver ends when `self` drops.
@@ -548,25 +563,15 @@ impl Browser {
         let sizes = self
             .client
             .execute(
-                "return [Math.max(document.documentElement.scrollHeight, document.body.scrollHeight), \
-                 window.outerHeight - window.innerHeight];",
+                "return [Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)];",
                 vec![],
             )
             .await
             .unwrap_or_default();
-        let page = sizes[0].as_f64().unwrap_or(1000.0).clamp(600.0, 10_000.0);
-        let frame = sizes[1].as_f64().unwrap_or(0.0).clamp(0.0, 400.0);
-        let frame_w = self
-            .client
-            .execute("return window.outerWidth - window.innerWidth;", vec![])
-            .await
-            .ok()
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0)
-            .clamp(0.0, 400.0);
-        let _ = self.client.set_window_size(self.width + frame_w as u32, (page + frame) as u32).await;
+        let page = sizes[0].as_f64().unwrap_or(1000.0).clamp(f64::from(self.height), 10_000.0);
+        self.set_viewport(self.width, page as u32).await;
         let png = self.client.screenshot().await.unwrap_or_else(|e| panic!("screenshot {stem}: {e}"));
-        let _ = self.client.set_window_size(self.width + frame_w as u32, self.height + frame as u32).await;
+        self.set_viewport(self.width, self.height).await;
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
         let file = dir.join(format!("{stem}.png"));
@@ -1172,8 +1177,8 @@ mod journeys {
         b.close().await;
     }
     /// Every role's main pages (`PAGES`), with data in them — approved, rejected,
-    /// pending and returned leads, a dispute, a top-up request, a payout — at a
-    /// phone's width (390 × 844) and a laptop's (1366 × 900): no page is wider than
+    /// pending and returned leads, a dispute, a top-up request, a payout — at phone
+    /// widths (360 × 740, 390 × 844) and a laptop's (1366 × 900): no page is wider than
     /// its viewport, no raw reason or status code shows outside a `<code>` tag, and
     /// each page is screenshotted as `<role>-<name>-<width>.png`. On the phone the
     /// menu is collapsed behind its button and the KPI cards stand two in a row.
@@ -1262,6 +1267,39 @@ mod journeys {
                     }
                     if let Some(why) = b.too_wide().await {
                         too_wide.push(format!("{role} {path} at {width} px: {why}"));
+                    }
+                    // No card scrolls sideways (its content clipped): only a report
+                    // table's own box may.
+                    let cards = b
+                        .client
+                        .execute(
+                            "return [...document.querySelectorAll('.card')]\
+                             .filter(card => card.scrollWidth > card.clientWidth + 1)\
+                             .map(card => (card.id || card.className) + ' (' + card.scrollWidth + ' px in ' + card.clientWidth + ': ' + \
+                               [...card.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > card.getBoundingClientRect().right + 1)\
+                               .slice(0, 3).map(e => e.tagName.toLowerCase() + '.' + e.className).join(', ') + ')');",
+                            vec![],
+                        )
+                        .await
+                        .expect("cards");
+                    for card in cards.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        too_wide.push(format!("{role} {path} at {width} px: the card {card} scrolls sideways"));
+                    }
+                    if width >= 1366 {
+                        // Report tables fit a laptop without scrolling inside their card.
+                        let clipped = b
+                            .client
+                            .execute(
+                                "return [...document.querySelectorAll('.table-scroll')]\
+                                 .filter(box => box.scrollWidth > box.clientWidth + 1)\
+                                 .map(box => (box.closest('section') || box).id + ': ' + box.scrollWidth + ' px in ' + box.clientWidth);",
+                                vec![],
+                            )
+                            .await
+                            .expect("report tables");
+                        for table in clipped.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                            too_wide.push(format!("{role} {path} at {width} px: the report table {table} scrolls"));
+                        }
                     }
                     for code in b.raw_codes_shown(&codes).await {
                         raw.push(format!("{role} {path} at {width} px: {code}"));
