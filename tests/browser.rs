@@ -562,10 +562,7 @@ impl Browser {
         // Grow the window so that the viewport holds the whole page, then shoot.
         let sizes = self
             .client
-            .execute(
-                "return [Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)];",
-                vec![],
-            )
+            .execute("return [Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)];", vec![])
             .await
             .unwrap_or_default();
         let page = sizes[0].as_f64().unwrap_or(1000.0).clamp(f64::from(self.height), 10_000.0);

@@ -461,10 +461,22 @@ pub struct ChartLayout {
 }
 
 impl ChartLayout {
-    pub const WIDE: ChartLayout =
-        ChartLayout { width: 720.0, height: 240.0, side: 56.0, x_labels: 10, legend_char: 7.0, class: "chart chart-wide" };
-    pub const NARROW: ChartLayout =
-        ChartLayout { width: 360.0, height: 250.0, side: 42.0, x_labels: 4, legend_char: 7.5, class: "chart chart-narrow" };
+    pub const WIDE: ChartLayout = ChartLayout {
+        width: 720.0,
+        height: 240.0,
+        side: 56.0,
+        x_labels: 10,
+        legend_char: 7.0,
+        class: "chart chart-wide",
+    };
+    pub const NARROW: ChartLayout = ChartLayout {
+        width: 360.0,
+        height: 250.0,
+        side: 42.0,
+        x_labels: 4,
+        legend_char: 7.5,
+        class: "chart chart-narrow",
+    };
 }
 
 /// A chart drawn on the server: the first series as bars on the left axis, every
