@@ -1174,7 +1174,8 @@ mod journeys {
         b.close().await;
     }
     /// Every role's main pages (`PAGES`), with data in them — approved, rejected,
-    /// pending and returned leads, a dispute, a top-up request, a payout — at phone
+    /// pending and returned leads, a dispute, a top-up request, a payout, an offer
+    /// waiting for review — at phone
     /// widths (360 × 740, 390 × 844) and a laptop's (1366 × 900): no page is wider than
     /// its viewport, no raw reason or status code shows outside a `<code>` tag, and
     /// each page is screenshotted as `<role>-<name>-<width>.png`. On the phone the
@@ -1188,6 +1189,20 @@ mod journeys {
         app.create_user("admin", "admin@example.com");
         let solar = live_offer(&app, advertiser_id, "Solar panel quotes for homeowners", no_hold());
         let roofs = live_offer(&app, advertiser_id, "Roof repair leads", Terms::default());
+        // An offer waiting for review, for the review queues.
+        let spec = qualead::domain::offer::validate(&OfferBody {
+            name: "Window replacement quotes".into(),
+            description: "Homeowners who want new windows".into(),
+            category: "home".into(),
+            landing_url: "https://adv.example/windows?cid={click_id}".into(),
+            payout_model: "cpa".into(),
+            price: Some("30.00".into()),
+            ..Default::default()
+        })
+        .expect("valid offer");
+        let waiting = offers::create(&mut app.conn(), advertiser_id, &spec).expect("offer");
+        offers::set_status(&mut app.conn(), waiting.id, OfferStatus::Draft, OfferStatus::PendingReview, None)
+            .expect("submit");
         deposit(&app, advertiser_id, 100_00);
         let solar_link = join(&app, &solar, publisher_id);
         let roofs_link = join(&app, &roofs, publisher_id);
