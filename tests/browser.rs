@@ -55,6 +55,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("advertiser", "account", "/account"),
     ("advertiser", "error", "/advertiser/offers/999999"),
     ("publisher", "home", "/publisher"),
+    ("publisher", "home-empty", "/publisher?from=2020-01-01&to=2020-01-31"),
     ("publisher", "offers", "/publisher/offers"),
     ("publisher", "offer", "/publisher/offers/{offer}"),
     ("publisher", "links", "/publisher/links"),
@@ -1276,6 +1277,11 @@ mod journeys {
                     let expected = if *name == "error" { 404 } else { 200 };
                     if status != expected {
                         b.fail(&format!("{path} answered {status}, not {expected}")).await;
+                    }
+                    if *name == "home-empty" {
+                        // A range without traffic: the chart says so in words.
+                        b.see("No clicks in this range yet — share your link").await;
+                        assert!(b.client.find(Locator::Css("main svg")).await.is_err(), "no empty axes");
                     }
                     if let Some(why) = b.too_wide().await {
                         too_wide.push(format!("{role} {path} at {width} px: {why}"));
