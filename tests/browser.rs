@@ -35,6 +35,128 @@ use serde_json::{Value, json};
 const DASHBOARDS: &[&str] =
     &["/advertiser", "/publisher", "/admin", "/advertiser/reports", "/publisher/reports", "/admin/reports"];
 
+/// The main pages of every role, opened at a phone's and a laptop's width by
+/// `journeys::every_page_fits_phones_and_laptops`: (role, name, path). `{offer}`,
+/// `{lead}` (a rejected lead) and `{disputed}` (a returned lead) are filled in; the
+/// role `guest` is logged out. Screenshots: `<role>-<name>-<width>.png`.
+const PAGES: &[(&str, &str, &str)] = &[
+    ("advertiser", "home", "/advertiser"),
+    ("advertiser", "offers", "/advertiser/offers"),
+    ("advertiser", "offer", "/advertiser/offers/{offer}"),
+    ("advertiser", "offer-new", "/advertiser/offers/new"),
+    ("advertiser", "leads", "/advertiser/leads"),
+    ("advertiser", "lead", "/advertiser/leads/{lead}"),
+    ("advertiser", "lead-disputed", "/advertiser/leads/{disputed}"),
+    ("advertiser", "verdicts", "/advertiser/verdicts"),
+    ("advertiser", "balance", "/advertiser/balance"),
+    ("advertiser", "statement", "/advertiser/statement"),
+    ("advertiser", "reports", "/advertiser/reports"),
+    ("advertiser", "reports-by-publisher", "/advertiser/reports?group_by=publisher"),
+    ("advertiser", "account", "/account"),
+    ("advertiser", "error", "/advertiser/offers/999999"),
+    ("publisher", "home", "/publisher"),
+    ("publisher", "home-empty", "/publisher?from=2020-01-01&to=2020-01-31"),
+    ("publisher", "offers", "/publisher/offers"),
+    ("publisher", "offer", "/publisher/offers/{offer}"),
+    ("publisher", "links", "/publisher/links"),
+    ("publisher", "leads", "/publisher/leads"),
+    ("publisher", "lead", "/publisher/leads/{lead}"),
+    ("publisher", "postbacks", "/publisher/postbacks"),
+    ("publisher", "payouts", "/publisher/payouts"),
+    ("publisher", "reports", "/publisher/reports"),
+    ("publisher", "account", "/account"),
+    ("admin", "home", "/admin"),
+    ("admin", "offers", "/admin/offers"),
+    ("admin", "offer", "/admin/offers/{offer}"),
+    ("admin", "users", "/admin/users"),
+    ("admin", "leads", "/admin/leads"),
+    ("admin", "lead", "/admin/leads/{disputed}"),
+    ("admin", "disputes", "/admin/disputes"),
+    ("admin", "ledger", "/admin/ledger"),
+    ("admin", "deposits", "/admin/deposits"),
+    ("admin", "payouts", "/admin/payouts"),
+    ("admin", "traffic", "/admin/traffic"),
+    ("admin", "source-blocks", "/admin/source-blocks"),
+    ("admin", "reports", "/admin/reports"),
+    ("admin", "reports-by-offer", "/admin/reports?group_by=offer"),
+    ("admin", "audit", "/admin/audit"),
+    ("admin", "account", "/account"),
+    ("guest", "login", "/login"),
+    ("guest", "signup", "/signup"),
+    ("guest", "error", "/no-such-page"),
+];
+
+/// The smallest phone the layout is for (360 × 740), a common one (390 × 844) and a
+/// laptop (1366 × 900).
+const VIEWPORTS: [(u32, u32); 3] = [(360, 740), (390, 844), (1366, 900)];
+
+/// Whether the page is wider than its viewport, and if so what sticks out.
+const TOO_WIDE_JS: &str = r#"
+const doc = document.documentElement, vw = window.innerWidth;
+if (doc.scrollWidth <= vw) return null;
+const out = [];
+for (const el of document.body.querySelectorAll('*')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.right <= vw + 0.5) continue;
+  let boxed = false;
+  for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+    if (getComputedStyle(p).overflowX !== 'visible') { boxed = true; break; }
+  }
+  if (boxed) continue;
+  const cls = typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\s+/).join('.') : '';
+  out.push(el.tagName.toLowerCase() + cls + ' (to ' + Math.round(r.right) + ' px)');
+  if (out.length >= 8) break;
+}
+return 'the page is ' + doc.scrollWidth + ' px wide in a ' + vw + ' px viewport: ' + out.join(', ');
+"#;
+
+/// The raw codes (arguments[0]) in the page's visible text, outside `code` and `pre`
+/// elements: each as `code in "its text"`. An option counts when its select shows.
+const RAW_CODES_JS: &str = r#"
+const codes = arguments[0];
+const re = new RegExp('(?:^|[^A-Za-z0-9_])(' + codes.join('|') + ')(?![A-Za-z0-9_])', 'g');
+const found = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+  const el = n.parentElement;
+  if (!el || el.closest('code, pre, script, style, title, textarea, template')) continue;
+  const option = el.closest('option');
+  const box = option ? option.closest('select') : el;
+  if (!box || !box.checkVisibility()) continue;
+  re.lastIndex = 0;
+  let m;
+  while ((m = re.exec(n.data)) !== null) {
+    found.push(m[1] + ' in "' + n.data.replace(/\s+/g, ' ').trim().slice(0, 90) + '"');
+  }
+}
+return found;
+"#;
+
+/// The codes no page may show as they are: every intake refusal reason, the scrub
+/// rules', return reasons' and statuses' codes with an underscore (the single-word
+/// ones — `relay`, `duplicate`, `paused` — are also plain English), and the payout
+/// models as whole words.
+fn raw_codes() -> Vec<String> {
+    use qualead::domain::intake::Reason;
+    use qualead::domain::lifecycle::{LeadStatus, RETURN_REASONS};
+    use qualead::domain::offer::PayoutModel;
+    use qualead::domain::scrub;
+    let mut codes: Vec<String> = Reason::ALL.iter().map(|r| r.code().to_string()).collect();
+    let offer_statuses = [OfferStatus::PendingReview.as_str()];
+    let underscored = scrub::RULE_CODES
+        .iter()
+        .chain(&[scrub::SOFT_NO_PHONE, scrub::SOFT_NO_CLICK, scrub::SOFT_REPEAT_CLICKS])
+        .chain(&RETURN_REASONS)
+        .chain(&LeadStatus::NAMES)
+        .chain(&offer_statuses)
+        .filter(|c| c.contains('_'));
+    codes.extend(underscored.map(|c| c.to_string()));
+    codes.extend([PayoutModel::Cpl, PayoutModel::Cpa, PayoutModel::Cps].map(|m| m.as_str().to_string()));
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
 /// The user agent of the visitor whose click reqwest makes (an empty or bot agent
 /// would fail the offer's `bot_traffic` rule).
 const VISITOR: &str =
@@ -139,12 +261,32 @@ impl Drop for ChromeDriver {
     }
 }
 
+/// A Chrome DevTools Protocol command, sent through chromedriver.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::POST, Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()))
+    }
+}
+
 /// One headless Chromium session (its own profile, so its own cookies) on the
 /// test's server, named after the test for its screenshots.
 struct Browser {
     client: Client,
     base: String,
     test: &'static str,
+    /// The viewport, in CSS pixels.
+    width: u32,
+    height: u32,
     // Dropped after the client: ends chromedriver and Chromium.
     driver: ChromeDriver,
     _profile: tempfile::TempDir,
@@ -152,6 +294,12 @@ struct Browser {
 
 impl Browser {
     async fn start(app: &TestApp, test: &'static str) -> Browser {
+        Browser::start_sized(app, test, 1280, 1000).await
+    }
+
+    /// A session whose viewport is `width` × `height` CSS pixels (a phone's 390 × 844,
+    /// a laptop's 1366 × 900).
+    async fn start_sized(app: &TestApp, test: &'static str, width: u32, height: u32) -> Browser {
         let chromium = tool("QUALEAD_CHROMIUM", "/usr/bin/chromium", "chromium", "chromium");
         let profile = tempfile::tempdir().expect("temp dir");
         let driver = ChromeDriver::start(profile.path());
@@ -160,7 +308,7 @@ impl Browser {
             "--no-sandbox".into(),
             "--disable-gpu".into(),
             "--disable-dev-shm-usage".into(),
-            "--window-size=1280,1000".into(),
+            format!("--window-size={width},{height}"),
             "--no-first-run".into(),
             "--disable-extensions".into(),
             format!("--user-data-dir={}", profile.path().join("chromium").display()),
@@ -179,7 +327,22 @@ impl Browser {
                     driver.log_text()
                 )
             });
-        Browser { client, base: app.address.clone(), test, driver, _profile: profile }
+        let b = Browser { client, base: app.address.clone(), test, width, height, driver, _profile: profile };
+        b.set_viewport(width, height).await;
+        b
+    }
+
+    /// Make the viewport `width` × `height` CSS pixels (Chromium's device-metrics
+    /// override: a window cannot be made narrower than 500 px) and check that it is.
+    async fn set_viewport(&self, width: u32, height: u32) {
+        let params = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false });
+        self.client
+            .issue_cmd(Cdp { cmd: "Emulation.setDeviceMetricsOverride", params })
+            .await
+            .unwrap_or_else(|e| panic!("set the viewport to {width} × {height}: {e}"));
+        let v = self.client.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.expect("viewport");
+        let n = |i: usize| v.get(i).and_then(Value::as_u64).unwrap_or(0);
+        assert_eq!((n(0), n(1)), (u64::from(width), u64::from(height)), "Chromium's viewport");
     }
 
     /// End the session (Chromium quits); chromedriver ends when `self` drops.
@@ -392,27 +555,42 @@ impl Browser {
 
     /// Save a full-page PNG as `target/screenshots/<test>-<name>.png`.
     async fn screenshot(&self, name: &str) -> PathBuf {
+        self.shoot(&format!("{}-{name}", self.test)).await
+    }
+
+    /// Save a full-page PNG, at the session's width, as `target/screenshots/<stem>.png`.
+    async fn shoot(&self, stem: &str) -> PathBuf {
         // Grow the window so that the viewport holds the whole page, then shoot.
         let sizes = self
             .client
-            .execute(
-                "return [Math.max(document.documentElement.scrollHeight, document.body.scrollHeight), \
-                 window.outerHeight - window.innerHeight];",
-                vec![],
-            )
+            .execute("return [Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)];", vec![])
             .await
             .unwrap_or_default();
-        let page = sizes[0].as_f64().unwrap_or(1000.0).clamp(600.0, 10_000.0);
-        let frame = sizes[1].as_f64().unwrap_or(0.0).clamp(0.0, 400.0);
-        let _ = self.client.set_window_size(1280, (page + frame) as u32).await;
-        let png = self.client.screenshot().await.unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
-        let _ = self.client.set_window_size(1280, 1000).await;
+        let page = sizes[0].as_f64().unwrap_or(1000.0).clamp(f64::from(self.height), 10_000.0);
+        self.set_viewport(self.width, page as u32).await;
+        let png = self.client.screenshot().await.unwrap_or_else(|e| panic!("screenshot {stem}: {e}"));
+        self.set_viewport(self.width, self.height).await;
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
-        let file = dir.join(format!("{}-{name}.png", self.test));
+        let file = dir.join(format!("{stem}.png"));
         std::fs::write(&file, &png).unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         file
+    }
+
+    /// `None` when the page is no wider than the viewport
+    /// (`document.documentElement.scrollWidth <= window.innerWidth`); else the widths
+    /// and the first elements that stick out (outside any scroll box of their own).
+    async fn too_wide(&self) -> Option<String> {
+        let v = self.client.execute(TOO_WIDE_JS, vec![]).await.expect("page width");
+        v.as_str().map(str::to_string)
+    }
+
+    /// The raw codes among `codes` that the page shows in its visible text outside a
+    /// `<code>` (or `<pre>`) element, each with the text around it.
+    async fn raw_codes_shown(&self, codes: &[String]) -> Vec<String> {
+        let v = self.client.execute(RAW_CODES_JS, vec![json!(codes)]).await.expect("raw codes");
+        v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
     }
 
     /// Fail the test with the page's address, text and a screenshot of it.
@@ -968,7 +1146,7 @@ mod journeys {
         assert_eq!(b.find("#sum-approved").await.text().await.expect("count"), "1");
         assert_eq!(b.find("#sum-rejected").await.text().await.expect("count"), "1");
         assert_eq!(b.find("#sum-refused").await.text().await.expect("count"), "1");
-        b.see("10.00 USD paid from escrow").await;
+        b.see("$10.00 paid from escrow").await;
         b.see("[unknown_lead]").await;
         let status =
             |id| qualead::store::leads::find(&mut app.conn(), id).expect("q").expect("lead").status.to_string();
@@ -993,6 +1171,283 @@ mod journeys {
         b.click_link(&format!("#{sold}")).await;
         assert_eq!(b.heading_badge().await, "approved");
         b.see("8.00").await;
+        b.screenshot("final").await;
+        b.close().await;
+    }
+    /// Every role's main pages (`PAGES`), with data in them — approved, rejected,
+    /// pending and returned leads, a dispute, a top-up request, a payout, an offer
+    /// waiting for review — at phone
+    /// widths (360 × 740, 390 × 844) and a laptop's (1366 × 900): no page is wider than
+    /// its viewport, no raw reason or status code shows outside a `<code>` tag, and
+    /// each page is screenshotted as `<role>-<name>-<width>.png`. On the phone the
+    /// menu is collapsed behind its button and the KPI cards stand two in a row.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "browser suite: cargo test --test browser -- --ignored"]
+    async fn every_page_fits_phones_and_laptops() {
+        let app = app().await;
+        let advertiser_id = app.create_user("advertiser", "adv@example.com");
+        let publisher_id = app.create_user("publisher", "pub@example.com");
+        app.create_user("admin", "admin@example.com");
+        let solar = live_offer(&app, advertiser_id, "Solar panel quotes for homeowners", no_hold());
+        let roofs = live_offer(&app, advertiser_id, "Roof repair leads", Terms::default());
+        // An offer waiting for review, for the review queues.
+        let spec = qualead::domain::offer::validate(&OfferBody {
+            name: "Window replacement quotes".into(),
+            description: "Homeowners who want new windows".into(),
+            category: "home".into(),
+            landing_url: "https://adv.example/windows?cid={click_id}".into(),
+            payout_model: "cpa".into(),
+            price: Some("30.00".into()),
+            ..Default::default()
+        })
+        .expect("valid offer");
+        let waiting = offers::create(&mut app.conn(), advertiser_id, &spec).expect("offer");
+        offers::set_status(&mut app.conn(), waiting.id, OfferStatus::Draft, OfferStatus::PendingReview, None)
+            .expect("submit");
+        deposit(&app, advertiser_id, 100_00);
+        let solar_link = join(&app, &solar, publisher_id);
+        let roofs_link = join(&app, &roofs, publisher_id);
+        for _ in 0..3 {
+            visit(&solar_link).await;
+            visit(&roofs_link).await;
+        }
+        lead_through(&app, &solar_link, &solar, "ann.lee@example.org", "Ann Lee").await;
+        let returned = lead_through(&app, &solar_link, &solar, "cy.dee@example.org", "Cy Dee").await;
+        let rejected = lead_through(&app, &solar_link, &solar, "x@mailinator.com", "Bo Chan").await;
+        lead_through(&app, &roofs_link, &roofs, "di.ewe@example.org", "Di Ewe").await;
+        let run = settle(&app);
+        assert_eq!((run.approved, run.rejected), (2, 1), "the roof lead is held for 72 hours");
+
+        // A return (an open dispute), a top-up request and a payout request, through
+        // the forms' own routes.
+        let adv = app.session_of(advertiser_id).await;
+        let lead_page = format!("/advertiser/leads/{returned}");
+        let form = [("reason", "bad_contact"), ("comment", "The number does not exist")];
+        let r = app.submit(&adv, &lead_page, &format!("{lead_page}/return"), &form).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let form = [("amount", "250.00"), ("method", "bank transfer"), ("reference", "INV-2026-0042")];
+        let r = app.submit(&adv, "/advertiser/balance", "/advertiser/topups", &form).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        qualead::store::settings::set(&mut app.conn(), qualead::store::settings::PAYOUT_MINIMUM_MINOR, "500")
+            .expect("payout minimum");
+        let publisher = app.session_of(publisher_id).await;
+        let form = [("amount", "5.00"), ("method", "bank transfer")];
+        let r = app.submit(&publisher, "/publisher/payouts", "/publisher/payouts", &form).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            qualead::store::payouts::for_publisher(&mut app.conn(), publisher_id, 5).expect("payouts").len(),
+            1,
+            "the payout request is kept"
+        );
+
+        let codes = raw_codes();
+        let fill = |path: &str| {
+            path.replace("{offer}", &solar.id.to_string())
+                .replace("{lead}", &rejected.to_string())
+                .replace("{disputed}", &returned.to_string())
+        };
+        let mut too_wide = Vec::new();
+        let mut raw = Vec::new();
+        let mut shots = 0;
+        for (width, height) in VIEWPORTS {
+            let b = Browser::start_sized(&app, "pages", width, height).await;
+            for role in ["advertiser", "publisher", "admin", "guest"] {
+                b.client.delete_all_cookies().await.expect("log out");
+                let email = match role {
+                    "advertiser" => Some("adv@example.com"),
+                    "publisher" => Some("pub@example.com"),
+                    "admin" => Some("admin@example.com"),
+                    _ => None,
+                };
+                if let Some(email) = email {
+                    b.login(email, &format!("/{role}")).await;
+                }
+                if width < 640 && role != "guest" {
+                    // The menu is one button until it is opened.
+                    let nav = b.find("#main-nav").await;
+                    assert!(!nav.is_displayed().await.expect("nav shown?"), "the phone's menu starts closed");
+                    b.find("label.menu-button").await.click().await.expect("open the menu");
+                    assert!(nav.is_displayed().await.expect("nav shown?"), "the menu opens");
+                    let link = b.find("#main-nav a[href='/account']").await;
+                    assert!(link.is_displayed().await.expect("link shown?"), "its links show");
+                }
+                for (_, name, path) in PAGES.iter().filter(|(r, _, _)| *r == role) {
+                    let path = fill(path);
+                    let status = b.open(&path).await;
+                    let expected = if *name == "error" { 404 } else { 200 };
+                    if status != expected {
+                        b.fail(&format!("{path} answered {status}, not {expected}")).await;
+                    }
+                    if *name == "home-empty" {
+                        // A range without traffic: the chart says so in words.
+                        b.see("No clicks in this range yet — share your link").await;
+                        assert!(b.client.find(Locator::Css("main svg")).await.is_err(), "no empty axes");
+                    }
+                    if let Some(why) = b.too_wide().await {
+                        too_wide.push(format!("{role} {path} at {width} px: {why}"));
+                    }
+                    // No card scrolls sideways (its content clipped): only a report
+                    // table's own box may.
+                    let cards = b
+                        .client
+                        .execute(
+                            "return [...document.querySelectorAll('.card')]\
+                             .filter(card => card.scrollWidth > card.clientWidth + 1)\
+                             .map(card => (card.id || card.className) + ' (' + card.scrollWidth + ' px in ' + card.clientWidth + ': ' + \
+                               [...card.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > card.getBoundingClientRect().right + 1)\
+                               .slice(0, 3).map(e => e.tagName.toLowerCase() + '.' + e.className).join(', ') + ')');",
+                            vec![],
+                        )
+                        .await
+                        .expect("cards");
+                    for card in cards.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        too_wide.push(format!("{role} {path} at {width} px: the card {card} scrolls sideways"));
+                    }
+                    if width >= 1366 {
+                        // Report tables fit a laptop without scrolling inside their card.
+                        let clipped = b
+                            .client
+                            .execute(
+                                "return [...document.querySelectorAll('.table-scroll')]\
+                                 .filter(box => box.scrollWidth > box.clientWidth + 1)\
+                                 .map(box => (box.closest('section') || box).id + ': ' + box.scrollWidth + ' px in ' + box.clientWidth);",
+                                vec![],
+                            )
+                            .await
+                            .expect("report tables");
+                        for table in clipped.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                            too_wide.push(format!("{role} {path} at {width} px: the report table {table} scrolls"));
+                        }
+                    }
+                    for code in b.raw_codes_shown(&codes).await {
+                        raw.push(format!("{role} {path} at {width} px: {code}"));
+                    }
+                    if width < 640 && path == "/publisher" {
+                        let tops = b
+                            .client
+                            .execute(
+                                "return [...document.querySelectorAll('.kpi')].slice(0, 3).map(k => k.offsetTop);",
+                                vec![],
+                            )
+                            .await
+                            .expect("KPI positions");
+                        let tops: Vec<i64> = tops.as_array().expect("list").iter().filter_map(Value::as_i64).collect();
+                        assert!(
+                            tops.len() == 3 && tops[0] == tops[1] && tops[2] > tops[1],
+                            "two KPI cards in a row on a phone: {tops:?}"
+                        );
+                    }
+                    let file = b.shoot(&format!("{role}-{name}-{width}")).await;
+                    assert!(file.exists());
+                    shots += 1;
+                }
+            }
+            b.close().await;
+        }
+        assert_eq!(shots, PAGES.len() * VIEWPORTS.len());
+        assert!(too_wide.is_empty(), "pages wider than the viewport:\n{}", too_wide.join("\n"));
+        assert!(raw.is_empty(), "raw codes shown outside a code tag:\n{}", raw.join("\n"));
+    }
+
+    /// A new advertiser signs up in the browser, writes an offer and submits it: it
+    /// is warned that its balance cannot pay for one lead, and requests a top-up on
+    /// its balance page. An admin confirms the top-up (#topups) and approves the
+    /// offer; it is live. A publisher joins it and sees it live on "My links"; the
+    /// advertiser pauses it; the publisher sees it paused there and has the e-mail.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "browser suite: cargo test --test browser -- --ignored"]
+    async fn a_new_advertiser_funds_its_offer_and_its_publisher_sees_it_paused() {
+        let app = app().await;
+        app.create_user("admin", "admin@example.com");
+        app.create_user("publisher", "pub@example.com");
+        let b = Browser::start(&app, "funding").await;
+
+        // Sign-up, the confirmation link, log-in.
+        b.goto("/signup").await;
+        b.tick("role", "advertiser", true).await;
+        b.fill("display_name", "Marta Kowalska").await;
+        b.fill("company", "Kowalska Solar sp. z o.o.").await;
+        b.fill("email", "marta@kowalska-solar.example").await;
+        b.fill("password", PASSWORD).await;
+        b.press("Create account").await;
+        b.see("Check your inbox").await;
+        let mail = app.wait_for_email("marta@kowalska-solar.example", "/verify-email").await;
+        b.client.goto(&common::link_in(&mail, "/verify-email")).await.expect("open the confirmation link");
+        b.see("E-mail confirmed").await;
+        b.login("marta@kowalska-solar.example", "/advertiser").await;
+
+        // The offer form, then "Submit for review": warned about the empty balance.
+        b.click_link("Create an offer").await;
+        b.fill("name", "Heat pump quotes").await;
+        b.fill("description", "Homeowners who want a heat pump installed").await;
+        b.select("category", "home").await;
+        b.select("visibility", "public").await;
+        b.fill("landing_url", "https://kowalska-solar.example/quote?cid={click_id}").await;
+        b.fill("fallback_url", "https://kowalska-solar.example/").await;
+        b.select("payout_model", "cpl").await;
+        b.fill("price", "12.50").await;
+        b.tick("required_fields", "email", true).await;
+        b.press("Save as draft").await;
+        let offer_path = b.path().await;
+        let id: i64 = offer_path
+            .strip_prefix("/advertiser/offers/")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("the new offer's page, not {offer_path}"));
+        b.press("Submit for review").await;
+        let warning = b.find(".flash.flash-warning").await.text().await.expect("warning");
+        assert!(warning.contains("Sent for review") && warning.contains("cannot pay for one lead"), "{warning}");
+        assert_eq!(b.heading_badge().await, "pending review");
+
+        // A top-up request on the balance page.
+        b.nav("Balance").await;
+        b.fill("amount", "500.00").await;
+        b.select("method", "bank transfer").await;
+        b.fill("reference", "KS-2026-118").await;
+        b.press("Request top-up").await;
+        b.see("waiting for an admin").await;
+        b.see("KS-2026-118").await;
+        b.logout().await;
+
+        // The admin confirms it in the top-up requests, then approves the offer.
+        b.login("admin@example.com", "/admin").await;
+        b.goto("/admin/deposits#topups").await;
+        b.find("#topups").await;
+        b.see("KS-2026-118").await;
+        b.press("Confirm").await;
+        b.see_flash("confirmed").await;
+        let advertiser_id = offers::find(&mut app.conn(), id).expect("q").expect("offer").advertiser_id;
+        let account = qualead::store::ledger::advertiser(advertiser_id);
+        let balance = qualead::store::ledger::balance(&mut app.conn(), &account).expect("balance");
+        assert_eq!(balance, 500_00, "the top-up is on the advertiser's balance");
+        b.nav("Offers").await;
+        b.click_link("Heat pump quotes").await;
+        b.press("Approve — make it live").await;
+        b.see_flash("Offer approved; it is live.").await;
+        b.logout().await;
+
+        // The publisher joins and sees it live on its links.
+        b.login("pub@example.com", "/publisher").await;
+        b.nav("Marketplace").await;
+        b.click_link("Heat pump quotes").await;
+        b.press("Join this offer").await;
+        b.nav("My links").await;
+        assert_eq!(b.find("[data-live]").await.attr("data-live").await.expect("attr").as_deref(), Some("live"));
+        b.logout().await;
+
+        // The advertiser pauses it.
+        b.login("marta@kowalska-solar.example", "/advertiser").await;
+        b.goto(&offer_path).await;
+        assert_eq!(b.heading_badge().await, "active");
+        b.press("Pause").await;
+        b.see_flash("Offer paused").await;
+        b.logout().await;
+
+        // The publisher sees it paused, and has the e-mail.
+        b.login("pub@example.com", "/publisher").await;
+        b.nav("My links").await;
+        assert_eq!(b.find("[data-live]").await.attr("data-live").await.expect("attr").as_deref(), Some("paused"));
+        let mail = app.wait_for_email("pub@example.com", "is paused").await;
+        assert!(mail.contains("Heat pump quotes"), "{mail}");
         b.screenshot("final").await;
         b.close().await;
     }

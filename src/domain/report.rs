@@ -429,6 +429,19 @@ fn nice_max(max: i64) -> i64 {
     p.saturating_mul(10)
 }
 
+/// The top of an axis for values up to `max`: a round number whose four ticks are
+/// whole (whole currency units when `money`) for small values — 4, 8, 12 … up to
+/// 40, never 1 with ticks at 0.25 — and `nice_max` above that.
+fn axis_max(max: i64, money: bool) -> i64 {
+    let unit = if money { 100 } else { 1 };
+    if max <= 40 * unit {
+        let units = (max.max(1) + unit - 1) / unit;
+        ((units + 3) / 4 * 4) * unit
+    } else {
+        nice_max(max)
+    }
+}
+
 /// The label of tick `i` of 4 on an axis up to `max` (minor units when `money`,
 /// shown in whole currency units).
 fn axis_label(max: i64, i: i64, money: bool) -> String {
@@ -443,19 +456,68 @@ fn axis_label(max: i64, i: i64, money: bool) -> String {
     if v.fract() == 0.0 { format!("{v:.0}{unit}") } else { format!("{v:.1}{unit}") }
 }
 
+/// The size of a drawn chart, in the units of its viewBox. A page shows a chart at
+/// its card's width, so a phone gets its own narrow layout (text at the size it is
+/// drawn, half the labels under the bars) instead of the wide one shrunk to 5 px text.
+#[derive(Clone, Copy, Debug)]
+pub struct ChartLayout {
+    pub width: f64,
+    pub height: f64,
+    /// Left and right margins (the axis labels).
+    pub side: f64,
+    /// At most this many labels under the bars.
+    pub x_labels: usize,
+    /// The width of a legend character.
+    pub legend_char: f64,
+    /// The SVG's CSS classes (app.css shows one layout per screen width).
+    pub class: &'static str,
+}
+
+impl ChartLayout {
+    pub const WIDE: ChartLayout = ChartLayout {
+        width: 720.0,
+        height: 240.0,
+        side: 56.0,
+        x_labels: 10,
+        legend_char: 7.0,
+        class: "chart chart-wide",
+    };
+    pub const NARROW: ChartLayout = ChartLayout {
+        width: 360.0,
+        height: 250.0,
+        side: 42.0,
+        x_labels: 4,
+        legend_char: 7.5,
+        class: "chart chart-narrow",
+    };
+}
+
 /// A chart drawn on the server: the first series as bars on the left axis, every
 /// other one as a line on its own right axis scale. Plain SVG, no script; the
 /// numbers are also in the table beside it.
 pub fn chart_svg(title: &str, labels: &[String], series: &[Series]) -> String {
-    let (w, h) = (720.0_f64, 240.0_f64);
-    let (left, right, top, bottom) = (56.0, 56.0, 28.0, 36.0);
+    chart_svg_in(ChartLayout::WIDE, title, labels, series)
+}
+
+/// The chart twice, wide and narrow (app.css shows the one that fits the screen).
+pub fn responsive_chart_svg(title: &str, labels: &[String], series: &[Series]) -> String {
+    let mut out = chart_svg_in(ChartLayout::WIDE, title, labels, series);
+    out.push_str(&chart_svg_in(ChartLayout::NARROW, title, labels, series));
+    out
+}
+
+/// `chart_svg` in `layout`.
+pub fn chart_svg_in(layout: ChartLayout, title: &str, labels: &[String], series: &[Series]) -> String {
+    let (w, h) = (layout.width, layout.height);
+    let (left, right, top, bottom) = (layout.side, layout.side, 28.0, 36.0);
     let pw = w - left - right;
     let ph = h - top - bottom;
     let n = labels.len().max(1) as f64;
     let step = pw / n;
     let mut out = format!(
-        "<svg class=\"chart\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\
+        "<svg class=\"{class}\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\
          <title>{t}</title>",
+        class = layout.class,
         t = escape(title)
     );
     // Legend.
@@ -467,10 +529,12 @@ pub fn chart_svg(title: &str, labels: &[String], series: &[Series]) -> String {
             tx = x + 14.0,
             n = escape(s.name)
         ));
-        x += 24.0 + 7.0 * s.name.chars().count() as f64;
+        x += 24.0 + layout.legend_char * s.name.chars().count() as f64;
     }
+    let max_of = |s: &Series| s.values.iter().copied().max().unwrap_or(0);
     // Grid and left axis (first series).
-    let max0 = nice_max(series.first().map(|s| s.values.iter().copied().max().unwrap_or(0)).unwrap_or(0));
+    let money0 = series.first().is_some_and(|s| s.money);
+    let max0 = axis_max(series.first().map(max_of).unwrap_or(0), money0);
     for i in 0..=4 {
         let y = top + ph - ph * f64::from(i) / 4.0;
         out.push_str(&format!(
@@ -479,11 +543,11 @@ pub fn chart_svg(title: &str, labels: &[String], series: &[Series]) -> String {
             x2 = left + pw,
             lx = left - 6.0,
             ty = y + 4.0,
-            l = axis_label(max0, i64::from(i), series.first().is_some_and(|s| s.money))
+            l = axis_label(max0, i64::from(i), money0)
         ));
     }
-    // X labels: at most ~10.
-    let every = labels.len().div_ceil(10).max(1);
+    // X labels: at most `x_labels`.
+    let every = labels.len().div_ceil(layout.x_labels.max(1)).max(1);
     for (i, l) in labels.iter().enumerate() {
         if i % every == 0 {
             out.push_str(&format!(
@@ -495,7 +559,7 @@ pub fn chart_svg(title: &str, labels: &[String], series: &[Series]) -> String {
         }
     }
     for (si, s) in series.iter().enumerate() {
-        let max = if si == 0 { max0 } else { nice_max(s.values.iter().copied().max().unwrap_or(0)) };
+        let max = if si == 0 { max0 } else { axis_max(max_of(s), s.money) };
         let y_of = |v: i64| top + ph - ph * (v.max(0) as f64) / (max as f64);
         if s.bars {
             let bw = (step * 0.7).max(1.0);
@@ -522,7 +586,9 @@ pub fn chart_svg(title: &str, labels: &[String], series: &[Series]) -> String {
                 points.join(" "),
                 s.color
             ));
-            if si == 1 {
+            // Its own scale on the right, unless it is zero throughout (a flat line
+            // on the floor needs no "0 0 0 0" beside it).
+            if si == 1 && max_of(s) > 0 {
                 for i in 0..=4 {
                     out.push_str(&format!(
                         "<text x=\"{x}\" y=\"{y:.1}\" class=\"axis\" fill=\"{c}\">{l}</text>",
@@ -679,5 +745,41 @@ mod tests {
         let ticks: Vec<String> = (0..=4).map(|i| axis_label(10, i, false)).collect();
         assert_eq!(ticks, ["0", "2.5", "5", "7.5", "10"]);
         assert_eq!(axis_label(5_000_000, 4, true), "50k");
+    }
+
+    #[test]
+    fn small_axes_have_whole_ticks() {
+        // One click: ticks 0 1 2 3 4, not 0 0.2 0.5 0.8 1.
+        assert_eq!(axis_max(1, false), 4);
+        assert_eq!(axis_max(0, false), 4);
+        assert_eq!(axis_max(5, false), 8);
+        assert_eq!(axis_max(40, false), 40);
+        assert_eq!(axis_max(41, false), 50);
+        // Money in minor units: 0.50 → 4.00 (ticks of 1.00), 9.99 → 12.00.
+        assert_eq!(axis_max(50, true), 400);
+        assert_eq!(axis_max(999, true), 1200);
+        assert_eq!(axis_max(100_000, true), 100_000);
+        let ticks: Vec<String> = (0..=4).map(|i| axis_label(axis_max(3, false), i, false)).collect();
+        assert_eq!(ticks, ["0", "1", "2", "3", "4"]);
+    }
+
+    #[test]
+    fn a_line_at_zero_has_no_right_axis_and_phones_get_a_narrow_chart() {
+        let days: Vec<String> = (1..=30).map(|d| format!("12-{d:02}")).collect();
+        let series = [
+            Series { name: "Clicks", values: (1..=30).collect(), color: "#9cc3f5", bars: true, money: false },
+            Series { name: "Earnings", values: vec![0; 30], color: "#0b6e4f", bars: false, money: true },
+        ];
+        let svg = chart_svg("Clicks", &days, &series);
+        assert!(!svg.contains("fill=\"#0b6e4f\">0"), "no right axis for a line at zero: {svg}");
+        assert!(!svg.contains(">0.0<"), "{svg}");
+        let both = responsive_chart_svg("Clicks", &days, &series);
+        assert_eq!(both.matches("<svg").count(), 2);
+        assert!(both.contains("class=\"chart chart-wide\"") && both.contains("class=\"chart chart-narrow\""));
+        let narrow = chart_svg_in(ChartLayout::NARROW, "Clicks", &days, &series);
+        assert!(narrow.contains("viewBox=\"0 0 360 250\""));
+        // 30 days: every 8th labelled, 4 labels under the bars.
+        let x_labels = narrow.matches("text-anchor=\"middle\"").count();
+        assert_eq!(x_labels, 4, "{narrow}");
     }
 }

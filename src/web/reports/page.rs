@@ -23,7 +23,7 @@ struct ReportPage {
     form: RangeForm,
     group: &'static str,
     chart_title: String,
-    chart: Option<String>,
+    chart: String,
     table: Table,
     csv: String,
     offer: Option<String>,
@@ -90,7 +90,7 @@ async fn report_page(ctx: &Ctx, user: &User, req: &HttpRequest) -> AppResult<Htt
     };
     let chart_title = if group.is_time() { format!("Clicks and {}", title.to_lowercase()) } else { title };
     let chart = if group.is_time() {
-        (!lines.is_empty()).then(|| time_chart(&reader, &chart_title, &lines))
+        time_chart(&reader, &chart_title, &lines)
     } else {
         top_chart(&reader, &chart_title, &lines)
     };
