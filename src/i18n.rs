@@ -492,7 +492,7 @@ mod tests {
             "<span class=\"label\">&lt;b&gt;x</span> <code class=\"tag\">&lt;b&gt;x</code>"
         );
         assert_eq!(tag("no-such-kind", "a_b").0, "<code>a_b</code>");
-        assert_eq!(tag("lead-status", &crate::domain::lifecycle::LeadStatus::Pending).0.contains(">Pending<"), true);
+        assert!(tag("lead-status", &crate::domain::lifecycle::LeadStatus::Pending).0.contains(">Pending<"));
         assert_eq!(words("offer-status", "pending_review"), "Waiting for review");
     }
 
