@@ -471,8 +471,8 @@ mod tests {
         assert_eq!(label(Kind::Model, "cpl"), "Per lead");
         assert_eq!(explain(Kind::Reason, "missing_field"), "The conversion lacks a field the offer requires.");
         // Same code, another kind, another word.
-        assert_eq!(label(Kind::Membership, "rejected"), "Declined");
-        assert_eq!(label(Kind::LeadStatus, "rejected"), "Rejected");
+        assert_eq!(label(Kind::Membership, "rejected"), "declined");
+        assert_eq!(label(Kind::LeadStatus, "rejected"), "rejected");
         // A code the catalogue does not know still reads as words.
         assert_eq!(label(Kind::Rule, "some_new_rule"), "some new rule");
         assert_eq!(explain(Kind::Rule, "some_new_rule"), "");
@@ -492,8 +492,9 @@ mod tests {
             "<span class=\"label\">&lt;b&gt;x</span> <code class=\"tag\">&lt;b&gt;x</code>"
         );
         assert_eq!(tag("no-such-kind", "a_b").0, "<code>a_b</code>");
-        assert!(tag("lead-status", &crate::domain::lifecycle::LeadStatus::Pending).0.contains(">Pending<"));
-        assert_eq!(words("offer-status", "pending_review"), "Waiting for review");
+        assert!(tag("lead-status", &crate::domain::lifecycle::LeadStatus::Pending).0.contains(">pending<"));
+        assert_eq!(words("offer-status", "pending_review"), "pending review");
+        assert_eq!(words("account-status", "pending_approval"), "waiting for approval");
     }
 
     #[test]
