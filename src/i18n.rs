@@ -413,22 +413,6 @@ pub fn within_words_in(lang: Lang, secs: i64) -> String {
     }
 }
 
-/// An elapsed time in the largest whole unit that fits, rounded down, for
-/// sentences such as "converted 2 days after the click": `40 seconds`,
-/// `3 minutes`, `5 hours`, `2 days`.
-pub fn elapsed_words(secs: i64) -> String {
-    let secs = secs.max(0);
-    if secs < 60 {
-        count_words(secs, "second")
-    } else if secs < 3600 {
-        count_words(secs / 60, "minute")
-    } else if secs < 86_400 {
-        count_words(secs / 3600, "hour")
-    } else {
-        count_words(secs / 86_400, "day")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,9 +510,5 @@ mod tests {
         assert_eq!(within_words(61), "2 minutes");
         assert_eq!(within_words(5 * 3600), "5 hours");
         assert_eq!(within_words(47 * 3600 + 1), "2 days");
-        assert_eq!(elapsed_words(175_646), "2 days");
-        assert_eq!(elapsed_words(1), "1 second");
-        assert_eq!(elapsed_words(3600), "1 hour");
-        assert_eq!(elapsed_words(119), "1 minute");
     }
 }
