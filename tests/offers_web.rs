@@ -90,7 +90,7 @@ async fn advertiser_posts_admin_approves_publisher_joins(backend: Backend) {
     let offer_path = location(&r);
     let id: i64 = offer_path.rsplit('/').next().and_then(|s| s.parse().ok()).expect("offer id");
     let (_, page) = app.get_text(&adv, &offer_path).await;
-    assert!(page.contains("status-pending_review\">Waiting for review</span>"), "the status in words");
+    assert!(page.contains("status-pending_review\">pending review</span>"), "the status in words");
     assert!(page.contains("/postback?click_id={click_id}&#38;token="), "postback URL for the advertiser");
     assert!(page.contains(&format!("/px/{id}.gif?event=lead")), "pixel code");
     assert!(page.contains("data-copy=\"postback-url\""), "copy button");

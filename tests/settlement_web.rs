@@ -229,11 +229,11 @@ async fn a_lead_is_settled_returned_and_reversed(backend: Backend) {
     // Both parties: reversed, with the whole history and both comments.
     for (client, path) in [(&w.adv, adv_page.as_str()), (&w.publisher, pub_page.as_str())] {
         let (_, page) = app.get_text(client, path).await;
-        assert!(page.contains("<span class=\"badge status-reversed\">Reversed</span>"), "{path}");
+        assert!(page.contains("<span class=\"badge status-reversed\">reversed</span>"), "{path}");
         for needle in ["return_upheld", "Verified: the number is dead", "Number does not exist", "Qualead settlement"] {
             assert!(page.contains(needle), "{needle} on {path}");
         }
-        assert!(page.contains("status-pending\">Pending</span> → <span class=\"badge status-approved\">"), "{path}");
+        assert!(page.contains("status-pending\">pending</span> → <span class=\"badge status-approved\">"), "{path}");
     }
     app.wait_for_email(&w.publisher_email, "upheld").await;
     let (_, page) = app.get_text(&w.adv, "/advertiser/balance").await;
@@ -534,7 +534,7 @@ async fn every_page_reads_words_not_codes(backend: Backend) {
     assert!(page.contains("Out of criteria</span> <code class=\"tag\">out_of_criteria</code>"), "the reason's label");
 
     let (_, page) = app.get_text(&w.publisher, &format!("/publisher/leads/{rejected}")).await;
-    assert!(page.contains("<span class=\"badge status-rejected\">Rejected</span>"), "the status's label");
+    assert!(page.contains("<span class=\"badge status-rejected\">rejected</span>"), "the status's label");
     assert!(page.contains("title=\"The e-mail&#39;s domain is a throwaway (disposable) mail service.\""), "explained");
 
     let offer = w.m.offer_id;

@@ -4,6 +4,10 @@
 # Each code a person can see has a message `<kind>-<code>`: its value is the
 # label, its `.explain` attribute one line saying what it means. The kinds are
 # listed in src/i18n.rs (`Kind`); a unit test fails when a code lacks either.
+#
+# Statuses and roles are lower case: they read inside sentences ("the lead is now
+# approved") and in badges. Reasons, rules and models are capitalised labels,
+# shown beside their code ("Wrong country geo_mismatch").
 
 ## Intake reasons: why a conversion was refused (DESIGN §5)
 
@@ -100,15 +104,15 @@ rule-repeat_clicks = Repeated clicks (flagged)
 
 ## Lead statuses (DESIGN §6)
 
-lead-status-pending = Pending
+lead-status-pending = pending
     .explain = Held until the hold period ends; its price is reserved from the advertiser's balance.
-lead-status-approved = Approved
+lead-status-approved = approved
     .explain = Qualified: the publisher is paid its payout.
-lead-status-rejected = Rejected
+lead-status-rejected = rejected
     .explain = Did not qualify: nothing is paid and the price goes back to the advertiser.
-lead-status-disputed = Disputed
+lead-status-disputed = disputed
     .explain = Returned by the advertiser or contested by the publisher, until an admin rules.
-lead-status-reversed = Reversed
+lead-status-reversed = reversed
     .explain = An approved lead whose return was upheld: the payment was taken back.
 
 ## Verdict and return reasons (the advertiser's, DESIGN §6)
@@ -149,37 +153,37 @@ history-contest_denied = Contest denied
 
 ## Offer statuses (DESIGN §4)
 
-offer-status-draft = Draft
+offer-status-draft = draft
     .explain = Not yet submitted; only the advertiser sees it.
-offer-status-pending_review = Waiting for review
+offer-status-pending_review = pending review
     .explain = Submitted; an admin reviews it before it goes live.
-offer-status-active = Active
+offer-status-active = active
     .explain = Live: publishers can run it and it takes leads.
-offer-status-paused = Paused
+offer-status-paused = paused
     .explain = Stopped for now: clicks go to the fallback page and conversions are refused.
-offer-status-archived = Archived
+offer-status-archived = archived
     .explain = Ended for good.
 
 ## An offer's live state as a publisher sees it
 
-live-live = Live
+live-live = live
     .explain = Clicks reach the landing page.
-live-capped = Capped
+live-capped = capped
     .explain = A cap is full, so clicks go to the fallback page until its period ends.
-live-paused = Paused
+live-paused = paused
     .explain = Paused by the advertiser: clicks go to the fallback page and conversions are refused.
-live-archived = Ended
+live-archived = ended
     .explain = The advertiser archived this offer.
-live-pending = Not live
+live-pending = not live
     .explain = The offer is not live yet.
 
 ## A publisher's membership of an offer
 
-membership-pending = Waiting for approval
+membership-pending = waiting for approval
     .explain = The publisher asked to run the offer; the advertiser has not answered yet.
-membership-approved = Approved
+membership-approved = approved
     .explain = The publisher may run the offer.
-membership-rejected = Declined
+membership-rejected = declined
     .explain = The advertiser declined the publisher on this offer.
 
 ## Payout models
@@ -193,34 +197,34 @@ model-cps = Share of sale
 
 ## Publisher payouts
 
-payout-requested = Requested
+payout-requested = requested
     .explain = Asked for by the publisher; an admin pays it.
-payout-paid = Paid
+payout-paid = paid
     .explain = An admin recorded it as paid.
-payout-cancelled = Cancelled
+payout-cancelled = cancelled
     .explain = Cancelled: the amount went back to the publisher's balance.
 
 ## Disputes
 
-dispute-open = Open
+dispute-open = open
     .explain = Waiting for an admin to rule.
-dispute-upheld = Upheld
+dispute-upheld = upheld
     .explain = An admin agreed with whoever opened the dispute.
-dispute-denied = Denied
+dispute-denied = denied
     .explain = An admin disagreed with whoever opened the dispute.
 
-dispute-kind-return = Return
+dispute-kind-return = return
     .explain = The advertiser returned an approved lead.
-dispute-kind-contest = Contest
+dispute-kind-contest = contest
     .explain = The publisher contested a rejected lead.
 
 ## Top-up requests
 
-topup-pending = Pending
+topup-pending = pending
     .explain = Waiting for an admin to confirm the deposit.
-topup-confirmed = Confirmed
+topup-confirmed = confirmed
     .explain = An admin confirmed the deposit; it is on the balance.
-topup-declined = Declined
+topup-declined = declined
     .explain = An admin declined the request; nothing was added.
 
 ## Monthly reconciliation
@@ -240,38 +244,38 @@ reconciliation-none = No activity
 
 ## Reviewed changes of a live offer (DESIGN §13)
 
-revision-pending = Waiting for review
+revision-pending = waiting for review
     .explain = An admin reviews the change before it applies.
-revision-approved = Approved
+revision-approved = approved
     .explain = The change applies.
-revision-rejected = Rejected
+revision-rejected = rejected
     .explain = The change was not accepted; the offer keeps its terms.
-revision-superseded = Superseded
+revision-superseded = superseded
     .explain = A newer change replaced this one.
 
 ## Accounts
 
-role-advertiser = Advertiser
+role-advertiser = advertiser
     .explain = Publishes offers and pays for qualified leads.
-role-publisher = Publisher
+role-publisher = publisher
     .explain = Sends traffic to offers and is paid for qualified leads.
-role-admin = Admin
+role-admin = admin
     .explain = Runs the network: reviews offers, rules disputes and records money.
 
-account-status-pending_approval = Waiting for approval
+account-status-pending_approval = waiting for approval
     .explain = An admin approves the account before it can be used.
-account-status-active = Active
+account-status-active = active
     .explain = The account can be used.
-account-status-suspended = Suspended
+account-status-suspended = suspended
     .explain = An admin suspended the account: it cannot sign in and its traffic is not paid.
 
 ## Webhook and postback deliveries
 
-delivery-pending = Pending
+delivery-pending = pending
     .explain = Not delivered yet; it is tried again.
-delivery-delivered = Delivered
+delivery-delivered = delivered
     .explain = The receiver answered with a 2xx status.
-delivery-failed = Failed
+delivery-failed = failed
     .explain = Every try failed; it is not tried again.
 
 ## Counts, with the plural the language needs

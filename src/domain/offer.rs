@@ -1052,7 +1052,7 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
     if s.min_score > 0 {
         out.push(format!("The lead's quality score must be at least {} of 100.", s.min_score));
     }
-    let cap = |n: Option<i64>, what: &str| n.map(|v| format!("{v} leads per {what}"));
+    let cap = |n: Option<i64>, what: &str| n.map(|v| format!("{} per {what}", crate::i18n::count_words(v, "lead")));
     let caps_list: Vec<String> =
         [cap(caps.daily, "day"), cap(caps.weekly, "week"), cap(caps.monthly, "month"), cap(caps.total, "lifetime")]
             .into_iter()
@@ -1060,8 +1060,9 @@ pub fn plain_terms(spec_terms: &Terms, caps: &Caps) -> Vec<String> {
             .collect();
     if !caps_list.is_empty() {
         out.push(format!(
-            "Caps: {}; past a cap, clicks go to the fallback page and conversions are rejected (cap_reached).",
-            caps_list.join(", ")
+            "Caps: {}; past a cap, clicks go to the fallback page and conversions are refused with the reason “{}”.",
+            caps_list.join(", "),
+            crate::i18n::label(crate::i18n::Kind::Reason, "cap_reached")
         ));
     }
     let pub_caps: Vec<String> =

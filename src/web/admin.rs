@@ -401,7 +401,7 @@ async fn set_status(
         format!(
             "Account {} is now {}.",
             target_id,
-            crate::i18n::label(crate::i18n::Kind::AccountStatus, status.as_str()).to_lowercase()
+            crate::i18n::label(crate::i18n::Kind::AccountStatus, status.as_str())
         ),
     );
     Ok(redirect("/admin/users"))

@@ -235,10 +235,8 @@ async fn set_status(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let to = crate::web::offer_form::change_status(&a.ctx, &a.user, id, &form).await?;
-    a.ctx.flash(
-        "success",
-        format!("Offer is now {}.", crate::i18n::label(crate::i18n::Kind::OfferStatus, to.as_str()).to_lowercase()),
-    );
+    a.ctx
+        .flash("success", format!("Offer is now {}.", crate::i18n::label(crate::i18n::Kind::OfferStatus, to.as_str())));
     Ok(redirect(&format!("/admin/offers/{id}")))
 }
 

@@ -116,7 +116,7 @@ impl MonthView {
     pub fn received(&self, o: &crate::domain::reconciliation::OfferLine) -> String {
         o.received
             .iter()
-            .map(|(s, n)| format!("{n} {}", crate::i18n::label(crate::i18n::Kind::LeadStatus, s).to_lowercase()))
+            .map(|(s, n)| format!("{n} {}", crate::i18n::label(crate::i18n::Kind::LeadStatus, s)))
             .collect::<Vec<_>>()
             .join(", ")
     }

@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 use super::netranges::NetKind;
 use super::offer::{Scrub, Terms};
 use super::verdict_stats::duration_words;
+use crate::i18n::count_words;
 
 mod bots;
 mod contact;
@@ -253,10 +254,13 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
         checks.push(match facts.seconds_from_click {
             None => Check::pass(TOO_FAST, "no click"),
             Some(secs) if secs < min => {
-                Check::fail(TOO_FAST, format!("converted {secs} s after the click; the minimum is {min} s"))
+                let (secs, min) = (count_words(secs, "second"), count_words(min, "second"));
+                Check::fail(TOO_FAST, format!("converted {secs} after the click; the minimum is {min}"))
             }
             // Seconds where they matter (near the minimum), words past a minute.
-            Some(secs) if secs < 60 => Check::pass(TOO_FAST, format!("converted {secs} s after the click")),
+            Some(secs) if secs < 60 => {
+                Check::pass(TOO_FAST, format!("converted {} after the click", count_words(secs, "second")))
+            }
             Some(secs) => Check::pass(TOO_FAST, format!("converted {} after the click", duration_words(secs))),
         });
     }
@@ -267,8 +271,9 @@ pub fn evaluate(terms: &Terms, facts: &Facts, disposable: &Domains) -> Verdict {
             Some(secs) if secs > days * 86_400 => Check::fail(
                 SLOW_CONVERSION,
                 format!(
-                    "converted {} after the click; the offer pays conversions within {days} days",
-                    duration_words(secs)
+                    "converted {} after the click; the offer pays conversions within {}",
+                    duration_words(secs),
+                    count_words(days, "day")
                 ),
             ),
             Some(secs) => Check::pass(SLOW_CONVERSION, format!("converted {} after the click", duration_words(secs))),
@@ -680,8 +685,12 @@ mod tests {
             assert_eq!(check(&lead.eval(&t), TOO_FAST).passed, passed, "{secs:?}");
         }
         lead.secs = Some(3);
-        assert_eq!(check(&lead.eval(&t), TOO_FAST).detail, "converted 3 s after the click; the minimum is 10 s");
-        for (secs, words) in [(45, "45 s"), (150, "2 minutes"), (175_646, "2 days"), (7_500, "2 hours 5 minutes")] {
+        assert_eq!(
+            check(&lead.eval(&t), TOO_FAST).detail,
+            "converted 3 seconds after the click; the minimum is 10 seconds"
+        );
+        for (secs, words) in [(45, "45 seconds"), (150, "2 minutes"), (175_646, "2 days"), (7_500, "2 hours 5 minutes")]
+        {
             lead.secs = Some(secs);
             assert_eq!(check(&lead.eval(&t), TOO_FAST).detail, format!("converted {words} after the click"));
         }
