@@ -910,6 +910,7 @@ mod journeys {
         b.see("ann.lee@example.org").await;
         b.select("reason", "bad_contact").await;
         b.fill("comment", "The number does not exist").await;
+        b.tick("confirm", "yes", true).await;
         b.press("Return the lead").await;
         b.see_flash("Lead returned").await;
         assert_eq!(b.heading_badge().await, "disputed");
@@ -1033,7 +1034,7 @@ mod journeys {
         assert_eq!((v["reason"].as_str(), v["test"].as_bool()), (Some("missing_field"), Some(true)), "{v}");
         assert_eq!(v["fields"], json!(["zip"]));
         b.goto(&offer_path).await;
-        b.see("refused missing_field").await;
+        b.see("refused Missing field missing_field").await;
         b.see("missing: zip").await;
         b.screenshot("test-refused").await;
 

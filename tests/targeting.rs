@@ -216,7 +216,8 @@ async fn a_publisher_with_leads_from_datacenters_is_flagged_with_its_evidence(ba
     let (status, list) = app.get_text(&admin, &href).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        list.contains("Leads of publisher Seeded (seed-pub-") && list.contains("that failed the rule “Datacenter address”"),
+        list.contains("Leads of publisher Seeded (seed-pub-")
+            && list.contains("that failed the rule “Datacenter address”"),
         "{list}"
     );
     assert_eq!(list.matches("<span class=\"badge status-rejected\">").count(), 8, "{list}");
