@@ -495,6 +495,30 @@ impl Browser {
         select.select_by_value(value).await.unwrap_or_else(|e| panic!("choose {value} in {name}: {e}"));
     }
 
+    /// On the sign-up form: sign up as an advertiser, open the confirmation link
+    /// from the e-mail and log in.
+    async fn sign_up_advertiser(&self, app: &TestApp, name: &str, company: &str, email: &str) {
+        self.tick("role", "advertiser", true).await;
+        self.fill("display_name", name).await;
+        self.fill("company", company).await;
+        self.fill("email", email).await;
+        self.fill("password", PASSWORD).await;
+        self.press("Create account").await;
+        self.see("Check your inbox").await;
+        let mail = app.wait_for_email(email, "/verify-email").await;
+        self.client.goto(&common::link_in(&mail, "/verify-email")).await.expect("open the confirmation link");
+        self.see("E-mail confirmed").await;
+        self.login(email, "/advertiser").await;
+    }
+
+    /// The id of the advertiser's offer whose page is open.
+    async fn offer_on_page(&self) -> i64 {
+        let path = self.path().await;
+        path.strip_prefix("/advertiser/offers/")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("the new offer's page, not {path}"))
+    }
+
     /// Tick (or untick) the checkbox or radio button `name` = `value`.
     async fn tick(&self, name: &str, value: &str, on: bool) {
         let input = self.find(&format!("input[name=\"{name}\"][value=\"{value}\"]")).await;
@@ -741,17 +765,7 @@ mod journeys {
         // Sign-up in the browser; the confirmation link from the e-mail; log-in.
         b.goto("/").await;
         b.click_link("Sign up").await;
-        b.tick("role", "advertiser", true).await;
-        b.fill("display_name", "Sunny Roofs").await;
-        b.fill("company", "Sunny Roofs Ltd").await;
-        b.fill("email", "adv@example.com").await;
-        b.fill("password", PASSWORD).await;
-        b.press("Create account").await;
-        b.see("Check your inbox").await;
-        let mail = app.wait_for_email("adv@example.com", "/verify-email").await;
-        b.client.goto(&common::link_in(&mail, "/verify-email")).await.expect("open the confirmation link");
-        b.see("E-mail confirmed").await;
-        b.login("adv@example.com", "/advertiser").await;
+        b.sign_up_advertiser(&app, "Sunny Roofs", "Sunny Roofs Ltd", "adv@example.com").await;
         b.see("Welcome, Sunny Roofs").await;
 
         // The offer form: a bad landing URL comes back marked, the rest kept.
@@ -778,11 +792,7 @@ mod journeys {
         assert_eq!(kept.as_deref(), Some("Solar panel quotes"), "typed values are kept");
         b.fill("landing_url", "https://sun.example/quote?cid={click_id}&s={sub1}").await;
         b.press("Save as draft").await;
-        let offer_path = b.path().await;
-        let id: i64 =
-            offer_path.strip_prefix("/advertiser/offers/").and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-                panic!("the new offer's page, not {offer_path}");
-            });
+        let id = b.offer_on_page().await;
         assert_eq!(b.heading_badge().await, "draft");
         b.see("25.00").await;
         b.see("held for 24 hours").await;
@@ -981,11 +991,7 @@ mod journeys {
         b.tick("required_fields", "zip", true).await;
         b.fill("hold_hours", "0").await;
         b.press("Save as draft").await;
-        let offer_path = b.path().await;
-        let id: i64 = offer_path
-            .strip_prefix("/advertiser/offers/")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("the new offer's page, not {offer_path}"));
+        let id = b.offer_on_page().await;
         b.press("Submit for review").await;
         b.logout().await;
         b.login("admin@example.com", "/admin").await;
@@ -999,7 +1005,7 @@ mod journeys {
 
         // The advertiser's integration, as its offer page shows it.
         b.login("adv@example.com", "/advertiser").await;
-        b.goto(&offer_path).await;
+        b.goto(&format!("/advertiser/offers/{id}")).await;
         assert_eq!(b.heading_badge().await, "active");
         let postback = b.find("#postback-url").await.text().await.expect("postback URL");
         assert!(postback.starts_with(&format!("{}/postback?click_id={{click_id}}&token=", app.address)), "{postback}");
@@ -1033,7 +1039,7 @@ mod journeys {
         let v: Value = r.json().await.expect("json");
         assert_eq!((v["reason"].as_str(), v["test"].as_bool()), (Some("missing_field"), Some(true)), "{v}");
         assert_eq!(v["fields"], json!(["zip"]));
-        b.goto(&offer_path).await;
+        b.goto(&format!("/advertiser/offers/{id}")).await;
         b.see("refused Missing field missing_field").await;
         b.see("missing: zip").await;
         b.screenshot("test-refused").await;
@@ -1365,17 +1371,7 @@ mod journeys {
 
         // Sign-up, the confirmation link, log-in.
         b.goto("/signup").await;
-        b.tick("role", "advertiser", true).await;
-        b.fill("display_name", "Marta Kowalska").await;
-        b.fill("company", "Kowalska Solar sp. z o.o.").await;
-        b.fill("email", "marta@kowalska-solar.example").await;
-        b.fill("password", PASSWORD).await;
-        b.press("Create account").await;
-        b.see("Check your inbox").await;
-        let mail = app.wait_for_email("marta@kowalska-solar.example", "/verify-email").await;
-        b.client.goto(&common::link_in(&mail, "/verify-email")).await.expect("open the confirmation link");
-        b.see("E-mail confirmed").await;
-        b.login("marta@kowalska-solar.example", "/advertiser").await;
+        b.sign_up_advertiser(&app, "Marta Kowalska", "Kowalska Solar sp. z o.o.", "marta@kowalska-solar.example").await;
 
         // The offer form, then "Submit for review": warned about the empty balance.
         b.click_link("Create an offer").await;
@@ -1389,11 +1385,7 @@ mod journeys {
         b.fill("price", "12.50").await;
         b.tick("required_fields", "email", true).await;
         b.press("Save as draft").await;
-        let offer_path = b.path().await;
-        let id: i64 = offer_path
-            .strip_prefix("/advertiser/offers/")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("the new offer's page, not {offer_path}"));
+        let id = b.offer_on_page().await;
         b.press("Submit for review").await;
         let warning = b.find(".flash.flash-warning").await.text().await.expect("warning");
         assert!(warning.contains("Sent for review") && warning.contains("cannot pay for one lead"), "{warning}");
@@ -1437,7 +1429,7 @@ mod journeys {
 
         // The advertiser pauses it.
         b.login("marta@kowalska-solar.example", "/advertiser").await;
-        b.goto(&offer_path).await;
+        b.goto(&format!("/advertiser/offers/{id}")).await;
         assert_eq!(b.heading_badge().await, "active");
         b.press("Pause").await;
         b.see_flash("Offer paused").await;

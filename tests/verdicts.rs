@@ -374,7 +374,7 @@ async fn csv_preview_then_apply(backend: Backend) {
     let lines: Vec<&str> = file.lines().collect();
     assert_eq!(lines.len(), 7, "{file}");
     assert_eq!(lines[0], "line,lead,status,outcome,lead_id,lead_status,lead_status_label,http,code,message", "{file}");
-    assert!(lines[1].starts_with(&format!("2,txid C-1,approved,applied,{a},approved,Approved,200,")), "{file}");
+    assert!(lines[1].starts_with(&format!("2,txid C-1,approved,applied,{a},approved,approved,200,")), "{file}");
     assert!(lines[3].contains("error") && lines[3].contains("invalid_reason"), "{file}");
     assert!(lines[6].contains("changed_since_preview"), "{file}");
 }
