@@ -166,6 +166,7 @@ async fn every_role_sees_its_numbers(backend: Backend) {
     // The publisher.
     let html = page(&app, &s.publisher, "/publisher").await;
     assert!(html.contains("<svg class=\"chart chart-wide\""), "a chart drawn on the server");
+    assert!(html.contains("Earned (USD)"), "the money line names its currency");
     assert_eq!(kpi(&html, "clicks"), "5");
     assert_eq!(kpi(&html, "unique_clicks"), "3");
     assert_eq!(kpi(&html, "leads"), "2");
@@ -217,7 +218,7 @@ async fn every_role_sees_its_numbers(backend: Backend) {
 
     // The advertiser.
     let html = page(&app, &s.adv, "/advertiser").await;
-    assert!(html.contains("<svg class=\"chart chart-wide\""));
+    assert!(html.contains("<svg class=\"chart chart-wide\"") && html.contains("Spend (USD)"));
     assert_eq!(kpi(&html, "clicks"), "5");
     assert_eq!(kpi(&html, "leads"), "2");
     assert_eq!(kpi(&html, "spend"), PRICE_SHOWN);

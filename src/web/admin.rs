@@ -239,7 +239,7 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         form: RangeForm::new("/admin", &reader, &range),
         range_query: range.query(),
         kpis: reports::kpis(reader.viewer, &days.totals, &days.previous),
-        chart: reports::time_chart(&reader, "Clicks and revenue by day", &days.lines),
+        chart: reports::time_chart(&reader, &a.ctx.local(), "Clicks and revenue by day", &days.lines),
         day_csv: reader.report_url(&range, GroupBy::Day, None, true),
         top_offers: top("top-offers", "Top offers", GroupBy::Offer, &by_offer),
         top_publishers: top("top-publishers", "Top publishers", GroupBy::Publisher, &by_publisher),

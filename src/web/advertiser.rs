@@ -104,7 +104,7 @@ async fn home(a: AdvertiserCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         form: RangeForm::new("/advertiser", &reader, &range),
         range_query: range.query(),
         kpis: reports::kpis(reader.viewer, &days.totals, &days.previous),
-        chart: reports::time_chart(&reader, "Clicks and spend by day", &days.lines),
+        chart: reports::time_chart(&reader, &a.ctx.local(), "Clicks and spend by day", &days.lines),
         day_csv: reader.report_url(&range, GroupBy::Day, None, true),
         by_offer: table("by-offer", "By offer", GroupBy::Offer, &by_offer),
         by_publisher: table("by-publisher", "By publisher", GroupBy::Publisher, &by_publisher),

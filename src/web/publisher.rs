@@ -148,7 +148,7 @@ async fn home(p: PublisherCtx, req: HttpRequest) -> AppResult<HttpResponse> {
             .keep("sub", if sub_n == 1 { String::new() } else { sub_n.to_string() }),
         range_query: range.query(),
         kpis: reports::kpis(reader.viewer, &days.totals, &days.previous),
-        chart: reports::time_chart(&reader, "Clicks and earnings by day", &days.lines),
+        chart: reports::time_chart(&reader, &p.ctx.local(), "Clicks and earnings by day", &days.lines),
         day_csv: reader.report_url(&range, GroupBy::Day, None, true),
         by_offer: table("by-offer", "By offer", GroupBy::Offer, TABLE_COLUMNS, &by_offer),
         by_sub: table("by-sub", &format!("By {}", sub.name()), sub, TABLE_COLUMNS, &by_sub).switch(Switch {

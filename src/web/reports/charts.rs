@@ -4,6 +4,7 @@
 //! of drawing empty axes.
 
 use super::Reader;
+use crate::domain::local::Local;
 use crate::domain::report::{Series, Viewer, responsive_chart_svg};
 use crate::store::reports::Line;
 
@@ -11,11 +12,12 @@ const BAR_COLOR: &str = "#9cc3f5";
 const LINE_COLOR: &str = "#0b6e4f";
 
 /// Clicks as bars and the reader's money as a line, over time lines.
-pub fn time_chart(reader: &Reader, title: &str, lines: &[Line]) -> String {
+pub fn time_chart(reader: &Reader, local: &Local, title: &str, lines: &[Line]) -> String {
     if !has_traffic(reader, lines) {
         return empty_state(reader);
     }
     let labels: Vec<String> = lines.iter().map(|l| l.label.clone()).collect();
+    let money_name = money_name(reader, local);
     responsive_chart_svg(
         title,
         &labels,
@@ -28,7 +30,7 @@ pub fn time_chart(reader: &Reader, title: &str, lines: &[Line]) -> String {
                 money: false,
             },
             Series {
-                name: reader.money_title(),
+                name: &money_name,
                 values: lines.iter().map(|l| reader.money(&l.totals)).collect(),
                 color: LINE_COLOR,
                 bars: false,
@@ -43,7 +45,7 @@ const TOP_BARS: usize = 15;
 
 /// The first groups of a report (they are sorted by money, then clicks) as bars:
 /// the reader's money when there is any, else clicks.
-pub fn top_chart(reader: &Reader, title: &str, lines: &[Line]) -> String {
+pub fn top_chart(reader: &Reader, local: &Local, title: &str, lines: &[Line]) -> String {
     if !has_traffic(reader, lines) {
         return empty_state(reader);
     }
@@ -59,8 +61,9 @@ pub fn top_chart(reader: &Reader, title: &str, lines: &[Line]) -> String {
         })
         .collect();
     let money: Vec<i64> = top.iter().map(|l| reader.money(&l.totals)).collect();
+    let money_name = money_name(reader, local);
     let series = if money.iter().any(|m| *m != 0) {
-        Series { name: reader.money_title(), values: money, color: LINE_COLOR, bars: true, money: true }
+        Series { name: &money_name, values: money, color: LINE_COLOR, bars: true, money: true }
     } else {
         Series {
             name: "Clicks",
@@ -71,6 +74,11 @@ pub fn top_chart(reader: &Reader, title: &str, lines: &[Line]) -> String {
         }
     };
     responsive_chart_svg(title, &labels, &[series])
+}
+
+/// The money series' name with the currency its axis counts in: `Revenue (USD)`.
+fn money_name(reader: &Reader, local: &Local) -> String {
+    format!("{} ({})", reader.money_title(), local.currency)
 }
 
 /// Whether `lines` have anything a chart could draw: a click or the reader's money.

@@ -90,9 +90,9 @@ async fn report_page(ctx: &Ctx, user: &User, req: &HttpRequest) -> AppResult<Htt
     };
     let chart_title = if group.is_time() { format!("Clicks and {}", title.to_lowercase()) } else { title };
     let chart = if group.is_time() {
-        time_chart(&reader, &chart_title, &lines)
+        time_chart(&reader, &ctx.local(), &chart_title, &lines)
     } else {
-        top_chart(&reader, &chart_title, &lines)
+        top_chart(&reader, &ctx.local(), &chart_title, &lines)
     };
     let mut table = Table::new("report", format!("By {}", group.title().to_lowercase()), reader.viewer, None, group)
         .rows(reader.viewer, None, &lines, true)
