@@ -934,7 +934,7 @@ pub fn duplicate_click_words(s: &Scrub) -> Option<String> {
     if s.duplicate_click_minutes == 0 {
         return None;
     }
-    let window = super::verdict_stats::duration_words(i64::from(s.duplicate_click_minutes) * 60);
+    let window = crate::i18n::duration_words(i64::from(s.duplicate_click_minutes) * 60);
     let follows = |n: u32| if n == 0 { "another click".to_string() } else { format!("more than {n} clicks") };
     let (flag, reject) = (s.duplicate_click_flag, s.duplicate_click_reject);
     let lead = |n: u32| {

@@ -57,7 +57,7 @@ pub fn median(mut secs: Vec<i64>) -> Option<i64> {
 
 // Durations and counts in words live in the message catalogue's module, where
 // they have the plurals a language needs.
-pub use crate::i18n::{duration_words, within_words};
+use crate::i18n::within_words;
 
 /// A rate for reading: `82 %`, `5.5 %`, `0 %` (the two places of [`pct`] without
 /// trailing zeros).
@@ -125,27 +125,6 @@ mod tests {
         assert_eq!(median(vec![5, 1, 9]), Some(5));
         assert_eq!(median(vec![10, 1, 4, 100]), Some(7), "(4 + 10) / 2");
         assert_eq!(median(vec![1, 2]), Some(1), "1.5 rounded down");
-    }
-
-    #[test]
-    fn durations_read_in_words_with_plurals() {
-        assert_eq!(duration_words(0), "under a minute");
-        assert_eq!(duration_words(59), "under a minute");
-        assert_eq!(duration_words(60), "1 minute");
-        assert_eq!(duration_words(45 * 60 + 30), "45 minutes");
-        assert_eq!(duration_words(3600), "1 hour");
-        assert_eq!(duration_words(3 * 3600 + 20 * 60), "3 hours 20 minutes");
-        assert_eq!(duration_words(3600 + 60), "1 hour 1 minute");
-        assert_eq!(duration_words(86_400 + 4 * 3600 + 59), "1 day 4 hours");
-        assert_eq!(duration_words(12 * 86_400 + 30 * 60), "12 days");
-        assert_eq!(within_words(30), "a minute");
-        assert_eq!(within_words(61), "2 minutes");
-        assert_eq!(within_words(59 * 60), "59 minutes");
-        assert_eq!(within_words(3600), "1 hour");
-        assert_eq!(within_words(3601), "2 hours");
-        assert_eq!(within_words(36 * 3600), "36 hours");
-        assert_eq!(within_words(2 * 86_400), "2 days");
-        assert_eq!(within_words(2 * 86_400 + 1), "3 days");
     }
 
     #[test]

@@ -28,7 +28,7 @@ fn page_cells(f: &Figures) -> [String; 4] {
     [
         f.decided.to_string(),
         f.approve_rate().map_or_else(dash, |r| format!("{r} %")),
-        f.median_secs.map_or_else(dash, figures::duration_words),
+        f.median_secs.map_or_else(dash, crate::i18n::duration_words),
         f.default_share().map_or_else(dash, |r| format!("{r} %")),
     ]
 }

@@ -22,8 +22,8 @@ use serde_json::{Map, Value};
 
 use super::netranges::NetKind;
 use super::offer::{Scrub, Terms};
-use super::verdict_stats::duration_words;
 use crate::i18n::count_words;
+use crate::i18n::duration_words;
 
 mod bots;
 mod contact;
