@@ -100,7 +100,12 @@ pub struct WaitItem {
 
 /// What waits for an admin, in the order it blocks someone: offers and changes an
 /// advertiser wants live, money an advertiser sent, disputes, accounts.
-fn waiting(c: &mut crate::db::DbConn, local: &crate::domain::local::Local) -> AppResult<Vec<WaitGroup>> {
+/// `pending_accounts` is their number, which the caller has already counted.
+fn waiting(
+    c: &mut crate::db::DbConn,
+    local: &crate::domain::local::Local,
+    pending_accounts: usize,
+) -> AppResult<Vec<WaitGroup>> {
     use crate::domain::offer::OfferStatus;
     use crate::store::{offers, revisions, topups};
     let new_offers = offers::list_all(c, Some(OfferStatus::PendingReview))?;
@@ -113,7 +118,7 @@ fn waiting(c: &mut crate::db::DbConn, local: &crate::domain::local::Local) -> Ap
     let funds = topups::pending(c)?;
     let open = disputes::queue(c, Some("open"), WAITING_SHOWN as i64)?;
     let open_total = disputes::open_count(c)? as usize;
-    let accounts = users::list(c, None, Some(AccountStatus::PendingApproval), 1000)?;
+    let accounts = users::list(c, None, Some(AccountStatus::PendingApproval), WAITING_SHOWN as i64)?;
     let mut ids: Vec<i64> = new_offers.iter().take(WAITING_SHOWN).map(|(o, _)| o.advertiser_id).collect();
     ids.extend(change_offers.iter().map(|o| o.advertiser_id));
     ids.extend(funds.iter().take(WAITING_SHOWN).map(|t| t.advertiser_id));
@@ -187,8 +192,8 @@ fn waiting(c: &mut crate::db::DbConn, local: &crate::domain::local::Local) -> Ap
             id: "accounts",
             title: "Accounts waiting for approval",
             all_href: "/admin/users?status=pending_approval",
-            total: accounts.len(),
-            items: accounts[..shown(accounts.len())]
+            total: pending_accounts,
+            items: accounts
                 .iter()
                 .map(|u| WaitItem {
                     href: format!("/admin/users?status=pending_approval#user-{}", u.id),
@@ -211,26 +216,29 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
     let reader = Reader::of(&a.user);
     let range = reader.range(&q)?;
     let local = a.ctx.local();
-    let (
-        (days, by_offer, by_publisher),
-        (fees, open_disputes, counts, (mail_queued, mail_failed), open_reconciliations, waiting),
-    ) = tokio::try_join!(
+    let for_lists = local.clone();
+    let ((days, by_offer, by_publisher), (fees, counts, (mail_queued, mail_failed), open_reconciliations, waiting)) = tokio::try_join!(
         reports::overview(a.ctx.pool(), reader, range),
         db::run(a.ctx.pool(), move |c| {
             let counts = users::counts(c)?;
+            let pending = counts
+                .iter()
+                .filter(|(_, s, _)| s == AccountStatus::PendingApproval.as_str())
+                .map(|(_, _, n)| n)
+                .sum::<i64>();
+            let waiting = waiting(c, &for_lists, pending as usize)?;
             Ok((
                 ledger::balance(c, ledger::PLATFORM_FEES)?,
-                disputes::open_count(c)?,
                 counts,
                 outbox::counts(c)?,
                 crate::settlement::reconciliation::open(c, crate::store::now())?.len(),
-                waiting(c, &local)?,
+                waiting,
             ))
         }),
     )?;
     let total_of = |id: &str| waiting.iter().find(|g| g.id == id).map_or(0, |g| g.total);
     let (pending_topups, review) = (total_of("topups"), (total_of("offers"), total_of("changes")));
-    let pending = counts.iter().filter(|(_, s, _)| s == "pending_approval").map(|(_, _, n)| n).sum();
+    let (open_disputes, pending) = (total_of("disputes") as i64, total_of("accounts") as i64);
     let top = |id, title, group, lines: &[_]| {
         reports::dashboard_table(&reader, &range, id, title, group, TOP_COLUMNS, lines, Some(TOP))
     };
@@ -239,13 +247,13 @@ async fn overview(a: AdminCtx, req: HttpRequest) -> AppResult<HttpResponse> {
         form: RangeForm::new("/admin", &reader, &range),
         range_query: range.query(),
         kpis: reports::kpis(reader.viewer, &days.totals, &days.previous),
-        chart: reports::time_chart(&reader, &a.ctx.local(), "Clicks and revenue by day", &days.lines),
+        chart: reports::time_chart(&reader, &local, "Clicks and revenue by day", &days.lines),
         day_csv: reader.report_url(&range, GroupBy::Day, None, true),
         top_offers: top("top-offers", "Top offers", GroupBy::Offer, &by_offer),
         top_publishers: top("top-publishers", "Top publishers", GroupBy::Publisher, &by_publisher),
         suspects: reports::overview_ranking(&by_publisher, &range),
         suspects_csv: reader.report_url(&range, GroupBy::Publisher, None, true),
-        fee_balance: a.ctx.local().money(fees),
+        fee_balance: local.money(fees),
         open_disputes,
         open_reconciliations,
         pending_topups,
