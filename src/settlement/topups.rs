@@ -28,11 +28,6 @@ fn clean_text(raw: &str, max: usize) -> String {
     crate::domain::tracking::clean(raw.trim(), max)
 }
 
-/// Money in an e-mail: `$12,500.00`.
-fn money(who: &Acting, minor: i64) -> String {
-    who.money(minor)
-}
-
 /// An advertiser asks for a top-up; every active admin is e-mailed.
 pub fn request(
     conn: &mut DbConn,
@@ -64,7 +59,7 @@ pub fn request(
             name: admin.display_name.clone(),
             advertiser: advertiser.clone(),
             topup_id: t.id,
-            amount: money(who, amount_minor),
+            amount: who.money(amount_minor),
             method: method.to_string(),
             reference: reference.clone(),
             link: who.link("/admin/deposits#topups"),
@@ -126,7 +121,7 @@ fn decide(
         let mail = TopupDecided {
             name: a.display_name,
             topup_id: t.id,
-            amount: money(who, t.amount_minor),
+            amount: who.money(t.amount_minor),
             confirmed: status == "confirmed",
             note: note.to_string(),
             link: who.link("/advertiser/balance"),
